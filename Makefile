@@ -1,0 +1,58 @@
+# Two commands matter: `make run` and `make test`. Everything else here serves them.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PORT ?= 8000
+SANDBOX_PORT ?= 8001
+
+.PHONY: help run test lint bench venv venv-dev system-deps clean
+
+help:
+	@echo "make run    set up (first time) and start the dashboard on the sandbox at http://127.0.0.1:$(PORT)/"
+	@echo "make test   install what the tests need and run the whole suite, then ruff"
+	@echo "make bench  measure the dashboard against the raw API (reports, never fails on figures)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.runtime-installed
+venv-dev: $(VENV)/.dev-installed
+
+# Debian packages the tests drive: a real headless Chromium and a real Redis (the shared upstream budget).
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing from Debian:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+run: venv
+	@$(BIN)/python manage.py migrate --noinput -v 0
+	@$(BIN)/python manage.py seed_sandbox --if-empty
+	@$(BIN)/python manage.py ensure_demo_staff
+	@$(BIN)/python manage.py rundemo --port $(PORT) --sandbox-port $(SANDBOX_PORT)
+
+test: venv-dev system-deps
+	$(BIN)/python -m pytest
+	$(BIN)/ruff check .
+
+lint: venv-dev
+	$(BIN)/ruff check .
+
+bench: venv-dev system-deps
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) db.sqlite3 sandbox.sqlite3 .demo-secret-key staticfiles

@@ -1,0 +1,49 @@
+from django.conf import settings
+from django.db import models
+
+
+class AuditEntry(models.Model):
+    """One staff action on upstream data, whether it went through or not. Append-only."""
+
+    class Action(models.TextChoices):
+        EMAIL_RESEND = "email_resend", "Resent download e-mail"
+        RECORD_CREATE = "record_create", "Created download record"
+        RECORD_UPDATE = "record_update", "Edited download record"
+        RECORD_COUNT = "record_count", "Changed download count"
+        RECORD_DELETE = "record_delete", "Deleted download record"
+        COUNT_REVERT = "count_revert", "Reverted download count"
+        RECORD_RESTORE = "record_restore", "Restored deleted record"
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "Success"
+        FAILED = "failed", "Failed"
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept beside the key so the trail still names the person after their account is removed.
+    actor_name = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    action = models.CharField(max_length=32, choices=Action.choices, db_index=True)
+    order_number = models.BigIntegerField(null=True, blank=True, db_index=True)
+    order_id = models.CharField("order UUID", max_length=36, blank=True, db_index=True)
+    download_id = models.CharField(max_length=64, blank=True, db_index=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    error = models.TextField(blank=True)
+    undo_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.actor_name} · {self.get_action_display()} · {self.get_outcome_display()}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome == self.Outcome.SUCCESS

@@ -1,0 +1,80 @@
+"""`make run`: the sandbox and the dashboard together in one terminal; Ctrl-C stops both."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+MANAGE_PY = str(Path(settings.BASE_DIR) / "manage.py")
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (our own loopback address)
+            return True
+    except urllib.error.HTTPError:
+        return True  # any HTTP answer means the server is up
+    except OSError:
+        return False
+
+
+class Command(BaseCommand):
+    help = "Start the sandbox and the dashboard together; Ctrl-C stops both."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--sandbox-port", type=int, default=8001)
+        parser.add_argument("--host", default="127.0.0.1")
+
+    def handle(self, *args: Any, host: str, port: int, sandbox_port: int, **options: Any) -> None:
+        child_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        processes: list[subprocess.Popen[bytes]] = []
+        if settings.DEMO_MODE:
+            child_env["SANDBOX_URL"] = f"http://{host}:{sandbox_port}"
+            processes.append(
+                subprocess.Popen(  # noqa: S603
+                    [sys.executable, MANAGE_PY, "runsandbox", f"{host}:{sandbox_port}"], env=child_env
+                )
+            )
+        else:
+            self.stdout.write(
+                f"Upstream: {settings.FILEFLARE_API_URL} (FILEFLARE_API_URL is set; no sandbox)"
+            )
+        processes.append(
+            subprocess.Popen(  # noqa: S603
+                [sys.executable, MANAGE_PY, "runserver", f"{host}:{port}", "--noreload", "--skip-checks"],
+                env=child_env,
+            )
+        )
+        address = f"http://{host}:{port}/"
+        try:
+            deadline = time.monotonic() + 60
+            while not _answers(f"{address}healthz"):
+                if any(p.poll() is not None for p in processes) or time.monotonic() > deadline:
+                    self.stderr.write("The dashboard or the sandbox did not start; see the lines above.")
+                    return
+                time.sleep(0.2)
+            self.stdout.write(self.style.SUCCESS(f"\nFileflare Admin is running: open {address}"))
+            self.stdout.write("Press Ctrl-C to stop the dashboard and the sandbox.\n")
+            while all(p.poll() is None for p in processes):
+                time.sleep(0.5)
+            self.stderr.write("One of the servers stopped; stopping the other.")
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping…")
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGINT)
+            for process in processes:
+                try:
+                    process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    process.kill()

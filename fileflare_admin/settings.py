@@ -1,0 +1,185 @@
+"""Settings for Fileflare Admin.
+
+Every value comes from the environment (or an optional `.env` file beside manage.py); `.env.example`
+lists each variable with one line on what it does. With nothing configured at all, the defaults give a
+working local demo: SQLite in the project folder, local-memory cache, e-mail on the console, and the
+embedded sandbox (`python manage.py runsandbox`) as the upstream for both APIs.
+"""
+
+import secrets
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# --- Upstream APIs ----------------------------------------------------------------------------------
+# The sandbox's documented demo credentials (see sandbox/README.md). They open nothing but the sandbox.
+SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8001").rstrip("/")
+SANDBOX_FILEFLARE_KEY = env.str("SANDBOX_FILEFLARE_KEY", default="ffsk_demo_4b1d9e6c2a7f4e0b8d3c5a1f")
+SANDBOX_DOWNLOADS_TOKEN = env.str("SANDBOX_DOWNLOADS_TOKEN", default="ecdt_demo_7e2a91c4d8b34f6a")
+SANDBOX_DOWNLOADS_SECRET = env.str("SANDBOX_DOWNLOADS_SECRET", default="ecds_demo_3f5b8c1e")
+
+# Demo mode: no real Fileflare configured, so the dashboard talks to the sandbox with its demo keys.
+DEMO_MODE = not env.str("FILEFLARE_API_URL", default="")
+if DEMO_MODE:
+    FILEFLARE_API_URL = f"{SANDBOX_URL}/api"
+    FILEFLARE_API_KEY = env.str("FILEFLARE_API_KEY", default=SANDBOX_FILEFLARE_KEY)
+else:
+    FILEFLARE_API_URL = env.str("FILEFLARE_API_URL").rstrip("/")
+    FILEFLARE_API_KEY = env.str("FILEFLARE_API_KEY", default="")
+DOWNLOADS_API_URL = env.str(
+    "DOWNLOADS_API_URL", default=f"{SANDBOX_URL}/easycart" if DEMO_MODE else ""
+).rstrip("/")
+DOWNLOADS_API_TOKEN = env.str("DOWNLOADS_API_TOKEN", default=SANDBOX_DOWNLOADS_TOKEN if DEMO_MODE else "")
+
+UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=3.05)
+UPSTREAM_READ_TIMEOUT = env.float("UPSTREAM_READ_TIMEOUT", default=10.0)
+UPSTREAM_RETRIES = env.int("UPSTREAM_RETRIES", default=2)
+UPSTREAM_BACKOFF = env.float("UPSTREAM_BACKOFF", default=0.5)
+UPSTREAM_CACHE_TTL = env.int("UPSTREAM_CACHE_TTL", default=30)
+UPSTREAM_STALE_TTL = env.int("UPSTREAM_STALE_TTL", default=86400)
+# Our share of Fileflare's 60 requests a minute per key (30 for e-mails), for all workers together.
+FILEFLARE_BUDGET_PER_MINUTE = env.int("FILEFLARE_BUDGET_PER_MINUTE", default=55)
+FILEFLARE_EMAIL_BUDGET_PER_MINUTE = env.int("FILEFLARE_EMAIL_BUDGET_PER_MINUTE", default=28)
+# The downloads API documents no limit; 0 means no budget is enforced.
+DOWNLOADS_BUDGET_PER_MINUTE = env.int("DOWNLOADS_BUDGET_PER_MINUTE", default=0)
+
+# The largest change to a download count that a Support account may make in one step.
+SUPPORT_MAX_COUNT_STEP = env.int("SUPPORT_MAX_COUNT_STEP", default=5)
+
+# --- Core -------------------------------------------------------------------------------------------
+DEBUG = env.bool("DEBUG", default=False)
+
+
+def _demo_secret_key() -> str:
+    """A key made once per checkout for the local demo, kept out of git."""
+    path = BASE_DIR / ".demo-secret-key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEMO_MODE:
+        raise ImproperlyConfigured("SECRET_KEY must be set when the dashboard talks to a real Fileflare API.")
+    SECRET_KEY = _demo_secret_key()
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "fileflare_admin",
+    "staff",
+    "audit",
+    "orders",
+    "downloads",
+    # Listed for its management commands (runsandbox, seed_sandbox). Its tables live in its own
+    # database, never in the dashboard's (see sandbox.routers).
+    "sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "fileflare_admin.urls"
+WSGI_APPLICATION = "fileflare_admin.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "fileflare_admin.context_processors.dashboard",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASE_ROUTERS = ["sandbox.routers.SandboxRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://fileflare-admin")}
+
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Fileflare Admin <admin@localhost>")
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "orders:list"
+LOGOUT_REDIRECT_URL = "login"
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# The demo serves static files straight from the source folders; production serves the hashed,
+# compressed copies that `collectstatic` writes.
+WHITENOISE_USE_FINDERS = DEMO_MODE or DEBUG
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if WHITENOISE_USE_FINDERS
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "fileflare_admin": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "orders": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "downloads": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "audit": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+    },
+}

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from fileflare_admin import views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="orders:list", permanent=False), name="home"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("orders/", include("orders.urls")),
+    path("downloads/", include("downloads.urls")),
+    path("audit/", include("audit.urls")),
+    path("status/", views.status, name="status"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "fileflare_admin.views.page_not_found"
+handler500 = "fileflare_admin.views.server_error"
