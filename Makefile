@@ -52,6 +52,7 @@ lint: venv-dev
 	$(BIN)/ruff check .
 
 bench: venv-dev system-deps
+	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
 	$(BIN)/python -m bench
 
 clean:

@@ -1,0 +1,450 @@
+"""`make bench`: the dashboard measured against the raw API it sits on, side by side, in one run.
+
+A benchmark, not a test: it reports figures (a table on screen and a JSON file) and never fails on them.
+Run `python -m bench --help` for the knobs.
+"""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bench.stack import DEMO_KEY, DEMO_TOKEN, PROJECT, Stack
+
+RESULTS = PROJECT / "bench" / "results"
+# Sentences staff would read if the dashboard let an upstream rate limit through.
+RATE_LIMIT_SIGNS = re.compile(r"rate limit|too many requests|429", re.IGNORECASE)
+
+
+# --- small statistics ------------------------------------------------------------------------------
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {
+        "median_ms": statistics.median(values) * 1000,
+        "p95_ms": percentile(values, 0.95) * 1000,
+        "n": len(values),
+    }
+
+
+def timed_get(session: requests.Session, url: str, **kwargs: Any) -> tuple[float, requests.Response]:
+    started = time.perf_counter()
+    response = session.get(url, timeout=60, **kwargs)
+    return time.perf_counter() - started, response
+
+
+# --- the upstream, raw -----------------------------------------------------------------------------
+@dataclass
+class Upstream:
+    stack: Stack
+
+    def __post_init__(self) -> None:
+        self.session = requests.Session()
+        self.fileflare = {"Authorization": f"Bearer {DEMO_KEY}", "Accept": "application/json"}
+        self.downloads = {"Authorization": f"Bearer {DEMO_TOKEN}", "Accept": "application/json"}
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> requests.Response:
+        headers = self.downloads if path.startswith("/easycart") else self.fileflare
+        response = self.session.get(
+            f"{self.stack.sandbox_url}{path}", params=params, headers=headers, timeout=30
+        )
+        response.raise_for_status()
+        return response
+
+    def order(self, number: int) -> dict[str, Any]:
+        data = self.get("/api/v1/orders", {"order_number": number, "with_assets": "true"}).json()["data"]
+        return data[0] if isinstance(data, list) else data
+
+    def records(self, number: int) -> list[dict[str, Any]]:
+        rows = self.get("/easycart/downloads", {"search": number, "perpage": 100}).json()
+        return [row for row in rows if row["order_id"] == number]
+
+    def calls(self) -> int:
+        """Requests the sandbox has answered on its APIs so far (its own count, not ours)."""
+        stats = requests.get(f"{self.stack.sandbox_url}/_sandbox/stats", timeout=10).json()
+        return int(stats["fileflare"]) + int(stats["downloads"])
+
+    def fileflare_calls(self) -> int:
+        return int(requests.get(f"{self.stack.sandbox_url}/_sandbox/stats", timeout=10).json()["fileflare"])
+
+
+# --- measurements ----------------------------------------------------------------------------------
+def page_targets(upstream: Upstream, order_numbers: list[int]) -> list[dict[str, Any]]:
+    """Each page with the direct upstream call behind it, for a given order."""
+    targets = []
+    for number in order_numbers:
+        order = upstream.order(number)
+        targets.append(
+            {
+                "number": number,
+                "order": (f"/orders/{order['id']}/", "/api/v1/orders/" + order["id"], {"with_assets": 1}),
+                "search": (
+                    f"/orders/?q={number}",
+                    "/api/v1/orders",
+                    {"order_number": number, "with_assets": "true"},
+                ),
+                "records": ("/downloads/", "/easycart/downloads", {"page": 1, "perpage": 25}),
+            }
+        )
+    return targets
+
+
+def measure_overhead(
+    stack: Stack, dashboard: requests.Session, upstream: Upstream, targets: list[dict[str, Any]]
+) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for page in ("order", "search", "records"):
+        direct, cold, warm, cold_calls, warm_calls = [], [], [], [], []
+        for target in targets:
+            path, upstream_path, params = target[page]
+            started = time.perf_counter()
+            upstream.get(upstream_path, params)
+            direct.append(time.perf_counter() - started)
+            stack.flush_cache()
+            before = upstream.calls()
+            seconds, response = timed_get(dashboard, stack.dashboard_url + path, allow_redirects=False)
+            cold_calls.append(upstream.calls() - before)
+            if response.status_code >= 400:
+                raise SystemExit(f"{path} answered {response.status_code} during the benchmark.")
+            cold.append(seconds)
+            before = upstream.calls()
+            seconds, _ = timed_get(dashboard, stack.dashboard_url + path, allow_redirects=False)
+            warm_calls.append(upstream.calls() - before)
+            warm.append(seconds)
+        direct_s, cold_s, warm_s = summary(direct), summary(cold), summary(warm)
+        results[page] = {
+            "direct": direct_s,
+            "cold": cold_s,
+            "warm": warm_s,
+            "cold_ratio_median": cold_s["median_ms"] / direct_s["median_ms"],
+            "cold_ratio_p95": cold_s["p95_ms"] / direct_s["p95_ms"],
+            "warm_ratio_median": warm_s["median_ms"] / direct_s["median_ms"],
+            "warm_ratio_p95": warm_s["p95_ms"] / direct_s["p95_ms"],
+            "upstream_calls_cold": statistics.mean(cold_calls),
+            "upstream_calls_warm": statistics.mean(warm_calls),
+        }
+    return results
+
+
+def zipf_orders(rng: random.Random, numbers: list[int], count: int, s: float = 1.1) -> list[int]:
+    weights = [1 / (rank**s) for rank in range(1, len(numbers) + 1)]
+    return rng.choices(numbers, weights=weights, k=count)
+
+
+def csrf_token(session: requests.Session) -> str:
+    return session.cookies.get("csrftoken", "")
+
+
+def morning_replay(
+    stack: Stack, upstream: Upstream, *, seconds: int, per_minute: int, seed: int, pool: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """One minute of a support morning at a steady rate, with the sandbox enforcing Fileflare's limits."""
+    rng = random.Random(seed)
+    total = per_minute * seconds // 60
+    kinds = rng.choices(["lookup", "count", "resend"], weights=[88, 10, 2], k=total)
+    picks = zipf_orders(rng, list(range(len(pool))), total)
+    sessions = [stack.login() for _ in range(8)]
+    stack.flush_cache()
+    for session in sessions:  # flushing the cache must not sign anyone out
+        session.get(f"{stack.dashboard_url}/healthz", timeout=10)
+    stack.sandbox_config(rate_limit=60, email_rate_limit=30)
+    stack.reset_sandbox_limits()
+    lock = threading.Lock()
+    times: dict[str, list[float]] = {"lookup": [], "count": [], "resend": []}
+    shown_errors: list[str] = []
+    statuses: dict[int, int] = {}
+
+    def one(index: int) -> None:
+        kind, entry = kinds[index], pool[picks[index]]
+        session = sessions[index % len(sessions)]
+        base = stack.dashboard_url
+        started = time.perf_counter()
+        if kind == "lookup":
+            response = session.get(f"{base}/orders/?q={entry['number']}", timeout=60)
+        elif kind == "count" and entry["records"]:
+            record = entry["records"][0]
+            with lock:
+                old = record["download_count"]
+                record["download_count"] = old + 1 if old < 3 else old - 1
+                new = record["download_count"]
+            response = session.post(
+                f"{base}/downloads/{record['download_id']}/count/",
+                data={
+                    "count": new,
+                    "expected": old,
+                    "context": "order",
+                    "csrfmiddlewaretoken": csrf_token(session),
+                },
+                headers={"HX-Request": "true", "X-CSRFToken": csrf_token(session), "Referer": base + "/"},
+                timeout=60,
+            )
+        else:
+            kind = "resend"
+            response = session.post(
+                f"{base}/orders/{entry['id']}/resend/",
+                data={"reason": "bench", "csrfmiddlewaretoken": csrf_token(session)},
+                headers={"X-CSRFToken": csrf_token(session), "Referer": base + "/"},
+                timeout=60,
+            )
+        elapsed = time.perf_counter() - started
+        with lock:
+            times[kind].append(elapsed)
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            if (
+                response.status_code == 429
+                or response.status_code >= 500
+                or RATE_LIMIT_SIGNS.search(re.sub(r"<script.*?</script>", "", response.text, flags=re.S))
+            ):
+                shown_errors.append(f"{kind} {response.status_code}")
+
+    before = upstream.fileflare_calls()
+    before_all = upstream.calls()
+    interval = 60 / per_minute
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=32) as executor:
+        futures = []
+        for index in range(total):
+            delay = started + index * interval - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            futures.append(executor.submit(one, index))
+        for future in futures:
+            future.result()
+    wall = time.monotonic() - started
+    all_times = [t for values in times.values() for t in values]
+    stack.sandbox_config(rate_limit=0, email_rate_limit=0)
+    return {
+        "page_views": total,
+        "wall_seconds": wall,
+        "mix": {kind: len(values) for kind, values in times.items()},
+        "fileflare_calls": upstream.fileflare_calls() - before,
+        "upstream_calls_all": upstream.calls() - before_all,
+        "rate_limit_errors_shown": len(shown_errors),
+        "error_samples": shown_errors[:5],
+        "statuses": statuses,
+        "page_p95_ms": percentile(all_times, 0.95) * 1000,
+        "page_median_ms": statistics.median(all_times) * 1000,
+    }
+
+
+def throughput(stack: Stack, dashboard: requests.Session, order_path: str, seconds: int) -> dict[str, Any]:
+    """Requests a second with 16 concurrent clients: the warm order page against a trivial view."""
+    dashboard.get(stack.dashboard_url + order_path, timeout=30)  # warm it
+    cookie = "; ".join(f"{c.name}={c.value}" for c in dashboard.cookies)
+    wrk = shutil.which("wrk")
+    results = {}
+    for name, path in (("order_page", order_path), ("trivial_view", "/healthz")):
+        if wrk:
+            out = subprocess.run(
+                [
+                    wrk,
+                    "-t",
+                    "2",
+                    "-c",
+                    "16",
+                    "-d",
+                    f"{seconds}s",
+                    "-H",
+                    f"Cookie: {cookie}",
+                    stack.dashboard_url + path,
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+            non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+            results[name] = {"requests_per_second": rps, "non_2xx": int(non_2xx.group(1)) if non_2xx else 0}
+        else:
+            results[name] = python_load(stack.dashboard_url + path, cookie, seconds)
+    results["ratio"] = (
+        results["order_page"]["requests_per_second"] / results["trivial_view"]["requests_per_second"]
+    )
+    results["client"] = "wrk" if wrk else "python threads"
+    return results
+
+
+def python_load(url: str, cookie: str, seconds: int) -> dict[str, Any]:
+    stop = time.monotonic() + seconds
+    counts = [0] * 16
+
+    def worker(slot: int) -> None:
+        session = requests.Session()
+        while time.monotonic() < stop:
+            session.get(url, headers={"Cookie": cookie}, timeout=30)
+            counts[slot] += 1
+
+    threads = [threading.Thread(target=worker, args=(slot,)) for slot in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"requests_per_second": sum(counts) / seconds, "non_2xx": None}
+
+
+def worker_memory(stack: Stack) -> dict[str, Any]:
+    peaks = {}
+    for pid in stack.worker_pids():
+        status = Path(f"/proc/{pid}/status").read_text()
+        match = re.search(r"VmHWM:\s+(\d+) kB", status)
+        if match:
+            peaks[pid] = int(match.group(1)) / 1024
+    return {"peak_rss_mib_per_worker": peaks, "peak_rss_mib_max": max(peaks.values()) if peaks else None}
+
+
+# --- report ----------------------------------------------------------------------------------------
+TARGETS = {
+    "cold_ratio": 1.15,
+    "warm_ratio": 0.25,
+    "calls_cold": {"order": 3, "search": 1, "records": 1},
+    "replay_calls": 55,
+    "throughput_ratio": 0.5,
+}
+
+
+def mark(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def report(result: dict[str, Any]) -> str:
+    lines = [
+        f"Fileflare Admin benchmark — {result['when']} — {result['machine']}",
+        f"upstream latency added by the sandbox: {result['latency_ms']} ms; dashboard: gunicorn "
+        f"{result['workers']} workers × {result['threads']} threads, DEBUG=0, Redis cache",
+        "",
+    ]
+    lines.append(
+        f"{'page':<9}{'direct ms':>11}{'cold ms':>10}{'cold ×':>8}{'warm ms':>10}{'warm ×':>8}"
+        f"{'calls cold':>12}{'calls warm':>12}"
+    )
+    for page, row in result["overhead"].items():
+        lines.append(
+            f"{page:<9}{row['direct']['median_ms']:>11.1f}{row['cold']['median_ms']:>10.1f}"
+            f"{row['cold_ratio_median']:>8.2f}{row['warm']['median_ms']:>10.1f}{row['warm_ratio_median']:>8.2f}"
+            f"{row['upstream_calls_cold']:>12.1f}{row['upstream_calls_warm']:>12.1f}"
+        )
+        lines.append(
+            f"{'  p95':<9}{row['direct']['p95_ms']:>11.1f}{row['cold']['p95_ms']:>10.1f}"
+            f"{row['cold_ratio_p95']:>8.2f}{row['warm']['p95_ms']:>10.1f}{row['warm_ratio_p95']:>8.2f}"
+        )
+    lines.append(
+        f"targets: cold ≤ {TARGETS['cold_ratio']}×, warm ≤ {TARGETS['warm_ratio']}× of one upstream "
+        "call; calls cold ≤ 3 order page, ≤ 1 search and records; 0 warm"
+    )
+    replay = result["replay"]
+    lines += [
+        "",
+        f"morning replay: {replay['page_views']} page views in {replay['wall_seconds']:.0f} s "
+        f"(mix {replay['mix']})",
+        f"  Fileflare calls: {replay['fileflare_calls']} (target ≤ {TARGETS['replay_calls']}: "
+        f"{mark(replay['fileflare_calls'] <= TARGETS['replay_calls'])}); all upstream calls: "
+        f"{replay['upstream_calls_all']}",
+        f"  rate-limit errors shown to staff: {replay['rate_limit_errors_shown']} (target 0: "
+        f"{mark(replay['rate_limit_errors_shown'] == 0)}); page p95 {replay['page_p95_ms']:.0f} ms, "
+        f"median {replay['page_median_ms']:.0f} ms",
+    ]
+    tp = result["throughput"]
+    lines += [
+        "",
+        f"throughput (16 clients, {tp['client']}): warm order page "
+        f"{tp['order_page']['requests_per_second']:.0f}/s, trivial view "
+        f"{tp['trivial_view']['requests_per_second']:.0f}/s, ratio {tp['ratio']:.2f} "
+        f"(target ≥ {TARGETS['throughput_ratio']}: {mark(tp['ratio'] >= TARGETS['throughput_ratio'])})",
+        f"memory: peak resident per worker after the replay: {result['memory']['peak_rss_mib_max']:.0f} MiB",
+    ]
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.machine(),
+    )
+    memory_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))  # type: ignore[union-attr]
+    return (
+        f"{model}, {len(os.sched_getaffinity(0))} cores, {memory_kb / 1024 / 1024:.0f} GiB, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--latency-ms", type=int, default=50, help="upstream latency the sandbox adds")
+    parser.add_argument("--samples", type=int, default=15, help="orders sampled for the overhead figures")
+    parser.add_argument("--replay-seconds", type=int, default=60)
+    parser.add_argument("--per-minute", type=int, default=300, help="page views a minute in the replay")
+    parser.add_argument("--throughput-seconds", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=20261123)
+    parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    args = parser.parse_args()
+
+    rng = random.Random(args.seed)
+    with Stack(latency_ms=args.latency_ms) as stack:
+        print(f"Servers up (work folder {stack.folder}); measuring…", flush=True)
+        stack.sandbox_config(rate_limit=0, email_rate_limit=0)
+        upstream = Upstream(stack)
+        dashboard = stack.login()
+        numbers = rng.sample(range(1001, 1001 + 15_000), args.samples)
+        targets = page_targets(upstream, numbers)
+        overhead = measure_overhead(stack, dashboard, upstream, targets)
+        print("overhead measured; preparing the replay…", flush=True)
+        pool = []
+        for number in rng.sample(range(1001, 1001 + 15_000), 200):
+            order = upstream.order(number)
+            pool.append({"number": number, "id": order["id"], "records": upstream.records(number)})
+        replay = morning_replay(
+            stack,
+            upstream,
+            seconds=args.replay_seconds,
+            per_minute=args.per_minute,
+            seed=args.seed,
+            pool=pool,
+        )
+        memory = worker_memory(stack)
+        tp = throughput(stack, dashboard, targets[0]["order"][0], args.throughput_seconds)
+        result = {
+            "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": machine(),
+            "latency_ms": args.latency_ms,
+            "workers": stack.workers,
+            "threads": stack.threads,
+            "overhead": overhead,
+            "replay": replay,
+            "throughput": tp,
+            "memory": memory,
+        }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
+    table = report(result)
+    (args.out.parent / "latest.txt").write_text(table + "\n")
+    print()
+    print(table)
+    print(f"\nJSON: {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+"""The servers a benchmark run needs, started on free loopback ports and stopped afterwards:
+Redis (the shared cache and budget), the sandbox with added latency, and the dashboard under gunicorn
+with production settings."""
+
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+PROJECT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DEMO_KEY = "ffsk_demo_4b1d9e6c2a7f4e0b8d3c5a1f"
+DEMO_TOKEN = "ecdt_demo_7e2a91c4d8b34f6a"
+BENCH_PASSWORD = secrets.token_urlsafe(16)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_answers(url: str, process: subprocess.Popen[bytes], what: str, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited before answering (see its log).")
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise SystemExit(f"{what} did not answer within {timeout:.0f} s.")
+
+
+@dataclass
+class Stack:
+    latency_ms: int
+    workers: int = 2
+    threads: int = 4
+    folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="fileflare-bench-")))
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    redis_port: int = 0
+    sandbox_port: int = 0
+    dashboard_port: int = 0
+    gunicorn: subprocess.Popen[bytes] | None = None
+
+    # --- addresses -------------------------------------------------------------------------------
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.sandbox_port}"
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"http://127.0.0.1:{self.dashboard_port}"
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://127.0.0.1:{self.redis_port}/0"
+
+    def dashboard_env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DATABASE_URL": f"sqlite:///{self.folder / 'dashboard.sqlite3'}",
+            "CACHE_URL": self.redis_url,
+            "FILEFLARE_API_URL": f"{self.sandbox_url}/api",
+            "FILEFLARE_API_KEY": DEMO_KEY,
+            "DOWNLOADS_API_URL": f"{self.sandbox_url}/easycart",
+            "DOWNLOADS_API_TOKEN": DEMO_TOKEN,
+            # Production settings, but served over plain http on loopback for the measurement.
+            "SECURE_SSL_REDIRECT": "0",
+            "SESSION_COOKIE_SECURE": "0",
+            "CSRF_COOKIE_SECURE": "0",
+            "SECURE_HSTS_SECONDS": "0",
+            "LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def _log(self, name: str) -> Any:
+        return (self.folder / f"{name}.log").open("wb")
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> "Stack":
+        redis_server = shutil.which("redis-server")
+        if not redis_server:
+            raise SystemExit("redis-server is missing: `make bench` installs Debian's redis-server.")
+        self.redis_port, self.sandbox_port, self.dashboard_port = free_port(), free_port(), free_port()
+        self.processes.append(
+            subprocess.Popen(
+                [redis_server, "--port", str(self.redis_port), "--save", "", "--appendonly", "no"],
+                stdout=self._log("redis"),
+                stderr=subprocess.STDOUT,
+            )
+        )
+        sandbox_env = {
+            **os.environ,
+            "SANDBOX_DATABASE_URL": f"sqlite:///{self.folder / 'sandbox.sqlite3'}",
+            "SANDBOX_LATENCY_MS": str(self.latency_ms),
+            "PYTHONUNBUFFERED": "1",
+        }
+        sandbox = subprocess.Popen(
+            [PYTHON, "manage.py", "runsandbox", f"127.0.0.1:{self.sandbox_port}"],
+            cwd=PROJECT,
+            env=sandbox_env,
+            stdout=self._log("sandbox"),
+            stderr=subprocess.STDOUT,
+        )
+        self.processes.append(sandbox)
+        env = self.dashboard_env()
+        for command in (["migrate", "--noinput", "-v", "0"], ["collectstatic", "--noinput", "-v", "0"]):
+            subprocess.run([PYTHON, "manage.py", *command], cwd=PROJECT, env=env, check=True)
+        subprocess.run(
+            [
+                PYTHON,
+                "manage.py",
+                "shell",
+                "-c",
+                "from django.contrib.auth.models import User, Group; import os; "
+                "u = User.objects.create_user('bench', password=os.environ['BENCH_PASSWORD']); "
+                "u.groups.add(Group.objects.get(name='Merchant'))",
+            ],
+            cwd=PROJECT,
+            env={**env, "BENCH_PASSWORD": BENCH_PASSWORD},
+            check=True,
+        )
+        self.gunicorn = subprocess.Popen(
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "fileflare_admin.wsgi",
+                "--workers",
+                str(self.workers),
+                "--threads",
+                str(self.threads),
+                "--bind",
+                f"127.0.0.1:{self.dashboard_port}",
+                "--access-logfile",
+                "-",
+                "--log-level",
+                "warning",
+            ],
+            cwd=PROJECT,
+            env=env,
+            stdout=self._log("dashboard"),
+            stderr=subprocess.STDOUT,
+        )
+        self.processes.append(self.gunicorn)
+        wait_until_answers(f"{self.sandbox_url}/_sandbox/config", sandbox, "The sandbox")
+        wait_until_answers(f"{self.dashboard_url}/healthz", self.gunicorn, "The dashboard")
+        return self
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self) -> "Stack":
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- helpers the measurements use ------------------------------------------------------------
+    def sandbox_config(self, **changes: Any) -> dict[str, Any]:
+        if changes:
+            return requests.post(f"{self.sandbox_url}/_sandbox/config", json=changes, timeout=10).json()
+        return requests.get(f"{self.sandbox_url}/_sandbox/config", timeout=10).json()
+
+    def reset_sandbox_limits(self) -> None:
+        requests.post(f"{self.sandbox_url}/_sandbox/reset-limits", json={}, timeout=10)
+
+    def flush_cache(self) -> None:
+        import redis
+
+        redis.Redis(port=self.redis_port).flushdb()
+
+    def login(self) -> requests.Session:
+        session = requests.Session()
+        page = session.get(f"{self.dashboard_url}/accounts/login/", timeout=10)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        if not token:
+            raise SystemExit("The sign-in page has no CSRF token.")
+        answer = session.post(
+            f"{self.dashboard_url}/accounts/login/",
+            data={"username": "bench", "password": BENCH_PASSWORD, "csrfmiddlewaretoken": token.group(1)},
+            headers={"Referer": f"{self.dashboard_url}/accounts/login/"},
+            timeout=10,
+            allow_redirects=False,
+        )
+        if answer.status_code != 302:
+            raise SystemExit(f"Could not sign in to the dashboard (status {answer.status_code}).")
+        return session
+
+    def worker_pids(self) -> list[int]:
+        assert self.gunicorn is not None
+        children = Path(f"/proc/{self.gunicorn.pid}/task/{self.gunicorn.pid}/children")
+        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
