@@ -1,0 +1,255 @@
+"""Forms for download records. Field names are the API's own, so a 422 lands on the right field."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django import forms
+from django.core import signing
+
+from downloads.services import FIELD_LABELS, PER_PAGE_CHOICES, SORTABLE_FIELDS, WRITABLE_FIELDS, parse_sort
+
+# The largest id or count we send: the API's integers are database integers.
+MAX_INT = 2_147_483_647
+SNAPSHOT_SALT = "downloads.record-loaded"
+API_FIELDS = frozenset(WRITABLE_FIELDS)
+
+
+def sign_loaded(snapshot: dict[str, Any]) -> str:
+    return signing.dumps(snapshot, salt=SNAPSHOT_SALT, compress=True)
+
+
+def unsign_loaded(token: str) -> dict[str, Any] | None:
+    try:
+        value = signing.loads(token, salt=SNAPSHOT_SALT)
+    except signing.BadSignature:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+class RecordListForm(forms.Form):
+    """The list's query string. Anything unusable is ignored with a note, never an error page."""
+
+    q = forms.CharField(required=False, max_length=200, strip=True)
+    sort = forms.CharField(required=False, max_length=40)
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+    per_page = forms.TypedChoiceField(
+        required=False, coerce=int, choices=[(n, str(n)) for n in PER_PAGE_CHOICES], empty_value=None
+    )
+
+    def __init__(self, *args: Any, sortable: frozenset[str] = SORTABLE_FIELDS, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sortable = sortable
+
+    def clean_sort(self) -> str:
+        sort: str = self.cleaned_data.get("sort") or ""
+        if sort and parse_sort(sort, allowed=self.sortable) is None:
+            raise forms.ValidationError("unknown column")
+        return sort
+
+    def params(self) -> dict[str, Any]:
+        """q, sort, page, per_page with defaults for what was missing or unusable."""
+        self.is_valid()
+        data = self.cleaned_data
+        return {
+            "q": data.get("q") or "",
+            "sort": data.get("sort") or "",
+            "page": data.get("page") or 1,
+            "per_page": data.get("per_page") or PER_PAGE_CHOICES[0],
+        }
+
+    def notes(self) -> list[str]:
+        """One sentence per ignored parameter."""
+        self.is_valid()
+        notes = []
+        for name in self.errors:
+            raw = str(self.data.get(name, ""))[:40]
+            if name == "sort":
+                notes.append(f"Cannot sort by “{raw}”, so the list is in the API's own order.")
+            elif name == "per_page":
+                notes.append(f"“{raw}” records a page is not offered; showing {PER_PAGE_CHOICES[0]}.")
+            elif name == "page":
+                notes.append(f"“{raw}” is not a page number; showing page 1.")
+            else:
+                notes.append("The search was too long and was ignored.")
+        return notes
+
+
+def _count_field(**kwargs: Any) -> forms.IntegerField:
+    return forms.IntegerField(
+        min_value=0,
+        max_value=MAX_INT,
+        widget=forms.NumberInput(attrs={"step": "1", "inputmode": "numeric"}),
+        error_messages={
+            "invalid": "Enter a whole number, 0 or more.",
+            "min_value": "A download count cannot be below 0.",
+        },
+        **kwargs,
+    )
+
+
+def _id_field(label: str) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
+        min_value=1,
+        max_value=MAX_INT,
+        widget=forms.NumberInput(attrs={"step": "1", "inputmode": "numeric"}),
+        error_messages={
+            "invalid": "Enter a whole number above 0.",
+            "min_value": "Enter a whole number above 0.",
+            "required": "Enter the number.",
+        },
+    )
+
+
+class RecordForm(forms.Form):
+    """Create and edit. `editable` limits what a person may change (Support: the count only)."""
+
+    product_id = _id_field("Product ID")
+    order_id = _id_field("Order number")
+    download_count = _count_field(label="Download count", initial=0)
+    download_file_name = forms.CharField(
+        label="File name", max_length=255, error_messages={"required": "Enter the file name."}
+    )
+    is_amazon = forms.BooleanField(label="Stored on Amazon S3", required=False)
+    amazon_key = forms.CharField(
+        label="S3 key",
+        required=False,
+        max_length=1024,
+        help_text="Required when the file is stored on Amazon S3.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    reason = forms.CharField(
+        label="Reason (optional, kept in the audit log)",
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        editable: frozenset[str] | None = None,
+        show_amazon_key: bool = True,
+        count_range: tuple[int, int] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.show_amazon_key = show_amazon_key
+        if not show_amazon_key:
+            # Never rendered, never accepted: this person may not see the key.
+            del self.fields["amazon_key"]
+        for name, field in self.fields.items():
+            if name in API_FIELDS and editable is not None and name not in editable:
+                field.disabled = True
+                field.required = False
+        if count_range is not None and not self.fields["download_count"].disabled:
+            low, high = count_range
+            self.fields["download_count"].widget.attrs.update({"min": str(low), "max": str(high)})
+
+    def clean_download_file_name(self) -> str:
+        name: str = self.cleaned_data.get("download_file_name") or ""
+        if self.fields["download_file_name"].disabled:
+            return name
+        if not name.strip():
+            raise forms.ValidationError("Enter the file name.")
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        key_field = self.fields.get("amazon_key")
+        key_missing = data.get("is_amazon") and not (data.get("amazon_key") or "").strip()
+        if key_field is not None and not key_field.disabled and key_missing:
+            self.add_error("amazon_key", "Enter the S3 key: the file is stored on Amazon S3.")
+        return data
+
+    def record_fields(self) -> dict[str, Any]:
+        """The API fields this person may change, as typed (after validation)."""
+        return {
+            name: self.cleaned_data[name]
+            for name, field in self.fields.items()
+            if name in API_FIELDS and not field.disabled and name in self.cleaned_data
+        }
+
+    def add_api_errors(self, field_errors: dict[str, list[str]], fallback: str) -> None:
+        """A 422's messages on the fields they name; the rest above the form."""
+        placed = False
+        for name, messages in field_errors.items():
+            for message in messages or [fallback]:
+                if name in API_FIELDS and name in self.fields and not self.fields[name].disabled:
+                    self.add_error(name, message)
+                else:
+                    label = FIELD_LABELS.get(name, name)
+                    self.add_error(None, f"{label}: {message}" if name not in self.fields else message)
+                placed = True
+        if not placed:
+            self.add_error(None, fallback)
+
+
+class RecordCreateForm(RecordForm):
+    # One per form shown: a second POST of the same form is refused instead of creating a duplicate.
+    submission = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("submission", secrets.token_urlsafe(16))
+
+
+class RecordEditForm(RecordForm):
+    # The record as loaded, signed so it cannot be altered in the page.
+    loaded = forms.CharField(widget=forms.HiddenInput)
+
+    def clean_loaded(self) -> dict[str, Any]:
+        snapshot = unsign_loaded(self.cleaned_data.get("loaded") or "")
+        if snapshot is None:
+            raise forms.ValidationError("This form was changed outside the dashboard. Open the record again.")
+        return snapshot
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors.get("loaded"):
+            # Shown above the form: the hidden field has no place to show its own error.
+            self.add_error(None, self.errors["loaded"][0])
+        return data
+
+
+class RecordDeleteForm(forms.Form):
+    loaded = forms.CharField(widget=forms.HiddenInput, required=False)
+    reason = forms.CharField(label="Reason (optional, kept in the audit log)", required=False, max_length=500)
+
+    def clean_loaded(self) -> dict[str, Any] | None:
+        token = self.cleaned_data.get("loaded") or ""
+        if not token:
+            return None
+        snapshot = unsign_loaded(token)
+        if snapshot is None:
+            raise forms.ValidationError("This form was changed outside the dashboard. Open the record again.")
+        return snapshot
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors.get("loaded"):
+            self.add_error(None, self.errors["loaded"][0])
+        return data
+
+
+class CountForm(forms.Form):
+    """The in-place count fix on a row. "Reset to 0" is a second submit button named `reset`."""
+
+    count = _count_field(required=False)
+    expected = forms.IntegerField(required=False, min_value=0, max_value=MAX_INT)
+    reset = forms.BooleanField(required=False)
+    context = forms.ChoiceField(choices=[("list", "list"), ("order", "order")], required=False)
+    next = forms.CharField(required=False, max_length=2000)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("reset"):
+            data["count"] = 0
+            self._errors.pop("count", None)
+        elif data.get("count") is None and "count" not in self.errors:
+            self.add_error("count", "Enter a whole number, 0 or more.")
+        return data
