@@ -60,3 +60,48 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
 })();
+
+// --- Download records (downloads/record_create.html, downloads/record_edit.html) ---
+(function () {
+  "use strict";
+
+  // The S3 key is required exactly when "Stored on Amazon S3" is ticked (the server checks it too).
+  function syncAmazonKey(form) {
+    var box = form.querySelector("input[name=is_amazon]");
+    var key = form.querySelector("input[name=amazon_key]");
+    if (!box || !key || key.disabled) return;
+    key.required = box.checked;
+  }
+  function setUpRecordForms(root) {
+    var forms = (root || document).querySelectorAll("form[data-record-form]");
+    Array.prototype.forEach.call(forms, syncAmazonKey);
+  }
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-record-form]");
+    if (form && event.target.name === "is_amazon") syncAmazonKey(form);
+  });
+  document.addEventListener("DOMContentLoaded", function () { setUpRecordForms(document); });
+
+  // A create is sent once: after the first submit its buttons stay disabled until the page changes.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.hasAttribute || !form.hasAttribute("data-submit-once")) return;
+    if (form.getAttribute("data-sent") === "1") { event.preventDefault(); return; }
+    form.setAttribute("data-sent", "1");
+    // Disabled after the browser has collected the form's values.
+    setTimeout(function () {
+      Array.prototype.forEach.call(form.querySelectorAll("button[type=submit]"), function (button) {
+        button.disabled = true;
+      });
+    }, 0);
+  });
+  // Coming back with the browser's Back button: the page is live again.
+  window.addEventListener("pageshow", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-submit-once][data-sent]"), function (form) {
+      form.removeAttribute("data-sent");
+      Array.prototype.forEach.call(form.querySelectorAll("button[type=submit]"), function (button) {
+        button.disabled = false;
+      });
+    });
+  });
+})();
