@@ -150,6 +150,9 @@ def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _order_number(value: Any) -> int | None:
+    """The shop order number a record names (its order_id), for the order's timeline."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 

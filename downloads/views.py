@@ -211,8 +211,17 @@ def _fresh_submission(form: RecordCreateForm) -> RecordCreateForm:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def record_create(request: HtmxHttpRequest) -> HttpResponse:
-    # Support never gets the form: a clear 403 now beats a refused save later.
-    roles.require_can_create(request.user)  # type: ignore[arg-type]
+    if not roles.can_create(request.user):
+        # Support never gets the form: a clear 403 now beats a refused save later. A POST all the
+        # same goes through the service, which writes the refused attempt to the audit trail.
+        if request.method == "POST":
+            attempted = {
+                name: request.POST[name] for name in services.WRITABLE_FIELDS if name in request.POST
+            }
+            services.download_create(
+                actor=request.user, fields=attempted, reason=request.POST.get("reason", "")[:500]
+            )
+        roles.require_can_create(request.user)  # type: ignore[arg-type]
     show_key = roles.can_see_amazon_key(request.user)
     status = 200
     outcome_unknown: dict[str, str] | None = None
@@ -273,29 +282,51 @@ def record_create(request: HtmxHttpRequest) -> HttpResponse:
 # --- edit ----------------------------------------------------------------------------------------
 
 
-def _comparison(
-    form: RecordEditForm, loaded: dict[str, Any], conflict: services.EditConflict, show_key: bool
-) -> list[dict[str, Any]]:
-    """Rows of "Yours" beside "Now at the API" for the conflict page."""
+def _merge_after_conflict(
+    form: RecordEditForm, conflict: services.EditConflict
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Three-way merge for the conflict page.
+
+    The fields the person changed keep their values; the fields they did not touch take the values
+    now at the API, so "Save mine anyway" overrides only what both people changed, never a colleague's
+    change to another field. Returns the merged API fields and the rows of "Yours" beside "Now".
+    """
     current = conflict.current
-    yours_fields = form.record_fields()
+    mine = services.fields_changed(form.cleaned_data["loaded"], form.record_fields())
+    merged: dict[str, Any] = {}
     rows = []
     for name in services.WRITABLE_FIELDS:
+        if name not in form.fields:
+            continue  # the S3 key, for someone who may not see it: neither sent nor shown
         now = getattr(current, name)
-        yours = yours_fields.get(name, now)
-        hidden = name == "amazon_key" and not show_key
+        yours = mine.get(name, now)
+        merged[name] = yours
         rows.append(
             {
                 "name": name,
                 "label": services.FIELD_LABELS[name].capitalize(),
                 "yours": yours,
                 "now": now,
-                "hidden": hidden,
                 "differs": yours != now,
+                "changed_by_you": name in mine,
                 "changed_by_someone": name in conflict.changed,
             }
         )
-    return rows
+    return merged, rows
+
+
+def _as_form_data(data: Any, fields: dict[str, Any]) -> Any:
+    """`fields` written into a copy of POST data the way a browser would send them."""
+    data = data.copy()
+    for name, value in fields.items():
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+            else:
+                data.pop(name, None)
+        else:
+            data[name] = "" if value is None else str(value)
+    return data
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -336,11 +367,11 @@ def record_edit(request: HtmxHttpRequest, download_id: str) -> HttpResponse:
         )
     else:
         loaded = unsign_loaded(request.POST.get("loaded", "")) or {}
-        if loaded and loaded.get("download_id") != download_id:
-            loaded = {}
         data = request.POST.copy()
-        if not loaded:
-            data["loaded"] = ""
+        if loaded and loaded.get("download_id") != download_id:
+            # Another record's snapshot: refused like a tampered one.
+            loaded = {}
+            data["loaded"] = "not-this-record"
         record = loaded
         form = RecordEditForm(
             data,
@@ -361,9 +392,9 @@ def record_edit(request: HtmxHttpRequest, download_id: str) -> HttpResponse:
                 )
             except services.EditConflict as clash:
                 conflict = clash
-                comparison = _comparison(form, loaded, clash, show_key)
-                # "Save mine anyway" sends the same values against the record as it is now.
-                data = request.POST.copy()
+                merged, comparison = _merge_after_conflict(form, clash)
+                # "Save mine anyway" sends the merged values against the record as it is now.
+                data = _as_form_data(request.POST, merged)
                 data["loaded"] = sign_loaded(services.loaded_snapshot(clash.current))
                 form = RecordEditForm(
                     data,

@@ -21,9 +21,7 @@ def record_urls(record: Any) -> dict[str, str] | None:
     download_id = getattr(record, "download_id", None)
     if not isinstance(download_id, str) or not _DOWNLOAD_ID.fullmatch(download_id):
         return None
-    return {
-        name: reverse(f"downloads:{name}", args=[download_id]) for name in ("edit", "delete", "count")
-    }
+    return {name: reverse(f"downloads:{name}", args=[download_id]) for name in ("edit", "delete", "count")}
 
 
 @register.simple_tag
