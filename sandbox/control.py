@@ -1,0 +1,166 @@
+"""Sandbox-only endpoints under /_sandbox/: faults and limits, playing the customer, the outbox,
+hostile data for tests, reseeding. The real APIs have none of these."""
+
+import json
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.html import escape
+from django.views.decorators.csrf import csrf_exempt
+
+from sandbox import seed, state
+from sandbox.models import Asset, LineAsset, Order, OrderAsset, OrderLine, OutboxMessage, Product
+from sandbox.views import answer, customer_status_url, invalid, not_found, read_json
+
+FLOAT_KEYS = {"error_rate", "hang_rate", "malformed_rate"}
+
+
+@csrf_exempt
+def config(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        body, error = read_json(request)
+        if error:
+            return error
+        changes: dict[str, float] = {}
+        errors: dict[str, list[str]] = {}
+        for key, value in (body or {}).items():
+            if key not in state.CONFIG_KEYS:
+                errors[key] = [f"Unknown setting; known: {', '.join(state.CONFIG_KEYS)}."]
+            elif (
+                not isinstance(value, int | float)
+                or isinstance(value, bool)
+                or value < 0
+                or (key in FLOAT_KEYS and value > 1)
+            ):
+                errors[key] = ["Must be a number ≥ 0 (a share from 0 to 1 for rates)."]
+            else:
+                changes[key] = float(value) if key in FLOAT_KEYS else int(value)
+        if errors:
+            return invalid(errors)
+        return answer(state.update_config(changes))
+    return answer(state.config())
+
+
+@csrf_exempt
+def reset_limits(request: HttpRequest) -> HttpResponse:
+    state.reset_limits()
+    return answer({"reset": True})
+
+
+def stats(request: HttpRequest) -> HttpResponse:
+    """Requests answered on each API since start: a benchmark's independent count of upstream calls."""
+    return answer(state.stats())
+
+
+def customer_json(order: Order) -> dict[str, Any]:
+    return {
+        "order_number": order.order_number,
+        "id": str(order.id),
+        "customer_token": order.customer_token,
+        "order_status_url": customer_status_url(order),
+        "customer_email": order.customer_email,
+    }
+
+
+def customer(request: HttpRequest, order_number: int) -> HttpResponse:
+    order = Order.objects.filter(order_number=order_number).first()
+    return answer(customer_json(order)) if order else not_found()
+
+
+def outbox(request: HttpRequest) -> HttpResponse:
+    messages = OutboxMessage.objects.all()[:200]
+    return answer(
+        [
+            {
+                "sent_at": message.sent_at.isoformat(),
+                "order_number": message.order_number,
+                "to": message.to,
+                "subject": message.subject,
+                "body": message.body,
+            }
+            for message in messages
+        ]
+    )
+
+
+def outbox_view(request: HttpRequest) -> HttpResponse:
+    """The outbox as a page, for trainees playing the customer."""
+    items = "".join(
+        f"<article><h2>{escape(m.subject)}</h2><p>To {escape(m.to)} · {m.sent_at:%Y-%m-%d %H:%M:%S} UTC</p>"
+        f"<pre>{escape(m.body)}</pre></article>"
+        for m in OutboxMessage.objects.all()[:100]
+    )
+    return HttpResponse(
+        f"<!doctype html><title>Sandbox outbox</title><h1>Sandbox outbox</h1>"
+        f"{items or '<p>No e-mails sent yet.</p>'}"
+    )
+
+
+def _asset(data: dict[str, Any]) -> Asset:
+    is_link = bool(data.get("is_link", not data.get("is_file", True)))
+    return Asset.objects.create(
+        filename=str(data.get("filename", "file")),
+        size=str(data.get("size", "1MB")),
+        is_file=not is_link,
+        url=data.get("url"),
+    )
+
+
+def _limit(data: dict[str, Any]) -> dict[str, Any]:
+    return {"downloaded": int(data.get("downloaded", 0)), "limit": data.get("limit", 10)}
+
+
+@csrf_exempt
+@transaction.atomic
+def create_order(request: HttpRequest) -> HttpResponse:
+    """An order made of whatever the test sends, hostile values included."""
+    body, error = read_json(request)
+    if error:
+        return error
+    body = body or {}
+    number = body.get("order_number") or (Order.objects.aggregate(top=Max("order_number"))["top"] or 1000) + 1
+    now = timezone.now().replace(microsecond=0)
+    text = body.get("text") or {}
+    order = Order.objects.create(
+        id=uuid.uuid4(),
+        order_number=int(number),
+        ordered_at=now,
+        email_sent_at=now if body.get("email_sent", True) else None,
+        customer_email=str(body.get("customer_email", f"customer.{number}@example.com")),
+        text_title=str(text.get("title", "Download files for your orders")),
+        text_text=text.get("text"),
+    )
+    for position, line_data in enumerate(body.get("lines", [])):
+        product_data = line_data.get("product", {})
+        product = Product.objects.create(
+            name=str(product_data.get("name", "Product")),
+            variant_name=product_data.get("variant_name"),
+            sku=str(product_data.get("sku", "")),
+            product_id=int(product_data.get("product_id", 1)),
+            variant_id=int(product_data.get("variant_id", 1)),
+            vendor=str(product_data.get("vendor", "")),
+            tags=[str(tag) for tag in product_data.get("tags", [])],
+        )
+        line = OrderLine.objects.create(order=order, product=product, position=position)
+        for asset_data in line_data.get("assets", []):
+            LineAsset.objects.create(line=line, asset=_asset(asset_data), **_limit(asset_data))
+    for asset_data in body.get("assets", []):
+        OrderAsset.objects.create(order=order, asset=_asset(asset_data), **_limit(asset_data))
+    return answer(customer_json(order), status=201)
+
+
+@csrf_exempt
+def reseed(request: HttpRequest) -> HttpResponse:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        body = {}
+    return answer(
+        seed.seed(
+            orders=int(body.get("orders", seed.DEFAULT_ORDERS)), seed=int(body.get("seed", seed.DEFAULT_SEED))
+        )
+    )

@@ -1,0 +1,303 @@
+"""Demo data made deterministically from a seed: the same seed gives the same shop, byte for byte."""
+
+import hashlib
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.db import transaction
+
+from sandbox.models import (
+    Asset,
+    DownloadRecord,
+    LineAsset,
+    Order,
+    OrderAsset,
+    OrderLine,
+    OutboxMessage,
+    Product,
+)
+
+DEFAULT_ORDERS = 15_608  # the total in the vendor's documented example
+DEFAULT_SEED = 1050
+FIRST_ORDER_NUMBER = 1001
+EXAMPLE_ORDER_NUMBER = 1050
+EXAMPLE_TOKEN = "0c732eb6fd9802a0821a9d29888baee8"
+SHOP_STATUS_URL = "https://my-store.com/account/orders/{token}"
+EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
+
+TITLES = [
+    "Watercolour Brushes",
+    "Lightroom Presets",
+    "Sourdough Guide",
+    "Piano Sheet Music",
+    "Font Family",
+    "Icon Pack",
+    "Budget Planner",
+    "Yoga Course",
+    "Sample Pack",
+    "Knitting Pattern",
+    "Wedding Invitation",
+    "Notion Template",
+    "3D Model Kit",
+    "Crochet Pattern",
+    "Stock Photos",
+    "Recipe Book",
+    "Guitar Tabs",
+    "Resume Template",
+    "Procreate Stamps",
+    "Audio Book",
+    "Language Course",
+    "SVG Cut Files",
+    "Embroidery Design",
+    "LUT Pack",
+    "Mockup Bundle",
+    "Game Soundtrack",
+    "Meal Plan",
+    "Coloring Pages",
+]
+ADJECTIVES = ["Complete", "Essential", "Vintage", "Modern", "Deluxe", "Starter", "Pro", "Mini", "Seasonal"]
+VARIANTS = [
+    ["Standard", "Extended licence"],
+    ["PDF", "ePub", "PDF + ePub"],
+    [None],
+    ["Personal", "Commercial"],
+    ["Volume 1", "Volume 2"],
+    [None, "Bonus edition"],
+]
+VENDORS = ["my-store", "Northwind Studio", "Paper & Pixel", "Lumen Audio", "Fernhill Press"]
+TAGS = ["digital", "pdf", "bundle", "bestseller", "new", "music", "design", "course", "printable", "sale"]
+SIZES = ["120KB", "850KB", "2MB", "10MB", "20MB", "48MB", "150MB", "1.2GB"]
+EXTENSIONS = [".pdf", ".zip", ".epub", ".mp3", ".png", ".mp4"]
+LIMITS = [3, 5, 5, 10, 10, 10, 20, None, None]
+FIRST_NAMES = ["alex", "sam", "maria", "chen", "fatima", "olu", "ines", "noah", "yuki", "lena", "omar", "ava"]
+
+
+@dataclass
+class Built:
+    products: list[Product] = field(default_factory=list)
+    assets: list[Asset] = field(default_factory=list)
+    product_assets: dict[uuid.UUID, list[Asset]] = field(default_factory=dict)
+    orders: list[Order] = field(default_factory=list)
+    lines: list[OrderLine] = field(default_factory=list)
+    line_assets: list[LineAsset] = field(default_factory=list)
+    order_assets: list[OrderAsset] = field(default_factory=list)
+    records: list[DownloadRecord] = field(default_factory=list)
+
+
+def _uuid(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+def _download_id(rng: random.Random, moment: datetime) -> str:
+    """md5 hex + PHP's uniqid() (13 hex characters from the time), as WP EasyCart makes them."""
+    digest = hashlib.md5(str(rng.getrandbits(64)).encode(), usedforsecurity=False).hexdigest()
+    micro = int(moment.timestamp() * 1_000_000) + rng.randrange(1_000_000)
+    return digest + f"{micro // 1_000_000:08x}{micro % 1_000_000:05x}"
+
+
+def _slug(text: str) -> str:
+    return "-".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split())
+
+
+def _catalogue(rng: random.Random, built: Built) -> None:
+    shopify_product = 7_100_000_000
+    for index, title in enumerate(TITLES * 2):
+        name = f"{rng.choice(ADJECTIVES)} {title}" if index >= len(TITLES) else title
+        variants = rng.choice(VARIANTS)
+        vendor = rng.choice(VENDORS)
+        tags = sorted(rng.sample(TAGS, rng.randint(0, 3)))
+        shopify_product += rng.randint(10, 999)
+        for v_index, variant in enumerate(variants):
+            product = Product(
+                id=_uuid(rng),
+                name=name,
+                variant_name=variant,
+                sku=f"{_slug(name)[:18]}-{v_index + 1}",
+                product_id=shopify_product,
+                variant_id=shopify_product * 10 + v_index + 1,
+                vendor=vendor,
+                tags=tags,
+            )
+            built.products.append(product)
+            count = rng.choices([0, 1, 2], weights=[12, 70, 18])[0]
+            assets = []
+            for a_index in range(count):
+                is_file = rng.random() < 0.75
+                part = f" part {a_index + 1}" if a_index else ""
+                filename = f"{name}{' - ' + variant if variant else ''}{part}"
+                asset = Asset(
+                    id=_uuid(rng),
+                    filename=filename,
+                    size=rng.choice(SIZES),
+                    is_file=is_file,
+                    url=None
+                    if is_file
+                    else f"https://www.my-website.com/download/{_slug(filename)}{rng.choice(EXTENSIONS)}",
+                )
+                assets.append(asset)
+                built.assets.append(asset)
+            built.product_assets[product.id] = assets
+
+
+def _example_order(built: Built) -> None:
+    """Order 1050 exactly as the vendor's documentation shows it (ids made valid UUIDs where the
+    documented ones contain letters that are not hexadecimal)."""
+    paper = Product(
+        id=uuid.UUID("82664d96-6dfd-4343-96b0-05c46f412a50"),
+        name="My new Book",
+        variant_name="Paper back",
+        sku="my-sku",
+        product_id=123456,
+        variant_id=1234567,
+        vendor="my-store",
+        tags=["books", "paper-books"],
+    )
+    hard = Product(
+        id=uuid.UUID("82664d96-6dfd-4343-96b0-05c46f412a51"),
+        name="My new Book",
+        variant_name="Hard back",
+        sku="my-sku",
+        product_id=123456,
+        variant_id=1234563,
+        vendor="my-store",
+        tags=["books", "hardback-books"],
+    )
+    book = Asset(
+        id=uuid.UUID("82664d96-6dfd-4343-96b0-05c46f412a5b"),
+        filename="My new book",
+        size="10MB",
+        is_file=False,
+        url="https://www.my-website.com/download/my-book.pdf",
+    )
+    part2 = Asset(
+        id=uuid.UUID("82664d96-6dfd-4343-96b0-05c46f41000a"),
+        filename="My new book - part 2",
+        size="20MB",
+        is_file=False,
+        url="https://www.my-website.com/download/my-book-part-2.pdf",
+    )
+    built.products += [paper, hard]
+    built.assets += [book, part2]
+    built.product_assets[paper.id] = [book]
+    built.product_assets[hard.id] = []
+
+
+def build(*, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED) -> Built:
+    rng = random.Random(seed)
+    built = Built()
+    _catalogue(rng, built)
+    sellable = list(built.products)
+    _example_order(built)
+    line_pk = 0
+    span = (datetime(2026, 11, 1, tzinfo=UTC) - EPOCH).total_seconds()
+    for index in range(orders):
+        number = FIRST_ORDER_NUMBER + index
+        ordered_at = (
+            EPOCH + timedelta(seconds=span * index / max(orders, 1) + rng.randint(0, 3000))
+        ).replace(microsecond=0)
+        token = f"{rng.getrandbits(128):032x}"
+        order_id = _uuid(rng)
+        sent = rng.random() < 0.9
+        email_sent_at = ordered_at + timedelta(seconds=rng.randint(1, 90)) if sent else None
+        if number == EXAMPLE_ORDER_NUMBER:
+            order_id = uuid.UUID("82664d96-6dfd-4343-aaaa-05c46f412a5b")
+            token = EXAMPLE_TOKEN
+            ordered_at = datetime.fromtimestamp(1673214646, tz=UTC)
+            email_sent_at = datetime.fromtimestamp(1673214647, tz=UTC)
+        order = Order(
+            id=order_id,
+            order_number=number,
+            ordered_at=ordered_at,
+            email_sent_at=email_sent_at,
+            customer_token=token,
+            customer_email=f"{rng.choice(FIRST_NAMES)}.{number}@example.com",
+        )
+        built.orders.append(order)
+        if number == EXAMPLE_ORDER_NUMBER:
+            example = built.products[-2:]
+            for position, product in enumerate(example):
+                line_pk += 1
+                line = OrderLine(pk=line_pk, order=order, product=product, position=position)
+                built.lines.append(line)
+                for asset in built.product_assets[product.id]:
+                    built.line_assets.append(LineAsset(line=line, asset=asset, downloaded=5, limit=10))
+                    built.records.append(
+                        DownloadRecord(
+                            download_id=_download_id(rng, ordered_at),
+                            date_created=ordered_at,
+                            product_id=product.product_id,
+                            order_id=number,
+                            download_count=5,
+                            download_file_name=asset.filename,
+                            is_amazon=False,
+                            amazon_key="",
+                        )
+                    )
+            built.order_assets.append(OrderAsset(order=order, asset=built.assets[-1], downloaded=0, limit=10))
+            continue
+        for position, product in enumerate(
+            rng.sample(sellable, rng.choices([1, 2, 3], weights=[70, 22, 8])[0])
+        ):
+            line_pk += 1
+            line = OrderLine(pk=line_pk, order=order, product=product, position=position)
+            built.lines.append(line)
+            for asset in built.product_assets[product.id]:
+                limit = rng.choice(LIMITS)
+                roll = rng.random()
+                if limit is None:
+                    downloaded = rng.randint(0, 25)
+                elif roll < 0.08:
+                    downloaded = limit  # at the limit
+                elif roll < 0.11:
+                    downloaded = limit + rng.randint(1, 3)  # over it (the API never promises otherwise)
+                else:
+                    downloaded = rng.randint(0, max(limit - 1, 0))
+                built.line_assets.append(
+                    LineAsset(line=line, asset=asset, downloaded=downloaded, limit=limit)
+                )
+                if rng.random() < 0.85:
+                    is_amazon = rng.random() < 0.3
+                    built.records.append(
+                        DownloadRecord(
+                            download_id=_download_id(rng, ordered_at),
+                            date_created=ordered_at,
+                            product_id=product.product_id,
+                            order_id=number,
+                            download_count=downloaded,
+                            download_file_name=asset.filename,
+                            is_amazon=is_amazon,
+                            amazon_key=f"downloads/{_slug(asset.filename)}.zip" if is_amazon else "",
+                        )
+                    )
+        if rng.random() < 0.15:
+            asset = rng.choice(built.assets[:-2])
+            built.order_assets.append(
+                OrderAsset(order=order, asset=asset, downloaded=rng.randint(0, 4), limit=rng.choice(LIMITS))
+            )
+    return built
+
+
+def seed(*, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED) -> dict[str, float]:
+    """Replace everything in the sandbox's database with the demo shop. Returns counts and seconds."""
+    started = time.monotonic()
+    built = build(orders=orders, seed=seed)
+    with transaction.atomic():
+        for model in (OutboxMessage, DownloadRecord, OrderAsset, LineAsset, OrderLine, Order, Asset, Product):
+            model.objects.all().delete()
+        Product.objects.bulk_create(built.products, batch_size=2000)
+        Asset.objects.bulk_create(built.assets, batch_size=2000)
+        Order.objects.bulk_create(built.orders, batch_size=2000)
+        OrderLine.objects.bulk_create(built.lines, batch_size=2000)
+        LineAsset.objects.bulk_create(built.line_assets, batch_size=2000)
+        OrderAsset.objects.bulk_create(built.order_assets, batch_size=2000)
+        DownloadRecord.objects.bulk_create(built.records, batch_size=2000)
+    return {
+        "orders": len(built.orders),
+        "records": len(built.records),
+        "products": len(built.products),
+        "assets": len(built.assets),
+        "seconds": round(time.monotonic() - started, 2),
+    }
