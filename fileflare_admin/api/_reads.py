@@ -1,0 +1,37 @@
+"""A cached, budgeted GET shared by both clients."""
+
+import logging
+from typing import Any
+
+from fileflare_admin.api import cache
+from fileflare_admin.api.http import Api, send
+from fileflare_admin.api.types import Fetched
+
+logger = logging.getLogger("fileflare_admin.api")
+
+
+def get(
+    api: Api,
+    path: str,
+    params: dict[str, Any] | None = None,
+    *,
+    fresh: bool = False,
+    with_headers: bool = False,
+) -> Fetched[Any]:
+    """The JSON of a GET (with `with_headers`, {"json", "headers"}), through the read cache.
+
+    `fresh` skips the cached copy (to check a record before overwriting it) and stores what it got.
+    """
+
+    def fetch() -> Any:
+        answer = send(api, "GET", path, params=params, cache_event=lambda: "refresh" if fresh else "miss")
+        return {"json": answer.payload, "headers": answer.headers} if with_headers else answer.payload
+
+    key = cache.read_key(api.name, api.identity(), path, params)
+    if fresh:
+        return cache.store(key, fetch())
+
+    def note(event: str) -> None:
+        logger.info("%s GET %s %s", api.name, path, event)
+
+    return cache.cached(key, fetch, on_event=note)

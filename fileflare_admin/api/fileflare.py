@@ -1,0 +1,112 @@
+"""Fileflare: orders, assets, products (v1, bearer key) and the customer's download page (v2, no auth)."""
+
+from typing import Any
+
+from django.conf import settings
+
+from fileflare_admin.api import cache, validators
+from fileflare_admin.api._reads import get
+from fileflare_admin.api.errors import BadResponse, NotFound
+from fileflare_admin.api.http import FILEFLARE, send
+from fileflare_admin.api.types import Asset, CustomerView, Fetched, Order, Page, Product, data_list
+
+
+def _laravel_page(payload: Any, parse: Any, what: str, *, page: int, limit: int) -> Page[Any]:
+    items = tuple(parse(item) for item in data_list(payload, what))
+    meta = payload.get("meta") if isinstance(payload.get("meta"), dict) else {}
+    total, last = meta.get("total"), meta.get("last_page")
+    return Page(
+        items=items,
+        page=int(meta.get("current_page") or page),
+        per_page=int(meta.get("per_page") or limit),
+        total=total if isinstance(total, int) else None,
+        last_page=last if isinstance(last, int) else None,
+    )
+
+
+def _paged(
+    path: str, params: dict[str, Any], parse: Any, what: str, *, page: int, limit: int
+) -> Fetched[Page[Any]]:
+    fetched = get(FILEFLARE, path, {**params, "page": page, "limit": min(max(limit, 1), 1000)})
+    return Fetched(
+        _laravel_page(fetched.value, parse, what, page=page, limit=limit), fetched.fetched_at, fetched.stale
+    )
+
+
+def order_list(
+    *, page: int = 1, limit: int = 25, order_number: int | None = None, with_assets: bool = False
+) -> Fetched[Page[Order]]:
+    params: dict[str, Any] = {}
+    if order_number is not None:
+        params["order_number"] = int(order_number)
+    if with_assets:
+        params["with_assets"] = "true"
+    return _paged("/v1/orders", params, Order.from_json, "orders", page=page, limit=limit)
+
+
+def order_get(*, order_id: str, with_assets: bool = True) -> Fetched[Order]:
+    order_id = validators.order_id(order_id)
+    fetched = get(FILEFLARE, f"/v1/orders/{order_id}", {"with_assets": 1} if with_assets else None)
+    items = data_list(fetched.value, "an order")
+    if not items:
+        raise NotFound("No order with that ID in this shop.")
+    return Fetched(Order.from_json(items[0]), fetched.fetched_at, fetched.stale)
+
+
+def order_send_email(*, order_id: str) -> Order:
+    """PUT: (re)send the download e-mail. Spends the e-mail budget as well as the general one."""
+    order_id = validators.order_id(order_id)
+    email_budget = (
+        f"fileflare-email:{FILEFLARE.identity()}",
+        int(settings.FILEFLARE_EMAIL_BUDGET_PER_MINUTE),
+    )
+    try:
+        answer = send(FILEFLARE, "PUT", f"/v1/orders/{order_id}", body={}, extra_budgets=(email_budget,))
+    finally:
+        cache.invalidate("fileflare")
+    items = data_list(answer.payload, "an order") if answer.payload else []
+    if not items:
+        raise BadResponse("Fileflare accepted the e-mail but did not send the order back.")
+    return Order.from_json(items[0])
+
+
+def _assets_change(order_id: str, asset_ids: list[str], action: str) -> None:
+    order_id = validators.order_id(order_id)
+    body = {"assets": [validators.order_id(asset_id) for asset_id in asset_ids]}
+    try:
+        send(FILEFLARE, "POST", f"/v1/orders/{order_id}/{action}", body=body)
+    finally:
+        cache.invalidate("fileflare")
+
+
+def order_attach_assets(*, order_id: str, asset_ids: list[str]) -> None:
+    _assets_change(order_id, asset_ids, "attach")
+
+
+def order_detach_assets(*, order_id: str, asset_ids: list[str]) -> None:
+    _assets_change(order_id, asset_ids, "detach")
+
+
+def asset_list(*, filename: str | None = None, page: int = 1, limit: int = 25) -> Fetched[Page[Asset]]:
+    return _paged(
+        "/v1/assets",
+        {"filename": filename} if filename else {},
+        Asset.from_json,
+        "assets",
+        page=page,
+        limit=limit,
+    )
+
+
+def product_list(
+    *, name: str | None = None, sku: str | None = None, page: int = 1, limit: int = 25
+) -> Fetched[Page[Product]]:
+    params = {key: value for key, value in (("name", name), ("sku", sku)) if value}
+    return _paged("/v1/products", params, Product.from_json, "products", page=page, limit=limit)
+
+
+def customer_view_get(*, token: str) -> Fetched[CustomerView]:
+    """v2 needs no key, but goes through the same budget and cache: it is the same shop's quota."""
+    token = validators.customer_token(token)
+    fetched = get(FILEFLARE, "/v2/customer-account-orders", {"id": token})
+    return Fetched(CustomerView.from_json(fetched.value), fetched.fetched_at, fetched.stale)

@@ -1,0 +1,315 @@
+"""Typed results, parsed defensively from the upstream's JSON.
+
+Accepted variations: `data` as a list or an object; dates as Unix seconds, ISO-8601 or
+"YYYY-MM-DD HH:MM:SS" (UTC); `size` as text ("10MB") or integer bytes; `limit` null meaning unlimited;
+`variant_name` null; extra keys ignored. A missing or mistyped required key raises BadResponse naming
+the field, never echoing the value.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from fileflare_admin.api.errors import BadResponse
+
+T = TypeVar("T")
+_UNITS = {"": 1, "B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
+
+
+def _obj(data: Any, what: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise BadResponse(f"The upstream sent {what} in a shape we do not know.")
+    return data
+
+
+def _req(data: dict[str, Any], key: str, kind: type | tuple[type, ...], what: str) -> Any:
+    if key not in data:
+        raise BadResponse(f"The upstream sent {what} without its “{key}”.")
+    value = data[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise BadResponse(f"The upstream sent {what} with a “{key}” of the wrong type.")
+    return value
+
+
+def _int(data: dict[str, Any], key: str, what: str, default: int | None = None) -> int:
+    value = data.get(key, default)
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        if key not in data and default is not None:
+            return default
+        raise BadResponse(f"The upstream sent {what} with a “{key}” that is not a whole number.")
+    return value
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """Unix seconds, ISO-8601, or the downloads API's "YYYY-MM-DD HH:MM:SS" (UTC); None for null."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"\d+(\.\d+)?", text):
+            return datetime.fromtimestamp(float(text), tz=UTC)
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise BadResponse("The upstream sent a date we could not read.")
+
+
+def parse_size(value: Any) -> tuple[str, int | None]:
+    """("10MB", 10485760) from "10MB", "1.5 GB" or 10485760."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _human_size(value), value
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?B?)\s*", value.upper())
+        if match:
+            unit = (
+                match.group(2) if match.group(2).endswith("B") or not match.group(2) else match.group(2) + "B"
+            )
+            return value.strip(), int(float(match.group(1)) * _UNITS.get(unit, 1))
+        return value.strip(), None
+    if value is None:
+        return "", None
+    raise BadResponse("The upstream sent a file size we could not read.")
+
+
+def _human_size(size: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f}{unit}" if unit == "B" or size == int(size) else f"{size:.1f}{unit}"
+        size /= 1024  # type: ignore[assignment]
+    return f"{size}TB"
+
+
+def data_list(payload: Any, what: str) -> list[Any]:
+    """`data` as a list, whether the upstream sent a list or a single object."""
+    data = _obj(payload, what).get("data")
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict):
+        return [data]
+    raise BadResponse(f"The upstream sent {what} without its “data”.")
+
+
+@dataclass(frozen=True)
+class Asset:
+    id: str
+    filename: str
+    size_text: str
+    size_bytes: int | None
+    is_file: bool
+    is_link: bool
+    url: str | None
+
+    @classmethod
+    def from_json(cls, data: Any) -> "Asset":
+        what = "an asset"
+        data = _obj(data, what)
+        size_text, size_bytes = parse_size(data.get("size"))
+        url = data.get("url")
+        return cls(
+            id=str(_req(data, "id", (str, int), what)),
+            filename=str(_req(data, "filename", str, what)),
+            size_text=size_text,
+            size_bytes=size_bytes,
+            is_file=bool(data.get("is_file", False)),
+            is_link=bool(data.get("is_link", False)),
+            url=url if isinstance(url, str) and url else None,
+        )
+
+
+@dataclass(frozen=True)
+class AssetLimit:
+    downloaded: int
+    limit: int | None  # None: unlimited
+
+    @classmethod
+    def from_json(cls, data: Any) -> "AssetLimit":
+        data = _obj(data, "download limits")
+        limit = data.get("limit")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+            raise BadResponse("The upstream sent a download limit that is not a whole number.")
+        return cls(downloaded=_int(data, "downloaded", "download limits", default=0), limit=limit)
+
+    @property
+    def unlimited(self) -> bool:
+        return self.limit is None
+
+    @property
+    def at_limit(self) -> bool:
+        return self.limit is not None and self.downloaded == self.limit
+
+    @property
+    def over_limit(self) -> bool:
+        return self.limit is not None and self.downloaded > self.limit
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.limit is None else max(self.limit - self.downloaded, 0)
+
+
+@dataclass(frozen=True)
+class CustomerAsset:
+    asset: Asset
+    limits: AssetLimit
+
+    @classmethod
+    def from_json(cls, data: Any) -> "CustomerAsset":
+        data = _obj(data, "a customer's asset")
+        return cls(
+            asset=Asset.from_json(data.get("data")), limits=AssetLimit.from_json(data.get("limits") or {})
+        )
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    name: str
+    variant_name: str | None
+    sku: str
+    product_id: int | None
+    variant_id: int | None
+    vendor: str
+    tags: tuple[str, ...]
+
+    @classmethod
+    def from_json(cls, data: Any) -> "Product":
+        what = "a product"
+        data = _obj(data, what)
+        tags = data.get("tags") or []
+        return cls(
+            id=str(_req(data, "id", (str, int), what)),
+            name=str(_req(data, "name", str, what)),
+            variant_name=data["variant_name"] if isinstance(data.get("variant_name"), str) else None,
+            sku=str(data.get("sku") or ""),
+            product_id=data.get("product_id") if isinstance(data.get("product_id"), int) else None,
+            variant_id=data.get("variant_id") if isinstance(data.get("variant_id"), int) else None,
+            vendor=str(data.get("vendor") or ""),
+            tags=tuple(str(tag) for tag in tags) if isinstance(tags, list) else (),
+        )
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    product: Product
+    assets: tuple[CustomerAsset, ...]
+
+    @classmethod
+    def from_json(cls, data: Any) -> "OrderLine":
+        data = _obj(data, "an order line")
+        assets = data.get("assets") or []
+        return cls(
+            product=Product.from_json(data.get("product")),
+            assets=tuple(CustomerAsset.from_json(asset) for asset in assets),
+        )
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    order_number: int
+    ordered_at: datetime | None
+    email_sent_at: datetime | None
+    assets: tuple[Asset, ...] = ()
+    assets_loaded: bool = False  # whether the answer included the order's assets
+
+    @classmethod
+    def from_json(cls, data: Any) -> "Order":
+        what = "an order"
+        data = _obj(data, what)
+        assets = data.get("assets")
+        return cls(
+            id=str(_req(data, "id", str, what)),
+            order_number=_int(data, "order_number", what),
+            ordered_at=parse_datetime(data.get("ordered_at")),
+            email_sent_at=parse_datetime(data.get("email_sent_at")),
+            assets=tuple(Asset.from_json(asset) for asset in assets) if isinstance(assets, list) else (),
+            assets_loaded=isinstance(assets, list),
+        )
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    order_number: int
+    lines: tuple[OrderLine, ...]
+    assets: tuple[CustomerAsset, ...]
+    title: str | None
+    text: str | None
+
+    @classmethod
+    def from_json(cls, data: Any) -> "CustomerView":
+        data = _obj(data, "a customer's download page")
+        order = _obj(data.get("order"), "a customer's download page")
+        text = data.get("text") if isinstance(data.get("text"), dict) else {}
+        return cls(
+            order_number=_int(order, "order_number", "a customer's download page"),
+            lines=tuple(OrderLine.from_json(line) for line in order.get("lines") or []),
+            assets=tuple(CustomerAsset.from_json(asset) for asset in order.get("assets") or []),
+            title=text.get("title") if isinstance(text.get("title"), str) else None,
+            text=text.get("text") if isinstance(text.get("text"), str) else None,
+        )
+
+    @property
+    def all_assets(self) -> tuple[CustomerAsset, ...]:
+        return tuple(asset for line in self.lines for asset in line.assets) + self.assets
+
+
+@dataclass(frozen=True)
+class DownloadRecord:
+    download_id: str
+    date_created: datetime | None
+    product_id: int
+    order_id: int
+    download_count: int
+    download_file_name: str
+    is_amazon: bool
+    amazon_key: str = field(repr=False)  # sensitive: shown only to staff who may edit records
+
+    @classmethod
+    def from_json(cls, data: Any) -> "DownloadRecord":
+        what = "a download record"
+        data = _obj(data, what)
+        return cls(
+            download_id=str(_req(data, "download_id", (str, int), what)),
+            date_created=parse_datetime(data.get("date_created")),
+            product_id=_int(data, "product_id", what, default=0),
+            order_id=_int(data, "order_id", what, default=0),
+            download_count=_int(data, "download_count", what, default=0),
+            download_file_name=str(data.get("download_file_name") or ""),
+            is_amazon=data.get("is_amazon") in (True, 1, "1", "true"),
+            amazon_key=str(data.get("amazon_key") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: tuple[T, ...]
+    page: int
+    per_page: int
+    total: int | None = None
+    last_page: int | None = None
+
+    @property
+    def has_next(self) -> bool:
+        if self.last_page is not None:
+            return self.page < self.last_page
+        return len(self.items) >= self.per_page
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+@dataclass(frozen=True)
+class Fetched(Generic[T]):
+    """A read's value, when it was fetched, and whether it is a stale copy (budget spent or upstream down)."""
+
+    value: T
+    fetched_at: datetime
+    stale: bool = False
