@@ -7,6 +7,7 @@ embedded sandbox (`python manage.py runsandbox`) as the upstream for both APIs.
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -84,6 +85,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "csp",  # Security: Content-Security-Policy header with a per-response nonce
+    "axes",  # Security: sign-in lockout; its tables live in the dashboard database
     "fileflare_admin",
     "staff",
     "audit",
@@ -96,15 +99,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Security
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "fileflare_admin.security.RoleRequiredMiddleware",  # Security: no role, no page
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Security: must stay last (it turns a lockout into the sign-in page with the lockout sentence).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fileflare_admin.urls"
@@ -121,6 +128,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "fileflare_admin.context_processors.dashboard",
+                "fileflare_admin.security.csp_nonce",  # Security
             ],
         },
     },
@@ -183,3 +191,92 @@ LOGGING = {
         "audit": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
 }
+
+# --- Security ---------------------------------------------------------------------------------------
+# Owned by issue 8. Production = a real upstream configured and DEBUG off. The local demo (sandbox,
+# plain http on 127.0.0.1) keeps plain-http defaults so `make run` works; every value can be set.
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+PRODUCTION = not DEMO_MODE and not DEBUG
+
+
+# An empty value (as copied from .env.example) means "use the default", never False or 0.
+def _env_bool(name: str, default: bool) -> bool:
+    return env.bool(name) if env.str(name, default="").strip() else default
+
+
+def _env_int(name: str, default: int) -> int:
+    return env.int(name) if env.str(name, default="").strip() else default
+
+
+# A real secret key in production: Django's own deploy check's rule (50+ characters, 5+ different
+# ones, not a generated "django-insecure-" placeholder).
+if PRODUCTION and (
+    len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-")
+):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too short or looks like a placeholder: use 50+ random characters, e.g. "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+    )
+
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients): opt in.
+TRUST_X_FORWARDED_PROTO = _env_bool("TRUST_X_FORWARDED_PROTO", False)
+if TRUST_X_FORWARDED_PROTO:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of us append to X-Forwarded-For; decides the client address sign-in
+# failures are counted against (fileflare_admin.security.client_ip). 0 = use the socket's address.
+TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 1 if TRUST_X_FORWARDED_PROTO else 0)
+
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+# Load balancers probe over plain http inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
+CSRF_COOKIE_SECURE = _env_bool("CSRF_COOKIE_SECURE", PRODUCTION)
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # htmx gets the token from hx-headers on <body>, never from the cookie
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_HSTS_SECONDS = _env_int("SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading is hard to undo (browsers ship the list), so it is the operator's explicit choice; until
+# then Django's reminder (security.W021) is silenced rather than reported on every deploy check.
+SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Our pages link out only with rel=noreferrer; same-origin keeps order ids in URLs to ourselves.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# No inline script or style anywhere: our scripts and htmx's are files served from here, tagged with
+# the per-response nonce (fileflare_admin.security.csp_nonce puts it in every template).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
+
+# Sign-in: django-axes counts failures per username + client address and locks that pair out.
+AUTHENTICATION_BACKENDS = [
+    "fileflare_admin.security.SignInGuardBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = _env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_MINUTES = _env_int("AXES_COOLOFF_MINUTES", 15)
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "fileflare_admin.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "fileflare_admin.security.lockout_response"
+# Failures are logged with username and address (the password is always masked); the CSRF token
+# is kept out of the stored attempt too.
+AXES_SENSITIVE_PARAMETERS = ["csrfmiddlewaretoken"]
