@@ -6,8 +6,20 @@ from django.views.decorators.http import require_GET
 
 
 def status(request: HttpRequest) -> HttpResponse:
-    """The upstream status page (issue 4 fills it in)."""
-    return render(request, "status.html", {})
+    """Whether each upstream answers, how fast, its recent errors, and how much of the budget is in use."""
+    from django.conf import settings
+
+    from fileflare_admin.status import all_upstreams
+
+    return render(
+        request,
+        "status.html",
+        {
+            "upstreams": all_upstreams(),
+            "email_budget": settings.FILEFLARE_EMAIL_BUDGET_PER_MINUTE,
+            "cache_ttl": settings.UPSTREAM_CACHE_TTL,
+        },
+    )
 
 
 @login_not_required
