@@ -1,0 +1,114 @@
+"""Every page carries the security headers, and its markup needs nothing the CSP forbids: scripts only
+from our own origin with the response's nonce, no inline script, style or event handler."""
+
+import re
+
+import pytest
+from django.conf import LazySettings
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+NONCE = re.compile(r"'nonce-([A-Za-z0-9+/=]+)'")
+
+
+def directives(header: str) -> dict[str, list[str]]:
+    parsed: dict[str, list[str]] = {}
+    for part in header.split(";"):
+        words = part.split()
+        if words:
+            parsed[words[0]] = words[1:]
+    return parsed
+
+
+def assert_secure_page(response: object) -> None:
+    headers = response.headers  # type: ignore[attr-defined]
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    policy = directives(headers["Content-Security-Policy"])
+    assert policy["default-src"] == ["'self'"]
+    assert policy["script-src"][0] == "'self'" and len(policy["script-src"]) == 2
+    assert NONCE.fullmatch(policy["script-src"][1])
+    assert policy["style-src"] == ["'self'"]
+    assert policy["img-src"] == ["'self'", "data:"]
+    assert policy["connect-src"] == ["'self'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert policy["form-action"] == ["'self'"]
+    assert policy["base-uri"] == ["'none'"]
+    assert policy["object-src"] == ["'none'"]
+    header_text = headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in header_text and "unsafe-eval" not in header_text
+
+
+def assert_markup_fits_the_policy(response: object) -> None:
+    html = response.content.decode()  # type: ignore[attr-defined]
+    nonce = NONCE.search(response.headers["Content-Security-Policy"]).group(1)  # type: ignore[attr-defined, union-attr]
+    scripts = re.findall(r"<script\b[^>]*>", html)
+    assert scripts, "expected htmx and app.js"
+    for tag in scripts:
+        assert re.search(r'\ssrc="/static/', tag), f"inline or foreign script: {tag}"
+        assert f'nonce="{nonce}"' in tag, f"script without this response's nonce: {tag}"
+    assert not re.search(r"<style\b", html), "inline <style> element"
+    assert not re.search(r"\sstyle\s*=", html), "inline style= attribute"
+    assert not re.search(r"<[^>]+\son[a-z]+\s*=", html), "inline event handler attribute"
+    assert "javascript:" not in html.lower()
+
+
+def test_sign_in_page_has_the_security_headers_and_fits_the_policy(client: Client) -> None:
+    response = client.get("/accounts/login/")
+    assert response.status_code == 200
+    assert_secure_page(response)
+    assert_markup_fits_the_policy(response)
+
+
+@pytest.mark.parametrize("url", ["/orders/", "/downloads/", "/audit/", "/status/", "/downloads/new/"])
+def test_signed_in_pages_have_the_security_headers_and_fit_the_policy(
+    merchant_client: Client, url: str
+) -> None:
+    response = merchant_client.get(url)
+    assert response.status_code == 200, url
+    assert_secure_page(response)
+    assert_markup_fits_the_policy(response)
+
+
+def test_each_response_gets_its_own_nonce(client: Client) -> None:
+    first = NONCE.search(client.get("/accounts/login/")["Content-Security-Policy"])
+    second = NONCE.search(client.get("/accounts/login/")["Content-Security-Policy"])
+    assert first and second and first.group(1) != second.group(1)
+
+
+def test_error_pages_carry_the_headers_too(merchant_client: Client) -> None:
+    response = merchant_client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert_secure_page(response)
+
+
+def test_https_redirect_spares_the_health_check_only(settings: LazySettings) -> None:
+    settings.SECURE_SSL_REDIRECT = True
+    client = Client()  # built after the change: middleware reads its settings when it starts
+    assert client.get("/healthz").status_code == 200
+    response = client.get("/accounts/login/")
+    assert response.status_code == 301
+    assert response["Location"].startswith("https://")
+
+
+def test_hsts_is_sent_over_https_when_configured(settings: LazySettings) -> None:
+    settings.SECURE_HSTS_SECONDS = 31_536_000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    response = Client().get("/accounts/login/", secure=True)
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+def test_session_and_csrf_cookies_are_not_readable_by_scripts(client: Client, support_user: object) -> None:
+    from tests.conftest import TEST_PASSWORD
+
+    client.get("/accounts/login/")
+    response = client.post(
+        "/accounts/login/", {"username": "sam-support", "password": TEST_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response.cookies["sessionid"]["httponly"]
+    assert response.cookies["sessionid"]["samesite"] == "Lax"
+    assert client.cookies["csrftoken"]["httponly"]
