@@ -115,6 +115,19 @@ def lockout_response(
     return render(request, "registration/login.html", context, status=429)
 
 
+# --- CSRF ----------------------------------------------------------------------------------------
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A refused POST without a valid CSRF token: our 403 page (Django's own has an inline style)."""
+    logger.warning("CSRF check refused %s %s: %s", request.method, request.path, reason)
+    sentence = (
+        "This form could not be sent: it expired or came from another site. "
+        "Go back, reload the page and send it again."
+    )
+    return render(request, "403.html", {"exception": sentence}, status=403)
+
+
 # --- Roles ----------------------------------------------------------------------------------------
 
 

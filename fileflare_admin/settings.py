@@ -247,6 +247,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "fileflare_admin.security.csrf_failure"
 
 # No inline script or style anywhere: our scripts and htmx's are files served from here, tagged with
 # the per-response nonce (fileflare_admin.security.csp_nonce puts it in every template).
