@@ -168,6 +168,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # The demo serves static files straight from the source folders; production serves the hashed,
 # compressed copies that `collectstatic` writes.
 WHITENOISE_USE_FINDERS = DEMO_MODE or DEBUG
+if WHITENOISE_USE_FINDERS and not STATIC_ROOT.exists():
+    # Nothing collected yet: serve from the source folders only (WhiteNoise warns about a missing root).
+    STATIC_ROOT = None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -55,6 +55,13 @@ class Command(BaseCommand):
             )
         )
         address = f"http://{host}:{port}/"
+
+        def stop(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt
+
+        # Ctrl-C reaches every process of the terminal; a SIGTERM (from a supervisor) reaches only us.
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
         try:
             deadline = time.monotonic() + 60
             while not _answers(f"{address}healthz"):
