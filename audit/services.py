@@ -34,3 +34,8 @@ def audit_record(
         error=error or "",
         undo_of=undo_of,
     )
+
+
+def audit_entries_for_order(*, order_number: int, limit: int = 50) -> list[AuditEntry]:
+    """The order's timeline: every entry that names it, newest first."""
+    return list(AuditEntry.objects.filter(order_number=order_number).select_related("actor")[:limit])
