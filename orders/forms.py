@@ -1,0 +1,30 @@
+from django import forms
+
+PER_PAGE_CHOICES = (25, 50, 100)
+
+
+class OrderSearchForm(forms.Form):
+    """The search box's query string: `q`, `page`, `per_page`. Bad numbers fall back to the defaults."""
+
+    q = forms.CharField(required=False, max_length=2000, strip=True)
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+    per_page = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=PER_PAGE_CHOICES[0],
+        choices=[(n, n) for n in PER_PAGE_CHOICES],
+    )
+
+    def values(self) -> tuple[str, int, int]:
+        data = self.cleaned_data if self.is_valid() else {}
+        return data.get("q") or "", data.get("page") or 1, data.get("per_page") or PER_PAGE_CHOICES[0]
+
+
+class ResendForm(forms.Form):
+    reason = forms.CharField(
+        required=False,
+        max_length=500,
+        strip=True,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. ticket #4521: customer lost the e-mail"}),
+        help_text="Optional. Kept in the audit log.",
+    )
