@@ -15,9 +15,9 @@ from playwright.sync_api import ConsoleMessage, Dialog, Page, expect
 from tests.browser.conftest import sign_in
 from tests.conftest import Sandbox
 
-# serialized_rollback: the flush after each transactional test would drop the role groups that a data
-# migration made; this restores them for the next test.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# The role groups a data migration makes are recreated by the user fixtures (tests/conftest.py), so the
+# flush after each transactional test needs no serialized rollback (which clashes with content types).
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 XSS = '"><img src=x onerror=alert(1)><script>alert(2)</script>'
 
