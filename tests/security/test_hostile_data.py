@@ -165,3 +165,113 @@ def test_the_sandbox_keeps_hostile_values_as_sent(
     """The fixtures really are hostile: the stand-in API stores and returns them unchanged."""
     for record in hostile_records:
         assert read_record(record["download_id"])["download_file_name"] == record["download_file_name"]
+
+
+# --- orders ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hostile_order(sandbox: Sandbox, make_record: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    """An order whose every upstream text is hostile, with a hostile download record beside it."""
+    link_assets = [
+        {"filename": f"link-{index}-{SCRIPT}", "is_link": True, "url": url, "limit": 3, "downloaded": 5}
+        for index, url in enumerate([*BAD_URLS, GOOD_URL])
+    ]
+    created = sandbox.create_order(
+        {
+            "lines": [
+                {
+                    "product": {
+                        "name": f"{SCRIPT}{SPOOF}{LONG}",
+                        "variant_name": f"{BREAKOUT}{HIDDEN}",
+                        "sku": "javascript:alert(1)",
+                        "vendor": f"<b>{HIDDEN}</b>",
+                        "tags": [SCRIPT, BREAKOUT, SPOOF, HIDDEN, LONG],
+                    },
+                    "assets": [
+                        *link_assets,
+                        {"filename": f"{BREAKOUT}{SPOOF}{LONG}", "is_file": True, "limit": None},
+                    ],
+                }
+            ],
+            "assets": [
+                {"filename": f"{HIDDEN}{LONG}", "is_file": True},
+                {"filename": f"order-level-{BREAKOUT}", "is_link": True, "url": BAD_URLS[0]},
+                {"filename": "order-level-good", "is_link": True, "url": GOOD_URL},
+            ],
+            "text": {"title": f"{SCRIPT}{SPOOF}", "text": f"{SCRIPT}\n{BREAKOUT}\n{HIDDEN}\n{LONG}"},
+        }
+    )
+    make_record(order_id=created["order_number"], download_file_name=f"{SCRIPT}{SPOOF}{LONG}")
+    return created
+
+
+def _links_to(page_links: list[str], url: str) -> bool:
+    return any(link == url for link in page_links)
+
+
+def test_the_customer_view_shows_hostile_data_inert_and_whole(
+    viewer: Client, hostile_order: dict[str, Any]
+) -> None:
+    html = get_ok(viewer, f"/orders/customer/{hostile_order['customer_token']}/")
+    page = assert_inert(html, "customer view")
+    assert SCRIPT in page.text and printable(HIDDEN) in page.text
+    assert LONG in page.text  # the whole file name and text on the detail page
+    assert _links_to(page.links(), GOOD_URL)  # http(s) stays clickable...
+    for bad in BAD_URLS:
+        assert not _links_to(page.links(), bad)  # ...nothing else is
+    assert printable(BAD_URLS[0]) in page.text  # shown as plain text
+
+
+def test_the_order_page_shows_hostile_data_inert(viewer: Client, hostile_order: dict[str, Any]) -> None:
+    get_ok(viewer, f"/orders/customer/{hostile_order['customer_token']}/")  # makes the token known
+    html = get_ok(viewer, f"/orders/{hostile_order['id']}/")
+    page = assert_inert(html, "order page")
+    assert SCRIPT in page.text
+    assert LONG in page.text
+    assert _links_to(page.links(), GOOD_URL)
+    for bad in BAD_URLS:
+        assert not _links_to(page.links(), bad)
+
+
+def test_the_order_page_of_a_fresh_session_is_inert_too(
+    viewer: Client, hostile_order: dict[str, Any]
+) -> None:
+    assert_inert(get_ok(viewer, f"/orders/{hostile_order['id']}/"), "order page without the token")
+
+
+def test_orders_list_and_search_with_a_hostile_order_are_inert(
+    viewer: Client, hostile_order: dict[str, Any]
+) -> None:
+    assert_inert(get_ok(viewer, "/orders/"), "orders list")
+    assert_inert(get_ok(viewer, "/orders/", HTTP_HX_REQUEST="true"), "orders list partial")
+    for query in (
+        str(hostile_order["order_number"]),
+        hostile_order["order_status_url"],
+        hostile_order["customer_token"],
+        f"{SCRIPT}{BREAKOUT}",
+        SPOOF,
+        LONG,
+    ):
+        response = viewer.get("/orders/", {"q": query})
+        assert response.status_code in (200, 302), query[:40]
+        if response.status_code == 200:
+            assert_inert(response.content.decode(), f"orders search {query[:40]!r}")
+        else:
+            assert response["Location"].startswith("/orders/")
+            assert_inert(get_ok(viewer, response["Location"]), f"search result {query[:40]!r}")
+
+
+def test_the_resend_confirmation_of_a_hostile_order_is_inert(
+    viewer: Client, hostile_order: dict[str, Any]
+) -> None:
+    assert_inert(get_ok(viewer, f"/orders/{hostile_order['id']}/resend/"), "resend confirmation")
+
+
+def test_the_audit_log_after_a_resend_with_a_hostile_reason_is_inert(
+    viewer: Client, hostile_order: dict[str, Any]
+) -> None:
+    response = viewer.post(f"/orders/{hostile_order['id']}/resend/", {"reason": f"{SCRIPT}{SPOOF}"})
+    assert response.status_code in (200, 302)
+    assert_inert(get_ok(viewer, "/audit/"), "audit log after a resend")
+    assert_inert(get_ok(viewer, f"/orders/{hostile_order['id']}/"), "order timeline after a resend")
