@@ -136,3 +136,37 @@ def test_a_hostile_download_record_renders_as_inert_text(
     expect(page.locator("main#main")).to_be_visible()
     assert page.locator("main img[src='x']").count() == 0
     watch.assert_quiet()
+
+
+def test_a_hostile_order_renders_as_inert_text(
+    page: Page, watch: Watch, support_user: User, sandbox: Sandbox
+) -> None:
+    data_url = "data:text/html,<script>alert(5)</script>"
+    order = sandbox.create_order(
+        {
+            "lines": [
+                {
+                    "product": {"name": f"hostile-product-{XSS}\u202e", "tags": [XSS], "vendor": XSS},
+                    "assets": [
+                        {"filename": f"bad-link-{XSS}", "is_link": True, "url": "javascript:alert(4)"},
+                        {"filename": "data-link", "is_link": True, "url": data_url},
+                        {"filename": "good-link", "is_link": True, "url": "https://files.example.com/ok.pdf"},
+                    ],
+                }
+            ],
+            "assets": [{"filename": f"order-file-{XSS}", "is_file": True}],
+            "text": {"title": XSS, "text": f"{XSS}\n<iframe src=javascript:alert(6)></iframe>"},
+        }
+    )
+    page.goto("/accounts/login/")
+    sign_in(page, support_user)
+    for url in (f"/orders/customer/{order['customer_token']}/", f"/orders/{order['id']}/", "/orders/"):
+        page.goto(url)
+        expect(page.locator("main#main")).to_be_visible()
+        assert page.locator("main img, main iframe, main script").count() == 0, url
+        assert page.locator("main a[href^='javascript:' i], main a[href^='data:' i]").count() == 0, url
+        if url != "/orders/":
+            expect(page.locator("main")).to_contain_text("hostile-product-")
+            good = page.locator("main a[href='https://files.example.com/ok.pdf']").first
+            expect(good).to_have_attribute("rel", re.compile("noreferrer"))
+    watch.assert_quiet()
