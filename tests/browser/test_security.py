@@ -170,3 +170,16 @@ def test_a_hostile_order_renders_as_inert_text(
             good = page.locator("main a[href='https://files.example.com/ok.pdf']").first
             expect(good).to_have_attribute("rel", re.compile("noreferrer"))
     watch.assert_quiet()
+
+
+def test_djangos_admin_works_under_the_policy(page: Page, watch: Watch, admin_user: User) -> None:
+    page.goto("/accounts/login/")
+    sign_in(page, admin_user)
+    for url in ("/admin/", "/admin/auth/user/", f"/admin/auth/user/{admin_user.pk}/change/"):
+        page.goto(url)
+        expect(page.locator("#content")).to_be_visible()
+    # The admin's own scripts run (its changelist "select all" box ticks every row).
+    page.goto("/admin/auth/user/")
+    page.locator("#action-toggle").check()
+    expect(page.locator("input.action-select").first).to_be_checked()
+    watch.assert_quiet()

@@ -112,3 +112,22 @@ def test_session_and_csrf_cookies_are_not_readable_by_scripts(client: Client, su
     assert response.cookies["sessionid"]["httponly"]
     assert response.cookies["sessionid"]["samesite"] == "Lax"
     assert client.cookies["csrftoken"]["httponly"]
+
+
+def test_order_and_record_pages_fit_the_policy(
+    merchant_client: Client, sandbox: object, make_record: object
+) -> None:
+    order = sandbox.customer(1050)  # type: ignore[attr-defined]
+    record = make_record(download_file_name="headers-check.pdf")  # type: ignore[operator]
+    for url in (
+        f"/orders/{order['id']}/",
+        f"/orders/{order['id']}/resend/",
+        f"/orders/customer/{order['customer_token']}/",
+        "/orders/?q=1050",
+        f"/downloads/{record['download_id']}/edit/",
+        f"/downloads/{record['download_id']}/delete/",
+    ):
+        response = merchant_client.get(url, follow=True)
+        assert response.status_code == 200, url
+        assert_secure_page(response)
+        assert_markup_fits_the_policy(response)
