@@ -27,7 +27,9 @@ from bench.stack import DEMO_KEY, DEMO_TOKEN, PROJECT, Stack
 
 RESULTS = PROJECT / "bench" / "results"
 # Sentences staff would read if the dashboard let an upstream rate limit through.
-RATE_LIMIT_SIGNS = re.compile(r"rate limit|too many requests|429", re.IGNORECASE)
+RATE_LIMIT_SIGNS = re.compile(
+    r"rate limit|too many requests|requests a minute|e-mails a minute|try again in \d+ second", re.IGNORECASE
+)
 
 
 # --- small statistics ------------------------------------------------------------------------------

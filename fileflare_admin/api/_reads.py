@@ -1,6 +1,7 @@
 """A cached, budgeted GET shared by both clients."""
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fileflare_admin.api import cache
@@ -17,14 +18,18 @@ def get(
     *,
     fresh: bool = False,
     with_headers: bool = False,
+    on_fetch: Callable[[Any], None] | None = None,
 ) -> Fetched[Any]:
     """The JSON of a GET (with `with_headers`, {"json", "headers"}), through the read cache.
 
     `fresh` skips the cached copy (to check a record before overwriting it) and stores what it got.
+    `on_fetch` sees each answer that really came from the upstream (not from the cache).
     """
 
     def fetch() -> Any:
         answer = send(api, "GET", path, params=params, cache_event=lambda: "refresh" if fresh else "miss")
+        if on_fetch is not None:
+            on_fetch(answer.payload)
         return {"json": answer.payload, "headers": answer.headers} if with_headers else answer.payload
 
     key = cache.read_key(api.name, api.identity(), path, params)

@@ -1,12 +1,13 @@
 """Fileflare: orders, assets, products (v1, bearer key) and the customer's download page (v2, no auth)."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 
 from fileflare_admin.api import cache, validators
 from fileflare_admin.api._reads import get
-from fileflare_admin.api.errors import BadResponse, NotFound
+from fileflare_admin.api.errors import ApiError, BadResponse, NotFound
 from fileflare_admin.api.http import FILEFLARE, send
 from fileflare_admin.api.types import Asset, CustomerView, Fetched, Order, Page, Product, data_list
 
@@ -25,9 +26,18 @@ def _laravel_page(payload: Any, parse: Any, what: str, *, page: int, limit: int)
 
 
 def _paged(
-    path: str, params: dict[str, Any], parse: Any, what: str, *, page: int, limit: int
+    path: str,
+    params: dict[str, Any],
+    parse: Any,
+    what: str,
+    *,
+    page: int,
+    limit: int,
+    on_fetch: Callable[[Any], None] | None = None,
 ) -> Fetched[Page[Any]]:
-    fetched = get(FILEFLARE, path, {**params, "page": page, "limit": min(max(limit, 1), 1000)})
+    fetched = get(
+        FILEFLARE, path, {**params, "page": page, "limit": min(max(limit, 1), 1000)}, on_fetch=on_fetch
+    )
     return Fetched(
         _laravel_page(fetched.value, parse, what, page=page, limit=limit), fetched.fetched_at, fetched.stale
     )
@@ -41,11 +51,40 @@ def order_list(
         params["order_number"] = int(order_number)
     if with_assets:
         params["with_assets"] = "true"
-    return _paged("/v1/orders", params, Order.from_json, "orders", page=page, limit=limit)
+    return _paged(
+        "/v1/orders",
+        params,
+        Order.from_json,
+        "orders",
+        page=page,
+        limit=limit,
+        on_fetch=_prime_single_orders if with_assets else None,
+    )
+
+
+def _prime_single_orders(payload: Any) -> None:
+    """A list fetched with its assets holds each order exactly as GET /v1/orders/{id}?with_assets=1 would
+    answer it: keep them, so opening an order found by a search costs no second call."""
+    try:
+        items = data_list(payload, "orders")
+    except BadResponse:
+        return
+    for item in items:
+        if not (isinstance(item, dict) and isinstance(item.get("assets"), list)):
+            continue
+        try:
+            order_id = validators.order_id(item.get("id"))
+        except ApiError:
+            continue
+        path = f"/v1/orders/{order_id}"
+        cache.store(
+            cache.read_key("fileflare", FILEFLARE.identity(), path, {"with_assets": 1}), {"data": [item]}
+        )
 
 
 def order_get(*, order_id: str, with_assets: bool = True) -> Fetched[Order]:
     order_id = validators.order_id(order_id)
+    # With assets, the answer may already be cached from a search's list (see _prime_single_orders).
     fetched = get(FILEFLARE, f"/v1/orders/{order_id}", {"with_assets": 1} if with_assets else None)
     items = data_list(fetched.value, "an order")
     if not items:

@@ -236,3 +236,21 @@ def test_a_bad_or_unknown_id_in_a_url_is_a_404_page(support_client: Client, url:
     response = support_client.get(url)
     assert response.status_code == 404
     assert b"Traceback" not in response.content and b"Not found" in response.content
+
+
+def _upstream_counts(sandbox: Sandbox) -> dict[str, int]:
+    import requests
+
+    return requests.get(f"{sandbox.url}/_sandbox/stats", timeout=10).json()
+
+
+def test_search_then_order_page_costs_one_fileflare_call_and_nothing_when_warm(
+        support_client: Client, sandbox: Sandbox) -> None:
+    before = _upstream_counts(sandbox)
+    response = support_client.get("/orders/", {"q": "2345"}, follow=True)
+    assert response.status_code == 200 and "Order #2345" in response.content.decode()
+    after = _upstream_counts(sandbox)
+    assert after["fileflare"] - before["fileflare"] == 1  # the search's list already held the whole order
+    assert after["downloads"] - before["downloads"] == 1  # the order's records
+    support_client.get(response.redirect_chain[-1][0])
+    assert _upstream_counts(sandbox) == after  # warm: served from the read cache
