@@ -13,7 +13,8 @@ from django.test import Client
 from tests.conftest import Sandbox
 
 # Order numbers no seeded order has and no other test uses: each test gets its own.
-_order_numbers = itertools.count(random.randint(7_000_000, 8_000_000) * 10)
+# Spaced by 10: a test may also use order_number + 1 (moving a record to another order).
+_order_numbers = itertools.count(random.randint(7_000_000, 8_000_000) * 10, 10)
 
 
 class DownloadsApi:
