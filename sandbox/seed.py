@@ -145,25 +145,21 @@ def _catalogue(rng: random.Random, built: Built) -> None:
 def _example_order(built: Built) -> None:
     """Order 1050 exactly as the vendor's documentation shows it (ids made valid UUIDs where the
     documented ones contain letters that are not hexadecimal)."""
-    paper = Product(
-        id=uuid.UUID("82664d96-6dfd-4343-96b0-05c46f412a50"),
-        name="My new Book",
-        variant_name="Paper back",
-        sku="my-sku",
-        product_id=123456,
-        variant_id=1234567,
-        vendor="my-store",
-        tags=["books", "paper-books"],
-    )
-    hard = Product(
-        id=uuid.UUID("82664d96-6dfd-4343-96b0-05c46f412a51"),
-        name="My new Book",
-        variant_name="Hard back",
-        sku="my-sku",
-        product_id=123456,
-        variant_id=1234563,
-        vendor="my-store",
-        tags=["books", "hardback-books"],
+    paper, hard = (
+        Product(
+            id=uuid.UUID(f"82664d96-6dfd-4343-96b0-05c46f412a5{suffix}"),
+            name="My new Book",
+            variant_name=variant,
+            sku="my-sku",
+            product_id=123456,
+            variant_id=variant_id,
+            vendor="my-store",
+            tags=["books", tag],
+        )
+        for suffix, variant, variant_id, tag in (
+            ("0", "Paper back", 1234567, "paper-books"),
+            ("1", "Hard back", 1234563, "hardback-books"),
+        )
     )
     book = Asset(
         id=uuid.UUID("82664d96-6dfd-4343-96b0-05c46f412a5b"),
