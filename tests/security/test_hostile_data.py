@@ -174,7 +174,8 @@ def test_the_sandbox_keeps_hostile_values_as_sent(
 def hostile_order(sandbox: Sandbox, make_record: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     """An order whose every upstream text is hostile, with a hostile download record beside it."""
     link_assets = [
-        {"filename": f"link-{index}-{SCRIPT}", "is_link": True, "url": url, "limit": 3, "downloaded": 5}
+        {"filename": f"link-{index}-{SCRIPT}", "is_link": True, "url": url, "limit": 3, "downloaded": 5,
+         "size": "<b>1</b>\u202eMB\u0000"}
         for index, url in enumerate([*BAD_URLS, GOOD_URL])
     ]
     created = sandbox.create_order(
@@ -195,7 +196,7 @@ def hostile_order(sandbox: Sandbox, make_record: Callable[..., dict[str, Any]]) 
                 }
             ],
             "assets": [
-                {"filename": f"{HIDDEN}{LONG}", "is_file": True},
+                {"filename": f"{HIDDEN}{LONG}", "is_file": True, "size": "2MB\u202e<i>"},
                 {"filename": f"order-level-{BREAKOUT}", "is_link": True, "url": BAD_URLS[0]},
                 {"filename": "order-level-good", "is_link": True, "url": GOOD_URL},
             ],
