@@ -2,6 +2,14 @@ from django.conf import settings
 from django.db import models
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("The audit trail is append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("The audit trail is append-only.")
+
+
 class AuditEntry(models.Model):
     """One staff action on upstream data, whether it went through or not. Append-only."""
 
@@ -37,12 +45,22 @@ class AuditEntry(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by"
     )
 
+    objects = AppendOnlyQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:
         return f"{self.actor_name} · {self.get_action_display()} · {self.get_outcome_display()}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("The audit trail is append-only: an entry is never changed.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("The audit trail is append-only: an entry is never deleted.")
 
     @property
     def succeeded(self) -> bool:
