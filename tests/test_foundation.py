@@ -34,7 +34,7 @@ def test_signing_in_lands_on_orders_with_the_page_frame(client: Client, support_
     assert response.redirect_chain[-1][0] == reverse("orders:list")
     page = response.content.decode()
     assert 'name="q"' in page
-    for label in ("Orders", "Download records", "Audit log", "Sign out", support_user.username):
+    for label in ("Orders", "Download records", "Audit log", "Sign out", support_user.username, ">Support<"):
         assert label in page
 
 
