@@ -250,10 +250,11 @@ def record_create(request: HtmxHttpRequest) -> HttpResponse:
                         fields=form.record_fields(),
                         reason=form.cleaned_data.get("reason") or "",
                     )
-                except errors.OutcomeUnknown as unknown:
+                except errors.OutcomeUnknown:
                     # The token stays spent: sending this same form again could create a duplicate.
                     outcome_unknown = {
-                        "sentence": f"{unknown} We cannot tell whether the record was created.",
+                        "sentence": "The downloads API did not answer in time, so we cannot tell "
+                        "whether the record was created.",
                         "search_url": order_records_url(form.cleaned_data["order_id"]),
                     }
                     form = _fresh_submission(form)

@@ -306,3 +306,18 @@ def test_upstream_failure_on_a_write_is_audited_with_the_sentence(
     entry = AuditEntry.objects.get()
     assert entry.outcome == "failed"
     assert entry.error == str(raised.value)
+
+
+def test_a_422_from_the_api_names_the_field_and_the_attempt_is_audited(
+    merchant_user: User, downloads_api: DownloadsApi, order_number: int
+) -> None:
+    with pytest.raises(errors.ValidationFailed) as raised:
+        services.download_create(
+            actor=merchant_user,
+            fields={"product_id": "not a number", "order_id": order_number, "download_file_name": "a.pdf"},
+        )
+    assert "product_id" in raised.value.field_errors
+    assert downloads_api.for_order(order_number) == []
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.outcome) == ("record_create", "failed")
+    assert entry.error == str(raised.value)
