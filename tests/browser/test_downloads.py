@@ -108,3 +108,38 @@ def test_search_as_you_type_and_sorting_update_the_list_without_a_reload(
     expect(page.locator("tr.record-row")).to_have_count(1)
     expect(page).to_have_url(re.compile(r"sort=-download_count"))
     assert _same_page(page)
+
+
+def test_support_fixes_a_count_in_place_on_the_order_page_within_the_step(
+    page: Page, support_user: User, sandbox: Sandbox, settings: object
+) -> None:
+    settings.SUPPORT_MAX_COUNT_STEP = 5  # type: ignore[attr-defined]
+    api = DownloadsApi(sandbox)
+    order = sandbox.create_order({})
+    record = api.create(
+        product_id=9,
+        order_id=order["order_number"],
+        download_count=8,
+        download_file_name="order-page.pdf",
+        is_amazon=True,
+        amazon_key="private/order-page.pdf",
+    )
+    sign_in(page, support_user)
+    page.goto(f"/orders/{order['id']}/")
+    row = page.locator(f"#record-{record['download_id']}")
+    expect(row).to_contain_text("order-page.pdf")
+    expect(row).to_contain_text("key hidden")
+    expect(row.get_by_role("button", name="Reset to 0")).to_be_disabled()  # 8 is beyond Support's step
+    _mark_page(page)
+
+    row.get_by_label(re.compile("Download count of")).fill("3")
+    row.get_by_role("button", name="Save").click()
+    expect(row.get_by_role("status")).to_have_text("Saved: download count is 3.")
+    assert _same_page(page)
+    assert api.get(record["download_id"])["download_count"] == 3
+    expect(page.locator("#order-records")).not_to_contain_text("private/order-page.pdf")
+    # Now within the step, "Reset to 0" is offered.
+    row.get_by_role("button", name="Reset to 0").click()
+    expect(row.get_by_role("status")).to_have_text("Saved: download count is 0.")
+    assert api.get(record["download_id"])["download_count"] == 0
+    assert _same_page(page)
