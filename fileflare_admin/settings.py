@@ -141,7 +141,8 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 DATABASE_ROUTERS = ["sandbox.routers.SandboxRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://fileflare-admin")}
+# Local memory keeps 300 entries unless told otherwise; the newest-orders index alone needs ~2,000.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://fileflare-admin?max_entries=50000")}
 
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Fileflare Admin <admin@localhost>")

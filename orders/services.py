@@ -84,8 +84,7 @@ def order_search(*, q: str | None, page: int = 1, per_page: int = 25) -> SearchR
     """One match: where to go. Several or none: a page of orders and a sentence. Costs at most 2 calls."""
     query = classify_query(q)
     if query.kind == "empty":
-        fetched = fileflare.order_list(page=page, limit=per_page)
-        return SearchResult(query, orders=fetched.value, fetched_at=fetched.fetched_at, stale=fetched.stale)
+        return SearchResult(query, **_newest_orders(page=page, per_page=per_page))
     if query.kind == "order_id":
         return SearchResult(query, redirect_to=order_detail_url(query.value), match_label="Order ID")
     if query.kind == "token":
@@ -114,7 +113,32 @@ def order_search(*, q: str | None, page: int = 1, per_page: int = 25) -> SearchR
     )
 
 
+def _newest_orders(*, page: int, per_page: int) -> dict[str, Any]:
+    """The landing page. Its first page asks for the newest 1,000 orders with their files in the same
+    single call, and shows `per_page` of them: the rest make looking up any recent order (what most
+    tickets are about) cost no call for a while. Later pages ask for just what they show."""
+    if page != 1:
+        fetched = fileflare.order_list(page=page, limit=per_page)
+        return {"orders": fetched.value, "fetched_at": fetched.fetched_at, "stale": fetched.stale}
+    fetched = fileflare.order_list(page=1, limit=fileflare.RECENT_ORDERS, with_assets=True)
+    newest = fetched.value
+    total = newest.total
+    shown = types.Page(
+        items=newest.items[:per_page],
+        page=1,
+        per_page=per_page,
+        total=total,
+        last_page=-(-total // per_page) if total is not None else None,
+    )
+    return {"orders": shown, "fetched_at": fetched.fetched_at, "stale": fetched.stale}
+
+
 def _by_number(query: Query, number: int) -> SearchResult:
+    """An order whose number a list answer has shown (the newest 1,000 on the orders page, any search)
+    needs no call; any other costs one."""
+    order_id = fileflare.known_order_id(order_number=number)
+    if order_id is not None:
+        return SearchResult(query, redirect_to=order_detail_url(order_id), match_label=f"Order #{number}")
     fetched = fileflare.order_list(order_number=number, with_assets=True)
     matches = [order for order in fetched.value.items if order.order_number == number]
     for order in matches:

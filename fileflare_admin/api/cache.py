@@ -83,3 +83,16 @@ def store(key: str, payload: Any) -> Fetched[Any]:
     entry = {"payload": payload, "at": time.time()}
     cache.set(key, entry, timeout=max(settings.UPSTREAM_STALE_TTL, settings.UPSTREAM_CACHE_TTL))
     return _fetched(entry, stale=False)
+
+
+def store_many(entries: dict[str, Any]) -> None:
+    """Keep several answers at once: read entries get the fetched time; plain values are kept as given."""
+    now = time.time()
+    timeout = max(settings.UPSTREAM_STALE_TTL, settings.UPSTREAM_CACHE_TTL)
+    cache.set_many(
+        {
+            key: {"payload": value, "at": now} if key.startswith("ffa:read:") else value
+            for key, value in entries.items()
+        },
+        timeout=timeout,
+    )

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache as django_cache
 
 from fileflare_admin.api import cache, validators
 from fileflare_admin.api._reads import get
@@ -62,13 +63,19 @@ def order_list(
     )
 
 
+def _number_key(number: int) -> str:
+    return f"ffa:order-id:{FILEFLARE.identity()}:{int(number)}"
+
+
 def _prime_single_orders(payload: Any) -> None:
     """A list fetched with its assets holds each order exactly as GET /v1/orders/{id}?with_assets=1 would
-    answer it: keep them, so opening an order found by a search costs no second call."""
+    answer it: keep them (in one round trip to the cache), so opening an order found by a search costs no
+    second call. An order's number never changes, so which ID has which number is kept too."""
     try:
         items = data_list(payload, "orders")
     except BadResponse:
         return
+    entries: dict[str, Any] = {}
     for item in items:
         if not (isinstance(item, dict) and isinstance(item.get("assets"), list)):
             continue
@@ -77,9 +84,20 @@ def _prime_single_orders(payload: Any) -> None:
         except ApiError:
             continue
         path = f"/v1/orders/{order_id}"
-        cache.store(
-            cache.read_key("fileflare", FILEFLARE.identity(), path, {"with_assets": 1}), {"data": [item]}
-        )
+        entries[cache.read_key("fileflare", FILEFLARE.identity(), path, {"with_assets": 1})] = {
+            "data": [item]
+        }
+        if isinstance(item.get("order_number"), int):
+            entries[_number_key(item["order_number"])] = order_id
+    cache.store_many(entries)
+
+
+def known_order_id(*, order_number: int) -> str | None:
+    """The ID of an order with this number, if a list answer has shown it (no request is made)."""
+    return django_cache.get(_number_key(order_number))
+
+
+RECENT_ORDERS = 1000  # the most one list call returns
 
 
 def order_get(*, order_id: str, with_assets: bool = True) -> Fetched[Order]:

@@ -245,7 +245,8 @@ def _upstream_counts(sandbox: Sandbox) -> dict[str, int]:
 
 
 def test_search_then_order_page_costs_one_fileflare_call_and_nothing_when_warm(
-        support_client: Client, sandbox: Sandbox) -> None:
+    support_client: Client, sandbox: Sandbox
+) -> None:
     before = _upstream_counts(sandbox)
     response = support_client.get("/orders/", {"q": "2345"}, follow=True)
     assert response.status_code == 200 and "Order #2345" in response.content.decode()
@@ -254,3 +255,25 @@ def test_search_then_order_page_costs_one_fileflare_call_and_nothing_when_warm(
     assert after["downloads"] - before["downloads"] == 1  # the order's records
     support_client.get(response.redirect_chain[-1][0])
     assert _upstream_counts(sandbox) == after  # warm: served from the read cache
+
+
+def test_after_the_orders_page_any_recent_order_is_found_without_a_call(
+    support_client: Client, sandbox: Sandbox
+) -> None:
+    import requests
+
+    newest = requests.get(
+        f"{sandbox.fileflare_url}/v1/orders",
+        params={"limit": 1},
+        timeout=10,
+        headers={"Authorization": f"Bearer {sandbox.key}"},
+    ).json()["data"][0]["order_number"]
+    before = _upstream_counts(sandbox)
+    support_client.get("/orders/")  # the landing page: one call that also brings the newest 1,000 orders
+    after_landing = _upstream_counts(sandbox)
+    assert after_landing["fileflare"] - before["fileflare"] == 1
+    for number in (newest, newest - 500, newest - 999):
+        response = support_client.get("/orders/", {"q": number}, follow=True)
+        assert f"Order #{number}" in response.content.decode()
+    counts = _upstream_counts(sandbox)
+    assert counts["fileflare"] == after_landing["fileflare"]  # search and order pages came from that one call
