@@ -368,6 +368,13 @@ def customer_page(*, token: str) -> CustomerPage:
     )
 
 
+def order_get(*, order_id: str) -> types.Order:
+    """One order with its files (the resend confirmation names it and shows when it was last sent)."""
+    order = fileflare.order_get(order_id=order_id).value
+    remember_order_number(order)
+    return order
+
+
 def order_resend_email(*, actor: Any, order_id: str, reason: str = "") -> types.Order:
     """Send the download e-mail again. Audited whether it goes through or not."""
     number = known_order_number(order_id)

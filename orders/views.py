@@ -82,11 +82,14 @@ def order_detail(request: HttpRequest, order_id: UUID) -> HttpResponse:
 def order_resend(request: HttpRequest, order_id: UUID) -> HttpResponse:
     """GET: a confirmation that names the order. POST: send, then back to the order page."""
     order_id_text = str(order_id)
-    form = ResendForm(request.POST or None)
+    if request.method == "POST":
+        form = ResendForm(request.POST)
+    else:  # the order page's form without JavaScript arrives here with the reason already typed
+        form = ResendForm(initial={"reason": request.GET.get("reason", "")[:500]})
     order = None
     error = ""
     try:
-        order = services.fileflare.order_get(order_id=order_id_text).value
+        order = services.order_get(order_id=order_id_text)
     except NotFound:
         return _not_found(request, "No order with that ID in this shop.")
     except ApiError as failure:
@@ -99,9 +102,11 @@ def order_resend(request: HttpRequest, order_id: UUID) -> HttpResponse:
         except roles.NotAllowed:
             raise
         except RateLimited as failure:
+            # Either limit may be the one reached (a 429 does not say which): name both, honestly.
             error = (
-                f"Fileflare allows 30 e-mails a minute and they are used up. Try again at "
-                f"{timezone.localtime(failure.retry_at):%H:%M:%S}; your reason is kept below."
+                "Fileflare is not taking more e-mails from this shop right now (it allows 30 e-mails "
+                f"and 60 requests a minute). Try again at {timezone.localtime(failure.retry_at):%H:%M:%S}; "
+                "your reason is kept below."
             )
         except ApiError as failure:
             error = failure.user_message

@@ -105,3 +105,26 @@
     });
   });
 })();
+
+// --- Orders (orders/order_detail.html: the "Resend download e-mail" form) ---
+(function () {
+  "use strict";
+
+  // The form GETs the confirmation page when JavaScript is off. Here the person has just answered its
+  // data-confirm question (the handler above runs first and cancels on "no"), so it posts instead.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.hasAttribute || !form.hasAttribute("data-post-when-confirmed")) return;
+    var token = form.getAttribute("data-csrf");
+    if (!token) return;
+    var input = form.querySelector("input[name=csrfmiddlewaretoken]");
+    if (!input) {
+      input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "csrfmiddlewaretoken";
+      form.appendChild(input);
+    }
+    input.value = token;
+    form.method = "post";
+  });
+})();

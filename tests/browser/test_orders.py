@@ -4,13 +4,14 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from tests.browser.conftest import sign_in
 from tests.conftest import Sandbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 EXAMPLE_ID = "82664d96-6dfd-4343-aaaa-05c46f412a5b"
+NO_SCRIPT_ORDER = 3301  # resent only by the test without JavaScript
 
 
 def test_search_1050_open_the_order_copy_a_link_and_resend_the_email(
@@ -71,3 +72,30 @@ def test_search_results_update_while_typing_on_the_orders_page(page: Page, suppo
     expect(page.locator("#order-results")).to_contain_text("No order has the number 99999999.")
     assert page.evaluate("window.stayedOnPage") is True
     expect(page).to_have_url(re.compile(r"/orders/\?q=99999999$"))
+
+
+def test_without_javascript_resend_goes_through_the_confirmation_page(
+    browser: Browser, live_server: object, support_user: User, sandbox: Sandbox
+) -> None:
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        sign_in(page, support_user)
+        page.locator("#site-search-q").fill(str(NO_SCRIPT_ORDER))
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name=f"Order #{NO_SCRIPT_ORDER}")).to_be_visible()
+        sent_before = len(sandbox.outbox())
+        page.get_by_label("Reason (optional)").fill("no script here")
+        page.get_by_role("button", name="Resend download e-mail").click()
+        expect(
+            page.get_by_role("heading", name=f"Resend the download e-mail for order #{NO_SCRIPT_ORDER}?")
+        ).to_be_visible()
+        expect(page.get_by_label("Reason")).to_have_value("no script here")
+        assert len(sandbox.outbox()) == sent_before  # asking sent nothing
+        page.get_by_role("button", name="Resend e-mail").click()
+        expect(page.get_by_role("heading", name=f"Order #{NO_SCRIPT_ORDER}")).to_be_visible()
+        sent = page.get_by_text(f"Download e-mail sent to the customer of order #{NO_SCRIPT_ORDER} at")
+        expect(sent).to_be_visible()
+        assert len(sandbox.outbox()) == sent_before + 1
+    finally:
+        context.close()
