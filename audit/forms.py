@@ -6,29 +6,50 @@ from audit.models import AuditEntry
 
 
 class AuditFilterForm(forms.Form):
-    """/audit/'s filters, read from the query string. Invalid values are ignored, never a 500."""
+    """/audit/'s filters, read from the query string.
+
+    A value that does not parse is left out (and its field shows why); the other filters still apply.
+    """
 
     actor = forms.ModelChoiceField(
         queryset=get_user_model().objects.none(), required=False, label="Person", empty_label="Anyone"
     )
     action = forms.ChoiceField(choices=[("", "Any action"), *AuditEntry.Action.choices], required=False)
-    outcome = forms.ChoiceField(choices=[("", "Any outcome"), *AuditEntry.Outcome.choices], required=False)
-    order_number = forms.IntegerField(required=False, min_value=1, max_value=10**18, label="Order number")
+    order_number = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        label="Order number",
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1}),
+    )
+    download_id = forms.CharField(required=False, max_length=64, label="Download ID", strip=True)
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
-    page = forms.IntegerField(required=False, min_value=1, max_value=10**9)
+    outcome = forms.ChoiceField(choices=[("", "Any outcome"), *AuditEntry.Outcome.choices], required=False)
+    page = forms.IntegerField(required=False, min_value=1, max_value=10**9, widget=forms.HiddenInput)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         people = AuditEntry.objects.exclude(actor=None).values("actor")
-        self.fields["actor"].queryset = get_user_model().objects.filter(pk__in=people).order_by("username")
+        self.fields["actor"].queryset = (  # type: ignore[attr-defined]
+            get_user_model().objects.filter(pk__in=people).order_by("username")
+        )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "“To” is before “From”.")
+        return data
 
     def filtered(self) -> QuerySet[AuditEntry]:
+        """The entries matching every filter that parsed, newest first."""
+        self.is_valid()  # fills cleaned_data with the fields that parsed, errors for the rest
+        data = self.cleaned_data
         entries = AuditEntry.objects.select_related("actor").prefetch_related("undone_by")
-        data = self.cleaned_data if self.is_valid() else {}
         if data.get("actor"):
             entries = entries.filter(actor=data["actor"])
-        for name in ("action", "outcome", "order_number"):
+        for name in ("action", "outcome", "order_number", "download_id"):
             if data.get(name):
                 entries = entries.filter(**{name: data[name]})
         if data.get("date_from"):
@@ -36,3 +57,14 @@ class AuditFilterForm(forms.Form):
         if data.get("date_to"):
             entries = entries.filter(created_at__date__lte=data["date_to"])
         return entries
+
+
+class UndoForm(forms.Form):
+    reason = forms.CharField(
+        required=False,
+        max_length=500,
+        strip=True,
+        label="Reason (optional)",
+        widget=forms.TextInput(attrs={"placeholder": "Why this is being undone", "autocomplete": "off"}),
+    )
+    next = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)

@@ -65,3 +65,32 @@ class AuditEntry(models.Model):
     @property
     def succeeded(self) -> bool:
         return self.outcome == self.Outcome.SUCCESS
+
+    @property
+    def count_change(self) -> tuple[int, int] | None:
+        """(before, after) download count when this entry moved (or tried to move) a count."""
+        before = self.before if isinstance(self.before, dict) else {}
+        after = self.after if isinstance(self.after, dict) else {}
+        old, new = before.get("download_count"), after.get("download_count")
+        if isinstance(old, int) and isinstance(new, int) and old != new:
+            return old, new
+        return None
+
+
+class UndoClaim(models.Model):
+    """ "Someone is undoing this entry": one row per entry, so two people can never undo it both.
+
+    The undo itself is an upstream call (a create or a count change) that the database cannot roll
+    back, so the claim is taken, in its own short transaction, before that call, and given back if the
+    call fails. A claim whose undo succeeded stays, as a second guard beside the entry's `undone_by`.
+    Not part of the trail itself: a claim may be released or taken over, an entry never changes.
+    """
+
+    entry = models.OneToOneField(
+        AuditEntry, primary_key=True, on_delete=models.PROTECT, related_name="undo_claim"
+    )
+    actor_name = models.CharField(max_length=150)
+    claimed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"undo of entry {self.entry_id} by {self.actor_name}"

@@ -1,0 +1,395 @@
+"""Undo, end to end against the sandbox: a count change is set back, a deleted record comes back with a
+new id, each entry at most once, roles obeyed, and every attempt (refused or not) is in the trail."""
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.utils import timezone
+
+from audit.models import AuditEntry, UndoClaim
+from audit.services import CannotUndo, UndoConflict, UndoInProgress, audit_undo
+from downloads import services as downloads
+from fileflare_admin.api import errors
+from staff.roles import NotAllowed
+from tests.downloads.conftest import DownloadsApi
+
+pytestmark = pytest.mark.django_db
+
+
+def _count_change(user: User, record: dict[str, Any], count: int) -> AuditEntry:
+    downloads.download_count_set(
+        actor=user, download_id=record["download_id"], count=count, expected=record["download_count"]
+    )
+    return AuditEntry.objects.get(action="record_count", download_id=record["download_id"], outcome="success")
+
+
+def _deletion(user: User, record: dict[str, Any], reason: str = "") -> AuditEntry:
+    downloads.download_delete(actor=user, download_id=record["download_id"], reason=reason)
+    return AuditEntry.objects.get(
+        action="record_delete", download_id=record["download_id"], outcome="success"
+    )
+
+
+# --- Reverting a count ---------------------------------------------------------------------------
+
+
+def test_a_count_change_is_set_back_and_the_revert_is_audited_as_its_undo(
+    merchant_user: User, make_record: Any, downloads_api: DownloadsApi
+) -> None:
+    record = make_record(download_count=2)
+    change = _count_change(merchant_user, record, 9)
+    assert (change.before["download_count"], change.after["download_count"]) == (2, 9)
+
+    revert = audit_undo(actor=merchant_user, entry_id=change.pk, reason="wrong record")
+
+    assert downloads_api.get(record["download_id"])["download_count"] == 2
+    assert (revert.action, revert.outcome, revert.undo_of) == ("count_revert", "success", change)
+    assert (revert.before["download_count"], revert.after["download_count"]) == (9, 2)
+    assert revert.reason == "wrong record" and revert.actor == merchant_user
+    assert revert.order_number == record["order_id"]
+
+
+def test_a_count_can_be_undone_only_once(
+    merchant_user: User, make_record: Any, downloads_api: DownloadsApi
+) -> None:
+    record = make_record(download_count=2)
+    change = _count_change(merchant_user, record, 9)
+    audit_undo(actor=merchant_user, entry_id=change.pk)
+    with pytest.raises(CannotUndo, match="already undone by mia-merchant"):
+        audit_undo(actor=merchant_user, entry_id=change.pk)
+    assert AuditEntry.objects.filter(undo_of=change).count() == 1
+
+
+def test_an_edit_that_moved_the_count_can_be_undone_and_only_the_count_goes_back(
+    merchant_user: User, make_record: Any, downloads_api: DownloadsApi
+) -> None:
+    record = make_record(download_count=4, download_file_name="old.pdf")
+    loaded = {key: record[key] for key in downloads.WRITABLE_FIELDS}
+    downloads.download_update(
+        actor=merchant_user,
+        download_id=record["download_id"],
+        fields={**loaded, "download_count": 0, "download_file_name": "new.pdf"},
+        loaded=loaded,
+    )
+    edit = AuditEntry.objects.get(action="record_update", download_id=record["download_id"])
+    audit_undo(actor=merchant_user, entry_id=edit.pk)
+    now = downloads_api.get(record["download_id"])
+    assert (now["download_count"], now["download_file_name"]) == (4, "new.pdf")
+
+
+def test_a_count_changed_again_since_is_not_overwritten(
+    merchant_user: User, make_record: Any, downloads_api: DownloadsApi
+) -> None:
+    record = make_record(download_count=2)
+    change = _count_change(merchant_user, record, 4)
+    downloads_api.patch(record["download_id"], download_count=7)  # a customer downloaded, or a colleague
+
+    with pytest.raises(UndoConflict) as refused:
+        audit_undo(actor=merchant_user, entry_id=change.pk)
+
+    assert str(refused.value) == "The count was changed again since (now 7); undo would overwrite that."
+    assert downloads_api.get(record["download_id"])["download_count"] == 7
+    failed = AuditEntry.objects.get(undo_of=change)
+    assert (failed.action, failed.outcome) == ("count_revert", "failed")
+    # Nothing was undone, so the entry can still be undone once the count is back where it was.
+    downloads_api.patch(record["download_id"], download_count=4)
+    assert audit_undo(actor=merchant_user, entry_id=change.pk).succeeded
+
+
+def test_support_may_revert_within_the_step_but_not_beyond_it(
+    merchant_user: User, support_user: User, make_record: Any, downloads_api: DownloadsApi, settings: Any
+) -> None:
+    settings.SUPPORT_MAX_COUNT_STEP = 5
+    small, large = make_record(download_count=1), make_record(download_count=1)
+    small_change = _count_change(merchant_user, small, 4)
+    large_change = _count_change(merchant_user, large, 20)
+
+    assert audit_undo(actor=support_user, entry_id=small_change.pk).succeeded
+    assert downloads_api.get(small["download_id"])["download_count"] == 1
+
+    with pytest.raises(NotAllowed, match="at most 5"):
+        audit_undo(actor=support_user, entry_id=large_change.pk)
+    assert downloads_api.get(large["download_id"])["download_count"] == 20
+    refused = AuditEntry.objects.get(undo_of=large_change)
+    assert (refused.outcome, refused.actor) == ("failed", support_user)
+    # The refusal does not count as an undo: a Merchant can still do it.
+    assert audit_undo(actor=merchant_user, entry_id=large_change.pk).succeeded
+    assert downloads_api.get(large["download_id"])["download_count"] == 1
+
+
+# --- Restoring a deleted record --------------------------------------------------------------------
+
+
+def test_a_deleted_record_is_created_again_from_its_snapshot_with_a_new_id(
+    merchant_user: User, make_record: Any, downloads_api: DownloadsApi, order_number: int
+) -> None:
+    record = make_record(
+        product_id=777,
+        download_count=3,
+        download_file_name="guide.pdf",
+        is_amazon=True,
+        amazon_key="k/guide.pdf",
+    )
+    deletion = _deletion(merchant_user, record, reason="duplicate")
+    assert downloads_api.get(record["download_id"]) is None
+    assert deletion.before["amazon_key"] == "k/guide.pdf" and deletion.reason == "duplicate"
+
+    restore = audit_undo(actor=merchant_user, entry_id=deletion.pk)
+
+    assert (restore.action, restore.outcome, restore.undo_of) == ("record_restore", "success", deletion)
+    new_id = restore.download_id
+    assert new_id and new_id != record["download_id"] and restore.after["download_id"] == new_id
+    back = downloads_api.get(new_id)
+    for field in (
+        "product_id",
+        "order_id",
+        "download_count",
+        "download_file_name",
+        "is_amazon",
+        "amazon_key",
+    ):
+        assert back[field] == record[field], field
+    assert [item["download_id"] for item in downloads_api.for_order(order_number)] == [new_id]
+    assert restore.order_number == order_number
+
+
+def test_a_deletion_is_restored_only_once(
+    merchant_user: User, admin_user: User, make_record: Any, downloads_api: DownloadsApi, order_number: int
+) -> None:
+    deletion = _deletion(merchant_user, make_record())
+    audit_undo(actor=admin_user, entry_id=deletion.pk)
+    with pytest.raises(CannotUndo, match="already undone by ada-admin"):
+        audit_undo(actor=merchant_user, entry_id=deletion.pk)
+    assert len(downloads_api.for_order(order_number)) == 1
+
+
+def test_support_cannot_restore_and_the_refusal_is_audited(
+    merchant_user: User, support_user: User, make_record: Any, downloads_api: DownloadsApi, order_number: int
+) -> None:
+    deletion = _deletion(merchant_user, make_record())
+    with pytest.raises(NotAllowed, match=re.escape("Only a Merchant can create download records.")):
+        audit_undo(actor=support_user, entry_id=deletion.pk)
+    assert downloads_api.for_order(order_number) == []
+    refused = AuditEntry.objects.get(undo_of=deletion)
+    assert (refused.action, refused.outcome) == ("record_restore", "failed")
+    assert refused.error == "Only a Merchant can create download records."
+    assert audit_undo(actor=merchant_user, entry_id=deletion.pk).succeeded
+
+
+def test_an_undo_already_under_way_is_not_started_twice(
+    merchant_user: User, make_record: Any, downloads_api: DownloadsApi, order_number: int
+) -> None:
+    deletion = _deletion(merchant_user, make_record())
+    # A colleague pressed Restore a moment ago and their request is still talking to the API.
+    UndoClaim.objects.create(entry=deletion, actor_name="max-merchant", claimed_at=timezone.now())
+    with pytest.raises(UndoInProgress, match="max-merchant started undoing this"):
+        audit_undo(actor=merchant_user, entry_id=deletion.pk)
+    assert downloads_api.for_order(order_number) == []
+
+
+def test_an_undo_that_died_midway_can_be_taken_over(
+    merchant_user: User, make_record: Any, downloads_api: DownloadsApi, order_number: int
+) -> None:
+    deletion = _deletion(merchant_user, make_record())
+    UndoClaim.objects.create(
+        entry=deletion, actor_name="max-merchant", claimed_at=timezone.now() - timedelta(hours=1)
+    )
+    assert audit_undo(actor=merchant_user, entry_id=deletion.pk).succeeded
+    assert len(downloads_api.for_order(order_number)) == 1
+
+
+def test_a_failed_undo_gives_the_entry_back(
+    merchant_user: User, make_record: Any, downloads_api: DownloadsApi, sandbox: Any, settings: Any
+) -> None:
+    settings.UPSTREAM_RETRIES = 0
+    record = make_record(download_count=2)
+    change = _count_change(merchant_user, record, 6)
+    sandbox.config(error_rate=1.0)
+    with pytest.raises(errors.Unavailable):
+        audit_undo(actor=merchant_user, entry_id=change.pk)
+    sandbox.reset_faults()
+    assert not UndoClaim.objects.filter(entry=change).exists()
+    assert audit_undo(actor=merchant_user, entry_id=change.pk).succeeded
+    assert downloads_api.get(record["download_id"])["download_count"] == 2
+
+
+# --- What cannot be undone -----------------------------------------------------------------------
+
+
+def _entry(user: User, **fields: Any) -> AuditEntry:
+    values = {"actor": user, "actor_name": user.get_username(), "outcome": "success", **fields}
+    return AuditEntry.objects.create(**values)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {
+            "action": "record_count",
+            "outcome": "failed",
+            "before": {"download_count": 1},
+            "after": {"download_count": 2},
+        },
+        {"action": "record_delete", "outcome": "failed", "before": {"download_id": "x", "order_id": 5}},
+        {"action": "email_resend", "order_number": 1050},
+        {"action": "record_create", "after": {"download_id": "abc"}},
+        {"action": "record_update", "before": {"download_count": 2}, "after": {"download_count": 2}},
+        {"action": "count_revert", "before": {"download_count": 9}, "after": {"download_count": 2}},
+        {"action": "record_restore", "after": {"download_id": "abc"}},
+    ],
+    ids=["failed count", "failed delete", "resend", "create", "edit without count", "revert", "restore"],
+)
+def test_only_successful_count_changes_and_deletions_can_be_undone(
+    merchant_user: User, merchant_client: Client, fields: dict[str, Any]
+) -> None:
+    entry = _entry(merchant_user, download_id="abc", **fields)
+    with pytest.raises(
+        CannotUndo, match=re.escape("Only a successful count change or deletion can be undone.")
+    ):
+        audit_undo(actor=merchant_user, entry_id=entry.pk)
+    row = merchant_client.get("/audit/").content.decode().split(f'id="entry-{entry.pk}"')[1].split("</tr>")[0]
+    assert "Undo</button>" not in row and "Restore</button>" not in row
+    assert AuditEntry.objects.count() == 1
+
+
+# --- The pages -----------------------------------------------------------------------------------
+
+
+def test_undo_from_the_audit_log_sets_the_count_back_and_shows_who_undid_it(
+    merchant_client: Client, merchant_user: User, make_record: Any, downloads_api: DownloadsApi
+) -> None:
+    record = make_record(download_count=1)
+    change = _count_change(merchant_user, record, 3)
+    log = merchant_client.get("/audit/", {"action": "record_count"}).content.decode()
+    assert f'action="/audit/{change.pk}/undo/"' in log
+    assert (
+        f"Set the download count of record {record['download_id']} back from 3 to 1." in log
+    )  # data-confirm
+
+    response = merchant_client.post(
+        f"/audit/{change.pk}/undo/", {"next": "/audit/?action=record_count"}, follow=True
+    )
+
+    assert response.redirect_chain[-1][0] == "/audit/?action=record_count"
+    page = response.content.decode()
+    assert f"Set the download count of record {record['download_id']} back to 1." in page
+    assert downloads_api.get(record["download_id"])["download_count"] == 1
+    revert = AuditEntry.objects.get(undo_of=change)
+    row = page.split(f'id="entry-{change.pk}"')[1].split("</tr>")[0]
+    assert "Undone by mia-merchant at" in row
+    assert f"{timezone.localtime(revert.created_at):%Y-%m-%d %H:%M:%S}</time>" in row
+    assert f'action="/audit/{change.pk}/undo/"' not in page
+
+
+def test_restore_from_the_audit_log_brings_the_record_back_at_the_api(
+    merchant_client: Client,
+    merchant_user: User,
+    make_record: Any,
+    downloads_api: DownloadsApi,
+    order_number: int,
+) -> None:
+    record = make_record(download_file_name="restore-me.pdf")
+    deletion = _deletion(merchant_user, record)
+    log = merchant_client.get("/audit/", {"order_number": order_number}).content.decode()
+    assert "Restore</button>" in log
+
+    page = merchant_client.post(f"/audit/{deletion.pk}/undo/", follow=True).content.decode()
+
+    (restored,) = downloads_api.for_order(order_number)
+    assert restored["download_file_name"] == "restore-me.pdf"
+    assert restored["download_id"] != record["download_id"]
+    assert f"Restored the deleted record as {restored['download_id']}." in page
+    assert AuditEntry.objects.get(undo_of=deletion).download_id == restored["download_id"]
+
+
+def test_a_second_undo_from_the_page_is_refused_with_a_sentence(
+    merchant_client: Client,
+    merchant_user: User,
+    make_record: Any,
+    downloads_api: DownloadsApi,
+    order_number: int,
+) -> None:
+    deletion = _deletion(merchant_user, make_record())
+    merchant_client.post(f"/audit/{deletion.pk}/undo/")
+    page = merchant_client.post(f"/audit/{deletion.pk}/undo/", follow=True).content.decode()
+    assert "This was already undone by mia-merchant at" in page
+    assert len(downloads_api.for_order(order_number)) == 1
+
+
+def test_the_conflict_sentence_reaches_the_page(
+    merchant_client: Client, merchant_user: User, make_record: Any, downloads_api: DownloadsApi
+) -> None:
+    record = make_record(download_count=2)
+    change = _count_change(merchant_user, record, 4)
+    downloads_api.patch(record["download_id"], download_count=5)
+    page = merchant_client.post(f"/audit/{change.pk}/undo/", follow=True).content.decode()
+    assert "The count was changed again since (now 5); undo would overwrite that." in page
+    assert downloads_api.get(record["download_id"])["download_count"] == 5
+
+
+def test_the_confirmation_page_says_what_will_happen_and_takes_a_reason(
+    merchant_client: Client, merchant_user: User, make_record: Any, downloads_api: DownloadsApi
+) -> None:
+    record = make_record(download_count=2)
+    change = _count_change(merchant_user, record, 8)
+    page = merchant_client.get(f"/audit/{change.pk}/undo/", {"next": "/audit/?page=1"}).content.decode()
+    assert f"Set the download count of record {record['download_id']} back from 8 to 2." in page
+    assert 'name="reason"' in page and 'value="/audit/?page=1"' in page
+
+    merchant_client.post(
+        f"/audit/{change.pk}/undo/", {"reason": "ticket 88", "next": "https://evil.example/"}
+    )
+    assert AuditEntry.objects.get(undo_of=change).reason == "ticket 88"
+    after = merchant_client.get(f"/audit/{change.pk}/undo/").content.decode()
+    assert "This was already undone by mia-merchant" in after and 'name="reason"' not in after
+
+
+def test_an_undo_sends_the_person_back_only_to_our_own_pages(
+    merchant_client: Client, merchant_user: User, make_record: Any
+) -> None:
+    change = _count_change(merchant_user, make_record(download_count=2), 3)
+    response = merchant_client.post(f"/audit/{change.pk}/undo/", {"next": "https://evil.example/audit/"})
+    assert response["Location"] == "/audit/"
+
+
+def test_support_sees_who_can_undo_instead_of_a_button_and_is_refused_with_403(
+    support_client: Client,
+    merchant_user: User,
+    make_record: Any,
+    downloads_api: DownloadsApi,
+    order_number: int,
+) -> None:
+    deletion = _deletion(merchant_user, make_record())
+    log = support_client.get("/audit/", {"order_number": order_number}).content.decode()
+    row = log.split(f'id="entry-{deletion.pk}"')[1].split("</tr>")[0]
+    assert "A Merchant can restore this" in row and "<button" not in row
+
+    confirm = support_client.get(f"/audit/{deletion.pk}/undo/")
+    assert confirm.status_code == 403
+    assert "Only a Merchant can create download records." in confirm.content.decode()
+
+    response = support_client.post(f"/audit/{deletion.pk}/undo/")
+    assert response.status_code == 403
+    assert "Only a Merchant can create download records." in response.content.decode()
+    assert downloads_api.for_order(order_number) == []
+    assert AuditEntry.objects.get(undo_of=deletion).outcome == "failed"
+
+
+def test_support_gets_an_undo_button_for_a_small_count_change(
+    support_client: Client, merchant_user: User, make_record: Any, downloads_api: DownloadsApi
+) -> None:
+    record = make_record(download_count=3)
+    change = _count_change(merchant_user, record, 5)
+    log = support_client.get("/audit/", {"download_id": record["download_id"]}).content.decode()
+    assert f'action="/audit/{change.pk}/undo/"' in log
+    support_client.post(f"/audit/{change.pk}/undo/")
+    assert downloads_api.get(record["download_id"])["download_count"] == 3
+
+
+def test_undo_of_an_entry_that_does_not_exist_is_a_404(merchant_client: Client) -> None:
+    assert merchant_client.get("/audit/987654/undo/").status_code == 404
+    assert merchant_client.post("/audit/987654/undo/").status_code == 404
