@@ -4,9 +4,10 @@ PER_PAGE_CHOICES = (25, 50, 100)
 
 
 class OrderSearchForm(forms.Form):
-    """The search box's query string: `q`, `page`, `per_page`. Bad numbers fall back to the defaults."""
+    """The search box's query string: `q`, `page`, `per_page`. A bad number falls back to its default on
+    its own: the query the person typed is never dropped because of another parameter."""
 
-    q = forms.CharField(required=False, max_length=2000, strip=True)
+    q = forms.CharField(required=False, strip=True)
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
     per_page = forms.TypedChoiceField(
         required=False,
@@ -15,8 +16,13 @@ class OrderSearchForm(forms.Form):
         choices=[(n, n) for n in PER_PAGE_CHOICES],
     )
 
+    def clean_q(self) -> str:
+        # Nothing we search for is this long; a pasted essay is answered with "search takes…", not lost.
+        return self.cleaned_data["q"][:2000]
+
     def values(self) -> tuple[str, int, int]:
-        data = self.cleaned_data if self.is_valid() else {}
+        self.is_valid()
+        data = self.cleaned_data  # the fields that validated; the others are left out
         return data.get("q") or "", data.get("page") or 1, data.get("per_page") or PER_PAGE_CHOICES[0]
 
 

@@ -63,6 +63,17 @@ def test_text_that_is_no_kind_of_id_explains_what_search_takes(support_client: C
     assert "Search takes an order number" in response.content.decode()
 
 
+@pytest.mark.parametrize("odd", [{"page": "abc"}, {"per_page": "7"}, {"page": "0"}, {"per_page": "-1"}])
+def test_an_odd_page_parameter_never_drops_the_query(support_client: Client, odd: dict[str, str]) -> None:
+    response = support_client.get("/orders/", {"q": "1050", **odd})
+    assert response["Location"] == f"/orders/{EXAMPLE_ID}/"
+
+
+def test_an_overlong_query_is_answered_not_dropped(support_client: Client) -> None:
+    response = support_client.get("/orders/", {"q": "x" * 2500})
+    assert response.status_code == 200 and "Search takes an order number" in response.content.decode()
+
+
 def test_typing_in_the_box_updates_results_without_leaving_the_page(support_client: Client) -> None:
     response = support_client.get("/orders/", {"q": "1050"}, headers={"HX-Request": "true"})
     assert response.status_code == 200
