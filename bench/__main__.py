@@ -27,8 +27,10 @@ from bench.stack import DEMO_KEY, DEMO_TOKEN, PROJECT, Stack
 
 RESULTS = PROJECT / "bench" / "results"
 # Sentences staff would read if the dashboard let an upstream rate limit through.
+# The sentences staff would read if a rate limit got through to them (errors.RateLimited and the resend
+# page). Not a bare "429": order numbers and download IDs contain it.
 RATE_LIMIT_SIGNS = re.compile(
-    r"rate limit|too many requests|requests a minute|e-mails a minute|try again in \d+ second", re.IGNORECASE
+    r"requests a minute|e-mails a minute|try again in \d+ second|too many requests", re.IGNORECASE
 )
 
 
@@ -218,12 +220,10 @@ def morning_replay(
         with lock:
             times[kind].append(elapsed)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-            if (
-                response.status_code == 429
-                or response.status_code >= 500
-                or RATE_LIMIT_SIGNS.search(re.sub(r"<script.*?</script>", "", response.text, flags=re.S))
-            ):
-                shown_errors.append(f"{kind} {response.status_code}")
+            sign = RATE_LIMIT_SIGNS.search(response.text)
+            if response.status_code == 429 or response.status_code >= 500 or sign:
+                snippet = response.text[max(sign.start() - 80, 0) : sign.end() + 40] if sign else ""
+                shown_errors.append(f"{kind} {response.status_code} {' '.join(snippet.split())}")
 
     interval = 60 / per_minute
     started = time.monotonic()

@@ -1,4 +1,5 @@
-"""Unit tests need no upstream: they get a closed port instead of the sandbox, so a stray call fails loudly."""
+"""Unit tests need no upstream: they get a closed port instead of the sandbox, so a stray call fails
+loudly."""
 
 from collections.abc import Iterator
 
