@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from audit.models import AuditEntry
 from fileflare_admin.templatetags.display import printable
 from tests.conftest import Sandbox
 from tests.security.inert import assert_inert
@@ -141,6 +142,13 @@ def test_the_audit_log_shows_changes_to_hostile_records_inert(
     html = get_ok(viewer, "/audit/")
     assert_inert(html, "audit log")
     assert_inert(get_ok(viewer, "/audit/?q=zqhostile"), "audit log search")
+    assert_inert(get_ok(viewer, "/audit/", HTTP_HX_REQUEST="true"), "audit log partial")
+    ids = [record["download_id"] for record in hostile_records]
+    for entry in AuditEntry.objects.filter(download_id__in=ids):
+        undo_page = viewer.get(f"/audit/{entry.pk}/undo/")
+        assert undo_page.status_code in (200, 403)  # Support may not undo a large change or a deletion
+        assert_inert(undo_page.content.decode(), f"undo page of {entry.action}")
+        assert_inert(get_ok(viewer, f"/audit/?download_id={entry.download_id}"), "one record's history")
 
 
 def test_a_hostile_record_in_the_create_form_error_path_stays_inert(merchant_client: Client) -> None:
