@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from playwright.sync_api import ConsoleMessage, Dialog, Page, expect
+from playwright.sync_api import ConsoleMessage, Dialog, Page, Request, expect
 
 from tests.browser.conftest import sign_in
 from tests.conftest import Sandbox
@@ -182,4 +182,21 @@ def test_djangos_admin_works_under_the_policy(page: Page, watch: Watch, admin_us
     page.goto("/admin/auth/user/")
     page.locator("#action-toggle").check()
     expect(page.locator("input.action-select").first).to_be_checked()
+    watch.assert_quiet()
+
+
+def test_htmx_paging_on_the_orders_page_works_under_the_policy(
+    page: Page, watch: Watch, support_user: User
+) -> None:
+    page.goto("/accounts/login/")
+    sign_in(page, support_user)
+    page.goto("/orders/")
+    first_order = page.locator("#order-results table a").first.inner_text()
+    def by_htmx(request: Request) -> bool:
+        return "page=2" in request.url and request.headers.get("hx-request") == "true"
+
+    with page.expect_request(by_htmx):  # swapped in place by htmx, not a full page load
+        page.get_by_role("link", name="Older →").click()
+    expect(page).to_have_url(re.compile(r"[?&]page=2"))
+    expect(page.locator("#order-results table a").first).not_to_have_text(first_order)
     watch.assert_quiet()
