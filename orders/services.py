@@ -116,7 +116,12 @@ def order_search(*, q: str | None, page: int = 1, per_page: int = 25) -> SearchR
 def _newest_orders(*, page: int, per_page: int) -> dict[str, Any]:
     """The landing page. Its first page asks for the newest 1,000 orders with their files in the same
     single call, and shows `per_page` of them: the rest make looking up any recent order (what most
-    tickets are about) cost no call for a while. Later pages ask for just what they show."""
+    tickets are about) cost no call for a while. Later pages ask for just what they show.
+
+    Newest first relies on the list's own order: the vendor documents none, the sandbox answers newest
+    first (`ordered_at` descending, sandbox/README.md) and so do we, with no re-sorting. Were a real shop
+    to answer oldest first (Laravel's default, by id), page N here would become page last_page + 1 - N,
+    learnt from the first answer's `meta.last_page`: one extra call, on the first view only."""
     if page != 1:
         fetched = fileflare.order_list(page=page, limit=per_page)
         return {"orders": fetched.value, "fetched_at": fetched.fetched_at, "stale": fetched.stale}
