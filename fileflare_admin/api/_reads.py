@@ -19,11 +19,13 @@ def get(
     fresh: bool = False,
     with_headers: bool = False,
     on_fetch: Callable[[Any], None] | None = None,
+    family: str | None = None,
 ) -> Fetched[Any]:
     """The JSON of a GET (with `with_headers`, {"json", "headers"}), through the read cache.
 
     `fresh` skips the cached copy (to check a record before overwriting it) and stores what it got.
     `on_fetch` sees each answer that really came from the upstream (not from the cache).
+    `family` names the group of cached reads a write invalidates together (default: the API's name).
     """
 
     def fetch() -> Any:
@@ -32,7 +34,7 @@ def get(
             on_fetch(answer.payload)
         return {"json": answer.payload, "headers": answer.headers} if with_headers else answer.payload
 
-    key = cache.read_key(api.name, api.identity(), path, params)
+    key = cache.read_key(family or api.name, api.identity(), path, params)
     if fresh:
         return cache.store(key, fetch())
 

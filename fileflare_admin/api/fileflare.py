@@ -37,7 +37,11 @@ def _paged(
     on_fetch: Callable[[Any], None] | None = None,
 ) -> Fetched[Page[Any]]:
     fetched = get(
-        FILEFLARE, path, {**params, "page": page, "limit": min(max(limit, 1), 1000)}, on_fetch=on_fetch
+        FILEFLARE,
+        path,
+        {**params, "page": page, "limit": min(max(limit, 1), 1000)},
+        on_fetch=on_fetch,
+        family=LISTS,
     )
     return Fetched(
         _laravel_page(fetched.value, parse, what, page=page, limit=limit), fetched.fetched_at, fetched.stale
@@ -61,6 +65,10 @@ def order_list(
         limit=limit,
         on_fetch=_prime_single_orders if with_assets else None,
     )
+
+
+def _single_order_key(order_id: str) -> str:
+    return cache.read_key("fileflare", FILEFLARE.identity(), f"/v1/orders/{order_id}", {"with_assets": 1})
 
 
 def _number_key(number: int) -> str:
@@ -98,6 +106,9 @@ def known_order_id(*, order_number: int) -> str | None:
 
 
 RECENT_ORDERS = 1000  # the most one list call returns
+# Cached lists form their own family: a resend changes one order, so it drops the lists (which show
+# e-mail times) and refreshes that order from the PUT's answer, keeping every other cached order.
+LISTS = "fileflare-lists"
 
 
 def order_get(*, order_id: str, with_assets: bool = True) -> Fetched[Order]:
@@ -119,11 +130,19 @@ def order_send_email(*, order_id: str) -> Order:
     )
     try:
         answer = send(FILEFLARE, "PUT", f"/v1/orders/{order_id}", body={}, extra_budgets=(email_budget,))
-    finally:
-        cache.invalidate("fileflare")
+    except ApiError:
+        cache.invalidate(LISTS)
+        django_cache.delete(_single_order_key(order_id))  # it may or may not have been sent: read afresh
+        raise
+    cache.invalidate(LISTS)
     items = data_list(answer.payload, "an order") if answer.payload else []
     if not items:
+        django_cache.delete(_single_order_key(order_id))
         raise BadResponse("Fileflare accepted the e-mail but did not send the order back.")
+    if isinstance(items[0], dict) and isinstance(items[0].get("assets"), list):
+        cache.store(_single_order_key(order_id), {"data": [items[0]]})
+    else:
+        django_cache.delete(_single_order_key(order_id))
     return Order.from_json(items[0])
 
 
@@ -134,6 +153,7 @@ def _assets_change(order_id: str, asset_ids: list[str], action: str) -> None:
         send(FILEFLARE, "POST", f"/v1/orders/{order_id}/{action}", body=body)
     finally:
         cache.invalidate("fileflare")
+        cache.invalidate(LISTS)
 
 
 def order_attach_assets(*, order_id: str, asset_ids: list[str]) -> None:

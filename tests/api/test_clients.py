@@ -262,3 +262,21 @@ def test_budget_window_refuses_past_the_limit_and_says_when() -> None:
     assert [budget.acquire("unit", 3) for _ in range(3)] == [None, None, None]
     wait = budget.acquire("unit", 3)
     assert wait is not None and 1 <= wait <= 65
+
+
+def test_a_resend_refreshes_its_order_and_keeps_every_other_cached_order(sandbox: Sandbox) -> None:
+    listed = fileflare.order_list(limit=50, with_assets=True).value.items
+    first, other = listed[0], listed[1]
+    before = calls(sandbox)["fileflare"]
+    sent = fileflare.order_send_email(order_id=first.id)
+    assert calls(sandbox)["fileflare"] - before == 1
+    assert (
+        fileflare.order_get(order_id=first.id).value.email_sent_at == sent.email_sent_at
+    )  # own change, at once
+    assert fileflare.order_get(order_id=other.id).value == other  # still cached
+    assert calls(sandbox)["fileflare"] - before == 1
+    relisted = fileflare.order_list(
+        limit=50, with_assets=True
+    ).value.items  # lists show e-mail times: re-read
+    assert calls(sandbox)["fileflare"] - before == 2
+    assert relisted[0].email_sent_at == sent.email_sent_at
