@@ -49,6 +49,8 @@ FILEFLARE_BUDGET_PER_MINUTE = env.int("FILEFLARE_BUDGET_PER_MINUTE", default=55)
 FILEFLARE_EMAIL_BUDGET_PER_MINUTE = env.int("FILEFLARE_EMAIL_BUDGET_PER_MINUTE", default=28)
 # The downloads API documents no limit; 0 means no budget is enforced.
 DOWNLOADS_BUDGET_PER_MINUTE = env.int("DOWNLOADS_BUDGET_PER_MINUTE", default=0)
+# Of each budget, the requests a minute that only writes may use (reads have cached copies to fall back on).
+UPSTREAM_WRITE_RESERVE = env.int("UPSTREAM_WRITE_RESERVE", default=5)
 
 # The largest change to a download count that a Support account may make in one step.
 SUPPORT_MAX_COUNT_STEP = env.int("SUPPORT_MAX_COUNT_STEP", default=5)

@@ -212,7 +212,12 @@ def send(
     attempts = 1 + max(settings.UPSTREAM_RETRIES, 0) if method in REPEATABLE else 1
     identity = api.identity()
     for attempt in range(1, attempts + 1):
-        for name, limit in ((f"{api.name}:{identity}", api.budget_limit()), *extra_budgets):
+        shared = api.budget_limit()
+        if method == "GET" and shared > 0:
+            # Reads stop short of the budget: the last slots are kept for what staff change (a resend, a
+            # count fix), which has no cached copy to fall back on. Reads do have one.
+            shared = max(shared - max(settings.UPSTREAM_WRITE_RESERVE, 0), 1)
+        for name, limit in ((f"{api.name}:{identity}", shared), *extra_budgets):
             wait = budget.acquire(name, limit)
             if wait is not None:
                 logger.info("%s %s %s budget-spent retry_after=%ss", api.name, method, shown_path, wait)

@@ -207,6 +207,7 @@ def test_300_support_reads_send_no_more_than_the_budget(sandbox: Sandbox, settin
     import random
 
     settings.FILEFLARE_BUDGET_PER_MINUTE = 20
+    settings.UPSTREAM_WRITE_RESERVE = 0  # reads only here; the reserve has its own test
     rng = random.Random(3)
     numbers = list(range(1100, 1140))
     weights = [1 / rank**1.2 for rank in range(1, len(numbers) + 1)]
@@ -280,3 +281,14 @@ def test_a_resend_refreshes_its_order_and_keeps_every_other_cached_order(sandbox
     ).value.items  # lists show e-mail times: re-read
     assert calls(sandbox)["fileflare"] - before == 2
     assert relisted[0].email_sent_at == sent.email_sent_at
+
+
+def test_reads_leave_the_last_slots_of_the_budget_to_writes(sandbox: Sandbox, settings) -> None:
+    settings.FILEFLARE_BUDGET_PER_MINUTE = 4
+    settings.UPSTREAM_WRITE_RESERVE = 1
+    for page in (21, 22, 23):
+        fileflare.order_list(page=page)
+    with pytest.raises(errors.RateLimited):
+        fileflare.order_list(page=24)  # the fourth slot is kept for a write...
+    order = sandbox.customer(4300)
+    assert fileflare.order_send_email(order_id=order["id"]).order_number == 4300  # ...and a resend gets it
