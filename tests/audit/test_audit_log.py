@@ -1,0 +1,193 @@
+"""/audit/: filters (person, action, order number, download id, date range, outcome), 50 entries a page
+with links that keep the filters, bad filter values that never break the page, and htmx swaps."""
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from audit.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def _entry(actor: User | None, **fields: Any) -> AuditEntry:
+    values = {
+        "actor": actor,
+        "actor_name": actor.get_username() if actor else "system",
+        "action": "email_resend",
+        "outcome": "success",
+        **fields,
+    }
+    return AuditEntry.objects.create(**values)
+
+
+def _entry_at(when: datetime, actor: User, **fields: Any) -> AuditEntry:
+    with mock.patch("django.utils.timezone.now", return_value=when):
+        return _entry(actor, **fields)
+
+
+def _shown(client: Client, **params: Any) -> list[int]:
+    """The entry ids on the page, in order."""
+    html = client.get("/audit/", params).content.decode()
+    return [int(pk) for pk in re.findall(r'<tr id="entry-(\d+)"', html)]
+
+
+def test_each_filter_narrows_the_list(
+    merchant_client: Client, merchant_user: User, support_user: User
+) -> None:
+    resend = _entry(support_user, order_number=5001)
+    count = _entry(
+        merchant_user,
+        action="record_count",
+        order_number=5002,
+        download_id="rec-a",
+        before={"download_count": 1},
+        after={"download_count": 2},
+    )
+    failed = _entry(
+        merchant_user, action="record_delete", order_number=5002, download_id="rec-b", outcome="failed"
+    )
+    system = _entry(None, order_number=5003)
+
+    assert _shown(merchant_client) == [system.pk, failed.pk, count.pk, resend.pk]
+    assert _shown(merchant_client, actor=support_user.pk) == [resend.pk]
+    assert _shown(merchant_client, actor=merchant_user.pk) == [failed.pk, count.pk]
+    assert _shown(merchant_client, action="record_count") == [count.pk]
+    assert _shown(merchant_client, order_number=5002) == [failed.pk, count.pk]
+    assert _shown(merchant_client, download_id="rec-b") == [failed.pk]
+    assert _shown(merchant_client, outcome="failed") == [failed.pk]
+    assert _shown(merchant_client, outcome="success", order_number=5002) == [count.pk]
+    assert _shown(merchant_client, action="record_count", outcome="failed") == []
+
+
+def test_the_person_filter_offers_only_people_with_entries(
+    merchant_client: Client, merchant_user: User, support_user: User
+) -> None:
+    User.objects.create_user("quiet-colleague", password="irrelevant-password-123")
+    _entry(support_user)
+    html = merchant_client.get("/audit/").content.decode()
+    select = html.split('name="actor"')[1].split("</select>")[0]
+    assert "sam-support" in select and "quiet-colleague" not in select and "mia-merchant" not in select
+    assert "Anyone" in select
+
+
+def test_the_date_range_includes_both_ends(merchant_client: Client, merchant_user: User) -> None:
+    march_1 = _entry_at(datetime(2026, 3, 1, 23, 30, tzinfo=UTC), merchant_user)
+    march_2 = _entry_at(datetime(2026, 3, 2, 0, 5, tzinfo=UTC), merchant_user)
+    march_5 = _entry_at(datetime(2026, 3, 5, 12, 0, tzinfo=UTC), merchant_user)
+
+    assert _shown(merchant_client, date_from="2026-03-02") == [march_5.pk, march_2.pk]
+    assert _shown(merchant_client, date_to="2026-03-02") == [march_2.pk, march_1.pk]
+    assert _shown(merchant_client, date_from="2026-03-02", date_to="2026-03-02") == [march_2.pk]
+    assert _shown(merchant_client, date_from="2026-03-03", date_to="2026-03-04") == []
+
+
+def test_a_date_range_the_wrong_way_round_says_so(merchant_client: Client, merchant_user: User) -> None:
+    html = merchant_client.get(
+        "/audit/", {"date_from": "2026-03-05", "date_to": "2026-03-01"}
+    ).content.decode()
+    assert "“To” is before “From”." in html
+
+
+def test_fifty_entries_a_page_and_the_page_links_keep_the_filters(
+    merchant_client: Client, merchant_user: User
+) -> None:
+    made = [_entry(merchant_user, order_number=4242, reason=f"r{index}") for index in range(55)]
+    _entry(merchant_user, order_number=4243)  # filtered out
+
+    first = merchant_client.get("/audit/", {"order_number": 4242, "action": "email_resend"}).content.decode()
+    assert "Page 1 of 2" in first and "55 entries match the filters." in first
+    assert len(re.findall(r'<tr id="entry-', first)) == 50
+    assert 'href="?action=email_resend&amp;order_number=4242&amp;page=2"' in first
+
+    second = _shown(merchant_client, order_number=4242, action="email_resend", page=2)
+    assert second == [entry.pk for entry in reversed(made[:5])]
+    html = merchant_client.get("/audit/", {"order_number": 4242, "action": "email_resend", "page": 2})
+    assert 'href="?action=email_resend&amp;order_number=4242&amp;page=1"' in html.content.decode()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page": "x"},
+        {"page": "999999"},
+        {"page": "-1"},
+        {"date_from": "not-a-date"},
+        {"order_number": "12abc"},
+        {"order_number": "99999999999999999999999999"},
+        {"actor": "999999"},
+        {"actor": "<script>"},
+        {"action": "drop_table"},
+        {"outcome": "maybe"},
+        {"download_id": "x" * 500},
+    ],
+    ids=lambda params: ",".join(params),
+)
+def test_a_filter_value_that_does_not_parse_is_left_out_and_the_others_still_apply(
+    merchant_client: Client, merchant_user: User, params: dict[str, str]
+) -> None:
+    kept = _entry(merchant_user, order_number=6001)
+    _entry(merchant_user, order_number=6002)
+    response = merchant_client.get("/audit/", {"order_number": 6001, **params})
+    assert response.status_code == 200
+    if "order_number" not in params:
+        assert _shown(merchant_client, order_number=6001, **params) == [kept.pk]
+
+
+def test_the_broken_filter_is_not_carried_into_the_page_links(
+    merchant_client: Client, merchant_user: User
+) -> None:
+    for _ in range(51):
+        _entry(merchant_user, order_number=6101)
+    html = merchant_client.get("/audit/", {"order_number": 6101, "date_from": "nope"}).content.decode()
+    assert 'href="?order_number=6101&amp;page=2"' in html
+
+
+def test_each_row_links_to_the_order_and_to_the_records_history(
+    merchant_client: Client, merchant_user: User
+) -> None:
+    _entry(merchant_user, action="record_count", order_number=7007, download_id="abc123")
+    html = merchant_client.get("/audit/").content.decode()
+    assert 'href="/orders/?q=7007"' in html and 'href="/audit/?download_id=abc123"' in html
+
+
+def test_htmx_gets_only_the_results_and_a_plain_request_the_whole_page(
+    merchant_client: Client, merchant_user: User
+) -> None:
+    _entry(merchant_user, order_number=8008)
+    full = merchant_client.get("/audit/", {"order_number": 8008})
+    assert "<html" in full.content.decode() and 'id="audit-filters"' in full.content.decode()
+    assert "HX-Request" in full["Vary"]
+    partial = merchant_client.get("/audit/", {"order_number": 8008}, HTTP_HX_REQUEST="true").content.decode()
+    assert partial.lstrip().startswith('<div id="audit-results">') and "<html" not in partial
+    restore = merchant_client.get(
+        "/audit/", {"order_number": 8008}, HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true"
+    ).content.decode()
+    assert "<html" in restore
+
+
+def test_the_filters_work_without_javascript(merchant_client: Client) -> None:
+    html = merchant_client.get("/audit/").content.decode()
+    form = html.split('id="audit-filters"')[0].rsplit("<form", 1)[1] + html.split('id="audit-filters"')[1]
+    assert 'method="get"' in form and 'action="/audit/"' in form
+    assert "Nothing recorded yet." in html
+
+
+def test_the_page_needs_a_handful_of_queries_whatever_the_number_of_rows(
+    merchant_client: Client, merchant_user: User, django_assert_max_num_queries: Any
+) -> None:
+    for index in range(50):
+        _entry(
+            merchant_user,
+            action="record_count",
+            download_id=f"rec{index}",
+            before={"download_count": 1},
+            after={"download_count": 2},
+        )
+    with django_assert_max_num_queries(12):
+        merchant_client.get("/audit/")
