@@ -1,0 +1,152 @@
+"""staff.roles: who may do what. Support sees everything, resends e-mails and moves a count by at most the
+step; Merchant and superusers may do everything; an account without a role may do nothing."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import AnonymousUser, Group, User
+from django.core.exceptions import PermissionDenied
+from django.test import Client
+
+from staff import roles
+from tests.staff.urls import REFUSAL
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def no_role_user(db: None) -> User:
+    return User.objects.create_user("nora-norole", password="irrelevant-password-123")
+
+
+def _user(request: pytest.FixtureRequest, who: str) -> Any:
+    if who == "anonymous":
+        return AnonymousUser()
+    return request.getfixturevalue(f"{who}_user")
+
+
+def test_the_role_groups_exist_after_migrating() -> None:
+    assert set(Group.objects.values_list("name", flat=True)) >= {"Support", "Merchant"}
+
+
+@pytest.mark.parametrize(
+    ("who", "role", "label"),
+    [
+        ("admin", "admin", "Administrator"),
+        ("merchant", "merchant", "Merchant"),
+        ("support", "support", "Support"),
+        ("no_role", None, "No role"),
+        ("anonymous", None, "No role"),
+    ],
+)
+def test_each_account_has_its_role(request: pytest.FixtureRequest, who: str, role: str, label: str) -> None:
+    user = _user(request, who)
+    assert roles.role_of(user) == role
+    assert roles.role_label(user) == label
+
+
+def test_merchant_outranks_support_when_an_account_is_in_both(support_user: User) -> None:
+    support_user.groups.add(Group.objects.get(name="Merchant"))
+    assert roles.role_of(support_user) == "merchant"
+
+
+def test_a_deactivated_account_has_no_role(merchant_user: User) -> None:
+    merchant_user.is_active = False
+    assert roles.role_of(merchant_user) is None
+
+
+CHECKS: dict[str, Callable[[Any], None]] = {
+    "resend": roles.require_can_resend,
+    "create": roles.require_can_create,
+    "delete": roles.require_can_delete,
+    "edit": roles.require_can_edit,
+    "staff": roles.require_staff,
+}
+ALLOWED = {
+    "admin": {"resend", "create", "delete", "edit", "staff"},
+    "merchant": {"resend", "create", "delete", "edit", "staff"},
+    "support": {"resend", "staff"},
+    "no_role": set(),
+    "anonymous": set(),
+}
+
+
+@pytest.mark.parametrize("check", sorted(CHECKS))
+@pytest.mark.parametrize("who", sorted(ALLOWED))
+def test_each_role_may_do_exactly_its_share(request: pytest.FixtureRequest, who: str, check: str) -> None:
+    user = _user(request, who)
+    if check in ALLOWED[who]:
+        CHECKS[check](user)
+    else:
+        with pytest.raises(roles.NotAllowed) as refused:
+            CHECKS[check](user)
+        assert str(refused.value).endswith(".") and len(str(refused.value)) > 20
+
+
+@pytest.mark.parametrize("who", ["admin", "merchant"])
+def test_merchant_and_superuser_move_a_count_by_any_amount(request: pytest.FixtureRequest, who: str) -> None:
+    user = _user(request, who)
+    roles.require_count_change_allowed(user, old=0, new=10_000)
+    roles.require_count_change_allowed(user, old=10_000, new=0)
+    assert roles.max_count_step(user) is None
+
+
+def test_support_moves_a_count_by_at_most_the_step_either_way(support_user: User, settings: Any) -> None:
+    settings.SUPPORT_MAX_COUNT_STEP = 5
+    for old, new in ((3, 8), (8, 3), (0, 5), (5, 0), (4, 4)):
+        roles.require_count_change_allowed(support_user, old=old, new=new)
+    for old, new in ((3, 9), (9, 3), (0, 100)):
+        with pytest.raises(roles.NotAllowed) as refused:
+            roles.require_count_change_allowed(support_user, old=old, new=new)
+        assert "at most 5" in str(refused.value) and "Ask a Merchant" in str(refused.value)
+
+
+def test_the_step_is_read_from_the_settings_at_call_time(support_user: User, settings: Any) -> None:
+    settings.SUPPORT_MAX_COUNT_STEP = 2
+    with pytest.raises(roles.NotAllowed, match="at most 2"):
+        roles.require_count_change_allowed(support_user, old=0, new=3)
+    settings.SUPPORT_MAX_COUNT_STEP = 50
+    roles.require_count_change_allowed(support_user, old=0, new=50)
+
+
+def test_an_account_without_a_role_changes_no_count(no_role_user: User) -> None:
+    with pytest.raises(roles.NotAllowed, match="no role"):
+        roles.require_count_change_allowed(no_role_user, old=1, new=2)
+
+
+@pytest.mark.parametrize(
+    ("who", "sees"), [("admin", True), ("merchant", True), ("support", False), ("no_role", False)]
+)
+def test_only_editors_see_s3_keys(request: pytest.FixtureRequest, who: str, sees: bool) -> None:
+    assert roles.can_see_amazon_key(_user(request, who)) is sees
+
+
+def test_a_refusal_is_a_permission_denied_whose_text_is_the_sentence() -> None:
+    refusal = roles.NotAllowed("Only a Merchant can delete download records.")
+    assert isinstance(refusal, PermissionDenied)
+    assert str(refusal) == refusal.user_message == "Only a Merchant can delete download records."
+
+
+@pytest.mark.urls("tests.staff.urls")
+def test_a_refusal_raised_in_any_view_answers_403_with_the_sentence_on_our_page(
+    support_client: Client,
+) -> None:
+    response = support_client.get("/staff-test/refuse/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert REFUSAL in html and "<h1>Not allowed</h1>" in html and 'class="site-header"' in html
+    htmx = support_client.post("/staff-test/refuse/", HTTP_HX_REQUEST="true")
+    assert htmx.status_code == 403 and REFUSAL in htmx.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("who", "label"), [("support", "Support"), ("merchant", "Merchant"), ("admin", "Administrator")]
+)
+def test_the_header_shows_the_role_next_to_the_name(
+    request: pytest.FixtureRequest, who: str, label: str
+) -> None:
+    client = request.getfixturevalue(f"{who}_client")
+    user = request.getfixturevalue(f"{who}_user")
+    html = client.get("/audit/").content.decode()
+    assert f'{user.get_username()} <span class="badge">{label}</span>' in html
