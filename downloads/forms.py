@@ -198,31 +198,14 @@ class RecordCreateForm(RecordForm):
             self.initial.setdefault("submission", secrets.token_urlsafe(16))
 
 
-class RecordEditForm(RecordForm):
-    # The record as loaded, signed so it cannot be altered in the page.
-    loaded = forms.CharField(widget=forms.HiddenInput)
+class LoadedSnapshotMixin:
+    """A hidden `loaded` field: the record as the page showed it, signed so it cannot be altered."""
 
-    def clean_loaded(self) -> dict[str, Any]:
-        snapshot = unsign_loaded(self.cleaned_data.get("loaded") or "")
-        if snapshot is None:
-            raise forms.ValidationError("This form was changed outside the dashboard. Open the record again.")
-        return snapshot
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if self.errors.get("loaded"):
-            # Shown above the form: the hidden field has no place to show its own error.
-            self.add_error(None, self.errors["loaded"][0])
-        return data
-
-
-class RecordDeleteForm(forms.Form):
-    loaded = forms.CharField(widget=forms.HiddenInput, required=False)
-    reason = forms.CharField(label="Reason (optional, kept in the audit log)", required=False, max_length=500)
+    loaded_required = True
 
     def clean_loaded(self) -> dict[str, Any] | None:
-        token = self.cleaned_data.get("loaded") or ""
-        if not token:
+        token = self.cleaned_data.get("loaded") or ""  # type: ignore[attr-defined]
+        if not token and not self.loaded_required:
             return None
         snapshot = unsign_loaded(token)
         if snapshot is None:
@@ -230,10 +213,21 @@ class RecordDeleteForm(forms.Form):
         return snapshot
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if self.errors.get("loaded"):
-            self.add_error(None, self.errors["loaded"][0])
+        data = super().clean()  # type: ignore[misc]
+        if self.errors.get("loaded"):  # type: ignore[attr-defined]
+            # Shown above the form: the hidden field has no place to show its own error.
+            self.add_error(None, self.errors["loaded"][0])  # type: ignore[attr-defined]
         return data
+
+
+class RecordEditForm(LoadedSnapshotMixin, RecordForm):
+    loaded = forms.CharField(widget=forms.HiddenInput)
+
+
+class RecordDeleteForm(LoadedSnapshotMixin, forms.Form):
+    loaded_required = False
+    loaded = forms.CharField(widget=forms.HiddenInput, required=False)
+    reason = forms.CharField(label="Reason (optional, kept in the audit log)", required=False, max_length=500)
 
 
 class CountForm(forms.Form):

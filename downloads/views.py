@@ -58,6 +58,15 @@ def record_permissions(user: roles.AnyUser) -> dict[str, Any]:
 # --- helpers -------------------------------------------------------------------------------------
 
 
+def _show_failure(form: Any, failed: Exception) -> int:
+    """Put a refused or failed write on the form (a 422 on its fields) and give the page's status."""
+    if isinstance(failed, errors.ValidationFailed):
+        form.add_api_errors(failed.field_errors, str(failed))
+    else:
+        form.add_error(None, str(failed))
+    return 403 if isinstance(failed, roles.NotAllowed) else 200
+
+
 def list_url(**params: Any) -> str:
     """/downloads/ with the given parameters, leaving out empty ones and defaults."""
     query = {
@@ -260,12 +269,7 @@ def record_create(request: HtmxHttpRequest) -> HttpResponse:
                     form = _fresh_submission(form)
                 except (roles.NotAllowed, errors.ApiError) as failed:
                     cache.delete(cache_key)  # nothing was created: the same form may be sent again
-                    if isinstance(failed, errors.ValidationFailed):
-                        form.add_api_errors(failed.field_errors, str(failed))
-                    else:
-                        form.add_error(None, str(failed))
-                    if isinstance(failed, roles.NotAllowed):
-                        status = 403
+                    status = _show_failure(form, failed)
                 else:
                     messages.success(
                         request,
@@ -413,12 +417,7 @@ def record_edit(request: HtmxHttpRequest, download_id: str) -> HttpResponse:
                     "Nothing was saved.",
                 )
             except (roles.NotAllowed, errors.ApiError) as failed:
-                if isinstance(failed, errors.ValidationFailed):
-                    form.add_api_errors(failed.field_errors, str(failed))
-                else:
-                    form.add_error(None, str(failed))
-                if isinstance(failed, roles.NotAllowed):
-                    status = 403
+                status = _show_failure(form, failed)
             else:
                 if services.fields_changed(form.cleaned_data["loaded"], fields):
                     messages.success(request, f"Saved download record {download_id}.")
