@@ -33,7 +33,12 @@ def role_of(user: AnyUser) -> Role | None:
         return None
     if user.is_superuser:
         return "admin"
-    names = {group.name for group in user.groups.all()}  # type: ignore[union-attr]
+    # A page asks several times (which buttons to show, then the service's own check): one query per
+    # user object, which Django makes afresh for every request.
+    names = getattr(user, "_role_group_names", None)
+    if names is None:
+        names = frozenset(group.name for group in user.groups.all())  # type: ignore[union-attr]
+        user._role_group_names = names  # type: ignore[union-attr]
     if MERCHANT in names:
         return "merchant"
     if SUPPORT in names:
