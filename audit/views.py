@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -150,9 +149,6 @@ def audit_list(request: HtmxHttpRequest) -> HttpResponse:
         for name in form.fields
         if name != "page" and request.GET.get(name) and form.cleaned_data.get(name) not in (None, "")
     ]
-    if request.user.is_authenticated:
-        # One group lookup for the whole page: each row asks whether this person may undo it.
-        prefetch_related_objects([request.user], "groups")
     rows = [
         {
             "entry": entry,
