@@ -1,5 +1,5 @@
 """The audit log in a real browser: filter without reloading, undo asks first, and the row then says who
-undid it. Uses the browser fixtures of tests/browser."""
+undid it."""
 
 import re
 
