@@ -11,7 +11,7 @@ SANDBOX_PORT ?= 8001
 
 help:
 	@echo "make run    set up (first time) and start the dashboard on the sandbox at http://127.0.0.1:$(PORT)/"
-	@echo "make test   install what the tests need and run the whole suite, then ruff"
+	@echo "make test   install what the tests need and run the whole suite, then ruff and mypy"
 	@echo "make bench  measure the dashboard against the raw API (reports, never fails on figures)"
 
 $(BIN)/python:
@@ -47,9 +47,11 @@ run: venv
 test: venv-dev system-deps
 	$(BIN)/python -m pytest
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 lint: venv-dev
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: venv-dev system-deps
 	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wrk >/dev/null; }

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 
@@ -26,7 +28,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: AuditEntry | None = None) -> list[str]:
         return [field.name for field in AuditEntry._meta.fields]
 
-    def get_actions(self, request: HttpRequest) -> dict[str, object]:
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         return {}  # no bulk actions (Django's "delete selected" among them)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

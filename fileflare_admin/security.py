@@ -1,5 +1,6 @@
 """Security plumbing the settings name: the CSP nonce for templates, the client address behind a proxy,
-sign-in lockout (django-axes) and the rule that an account without a role sees no page.
+sign-in lockout (django-axes) and the CSRF failure page. The rule that an account without a role sees
+no page is staff.middleware's.
 
 Nothing here imports models at module level: settings and middleware import this module early.
 """
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from axes.backends import AxesStandaloneBackend
@@ -75,7 +75,7 @@ class SignInGuardBackend(AxesStandaloneBackend):
     is left to the next backend instead of failing with axes' ValueError.
     """
 
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self,
         request: HttpRequest | None,
         username: str | None = None,
@@ -127,43 +127,3 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     )
     return render(request, "403.html", {"exception": sentence}, status=403)
 
-
-# --- Roles ----------------------------------------------------------------------------------------
-
-
-class RoleRequiredMiddleware:
-    """A signed-in account with no role (neither Support nor Merchant, not a superuser) sees no page.
-
-    Runs after LoginRequiredMiddleware, so a signed-out visitor has already been sent to sign in. Open
-    views (`login_not_required`), signing out, and Django's own admin (which checks is_staff and model
-    permissions itself) are left alone.
-    """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_view(
-        self,
-        request: HttpRequest,
-        view_func: Callable[..., HttpResponse],
-        view_args: tuple[Any, ...],
-        view_kwargs: dict[str, Any],
-    ) -> HttpResponse | None:
-        if not getattr(view_func, "login_required", True):
-            return None
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            return None
-        match = request.resolver_match
-        if match is not None and ("admin" in match.namespaces or match.url_name == "logout"):
-            return None
-        from staff.roles import NotAllowed, require_staff
-
-        try:
-            require_staff(user)
-        except NotAllowed as refusal:
-            return render(request, "403.html", {"exception": str(refusal)}, status=403)
-        return None

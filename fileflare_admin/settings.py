@@ -108,7 +108,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "fileflare_admin.security.RoleRequiredMiddleware",  # Security: no role, no page
+    "staff.middleware.RoleRequiredMiddleware",  # Security: no role, no page
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -130,6 +130,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "fileflare_admin.context_processors.dashboard",
+                "staff.context_processors.permissions",  # `may`: what the signed-in person may do
                 "fileflare_admin.security.csp_nonce",  # Security
             ],
         },
@@ -173,7 +174,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = DEMO_MODE or DEBUG
 if WHITENOISE_USE_FINDERS and not STATIC_ROOT.exists():
     # Nothing collected yet: serve from the source folders only (WhiteNoise warns about a missing root).
-    STATIC_ROOT = None
+    STATIC_ROOT = None  # type: ignore[assignment]  # Django takes None for "no collected files"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

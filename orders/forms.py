@@ -12,7 +12,7 @@ class OrderSearchForm(forms.Form):
     per_page = forms.TypedChoiceField(
         required=False,
         coerce=int,
-        empty_value=PER_PAGE_CHOICES[0],
+        empty_value=PER_PAGE_CHOICES[0],  # type: ignore[arg-type]  # the stubs say str; Django returns it as given
         choices=[(n, n) for n in PER_PAGE_CHOICES],
     )
 

@@ -33,7 +33,8 @@ def invalidate(api: str) -> None:
 
 def read_key(api: str, identity: str, path: str, params: dict[str, Any] | None) -> str:
     """Names a read without naming its secret: `identity` is already a hash of base URL and key."""
-    query = "&".join(f"{name}={params[name]}" for name in sorted(params or {}))
+    values = params or {}
+    query = "&".join(f"{name}={values[name]}" for name in sorted(values))
     digest = hashlib.sha256(f"{identity}|{path}|{query}".encode()).hexdigest()[:32]
     return f"ffa:read:{api}:{generation(api)}:{digest}"
 

@@ -3,20 +3,18 @@ a key, a token or credentials: they are built from fixed text, statuses and fiel
 
 from datetime import UTC, datetime, timedelta
 
+from fileflare_admin.sentences import UserFacingError
 
-class ApiError(Exception):
+
+class ApiError(UserFacingError):
     """Base class. `user_message` is the sentence for the page; str() gives the same."""
 
     default_message = "The upstream service could not answer. Try again in a moment."
 
     def __init__(self, user_message: str | None = None, *, status: int | None = None, api: str = "") -> None:
-        self.user_message = user_message or self.default_message
         self.status = status
         self.api = api
-        super().__init__(self.user_message)
-
-    def __str__(self) -> str:
-        return self.user_message
+        super().__init__(user_message)
 
 
 class NotConfigured(ApiError):
