@@ -1,0 +1,43 @@
+"""Checks over the template files themselves, before any page is rendered.
+
+Django's `{# … #}` comment ends at the end of its line: one spread over two lines is not a comment at
+all, and the page shows it as text (an order page once opened with a developer's note). Longer notes
+use `{% comment %}…{% endcomment %}`.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+TEMPLATE_FILES = sorted(
+    path
+    for folder in [PROJECT / "templates", *PROJECT.glob("*/templates")]
+    for path in folder.rglob("*")
+    if path.is_file() and path.suffix in (".html", ".txt", ".xml")
+)
+UNCLOSED_COMMENT = re.compile(r"\{#(?:(?!#\}).)*$", re.MULTILINE)
+
+
+def multi_line_comments(text: str) -> list[int]:
+    """Line numbers where a `{#` opens and its line ends before a `#}` closes it."""
+    return [text.count("\n", 0, found.start()) + 1 for found in UNCLOSED_COMMENT.finditer(text)]
+
+
+def test_the_check_finds_a_comment_spread_over_two_lines() -> None:
+    assert multi_line_comments("<p>{# one line #}</p>\n{# first\n   second #}\n") == [2]
+    assert multi_line_comments("{# a #}{# b #}\n{% comment %}\nlong\n{% endcomment %}") == []
+
+
+def test_there_are_templates_to_check() -> None:
+    assert PROJECT / "templates" / "base.html" in TEMPLATE_FILES
+
+
+@pytest.mark.parametrize("path", TEMPLATE_FILES, ids=lambda path: str(path.relative_to(PROJECT)))
+def test_no_template_has_a_multi_line_short_comment(path: Path) -> None:
+    lines = multi_line_comments(path.read_text())
+    assert lines == [], (
+        f"{path.relative_to(PROJECT)} line(s) {lines}: a {{# … #}} comment must close on its own line "
+        "(use {% comment %}…{% endcomment %} for a longer note), or the page shows it as text."
+    )
