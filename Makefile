@@ -28,11 +28,13 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
 venv: $(VENV)/.runtime-installed
 venv-dev: $(VENV)/.dev-installed
 
-# Debian packages the tests drive: a real headless Chromium and a real Redis (the shared upstream budget).
+# Debian packages the tests drive: a real headless Chromium, a real Redis (the shared upstream budget) and
+# a real PostgreSQL server (the database tests run on it as well as on SQLite).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing from Debian:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
@@ -46,6 +48,7 @@ run: venv
 
 test: venv-dev system-deps
 	$(BIN)/python -m pytest
+	$(BIN)/python -m tests.support.postgres -- $(BIN)/python -m pytest -p tests.support.dbpass -q
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 

@@ -44,7 +44,7 @@ def _valid_ip(value: str) -> str | None:
         return None
 
 
-def client_ip(request: HttpRequest) -> str:
+def client_ip(request: HttpRequest) -> str | None:
     """The address sign-in failures are counted against.
 
     Without a trusted proxy (TRUSTED_PROXY_COUNT=0) that is the socket's peer, REMOTE_ADDR: a client can
@@ -60,7 +60,9 @@ def client_ip(request: HttpRequest) -> str:
             address = _valid_ip(chain[-proxies])
             if address:
                 return address
-    return _valid_ip(remote) or remote or "unknown"
+    # None when there is no usable address (a request made on the server itself): axes stores addresses
+    # in an IP column, which PostgreSQL checks, so a placeholder word would fail the sign-in.
+    return _valid_ip(remote)
 
 
 # --- Sign-in lockout (django-axes) ------------------------------------------------------------------
