@@ -146,6 +146,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Local memory keeps 300 entries unless told otherwise; the newest-orders index alone needs ~2,000.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://fileflare-admin?max_entries=50000")}
+# Redis is an accelerator, not a dependency: short socket timeouts, and while it does not answer each
+# worker falls back to its own memory (fileflare_admin.sharedcache) instead of failing the page.
+CACHE_CONNECT_TIMEOUT = env.float("CACHE_CONNECT_TIMEOUT", default=0.25)
+CACHE_TIMEOUT = env.float("CACHE_TIMEOUT", default=0.5)
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "fileflare_admin.sharedcache.ResilientRedisCache"
+    CACHES["default"].setdefault("OPTIONS", {})
+    CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", CACHE_CONNECT_TIMEOUT)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", CACHE_TIMEOUT)
 
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Fileflare Admin <admin@localhost>")

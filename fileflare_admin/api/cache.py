@@ -4,8 +4,11 @@ thing, in any worker, wait for the one that fetches (request coalescing). Writes
 number per API, so every read after a change misses and the person sees their own change at once."""
 
 import hashlib
+import math
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,8 +17,42 @@ from django.core.cache import cache
 
 from fileflare_admin.api.errors import ApiError, BadResponse, RateLimited, Unavailable
 from fileflare_admin.api.types import Fetched
+from fileflare_admin.sentences import UserFacingError
 
 POLL_SECONDS = 0.05
+
+
+class LockBusy(UserFacingError):
+    """Someone else held the lock for longer than we were willing to wait."""
+
+    default_message = "Someone else is changing this right now. Wait a moment and try again."
+
+
+@contextmanager
+def shared_lock(name: str, timeout: float, *, wait: float | None = None) -> Iterator[None]:
+    """Hold the lock `name` across every worker while the block runs.
+
+    `timeout`: the longest the lock may be held (seconds); past it the lock frees itself, so a worker that
+    dies holding it blocks nobody for long. Size it above the slowest the block can take.
+    `wait`: how long to wait for someone else's hold to end (default: `timeout`); then `LockBusy` is raised
+    (a UserFacingError: its `user_message` is a sentence for the page).
+
+    Works on Redis and on the local-memory cache (`cache.add` is atomic in both). While Redis is down the
+    cache answers from the process's own memory, so the lock then holds within this process only.
+    """
+    key = f"ffa:lock:{name}"
+    token = uuid.uuid4().hex
+    seconds = max(math.ceil(timeout), 1)
+    give_up = time.monotonic() + (timeout if wait is None else wait)
+    while not cache.add(key, token, timeout=seconds):
+        if time.monotonic() >= give_up:
+            raise LockBusy()
+        time.sleep(POLL_SECONDS)
+    try:
+        yield
+    finally:
+        if cache.get(key) == token:  # never free a lock that expired and someone else took since
+            cache.delete(key)
 
 
 def generation(api: str) -> int:

@@ -1,0 +1,169 @@
+"""The shared cache (Redis) is an accelerator, not a dependency.
+
+`ResilientRedisCache` is Django's Redis backend with a fallback: when Redis does not answer within its short
+socket timeouts (CACHE_CONNECT_TIMEOUT, CACHE_TIMEOUT), every operation is served by this process's own
+memory instead, so pages keep working (reads go upstream, the budget counts per process, locks hold per
+process). While Redis is down nobody waits on it again: one request a few seconds later tries it once
+(RETRY_SECONDS); when it answers, everything goes back to Redis by itself and the recovery hooks run (the read
+cache marks what it kept as no longer fresh, the budget hands over what it counted meanwhile).
+
+One error line a minute at most while it is down, not one per request. `degraded()` tells the status page
+and the response header (fileflare_admin.middleware) that the dashboard is running without it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger("fileflare_admin.cache")
+
+RETRY_SECONDS = 5.0  # while down, how long every request skips Redis before one tries it again
+LOG_EVERY_SECONDS = 60.0
+UNREACHABLE = (RedisError, OSError)
+
+
+class _Health:
+    """Whether this process currently reaches the shared cache. One per process, shared by its threads."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.down_since: float | None = None
+        self.retry_at = 0.0
+        self.probing = False
+        self.last_logged = 0.0
+        self.hooks: list[Callable[[], None]] = []
+
+    def should_try(self) -> bool:
+        """Up: always. Down: only one thread, once RETRY_SECONDS have passed (the probe)."""
+        if self.down_since is None:
+            return True
+        with self.lock:
+            if self.down_since is None:
+                return True
+            if self.probing or time.monotonic() < self.retry_at:
+                return False
+            self.probing = True
+            return True
+
+    def failed(self, error: BaseException) -> None:
+        now = time.monotonic()
+        with self.lock:
+            self.probing = False
+            self.retry_at = now + RETRY_SECONDS
+            if self.down_since is None:
+                self.down_since = time.time()
+            log = now - self.last_logged >= LOG_EVERY_SECONDS or not self.last_logged
+            if log:
+                self.last_logged = now
+        if log:
+            logger.error(
+                "Shared cache unavailable (%s: %s): this worker uses its own memory and its share of the "
+                "upstream budget until Redis answers again.",
+                type(error).__name__,
+                str(error)[:200],
+            )
+
+    def succeeded(self) -> None:
+        if self.down_since is None:
+            return
+        with self.lock:
+            if self.down_since is None:
+                return
+            outage = time.time() - self.down_since
+            self.down_since, self.probing = None, False
+            hooks = list(self.hooks)
+        logger.warning("Shared cache answers again after %.0f s: back to Redis.", outage)
+        for hook in hooks:
+            try:
+                hook()
+            except Exception:  # a hook must never break the request that noticed the recovery
+                logger.exception("A shared-cache recovery step failed")
+
+
+_health = _Health()
+_local_lock = threading.Lock()
+_local: LocMemCache | None = None
+
+
+def degraded() -> bool:
+    """True while this process runs without the shared cache."""
+    return _health.down_since is not None
+
+
+def down_since() -> float | None:
+    """When this process last found the shared cache unreachable (epoch seconds), or None when it answers."""
+    return _health.down_since
+
+
+def on_recovery(hook: Callable[[], None]) -> None:
+    """Run `hook` (once per outage, in the request that notices) when the shared cache answers again."""
+    if hook not in _health.hooks:
+        _health.hooks.append(hook)
+
+
+def local() -> LocMemCache:
+    """This process's own memory: the fallback while the shared cache is down."""
+    global _local
+    if _local is None:
+        with _local_lock:
+            if _local is None:
+                _local = LocMemCache("fileflare-admin-fallback", {"OPTIONS": {"MAX_ENTRIES": 50000}})
+    return _local
+
+
+class ResilientRedisCache(RedisCache):
+    """Django's Redis cache that falls back to the process's own memory while Redis does not answer."""
+
+    def _run(self, operation: str, *args: Any) -> Any:
+        if _health.should_try():
+            try:
+                result = getattr(super(), operation)(*args)
+            except UNREACHABLE as error:
+                _health.failed(error)
+            else:
+                _health.succeeded()
+                return result
+        return getattr(local(), operation)(*args)
+
+    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        return self._run("add", key, value, timeout, version)
+
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        return self._run("get", key, default, version)
+
+    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> None:
+        self._run("set", key, value, timeout, version)
+
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        return self._run("touch", key, timeout, version)
+
+    def delete(self, key: Any, version: int | None = None) -> bool:
+        return self._run("delete", key, version)
+
+    def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
+        return self._run("get_many", list(keys), version)
+
+    def has_key(self, key: Any, version: int | None = None) -> bool:
+        return self._run("has_key", key, version)
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        # ValueError (no such key) is an answer, not an outage: it reaches the caller either way.
+        return self._run("incr", key, delta, version)
+
+    def set_many(self, data: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> list[Any]:
+        return self._run("set_many", data, timeout, version)
+
+    def delete_many(self, keys: Any, version: int | None = None) -> None:
+        self._run("delete_many", list(keys), version)
+
+    def clear(self) -> bool:
+        return self._run("clear")
