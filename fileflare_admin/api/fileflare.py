@@ -63,7 +63,7 @@ def order_list(
         "orders",
         page=page,
         limit=limit,
-        on_fetch=_prime_single_orders if with_assets else None,
+        on_fetch=_prime_single_orders if with_assets else _remember_listed_numbers,
     )
 
 
@@ -71,14 +71,68 @@ def _single_order_key(order_id: str) -> str:
     return cache.read_key("fileflare", FILEFLARE.identity(), f"/v1/orders/{order_id}", {"with_assets": 1})
 
 
+# --- which order ID has which order number --------------------------------------------------------
+# A fact that never changes, kept in one place for the whole dashboard: every answer that shows an order
+# (a list, a single order, a resend) records both directions, keyed by the API identity like the read
+# cache, so the order page can ask for the order, its records and the customer's view at the same time.
+ORDER_NUMBER_TTL = 30 * 24 * 3600
+
+
 def _number_key(number: int) -> str:
     return f"ffa:order-id:{FILEFLARE.identity()}:{int(number)}"
+
+
+def _id_key(order_id: str) -> str:
+    return f"ffa:order-number:{FILEFLARE.identity()}:{order_id}"
+
+
+def _number_entries(items: list[Any]) -> dict[str, Any]:
+    entries: dict[str, Any] = {}
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("order_number"), int):
+            continue
+        try:
+            order_id = validators.order_id(item.get("id"))
+        except ApiError:
+            continue
+        entries[_number_key(item["order_number"])] = order_id
+        entries[_id_key(order_id)] = item["order_number"]
+    return entries
+
+
+def _remember_numbers(payload: Any, what: str) -> None:
+    try:
+        items = data_list(payload, what)
+    except BadResponse:
+        return
+    django_cache.set_many(_number_entries(items), timeout=ORDER_NUMBER_TTL)
+
+
+def _remember_listed_numbers(payload: Any) -> None:
+    _remember_numbers(payload, "orders")
+
+
+def order_number_for(order_id: str) -> int | None:
+    """The order number of this order ID, if an answer has shown it (no request is made)."""
+    number = django_cache.get(_id_key(order_id.lower()))
+    return number if isinstance(number, int) else None
+
+
+def order_id_for(order_number: int) -> str | None:
+    """The order ID of this order number, if an answer has shown it (no request is made)."""
+    order_id = django_cache.get(_number_key(order_number))
+    return order_id if isinstance(order_id, str) else None
+
+
+def known_order_id(*, order_number: int) -> str | None:
+    """Old name of order_id_for (kept until orders/ has switched)."""
+    return order_id_for(order_number)
 
 
 def _prime_single_orders(payload: Any) -> None:
     """A list fetched with its assets holds each order exactly as GET /v1/orders/{id}?with_assets=1 would
     answer it: keep them (in one round trip to the cache), so opening an order found by a search costs no
-    second call. An order's number never changes, so which ID has which number is kept too."""
+    second call. Which ID has which number is kept too (longer: it never changes)."""
     try:
         items = data_list(payload, "orders")
     except BadResponse:
@@ -91,18 +145,9 @@ def _prime_single_orders(payload: Any) -> None:
             order_id = validators.order_id(item.get("id"))
         except ApiError:
             continue
-        path = f"/v1/orders/{order_id}"
-        entries[cache.read_key("fileflare", FILEFLARE.identity(), path, {"with_assets": 1})] = {
-            "data": [item]
-        }
-        if isinstance(item.get("order_number"), int):
-            entries[_number_key(item["order_number"])] = order_id
+        entries[_single_order_key(order_id)] = {"data": [item]}
     cache.store_many(entries)
-
-
-def known_order_id(*, order_number: int) -> str | None:
-    """The ID of an order with this number, if a list answer has shown it (no request is made)."""
-    return django_cache.get(_number_key(order_number))
+    django_cache.set_many(_number_entries(items), timeout=ORDER_NUMBER_TTL)
 
 
 RECENT_ORDERS = 1000  # the most one list call returns
@@ -114,7 +159,12 @@ LISTS = "fileflare-lists"
 def order_get(*, order_id: str, with_assets: bool = True) -> Fetched[Order]:
     order_id = validators.order_id(order_id)
     # With assets, the answer may already be cached from a search's list (see _prime_single_orders).
-    fetched = get(FILEFLARE, f"/v1/orders/{order_id}", {"with_assets": 1} if with_assets else None)
+    fetched = get(
+        FILEFLARE,
+        f"/v1/orders/{order_id}",
+        {"with_assets": 1} if with_assets else None,
+        on_fetch=lambda payload: _remember_numbers(payload, "an order"),
+    )
     items = data_list(fetched.value, "an order")
     if not items:
         raise NotFound("No order with that ID in this shop.")
@@ -136,6 +186,7 @@ def order_send_email(*, order_id: str) -> Order:
         raise
     cache.invalidate(LISTS)
     items = data_list(answer.payload, "an order") if answer.payload else []
+    django_cache.set_many(_number_entries(items), timeout=ORDER_NUMBER_TTL)
     if not items:
         django_cache.delete(_single_order_key(order_id))
         raise BadResponse("Fileflare accepted the e-mail but did not send the order back.")
