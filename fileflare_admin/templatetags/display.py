@@ -3,26 +3,13 @@ when they are http(s), and long values are shortened in lists (shown whole on de
 
 import unicodedata
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from django import template
 from django.utils.html import format_html
 
+from fileflare_admin.weblinks import is_http_url
+
 register = template.Library()
-
-
-def is_http_url(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    text = value.strip()
-    if not text or any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
-        return False
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
-
 
 register.filter("is_http_url", is_http_url)
 
