@@ -110,6 +110,8 @@ def loaded_snapshot(record: types.DownloadRecord) -> dict[str, Any]:
     snapshot = {name: getattr(record, name) for name in WRITABLE_FIELDS if name != "amazon_key"}
     snapshot["download_id"] = record.download_id
     snapshot["amazon_key_digest"] = amazon_key_digest(record.amazon_key)
+    # Shown again on the page after a refused or failed save (signing takes text, not datetimes).
+    snapshot["date_created"] = record.date_created.isoformat() if record.date_created else None
     return snapshot
 
 

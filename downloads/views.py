@@ -62,9 +62,19 @@ def _show_failure(form: Any, failed: Exception) -> int:
     """Put a refused or failed write on the form (a 422 on its fields) and give the page's status."""
     if isinstance(failed, errors.ValidationFailed):
         form.add_api_errors(failed.field_errors, str(failed))
+    elif isinstance(failed, roles.NotAllowed) and _only_count_editable(form):
+        # Support may change the count only, so a refusal is about the count: say it at that field.
+        form.add_error("download_count", str(failed))
     else:
         form.add_error(None, str(failed))
     return 403 if isinstance(failed, roles.NotAllowed) else 200
+
+
+def _only_count_editable(form: Any) -> bool:
+    fields = getattr(form, "fields", {})
+    writable = services.WRITABLE_FIELDS
+    editable = [name for name, field in fields.items() if name in writable and not field.disabled]
+    return editable == ["download_count"]
 
 
 def list_url(**params: Any) -> str:
@@ -309,7 +319,7 @@ def _merge_after_conflict(
         rows.append(
             {
                 "name": name,
-                "label": services.FIELD_LABELS[name].capitalize(),
+                "label": form.fields[name].label,  # as the form below names it
                 "yours": yours,
                 "now": now,
                 "differs": yours != now,

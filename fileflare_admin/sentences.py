@@ -14,7 +14,9 @@ class UserFacingError(Exception):
     default_message = "Something went wrong. Try again in a moment."
 
     def __init__(self, user_message: str | None = None) -> None:
-        self.user_message = user_message or self.default_message
+        message = user_message or self.default_message
+        # A sentence may begin with a name written lower-case mid-sentence ("the downloads API …").
+        self.user_message = message[:1].upper() + message[1:]
         super().__init__(self.user_message)
 
     def __str__(self) -> str:

@@ -109,6 +109,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "staff.middleware.RoleRequiredMiddleware",  # Security: no role, no page
+    "staff.middleware.TimeZoneMiddleware",  # times in the person's zone (or the shop's)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -172,6 +173,9 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+# The shop's time zone: what every page shows times in unless a staff member picks their own
+# (Your time zone, in the header). Defaults to TIME_ZONE.
+SHOP_TIME_ZONE = env.str("SHOP_TIME_ZONE", default="") or TIME_ZONE
 USE_I18N = True
 USE_TZ = True
 

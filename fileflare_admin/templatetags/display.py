@@ -7,6 +7,7 @@ from datetime import datetime
 from django import template
 from django.utils.html import format_html
 
+from fileflare_admin import clock
 from fileflare_admin.weblinks import is_http_url
 
 register = template.Library()
@@ -48,9 +49,61 @@ def external_link(url: object, text: object = None, length: int = 0) -> str:
 
 @register.filter
 def hms(value: datetime | None) -> str:
-    """A time as HH:MM:SS in the dashboard's time zone, for "as of" notes."""
+    """A time of day with its zone ("10:42:07 CET") in the person's time zone, for "as of" notes."""
     if value is None:
         return ""
-    from django.utils import timezone
+    return clock.clock(value)
 
-    return timezone.localtime(value).strftime("%H:%M:%S")
+
+@register.filter
+def when(value: object, precision: str = "minutes") -> str:
+    """`<time>` with a date and time a person reads ("8 Jan 2023, 21:50 CET") in their time zone.
+
+    Takes a datetime or an ISO-8601 text; `when:"seconds"` adds seconds. Empty for no value (so
+    `|default:"—"` works)."""
+    moment = clock.as_datetime(value)
+    if moment is None:
+        return ""
+    return format_html(
+        '<time datetime="{}">{}</time>',
+        moment.isoformat(),
+        clock.date_time(moment, seconds=precision == "seconds"),
+    )
+
+
+@register.filter
+def readable(value: object) -> object:
+    """A value from the audit trail as a person reads it: ISO-8601 times become dates with a zone."""
+    moment = clock.as_datetime(value)
+    return clock.date_time(moment, seconds=True) if moment is not None else value
+
+
+# The download record's fields as the record form labels them (a test keeps the two the same).
+FIELD_LABELS = {
+    "download_id": "Download ID",
+    "date_created": "Created",
+    "order_id": "Order number",
+    "product_id": "Product ID",
+    "download_count": "Download count",
+    "download_file_name": "File name",
+    "is_amazon": "Stored on Amazon S3",
+    "amazon_key": "S3 key",
+    "amazon_key_digest": "S3 key (fingerprint)",
+}
+
+
+@register.filter
+def visible_field_errors(form: object) -> list[tuple[str, str]]:
+    """(label, sentence) for each error on a field the person can see; a hidden field (a page number)
+    has no place on the page to show one, and is no choice they made."""
+    fields = getattr(form, "visible_fields", None)
+    if fields is None:
+        return []
+    return [(str(field.label or field.name), str(error)) for field in fields() for error in field.errors]
+
+
+@register.filter
+def field_label(name: object) -> str:
+    """A field's label for people ("download_count" → "Download count"), never its raw name."""
+    text = str(name)
+    return FIELD_LABELS.get(text) or text.replace("_", " ").strip().capitalize()

@@ -128,3 +128,37 @@
     form.method = "post";
   });
 })();
+
+// --- Screen readers: say what an htmx swap changed (base.html's #live-status stays while regions swap) ---
+(function () {
+  "use strict";
+
+  var SUMMARY = "[data-announce], [role=alert], .row-message, .results-summary, .notice, .field-error";
+
+  function summaryOf(region) {
+    var found = region.matches && region.matches(SUMMARY) ? [region] : region.querySelectorAll(SUMMARY);
+    for (var i = 0; i < found.length; i++) {
+      var text = (found[i].textContent || "").replace(/\s+/g, " ").trim();
+      if (text) return text;
+    }
+    return "";
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail && event.detail.target;
+    if (target && target.setAttribute) target.setAttribute("aria-busy", "true");
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var live = document.getElementById("live-status");
+    var target = event.detail && event.detail.target;
+    if (!live || !target) return;
+    // An outerHTML swap replaced the target: read the element that now has its id.
+    var region = (target.id && document.getElementById(target.id)) || target;
+    region.removeAttribute("aria-busy");
+    var text = summaryOf(region) || "Updated.";
+    // Cleared first, so the same sentence twice is still announced twice.
+    live.textContent = "";
+    setTimeout(function () { live.textContent = text; }, 50);
+  });
+})();

@@ -13,6 +13,7 @@ from django.utils import timezone
 from audit.models import AuditEntry, UndoClaim
 from audit.services import CannotUndo, UndoConflict, UndoInProgress, audit_undo
 from downloads import services as downloads
+from fileflare_admin import clock
 from fileflare_admin.api import errors
 from staff.roles import NotAllowed
 from tests.downloads.conftest import DownloadsApi
@@ -281,7 +282,7 @@ def test_undo_from_the_audit_log_sets_the_count_back_and_shows_who_undid_it(
     revert = AuditEntry.objects.get(undo_of=change)
     row = page.split(f'id="entry-{change.pk}"')[1].split("</tr>")[0]
     assert "Undone by mia-merchant at" in row
-    assert f"{timezone.localtime(revert.created_at):%Y-%m-%d %H:%M:%S}</time>" in row
+    assert f"{clock.date_time(revert.created_at, seconds=True)}</time>" in row
     assert f'action="/audit/{change.pk}/undo/"' not in page
 
 

@@ -95,7 +95,7 @@ def test_order_page_shows_the_order_its_files_records_diagnosis_and_actions(supp
     page = support_client.get(f"/orders/{EXAMPLE_ID}/").content.decode()
     for text in [
         "Order #1050",
-        "2023-01-08 21:50:46",
+        "8 Jan 2023, 21:50:46 UTC",
         "My new book - part 2",
         "20MB",
         "https://www.my-website.com/download/my-book-part-2.pdf",

@@ -1,0 +1,6 @@
+from django.urls import path
+
+from staff import views
+
+app_name = "staff"
+urlpatterns = [path("time-zone/", views.time_zone_settings, name="time_zone")]
