@@ -42,6 +42,23 @@ UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=3.05)
 UPSTREAM_READ_TIMEOUT = env.float("UPSTREAM_READ_TIMEOUT", default=10.0)
 UPSTREAM_RETRIES = env.int("UPSTREAM_RETRIES", default=2)
 UPSTREAM_BACKOFF = env.float("UPSTREAM_BACKOFF", default=0.5)
+# A page answers in seconds whatever the upstreams do: all its upstream calls together, retries included,
+# get UPSTREAM_PAGE_DEADLINE; with a saved copy to show, a fresh answer gets UPSTREAM_STALE_WAIT.
+UPSTREAM_PAGE_DEADLINE = env.float("UPSTREAM_PAGE_DEADLINE", default=8.0)
+UPSTREAM_STALE_WAIT = env.float("UPSTREAM_STALE_WAIT", default=2.0)
+# After this many timeouts or refused connections in a row, nobody waits on that upstream for this long;
+# then one request tries it again.
+UPSTREAM_BREAKER_FAILURES = env.int("UPSTREAM_BREAKER_FAILURES", default=3)
+UPSTREAM_BREAKER_SECONDS = env.float("UPSTREAM_BREAKER_SECONDS", default=30.0)
+# How the web server runs (keep in step with gunicorn's --workers and --threads; gunicorn itself reads
+# WEB_CONCURRENCY). Of each worker's threads, all but one may wait on an upstream at once, so pages that
+# need none (the audit log, sign-in) always find a free thread.
+WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=4)
+WEB_THREADS = env.int("WEB_THREADS", default=4)
+UPSTREAM_WAITING_PAGES = env.int("UPSTREAM_WAITING_PAGES", default=max(WEB_THREADS - 1, 1))
+# Every worker process using the same upstream keys, on all machines: while Redis is down each worker
+# keeps to 1/UPSTREAM_WORKER_COUNT of each budget, so the shop's limit still holds.
+UPSTREAM_WORKER_COUNT = env.int("UPSTREAM_WORKER_COUNT", default=WEB_CONCURRENCY)
 UPSTREAM_CACHE_TTL = env.int("UPSTREAM_CACHE_TTL", default=30)
 UPSTREAM_STALE_TTL = env.int("UPSTREAM_STALE_TTL", default=86400)
 # Our share of Fileflare's 60 requests a minute per key (30 for e-mails), for all workers together.
@@ -100,6 +117,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Degrade, never die: the upstream deadline of each request, the degraded header, database trouble.
+    "fileflare_admin.middleware.ResilienceMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",  # Security
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
@@ -165,5 +166,10 @@ class ResilientRedisCache(RedisCache):
     def delete_many(self, keys: Any, version: int | None = None) -> None:
         self._run("delete_many", list(keys), version)
 
-    def clear(self) -> bool:
-        return self._run("clear")
+    def clear(self) -> None:
+        self._run("clear")
+
+
+def in_use() -> bool:
+    """Whether the default cache is the shared one (Redis) at all: the local-memory cache never degrades."""
+    return isinstance(caches["default"], ResilientRedisCache)

@@ -1,4 +1,4 @@
-"""What the status page shows about each upstream, gathered without revealing keys."""
+"""What the status page shows about each upstream and the shared cache, gathered without revealing keys."""
 
 import statistics
 import time
@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.cache import cache
 
-from fileflare_admin.api import budget, downloads, fileflare
+from fileflare_admin import sharedcache
+from fileflare_admin.api import breaker, budget, downloads, fileflare
 from fileflare_admin.api.errors import ApiError
 from fileflare_admin.api.http import DOWNLOADS, FILEFLARE, Api
 
@@ -30,6 +32,16 @@ class UpstreamStatus:
     budget_used: int
     budget_limit: int
     blocked_until: datetime | None
+    paused_until: datetime | None  # the circuit breaker: nobody waits on it until then
+
+
+@dataclass(frozen=True)
+class SharedCacheStatus:
+    shared: bool  # Redis configured (the local-memory cache is one worker's own)
+    degraded: bool
+    down_since: datetime | None
+    worker_share: int  # of each budget, what one worker may send a minute while Redis is down
+    workers: int
 
 
 def _when(epoch: float | None) -> datetime | None:
@@ -64,7 +76,8 @@ def upstream_status(api: Api) -> UpstreamStatus:
     stats = cache.get(f"ffa:stats:{api.name}") or {}
     latencies = sorted(stats.get("latencies") or [])
     now = time.time()
-    used, blocked = budget.usage(f"{api.name}:{api.identity()}") if configured else (0, None)
+    name = f"{api.name}:{api.identity()}" if configured else ""
+    used, blocked = budget.usage(name) if configured else (0, None)
     return UpstreamStatus(
         label=api.label[0].upper() + api.label[1:],
         host=host,
@@ -83,8 +96,19 @@ def upstream_status(api: Api) -> UpstreamStatus:
         budget_used=used,
         budget_limit=api.budget_limit(),
         blocked_until=_when(blocked),
+        paused_until=_when(breaker.paused_until(name)) if configured else None,
     )
 
 
 def all_upstreams() -> list[UpstreamStatus]:
     return [upstream_status(FILEFLARE), upstream_status(DOWNLOADS)]
+
+
+def shared_cache_status() -> SharedCacheStatus:
+    return SharedCacheStatus(
+        shared=sharedcache.in_use(),
+        degraded=sharedcache.degraded(),
+        down_since=_when(sharedcache.down_since()),
+        worker_share=budget.share(FILEFLARE.budget_limit()),
+        workers=settings.UPSTREAM_WORKER_COUNT,
+    )

@@ -1,21 +1,30 @@
+import logging
+import sys
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.http import require_GET
 
+from fileflare_admin.status import all_upstreams, shared_cache_status
+
+logger = logging.getLogger("fileflare_admin")
+# What a person typed is echoed back on the database page, except what must never be shown again.
+NEVER_ECHOED = ("password", "csrfmiddlewaretoken")
+
 
 def status(request: HttpRequest) -> HttpResponse:
-    """Whether each upstream answers, how fast, its recent errors, and how much of the budget is in use."""
-    from django.conf import settings
-
-    from fileflare_admin.status import all_upstreams
-
+    """Whether each upstream answers, how fast, its recent errors, how much of the budget is in use, and
+    whether the shared cache answers."""
     return render(
         request,
         "status.html",
         {
             "upstreams": all_upstreams(),
+            "shared_cache": shared_cache_status(),
             "email_budget": settings.FILEFLARE_EMAIL_BUDGET_PER_MINUTE,
             "cache_ttl": settings.UPSTREAM_CACHE_TTL,
         },
@@ -25,7 +34,8 @@ def status(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
-    """For load balancers: the process is up. Says nothing about the upstreams (see /status/)."""
+    """For load balancers: the process is up. Says nothing about the upstreams, the shared cache or the
+    database (see /status/): a worker without them still answers every page it can."""
     return HttpResponse("ok", content_type="text/plain")
 
 
@@ -34,5 +44,45 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    error = sys.exc_info()[1]
+    if isinstance(error, DatabaseError):  # raised before the view (session, sign-in): see the middleware
+        return database_unavailable(request, error)
     # Rendered without the request context: whatever broke may be in it.
     return HttpResponse(loader.get_template("500.html").render(), status=500)
+
+
+def _typed(request: HttpRequest) -> list[tuple[str, str, bool]]:
+    """(field, value, long) for every value a form sent, except passwords and the CSRF token."""
+    if request.method != "POST":
+        return []
+    return [
+        (name, value, "\n" in value or len(value) > 80)
+        for name, values in request.POST.lists()
+        if not any(word in name.lower() for word in NEVER_ECHOED)
+        for value in values
+    ]
+
+
+def database_unavailable(request: HttpRequest, error: BaseException) -> HttpResponse:
+    """503 with a sentence, and for a form what the person typed, ready to send again.
+
+    Rendered without the request context (its context processors read the database). htmx does not swap
+    an error status, so an htmx request gets the sentence with 200 into the page's main region.
+    """
+    logger.error("Database unavailable for %s %s: %s", request.method, request.path, type(error).__name__)
+    context = {
+        "typed": _typed(request),
+        "action": request.path,
+        "again": request.get_full_path() if request.method == "GET" else request.path,
+        "csrf_value": request.POST.get("csrfmiddlewaretoken", "") if request.method == "POST" else "",
+    }
+    page = loader.get_template("503.html").render(context)
+    if request.headers.get("HX-Request") == "true":
+        response = HttpResponse(page)
+        response["HX-Retarget"] = "#main"
+        response["HX-Reswap"] = "innerHTML"
+    else:
+        response = HttpResponse(page, status=503)
+        response["Retry-After"] = "60"
+    response["X-Dashboard-Degraded"] = "database unavailable"
+    return response

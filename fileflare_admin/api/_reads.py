@@ -34,9 +34,11 @@ def get(
             on_fetch(answer.payload)
         return {"json": answer.payload, "headers": answer.headers} if with_headers else answer.payload
 
-    key = cache.read_key(family or api.name, api.identity(), path, params)
+    family = family or api.name
+    key = cache.read_key(family, api.identity(), path, params)
     if fresh:
-        return cache.store(key, fetch())
+        before = cache.generation(family)
+        return cache.store(key, fetch(), at_generation=before)
 
     def note(event: str) -> None:
         logger.info("%s GET %s %s", api.name, path, event)

@@ -4,45 +4,104 @@ A sliding window of 5-second buckets over 65 seconds (one bucket of margin past 
 `cache.incr` is atomic in Redis and in the local-memory cache; a request is admitted only if the sum
 after its own increment stays within the limit, otherwise it gives its slot back. Under contention this
 can refuse a request that would have fitted, never admit one that does not.
+
+While the shared cache (Redis) is down, each worker keeps to its own share: the limit divided by
+UPSTREAM_WORKER_COUNT (every worker process on every machine that uses the same key), counted in its own
+memory, so the shop's limit still holds. Each worker also counts what it sends in its own memory while
+Redis is up (so its share already includes its last minute when Redis goes away), and hands over what it
+sent during the outage when Redis answers again.
 """
 
 import math
 import time
 
+from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.base import BaseCache
+
+from fileflare_admin import sharedcache
 
 BUCKET_SECONDS = 5
 WINDOW_BUCKETS = 13
+BUCKET_TIMEOUT = BUCKET_SECONDS * (WINDOW_BUCKETS + 1)
+_sent_during_outage: set[str] = set()  # budget names this process counted only in its own memory
 
 
 def _key(name: str, bucket: int) -> str:
     return f"ffa:budget:{name}:{bucket}"
 
 
-def acquire(name: str, limit: int) -> int | None:
-    """Take one request from the budget `name`. None when admitted, else seconds until one frees up."""
+def _outage_key(name: str, bucket: int) -> str:
+    return f"ffa:budget-outage:{name}:{bucket}"
+
+
+def share(limit: int) -> int:
+    """One worker's part of `limit` while the workers cannot count together."""
+    if limit <= 0:
+        return limit
+    return max(limit // max(int(settings.UPSTREAM_WORKER_COUNT), 1), 1)
+
+
+def _count(store: BaseCache, key: str, delta: int = 1) -> int:
+    store.add(key, 0, timeout=BUCKET_TIMEOUT)
+    try:
+        return store.incr(key, delta)
+    except ValueError:  # expired between add and incr
+        store.add(key, 0, timeout=BUCKET_TIMEOUT)
+        return store.incr(key, delta)
+
+
+def _acquire(store: BaseCache, name: str, limit: int) -> int | None:
     now = time.time()
-    blocked_until = cache.get(f"ffa:budget:{name}:blocked")
+    blocked_until = store.get(f"ffa:budget:{name}:blocked")
     if blocked_until and blocked_until > now:
         return math.ceil(blocked_until - now)
     if limit <= 0:
         return None
     current = int(now // BUCKET_SECONDS)
     buckets = list(range(current - WINDOW_BUCKETS + 1, current + 1))
-    counts = cache.get_many([_key(name, bucket) for bucket in buckets[:-1]])
+    counts = store.get_many([_key(name, bucket) for bucket in buckets[:-1]])
     earlier = sum(int(value) for value in counts.values())
     key = _key(name, current)
-    cache.add(key, 0, timeout=BUCKET_SECONDS * (WINDOW_BUCKETS + 1))
-    try:
-        mine = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 0, timeout=BUCKET_SECONDS * (WINDOW_BUCKETS + 1))
-        mine = cache.incr(key)
+    mine = _count(store, key)
     if earlier + mine <= limit:
         return None
-    cache.decr(key)
+    store.decr(key)
     oldest = next((bucket for bucket in buckets[:-1] if counts.get(_key(name, bucket))), current)
     return max(1, math.ceil((oldest + WINDOW_BUCKETS) * BUCKET_SECONDS - now))
+
+
+def acquire(name: str, limit: int) -> int | None:
+    """Take one request from the budget `name`. None when admitted, else seconds until one frees up."""
+    if not sharedcache.degraded():
+        wait = _acquire(cache, name, limit)
+        if not sharedcache.degraded():
+            if wait is None and sharedcache.in_use():
+                _count(sharedcache.local(), _key(name, int(time.time() // BUCKET_SECONDS)))
+            return wait
+        # Redis went away during this very call: count it below, against this worker's share.
+    own = sharedcache.local()
+    wait = _acquire(own, name, share(limit))
+    if wait is None:
+        _count(own, _outage_key(name, int(time.time() // BUCKET_SECONDS)))
+        _sent_during_outage.add(name)
+    return wait
+
+
+def _hand_over() -> None:
+    """Redis answers again: add what this worker sent meanwhile to the shared window."""
+    own = sharedcache.local()
+    current = int(time.time() // BUCKET_SECONDS)
+    for name in list(_sent_during_outage):
+        keys = [_outage_key(name, bucket) for bucket in range(current - WINDOW_BUCKETS + 1, current + 1)]
+        for key, sent in own.get_many(keys).items():
+            if sent:
+                _count(cache, _key(name, int(key.rsplit(":", 1)[1])), int(sent))
+        own.delete_many(keys)
+        _sent_during_outage.discard(name)
+
+
+sharedcache.on_recovery(_hand_over)
 
 
 def block(name: str, seconds: int) -> None:
@@ -51,7 +110,8 @@ def block(name: str, seconds: int) -> None:
 
 
 def usage(name: str) -> tuple[int, float | None]:
-    """Requests counted in the current window, and until when the upstream blocked us (epoch seconds)."""
+    """Requests counted in the current window, and until when the upstream blocked us (epoch seconds).
+    While the shared cache is down: this worker's own count."""
     now = time.time()
     current = int(now // BUCKET_SECONDS)
     counts = cache.get_many(

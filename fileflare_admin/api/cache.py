@@ -1,25 +1,36 @@
 """The read cache: answers stay fresh for UPSTREAM_CACHE_TTL and are kept for UPSTREAM_STALE_TTL, to be
-shown ("as of HH:MM:SS") when the budget is spent or the upstream is down. Concurrent reads of the same
-thing, in any worker, wait for the one that fetches (request coalescing). Writes bump a generation
-number per API, so every read after a change misses and the person sees their own change at once."""
+shown ("as of HH:MM:SS") when the budget is spent or the upstream is slow or down. Concurrent reads of the
+same thing, in any worker, wait for the one that fetches (request coalescing).
+
+Writes bump a generation number per family of reads: every copy saved under an older generation stops
+being fresh, so the next read fetches and the person sees their own change at once; the copy itself stays,
+to be shown "as of" if that fresh read fails. With a saved copy to show, a page waits at most
+UPSTREAM_STALE_WAIT for a fresh answer.
+
+Also here: `shared_lock(name, timeout, wait=)`, a lock that holds across every worker."""
 
 import hashlib
 import math
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 
-from fileflare_admin.api.errors import ApiError, BadResponse, RateLimited, Unavailable
+from fileflare_admin import sharedcache
+from fileflare_admin.api import deadline
+from fileflare_admin.api.errors import BadResponse, RateLimited, Unavailable
 from fileflare_admin.api.types import Fetched
 from fileflare_admin.sentences import UserFacingError
 
 POLL_SECONDS = 0.05
+# The families of reads a write invalidates together (a resend drops "fileflare-lists", a record change
+# "downloads"); every family this process has seen gets a new generation when the shared cache comes back.
+_families: set[str] = {"fileflare", "fileflare-lists", "downloads"}
 
 
 class LockBusy(UserFacingError):
@@ -55,12 +66,18 @@ def shared_lock(name: str, timeout: float, *, wait: float | None = None) -> Iter
             cache.delete(key)
 
 
-def generation(api: str) -> int:
-    return int(cache.get(f"ffa:gen:{api}") or 0)
+def _generation_key(family: str) -> str:
+    return f"ffa:gen:{family}"
 
 
-def invalidate(api: str) -> None:
-    key = f"ffa:gen:{api}"
+def generation(family: str) -> int:
+    return int(cache.get(_generation_key(family)) or 0)
+
+
+def invalidate(family: str) -> None:
+    """After a write: every saved read of `family` stops being fresh (and stays available to show "as of")."""
+    _families.add(family)
+    key = _generation_key(family)
     cache.add(key, 0, timeout=None)
     try:
         cache.incr(key)
@@ -68,46 +85,80 @@ def invalidate(api: str) -> None:
         cache.set(key, 1, timeout=None)
 
 
-def read_key(api: str, identity: str, path: str, params: dict[str, Any] | None) -> str:
+def _after_outage() -> None:
+    """Writes made while the shared cache was down bumped only one worker's own generations: whatever the
+    shared cache still holds may predate them, so none of it counts as fresh any more."""
+    for family in sorted(_families):
+        invalidate(family)
+
+
+sharedcache.on_recovery(_after_outage)
+
+
+def read_key(family: str, identity: str, path: str, params: dict[str, Any] | None) -> str:
     """Names a read without naming its secret: `identity` is already a hash of base URL and key."""
+    _families.add(family)
     values = params or {}
     query = "&".join(f"{name}={values[name]}" for name in sorted(values))
     digest = hashlib.sha256(f"{identity}|{path}|{query}".encode()).hexdigest()[:32]
-    return f"ffa:read:{api}:{generation(api)}:{digest}"
+    return f"ffa:read:{family}:{digest}"
+
+
+def _family(key: str) -> str:
+    return key.split(":")[2]
+
+
+def _is_fresh(entry: dict[str, Any], current: int) -> bool:
+    """Saved under the family's current generation (no write since) and young enough."""
+    return entry.get("gen") == current and time.time() - entry["at"] < settings.UPSTREAM_CACHE_TTL
 
 
 def cached(key: str, fetch: Callable[[], Any], *, on_event: Callable[[str], None]) -> Fetched[Any]:
-    """The fresh cached answer, or one fetch shared by everyone asking at once, or a stale copy."""
-    entry = cache.get(key)
-    ttl = settings.UPSTREAM_CACHE_TTL
-    if entry and time.time() - entry["at"] < ttl:
+    """The fresh cached answer, or one fetch shared by everyone asking at once, or the saved copy."""
+    generation_key = _generation_key(_family(key))
+    found = cache.get_many([key, generation_key])
+    entry, current = found.get(key), int(found.get(generation_key) or 0)
+    if entry is not None and _is_fresh(entry, current):
         on_event("hit")
         return _fetched(entry, stale=False)
-    lock = f"{key}:lock"
-    wait = settings.UPSTREAM_CONNECT_TIMEOUT + settings.UPSTREAM_READ_TIMEOUT
-    if not cache.add(lock, 1, timeout=int(wait) + 1):
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline and cache.get(lock):
-            time.sleep(POLL_SECONDS)
-            fresh = cache.get(key)
-            if fresh and time.time() - fresh["at"] < ttl:
+    # With a saved copy to show instead, nobody waits long for a fresh one.
+    patience = deadline.within(settings.UPSTREAM_STALE_WAIT) if entry else nullcontext()
+    with patience:
+        lock = f"{key}:lock"
+        mine = cache.add(lock, 1, timeout=math.ceil(settings.UPSTREAM_PAGE_DEADLINE) + 1)
+        if not mine:
+            fresh = _wait_for_fetch(key, lock, current)
+            if fresh is not None:
                 on_event("coalesced")
                 return _fetched(fresh, stale=False)
-    try:
-        payload = fetch()
-    except (RateLimited, Unavailable, BadResponse) as error:
-        if entry:
-            on_event("stale")
-            return _fetched(entry, stale=True)
-        raise error from None
-    except ApiError:
-        raise
-    finally:
-        cache.delete(lock)
-    entry = {"payload": payload, "at": time.time()}
-    if ttl > 0:
-        cache.set(key, entry, timeout=max(settings.UPSTREAM_STALE_TTL, ttl))
-    return _fetched(entry, stale=False)
+            if entry:
+                on_event("stale")
+                return _fetched(entry, stale=True)
+        try:
+            payload = fetch()
+        except (RateLimited, Unavailable, BadResponse):
+            if entry:
+                on_event("stale")
+                return _fetched(entry, stale=True)
+            raise
+        finally:
+            if mine:
+                cache.delete(lock)
+    return store(key, payload, at_generation=current)
+
+
+def _wait_for_fetch(key: str, lock: str, current: int) -> dict[str, Any] | None:
+    """Someone else is fetching this: their answer, once it is there (within our deadline), or None."""
+    ends = deadline.call_deadline(time.monotonic()) - POLL_SECONDS
+    while time.monotonic() < ends:
+        time.sleep(POLL_SECONDS)
+        found = cache.get_many([key, lock])
+        fresh = found.get(key)
+        if fresh is not None and _is_fresh(fresh, current):
+            return fresh
+        if lock not in found:
+            return None  # they gave up without an answer: try ourselves
+    return None
 
 
 def _fetched(entry: dict[str, Any], *, stale: bool) -> Fetched[Any]:
@@ -116,21 +167,39 @@ def _fetched(entry: dict[str, Any], *, stale: bool) -> Fetched[Any]:
     )
 
 
-def store(key: str, payload: Any) -> Fetched[Any]:
-    """Keep an answer fetched past the cache (a fresh read), so the next reads see it too."""
-    entry = {"payload": payload, "at": time.time()}
-    cache.set(key, entry, timeout=max(settings.UPSTREAM_STALE_TTL, settings.UPSTREAM_CACHE_TTL))
+def _keep_seconds() -> int:
+    return max(settings.UPSTREAM_STALE_TTL, math.ceil(settings.UPSTREAM_CACHE_TTL))
+
+
+def store(key: str, payload: Any, *, at_generation: int | None = None) -> Fetched[Any]:
+    """Keep an answer (fetched past the cache, or from a write's reply), so the next reads see it too.
+    `at_generation`: the family's generation when the fetch began (a write since then makes it not fresh)."""
+    current = at_generation if at_generation is not None else generation(_family(key))
+    entry = {"payload": payload, "at": time.time(), "gen": current}
+    if settings.UPSTREAM_CACHE_TTL > 0:
+        cache.set(key, entry, timeout=_keep_seconds())
     return _fetched(entry, stale=False)
 
 
 def store_many(entries: dict[str, Any]) -> None:
-    """Keep several answers at once: read entries get the fetched time; plain values are kept as given."""
+    """Keep several answers at once: read entries get the fetched time and their family's generation; plain
+    values are kept as given."""
     now = time.time()
-    timeout = max(settings.UPSTREAM_STALE_TTL, settings.UPSTREAM_CACHE_TTL)
-    cache.set_many(
-        {
-            key: {"payload": value, "at": now} if key.startswith("ffa:read:") else value
-            for key, value in entries.items()
-        },
-        timeout=timeout,
-    )
+    generations: dict[str, int] = {}
+    values: dict[str, Any] = {}
+    for key, value in entries.items():
+        if key.startswith("ffa:read:"):
+            family = _family(key)
+            if family not in generations:
+                generations[family] = generation(family)
+            value = {"payload": value, "at": now, "gen": generations[family]}
+        values[key] = value
+    cache.set_many(values, timeout=_keep_seconds())
+
+
+def mark_stale(key: str) -> None:
+    """The saved answer may be out of date (a write's outcome is unclear): the next read fetches, and the
+    saved copy stays to be shown "as of" if that fails."""
+    entry = cache.get(key)
+    if entry:
+        cache.set(key, {**entry, "gen": -1}, timeout=_keep_seconds())

@@ -182,18 +182,18 @@ def order_send_email(*, order_id: str) -> Order:
         answer = send(FILEFLARE, "PUT", f"/v1/orders/{order_id}", body={}, extra_budgets=(email_budget,))
     except ApiError:
         cache.invalidate(LISTS)
-        django_cache.delete(_single_order_key(order_id))  # it may or may not have been sent: read afresh
+        cache.mark_stale(_single_order_key(order_id))  # it may or may not have been sent: read afresh
         raise
     cache.invalidate(LISTS)
     items = data_list(answer.payload, "an order") if answer.payload else []
     django_cache.set_many(_number_entries(items), timeout=ORDER_NUMBER_TTL)
     if not items:
-        django_cache.delete(_single_order_key(order_id))
+        cache.mark_stale(_single_order_key(order_id))
         raise BadResponse("Fileflare accepted the e-mail but did not send the order back.")
     if isinstance(items[0], dict) and isinstance(items[0].get("assets"), list):
         cache.store(_single_order_key(order_id), {"data": [items[0]]})
     else:
-        django_cache.delete(_single_order_key(order_id))
+        cache.mark_stale(_single_order_key(order_id))
     return Order.from_json(items[0])
 
 

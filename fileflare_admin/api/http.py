@@ -15,7 +15,7 @@ import requests
 from django.conf import settings
 from django.core.cache import cache
 
-from fileflare_admin.api import budget
+from fileflare_admin.api import breaker, budget, deadline
 from fileflare_admin.api.errors import (
     ApiError,
     BadResponse,
@@ -32,6 +32,7 @@ logger = logging.getLogger("fileflare_admin.api")
 REPEATABLE = frozenset({"GET", "PUT", "PATCH", "DELETE"})
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 MAX_RETRY_AFTER = 5  # seconds we are willing to wait inside a page view before saying "try again at…"
+MIN_ATTEMPT_SECONDS = 0.05  # less time than this left before the deadline: do not start another attempt
 _local = threading.local()
 
 
@@ -191,6 +192,55 @@ def record_stats(api: Api, *, ok: bool, seconds: float, error: str = "") -> None
     cache.set(key, stats, timeout=86400)
 
 
+def _timed_out(api: Api, started: float) -> Unavailable:
+    """The sentence states the whole wait the person had, not one attempt's timeout."""
+    waited = deadline.waited_since(started)
+    return Unavailable(
+        f"{api.label} did not answer within {deadline.seconds_text(waited)}. Try again in a moment.",
+        api=api.name,
+    )
+
+
+@dataclass
+class _Call:
+    """One logical call: what is sent, and how long it may take altogether."""
+
+    api: Api
+    method: str
+    url: str
+    headers: dict[str, str]
+    params: dict[str, Any] | None
+    data: str | None
+    started: float
+    ends: float
+    ticket: breaker.Ticket
+    extra_budgets: tuple[tuple[str, int], ...]
+    cache_event: Callable[[], str]
+
+    @property
+    def shown_path(self) -> str:
+        return urlsplit(self.url).path  # never the host's credentials, never a header
+
+    @property
+    def name(self) -> str:
+        """Names this API and key in budgets and the breaker without revealing the key."""
+        return f"{self.api.name}:{self.api.identity()}"
+
+    def log(self, outcome: str, seconds: float, attempt: int, *, answered: bool = False) -> None:
+        """One line a request: API, method, path (no host, no query), outcome, time, cache event."""
+        logger.log(
+            logging.INFO if answered else logging.WARNING,
+            "%s %s %s %s %.0fms%s attempt=%d",
+            self.api.name,
+            self.method,
+            self.shown_path,
+            outcome,
+            seconds * 1000,
+            f" {self.cache_event()}" if answered else "",
+            attempt,
+        )
+
+
 def send(
     api: Api,
     method: str,
@@ -201,99 +251,112 @@ def send(
     extra_budgets: tuple[tuple[str, int], ...] = (),
     cache_event: Callable[[], str] = lambda: "miss",
 ) -> Answer:
-    """One logical call, with retries where repeating is safe. Raises an ApiError subclass on failure."""
+    """One logical call, with retries where repeating is safe, all within the page's deadline (see
+    deadline.py) and past the upstream's circuit breaker (see breaker.py). Raises an ApiError subclass."""
     base = api.base_url()
-    token = api.key()
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    headers = {"Authorization": f"Bearer {api.key()}", "Accept": "application/json"}
     if body is not None:
         headers["Content-Type"] = "application/json"
-    url = f"{base}{path}"
-    shown_path = urlsplit(url).path  # never the host's credentials, never a header
-    attempts = 1 + max(settings.UPSTREAM_RETRIES, 0) if method in REPEATABLE else 1
-    identity = api.identity()
-    for attempt in range(1, attempts + 1):
-        shared = api.budget_limit()
-        if method == "GET" and shared > 0:
-            # Reads stop short of the budget: the last slots are kept for what staff change (a resend, a
-            # count fix), which has no cached copy to fall back on. Reads do have one.
-            shared = max(shared - max(settings.UPSTREAM_WRITE_RESERVE, 0), 1)
-        for name, limit in ((f"{api.name}:{identity}", shared), *extra_budgets):
-            wait = budget.acquire(name, limit)
-            if wait is not None:
-                logger.info("%s %s %s budget-spent retry_after=%ss", api.name, method, shown_path, wait)
-                raise RateLimited(retry_after=wait, status=None, api=api.name)
-        started = time.monotonic()
-        outcome = ""
-        try:
-            response = session_for(api).request(
-                method,
-                url,
-                params=params,
-                headers=headers,
-                data=json.dumps(body) if body is not None else None,
-            )
-        except requests.Timeout as error:
-            seconds = time.monotonic() - started
-            connect = isinstance(error, requests.ConnectTimeout)
-            outcome = "connect-timeout" if connect else "timeout"
-            logger.warning(
-                "%s %s %s %s %.0fms attempt=%d",
-                api.name,
-                method,
-                shown_path,
-                outcome,
-                seconds * 1000,
-                attempt,
-            )
-            if method not in REPEATABLE and not connect:
-                failure: ApiError = OutcomeUnknown(api=api.name)
-                record_stats(api, ok=False, seconds=seconds, error=failure.user_message)
-                raise failure from None
-            failure = Unavailable(
-                f"{api.label} did not answer within {settings.UPSTREAM_READ_TIMEOUT:g} seconds. "
-                "Try again in a moment.",
-                api=api.name,
-            )
-        except requests.RequestException:
-            seconds = time.monotonic() - started
-            logger.warning(
-                "%s %s %s connection-failed %.0fms attempt=%d",
-                api.name,
-                method,
-                shown_path,
-                seconds * 1000,
-                attempt,
-            )
-            failure = Unavailable(f"Could not connect to {api.label}. Try again in a moment.", api=api.name)
-        else:
-            seconds = time.monotonic() - started
-            logger.info(
-                "%s %s %s %d %.0fms %s attempt=%d",
-                api.name,
-                method,
-                shown_path,
-                response.status_code,
-                seconds * 1000,
-                cache_event(),
-                attempt,
-            )
-            if response.status_code < 300:
-                payload = _json(response, api) if response.content else None
-                record_stats(api, ok=True, seconds=seconds)
-                return Answer(response.status_code, payload, dict(response.headers))
-            failure = _failure(api, response)
-            if isinstance(failure, RateLimited):
-                budget.block(f"{api.name}:{identity}", failure.retry_after)
-                if failure.retry_after > MAX_RETRY_AFTER or attempt == attempts:
-                    record_stats(api, ok=False, seconds=seconds, error=failure.user_message)
-                    raise failure
-                time.sleep(failure.retry_after + 0.05)
-                continue
-            if response.status_code not in RETRY_STATUSES:
-                record_stats(api, ok=response.status_code < 500, seconds=seconds, error=failure.user_message)
-                raise failure
-        record_stats(api, ok=False, seconds=seconds, error=failure.user_message)
-        if attempt == attempts:
-            raise failure
-        time.sleep(settings.UPSTREAM_BACKOFF * (2 ** (attempt - 1)))
+    started = time.monotonic()
+    call = _Call(
+        api=api,
+        method=method,
+        url=f"{base}{path}",
+        headers=headers,
+        params=params,
+        data=json.dumps(body) if body is not None else None,
+        started=started,
+        ends=deadline.call_deadline(started),
+        ticket=breaker.admit(f"{api.name}:{api.identity()}", api.label, api.name),
+        extra_budgets=extra_budgets,
+        cache_event=cache_event,
+    )
+    # A probe after the breaker's pause is one try; otherwise retry only what is safe to repeat.
+    attempts = 1 + max(settings.UPSTREAM_RETRIES, 0) if method in REPEATABLE and not call.ticket.probe else 1
+    with deadline.waiting(api.label, api.name):
+        for attempt in range(1, attempts + 1):
+            outcome = _attempt(call, attempt)
+            if isinstance(outcome, Answer):
+                return outcome
+            if isinstance(outcome, RateLimited):
+                pause = outcome.retry_after + 0.05
+                if outcome.retry_after > MAX_RETRY_AFTER:
+                    raise outcome
+            else:
+                pause = settings.UPSTREAM_BACKOFF * (2 ** (attempt - 1))
+            if attempt == attempts or call.ends - (time.monotonic() + pause) < MIN_ATTEMPT_SECONDS:
+                raise outcome
+            time.sleep(pause)
     raise Unavailable(api=api.name)  # not reached: the loop returns or raises
+
+
+def _take_budget(call: _Call) -> None:
+    shared = call.api.budget_limit()
+    if call.method == "GET" and shared > 0:
+        # Reads stop short of the budget: the last slots are kept for what staff change (a resend, a
+        # count fix), which has no cached copy to fall back on. Reads do have one.
+        shared = max(shared - max(settings.UPSTREAM_WRITE_RESERVE, 0), 1)
+    for name, limit in ((call.name, shared), *call.extra_budgets):
+        wait = budget.acquire(name, limit)
+        if wait is not None:
+            logger.info(
+                "%s %s %s budget-spent retry_after=%ss", call.api.name, call.method, call.shown_path, wait
+            )
+            raise RateLimited(retry_after=wait, status=None, api=call.api.name)
+
+
+def _attempt(call: _Call, attempt: int) -> Answer | ApiError:
+    """One request: its answer, or the failure to retry on. Raises what must not be retried."""
+    api = call.api
+    remaining = call.ends - time.monotonic()
+    if remaining < MIN_ATTEMPT_SECONDS:
+        raise _timed_out(api, call.started)
+    _take_budget(call)
+    sent = time.monotonic()
+    try:
+        response = session_for(api).request(
+            call.method,
+            call.url,
+            params=call.params,
+            headers=call.headers,
+            data=call.data,
+            timeout=(
+                min(settings.UPSTREAM_CONNECT_TIMEOUT, remaining),
+                min(settings.UPSTREAM_READ_TIMEOUT, remaining),
+            ),
+        )
+    except requests.Timeout as error:
+        seconds = time.monotonic() - sent
+        connect = isinstance(error, requests.ConnectTimeout)
+        call.log("connect-timeout" if connect else "timeout", seconds, attempt)
+        now_open = breaker.failed(call.name, call.ticket, api.name)
+        if call.method not in REPEATABLE and not connect:
+            unknown = OutcomeUnknown(api=api.name)
+            record_stats(api, ok=False, seconds=seconds, error=unknown.user_message)
+            raise unknown from None
+        failure: ApiError = _timed_out(api, call.started)
+    except requests.RequestException:
+        seconds = time.monotonic() - sent
+        call.log("connection-failed", seconds, attempt)
+        now_open = breaker.failed(call.name, call.ticket, api.name)
+        failure = Unavailable(f"Could not connect to {api.label}. Try again in a moment.", api=api.name)
+    else:
+        seconds = time.monotonic() - sent
+        call.log(str(response.status_code), seconds, attempt, answered=True)
+        breaker.answered(call.name, call.ticket, api.name)
+        call.ticket = breaker.Ticket(probe=False, had_failures=False)
+        if response.status_code < 300:
+            payload = _json(response, api) if response.content else None
+            record_stats(api, ok=True, seconds=seconds)
+            return Answer(response.status_code, payload, dict(response.headers))
+        failure = _failure(api, response)
+        if isinstance(failure, RateLimited):
+            budget.block(call.name, failure.retry_after)
+        elif response.status_code not in RETRY_STATUSES:
+            record_stats(api, ok=response.status_code < 500, seconds=seconds, error=failure.user_message)
+            raise failure
+        now_open = False
+    record_stats(api, ok=False, seconds=seconds, error=failure.user_message)
+    if now_open:  # nobody else waits on it now; neither do we
+        raise failure
+    return failure

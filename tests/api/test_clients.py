@@ -4,6 +4,7 @@ sentence, retries only where repeating is safe, no secret anywhere, and the shar
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -96,8 +97,11 @@ def test_a_create_that_times_out_is_outcome_unknown_and_never_repeated(sandbox: 
     with pytest.raises(errors.OutcomeUnknown, match="cannot tell whether"):
         downloads.record_create(fields={"order_id": 1})
     assert calls(sandbox)["downloads"] - before == 1
-    with pytest.raises(errors.Unavailable, match=r"did not answer within 0\.5 seconds"):
+    # The sentence states the whole wait (every try of 0.5 s and the pauses between), not one try's.
+    with pytest.raises(errors.Unavailable, match=r"did not answer within [\d.]+ seconds") as waited:
         downloads.record_get(download_id="abc123", fresh=True)
+    seconds = float(re.search(r"within ([\d.]+) seconds", waited.value.user_message).group(1))  # type: ignore[union-attr]
+    assert 1.0 <= seconds < 3
 
 
 def test_refused_connection_and_malformed_json(sandbox: Sandbox, settings) -> None:

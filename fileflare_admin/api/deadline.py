@@ -1,0 +1,145 @@
+"""How long a page may wait on the upstreams, and how many pages of one worker may wait at once.
+
+- Every request gets one deadline (UPSTREAM_PAGE_DEADLINE, 8 s) for all its upstream calls together,
+  retries included (fileflare_admin.middleware opens it). A call made outside a request (a shell, a task)
+  gets the same allowance for itself. `within(seconds)` narrows it for a block: the read cache gives a
+  fetch only UPSTREAM_STALE_WAIT (2 s) when it has a saved copy to show instead.
+- At most UPSTREAM_WAITING_PAGES requests of a worker process wait on an upstream at the same time (one
+  slot per request however many calls it makes at once). The rest are told so at once (or shown their
+  saved copy), so a hanging upstream can never take every thread: pages that need no upstream (the
+  audit log, sign-in, /healthz) always find one free.
+- `PagePool` is a ThreadPoolExecutor whose tasks run inside the submitting request's context, so calls
+  made in parallel for one page share its deadline and its slot. A plain ThreadPoolExecutor's tasks
+  get a deadline of their own and take no slot.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import ParamSpec, TypeVar
+
+from django.conf import settings
+
+from fileflare_admin.api.errors import Unavailable
+
+P = ParamSpec("P")
+T = TypeVar("T")
+SLOT_PATIENCE = 0.25  # seconds a request waits for a free slot before it is told the upstream is busy
+
+
+@dataclass
+class Page:
+    """One request's allowance: when its upstream waiting must end, and its share of the worker's slots."""
+
+    started: float
+    ends: float
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    calls_waiting: int = 0
+
+
+_page: contextvars.ContextVar[Page | None] = contextvars.ContextVar("upstream_page", default=None)
+_narrowed: contextvars.ContextVar[float | None] = contextvars.ContextVar("upstream_narrowed", default=None)
+
+
+@contextmanager
+def page(seconds: float | None = None) -> Iterator[Page]:
+    """The deadline of one request: every upstream call inside shares it."""
+    now = time.monotonic()
+    current = Page(started=now, ends=now + (settings.UPSTREAM_PAGE_DEADLINE if seconds is None else seconds))
+    token = _page.set(current)
+    try:
+        yield current
+    finally:
+        _page.reset(token)
+
+
+@contextmanager
+def within(seconds: float) -> Iterator[None]:
+    """Narrow the deadline for the calls inside the block (never widen it)."""
+    ends = time.monotonic() + seconds
+    outer = _narrowed.get()
+    token = _narrowed.set(ends if outer is None else min(outer, ends))
+    try:
+        yield
+    finally:
+        _narrowed.reset(token)
+
+
+def call_deadline(started: float) -> float:
+    """When a call that starts at `started` must be over: the page's deadline, the narrowed one, or (outside
+    a request) its own allowance."""
+    current = _page.get()
+    ends = current.ends if current is not None else started + settings.UPSTREAM_PAGE_DEADLINE
+    narrowed = _narrowed.get()
+    return ends if narrowed is None else min(ends, narrowed)
+
+
+def waited_since(started: float) -> float:
+    """How long the person has been waiting: since their request began, or since the call began."""
+    current = _page.get()
+    return time.monotonic() - (current.started if current is not None else started)
+
+
+def seconds_text(seconds: float) -> str:
+    """`8 seconds`, `1.5 seconds`, `1 second`: how a sentence states a wait."""
+    value = f"{seconds:.0f}" if seconds >= 10 else f"{seconds:.1f}".removesuffix(".0")
+    return f"{value} second{'' if value == '1' else 's'}"
+
+
+# --- how many requests of this worker may wait on an upstream at once -----------------------------
+
+_slots_lock = threading.Lock()
+_slots: tuple[int, threading.BoundedSemaphore] | None = None
+
+
+def _semaphore() -> threading.BoundedSemaphore:
+    global _slots
+    limit = max(int(settings.UPSTREAM_WAITING_PAGES), 1)
+    with _slots_lock:
+        if _slots is None or _slots[0] != limit:
+            _slots = (limit, threading.BoundedSemaphore(limit))
+        return _slots[1]
+
+
+class Busy(Unavailable):
+    """Every slot of this worker is taken by requests waiting on a slow upstream: nothing was sent."""
+
+
+@contextmanager
+def waiting(label: str, api: str) -> Iterator[None]:
+    """Hold one of this worker's waiting slots for the request while the block runs."""
+    current = _page.get()
+    if current is None:
+        yield
+        return
+    semaphore = _semaphore()
+    with current.lock:
+        if current.calls_waiting == 0 and not semaphore.acquire(timeout=SLOT_PATIENCE):
+            raise Busy(
+                f"{label} is slow to answer and other pages are already waiting for it. "
+                "Try again in a moment.",
+                api=api,
+            )
+        current.calls_waiting += 1
+    try:
+        yield
+    finally:
+        with current.lock:
+            current.calls_waiting -= 1
+            if current.calls_waiting == 0:
+                semaphore.release()
+
+
+class PagePool(ThreadPoolExecutor):
+    """A ThreadPoolExecutor whose tasks share the submitting request's deadline and waiting slot."""
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        context = contextvars.copy_context()
+        return super().submit(functools.partial(context.run, fn, *args, **kwargs))

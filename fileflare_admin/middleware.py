@@ -1,0 +1,36 @@
+"""Degrade, never die: every request gets its upstream deadline; a response says when the dashboard runs
+without its shared cache; a database that does not answer is a sentence page, never a traceback."""
+
+import logging
+from collections.abc import Callable
+
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+
+from fileflare_admin import sharedcache
+from fileflare_admin.api import deadline
+from fileflare_admin.views import database_unavailable
+
+logger = logging.getLogger("fileflare_admin")
+DEGRADED_HEADER = "X-Dashboard-Degraded"
+
+
+class ResilienceMiddleware:
+    """First in MIDDLEWARE, so it wraps everything else."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with deadline.page():
+            response = self.get_response(request)
+        if sharedcache.degraded():
+            response[DEGRADED_HEADER] = "shared cache unavailable"
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A view that met a locked or missing database (failures before the view, in the session or
+        sign-in middleware, reach the same page through handler500)."""
+        if isinstance(exception, DatabaseError):
+            return database_unavailable(request, exception)
+        return None
