@@ -1,22 +1,22 @@
 """Security plumbing the settings name: the CSP nonce for templates, the client address behind a proxy,
-sign-in lockout (django-axes) and the CSRF failure page. The rule that an account without a role sees
-no page is staff.middleware's.
+the sign-in guard backend (django-axes) and the CSRF failure page. The lockout rules, the warning and the
+lockout page are in fileflare_admin.signin; the rule that an account without a role sees no page is
+staff.middleware's.
 
 Nothing here imports models at module level: settings and middleware import this module early.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 from typing import Any
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.http import url_has_allowed_host_and_scheme
 
 logger = logging.getLogger(__name__)
 
@@ -44,25 +44,40 @@ def _valid_ip(value: str) -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=8)
+def _networks(entries: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in entries)
+
+
+def _trusted_proxy(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    return any(ip in network for network in _networks(tuple(settings.TRUSTED_PROXIES)))
+
+
 def client_ip(request: HttpRequest) -> str | None:
     """The address sign-in failures are counted against.
 
-    Without a trusted proxy (TRUSTED_PROXY_COUNT=0) that is the socket's peer, REMOTE_ADDR: a client can
-    write anything into X-Forwarded-For, so the header is ignored. Behind N proxies that each append the
-    address they saw, the client is the N-th entry from the right; entries further left are the
-    client's own claims and never trusted.
+    X-Forwarded-For is believed only for a request that came from a trusted proxy (REMOTE_ADDR is in
+    TRUSTED_PROXIES), and only through as many hops as TRUSTED_PROXY_COUNT: from the right, each entry
+    was appended by the proxy after it, so the client is the first address that is not one of our proxies
+    (or the TRUSTED_PROXY_COUNT-th). Entries further left are the client's own claims, never trusted. A
+    request that reached the app directly, or without the header, counts against its socket's address.
     """
-    remote = request.META.get("REMOTE_ADDR", "")
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies > 0:
-        chain = [part for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(chain) >= proxies:
-            address = _valid_ip(chain[-proxies])
-            if address:
-                return address
+    remote = _valid_ip(request.META.get("REMOTE_ADDR", ""))
     # None when there is no usable address (a request made on the server itself): axes stores addresses
     # in an IP column, which PostgreSQL checks, so a placeholder word would fail the sign-in.
-    return _valid_ip(remote)
+    if remote is None or settings.TRUSTED_PROXY_COUNT <= 0 or not _trusted_proxy(remote):
+        return remote
+    chain = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    address = remote
+    for hop in list(reversed(chain))[: settings.TRUSTED_PROXY_COUNT]:
+        candidate = _valid_ip(hop)
+        if candidate is None:
+            return address  # unreadable: the last address a proxy of ours vouched for
+        address = candidate
+        if not _trusted_proxy(address):
+            break
+    return address
 
 
 # --- Sign-in lockout (django-axes) ------------------------------------------------------------------
@@ -87,34 +102,6 @@ class SignInGuardBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
-
-
-def lockout_sentence() -> str:
-    minutes = settings.AXES_COOLOFF_MINUTES
-    wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
-    return f"Too many failed sign-ins for this account. Try again in {wait} or ask a merchant to unlock it."
-
-
-def lockout_response(
-    request: HttpRequest,
-    original_response: HttpResponse | None = None,
-    credentials: dict[str, Any] | None = None,
-) -> HttpResponse:
-    """The sign-in page again, with the lockout sentence and the username kept (429 Too Many Requests)."""
-    username = (credentials or {}).get("username") or request.POST.get("username", "")
-    form = AuthenticationForm(request, initial={"username": username})
-    next_url = request.POST.get("next", request.GET.get("next", ""))
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = ""
-    context = {
-        "form": form,
-        "locked_out": True,
-        "lockout_message": lockout_sentence(),
-        "next": next_url,
-    }
-    return render(request, "registration/login.html", context, status=429)
 
 
 # --- CSRF ----------------------------------------------------------------------------------------

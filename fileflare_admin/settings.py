@@ -6,6 +6,7 @@ working local demo: SQLite in the project folder, local-memory cache, e-mail on 
 embedded sandbox (`python manage.py runsandbox`) as the upstream for both APIs.
 """
 
+import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -265,6 +266,15 @@ if TRUST_X_FORWARDED_PROTO:
 # How many proxies in front of us append to X-Forwarded-For; decides the client address sign-in
 # failures are counted against (fileflare_admin.security.client_ip). 0 = use the socket's address.
 TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 1 if TRUST_X_FORWARDED_PROTO else 0)
+# The addresses (or networks) of those proxies: X-Forwarded-For is believed only on a request that came
+# from one of them, never from a client that reached the app directly. Empty = never believed.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error} (give addresses or networks).") from None
+
 
 SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
 # Load balancers probe over plain http inside the network.
@@ -305,7 +315,8 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# Sign-in: django-axes counts failures per username + client address and locks that pair out.
+# Sign-in: django-axes counts failures per username + client address and locks that pair out; the
+# handler (fileflare_admin.signin) also locks a username out across addresses at a higher count.
 AUTHENTICATION_BACKENDS = [
     "fileflare_admin.security.SignInGuardBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -313,10 +324,14 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = _env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_MINUTES = _env_int("AXES_COOLOFF_MINUTES", 15)
 AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_USERNAME_FAILURE_LIMIT = _env_int("AXES_USERNAME_FAILURE_LIMIT", 15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "fileflare_admin.signin.SignInAttempts"
 AXES_RESET_ON_SUCCESS = True
+# A try during a lockout is refused without being counted, so the end time the page states holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "fileflare_admin.security.client_ip"
-AXES_LOCKOUT_CALLABLE = "fileflare_admin.security.lockout_response"
+AXES_LOCKOUT_CALLABLE = "fileflare_admin.signin.lockout_response"
 # Failures are logged with username and address (the password is always masked); the CSRF token
 # is kept out of the stored attempt too.
 AXES_SENSITIVE_PARAMETERS = ["csrfmiddlewaretoken"]

@@ -3,9 +3,11 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from fileflare_admin import views
+from fileflare_admin.signin import SignInView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="orders:list", permanent=False), name="home"),
+    path("accounts/login/", SignInView.as_view(), name="login"),  # warns before a lockout
     path("accounts/", include("django.contrib.auth.urls")),
     path("orders/", include("orders.urls")),
     path("downloads/", include("downloads.urls")),
