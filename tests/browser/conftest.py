@@ -2,13 +2,15 @@
 
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, Sandbox
+from tests.downloads.conftest import DownloadsApi, _order_numbers
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -67,3 +69,90 @@ def sign_in(page: Page, user: User) -> None:
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+# --- Every page kind, for the layout and accessibility tours (test_layout.py, test_accessibility.py) ---
+
+EXAMPLE_ORDER_ID = "82664d96-6dfd-4343-aaaa-05c46f412a5b"  # order #1050 in the seeded sandbox
+EXAMPLE_TOKEN = "0c732eb6fd9802a0821a9d29888baee8"  # its customer's order-status token
+# Words a narrow cell must never split, and one long unbroken name that must not push the page wider.
+WORDY_NAME = "Budget Planner - Bonus edition, family pack.pdf"
+UNBROKEN_NAME = "budget_planner_bonus_edition_for_the_whole_family_printable_a4_and_letter_v2.pdf"
+
+
+@dataclass
+class Tour:
+    """The URLs of every page kind, with data on them: a record with long names, a count change and a
+    deletion in the audit log (made through the dashboard itself, as a person would)."""
+
+    order_number: int
+    record_id: str
+    other_record_id: str
+    undo_count_url: str = ""
+    undo_restore_url: str = ""
+
+    def merchant_pages(self) -> dict[str, str]:
+        return {
+            "orders list": "/orders/",
+            "search results": "/orders/?q=99999999",
+            "order page": f"/orders/{EXAMPLE_ORDER_ID}/",
+            "resend confirmation": f"/orders/{EXAMPLE_ORDER_ID}/resend/",
+            "customer view": f"/orders/customer/{EXAMPLE_TOKEN}/",
+            "records list": f"/downloads/?q={self.order_number}",
+            "record create": "/downloads/new/",
+            "record edit": f"/downloads/{self.record_id}/edit/",
+            "record delete": f"/downloads/{self.record_id}/delete/",
+            "audit log": "/audit/",
+            "undo confirmation": self.undo_count_url,
+            "restore confirmation": self.undo_restore_url,
+            "status": "/status/",
+            "time zone": "/staff/time-zone/",
+            "404": "/orders/not-a-page/",
+        }
+
+    def support_pages(self) -> dict[str, str]:
+        """Where Support sees something else: count-only editing, refusals, no create or delete."""
+        return {
+            "order page": f"/orders/{EXAMPLE_ORDER_ID}/",
+            "records list": f"/downloads/?q={self.order_number}",
+            "record edit": f"/downloads/{self.record_id}/edit/",
+            "audit log": "/audit/",
+            "undo confirmation": self.undo_count_url,
+            "403": "/downloads/new/",
+        }
+
+
+def prepare_tour(page: Page, sandbox: Sandbox, merchant: User) -> Tour:
+    """Records at the sandbox, then a count fix and a deletion through the dashboard (signed in as
+    `merchant`, who stays signed in)."""
+    order_number = next(_order_numbers)
+    api = DownloadsApi(sandbox)
+    record = api.create(
+        product_id=7100022903, order_id=order_number, download_count=3, download_file_name=WORDY_NAME,
+        is_amazon=True, amazon_key=f"downloads/{UNBROKEN_NAME}",
+    )
+    other = api.create(
+        product_id=7100022904, order_id=order_number, download_count=1, download_file_name=UNBROKEN_NAME
+    )
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page, merchant)
+    page.goto(f"/downloads/?q={order_number}")
+    row = page.locator(f"#record-{record['download_id']}")
+    row.locator("input[name=count]").fill("5")
+    row.get_by_role("button", name="Save").click()
+    expect(row.locator(".row-message")).to_contain_text("Saved")
+    page.goto(f"/downloads/{other['download_id']}/delete/")
+    page.get_by_role("button", name="Delete record").click()
+    expect(page.locator(".flash")).to_be_visible()
+    tour = Tour(order_number, record["download_id"], other["download_id"])
+    page.goto(f"/audit/?download_id={record['download_id']}")
+    tour.undo_count_url = page.get_by_role("link", name="with a reason…").first.get_attribute("href") or ""
+    page.goto(f"/audit/?download_id={other['download_id']}")
+    tour.undo_restore_url = page.get_by_role("link", name="with a reason…").first.get_attribute("href") or ""
+    assert tour.undo_count_url and tour.undo_restore_url
+    return tour
+
+
+def sideways_overflow(page: Page) -> int:
+    """How many CSS pixels the page is wider than its window (0 = no sideways scrolling)."""
+    return int(page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
