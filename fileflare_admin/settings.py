@@ -171,6 +171,8 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://fileflare-adm
 # worker falls back to its own memory (fileflare_admin.sharedcache) instead of failing the page.
 CACHE_CONNECT_TIMEOUT = env.float("CACHE_CONNECT_TIMEOUT", default=0.25)
 CACHE_TIMEOUT = env.float("CACHE_TIMEOUT", default=0.5)
+# While it is down, how often one request tries it again (the others skip it meanwhile).
+CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     CACHES["default"]["BACKEND"] = "fileflare_admin.sharedcache.ResilientRedisCache"
     CACHES["default"].setdefault("OPTIONS", {})

@@ -4,8 +4,9 @@
 socket timeouts (CACHE_CONNECT_TIMEOUT, CACHE_TIMEOUT), every operation is served by this process's own
 memory instead, so pages keep working (reads go upstream, the budget counts per process, locks hold per
 process). While Redis is down nobody waits on it again: one request a few seconds later tries it once
-(RETRY_SECONDS); when it answers, everything goes back to Redis by itself and the recovery hooks run (the read
-cache marks what it kept as no longer fresh, the budget hands over what it counted meanwhile).
+(CACHE_RETRY_SECONDS); when it answers, everything goes back to Redis by itself and the recovery hooks
+run (the read cache marks what it kept as no longer fresh, the budget hands over what it counted
+meanwhile).
 
 One error line a minute at most while it is down, not one per request. `degraded()` tells the status page
 and the response header (fileflare_admin.middleware) that the dashboard is running without it.
@@ -16,9 +17,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
@@ -27,7 +30,6 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger("fileflare_admin.cache")
 
-RETRY_SECONDS = 5.0  # while down, how long every request skips Redis before one tries it again
 LOG_EVERY_SECONDS = 60.0
 UNREACHABLE = (RedisError, OSError)
 
@@ -59,7 +61,7 @@ class _Health:
         now = time.monotonic()
         with self.lock:
             self.probing = False
-            self.retry_at = now + RETRY_SECONDS
+            self.retry_at = now + float(settings.CACHE_RETRY_SECONDS)
             if self.down_since is None:
                 self.down_since = time.time()
             log = now - self.last_logged >= LOG_EVERY_SECONDS or not self.last_logged
@@ -93,6 +95,23 @@ class _Health:
 _health = _Health()
 _local_lock = threading.Lock()
 _local: LocMemCache | None = None
+_strict = threading.local()
+
+
+class Unreachable(Exception):
+    """Raised inside `strict()` instead of falling back: the shared cache did not answer."""
+
+
+@contextmanager
+def strict() -> Iterator[None]:
+    """Within the block, an operation the shared cache cannot answer raises Unreachable instead of
+    being answered from this worker's memory (for callers that count differently without it)."""
+    before = getattr(_strict, "on", False)
+    _strict.on = True
+    try:
+        yield
+    finally:
+        _strict.on = before
 
 
 def degraded() -> bool:
@@ -133,6 +152,8 @@ class ResilientRedisCache(RedisCache):
             else:
                 _health.succeeded()
                 return result
+        if getattr(_strict, "on", False):
+            raise Unreachable(operation)
         return getattr(local(), operation)(*args)
 
     def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:

@@ -74,12 +74,15 @@ def _acquire(store: BaseCache, name: str, limit: int) -> int | None:
 def acquire(name: str, limit: int) -> int | None:
     """Take one request from the budget `name`. None when admitted, else seconds until one frees up."""
     if not sharedcache.degraded():
-        wait = _acquire(cache, name, limit)
-        if not sharedcache.degraded():
+        try:
+            with sharedcache.strict():
+                wait = _acquire(cache, name, limit)
+        except sharedcache.Unreachable:
+            pass  # Redis went away during this very call: count it below, against this worker's share
+        else:
             if wait is None and sharedcache.in_use():
                 _count(sharedcache.local(), _key(name, int(time.time() // BUCKET_SECONDS)))
             return wait
-        # Redis went away during this very call: count it below, against this worker's share.
     own = sharedcache.local()
     wait = _acquire(own, name, share(limit))
     if wait is None:

@@ -1,0 +1,183 @@
+"""The shared cache on a real redis-server that is stopped and stalled: every operation still answers
+(from the worker's own memory), a stalled Redis costs one short timeout and then nothing, one error line
+a minute, automatic recovery; the lock and the budget keep their promises across processes and without
+Redis."""
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import LazySettings
+from django.core.cache import cache
+
+from fileflare_admin import sharedcache
+from fileflare_admin.api import budget
+from fileflare_admin.api.cache import LockBusy, shared_lock
+from tests.faults.redis_server import RedisServer
+
+PROJECT = Path(__file__).resolve().parents[2]
+RETRY = 0.3
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_cache(settings: LazySettings, redis_server: RedisServer) -> Iterator[RedisServer]:
+    """The dashboard's cache is that Redis, with short timeouts; it answers again when the test ends."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "fileflare_admin.sharedcache.ResilientRedisCache",
+            "LOCATION": redis_server.url,
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    settings.CACHE_RETRY_SECONDS = RETRY
+    cache.clear()
+    yield redis_server
+    if redis_server.process is None or redis_server.process.poll() is not None:
+        redis_server.start()
+    redis_server.resume()
+    recovered(redis_server)
+
+
+def recovered(server: RedisServer) -> None:
+    """Wait until this process uses Redis again (the next try after CACHE_RETRY_SECONDS)."""
+    deadline = time.monotonic() + 5
+    while sharedcache.degraded():
+        assert time.monotonic() < deadline, "the cache did not go back to Redis"
+        time.sleep(RETRY / 3)
+        cache.get("anything")
+
+
+def unavailable_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    lines = [record.getMessage() for record in caplog.records]
+    return [line for line in lines if "Shared cache unavailable" in line]
+
+
+def test_with_redis_stopped_every_operation_answers_and_one_line_is_logged(
+    redis_cache: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache.set("before", 1)
+    redis_cache.stop()
+    caplog.set_level(logging.WARNING, logger="fileflare_admin.cache")
+    started = time.monotonic()
+    cache.set("during", 2)
+    assert cache.get("during") == 2 and cache.add("lock", 1) and not cache.add("lock", 1)
+    assert cache.incr("lock") == 2 and cache.get_many(["during", "lock"]) == {"during": 2, "lock": 2}
+    assert sharedcache.degraded()
+    for _ in range(10):  # over several retry periods: each retry fails again, still one line
+        time.sleep(RETRY / 2)
+        cache.get("during")
+    assert time.monotonic() - started < 3
+    assert len(unavailable_lines(caplog)) == 1
+    assert "ConnectionError" in unavailable_lines(caplog)[0]
+
+    redis_cache.start()  # same port, empty
+    recovered(redis_cache)
+    assert not sharedcache.degraded()
+    assert "Shared cache answers again" in caplog.text
+    cache.set("after", 3)
+    assert cache.get("after") == 3 and cache.get("during") is None  # Redis again, not the fallback
+
+
+def test_a_stalled_redis_costs_one_short_timeout_then_nothing(redis_cache: RedisServer) -> None:
+    cache.set("kept", "in redis")
+    redis_cache.stall()
+    started = time.monotonic()
+    assert cache.get("kept") is None  # the fallback knows nothing of it
+    first = time.monotonic() - started
+    started = time.monotonic()
+    for number in range(200):
+        cache.set(f"n{number}", number)
+    assert 0.15 <= first < 1 and time.monotonic() - started < 0.2
+    redis_cache.resume()
+    recovered(redis_cache)
+    assert cache.get("kept") == "in redis"
+
+
+def test_the_shared_lock_holds_across_processes_on_redis(redis_cache: RedisServer) -> None:
+    holder = _python(
+        redis_cache,
+        "from fileflare_admin.api.cache import shared_lock\n"
+        "import time\n"
+        "with shared_lock('record:xyz', timeout=10):\n"
+        "    print('held', flush=True)\n"
+        "    time.sleep(1.5)\n",
+        stdout=subprocess.PIPE,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == b"held"
+    with pytest.raises(LockBusy), shared_lock("record:xyz", timeout=10, wait=0.3):
+        pass
+    started = time.monotonic()
+    with shared_lock("record:xyz", timeout=10, wait=5):
+        assert time.monotonic() - started < 2.5
+    assert holder.wait(timeout=10) == 0
+
+
+def test_without_redis_the_lock_still_holds_within_the_worker(redis_cache: RedisServer) -> None:
+    redis_cache.stop()
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with shared_lock("record:abc", timeout=10):
+            held.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert held.wait(5)
+    with pytest.raises(LockBusy), shared_lock("record:abc", timeout=10, wait=0.2):
+        pass
+    release.set()
+    thread.join()
+    with shared_lock("record:abc", timeout=10, wait=1):
+        assert sharedcache.degraded()
+
+
+def test_without_redis_two_workers_together_stay_within_the_budget(redis_cache: RedisServer) -> None:
+    redis_cache.stop()
+    script = (
+        "from fileflare_admin.api import budget\n"
+        "print(sum(budget.acquire('two-workers', 55) is None for _ in range(60)))\n"
+    )
+    workers = [_python(redis_cache, script, stdout=subprocess.PIPE, workers=2) for _ in range(2)]
+    admitted = [int(worker.communicate(timeout=60)[0].strip()) for worker in workers]
+    assert admitted == [27, 27]  # 55 ÷ 2 each: 54 in all, within the 55
+
+
+def test_a_worker_counts_its_last_minute_when_redis_goes_and_hands_it_over_when_it_comes_back(
+    redis_cache: RedisServer, settings: LazySettings
+) -> None:
+    settings.UPSTREAM_WORKER_COUNT = 2
+    assert all(budget.acquire("handover", 55) is None for _ in range(20))
+    redis_cache.stall()
+    # Its share is 27, of which it sent 20 this minute already.
+    assert sum(budget.acquire("handover", 55) is None for _ in range(30)) == 7
+    redis_cache.resume()
+    recovered(redis_cache)
+    assert budget.usage("handover")[0] == 27  # the 20 Redis counted, and the 7 sent meanwhile
+
+
+def _python(
+    server: RedisServer, script: str, *, stdout: int | None = None, workers: int = 4
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "tests.settings"),
+        "CACHE_URL": server.url,
+        "UPSTREAM_WORKER_COUNT": str(workers),
+    }
+    code = f"import django\ndjango.setup()\n{script}"
+    return subprocess.Popen([sys.executable, "-c", code], cwd=PROJECT, env=env, stdout=stdout)
