@@ -7,12 +7,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8000
 SANDBOX_PORT ?= 8001
 
-.PHONY: help run test lint bench venv venv-dev system-deps clean
+.PHONY: help run test lint bench screenshots venv venv-dev system-deps clean
 
 help:
 	@echo "make run    set up (first time) and start the dashboard on the sandbox at http://127.0.0.1:$(PORT)/"
 	@echo "make test   install what the tests need and run the whole suite, then ruff and mypy"
 	@echo "make bench  measure the dashboard against the raw API (reports, never fails on figures)"
+	@echo "make screenshots  refresh the README's pictures in docs/ from the browser tests"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +60,10 @@ lint: venv-dev
 bench: venv-dev system-deps
 	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
 	$(BIN)/python -m bench
+
+# The README's pictures, taken by the browser test that checks them (tests/browser/test_layout.py).
+screenshots: venv-dev system-deps
+	SCREENSHOTS_DIR=docs $(BIN)/python -m pytest tests/browser/test_layout.py -k readme -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) db.sqlite3 sandbox.sqlite3 .demo-secret-key staticfiles
