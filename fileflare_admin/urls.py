@@ -15,6 +15,7 @@ urlpatterns = [
     path("staff/", include("staff.urls")),
     path("status/", views.status, name="status"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon),
     path("admin/", admin.site.urls),
 ]
 

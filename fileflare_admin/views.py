@@ -5,8 +5,9 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import loader
+from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
 from fileflare_admin.status import all_upstreams, shared_cache_status
@@ -37,6 +38,13 @@ def healthz(request: HttpRequest) -> HttpResponse:
     """For load balancers: the process is up. Says nothing about the upstreams, the shared cache or the
     database (see /status/): a worker without them still answers every page it can."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+@login_not_required
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (Django's admin): ours, not a 404."""
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -215,3 +215,11 @@ def test_every_page_has_a_skip_link_and_a_favicon(support_client: Client) -> Non
         assert re.search(r'<link rel="icon" href="/static/favicon\.svg', page), url
     anonymous = Client().get("/accounts/login/").content.decode()
     assert "skip-link" in anonymous and 'rel="icon"' in anonymous
+
+
+def test_the_favicon_is_served_even_where_a_page_names_none() -> None:
+    anonymous = Client()
+    response = anonymous.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"] == "/static/favicon.svg"
+    icon = anonymous.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon["Content-Type"].startswith("image/svg+xml")
