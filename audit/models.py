@@ -1,30 +1,66 @@
+"""The audit trail: one entry per staff action on upstream data, whether it went through or not.
+
+An entry is written *before* the upstream call, with outcome `pending`, and closed once afterwards with
+what is known: succeeded, failed, or outcome unknown (see audit.services.audited). That close is the one
+change an entry ever sees: a guarded update from `pending` to a final outcome, done at most once.
+Everything else is append-only: no edit, no deletion, through the model, its queryset or the admin.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
+APPEND_ONLY = "The audit trail is append-only: an entry is never changed or deleted."
+# What closing a pending entry may fill in: what was learned during the write, and how it ended.
+CLOSABLE_FIELDS = frozenset(
+    {"before", "after", "order_number", "order_id", "download_id", "error", "verified", "finished_at"}
+)
 
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs: object) -> int:
-        raise PermissionError("The audit trail is append-only.")
+
+class AppendOnlyQuerySet(models.QuerySet["AuditEntry"]):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError(APPEND_ONLY)
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        raise PermissionError("The audit trail is append-only.")
+        raise PermissionError(APPEND_ONLY)
+
+    def close_pending(self, pk: int, *, outcome: str, **fields: Any) -> bool:
+        """Give a pending entry its final outcome; False when it was not pending (already closed).
+
+        The only update the trail allows: from `pending` to a final outcome, once, guarded in the
+        database itself (the WHERE names the pending outcome), so two closes can never both apply.
+        """
+        if outcome not in AuditEntry.FINAL_OUTCOMES:
+            raise PermissionError(f"An audit entry can only be closed with a final outcome, not {outcome!r}.")
+        refused = set(fields) - CLOSABLE_FIELDS
+        if refused:
+            raise PermissionError(f"Closing an audit entry cannot change {', '.join(sorted(refused))}.")
+        pending = models.QuerySet.filter(self, pk=pk, outcome=AuditEntry.Outcome.PENDING)
+        return models.QuerySet.update(pending, outcome=outcome, **fields) == 1
 
 
 class AuditEntry(models.Model):
-    """One staff action on upstream data, whether it went through or not. Append-only."""
+    """One staff action on upstream data, whether it went through or not."""
 
     class Action(models.TextChoices):
         EMAIL_RESEND = "email_resend", "Resent download e-mail"
-        RECORD_CREATE = "record_create", "Created download record"
-        RECORD_UPDATE = "record_update", "Edited download record"
-        RECORD_COUNT = "record_count", "Changed download count"
-        RECORD_DELETE = "record_delete", "Deleted download record"
-        COUNT_REVERT = "count_revert", "Reverted download count"
-        RECORD_RESTORE = "record_restore", "Restored deleted record"
+        DOWNLOAD_RECORD_CREATE = "download_record_create", "Created download record"
+        DOWNLOAD_RECORD_UPDATE = "download_record_update", "Edited download record"
+        DOWNLOAD_RECORD_COUNT = "download_record_count", "Changed download count"
+        DOWNLOAD_RECORD_DELETE = "download_record_delete", "Deleted download record"
+        DOWNLOAD_RECORD_COUNT_REVERT = "download_record_count_revert", "Reverted download count"
+        DOWNLOAD_RECORD_RESTORE = "download_record_restore", "Restored deleted record"
 
     class Outcome(models.TextChoices):
-        SUCCESS = "success", "Success"
+        PENDING = "pending", "Pending"
+        SUCCESS = "success", "Succeeded"
         FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Outcome unknown"
+
+    FINAL_OUTCOMES = frozenset({Outcome.SUCCESS, Outcome.FAILED, Outcome.UNKNOWN})
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -32,6 +68,7 @@ class AuditEntry(models.Model):
     # Kept beside the key so the trail still names the person after their account is removed.
     actor_name = models.CharField(max_length=150)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
     action = models.CharField(max_length=32, choices=Action.choices, db_index=True)
     order_number = models.BigIntegerField(null=True, blank=True, db_index=True)
     order_id = models.CharField("order UUID", max_length=36, blank=True, db_index=True)
@@ -41,6 +78,8 @@ class AuditEntry(models.Model):
     reason = models.TextField(blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
     error = models.TextField(blank=True)
+    # How the outcome is known when the answer itself was unclear ("checked at the API").
+    verified = models.CharField(max_length=200, blank=True)
     undo_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by"
     )
@@ -54,17 +93,25 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.actor_name} · {self.get_action_display()} · {self.get_outcome_display()}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not self._state.adding:
-            raise PermissionError("The audit trail is append-only: an entry is never changed.")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+            raise PermissionError(APPEND_ONLY)
+        super().save(*args, **kwargs)
 
-    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise PermissionError("The audit trail is append-only: an entry is never deleted.")
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError(APPEND_ONLY)
 
     @property
     def succeeded(self) -> bool:
         return self.outcome == self.Outcome.SUCCESS
+
+    @property
+    def pending(self) -> bool:
+        return self.outcome == self.Outcome.PENDING
+
+    @property
+    def outcome_unknown(self) -> bool:
+        return self.outcome == self.Outcome.UNKNOWN
 
     @property
     def count_change(self) -> tuple[int, int] | None:

@@ -1,39 +1,198 @@
-"""The audit trail: writing it, reading it back, and undoing what can be undone.
+"""Writing the audit trail ahead of every upstream write, and reading it back.
 
-Undo is done by the downloads services themselves (they check the person's role, talk to the API and
-write the new entry with `undo_of`), so an undo is audited exactly like any other change, refusals and
-failures included. This module decides whether an entry can be undone at all and makes sure it is
-undone at most once.
+`audited(...)` is how every write is recorded: the entry exists (outcome `pending`) *before* anything is
+sent upstream, so there is never an upstream change without an entry, and it is closed afterwards with
+what is known. If the first write to the trail fails, nothing is sent and the person is told so
+(AuditUnavailable). The app doing the write fills in what it learns on the way (the record as it was,
+the order number, the new id) and, when the upstream's answer was unclear and it read the outcome back,
+how that outcome was verified.
+
+This module is a leaf: it imports no other app of the dashboard (only the project core).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-from typing import Any, Literal
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from audit.models import AuditEntry, UndoClaim
-from staff import roles
+from audit.models import AuditEntry
+from fileflare_admin.api.errors import OutcomeUnknown
+from fileflare_admin.sentences import UserFacingError
 
 logger = logging.getLogger(__name__)
 
 Actor = AbstractBaseUser | AnonymousUser | None
-UndoKind = Literal["count", "restore"]
-
-# Actions whose successful entries can be undone: a count change (also when made through the edit
-# form), and a deletion (restored from the snapshot in `before`).
-UNDOABLE = (AuditEntry.Action.RECORD_COUNT, AuditEntry.Action.RECORD_UPDATE, AuditEntry.Action.RECORD_DELETE)
-# Longer than the slowest undo can take (a fresh read and a write, each with its timeouts and
-# retries): a claim older than this belongs to an undo that died midway and may be taken over.
-UNDO_CLAIM_TIMEOUT = timedelta(minutes=5)
+# A busy database (SQLite's "database is locked", a PostgreSQL lock timeout) often clears within a
+# moment: the trail is tried this many times, a little apart, before the write is refused.
+DATABASE_ATTEMPTS = 3
+DATABASE_PAUSE = 0.05
+CHECKED_AT_THE_API = "checked at the API"
 
 
-def _actor_name(actor: Actor) -> str:
+class AuditUnavailable(UserFacingError):
+    """The entry could not be written before the upstream call, so the call was not made."""
+
+    default_message = (
+        "The audit trail cannot be written right now, so nothing was sent. "
+        "What you typed is kept below; try again in a moment."
+    )
+
+
+def says_outcome_unknown(failure: BaseException) -> bool:
+    """Whether an exception says the upstream may or may not have made the change."""
+    return isinstance(failure, OutcomeUnknown) or getattr(failure, "outcome_unknown", False) is True
+
+
+def actor_name(actor: Actor) -> str:
     return actor.get_username() if actor is not None and actor.is_authenticated else "system"
+
+
+def _signed_in(actor: Actor) -> Any:
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+@dataclass
+class OpenEntry:
+    """A pending entry while its write is under way. Set what you learn; `audited` writes it on close.
+
+    `sent` says the upstream write has been sent: an unexpected error after that point leaves the
+    outcome unknown rather than failed. `verified` says how an outcome was learned when the answer
+    itself was unclear (CHECKED_AT_THE_API).
+    """
+
+    entry: AuditEntry
+    before: Any = None
+    after: Any = None
+    order_number: int | None = None
+    order_id: str = ""
+    download_id: str = ""
+    verified: str = ""
+    sent: bool = False
+    closed_fields: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pk(self) -> int:
+        return self.entry.pk
+
+
+def _with_retries(write: Any, what: str) -> Any:
+    """Run a small database write in its own savepoint, a few times if the database is busy."""
+    failure: DatabaseError | None = None
+    for attempt in range(DATABASE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return write()
+        except DatabaseError as error:
+            failure = error
+            time.sleep(DATABASE_PAUSE * (attempt + 1))
+    assert failure is not None  # the loop ran at least once and failed every time
+    logger.error("audit trail: could not %s (%s)", what, type(failure).__name__)
+    raise failure
+
+
+def _close(handle: OpenEntry, outcome: str, error: str) -> None:
+    fields = {
+        "before": handle.before,
+        "after": handle.after,
+        "order_number": handle.order_number,
+        "order_id": handle.order_id or "",
+        "download_id": handle.download_id or "",
+        "error": error,
+        "verified": handle.verified[:200],
+        "finished_at": timezone.now(),
+    }
+    try:
+        closed = _with_retries(
+            lambda: AuditEntry.objects.close_pending(handle.pk, outcome=outcome, **fields),
+            f"close entry {handle.pk}",
+        )
+    except DatabaseError:
+        # The upstream change (if any) is done and the person must hear how it went; the entry stays
+        # pending, which the log shows as "not closed", and this line says what it should have said.
+        logger.error("audit entry %s stays pending; its outcome was %s: %s", handle.pk, outcome, error)
+        return
+    if not closed:
+        logger.error("audit entry %s was already closed; outcome %s not written", handle.pk, outcome)
+        return
+    for name, value in {**fields, "outcome": outcome}.items():
+        setattr(handle.entry, name, value)
+    handle.closed_fields = fields
+
+
+def _failure_outcome(failure: BaseException, handle: OpenEntry) -> tuple[str, str]:
+    if says_outcome_unknown(failure):
+        message = failure.user_message if isinstance(failure, UserFacingError) else str(failure)
+        return AuditEntry.Outcome.UNKNOWN, message
+    if isinstance(failure, UserFacingError):
+        return AuditEntry.Outcome.FAILED, failure.user_message
+    stopped = f"The dashboard stopped with an unexpected error ({type(failure).__name__})"
+    if handle.sent:
+        return AuditEntry.Outcome.UNKNOWN, f"{stopped} after sending the change."
+    return AuditEntry.Outcome.FAILED, f"{stopped}; nothing was sent."
+
+
+@contextmanager
+def audited(
+    *,
+    actor: Actor,
+    action: str,
+    order_number: int | None = None,
+    order_id: str = "",
+    download_id: str = "",
+    before: Any = None,
+    after: Any = None,
+    reason: str = "",
+    undo_of: AuditEntry | None = None,
+) -> Iterator[OpenEntry]:
+    """Write-ahead audit for one write: the entry is `pending` before the block runs, then closed.
+
+    On a normal exit the outcome is success; an exception closes it as failed (with the exception's
+    `user_message`) or outcome unknown (an exception that says so) and is re-raised. If the pending
+    entry cannot be written, AuditUnavailable is raised and the block never runs: nothing is sent.
+    """
+    user = _signed_in(actor)
+
+    def write_ahead() -> AuditEntry:
+        return AuditEntry.objects.create(
+            actor=user,
+            actor_name=actor_name(user),
+            action=action,
+            order_number=order_number,
+            order_id=order_id,
+            download_id=download_id,
+            before=before,
+            after=after,
+            reason=reason,
+            outcome=AuditEntry.Outcome.PENDING,
+            undo_of=undo_of,
+        )
+
+    try:
+        entry = _with_retries(write_ahead, f"write a {action} entry")
+    except DatabaseError as failure:
+        raise AuditUnavailable() from failure
+    handle = OpenEntry(
+        entry=entry,
+        before=before,
+        after=after,
+        order_number=order_number,
+        order_id=order_id,
+        download_id=download_id,
+    )
+    try:
+        yield handle
+    except BaseException as failure:
+        _close(handle, *_failure_outcome(failure, handle))
+        raise
+    _close(handle, AuditEntry.Outcome.SUCCESS, "")
 
 
 def audit_record(
@@ -49,11 +208,15 @@ def audit_record(
     error: str | None = None,
     undo_of: AuditEntry | None = None,
 ) -> AuditEntry:
-    """Append one entry to the trail. `error` is the sentence the person read; None means success."""
-    user = actor if actor is not None and actor.is_authenticated else None
+    """Append one finished entry in one step (`error` None means success).
+
+    Deprecated for writes: an entry written after the upstream call can be lost with the database.
+    Use `audited(...)`, which writes the entry before the call.
+    """
+    user = _signed_in(actor)
     return AuditEntry.objects.create(
         actor=user,
-        actor_name=_actor_name(user),
+        actor_name=actor_name(user),
         action=action,
         order_number=order_number,
         order_id=order_id,
@@ -64,7 +227,11 @@ def audit_record(
         outcome=AuditEntry.Outcome.SUCCESS if error is None else AuditEntry.Outcome.FAILED,
         error=error or "",
         undo_of=undo_of,
+        finished_at=timezone.now(),
     )
+
+
+# --- Reading the trail ---------------------------------------------------------------------------
 
 
 def audit_entries_for_order(*, order_number: int, limit: int = 50) -> list[AuditEntry]:
@@ -76,222 +243,18 @@ def audit_entries_for_order(*, order_number: int, limit: int = 50) -> list[Audit
     )
 
 
-# --- Undo ----------------------------------------------------------------------------------------
+def audit_entry_get(*, pk: int) -> AuditEntry:
+    """One entry with what its row shows; AuditEntry.DoesNotExist when there is none."""
+    return AuditEntry.objects.select_related("actor").prefetch_related("undone_by").get(pk=pk)
 
 
-class CannotUndo(Exception):
-    """The entry cannot be undone (now or ever); str() is the sentence shown. Nothing was sent upstream
-    unless the subclass says otherwise."""
-
-    def __init__(self, sentence: str) -> None:
-        super().__init__(sentence)
-        self.sentence = sentence
-
-    def __str__(self) -> str:
-        return self.sentence
-
-
-class UndoConflict(CannotUndo):
-    """The count was changed again after the entry; reverting would overwrite that change.
-
-    The attempt reached the API (a fresh read) and is in the trail as a failed revert.
-    """
-
-    def __init__(self, current_count: int) -> None:
-        super().__init__(
-            f"The count was changed again since (now {current_count}); undo would overwrite that."
-        )
-        self.current_count = current_count
-
-
-class UndoInProgress(CannotUndo):
-    """Someone else is undoing the same entry right now."""
-
-
-def undo_kind(entry: AuditEntry) -> UndoKind | None:
-    """ "count" or "restore" when this entry can be undone at all (not who may, nor whether it was)."""
-    if entry.outcome != AuditEntry.Outcome.SUCCESS or entry.action not in UNDOABLE:
-        return None
-    if entry.action == AuditEntry.Action.RECORD_DELETE:
-        return "restore" if isinstance(entry.before, dict) and entry.before else None
-    before = entry.before if isinstance(entry.before, dict) else {}
-    after = entry.after if isinstance(entry.after, dict) else {}
-    old, new = before.get("download_count"), after.get("download_count")
-    if _is_count(old) and _is_count(new) and old != new:
-        return "count"
-    return None
-
-
-def _is_count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def undone_by(entry: AuditEntry) -> AuditEntry | None:
-    """The successful undo of this entry, if any (uses a prefetched `undone_by` when there is one)."""
-    done = [later for later in entry.undone_by.all() if later.outcome == AuditEntry.Outcome.SUCCESS]
-    return min(done, key=lambda later: (later.created_at, later.pk)) if done else None
-
-
-def _already_undone(done: AuditEntry) -> CannotUndo:
-    when = timezone.localtime(done.created_at)
-    return CannotUndo(f"This was already undone by {done.actor_name} at {when:%Y-%m-%d %H:%M:%S}.")
-
-
-def undo_description(entry: AuditEntry) -> str:
-    """What undoing this entry would do, in one sentence (for the confirmation)."""
-    kind = undo_kind(entry)
-    if kind == "count":
-        old, new = entry.before["download_count"], entry.after["download_count"]  # type: ignore[index]
-        also = (
-            " The other fields this edit changed stay as they are."
-            if entry.action == AuditEntry.Action.RECORD_UPDATE
-            else ""
-        )
-        return f"Set the download count of record {entry.download_id} back from {new} to {old}.{also}"
-    if kind == "restore":
-        snapshot: dict[str, Any] = entry.before  # type: ignore[assignment]
-        return (
-            f"Create record {entry.download_id} again from the copy kept when it was deleted "
-            f"(order {snapshot.get('order_id')}, file {snapshot.get('download_file_name') or '—'}, "
-            f"{snapshot.get('download_count')} downloads). It gets a new download ID."
-        )
-    return "This entry cannot be undone."
-
-
-def undo_refusal(*, actor: Actor, entry: AuditEntry) -> str | None:
-    """Why this person may not undo this (undoable) entry, or None when they may. Checks roles only."""
-    kind = undo_kind(entry)
-    try:
-        if kind == "restore":
-            roles.require_can_create(actor)  # type: ignore[arg-type]
-        elif kind == "count":
-            roles.require_count_change_allowed(
-                actor,  # type: ignore[arg-type]
-                old=entry.after["download_count"],  # type: ignore[index]
-                new=entry.before["download_count"],  # type: ignore[index]
-            )
-    except roles.NotAllowed as refused:
-        return str(refused)
-    return None
-
-
-def undo_check(*, actor: Actor, entry: AuditEntry) -> UndoKind:
-    """What an undo of this entry would be, or why not: CannotUndo, or NotAllowed for the role.
-
-    For showing the confirmation; audit_undo checks everything again when it is sent.
-    """
-    kind = undo_kind(entry)
-    if kind is None:
-        raise CannotUndo("Only a successful count change or deletion can be undone.")
-    done = undone_by(entry)
-    if done is not None:
-        raise _already_undone(done)
-    refusal = undo_refusal(actor=actor, entry=entry)
-    if refusal is not None:
-        raise roles.NotAllowed(refusal)
-    return kind
-
-
-def _claim(entry: AuditEntry, actor: Actor) -> UndoClaim:
-    """Take the entry's undo claim, or raise: already undone, or someone is undoing it right now.
-
-    Each step is its own short transaction: no lock is held while the upstream call runs.
-    """
-    for _attempt in range(2):
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                return UndoClaim.objects.create(entry=entry, actor_name=_actor_name(actor), claimed_at=now)
-        except IntegrityError:
-            pass
-        held = UndoClaim.objects.filter(entry=entry).first()
-        if held is None:
-            continue  # released in between: try once more
-        done = AuditEntry.objects.filter(undo_of=entry, outcome=AuditEntry.Outcome.SUCCESS).first()
-        if done is not None:
-            raise _already_undone(done)
-        if held.claimed_at > now - UNDO_CLAIM_TIMEOUT:
-            since = timezone.localtime(held.claimed_at)
-            raise UndoInProgress(
-                f"{held.actor_name} started undoing this at {since:%H:%M:%S}. "
-                "Reload the page in a moment to see how it went."
-            )
-        # A claim whose undo died midway (a worker stopped): take it over, unless someone just did.
-        taken = UndoClaim.objects.filter(pk=held.pk, claimed_at=held.claimed_at).update(
-            actor_name=_actor_name(actor), claimed_at=now
-        )
-        if taken:
-            logger.warning("took over a stale undo claim on audit entry %s", entry.pk)
-            return UndoClaim(entry=entry, actor_name=_actor_name(actor), claimed_at=now)
-    raise UndoInProgress("Someone else is undoing this right now. Reload the page in a moment.")
-
-
-def _release(claim: UndoClaim) -> None:
-    UndoClaim.objects.filter(pk=claim.pk, claimed_at=claim.claimed_at).delete()
-
-
-def audit_undo(*, actor: Actor, entry_id: int, reason: str = "") -> AuditEntry:
-    """Revert a count change, or restore a deleted record from its snapshot; returns the new entry.
-
-    Each entry is undone at most once, even when two people press Undo at the same moment. Roles are
-    checked (and refusals audited) by the downloads services: a restore is a create (Merchant), a
-    revert by Support is bounded by the count step. Raises AuditEntry.DoesNotExist, CannotUndo (and
-    its UndoConflict, UndoInProgress), roles.NotAllowed, or the API's errors.
-    """
-    # Imported here: the downloads services import this module for audit_record.
-    from downloads import services as downloads
-    from fileflare_admin.api import errors
-
-    entry = AuditEntry.objects.get(pk=entry_id)
-    kind = undo_kind(entry)
-    if kind is None:
-        raise CannotUndo("Only a successful count change or deletion can be undone.")
-    done = AuditEntry.objects.filter(undo_of=entry, outcome=AuditEntry.Outcome.SUCCESS).first()
-    if done is not None:
-        raise _already_undone(done)
-
-    claim = _claim(entry, actor)
-    reason = reason.strip() or f"Undo of audit entry #{entry.pk}"
-    keep_claim = False
-    try:
-        if kind == "count":
-            try:
-                downloads.download_count_set(
-                    actor=actor,
-                    download_id=entry.download_id,
-                    count=entry.before["download_count"],  # type: ignore[index]
-                    expected=entry.after["download_count"],  # type: ignore[index]
-                    reason=reason,
-                    action=AuditEntry.Action.COUNT_REVERT,
-                    undo_of=entry,
-                )
-            except downloads.EditConflict as conflict:
-                raise UndoConflict(conflict.current.download_count) from conflict
-            except errors.NotFound as gone:
-                raise CannotUndo(
-                    f"Record {entry.download_id} no longer exists at the downloads API, "
-                    "so its count cannot be set back."
-                ) from gone
-        else:
-            snapshot: dict[str, Any] = entry.before  # type: ignore[assignment]
-            fields = {
-                name: value for name, value in snapshot.items() if name not in ("download_id", "date_created")
-            }
-            try:
-                downloads.download_create(
-                    actor=actor,
-                    fields=fields,
-                    reason=reason,
-                    action=AuditEntry.Action.RECORD_RESTORE,
-                    undo_of=entry,
-                )
-            except errors.OutcomeUnknown:
-                # The record may have been created. Keeping the claim stops a quick second click from
-                # making a duplicate; after UNDO_CLAIM_TIMEOUT someone who checked may try again.
-                keep_claim = True
-                raise
-    except BaseException:
-        if not keep_claim:
-            _release(claim)
-        raise
-    return AuditEntry.objects.filter(undo_of=entry, outcome=AuditEntry.Outcome.SUCCESS).latest("pk")
+def download_ids_recorded(*, download_ids: Iterable[str], actions: Iterable[str]) -> set[str]:
+    """Which of these download ids a successful entry of these actions already names (made by us)."""
+    ids = [download_id for download_id in download_ids if download_id]
+    if not ids:
+        return set()
+    return set(
+        AuditEntry.objects.filter(
+            download_id__in=ids, action__in=list(actions), outcome=AuditEntry.Outcome.SUCCESS
+        ).values_list("download_id", flat=True)
+    )

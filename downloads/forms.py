@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django import forms
 from django.core import signing
+from django.http import QueryDict
 
-from downloads.services import FIELD_LABELS, PER_PAGE_CHOICES, SORTABLE_FIELDS, WRITABLE_FIELDS, parse_sort
+from downloads.records import FIELD_LABELS, SORTABLE_FIELDS, WRITABLE_FIELDS
+from downloads.services import PER_PAGE_CHOICES, parse_sort
+from fileflare_admin.submissions import new_submission_token
 
-# The largest id or count we send: the API's integers are database integers.
-MAX_INT = 2_147_483_647
+# The downloads API documents its ids and counts as int(11): up to 2,147,483,647. The forms take every
+# value in that range and set no upper bound of their own: a larger value is the API's to refuse, and its
+# answer lands on the field.
 SNAPSHOT_SALT = "downloads.record-loaded"
 API_FIELDS = frozenset(WRITABLE_FIELDS)
 
@@ -59,6 +62,16 @@ class RecordListForm(forms.Form):
             "per_page": data.get("per_page") or PER_PAGE_CHOICES[0],
         }
 
+    def kept_query(self) -> QueryDict:
+        """The parameters that parsed and differ from their defaults: what paging and sort links keep."""
+        params = self.params()
+        query = QueryDict(mutable=True)
+        for name, value in params.items():
+            default = {"page": 1, "per_page": PER_PAGE_CHOICES[0]}.get(name, "")
+            if value != default:
+                query[name] = str(value)
+        return query
+
     def notes(self) -> list[str]:
         """One sentence per ignored parameter."""
         self.is_valid()
@@ -79,7 +92,6 @@ class RecordListForm(forms.Form):
 def _count_field(**kwargs: Any) -> forms.IntegerField:
     return forms.IntegerField(
         min_value=0,
-        max_value=MAX_INT,
         widget=forms.NumberInput(attrs={"step": "1", "inputmode": "numeric"}),
         error_messages={
             "invalid": "Enter a whole number, 0 or more.",
@@ -93,7 +105,6 @@ def _id_field(label: str) -> forms.IntegerField:
     return forms.IntegerField(
         label=label,
         min_value=1,
-        max_value=MAX_INT,
         widget=forms.NumberInput(attrs={"step": "1", "inputmode": "numeric"}),
         error_messages={
             "invalid": "Enter a whole number above 0.",
@@ -158,12 +169,16 @@ class RecordForm(forms.Form):
         return name
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         key_field = self.fields.get("amazon_key")
         key_missing = data.get("is_amazon") and not (data.get("amazon_key") or "").strip()
         if key_field is not None and not key_field.disabled and key_missing:
             self.add_error("amazon_key", "Enter the S3 key: the file is stored on Amazon S3.")
         return data
+
+    def editable_fields(self) -> list[str]:
+        """The API fields this form lets the person change (Support: the count only)."""
+        return [name for name, field in self.fields.items() if name in API_FIELDS and not field.disabled]
 
     def record_fields(self) -> dict[str, Any]:
         """The API fields this person may change, as typed (after validation)."""
@@ -195,7 +210,15 @@ class RecordCreateForm(RecordForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial.setdefault("submission", secrets.token_urlsafe(16))
+            self.initial.setdefault("submission", new_submission_token())
+
+    def with_new_submission(self) -> RecordCreateForm:
+        """The same typed values under a new one-time token (after an unknown outcome, once checked)."""
+        data = self.data.copy() if isinstance(self.data, QueryDict) else QueryDict(mutable=True)
+        data["submission"] = new_submission_token()
+        fresh = RecordCreateForm(data, show_amazon_key=self.show_amazon_key)
+        fresh.is_valid()
+        return fresh
 
 
 class LoadedSnapshotMixin:
@@ -223,6 +246,18 @@ class LoadedSnapshotMixin:
 class RecordEditForm(LoadedSnapshotMixin, RecordForm):
     loaded = forms.CharField(widget=forms.HiddenInput)
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        loaded = data.get("loaded")
+        if isinstance(loaded, dict):
+            # A value left as it was loaded is not sent (a PATCH carries only what changed), so a stored
+            # value this form would not take never blocks saving another field.
+            for name in API_FIELDS & set(self.errors):
+                if name in loaded and str(self.data.get(name, "")).strip() == str(loaded[name]):
+                    del self.errors[name]
+                    data[name] = loaded[name]
+        return data
+
 
 class RecordDeleteForm(LoadedSnapshotMixin, forms.Form):
     loaded_required = False
@@ -234,16 +269,18 @@ class CountForm(forms.Form):
     """The in-place count fix on a row. "Reset to 0" is a second submit button named `reset`."""
 
     count = _count_field(required=False)
-    expected = forms.IntegerField(required=False, min_value=0, max_value=MAX_INT)
+    expected = forms.IntegerField(required=False, min_value=0)
+    # The row's order, as the page showed it: the trail names it even when the record cannot be read.
+    order_number = forms.IntegerField(required=False, min_value=1)
     reset = forms.BooleanField(required=False)
     context = forms.ChoiceField(choices=[("list", "list"), ("order", "order")], required=False)
     next = forms.CharField(required=False, max_length=2000)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("reset"):
             data["count"] = 0
-            self._errors.pop("count", None)
+            self.errors.pop("count", None)
         elif data.get("count") is None and "count" not in self.errors:
             self.add_error("count", "Enter a whole number, 0 or more.")
         return data

@@ -1,189 +1,104 @@
-"""Download records: what a person does with them, with roles checked and every attempt audited.
+"""Download records: what a person does with them, each write reading straight down.
 
-The downloads API has no versions or ETags, so "nobody silently overwrites a colleague" is done here:
-each write names the record as the person last saw it, the service reads it again past the cache and
-refuses (EditConflict) when it has changed meanwhile. The window between that read and the write is
-one round trip; the API offers nothing tighter.
+Every write is audited ahead (audit.services.audited: the entry exists before anything is sent), checks
+the person's role, and — for a record that exists — holds the record's lock in the shared cache while it
+reads the record fresh, compares it with what the person saw, and writes. The downloads API has no
+versions or ETags, so that lock is what makes "nobody silently overwrites a colleague" true across
+workers and machines: of two fixes from the same starting value, the second reads the first's result
+and is refused with EditConflict. An unclear answer is resolved by reading back (downloads.readback).
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.conf import settings
 
 from audit.models import AuditEntry
-from audit.services import audit_record
+from audit.services import OpenEntry, audited
+from downloads import readback, records
+from downloads.readback import DownloadRecordOutcomeUnknown
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import errors, types
+from fileflare_admin.api.cache import shared_lock
+from fileflare_admin.sentences import UserFacingError
+from fileflare_admin.submissions import submission_claim, submission_release
 from staff import roles
 
-logger = logging.getLogger(__name__)
-
-Actor = AbstractBaseUser | AnonymousUser | None
-
-# The DownloadItem fields, in the API's own order and names.
-RECORD_FIELDS: tuple[str, ...] = (
-    "download_id",
-    "date_created",
-    "product_id",
-    "order_id",
-    "download_count",
-    "download_file_name",
-    "is_amazon",
-    "amazon_key",
-)
-# What a create or an update may send.
-WRITABLE_FIELDS: tuple[str, ...] = (
-    "product_id",
-    "order_id",
-    "download_count",
-    "download_file_name",
-    "is_amazon",
-    "amazon_key",
-)
-FIELD_LABELS: dict[str, str] = {
-    "download_id": "download ID",
-    "date_created": "created",
-    "product_id": "product ID",
-    "order_id": "order number",
-    "download_count": "download count",
-    "download_file_name": "file name",
-    "is_amazon": "on S3",
-    "amazon_key": "S3 key",
-}
-SORTABLE_FIELDS = frozenset(RECORD_FIELDS)
+Action = AuditEntry.Action
 PER_PAGE_CHOICES: tuple[int, ...] = (25, 50, 100)
 # How many records of one order are fetched in the single call the order page makes.
 ORDER_RECORDS_LIMIT = 100
+CREATE_PURPOSE = "download_record_create"
+# How long a contender waits for a colleague's write to the same record before being told to retry.
+RECORD_LOCK_WAIT = 15.0
 
-_KEY_DIGEST_SALT = "downloads.amazon_key"
 
-
-class EditConflict(Exception):
+class EditConflict(UserFacingError):
     """The record changed at the API since the person loaded it; nothing was written.
 
-    `current` is the record as it is now; `changed` names the fields that differ from what was loaded.
-    str() is the sentence shown to the person.
+    `current` is the record as it is now; `changed` names the fields that differ from what was
+    loaded; `merge` (an edit) is what "Save mine anyway" would send beside the values now.
     """
 
-    def __init__(self, current: types.DownloadRecord, changed: tuple[str, ...], sentence: str) -> None:
-        super().__init__(sentence)
+    def __init__(
+        self,
+        user_message: str,
+        *,
+        current: types.DownloadRecord,
+        changed: tuple[str, ...],
+        merge: records.Merge | None = None,
+    ) -> None:
+        super().__init__(user_message)
         self.current = current
         self.changed = changed
-        self.sentence = sentence
-
-    def __str__(self) -> str:
-        return self.sentence
+        self.merge = merge
 
 
-# --- Snapshots -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RecordWrite:
+    """What a write did: the record as the API now holds it (None after a delete) and its entry."""
 
-
-def record_snapshot(record: types.DownloadRecord) -> dict[str, Any]:
-    """Every field of the record as JSON-ready values (for the audit trail and for restores)."""
-    created = record.date_created
-    return {
-        "download_id": record.download_id,
-        "date_created": created.isoformat() if created is not None else None,
-        "product_id": record.product_id,
-        "order_id": record.order_id,
-        "download_count": record.download_count,
-        "download_file_name": record.download_file_name,
-        "is_amazon": record.is_amazon,
-        "amazon_key": record.amazon_key,
-    }
-
-
-def amazon_key_digest(key: str) -> str:
-    """A keyed digest of an S3 key, so a page can remember a key without showing it."""
-    return salted_hmac(_KEY_DIGEST_SALT, key or "", algorithm="sha256").hexdigest()
-
-
-def loaded_snapshot(record: types.DownloadRecord) -> dict[str, Any]:
-    """What a form remembers of the record as loaded: the writable fields, the S3 key only as a digest.
-
-    The form signs it (django.core.signing) but does not encrypt it, so the key itself stays out.
-    """
-    snapshot = {name: getattr(record, name) for name in WRITABLE_FIELDS if name != "amazon_key"}
-    snapshot["download_id"] = record.download_id
-    snapshot["amazon_key_digest"] = amazon_key_digest(record.amazon_key)
-    # Shown again on the page after a refused or failed save (signing takes text, not datetimes).
-    snapshot["date_created"] = record.date_created.isoformat() if record.date_created else None
-    return snapshot
-
-
-def _same_as_loaded(loaded: dict[str, Any], name: str, value: Any) -> bool:
-    """Whether `value` equals the field as loaded. `loaded` may hold the S3 key itself or its digest."""
-    if name == "amazon_key" and "amazon_key" not in loaded and "amazon_key_digest" in loaded:
-        return constant_time_compare(amazon_key_digest(value or ""), str(loaded["amazon_key_digest"]))
-    if name not in loaded:
-        return True  # not remembered, so not compared
-    if name == "amazon_key":
-        return (loaded[name] or "") == (value or "")
-    return loaded[name] == value
-
-
-def fields_changed(loaded: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
-    """The writable fields in `fields` whose value differs from `loaded`."""
-    return {
-        name: value
-        for name, value in _clean_fields(fields).items()
-        if not _same_as_loaded(loaded, name, value)
-    }
-
-
-def changed_since_loaded(loaded: dict[str, Any], current: types.DownloadRecord) -> tuple[str, ...]:
-    """The writable fields whose value at the API differs from the one the person loaded."""
-    return tuple(
-        name for name in WRITABLE_FIELDS if not _same_as_loaded(loaded, name, getattr(current, name))
-    )
-
-
-def _field_list(names: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(FIELD_LABELS.get(name, name) for name in names)
-
-
-def _clean_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    """Only the fields the API accepts on a write, in its order."""
-    return {name: fields[name] for name in WRITABLE_FIELDS if name in fields}
-
-
-def _order_number(value: Any) -> int | None:
-    """The shop order number a record names (its order_id), for the order's timeline."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+    record: types.DownloadRecord | None
+    entry: AuditEntry | None  # None when nothing needed writing
+    checked: bool = False  # the answer was unclear; the outcome was read back from the API
 
 
 # --- Reads ---------------------------------------------------------------------------------------
 
 
-def parse_sort(sort: str | None, *, allowed: frozenset[str] = SORTABLE_FIELDS) -> tuple[str, str] | None:
+def parse_sort(
+    sort: str | None, *, allowed: frozenset[str] = records.SORTABLE_FIELDS
+) -> tuple[str, str] | None:
     """`field` or `-field` as (sortby, sortdir); None for anything else."""
     if not sort:
         return None
     field, direction = (sort[1:], "DESC") if sort.startswith("-") else (sort, "ASC")
-    if field not in allowed:
-        return None
-    return field, direction
+    return (field, direction) if field in allowed else None
 
 
-def download_list(
-    *, user: Actor, q: str | None = None, sort: str | None = None, page: int = 1, per_page: int = 25
+def sortable_fields(user: roles.AnyUser) -> frozenset[str]:
+    """What this person may sort by: never by a value they may not see."""
+    if roles.permissions_for(user).can_see_amazon_key:
+        return records.SORTABLE_FIELDS
+    return records.SORTABLE_FIELDS - {"amazon_key"}
+
+
+def download_record_list(
+    *, user: roles.AnyUser, q: str | None = None, sort: str | None = None, page: int = 1, per_page: int = 25
 ) -> types.Fetched[types.Page[types.DownloadRecord]]:
     """One page of records, searched and sorted by the API. An unknown sort is left out, never sent."""
-    roles.require_staff(user)  # type: ignore[arg-type]
-    sorting = parse_sort(sort)
-    search = (q or "").strip() or None
+    roles.require_staff(user)
+    sorting = parse_sort(sort, allowed=sortable_fields(user))
     return downloads_api.record_list(
         page=max(int(page), 1),
         per_page=min(max(int(per_page), 1), max(PER_PAGE_CHOICES)),
         sortby=sorting[0] if sorting else None,
         sortdir=sorting[1] if sorting else "ASC",
-        search=search,
+        search=(q or "").strip() or None,
     )
 
 
@@ -196,249 +111,256 @@ def download_records_for_order(*, order_number: int) -> types.Fetched[list[types
     fetched = downloads_api.record_list(
         page=1, per_page=ORDER_RECORDS_LIMIT, sortby="date_created", sortdir="ASC", search=str(order_number)
     )
-    records = [record for record in fetched.value.items if record.order_id == order_number]
-    return types.Fetched(value=records, fetched_at=fetched.fetched_at, stale=fetched.stale)
+    items = [record for record in fetched.value.items if record.order_id == order_number]
+    return types.Fetched(value=items, fetched_at=fetched.fetched_at, stale=fetched.stale)
 
 
-def download_get(*, download_id: str, fresh: bool = False) -> types.Fetched[types.DownloadRecord]:
+def download_record_get(*, download_id: str, fresh: bool = False) -> types.Fetched[types.DownloadRecord]:
     return downloads_api.record_get(download_id=download_id, fresh=fresh)
 
 
-# --- Writes --------------------------------------------------------------------------------------
+# --- Pieces every write shares -------------------------------------------------------------------
 
 
-def download_create(
+def _lock_seconds() -> float:
+    """Longer than the slowest read-check-write can take (a fresh read, a write and a read-back, each
+    with its retries), so the lock never lapses under a live write; a dead worker's lapses after it."""
+    one_call = (settings.UPSTREAM_CONNECT_TIMEOUT + settings.UPSTREAM_READ_TIMEOUT) * (
+        1 + max(settings.UPSTREAM_RETRIES, 0)
+    )
+    return 3 * one_call + 5
+
+
+@contextmanager
+def _record_lock(download_id: str) -> Iterator[None]:
+    """Serialize read-check-write of one record across every worker and machine (the shared cache)."""
+    with shared_lock(f"download_record:{download_id}", _lock_seconds(), wait=RECORD_LOCK_WAIT):
+        yield
+
+
+@contextmanager
+def _refusal_names_its_order(audit: OpenEntry, download_id: str) -> Iterator[None]:
+    """A refusal before the record was read still names its order in the trail (a cached read)."""
+    try:
+        yield
+    except roles.NotAllowed:
+        # When the upstream cannot say, the refusal stands and the order is simply not known.
+        with suppress(errors.ApiError):
+            if audit.order_number is None:
+                audit.order_number = downloads_api.record_get(download_id=download_id).value.order_id
+        raise
+
+
+def _read_current(audit: OpenEntry, download_id: str) -> types.DownloadRecord:
+    current = downloads_api.record_get(download_id=download_id, fresh=True).value
+    audit.order_number = current.order_id
+    audit.before = records.record_snapshot(current)
+    return current
+
+
+
+# --- Create --------------------------------------------------------------------------------------
+
+
+def download_record_create_check(
+    *, actor: roles.AnyUser, attempted: dict[str, Any], reason: str = ""
+) -> None:
+    """Refuse, in the trail with what was attempted, a person who may not create records."""
+    if roles.permissions_for(actor).can_create:
+        return
+    payload = records.writable(attempted)
+    with audited(
+        actor=actor,
+        action=Action.DOWNLOAD_RECORD_CREATE,
+        order_number=records.order_number_of(payload.get("order_id")),
+        after=payload,
+        reason=reason,
+    ):
+        roles.require_can_create(actor)
+
+
+def download_record_create(
     *,
-    actor: Actor,
+    actor: roles.AnyUser,
     fields: dict[str, Any],
     reason: str = "",
-    action: str = AuditEntry.Action.RECORD_CREATE,
+    submission: str = "",
+    action: str = Action.DOWNLOAD_RECORD_CREATE,
     undo_of: AuditEntry | None = None,
-) -> types.DownloadRecord:
-    """Create a record. Sent exactly once: the API layer never repeats a POST, and neither does this.
+) -> RecordWrite:
+    """Create a record, sent exactly once.
 
-    A restore (action="record_restore") passes a deleted record's snapshot; only its writable fields
-    are sent, and the new download_id is noted in the trail.
+    `submission` is the form's one-time token: a second POST of the same form raises AlreadySubmitted
+    and sends nothing. A restore (action DOWNLOAD_RECORD_RESTORE) passes a deleted record's snapshot;
+    only its writable fields are sent. An unclear answer is resolved by looking for the record.
     """
-    payload = _clean_fields(fields)
-    audit = {
-        "actor": actor,
-        "action": action,
-        "order_number": _order_number(payload.get("order_id")),
-        "reason": reason,
-        "undo_of": undo_of,
-    }
+    payload = records.writable(fields)
+    claim = submission_claim(submission, purpose=CREATE_PURPOSE)
     try:
-        roles.require_can_create(actor)  # type: ignore[arg-type]
-    except roles.NotAllowed as refused:
-        audit_record(**audit, after=payload, error=str(refused))
+        with audited(
+            actor=actor,
+            action=action,
+            order_number=records.order_number_of(payload.get("order_id")),
+            after=payload,
+            reason=reason,
+            undo_of=undo_of,
+        ) as audit:
+            roles.require_can_create(actor)
+            created, checked = readback.create(audit, payload=payload)
+            audit.download_id = created.download_id
+            audit.order_number = created.order_id
+            audit.after = records.record_snapshot(created)
+    except DownloadRecordOutcomeUnknown:
+        raise  # the token stays spent: sending the same form again could make a duplicate
+    except BaseException:
+        submission_release(claim)
         raise
-    try:
-        created = downloads_api.record_create(fields=payload)
-    except errors.ApiError as failed:
-        # OutcomeUnknown included: the trail says the outcome is unknown, in the person's words.
-        audit_record(**audit, after=payload, error=str(failed))
-        raise
-    audit_record(
-        **{**audit, "order_number": _order_number(created.order_id)},
-        download_id=created.download_id,
-        after=record_snapshot(created),
-    )
-    logger.info("download record %s created by %s", created.download_id, getattr(actor, "pk", None))
-    return created
+    return RecordWrite(record=created, entry=audit.entry, checked=checked)
 
 
-def download_update(
-    *, actor: Actor, download_id: str, fields: dict[str, Any], loaded: dict[str, Any], reason: str = ""
-) -> types.DownloadRecord:
-    """Save the fields that differ from `loaded` (the record as the person saw it).
+# --- Edit and count ------------------------------------------------------------------------------
+
+
+def download_record_update(
+    *,
+    actor: roles.AnyUser,
+    download_id: str,
+    fields: dict[str, Any],
+    loaded: dict[str, Any],
+    reason: str = "",
+) -> RecordWrite:
+    """Save the fields that differ from `loaded` (the record as the person saw it), and only those.
 
     Raises EditConflict, writing nothing, when the record at the API no longer matches `loaded`.
     `loaded` is a `loaded_snapshot()` or a `record_snapshot()`.
     """
-    changes = fields_changed(loaded, fields)
-    before_loaded = {key: value for key, value in loaded.items() if key != "amazon_key_digest"}
-    audit = {
-        "actor": actor,
-        "action": AuditEntry.Action.RECORD_UPDATE,
-        "download_id": download_id,
-        "order_number": _order_number(loaded.get("order_id")),
-        "reason": reason,
-    }
-    try:
-        if set(changes) - {"download_count"}:
-            roles.require_can_edit(actor)  # type: ignore[arg-type]
-        if "download_count" in changes:
-            old = loaded.get("download_count")
-            roles.require_count_change_allowed(
-                actor,  # type: ignore[arg-type]
-                old=old if isinstance(old, int) else 0,
-                new=changes["download_count"],
-            )
-    except roles.NotAllowed as refused:
-        audit_record(**audit, before=before_loaded, after=changes, error=str(refused))
-        raise
-
-    try:
-        current = downloads_api.record_get(download_id=download_id, fresh=True).value
-    except errors.ApiError as failed:
-        audit_record(**audit, before=before_loaded, after=changes, error=str(failed))
-        raise
+    changes = records.fields_changed(loaded, fields)
     if not changes:
-        return current
-    changed = changed_since_loaded(loaded, current)
-    if changed:
-        conflict = EditConflict(
-            current,
-            changed,
-            f"Someone changed this record since you opened it ({_field_list(changed)}). Nothing was saved.",
-        )
-        audit_record(**audit, before=record_snapshot(current), after=changes, error=str(conflict))
-        raise conflict
+        return RecordWrite(record=download_record_get(download_id=download_id, fresh=True).value, entry=None)
+    with audited(
+        actor=actor,
+        action=Action.DOWNLOAD_RECORD_UPDATE,
+        download_id=download_id,
+        order_number=records.order_number_of(loaded.get("order_id")),
+        before=records.without_secrets(loaded),
+        after=changes,
+        reason=reason,
+    ) as audit:
+        with _refusal_names_its_order(audit, download_id):
+            if set(changes) - {"download_count"}:
+                roles.require_can_edit(actor)
+            if "download_count" in changes:
+                old = loaded.get("download_count")
+                start = old if isinstance(old, int) else 0
+                roles.require_count_change_allowed(actor, old=start, new=changes["download_count"])
+        with _record_lock(download_id):
+            current = _read_current(audit, download_id)
+            changed = records.changed_since_loaded(loaded, current)
+            if changed:
+                hidden = set() if roles.permissions_for(actor).can_see_amazon_key else {"amazon_key"}
+                shown = frozenset(records.WRITABLE_FIELDS) - hidden
+                raise EditConflict(
+                    f"Someone changed this record since you opened it ({records.field_list(changed)}). "
+                    "Nothing was saved.",
+                    current=current,
+                    changed=changed,
+                    merge=records.merge_after_conflict(
+                        loaded=loaded, mine=fields, current=current, changed=changed, shown=shown
+                    ),
+                )
+            updated, checked = readback.patch(audit, download_id, changes=changes, current=current)
+        audit.order_number = updated.order_id
+        audit.after = records.record_snapshot(updated)
+    return RecordWrite(record=updated, entry=audit.entry, checked=checked)
 
-    try:
-        updated = downloads_api.record_update(download_id=download_id, fields=changes)
-    except errors.ApiError as failed:
-        audit_record(**audit, before=record_snapshot(current), after=changes, error=str(failed))
-        raise
-    audit_record(
-        **{**audit, "order_number": _order_number(updated.order_id)},
-        before=record_snapshot(current),
-        after=record_snapshot(updated),
-    )
-    return updated
 
-
-def download_count_set(
+def download_record_count_set(
     *,
-    actor: Actor,
+    actor: roles.AnyUser,
     download_id: str,
     count: int,
     expected: int | None,
     reason: str = "",
-    action: str = AuditEntry.Action.RECORD_COUNT,
+    order_number: int | None = None,
+    action: str = Action.DOWNLOAD_RECORD_COUNT,
     undo_of: AuditEntry | None = None,
-) -> types.DownloadRecord:
+) -> RecordWrite:
     """Set a record's download count to `count`.
 
     `expected` is the count the person saw; if the API holds another, EditConflict is raised and
-    nothing is written. None skips that check (the role limit is then measured from the current count).
+    nothing is written. None skips that check (the role limit is then measured from the current
+    count). `order_number` is the record's order as the page showed it, for the trail until the
+    record is read.
     """
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise ValueError("A download count is a whole number, 0 or more.")
-    audit = {
-        "actor": actor,
-        "action": action,
-        "download_id": download_id,
-        "reason": reason,
-        "undo_of": undo_of,
-    }
-    if expected is not None:
-        try:
-            roles.require_count_change_allowed(actor, old=expected, new=count)  # type: ignore[arg-type]
-        except roles.NotAllowed as refused:
-            audit_record(
-                **audit,
-                before={"download_count": expected},
-                after={"download_count": count},
-                error=str(refused),
-            )
-            raise
-
-    try:
-        current = downloads_api.record_get(download_id=download_id, fresh=True).value
-    except errors.ApiError as failed:
-        audit_record(
-            **audit,
-            before=None if expected is None else {"download_count": expected},
-            after={"download_count": count},
-            error=str(failed),
-        )
-        raise
-    audit["order_number"] = _order_number(current.order_id)
-
-    if expected is None:
-        try:
-            roles.require_count_change_allowed(
-                actor,  # type: ignore[arg-type]
-                old=current.download_count,
-                new=count,
-            )
-        except roles.NotAllowed as refused:
-            audit_record(
-                **audit, before=record_snapshot(current), after={"download_count": count}, error=str(refused)
-            )
-            raise
-    elif current.download_count != expected:
-        conflict = EditConflict(
-            current,
-            ("download_count",),
-            f"Someone changed this count from {expected} to {current.download_count} meanwhile, "
-            f"so your {count} was not saved.",
-        )
-        audit_record(
-            **audit, before=record_snapshot(current), after={"download_count": count}, error=str(conflict)
-        )
-        raise conflict
-
-    if current.download_count == count and undo_of is None:
-        return current  # nothing to change, nothing to record
-
-    try:
-        updated = downloads_api.record_update(download_id=download_id, fields={"download_count": count})
-    except errors.ApiError as failed:
-        audit_record(
-            **audit, before=record_snapshot(current), after={"download_count": count}, error=str(failed)
-        )
-        raise
-    audit_record(**audit, before=record_snapshot(current), after=record_snapshot(updated))
-    return updated
+    with audited(
+        actor=actor,
+        action=action,
+        download_id=download_id,
+        order_number=order_number,
+        before=None if expected is None else {"download_count": expected},
+        after={"download_count": count},
+        reason=reason,
+        undo_of=undo_of,
+    ) as audit:
+        with _refusal_names_its_order(audit, download_id):
+            if expected is not None:
+                roles.require_count_change_allowed(actor, old=expected, new=count)
+        with _record_lock(download_id):
+            current = _read_current(audit, download_id)
+            if expected is None:
+                roles.require_count_change_allowed(actor, old=current.download_count, new=count)
+            elif current.download_count != expected:
+                raise EditConflict(
+                    f"Someone changed this count from {expected} to {current.download_count} meanwhile, "
+                    f"so your {count} was not saved.",
+                    current=current,
+                    changed=("download_count",),
+                )
+            if current.download_count == count and undo_of is None:
+                audit.after = audit.before
+                return RecordWrite(record=current, entry=audit.entry)
+            changes = {"download_count": count}
+            updated, checked = readback.patch(audit, download_id, changes=changes, current=current)
+        audit.after = records.record_snapshot(updated)
+    return RecordWrite(record=updated, entry=audit.entry, checked=checked)
 
 
-def download_delete(
-    *, actor: Actor, download_id: str, reason: str = "", loaded: dict[str, Any] | None = None
-) -> None:
+# --- Delete --------------------------------------------------------------------------------------
+
+
+def download_record_delete(
+    *,
+    actor: roles.AnyUser,
+    download_id: str,
+    reason: str = "",
+    loaded: dict[str, Any] | None = None,
+    order_number: int | None = None,
+) -> RecordWrite:
     """Delete a record. The audit entry keeps the whole record in `before`, so it can be restored.
 
     `loaded` (optional) is the record as shown on the confirmation page: if it changed since,
     EditConflict is raised and nothing is deleted.
     """
-    audit = {
-        "actor": actor,
-        "action": AuditEntry.Action.RECORD_DELETE,
-        "download_id": download_id,
-        "reason": reason,
-    }
-    try:
-        roles.require_can_delete(actor)  # type: ignore[arg-type]
-    except roles.NotAllowed as refused:
-        audit_record(
-            **audit,
-            order_number=_order_number((loaded or {}).get("order_id")),
-            error=str(refused),
-        )
-        raise
-    try:
-        current = downloads_api.record_get(download_id=download_id, fresh=True).value
-    except errors.ApiError as failed:
-        audit_record(**audit, order_number=_order_number((loaded or {}).get("order_id")), error=str(failed))
-        raise
-    audit["order_number"] = _order_number(current.order_id)
-    snapshot = record_snapshot(current)
-    if loaded is not None:
-        changed = changed_since_loaded(loaded, current)
-        if changed:
-            conflict = EditConflict(
-                current,
-                changed,
-                f"Someone changed this record since you opened this page ({_field_list(changed)}). "
-                "It was not deleted.",
-            )
-            audit_record(**audit, before=snapshot, error=str(conflict))
-            raise conflict
-    try:
-        downloads_api.record_delete(download_id=download_id)
-    except errors.ApiError as failed:
-        audit_record(**audit, before=snapshot, error=str(failed))
-        raise
-    audit_record(**audit, before=snapshot)
+    with audited(
+        actor=actor,
+        action=Action.DOWNLOAD_RECORD_DELETE,
+        download_id=download_id,
+        order_number=order_number or records.order_number_of((loaded or {}).get("order_id")),
+        reason=reason,
+    ) as audit:
+        with _refusal_names_its_order(audit, download_id):
+            roles.require_can_delete(actor)
+        with _record_lock(download_id):
+            current = _read_current(audit, download_id)
+            changed = records.changed_since_loaded(loaded, current) if loaded is not None else ()
+            if changed:
+                raise EditConflict(
+                    "Someone changed this record since you opened this page "
+                    f"({records.field_list(changed)}). It was not deleted.",
+                    current=current,
+                    changed=changed,
+                )
+            checked = readback.delete(audit, download_id)
+    return RecordWrite(record=None, entry=audit.entry, checked=checked)

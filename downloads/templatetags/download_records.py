@@ -7,7 +7,8 @@ from typing import Any
 
 from django import template
 from django.urls import reverse
-from django.utils.html import format_html
+
+from staff.roles import Permissions
 
 register = template.Library()
 
@@ -25,34 +26,31 @@ def record_urls(record: Any) -> dict[str, str] | None:
 
 
 @register.simple_tag
-def count_limits(record: Any, perms: dict[str, Any] | None) -> dict[str, Any]:
-    """min/max for the in-place count input, and whether "Reset to 0" is within this person's step."""
+def count_limits(record: Any, may: Permissions | None) -> dict[str, Any]:
+    """min/max for the in-place count input, and whether "Reset to 0" is within this person's range."""
     count = getattr(record, "download_count", 0)
     count = count if isinstance(count, int) and count >= 0 else 0
-    step = (perms or {}).get("max_count_step")
-    if step is None:
+    span = may.count_range(count) if may is not None else (0, 0)
+    if span is None:
         return {"min": 0, "max": None, "can_reset": True, "step": None}
-    return {"min": max(count - step, 0), "max": count + step, "can_reset": count <= step, "step": step}
+    low, high = span
+    return {"min": low, "max": high, "can_reset": low == 0, "step": may.max_count_step if may else 0}
 
 
-@register.simple_tag(takes_context=True)
-def sort_header(context: template.Context, field: str, label: str, css: str = "") -> str:
-    """A column header; a sort link (with htmx) when the page offers sorting by this field."""
-    links = context.get("sort_links") or {}
-    link = links.get(field)
-    css_attr = format_html(' class="{}"', css) if css else ""
-    if not link:
-        return format_html('<th scope="col"{}>{}</th>', css_attr, label)
-    state = link["state"]
-    arrow = {"ascending": " ▲", "descending": " ▼"}.get(state or "", "")
-    aria = format_html(' aria-sort="{}"', state) if state else ""
-    return format_html(
-        '<th scope="col"{}{}><a href="{}" hx-get="{}" hx-target="#record-results" hx-swap="outerHTML" '
-        'hx-push-url="true">{}{}</a></th>',
-        css_attr,
-        aria,
-        link["url"],
-        link["url"],
-        label,
-        arrow,
-    )
+@register.inclusion_tag("downloads/_sort_header.html", takes_context=True)
+def sort_header(context: template.Context, field: str, label: str, css: str = "") -> dict[str, Any]:
+    """A column header: a sort link (with htmx, keeping the other parameters) when the list offers
+    sorting by this field, the column's current direction for screen readers."""
+    sortable = context.get("sortable") or frozenset()
+    query = context.get("query")
+    current = query.get("sort", "") if query is not None else ""
+    state = {field: "ascending", f"-{field}": "descending"}.get(current)
+    return {
+        "request": context.get("request"),
+        "query": query,
+        "label": label,
+        "css": css,
+        "linked": field in sortable and query is not None,
+        "state": state,
+        "target": f"-{field}" if state == "ascending" else field,
+    }

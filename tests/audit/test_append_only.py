@@ -9,6 +9,8 @@ from django.test import Client
 from django.urls import get_resolver
 
 from audit.models import AuditEntry
+from audit.undo import audit_undo
+from downloads import services as downloads
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +20,7 @@ def entry(merchant_user: User) -> AuditEntry:
     return AuditEntry.objects.create(
         actor=merchant_user,
         actor_name="mia-merchant",
-        action="record_count",
+        action="download_record_count",
         download_id="abc",
         order_number=1050,
         before={"download_count": 1},
@@ -64,17 +66,16 @@ def test_the_log_accepts_no_post(merchant_client: Client, entry: AuditEntry) -> 
 def test_an_undo_adds_an_entry_and_leaves_the_original_as_it_was(
     merchant_user: User, make_record: Any, downloads_api: Any
 ) -> None:
-    from audit.services import audit_undo
-    from downloads import services as downloads
-
     record = make_record(download_count=2)
-    downloads.download_count_set(actor=merchant_user, download_id=record["download_id"], count=5, expected=2)
-    change = AuditEntry.objects.get(action="record_count", download_id=record["download_id"])
+    downloads.download_record_count_set(
+        actor=merchant_user, download_id=record["download_id"], count=5, expected=2
+    )
+    change = AuditEntry.objects.get(action="download_record_count", download_id=record["download_id"])
     before = {field.name: getattr(change, field.name) for field in AuditEntry._meta.fields}
     audit_undo(actor=merchant_user, entry_id=change.pk)
     change.refresh_from_db()
     assert {field.name: getattr(change, field.name) for field in AuditEntry._meta.fields} == before
-    assert change.undone_by.get().action == "count_revert"
+    assert change.undone_by.get().action == "download_record_count_revert"
 
 
 # --- Django's admin ------------------------------------------------------------------------------

@@ -43,26 +43,30 @@ def test_each_filter_narrows_the_list(
     resend = _entry(support_user, order_number=5001)
     count = _entry(
         merchant_user,
-        action="record_count",
+        action="download_record_count",
         order_number=5002,
         download_id="rec-a",
         before={"download_count": 1},
         after={"download_count": 2},
     )
     failed = _entry(
-        merchant_user, action="record_delete", order_number=5002, download_id="rec-b", outcome="failed"
+        merchant_user,
+        action="download_record_delete",
+        order_number=5002,
+        download_id="rec-b",
+        outcome="failed",
     )
     system = _entry(None, order_number=5003)
 
     assert _shown(merchant_client) == [system.pk, failed.pk, count.pk, resend.pk]
     assert _shown(merchant_client, actor=support_user.pk) == [resend.pk]
     assert _shown(merchant_client, actor=merchant_user.pk) == [failed.pk, count.pk]
-    assert _shown(merchant_client, action="record_count") == [count.pk]
+    assert _shown(merchant_client, action="download_record_count") == [count.pk]
     assert _shown(merchant_client, order_number=5002) == [failed.pk, count.pk]
     assert _shown(merchant_client, download_id="rec-b") == [failed.pk]
     assert _shown(merchant_client, outcome="failed") == [failed.pk]
     assert _shown(merchant_client, outcome="success", order_number=5002) == [count.pk]
-    assert _shown(merchant_client, action="record_count", outcome="failed") == []
+    assert _shown(merchant_client, action="download_record_count", outcome="failed") == []
 
 
 def test_the_person_filter_offers_only_people_with_entries(
@@ -162,7 +166,7 @@ def test_the_broken_filter_is_left_out_of_the_link_that_lists_without_it(
 def test_each_row_links_to_the_order_and_to_the_records_history(
     merchant_client: Client, merchant_user: User
 ) -> None:
-    _entry(merchant_user, action="record_count", order_number=7007, download_id="abc123")
+    _entry(merchant_user, action="download_record_count", order_number=7007, download_id="abc123")
     html = merchant_client.get("/audit/").content.decode()
     assert 'href="/orders/?q=7007"' in html and 'href="/audit/?download_id=abc123"' in html
 
@@ -195,7 +199,7 @@ def test_the_page_needs_a_handful_of_queries_whatever_the_number_of_rows(
     for index in range(50):
         _entry(
             merchant_user,
-            action="record_count",
+            action="download_record_count",
             download_id=f"rec{index}",
             before={"download_count": 1},
             after={"download_count": 2},

@@ -11,27 +11,30 @@ from django.test import Client
 from django.utils import timezone
 
 from audit.models import AuditEntry, UndoClaim
-from audit.services import CannotUndo, UndoConflict, UndoInProgress, audit_undo
+from audit.undo import CannotUndo, UndoInProgress, audit_undo
+from downloads import records
 from downloads import services as downloads
+from downloads.undo import UndoConflict
 from fileflare_admin import clock
 from fileflare_admin.api import errors
-from staff.roles import NotAllowed
 from tests.downloads.conftest import DownloadsApi
 
 pytestmark = pytest.mark.django_db
 
 
 def _count_change(user: User, record: dict[str, Any], count: int) -> AuditEntry:
-    downloads.download_count_set(
+    downloads.download_record_count_set(
         actor=user, download_id=record["download_id"], count=count, expected=record["download_count"]
     )
-    return AuditEntry.objects.get(action="record_count", download_id=record["download_id"], outcome="success")
+    return AuditEntry.objects.get(
+        action="download_record_count", download_id=record["download_id"], outcome="success"
+    )
 
 
 def _deletion(user: User, record: dict[str, Any], reason: str = "") -> AuditEntry:
-    downloads.download_delete(actor=user, download_id=record["download_id"], reason=reason)
+    downloads.download_record_delete(actor=user, download_id=record["download_id"], reason=reason)
     return AuditEntry.objects.get(
-        action="record_delete", download_id=record["download_id"], outcome="success"
+        action="download_record_delete", download_id=record["download_id"], outcome="success"
     )
 
 
@@ -45,10 +48,11 @@ def test_a_count_change_is_set_back_and_the_revert_is_audited_as_its_undo(
     change = _count_change(merchant_user, record, 9)
     assert (change.before["download_count"], change.after["download_count"]) == (2, 9)
 
-    revert = audit_undo(actor=merchant_user, entry_id=change.pk, reason="wrong record")
+    revert = audit_undo(actor=merchant_user, entry_id=change.pk, reason="wrong record").entry
 
     assert downloads_api.get(record["download_id"])["download_count"] == 2
-    assert (revert.action, revert.outcome, revert.undo_of) == ("count_revert", "success", change)
+    assert (revert.action, revert.outcome) == ("download_record_count_revert", "success")
+    assert revert.undo_of == change
     assert (revert.before["download_count"], revert.after["download_count"]) == (9, 2)
     assert revert.reason == "wrong record" and revert.actor == merchant_user
     assert revert.order_number == record["order_id"]
@@ -69,14 +73,14 @@ def test_an_edit_that_moved_the_count_can_be_undone_and_only_the_count_goes_back
     merchant_user: User, make_record: Any, downloads_api: DownloadsApi
 ) -> None:
     record = make_record(download_count=4, download_file_name="old.pdf")
-    loaded = {key: record[key] for key in downloads.WRITABLE_FIELDS}
-    downloads.download_update(
+    loaded = {key: record[key] for key in records.WRITABLE_FIELDS}
+    downloads.download_record_update(
         actor=merchant_user,
         download_id=record["download_id"],
         fields={**loaded, "download_count": 0, "download_file_name": "new.pdf"},
         loaded=loaded,
     )
-    edit = AuditEntry.objects.get(action="record_update", download_id=record["download_id"])
+    edit = AuditEntry.objects.get(action="download_record_update", download_id=record["download_id"])
     audit_undo(actor=merchant_user, entry_id=edit.pk)
     now = downloads_api.get(record["download_id"])
     assert (now["download_count"], now["download_file_name"]) == (4, "new.pdf")
@@ -95,31 +99,10 @@ def test_a_count_changed_again_since_is_not_overwritten(
     assert str(refused.value) == "The count was changed again since (now 7); undo would overwrite that."
     assert downloads_api.get(record["download_id"])["download_count"] == 7
     failed = AuditEntry.objects.get(undo_of=change)
-    assert (failed.action, failed.outcome) == ("count_revert", "failed")
+    assert (failed.action, failed.outcome) == ("download_record_count_revert", "failed")
     # Nothing was undone, so the entry can still be undone once the count is back where it was.
     downloads_api.patch(record["download_id"], download_count=4)
-    assert audit_undo(actor=merchant_user, entry_id=change.pk).succeeded
-
-
-def test_support_may_revert_within_the_step_but_not_beyond_it(
-    merchant_user: User, support_user: User, make_record: Any, downloads_api: DownloadsApi, settings: Any
-) -> None:
-    settings.SUPPORT_MAX_COUNT_STEP = 5
-    small, large = make_record(download_count=1), make_record(download_count=1)
-    small_change = _count_change(merchant_user, small, 4)
-    large_change = _count_change(merchant_user, large, 20)
-
-    assert audit_undo(actor=support_user, entry_id=small_change.pk).succeeded
-    assert downloads_api.get(small["download_id"])["download_count"] == 1
-
-    with pytest.raises(NotAllowed, match="at most 5"):
-        audit_undo(actor=support_user, entry_id=large_change.pk)
-    assert downloads_api.get(large["download_id"])["download_count"] == 20
-    refused = AuditEntry.objects.get(undo_of=large_change)
-    assert (refused.outcome, refused.actor) == ("failed", support_user)
-    # The refusal does not count as an undo: a Merchant can still do it.
-    assert audit_undo(actor=merchant_user, entry_id=large_change.pk).succeeded
-    assert downloads_api.get(large["download_id"])["download_count"] == 1
+    assert audit_undo(actor=merchant_user, entry_id=change.pk).entry.succeeded
 
 
 # --- Restoring a deleted record --------------------------------------------------------------------
@@ -139,9 +122,10 @@ def test_a_deleted_record_is_created_again_from_its_snapshot_with_a_new_id(
     assert downloads_api.get(record["download_id"]) is None
     assert deletion.before["amazon_key"] == "k/guide.pdf" and deletion.reason == "duplicate"
 
-    restore = audit_undo(actor=merchant_user, entry_id=deletion.pk)
+    restore = audit_undo(actor=merchant_user, entry_id=deletion.pk).entry
 
-    assert (restore.action, restore.outcome, restore.undo_of) == ("record_restore", "success", deletion)
+    assert (restore.action, restore.outcome) == ("download_record_restore", "success")
+    assert restore.undo_of == deletion
     new_id = restore.download_id
     assert new_id and new_id != record["download_id"] and restore.after["download_id"] == new_id
     back = downloads_api.get(new_id)
@@ -168,26 +152,13 @@ def test_a_deletion_is_restored_only_once(
     assert len(downloads_api.for_order(order_number)) == 1
 
 
-def test_support_cannot_restore_and_the_refusal_is_audited(
-    merchant_user: User, support_user: User, make_record: Any, downloads_api: DownloadsApi, order_number: int
-) -> None:
-    deletion = _deletion(merchant_user, make_record())
-    with pytest.raises(NotAllowed, match=re.escape("Only a Merchant can create download records.")):
-        audit_undo(actor=support_user, entry_id=deletion.pk)
-    assert downloads_api.for_order(order_number) == []
-    refused = AuditEntry.objects.get(undo_of=deletion)
-    assert (refused.action, refused.outcome) == ("record_restore", "failed")
-    assert refused.error == "Only a Merchant can create download records."
-    assert audit_undo(actor=merchant_user, entry_id=deletion.pk).succeeded
-
-
 def test_an_undo_already_under_way_is_not_started_twice(
     merchant_user: User, make_record: Any, downloads_api: DownloadsApi, order_number: int
 ) -> None:
     deletion = _deletion(merchant_user, make_record())
     # A colleague pressed Restore a moment ago and their request is still talking to the API.
     UndoClaim.objects.create(entry=deletion, actor_name="max-merchant", claimed_at=timezone.now())
-    with pytest.raises(UndoInProgress, match="max-merchant started undoing this"):
+    with pytest.raises(UndoInProgress, match="This is being undone by max-merchant since"):
         audit_undo(actor=merchant_user, entry_id=deletion.pk)
     assert downloads_api.for_order(order_number) == []
 
@@ -199,7 +170,7 @@ def test_an_undo_that_died_midway_can_be_taken_over(
     UndoClaim.objects.create(
         entry=deletion, actor_name="max-merchant", claimed_at=timezone.now() - timedelta(hours=1)
     )
-    assert audit_undo(actor=merchant_user, entry_id=deletion.pk).succeeded
+    assert audit_undo(actor=merchant_user, entry_id=deletion.pk).entry.succeeded
     assert len(downloads_api.for_order(order_number)) == 1
 
 
@@ -214,7 +185,7 @@ def test_a_failed_undo_gives_the_entry_back(
         audit_undo(actor=merchant_user, entry_id=change.pk)
     sandbox.reset_faults()
     assert not UndoClaim.objects.filter(entry=change).exists()
-    assert audit_undo(actor=merchant_user, entry_id=change.pk).succeeded
+    assert audit_undo(actor=merchant_user, entry_id=change.pk).entry.succeeded
     assert downloads_api.get(record["download_id"])["download_count"] == 2
 
 
@@ -226,34 +197,80 @@ def _entry(user: User, **fields: Any) -> AuditEntry:
     return AuditEntry.objects.create(**values)
 
 
+NOT_THROUGH = "This attempt did not go through, so there is nothing to undo."
+NO_UNDO = "This kind of entry cannot be undone."
+
+
 @pytest.mark.parametrize(
-    "fields",
+    ("fields", "sentence"),
     [
-        {
-            "action": "record_count",
-            "outcome": "failed",
-            "before": {"download_count": 1},
-            "after": {"download_count": 2},
-        },
-        {"action": "record_delete", "outcome": "failed", "before": {"download_id": "x", "order_id": 5}},
-        {"action": "email_resend", "order_number": 1050},
-        {"action": "record_create", "after": {"download_id": "abc"}},
-        {"action": "record_update", "before": {"download_count": 2}, "after": {"download_count": 2}},
-        {"action": "count_revert", "before": {"download_count": 9}, "after": {"download_count": 2}},
-        {"action": "record_restore", "after": {"download_id": "abc"}},
+        (
+            {
+                "action": "download_record_count",
+                "outcome": "failed",
+                "before": {"download_count": 1},
+                "after": {"download_count": 2},
+            },
+            NOT_THROUGH,
+        ),
+        (
+            {
+                "action": "download_record_count",
+                "outcome": "unknown",
+                "before": {"download_count": 1},
+                "after": {"download_count": 2},
+            },
+            "Whether this change went through is unknown",
+        ),
+        (
+            {"action": "download_record_delete", "outcome": "pending", "before": {"download_id": "x"}},
+            "still under way",
+        ),
+        (
+            {"action": "download_record_delete", "outcome": "failed", "before": {"download_id": "x"}},
+            NOT_THROUGH,
+        ),
+        ({"action": "email_resend", "order_number": 1050}, NO_UNDO),
+        ({"action": "download_record_create", "after": {"download_id": "abc"}}, NO_UNDO),
+        (
+            {
+                "action": "download_record_update",
+                "before": {"download_count": 2},
+                "after": {"download_count": 2},
+            },
+            NO_UNDO,
+        ),
+        (
+            {
+                "action": "download_record_count_revert",
+                "before": {"download_count": 9},
+                "after": {"download_count": 2},
+            },
+            NO_UNDO,
+        ),
+        ({"action": "download_record_restore", "after": {"download_id": "abc"}}, NO_UNDO),
     ],
-    ids=["failed count", "failed delete", "resend", "create", "edit without count", "revert", "restore"],
+    ids=[
+        "failed count",
+        "unknown count",
+        "pending delete",
+        "failed delete",
+        "resend",
+        "create",
+        "edit without count",
+        "revert",
+        "restore",
+    ],
 )
-def test_only_successful_count_changes_and_deletions_can_be_undone(
-    merchant_user: User, merchant_client: Client, fields: dict[str, Any]
+def test_only_a_change_that_went_through_and_has_an_undo_can_be_undone(
+    merchant_user: User, merchant_client: Client, fields: dict[str, Any], sentence: str
 ) -> None:
     entry = _entry(merchant_user, download_id="abc", **fields)
-    with pytest.raises(
-        CannotUndo, match=re.escape("Only a successful count change or deletion can be undone.")
-    ):
+    with pytest.raises(CannotUndo, match=re.escape(sentence)):
         audit_undo(actor=merchant_user, entry_id=entry.pk)
     row = merchant_client.get("/audit/").content.decode().split(f'id="entry-{entry.pk}"')[1].split("</tr>")[0]
     assert "Undo</button>" not in row and "Restore</button>" not in row
+    assert sentence in merchant_client.get(f"/audit/{entry.pk}/undo/").content.decode()
     assert AuditEntry.objects.count() == 1
 
 
@@ -265,17 +282,17 @@ def test_undo_from_the_audit_log_sets_the_count_back_and_shows_who_undid_it(
 ) -> None:
     record = make_record(download_count=1)
     change = _count_change(merchant_user, record, 3)
-    log = merchant_client.get("/audit/", {"action": "record_count"}).content.decode()
+    log = merchant_client.get("/audit/", {"action": "download_record_count"}).content.decode()
     assert f'action="/audit/{change.pk}/undo/"' in log
     assert (
         f"Set the download count of record {record['download_id']} back from 3 to 1." in log
     )  # data-confirm
 
     response = merchant_client.post(
-        f"/audit/{change.pk}/undo/", {"next": "/audit/?action=record_count"}, follow=True
+        f"/audit/{change.pk}/undo/", {"next": "/audit/?action=download_record_count"}, follow=True
     )
 
-    assert response.redirect_chain[-1][0] == "/audit/?action=record_count"
+    assert response.redirect_chain[-1][0] == "/audit/?action=download_record_count"
     page = response.content.decode()
     assert f"Set the download count of record {record['download_id']} back to 1." in page
     assert downloads_api.get(record["download_id"])["download_count"] == 1
@@ -355,40 +372,6 @@ def test_an_undo_sends_the_person_back_only_to_our_own_pages(
     change = _count_change(merchant_user, make_record(download_count=2), 3)
     response = merchant_client.post(f"/audit/{change.pk}/undo/", {"next": "https://evil.example/audit/"})
     assert response["Location"] == "/audit/"
-
-
-def test_support_sees_who_can_undo_instead_of_a_button_and_is_refused_with_403(
-    support_client: Client,
-    merchant_user: User,
-    make_record: Any,
-    downloads_api: DownloadsApi,
-    order_number: int,
-) -> None:
-    deletion = _deletion(merchant_user, make_record())
-    log = support_client.get("/audit/", {"order_number": order_number}).content.decode()
-    row = log.split(f'id="entry-{deletion.pk}"')[1].split("</tr>")[0]
-    assert "A Merchant can restore this" in row and "<button" not in row
-
-    confirm = support_client.get(f"/audit/{deletion.pk}/undo/")
-    assert confirm.status_code == 403
-    assert "Only a Merchant can create download records." in confirm.content.decode()
-
-    response = support_client.post(f"/audit/{deletion.pk}/undo/")
-    assert response.status_code == 403
-    assert "Only a Merchant can create download records." in response.content.decode()
-    assert downloads_api.for_order(order_number) == []
-    assert AuditEntry.objects.get(undo_of=deletion).outcome == "failed"
-
-
-def test_support_gets_an_undo_button_for_a_small_count_change(
-    support_client: Client, merchant_user: User, make_record: Any, downloads_api: DownloadsApi
-) -> None:
-    record = make_record(download_count=3)
-    change = _count_change(merchant_user, record, 5)
-    log = support_client.get("/audit/", {"download_id": record["download_id"]}).content.decode()
-    assert f'action="/audit/{change.pk}/undo/"' in log
-    support_client.post(f"/audit/{change.pk}/undo/")
-    assert downloads_api.get(record["download_id"])["download_count"] == 3
 
 
 def test_undo_of_an_entry_that_does_not_exist_is_a_404(merchant_client: Client) -> None:

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from tests.conftest import Sandbox
+from tests.support.faultproxy import FaultProxy
 
 # Order numbers no seeded order has and no other test uses: each test gets its own.
 # Spaced by 10: a test may also use order_number + 1 (moving a record to another order).
@@ -86,7 +87,15 @@ def make_record(downloads_api: DownloadsApi, order_number: int) -> Any:
 def second_merchant_client(db: None) -> Client:
     """A colleague: another Merchant signed in in another browser."""
     user = User.objects.create_user(username="max-merchant", password="another-long-password-77")
-    user.groups.add(Group.objects.get(name="Merchant"))
+    user.groups.add(Group.objects.get_or_create(name="Merchant")[0])  # a transactional test flushes groups
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def fault_proxy(sandbox: Sandbox, settings: Any) -> Iterator[FaultProxy]:
+    """The dashboard's downloads API reached through the fault proxy (tests read the sandbox directly)."""
+    with FaultProxy(sandbox.url) as proxy:
+        settings.DOWNLOADS_API_URL = f"{proxy.url}/easycart"
+        yield proxy

@@ -1,0 +1,228 @@
+"""Undo from the audit log: a registry that apps fill, and a claim so each entry is undone at most once.
+
+The audit trail knows nothing about what its entries change. An app that can take a change back
+registers an `UndoHandler` for that entry's action in its AppConfig.ready():
+
+    register_undo(AuditEntry.Action.DOWNLOAD_RECORD_DELETE, RestoreDeletedRecord())
+
+A handler answers four questions about one (successful) entry:
+- `kind(entry)`: what undoing it would be ("count", "restore", …), or None when it cannot be undone;
+  the log shows "Restore" for "restore" and "Undo" for anything else.
+- `description(entry)`: one sentence saying what undo would do, for the confirmation.
+- `refusal(actor, entry)`: why this person may not undo it (their role), or None.
+- `perform(actor, entry, reason)`: do it, audited by the app as a new entry with `undo_of=entry`
+  (refusals and failures included), and return `Undone(entry=<that new entry>, message=<what the
+  person reads>)`. It raises CannotUndo (or a subclass) with a sentence when it cannot, the app's own
+  refusal (a PermissionDenied) or its upstream errors.
+
+This module makes sure an entry is undone at most once, even when two people press Undo together.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from audit.models import AuditEntry, UndoClaim
+from audit.services import Actor, actor_name, says_outcome_unknown
+from fileflare_admin.sentences import UserFacingError
+
+logger = logging.getLogger(__name__)
+
+# Longer than the slowest undo can take (a fresh read and a write, each with its timeouts and
+# retries): a claim older than this belongs to an undo that died midway and may be taken over.
+UNDO_CLAIM_TIMEOUT = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Undone:
+    entry: AuditEntry  # the new entry, whose undo_of is the entry undone
+    message: str  # the sentence the person reads
+
+
+class UndoHandler(Protocol):
+    def kind(self, entry: AuditEntry) -> str | None: ...
+
+    def description(self, entry: AuditEntry) -> str: ...
+
+    def refusal(self, actor: Actor, entry: AuditEntry) -> str | None: ...
+
+    def perform(self, actor: Actor, entry: AuditEntry, reason: str) -> Undone: ...
+
+
+class CannotUndo(UserFacingError):
+    """The entry cannot be undone (now or ever); `user_message` says why."""
+
+    default_message = "This entry cannot be undone."
+
+
+class UndoNotAllowed(CannotUndo, PermissionDenied):
+    """This person may not undo this entry (their role); shown on the 403 page."""
+
+
+class UndoInProgress(CannotUndo):
+    """Someone else is undoing the same entry right now."""
+
+
+_handlers: dict[str, UndoHandler] = {}
+
+
+def register_undo(action: str, handler: UndoHandler) -> None:
+    """Make entries of `action` undoable through `handler` (call from AppConfig.ready())."""
+    registered = _handlers.get(action)
+    if registered is not None and type(registered) is not type(handler):
+        raise ValueError(f"An undo for {action!r} is already registered ({type(registered).__name__}).")
+    _handlers[action] = handler
+
+
+def _handler(entry: AuditEntry) -> UndoHandler | None:
+    return _handlers.get(entry.action)
+
+
+def undo_kind(entry: AuditEntry) -> str | None:
+    """What undoing this entry would be, when it can be undone at all (not who may, nor whether it was)."""
+    handler = _handler(entry)
+    if handler is None or entry.outcome != AuditEntry.Outcome.SUCCESS:
+        return None
+    return handler.kind(entry)
+
+
+def undone_by(entry: AuditEntry) -> AuditEntry | None:
+    """The successful undo of this entry, if any (uses a prefetched `undone_by` when there is one)."""
+    done = [later for later in entry.undone_by.all() if later.outcome == AuditEntry.Outcome.SUCCESS]
+    return min(done, key=lambda later: (later.created_at, later.pk)) if done else None
+
+
+def _already_undone(done: AuditEntry) -> CannotUndo:
+    when = timezone.localtime(done.created_at)
+    return CannotUndo(f"This was already undone by {done.actor_name} at {when:%Y-%m-%d %H:%M:%S}.")
+
+
+def _cannot(entry: AuditEntry) -> CannotUndo:
+    if entry.outcome == AuditEntry.Outcome.PENDING:
+        return CannotUndo("This change is still under way (or stopped midway): there is nothing to undo yet.")
+    if entry.outcome == AuditEntry.Outcome.UNKNOWN:
+        return CannotUndo(
+            "Whether this change went through is unknown: check the record before undoing anything."
+        )
+    if entry.outcome == AuditEntry.Outcome.FAILED:
+        return CannotUndo("This attempt did not go through, so there is nothing to undo.")
+    return CannotUndo("This kind of entry cannot be undone.")
+
+
+@dataclass(frozen=True)
+class UndoState:
+    """What the log offers for one entry."""
+
+    kind: str | None
+    done: AuditEntry | None
+    refusal: str | None
+    description: str
+
+
+def undo_state(*, actor: Actor, entry: AuditEntry) -> UndoState:
+    kind = undo_kind(entry)
+    done = undone_by(entry) if kind else None
+    handler = _handler(entry)
+    if not kind or done is not None or handler is None:
+        return UndoState(kind=kind, done=done, refusal=None, description="")
+    return UndoState(
+        kind=kind,
+        done=None,
+        refusal=handler.refusal(actor, entry),
+        description=handler.description(entry),
+    )
+
+
+def undo_description(entry: AuditEntry) -> str:
+    handler = _handler(entry)
+    return handler.description(entry) if handler is not None and undo_kind(entry) else str(_cannot(entry))
+
+
+def undo_check(*, actor: Actor, entry: AuditEntry) -> str:
+    """The undo's kind, or why not: CannotUndo, or UndoNotAllowed for this person's role.
+
+    For the confirmation page; audit_undo checks everything again when it is sent.
+    """
+    kind = undo_kind(entry)
+    handler = _handler(entry)
+    if kind is None or handler is None:
+        raise _cannot(entry)
+    done = undone_by(entry)
+    if done is not None:
+        raise _already_undone(done)
+    refusal = handler.refusal(actor, entry)
+    if refusal is not None:
+        raise UndoNotAllowed(refusal)
+    return kind
+
+
+def _claim(entry: AuditEntry, actor: Actor) -> UndoClaim:
+    """Take the entry's undo claim, or raise: already undone, or someone is undoing it right now.
+
+    Each step is its own short transaction: no lock is held while the upstream call runs.
+    """
+    name = actor_name(actor)
+    for _attempt in range(2):
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                return UndoClaim.objects.create(entry=entry, actor_name=name, claimed_at=now)
+        except IntegrityError:
+            pass
+        held = UndoClaim.objects.filter(entry=entry).first()
+        if held is None:
+            continue  # released in between: try once more
+        done = AuditEntry.objects.filter(undo_of=entry, outcome=AuditEntry.Outcome.SUCCESS).first()
+        if done is not None:
+            raise _already_undone(done)
+        if held.claimed_at > now - UNDO_CLAIM_TIMEOUT:
+            since = timezone.localtime(held.claimed_at)
+            raise UndoInProgress(
+                f"This is being undone by {held.actor_name} since {since:%H:%M:%S}. "
+                "Reload the page in a moment to see how it went."
+            )
+        # A claim whose undo died midway (a worker stopped): take it over, unless someone just did.
+        taken = UndoClaim.objects.filter(pk=held.pk, claimed_at=held.claimed_at).update(
+            actor_name=name, claimed_at=now
+        )
+        if taken:
+            logger.warning("took over a stale undo claim on audit entry %s", entry.pk)
+            return UndoClaim(entry=entry, actor_name=name, claimed_at=now)
+    raise UndoInProgress("Someone else is undoing this right now. Reload the page in a moment.")
+
+
+def _release(claim: UndoClaim) -> None:
+    UndoClaim.objects.filter(pk=claim.pk, claimed_at=claim.claimed_at).delete()
+
+
+def audit_undo(*, actor: Actor, entry_id: int, reason: str = "") -> Undone:
+    """Undo one entry through its app's handler; returns the new entry and the sentence to show.
+
+    Each entry is undone at most once, even when two people press Undo at the same moment: a claim is
+    taken before the handler runs, given back when it fails, kept when it succeeds, and kept when the
+    outcome is unknown (a quick second click must not repeat it; after UNDO_CLAIM_TIMEOUT someone who
+    checked may try again). Raises AuditEntry.DoesNotExist, CannotUndo and its subclasses, or
+    whatever the handler raises (its refusals, its upstream errors).
+    """
+    entry = AuditEntry.objects.get(pk=entry_id)
+    handler = _handler(entry)
+    if handler is None or undo_kind(entry) is None:
+        raise _cannot(entry)
+    done = AuditEntry.objects.filter(undo_of=entry, outcome=AuditEntry.Outcome.SUCCESS).first()
+    if done is not None:
+        raise _already_undone(done)
+
+    claim = _claim(entry, actor)
+    try:
+        return handler.perform(actor, entry, reason.strip() or f"Undo of audit entry #{entry.pk}")
+    except BaseException as failure:
+        if not says_outcome_unknown(failure):
+            _release(claim)
+        raise

@@ -1,0 +1,171 @@
+"""Sending one download-record write and, when its answer is unclear, finding out what happened.
+
+An unclear answer is a timeout, a dropped connection, a 5xx or an unreadable body after the request
+went out: the upstream may have saved the change. It is never reported as "failed": a PATCH is checked
+by reading the record again, a DELETE by a 404 (later, or on a retry after the first one went through),
+a create by looking for the record it sent (same order, product, file and values, created since the
+attempt, and not already another entry's record). The outcome is then verified — saved, or not saved —
+or, when the upstream cannot be read either, unknown (DownloadRecordOutcomeUnknown).
+
+Each function takes the open audit entry and notes on it that the write was sent and how the outcome
+was verified; the caller closes the entry.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from audit.models import AuditEntry
+from audit.services import CHECKED_AT_THE_API, OpenEntry, download_ids_recorded
+from downloads import records
+from fileflare_admin.api import downloads as downloads_api
+from fileflare_admin.api import errors, types
+
+# Unclear answers: the request may have reached the upstream and been carried out.
+UNCLEAR = (errors.Unavailable, errors.BadResponse)
+# How far before the attempt a found record's date_created may be (the two clocks differ a little, and
+# the API keeps whole seconds).
+CLOCK_SLACK = timedelta(minutes=2)
+# How many of the order's newest records the look-up for a lost create reads (one call).
+LOOKUP_LIMIT = 100
+CREATED_BY_US = (AuditEntry.Action.DOWNLOAD_RECORD_CREATE, AuditEntry.Action.DOWNLOAD_RECORD_RESTORE)
+
+
+class DownloadRecordOutcomeUnknown(errors.OutcomeUnknown):
+    """The write was sent, its answer was unclear and the upstream could not be read back either.
+
+    `download_id` (an edit or delete) or `order_number` (a create) name what to check.
+    """
+
+    outcome_unknown = True
+
+    def __init__(
+        self, user_message: str, *, download_id: str = "", order_number: int | None = None, api: str = ""
+    ) -> None:
+        super().__init__(user_message, api=api)
+        self.download_id = download_id
+        self.order_number = order_number
+
+
+def _not_done(failure: errors.ApiError, sentence: str) -> errors.ApiError:
+    """A verified failure: the change is not at the API, so the same form may simply be sent again."""
+    return errors.Unavailable(f"{failure.user_message} {sentence}", status=failure.status, api=failure.api)
+
+
+def patch(
+    audit: OpenEntry, download_id: str, *, changes: dict[str, Any], current: types.DownloadRecord
+) -> tuple[types.DownloadRecord, bool]:
+    """PATCH `changes` onto the record (`current` is how it was just read). Returns (record, checked)."""
+    audit.sent = True
+    try:
+        return downloads_api.record_update(download_id=download_id, fields=changes), False
+    except UNCLEAR as unclear:
+        failure: errors.ApiError = unclear
+    try:
+        now = downloads_api.record_get(download_id=download_id, fresh=True).value
+    except errors.NotFound:
+        raise errors.NotFound(
+            "This record no longer exists at the downloads API: someone deleted it meanwhile.",
+            status=404,
+            api=failure.api,
+        ) from failure
+    except errors.ApiError as unreadable:
+        raise DownloadRecordOutcomeUnknown(
+            "The downloads API's answer was lost and the record could not be read back, so we cannot "
+            "tell whether your change was saved. Open the record to check before trying again.",
+            download_id=download_id,
+            api=failure.api,
+        ) from unreadable
+    if records.holds(now, changes):
+        audit.verified = CHECKED_AT_THE_API
+        return now, True
+    if records.holds(now, {name: getattr(current, name) for name in changes}):
+        audit.verified = CHECKED_AT_THE_API
+        raise _not_done(failure, "Nothing was saved (checked at the API); you can try again.") from failure
+    raise DownloadRecordOutcomeUnknown(
+        "The downloads API's answer was lost, and the record now holds other values than yours or the "
+        "ones you started from, so we cannot tell what happened. Open the record to check.",
+        download_id=download_id,
+        api=failure.api,
+    ) from failure
+
+
+def delete(audit: OpenEntry, download_id: str) -> bool:
+    """DELETE the record, which was just read under the record's lock. Returns whether it was checked."""
+    audit.sent = True
+    try:
+        downloads_api.record_delete(download_id=download_id)
+        return False
+    except errors.NotFound:
+        # It existed a moment ago under our lock: this 404 answers a retry of our own DELETE (the first
+        # went through and its answer was lost), so the record is gone, as asked.
+        audit.verified = f"{CHECKED_AT_THE_API}: it answered 404, the record is gone"
+        return True
+    except UNCLEAR as unclear:
+        failure: errors.ApiError = unclear
+    try:
+        downloads_api.record_get(download_id=download_id, fresh=True)
+    except errors.NotFound:
+        audit.verified = f"{CHECKED_AT_THE_API}: the record is gone"
+        return True
+    except errors.ApiError as unreadable:
+        raise DownloadRecordOutcomeUnknown(
+            "The downloads API's answer was lost and the record could not be read back, so we cannot "
+            "tell whether it was deleted. Open the record to check before trying again.",
+            download_id=download_id,
+            api=failure.api,
+        ) from unreadable
+    audit.verified = CHECKED_AT_THE_API
+    still_there = "The record is still there (checked at the API); you can try again."
+    raise _not_done(failure, still_there) from failure
+
+
+def _recent(record: types.DownloadRecord, since: datetime) -> bool:
+    created = record.date_created
+    return created is None or created >= since - CLOCK_SLACK
+
+
+def create(audit: OpenEntry, *, payload: dict[str, Any]) -> tuple[types.DownloadRecord, bool]:
+    """POST the record once (never repeated). Returns (record, checked)."""
+    started = datetime.now().astimezone()
+    order_number = records.order_number_of(payload.get("order_id"))
+    audit.sent = True
+    try:
+        return downloads_api.record_create(fields=payload), False
+    except UNCLEAR as unclear:
+        failure: errors.ApiError = unclear
+    look = (
+        f" Look at order {order_number}'s download records before creating it again."
+        if order_number
+        else ""
+    )
+    unknown = DownloadRecordOutcomeUnknown(
+        "The downloads API did not answer clearly and the order's records could not be read back, so "
+        f"we cannot tell whether the record was created.{look}",
+        order_number=order_number,
+        api=failure.api,
+    )
+    if order_number is None:
+        raise unknown from failure
+    try:
+        newest = downloads_api.record_list(
+            page=1, per_page=LOOKUP_LIMIT, sortby="date_created", sortdir="DESC", search=str(order_number)
+        ).value.items
+    except errors.ApiError as unreadable:
+        raise unknown from unreadable
+    candidates = [record for record in newest if records.holds(record, payload)]
+    ours = download_ids_recorded(
+        download_ids=[record.download_id for record in candidates], actions=CREATED_BY_US
+    )
+    others = [record for record in candidates if record.download_id not in ours]
+    found = [record for record in others if _recent(record, started)]
+    if not found and others:
+        # An identical record no entry of ours made, dated before this attempt: an earlier one made
+        # elsewhere, or ours under a clock that differs. Saying "not created" could make a duplicate.
+        raise unknown from failure
+    audit.verified = CHECKED_AT_THE_API
+    if not found:
+        raise _not_done(failure, "No record was created (checked at the API); you can send it again.")
+    earliest = min(found, key=lambda record: (record.date_created is None, record.date_created or started))
+    return earliest, True
