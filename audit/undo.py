@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry, UndoClaim
 from audit.services import Actor, actor_name, says_outcome_unknown
+from fileflare_admin import clock
 from fileflare_admin.sentences import UserFacingError
 
 logger = logging.getLogger(__name__)
@@ -100,8 +101,8 @@ def undone_by(entry: AuditEntry) -> AuditEntry | None:
 
 
 def _already_undone(done: AuditEntry) -> CannotUndo:
-    when = timezone.localtime(done.created_at)
-    return CannotUndo(f"This was already undone by {done.actor_name} at {when:%Y-%m-%d %H:%M:%S}.")
+    when = clock.date_time(done.created_at, seconds=True)
+    return CannotUndo(f"This was already undone by {done.actor_name} at {when}.")
 
 
 def _cannot(entry: AuditEntry) -> CannotUndo:
@@ -183,9 +184,8 @@ def _claim(entry: AuditEntry, actor: Actor) -> UndoClaim:
         if done is not None:
             raise _already_undone(done)
         if held.claimed_at > now - UNDO_CLAIM_TIMEOUT:
-            since = timezone.localtime(held.claimed_at)
             raise UndoInProgress(
-                f"This is being undone by {held.actor_name} since {since:%H:%M:%S}. "
+                f"This is being undone by {held.actor_name} since {clock.clock(held.claimed_at)}. "
                 "Reload the page in a moment to see how it went."
             )
         # A claim whose undo died midway (a worker stopped): take it over, unless someone just did.

@@ -25,6 +25,7 @@ from datetime import datetime
 from django.core.cache import cache
 from django.utils import timezone
 
+from fileflare_admin import clock
 from fileflare_admin.sentences import UserFacingError
 
 SUBMISSION_SECONDS = 24 * 60 * 60
@@ -44,7 +45,7 @@ class AlreadySubmitted(UserFacingError):
             return "This form was already sent once, so it was not sent again."
         local = timezone.localtime(sent_at)
         today = timezone.localtime(timezone.now()).date()
-        when = f"{local:%H:%M:%S}" if local.date() == today else f"{local:%Y-%m-%d %H:%M:%S}"
+        when = clock.clock(local) if local.date() == today else clock.date_time(local, seconds=True)
         return f"This form was already sent at {when}, so it was not sent again."
 
 

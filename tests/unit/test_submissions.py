@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from fileflare_admin import clock
 from fileflare_admin.submissions import (
     AlreadySubmitted,
     new_submission_token,
@@ -22,8 +23,7 @@ def test_a_token_is_claimed_once_and_the_second_claim_says_when_it_was_sent() ->
         submission_claim(token, purpose="download_record_create")
     assert again.value.sent_at is not None
     assert abs(again.value.sent_at - first.claimed_at) < timedelta(seconds=1)
-    when = timezone.localtime(first.claimed_at)
-    sentence = f"This form was already sent at {when:%H:%M:%S}, so it was not sent again."
+    sentence = f"This form was already sent at {clock.clock(first.claimed_at)}, so it was not sent again."
     assert again.value.user_message == sentence
 
 
@@ -49,4 +49,4 @@ def test_an_empty_token_claims_nothing() -> None:
 def test_a_claim_on_another_day_names_the_date() -> None:
     yesterday = timezone.now() - timedelta(days=1)
     sentence = AlreadySubmitted.sentence(yesterday)
-    assert f"{timezone.localtime(yesterday):%Y-%m-%d %H:%M:%S}" in sentence
+    assert clock.date_time(yesterday, seconds=True) in sentence
