@@ -1,6 +1,6 @@
 from django.urls import path
 
-from downloads import views
+from downloads import row_views, views
 
 app_name = "downloads"
 urlpatterns = [
@@ -8,5 +8,5 @@ urlpatterns = [
     path("new/", views.record_create, name="create"),
     path("<str:download_id>/edit/", views.record_edit, name="edit"),
     path("<str:download_id>/delete/", views.record_delete, name="delete"),
-    path("<str:download_id>/count/", views.record_count, name="count"),
+    path("<str:download_id>/count/", row_views.record_count, name="count"),
 ]

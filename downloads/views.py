@@ -1,4 +1,4 @@
-"""Download-record pages: the list (with in-place count fixes), create, edit, delete.
+"""Download-record pages: the list, create, edit, delete (the in-place count fix: row_views.py).
 
 Each view parses input with a form, calls one service and turns what it returns (or raises) into a
 page, a partial for htmx, or a redirect with a flash message. A person never loses what they typed:
@@ -17,12 +17,10 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import reswap, retarget, trigger_client_event
+from django.views.decorators.http import require_http_methods
 
 from downloads import records, services
 from downloads.forms import (
-    CountForm,
     RecordCreateForm,
     RecordDeleteForm,
     RecordEditForm,
@@ -32,7 +30,7 @@ from downloads.forms import (
     unsign_loaded,
 )
 from fileflare_admin.api import errors, types
-from fileflare_admin.htmx import StaffRequest, page_or_partial, safe_next, wants_partial
+from fileflare_admin.htmx import StaffRequest, page_or_partial
 from fileflare_admin.sentences import UserFacingError
 from fileflare_admin.submissions import AlreadySubmitted
 from staff import roles
@@ -53,7 +51,7 @@ def order_records_url(order_number: Any) -> str:
     return f"{reverse('downloads:list')}?{query.urlencode()}"
 
 
-def _not_found(request: HttpRequest) -> HttpResponse:
+def not_found(request: HttpRequest) -> HttpResponse:
     reason = "There is no download record with that ID at the downloads API. Someone may have deleted it."
     return render(request, "404.html", {"reason": reason}, status=404)
 
@@ -69,7 +67,7 @@ def _show_failure(form: RecordForm, failed: UserFacingError) -> int:
     return 403 if isinstance(failed, roles.NotAllowed) else 200
 
 
-def _unknown(failed: services.DownloadRecordOutcomeUnknown) -> dict[str, str]:
+def unknown_notice(failed: services.DownloadRecordOutcomeUnknown) -> dict[str, str]:
     """The sentence and where to check, for a write whose outcome could not be read back."""
     if failed.download_id:
         check_url = reverse("downloads:edit", args=[failed.download_id])
@@ -129,7 +127,7 @@ def _create_sent(request: StaffRequest, form: RecordCreateForm) -> HttpResponse:
         notice = {"sentence": again.user_message, "check_url": check_url}
         form = form.with_new_submission()
     except services.DownloadRecordOutcomeUnknown as unknown:
-        notice, form = _unknown(unknown), form.with_new_submission()
+        notice, form = unknown_notice(unknown), form.with_new_submission()
     except UserFacingError as failed:
         status = _show_failure(form, failed)
     else:
@@ -193,7 +191,7 @@ def _edit_open(request: StaffRequest, download_id: str) -> HttpResponse:
     try:
         fetched = services.download_record_get(download_id=download_id, fresh=True)
     except errors.NotFound:
-        return _not_found(request)
+        return not_found(request)
     except errors.ApiError as failed:
         return _edit_page(request, download_id, error=failed.user_message)
     record = fetched.value
@@ -240,7 +238,7 @@ def _edit_saved(request: StaffRequest, download_id: str, form: RecordEditForm) -
     except services.EditConflict as conflict:
         return _edit_conflict(request, download_id, conflict)
     except services.DownloadRecordOutcomeUnknown as unknown:
-        return _edit_page(request, download_id, form=form, outcome_unknown=_unknown(unknown))
+        return _edit_page(request, download_id, form=form, outcome_unknown=unknown_notice(unknown))
     except UserFacingError as failed:
         status = _show_failure(form, failed)
         return _edit_page(request, download_id, status=status, form=form, record=form.cleaned_data["loaded"])
@@ -255,7 +253,7 @@ def _edit_saved(request: StaffRequest, download_id: str, form: RecordEditForm) -
 @require_http_methods(["GET", "HEAD", "POST"])
 def record_edit(request: StaffRequest, download_id: str) -> HttpResponse:
     if not DOWNLOAD_ID.fullmatch(download_id):
-        return _not_found(request)
+        return not_found(request)
     if request.method != "POST":
         return _edit_open(request, download_id)
     loaded = unsign_loaded(request.POST.get("loaded", "")) or {}
@@ -281,7 +279,7 @@ def _delete_ask(request: StaffRequest, download_id: str) -> HttpResponse:
     try:
         record = services.download_record_get(download_id=download_id, fresh=True).value
     except errors.NotFound:
-        return _not_found(request)
+        return not_found(request)
     except errors.ApiError as failed:
         return _delete_page(request, download_id, error=failed.user_message)
     form = RecordDeleteForm(initial={"loaded": sign_loaded(records.loaded_snapshot(record))})
@@ -291,7 +289,7 @@ def _delete_ask(request: StaffRequest, download_id: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def record_delete(request: StaffRequest, download_id: str) -> HttpResponse:
     if not DOWNLOAD_ID.fullmatch(download_id):
-        return _not_found(request)
+        return not_found(request)
     if request.method != "POST":
         return _delete_ask(request, download_id)
     form = RecordDeleteForm(request.POST)
@@ -316,9 +314,10 @@ def _delete_sent(
         form = RecordDeleteForm(data)
         return _delete_page(request, download_id, form=form, record=clash.current, conflict=clash)
     except errors.NotFound:
-        return _not_found(request)
+        return not_found(request)
     except services.DownloadRecordOutcomeUnknown as unknown:
-        return _delete_page(request, download_id, form=form, record=loaded, outcome_unknown=_unknown(unknown))
+        notice = unknown_notice(unknown)
+        return _delete_page(request, download_id, form=form, record=loaded, outcome_unknown=notice)
     except roles.NotAllowed:
         raise  # the 403 page says why; the attempt is in the audit trail
     except UserFacingError as failed:
@@ -330,95 +329,3 @@ def _delete_sent(
         request, f"Deleted download record {download_id}{checked}. Its entry in the audit log can restore it."
     )
     return redirect(order_records_url(order_number) if order_number else reverse("downloads:list"))
-
-
-# --- in-place count ------------------------------------------------------------------------------
-
-
-def _row(
-    request: StaffRequest,
-    record: types.DownloadRecord,
-    form: CountForm,
-    next_url: str,
-    message: str,
-    level: str,
-) -> HttpResponse:
-    context = {
-        "record": record,
-        "show_order": form.cleaned_data.get("context") != "order",
-        "row_next": next_url,
-        "row_message": message,
-        "row_message_level": level,
-    }
-    return render(request, "downloads/_record_row.html", context)
-
-
-def _row_failed(
-    request: StaffRequest, download_id: str, next_url: str, message: str, link: str = ""
-) -> HttpResponse:
-    """A failure that leaves the row as the person left it: only the row's message slot changes."""
-    if not wants_partial(request):
-        messages.error(request, message)
-        return redirect(next_url)
-    context = {"row_message": message, "row_message_level": "error", "row_message_link": link}
-    response = render(request, "downloads/_row_message.html", context)
-    return reswap(retarget(response, f"#record-{download_id}-message"), "innerHTML")
-
-
-@require_POST
-def record_count(request: StaffRequest, download_id: str) -> HttpResponse:
-    if not DOWNLOAD_ID.fullmatch(download_id):
-        return _not_found(request)
-    form = CountForm(request.POST)
-    next_url = safe_next(request, request.POST.get("next"), reverse("downloads:list"))
-    if not form.is_valid():
-        first = next(iter(form.errors.values()))[0]
-        return _row_failed(request, download_id, next_url, f"Not saved: {first}")
-    count, expected = form.cleaned_data["count"], form.cleaned_data.get("expected")
-    try:
-        written = services.download_record_count_set(
-            actor=request.user,
-            download_id=download_id,
-            count=count,
-            expected=expected,
-            order_number=form.cleaned_data.get("order_number"),
-        )
-    except services.EditConflict as clash:
-        now = clash.current.download_count
-        sentence = (
-            f"Not saved: someone changed this count from {expected} to {now} meanwhile. "
-            f"It shows their value now; enter {count} again and save to replace it."
-        )
-        if not wants_partial(request):
-            messages.warning(request, sentence)
-            return redirect(next_url)
-        return _row(request, clash.current, form, next_url, sentence, "warn")
-    except services.DownloadRecordOutcomeUnknown as unknown:
-        check_url = _unknown(unknown)["check_url"]
-        return _row_failed(request, download_id, next_url, unknown.user_message, check_url)
-    except errors.NotFound:
-        gone = "This record no longer exists at the downloads API: someone deleted it meanwhile."
-        return _row_failed(request, download_id, next_url, gone)
-    except roles.NotAllowed as refused:
-        if not wants_partial(request):
-            raise  # our 403 page with the sentence
-        return _row_failed(request, download_id, next_url, refused.user_message)
-    except UserFacingError as failed:
-        return _row_failed(request, download_id, next_url, f"Not saved: {failed.user_message}")
-    return _count_saved(request, written, form, next_url)
-
-
-def _count_saved(
-    request: StaffRequest, written: services.RecordWrite, form: CountForm, next_url: str
-) -> HttpResponse:
-    record = written.record
-    assert record is not None  # a count fix returns the record
-    checked = CHECKED if written.checked else ""
-    if not wants_partial(request):
-        messages.success(
-            request, f"Download count of record {record.download_id} set to {record.download_count}{checked}."
-        )
-        return redirect(next_url)
-    sentence = f"Saved{checked}: download count is {record.download_count}."
-    response = _row(request, record, form, next_url, sentence, "ok")
-    return trigger_client_event(response, "downloadRecordChanged", {"download_id": record.download_id})
