@@ -24,7 +24,7 @@ class ResilienceMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         with deadline.page():
             response = self.get_response(request)
-        if sharedcache.degraded():
+        if sharedcache.degraded_now():
             response[DEGRADED_HEADER] = "shared cache unavailable"
         return response
 

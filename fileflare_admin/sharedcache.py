@@ -119,6 +119,14 @@ def degraded() -> bool:
     return _health.down_since is not None
 
 
+def degraded_now() -> bool:
+    """`degraded()`, after trying the shared cache again when it is time to: a page that uses no cache
+    at all (the audit log) still notices that Redis is back."""
+    if _health.down_since is not None and in_use():
+        caches["default"].has_key("ffa:probe")
+    return degraded()
+
+
 def down_since() -> float | None:
     """When this process last found the shared cache unreachable (epoch seconds), or None when it answers."""
     return _health.down_since
@@ -149,6 +157,9 @@ class ResilientRedisCache(RedisCache):
                 result = getattr(super(), operation)(*args)
             except UNREACHABLE as error:
                 _health.failed(error)
+            except Exception:
+                _health.succeeded()  # Redis answered (no such key to increment, say): that answer stands
+                raise
             else:
                 _health.succeeded()
                 return result
