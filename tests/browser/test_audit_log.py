@@ -26,7 +26,7 @@ def test_a_merchant_finds_a_deletion_in_the_log_and_restores_it_after_confirming
     record = api.create(
         product_id=77, order_id=order_number, download_count=2, download_file_name="back-again.pdf"
     )
-    downloads.download_delete(actor=merchant_user, download_id=record["download_id"], reason="oops")
+    downloads.download_record_delete(actor=merchant_user, download_id=record["download_id"], reason="oops")
     AuditEntry.objects.create(
         actor=merchant_user,
         actor_name="mia-merchant",
@@ -34,7 +34,7 @@ def test_a_merchant_finds_a_deletion_in_the_log_and_restores_it_after_confirming
         order_number=1,
         outcome="success",
     )
-    deletion = AuditEntry.objects.get(action="record_delete")
+    deletion = AuditEntry.objects.get(action="download_record_delete")
     problems: list[str] = []
     page.on(
         "response",
@@ -53,8 +53,8 @@ def test_a_merchant_finds_a_deletion_in_the_log_and_restores_it_after_confirming
 
     page.goto("/audit/")
     page.evaluate("window.__samePage = 'yes'")
-    page.get_by_label("Action").select_option("record_delete")  # htmx: the results swap in place
-    expect(page).to_have_url(re.compile(r"/audit/\?.*action=record_delete"))
+    page.get_by_label("Action").select_option("download_record_delete")  # htmx: the results swap in place
+    expect(page).to_have_url(re.compile(r"/audit/\?.*action=download_record_delete"))
     expect(page.locator("#audit-entries tbody tr")).to_have_count(1)
     assert page.evaluate("window.__samePage") == "yes", "filtering reloaded the page"
     row = page.locator(f"#entry-{deletion.pk}")
@@ -77,7 +77,7 @@ def test_a_merchant_finds_a_deletion_in_the_log_and_restores_it_after_confirming
     [restored] = api.for_order(order_number)
     assert restored["download_file_name"] == "back-again.pdf"
     expect(page.locator(f"#entry-{deletion.pk}")).to_contain_text("Undone by mia-merchant at")
-    expect(page).to_have_url(re.compile(r"/audit/\?.*action=record_delete"))  # back where they were
+    expect(page).to_have_url(re.compile(r"/audit/\?.*action=download_record_delete"))  # back where they were
     assert all("Create record" in question and "new download ID" in question for question in questions)
     assert len(questions) == 2
     assert problems == [], problems

@@ -68,10 +68,10 @@ def test_a_merchant_creates_a_record_fixes_its_count_in_place_and_deletes_it(
 
     actions = list(AuditEntry.objects.order_by("pk").values_list("action", "outcome"))
     assert actions == [
-        ("record_create", "success"),
-        ("record_count", "success"),
-        ("record_count", "success"),
-        ("record_delete", "success"),
+        ("download_record_create", "success"),
+        ("download_record_count", "success"),
+        ("download_record_count", "success"),
+        ("download_record_delete", "success"),
     ]
 
 
