@@ -105,7 +105,7 @@ def test_the_audit_log_shows_field_labels_and_readable_dates_never_raw_names_or_
     }
     audit_record(
         actor=merchant_user,
-        action=AuditEntry.Action.RECORD_COUNT,
+        action=AuditEntry.Action.DOWNLOAD_RECORD_COUNT,
         order_number=4202,
         download_id="abc123",
         before=record,
@@ -113,7 +113,7 @@ def test_the_audit_log_shows_field_labels_and_readable_dates_never_raw_names_or_
     )
     audit_record(
         actor=merchant_user,
-        action=AuditEntry.Action.RECORD_DELETE,
+        action=AuditEntry.Action.DOWNLOAD_RECORD_DELETE,
         order_number=4202,
         download_id="abc123",
         before=record,
