@@ -7,7 +7,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,17 +17,12 @@ from typing import Any
 
 import requests
 
+from sandbox.launcher import DEMO_CREDENTIALS, Sandbox, SandboxFailed, free_port, start_sandbox
+
 PROJECT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-DEMO_KEY = "ffsk_demo_4b1d9e6c2a7f4e0b8d3c5a1f"
-DEMO_TOKEN = "ecdt_demo_7e2a91c4d8b34f6a"
+DEMO_KEY, DEMO_TOKEN = DEMO_CREDENTIALS.key, DEMO_CREDENTIALS.token
 BENCH_PASSWORD = secrets.token_urlsafe(16)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until_answers(url: str, process: subprocess.Popen[bytes], what: str, timeout: float = 180) -> None:
@@ -55,6 +49,7 @@ class Stack:
     sandbox_port: int = 0
     dashboard_port: int = 0
     gunicorn: subprocess.Popen[bytes] | None = None
+    sandbox: Sandbox | None = None
 
     # --- addresses -------------------------------------------------------------------------------
     @property
@@ -78,9 +73,9 @@ class Stack:
             "DATABASE_URL": f"sqlite:///{self.folder / 'dashboard.sqlite3'}",
             "CACHE_URL": self.redis_url,
             "FILEFLARE_API_URL": f"{self.sandbox_url}/api",
-            "FILEFLARE_API_KEY": DEMO_KEY,
+            "FILEFLARE_API_KEY": DEMO_CREDENTIALS.key,
             "DOWNLOADS_API_URL": f"{self.sandbox_url}/easycart",
-            "DOWNLOADS_API_TOKEN": DEMO_TOKEN,
+            "DOWNLOADS_API_TOKEN": DEMO_CREDENTIALS.token,
             # Production settings, but served over plain http on loopback for the measurement.
             "SECURE_SSL_REDIRECT": "0",
             "SESSION_COOKIE_SECURE": "0",
@@ -106,20 +101,15 @@ class Stack:
                 stderr=subprocess.STDOUT,
             )
         )
-        sandbox_env = {
-            **os.environ,
-            "SANDBOX_DATABASE_URL": f"sqlite:///{self.folder / 'sandbox.sqlite3'}",
-            "SANDBOX_LATENCY_MS": str(self.latency_ms),
-            "PYTHONUNBUFFERED": "1",
-        }
-        sandbox = subprocess.Popen(
-            [PYTHON, "manage.py", "runsandbox", f"127.0.0.1:{self.sandbox_port}"],
-            cwd=PROJECT,
-            env=sandbox_env,
-            stdout=self._log("sandbox"),
-            stderr=subprocess.STDOUT,
+        self.sandbox = start_sandbox(
+            port=self.sandbox_port,
+            database=self.folder / "sandbox.sqlite3",
+            credentials=DEMO_CREDENTIALS,
+            env={"SANDBOX_LATENCY_MS": str(self.latency_ms)},
+            log_path=self.folder / "sandbox.log",
+            wait=False,  # it migrates and seeds while the dashboard is prepared
         )
-        self.processes.append(sandbox)
+        self.processes.append(self.sandbox.process)
         env = self.dashboard_env()
         for command in (["migrate", "--noinput", "-v", "0"], ["collectstatic", "--noinput", "-v", "0"]):
             subprocess.run([PYTHON, "manage.py", *command], cwd=PROJECT, env=env, check=True)
@@ -160,7 +150,10 @@ class Stack:
             stderr=subprocess.STDOUT,
         )
         self.processes.append(self.gunicorn)
-        wait_until_answers(f"{self.sandbox_url}/_sandbox/config", sandbox, "The sandbox")
+        try:
+            self.sandbox.wait_until_ready()
+        except SandboxFailed as failed:
+            raise SystemExit(str(failed)) from None
         wait_until_answers(f"{self.dashboard_url}/healthz", self.gunicorn, "The dashboard")
         return self
 
@@ -187,12 +180,12 @@ class Stack:
 
     # --- helpers the measurements use ------------------------------------------------------------
     def sandbox_config(self, **changes: Any) -> dict[str, Any]:
-        if changes:
-            return requests.post(f"{self.sandbox_url}/_sandbox/config", json=changes, timeout=10).json()
-        return requests.get(f"{self.sandbox_url}/_sandbox/config", timeout=10).json()
+        assert self.sandbox is not None
+        return self.sandbox.config(**changes)
 
     def reset_sandbox_limits(self) -> None:
-        requests.post(f"{self.sandbox_url}/_sandbox/reset-limits", json={}, timeout=10)
+        assert self.sandbox is not None
+        self.sandbox.reset_limits()
 
     def flush_cache(self) -> None:
         import redis

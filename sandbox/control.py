@@ -13,8 +13,10 @@ from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 
 from sandbox import seed, state
+from sandbox.common import answer, html_page
+from sandbox.customer import customer_status_url
+from sandbox.laravel import invalid, not_found, read_json
 from sandbox.models import Asset, LineAsset, Order, OrderAsset, OrderLine, OutboxMessage, Product
-from sandbox.views import answer, customer_status_url, invalid, not_found, read_json
 
 FLOAT_KEYS = {"error_rate", "hang_rate", "malformed_rate"}
 
@@ -25,9 +27,12 @@ def config(request: HttpRequest) -> HttpResponse:
         body, error = read_json(request)
         if error:
             return error
+        body = body or {}
+        if body.pop("reset", False) is True:
+            state.reset_config()
         changes: dict[str, float] = {}
         errors: dict[str, list[str]] = {}
-        for key, value in (body or {}).items():
+        for key, value in body.items():
             if key not in state.CONFIG_KEYS:
                 errors[key] = [f"Unknown setting; known: {', '.join(state.CONFIG_KEYS)}."]
             elif (
@@ -94,10 +99,7 @@ def outbox_view(request: HttpRequest) -> HttpResponse:
         f"<pre>{escape(m.body)}</pre></article>"
         for m in OutboxMessage.objects.all()[:100]
     )
-    return HttpResponse(
-        f"<!doctype html><title>Sandbox outbox</title><h1>Sandbox outbox</h1>"
-        f"{items or '<p>No e-mails sent yet.</p>'}"
-    )
+    return html_page("Sandbox outbox", items or "<p>No e-mails sent yet.</p>")
 
 
 def _asset(data: dict[str, Any]) -> Asset:
@@ -164,3 +166,39 @@ def reseed(request: HttpRequest) -> HttpResponse:
             orders=int(body.get("orders", seed.DEFAULT_ORDERS)), seed=int(body.get("seed", seed.DEFAULT_SEED))
         )
     )
+
+
+def _link(href: str, text: str) -> str:
+    return f'<a href="{escape(href)}">{escape(text)}</a>'
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    """The sandbox's root: what a newcomer can open here, with links."""
+    example = Order.objects.filter(order_number=seed.EXAMPLE_ORDER_NUMBER).first()
+    newest = list(Order.objects.order_by("-ordered_at")[:5])
+    orders = ([example] if example else []) + [order for order in newest if order != example]
+    customer_rows = "".join(
+        f"<tr><td>#{order.order_number}</td>"
+        f"<td>{_link(f'/api/v2/customer-account-orders?id={order.customer_token}', 'v2 JSON')}</td>"
+        f"<td>{_link(f'/_sandbox/orders/{order.order_number}', 'token and status link')}</td></tr>"
+        for order in orders
+    )
+    body = (
+        "<p>A stand-in for Fileflare's API and the downloads API (WP EasyCart), for the dashboard, its tests "
+        "and training. See <code>sandbox/README.md</code>.</p>"
+        "<h2>Customer pages</h2>"
+        f"<table><tr><th>Order</th><th>What the customer sees</th><th>Playing the customer</th></tr>"
+        f"{customer_rows or '<tr><td colspan=3>No orders yet: run seed_sandbox.</td></tr>'}</table>"
+        "<h2>Sandbox pages</h2><ul>"
+        f"<li>{_link('/_sandbox/outbox/view/', 'Outbox')}: the download e-mails “sent” "
+        f"({_link('/_sandbox/outbox', 'JSON')})</li>"
+        f"<li>{_link('/_sandbox/config', 'Config')}: faults and rate limits (POST JSON to change)</li>"
+        f"<li>{_link('/_sandbox/stats', 'Stats')}: requests answered on each API since start</li>"
+        "</ul><h2>The APIs</h2><ul>"
+        "<li><code>/api/v1/…</code> Fileflare (Bearer <code>$SANDBOX_FILEFLARE_KEY</code>)</li>"
+        "<li><code>/api/v2/customer-account-orders?id=&lt;token&gt;</code> (no key)</li>"
+        "<li><code>/easycart/downloads</code> the downloads API "
+        "(Bearer <code>$SANDBOX_DOWNLOADS_TOKEN</code>)</li>"
+        "</ul>"
+    )
+    return html_page("Fileflare sandbox", body)

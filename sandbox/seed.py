@@ -91,7 +91,7 @@ def _uuid(rng: random.Random) -> uuid.UUID:
     return uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
-def _download_id(rng: random.Random, moment: datetime) -> str:
+def new_download_id(rng: random.Random, moment: datetime) -> str:
     """md5 hex + PHP's uniqid() (13 hex characters from the time), as WP EasyCart makes them."""
     digest = hashlib.md5(str(rng.getrandbits(64)).encode(), usedforsecurity=False).hexdigest()
     micro = int(moment.timestamp() * 1_000_000) + rng.randrange(1_000_000)
@@ -222,7 +222,7 @@ def build(*, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED) -> Built:
                     built.line_assets.append(LineAsset(line=line, asset=asset, downloaded=5, limit=10))
                     built.records.append(
                         DownloadRecord(
-                            download_id=_download_id(rng, ordered_at),
+                            download_id=new_download_id(rng, ordered_at),
                             date_created=ordered_at,
                             product_id=product.product_id,
                             order_id=number,
@@ -258,7 +258,7 @@ def build(*, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED) -> Built:
                     is_amazon = rng.random() < 0.3
                     built.records.append(
                         DownloadRecord(
-                            download_id=_download_id(rng, ordered_at),
+                            download_id=new_download_id(rng, ordered_at),
                             date_created=ordered_at,
                             product_id=product.product_id,
                             order_id=number,

@@ -48,6 +48,14 @@ def update_config(changes: dict[str, float]) -> dict[str, float]:
         return dict(_config)
 
 
+def reset_config() -> dict[str, float]:
+    """Back to the settings the sandbox started with (its environment)."""
+    global _config
+    with _lock:
+        _config = _initial_config()
+        return dict(_config)
+
+
 @dataclass(frozen=True)
 class Throttle:
     allowed: bool

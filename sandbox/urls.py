@@ -1,17 +1,20 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from sandbox import control, views
+from sandbox import control, customer, downloads, fileflare
+from sandbox.laravel import route_not_found
 
 urlpatterns = [
-    path("api/v1/orders", views.orders),
-    path("api/v1/orders/<str:order_id>", views.order_detail),
-    path("api/v1/orders/<str:order_id>/attach", views.order_attach),
-    path("api/v1/orders/<str:order_id>/detach", views.order_detach),
-    path("api/v1/assets", views.assets),
-    path("api/v1/products", views.products),
-    path("api/v2/customer-account-orders", views.customer_account_orders),
-    path("easycart/downloads", views.downloads),
-    path("easycart/downloads/<str:download_id>", views.download_detail),
+    path("", control.index),
+    path("api/v1/orders", fileflare.orders),
+    path("api/v1/orders/<str:order_id>", fileflare.order_detail),
+    path("api/v1/orders/<str:order_id>/attach", fileflare.order_attach),
+    path("api/v1/orders/<str:order_id>/detach", fileflare.order_detach),
+    path("api/v1/assets", fileflare.assets),
+    path("api/v1/products", fileflare.products),
+    path("api/v2/customer-account-orders", customer.customer_account_orders),
+    re_path(r"^api/", route_not_found),
+    path("easycart/downloads", downloads.downloads),
+    path("easycart/downloads/<str:download_id>", downloads.download_detail),
     path("_sandbox/config", control.config),
     path("_sandbox/reset-limits", control.reset_limits),
     path("_sandbox/stats", control.stats),

@@ -13,6 +13,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from sandbox.launcher import SandboxFailed, start_sandbox
+
 MANAGE_PY = str(Path(settings.BASE_DIR) / "manage.py")
 
 
@@ -24,6 +26,22 @@ def _answers(url: str) -> bool:
         return True  # any HTTP answer means the server is up
     except OSError:
         return False
+
+
+def _stop(processes: list[subprocess.Popen[bytes]], grace: float = 1.0) -> None:
+    """Ctrl-C for each one still running; whatever has not stopped `grace` seconds later is killed,
+    so the terminal is back within 2 s even with a request hanging or a browser holding connections."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while stopping changes nothing
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + grace
+    for process in processes:
+        try:
+            process.wait(timeout=max(deadline - time.monotonic(), 0.01))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 class Command(BaseCommand):
@@ -39,11 +57,11 @@ class Command(BaseCommand):
         processes: list[subprocess.Popen[bytes]] = []
         if settings.DEMO_MODE:
             child_env["SANDBOX_URL"] = f"http://{host}:{sandbox_port}"
-            processes.append(
-                subprocess.Popen(  # noqa: S603
-                    [sys.executable, MANAGE_PY, "runsandbox", f"{host}:{sandbox_port}"], env=child_env
-                )
-            )
+            try:
+                processes.append(start_sandbox(host=host, port=sandbox_port, wait=False).process)
+            except SandboxFailed as failed:
+                self.stderr.write(f"The sandbox cannot start. {failed} (make run SANDBOX_PORT=…)")
+                return
         else:
             self.stdout.write(
                 f"Upstream: {settings.FILEFLARE_API_URL} (FILEFLARE_API_URL is set; no sandbox)"
@@ -76,12 +94,11 @@ class Command(BaseCommand):
             self.stderr.write("One of the servers stopped; stopping the other.")
         except KeyboardInterrupt:
             self.stdout.write("\nStopping…")
+            _stop(processes)
+            # Tearing down this process's Django takes about a second on a busy machine and nothing needs
+            # it once the servers are stopped: hand the terminal back at once.
+            self.stdout.flush()
+            self.stderr.flush()
+            os._exit(0)
         finally:
-            for process in processes:
-                if process.poll() is None:
-                    process.send_signal(signal.SIGINT)
-            for process in processes:
-                try:
-                    process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            _stop(processes)

@@ -29,7 +29,8 @@ class Command(BaseCommand):
             made = seed.seed()
             self.stdout.write(f"Seeded the demo shop: {made['orders']} orders in {made['seconds']} s.")
         self.stdout.write(
-            f"Sandbox on http://{host}:{port}/ — Fileflare at /api (Bearer $SANDBOX_FILEFLARE_KEY), "
+            f"Sandbox on http://{host}:{port}/ (that page lists its pages) — Fileflare at /api "
+            f"(Bearer $SANDBOX_FILEFLARE_KEY), "
             f"downloads at /easycart (Bearer $SANDBOX_DOWNLOADS_TOKEN), outbox at /_sandbox/outbox/view/. "
             f"Rate limit {settings.SANDBOX_RATE_LIMIT}/min (e-mail {settings.SANDBOX_EMAIL_RATE_LIMIT}/min)."
         )

@@ -1,0 +1,71 @@
+"""The sandbox HTTP helper: its /_sandbox/ control endpoints, called over HTTP from tests, the benchmark
+and `make run`. Standard library only, so nothing here needs Django or the sandbox's settings."""
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+
+class SandboxClient:
+    """The sandbox-only controls at `url` (faults, limits, playing the customer, the outbox, counts)."""
+
+    def __init__(self, url: str, *, timeout: float = 30) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+
+    def call(self, path: str, payload: Any = None, *, method: str | None = None) -> Any:
+        """One JSON request to the sandbox; raises urllib.error.HTTPError on a 4xx/5xx answer."""
+        data = json.dumps(payload).encode() if payload is not None else None
+        request = urllib.request.Request(  # noqa: S310 (the sandbox: loopback in tests, bench and the demo)
+            f"{self.url}{path}",
+            data=data,
+            method=method or ("POST" if data is not None else "GET"),
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            return json.loads(response.read() or b"null")
+
+    def answers(self) -> bool:
+        """Whether the sandbox is up and answering its control endpoints."""
+        try:
+            self.call("/_sandbox/config")
+        except (urllib.error.URLError, ConnectionError, OSError, ValueError):
+            return False
+        return True
+
+    def config(self, **changes: Any) -> dict[str, Any]:
+        """The fault, limit and dialect settings; with keyword arguments, change those first."""
+        if not changes:
+            return self.call("/_sandbox/config")
+        return self.call("/_sandbox/config", changes, method="POST")
+
+    def reset_limits(self) -> None:
+        self.call("/_sandbox/reset-limits", {}, method="POST")
+
+    def reset_faults(self) -> None:
+        """Settings back to the sandbox's environment (its downloads dialect and time zone), then no
+        latency, errors, hangs or malformed answers and no rate limits."""
+        self.call("/_sandbox/config", {"reset": True}, method="POST")
+        self.config(
+            latency_ms=0, error_rate=0, hang_rate=0, malformed_rate=0, rate_limit=0, email_rate_limit=0
+        )
+        self.reset_limits()
+
+    def stats(self) -> dict[str, int]:
+        """Requests answered on each API since the sandbox started."""
+        return self.call("/_sandbox/stats")
+
+    def customer(self, order_number: int) -> dict[str, Any]:
+        """Play the customer: the order's id, token and order-status link."""
+        return self.call(f"/_sandbox/orders/{order_number}")
+
+    def outbox(self) -> list[dict[str, Any]]:
+        return self.call("/_sandbox/outbox")
+
+    def create_order(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self.call("/_sandbox/orders", payload, method="POST")
+
+    def reseed(self, *, orders: int | None = None, seed: int | None = None) -> dict[str, Any]:
+        body = {name: value for name, value in (("orders", orders), ("seed", seed)) if value is not None}
+        return self.call("/_sandbox/reseed", body, method="POST")
