@@ -1,8 +1,11 @@
 """The staff status page: each upstream's health and budget, never a key."""
 
+import time
+
 import pytest
 from django.test import Client
 
+from fileflare_admin.api import downloads, errors
 from tests.conftest import Sandbox
 
 pytestmark = pytest.mark.django_db
@@ -30,3 +33,24 @@ def test_status_page_names_a_missing_key(support_client: Client, settings) -> No
     settings.DOWNLOADS_API_TOKEN = ""
     page = support_client.get("/status/").content.decode()
     assert "not configured" in page and "DOWNLOADS_API_TOKEN" in page
+
+
+def test_status_page_says_when_the_cache_is_only_this_workers_own(support_client: Client) -> None:
+    page = support_client.get("/status/").content.decode()
+    assert "this worker's memory" in page and "No Redis configured (CACHE_URL)" in page
+
+
+def test_status_page_says_until_when_an_upstream_is_not_waited_on(
+    support_client: Client, sandbox: Sandbox, settings
+) -> None:
+    settings.UPSTREAM_READ_TIMEOUT = 0.3
+    settings.UPSTREAM_RETRIES = 0
+    settings.UPSTREAM_BREAKER_FAILURES = 1
+    sandbox.config(hang_rate=1.0)
+    with pytest.raises(errors.Unavailable):
+        downloads.record_list(page=31)
+    started = time.monotonic()
+    page = " ".join(support_client.get("/status/").content.decode().split())
+    assert time.monotonic() - started < 1.5  # Fileflare's probe waits 0.3 s; the downloads API's none
+    assert "Not waited on</dt><dd class=\"field-error\">until" in page
+    assert "is not waiting on it for now" in page
