@@ -56,10 +56,10 @@ UPSTREAM_BREAKER_SECONDS = env.float("UPSTREAM_BREAKER_SECONDS", default=30.0)
 # need none (the audit log, sign-in) always find a free thread.
 WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=4)
 WEB_THREADS = env.int("WEB_THREADS", default=4)
-UPSTREAM_WAITING_PAGES = env.int("UPSTREAM_WAITING_PAGES", default=max(WEB_THREADS - 1, 1))
+UPSTREAM_WAITING_PAGES = int(env.str("UPSTREAM_WAITING_PAGES", default="") or max(WEB_THREADS - 1, 1))
 # Every worker process using the same upstream keys, on all machines: while Redis is down each worker
 # keeps to 1/UPSTREAM_WORKER_COUNT of each budget, so the shop's limit still holds.
-UPSTREAM_WORKER_COUNT = env.int("UPSTREAM_WORKER_COUNT", default=WEB_CONCURRENCY)
+UPSTREAM_WORKER_COUNT = int(env.str("UPSTREAM_WORKER_COUNT", default="") or WEB_CONCURRENCY)
 UPSTREAM_CACHE_TTL = env.int("UPSTREAM_CACHE_TTL", default=30)
 UPSTREAM_STALE_TTL = env.int("UPSTREAM_STALE_TTL", default=86400)
 # Our share of Fileflare's 60 requests a minute per key (30 for e-mails), for all workers together.
