@@ -93,3 +93,5 @@ def test_a_locked_database_still_shows_pages_and_refuses_writes_with_a_sentence(
     for page in ("count fix", "create"):
         assert locked[page].status in (200, 302, 503), page
         assert locked[page].seconds < 8, page  # three tries of the 2 s busy timeout: under the 8 s default
+    assert locked["create"].says("nothing was sent")  # the write-ahead audit: no entry, no request
+    assert 'value="fault-table.pdf"' in locked["create"].text  # what was typed is still in the form
