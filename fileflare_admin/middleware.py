@@ -4,12 +4,11 @@ without its shared cache; a database that does not answer is a sentence page, ne
 import logging
 from collections.abc import Callable
 
-from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
 from fileflare_admin import sharedcache
 from fileflare_admin.api import deadline
-from fileflare_admin.views import database_unavailable
+from fileflare_admin.views import UNREACHABLE_DATABASE, database_unavailable
 
 logger = logging.getLogger("fileflare_admin")
 DEGRADED_HEADER = "X-Dashboard-Degraded"
@@ -31,6 +30,6 @@ class ResilienceMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         """A view that met a locked or missing database (failures before the view, in the session or
         sign-in middleware, reach the same page through handler500)."""
-        if isinstance(exception, DatabaseError):
+        if isinstance(exception, UNREACHABLE_DATABASE):
             return database_unavailable(request, exception)
         return None

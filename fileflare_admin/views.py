@@ -3,7 +3,7 @@ import sys
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import loader
@@ -15,6 +15,8 @@ from fileflare_admin.status import all_upstreams, shared_cache_status
 logger = logging.getLogger("fileflare_admin")
 # What a person typed is echoed back on the database page, except what must never be shown again.
 NEVER_ECHOED = ("password", "csrfmiddlewaretoken")
+# A database that is locked, gone or unreachable (not a bug such as a broken constraint: that stays a 500).
+UNREACHABLE_DATABASE = (OperationalError, InterfaceError)
 
 
 def status(request: HttpRequest) -> HttpResponse:
@@ -53,7 +55,7 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     error = sys.exc_info()[1]
-    if isinstance(error, DatabaseError):  # raised before the view (session, sign-in): see the middleware
+    if isinstance(error, UNREACHABLE_DATABASE):  # before the view (session, sign-in); see the middleware
         return database_unavailable(request, error)
     # Rendered without the request context: whatever broke may be in it.
     return HttpResponse(loader.get_template("500.html").render(), status=500)
