@@ -144,7 +144,8 @@ def local() -> LocMemCache:
     if _local is None:
         with _local_lock:
             if _local is None:
-                _local = LocMemCache("fileflare-admin-fallback", {"OPTIONS": {"MAX_ENTRIES": 50000}})
+                # Bounded: during a long outage a worker keeps its most recent answers, not every one.
+                _local = LocMemCache("fileflare-admin-fallback", {"OPTIONS": {"MAX_ENTRIES": 5000}})
     return _local
 
 
