@@ -70,6 +70,32 @@ DOWNLOADS_BUDGET_PER_MINUTE = env.int("DOWNLOADS_BUDGET_PER_MINUTE", default=0)
 # Of each budget, the requests a minute that only writes may use (reads have cached copies to fall back on).
 UPSTREAM_WRITE_RESERVE = env.int("UPSTREAM_WRITE_RESERVE", default=5)
 
+# --- Background work (issue 19) ----------------------------------------------------------------------
+# Tasks run in a worker process, never in a web worker. "database" (default): the task rows live in the
+# dashboard database and `manage.py db_worker` runs them (`make run` starts one). "rq": RQ on Redis
+# (TASKS_REDIS_URL, default CACHE_URL), run by `manage.py rqworker --job-class django_tasks_rq.Job
+# --with-scheduler` on as many machines as needed.
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="") or "database"
+_cache_url = env.str("CACHE_URL", default="")
+TASKS_REDIS_URL = env.str("TASKS_REDIS_URL", default="") or (
+    _cache_url if _cache_url.startswith("redis") else "redis://127.0.0.1:6379/0"
+)
+RQ_QUEUES = {"default": {"URL": TASKS_REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+if TASKS_BACKEND == "rq":
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+elif TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+else:
+    raise ImproperlyConfigured("TASKS_BACKEND is either “database” or “rq”.")
+# The order index's background sync: Fileflare requests a minute it may spend (of the shared budget, never
+# the slots kept for writes), how often it re-reads the newest 1,000 orders, and how often it walks them all.
+ORDER_SYNC_BUDGET_PER_MINUTE = env.int("ORDER_SYNC_BUDGET_PER_MINUTE", default=10)
+ORDER_SYNC_REFRESH_SECONDS = env.int("ORDER_SYNC_REFRESH_SECONDS", default=30)
+ORDER_SYNC_REWALK_HOURS = env.int("ORDER_SYNC_REWALK_HOURS", default=24)
+# A worker that stops mid-step holds its work this long before another worker resumes it: longer than
+# one item can take (a read and a write, each with its timeouts and retries).
+BACKGROUND_LEASE_SECONDS = env.int("BACKGROUND_LEASE_SECONDS", default=90)
+
 # The largest change to a download count that a Support account may make in one step.
 SUPPORT_MAX_COUNT_STEP = env.int("SUPPORT_MAX_COUNT_STEP", default=5)
 
@@ -112,6 +138,12 @@ INSTALLED_APPS = [
     "audit",
     "orders",
     "downloads",
+    # Background work (issue 19): Django's tasks framework (the django-tasks backport), its database
+    # backend and worker (`manage.py db_worker`), RQ's for several machines; the order index.
+    "django_tasks",
+    "django_tasks_db",
+    "django_rq",
+    "orders_index",
     # Listed for its management commands (runsandbox, seed_sandbox). Its tables live in its own
     # database, never in the dashboard's (see sandbox.routers).
     "sandbox",
@@ -162,6 +194,9 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the task worker share the file: in WAL mode a reader never waits for a writer.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("init_command", "PRAGMA journal_mode=WAL;")
 DATABASE_ROUTERS = ["sandbox.routers.SandboxRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,0 +1,80 @@
+"""A chain of short background tasks driven by one database row (the order sync, each bulk job).
+
+Each step runs for a few seconds at most, then queues the next one (with `run_after` when it has to wait
+for the budget), so a worker is never held by a sleeping task and a graceful stop is quick. The row holds:
+- `step_token`: the one step that may run next. A step that finds another token was superseded (queued
+  again after its worker died) and does nothing, so a chain never doubles.
+- `step_due_at`: when that step is due (cleared once a worker takes it). A step overdue by more than
+  GRACE was lost with its task row: `chain_start` queues a new one.
+- `lease_until`: a worker is running a step right now. A worker that dies lets it lapse, and then
+  `chain_start` queues a new step at once (its first act is to verify what the dead one was doing).
+The rows are changed by single UPDATE statements, so every worker and every machine agrees on them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+# How long a due step may wait for a worker before it counts as lost and is queued again.
+GRACE = timedelta(seconds=60)
+
+Enqueue = Callable[[str, datetime | None], Any]
+
+
+def lease_length() -> timedelta:
+    """Longer than the slowest thing a step does between two renewals (one item: a read and a write,
+    each with its timeouts and retries), so a live worker never loses its lease."""
+    return timedelta(seconds=settings.BACKGROUND_LEASE_SECONDS)
+
+
+def _free(now: datetime) -> Q:
+    return Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+
+
+def chain_claim(rows: models.QuerySet[Any], token: str) -> bool:
+    """Take the lease for the step `token`; False when it was superseded or another step is running."""
+    now = timezone.now()
+    mine = rows.filter(_free(now), step_token=token)
+    return mine.update(lease_until=now + lease_length(), step_due_at=None) == 1
+
+
+def chain_renew(rows: models.QuerySet[Any], token: str) -> bool:
+    """Keep the lease while working; False when the step was superseded meanwhile (stop then)."""
+    return rows.filter(step_token=token).update(lease_until=timezone.now() + lease_length()) == 1
+
+
+def chain_next(rows: models.QuerySet[Any], token: str, *, due: datetime, enqueue: Enqueue) -> bool:
+    """Hand over to the next step, due at `due`, and give the lease back."""
+    new = uuid.uuid4().hex
+    if rows.filter(step_token=token).update(step_token=new, step_due_at=due, lease_until=None) != 1:
+        return False
+    run_after = due if due > timezone.now() else None
+    transaction.on_commit(lambda: enqueue(new, run_after))
+    return True
+
+
+def chain_end(rows: models.QuerySet[Any], token: str) -> None:
+    """The work is finished: no next step."""
+    rows.filter(step_token=token).update(step_token="", step_due_at=None, lease_until=None)
+
+
+def chain_start(rows: models.QuerySet[Any], *, enqueue: Enqueue, force: bool = False) -> bool:
+    """Queue a step now unless one is running, or one is queued and not overdue (`force`: even then; the
+    queued one finds itself superseded). True when a step was queued."""
+    now = timezone.now()
+    new = uuid.uuid4().hex
+    rows = rows.filter(_free(now))
+    if not force:
+        rows = rows.filter(Q(step_due_at__isnull=True) | Q(step_due_at__lt=now - GRACE))
+    if rows.update(step_token=new, step_due_at=now) != 1:
+        return False
+    transaction.on_commit(lambda: enqueue(new, None))
+    return True

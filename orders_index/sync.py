@@ -1,0 +1,170 @@
+"""The background sync that fills the order index, one short step at a time.
+
+It walks the order list newest first (`limit=1000`, `with_assets=true`: one request brings 1,000 orders
+with their files), then keeps re-reading the newest page every ORDER_SYNC_REFRESH_SECONDS, and walks
+everything again every ORDER_SYNC_REWALK_HOURS (orders changed elsewhere, e.g. a resend in Fileflare's
+own app). Each read first checks the shared budget has room outside the reserve kept for staff's writes,
+then takes one of the sync's ORDER_SYNC_BUDGET_PER_MINUTE; when either says wait, the next step is queued
+for then. New orders arriving during a walk push older ones to later pages, so a walk re-reads a few
+but never misses one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from fileflare_admin.api import fileflare
+from fileflare_admin.api.errors import ApiError, NotConfigured, RateLimited, Unavailable
+from fileflare_admin.api.http import FILEFLARE
+from orders_index import chain, pacing
+from orders_index.models import IndexedOrder, OrderSync
+from orders_index.store import store_orders
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 1000  # the most one list request returns
+STEP_SECONDS = 5.0  # a step stops after this long, so a worker asked to stop is free soon
+MAX_BACKOFF = 600
+
+
+def sync_row(shop: str) -> OrderSync:
+    return OrderSync.objects.get_or_create(shop=shop)[0]
+
+
+def share_name(shop: str) -> str:
+    return f"order-sync:{shop}"
+
+
+@dataclass(frozen=True)
+class Read:
+    page: int
+    refresh: bool  # the newest page, read to keep it fresh
+
+
+def next_read(state: OrderSync, now: datetime) -> Read | None:
+    """What the sync reads next, or None when nothing is due."""
+    refresh_due = state.newest_seen_at is None or now - state.newest_seen_at >= timedelta(
+        seconds=settings.ORDER_SYNC_REFRESH_SECONDS
+    )
+    if refresh_due:
+        return Read(page=1, refresh=True)
+    if state.next_page:
+        return Read(page=state.next_page, refresh=False)
+    return None
+
+
+def seconds_until_due(state: OrderSync, now: datetime) -> float:
+    """Nothing to read now: until the newest page is due again (or a new walk starts)."""
+    refresh_at = (state.newest_seen_at or now) + timedelta(seconds=settings.ORDER_SYNC_REFRESH_SECONDS)
+    return max((refresh_at - now).total_seconds(), 1.0)
+
+
+def _start_walk_if_due(state: OrderSync, now: datetime) -> None:
+    finished = state.walk_finished_at
+    if state.next_page == 0 and (
+        finished is None or now - finished >= timedelta(hours=settings.ORDER_SYNC_REWALK_HOURS)
+    ):
+        state.next_page, state.walk_started_at = 2, now  # page 1 is the newest page, read anyway
+        state.save(update_fields=["next_page", "walk_started_at"])
+
+
+def _after_page(state: OrderSync, page: int, *, items: int, now: datetime) -> None:
+    """The walk moves past `page`, or ends with it."""
+    last = state.last_page or (page if items < PAGE_SIZE else page + 1)
+    if page >= last:
+        state.next_page, state.walk_finished_at = 0, now
+    else:
+        state.next_page = page + 1
+
+
+def read_once(state: OrderSync, read: Read) -> None:
+    """One list request (or its cached answer), stored; the walk moves on. Raises ApiError."""
+    fetched = fileflare.order_list(page=read.page, limit=PAGE_SIZE, with_assets=True)
+    listed = fetched.value
+    known_before = IndexedOrder.objects.filter(shop=state.shop).exists()
+    new = store_orders(shop=state.shop, orders=listed.items, seen_at=fetched.fetched_at)
+    state.calls += 1
+    if fetched.stale:
+        # A saved copy: the budget was spent or Fileflare did not answer. Kept, but the walk waits.
+        raise Unavailable("Fileflare did not answer the sync in time; it will try again.")
+    now = timezone.now()
+    if listed.total is not None:
+        state.total = listed.total
+    if listed.last_page is not None:
+        state.last_page = listed.last_page
+    if read.refresh:
+        state.newest_seen_at = fetched.fetched_at
+        if state.next_page == 1:  # the very first read starts the first walk
+            state.walk_started_at = now
+            _after_page(state, 1, items=len(listed.items), now=now)
+        elif state.next_page == 0 and known_before and listed.items and new == len(listed.items):
+            # A whole page of orders arrived since the last look: walk on until the known ones.
+            state.next_page, state.walk_started_at = 2, now
+    elif read.page == state.next_page:
+        _after_page(state, read.page, items=len(listed.items), now=now)
+    state.failures, state.last_error = 0, ""
+    state.save()
+
+
+def run_step(token: str, *, enqueue: chain.Enqueue) -> None:
+    """One step of the chain: read while something is due and the budget allows, then queue the next."""
+    try:
+        shop = FILEFLARE.identity()
+    except NotConfigured:
+        return  # no Fileflare configured: nothing to index (a step is queued again once there is)
+    rows = OrderSync.objects.filter(shop=shop)
+    sync_row(shop)
+    if not chain.chain_claim(rows, token):
+        return
+    delay = _work(shop, token)
+    chain.chain_next(rows, token, due=timezone.now() + timedelta(seconds=delay), enqueue=enqueue)
+
+
+def _work(shop: str, token: str) -> float:
+    """Returns the seconds until the next step."""
+    started = time.monotonic()
+    while time.monotonic() - started < STEP_SECONDS:
+        state = OrderSync.objects.get(shop=shop)
+        if state.step_token != token:
+            return chain.GRACE.total_seconds()  # superseded; the next hand-over fails anyway
+        now = timezone.now()
+        _start_walk_if_due(state, now)
+        read = next_read(state, now)
+        if read is None:
+            return seconds_until_due(state, now)
+        wait = pacing.headroom_wait(FILEFLARE) or pacing.share_wait(
+            share_name(shop), settings.ORDER_SYNC_BUDGET_PER_MINUTE
+        )
+        if wait is not None:
+            return float(wait)
+        try:
+            read_once(state, read)
+        except ApiError as error:
+            return _failed(state, error)
+    return 0.0
+
+
+def _failed(state: OrderSync, error: ApiError) -> float:
+    state.failures += 1
+    state.last_error, state.last_error_at = error.user_message, timezone.now()
+    state.save(update_fields=["failures", "last_error", "last_error_at", "calls"])
+    logger.warning("order sync: %s", error.user_message)
+    if isinstance(error, RateLimited):
+        return float(error.retry_after)
+    return float(min(5 * 2 ** min(state.failures, 8), MAX_BACKOFF))
+
+
+def ensure(*, enqueue: chain.Enqueue, force: bool = False) -> bool:
+    """Queue a step unless one is running or due: starts the sync, or resumes it after a lost worker."""
+    try:
+        shop = FILEFLARE.identity()
+    except NotConfigured:
+        return False
+    sync_row(shop)
+    return chain.chain_start(OrderSync.objects.filter(shop=shop), enqueue=enqueue, force=force)
