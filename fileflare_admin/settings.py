@@ -92,6 +92,13 @@ else:
 ORDER_SYNC_BUDGET_PER_MINUTE = env.int("ORDER_SYNC_BUDGET_PER_MINUTE", default=10)
 ORDER_SYNC_REFRESH_SECONDS = env.int("ORDER_SYNC_REFRESH_SECONDS", default=30)
 ORDER_SYNC_REWALK_HOURS = env.int("ORDER_SYNC_REWALK_HOURS", default=24)
+# Bulk fixes: what all running jobs together may spend a minute, per upstream. Fileflare's share is taken
+# from the shared budget (and never from the slots kept for staff's own writes); the downloads API
+# documents no limit, so its pace is ours to choose (each record costs a fresh read and a write).
+BULK_FILEFLARE_BUDGET_PER_MINUTE = env.int("BULK_FILEFLARE_BUDGET_PER_MINUTE", default=10)
+BULK_EMAIL_BUDGET_PER_MINUTE = env.int("BULK_EMAIL_BUDGET_PER_MINUTE", default=10)
+BULK_DOWNLOADS_BUDGET_PER_MINUTE = env.int("BULK_DOWNLOADS_BUDGET_PER_MINUTE", default=240)
+BULK_MAX_ITEMS = env.int("BULK_MAX_ITEMS", default=5000)
 # A worker that stops mid-step holds its work this long before another worker resumes it: longer than
 # one item can take (a read and a write, each with its timeouts and retries).
 BACKGROUND_LEASE_SECONDS = env.int("BACKGROUND_LEASE_SECONDS", default=90)
@@ -139,11 +146,12 @@ INSTALLED_APPS = [
     "orders",
     "downloads",
     # Background work (issue 19): Django's tasks framework (the django-tasks backport), its database
-    # backend and worker (`manage.py db_worker`), RQ's for several machines; the order index.
+    # backend and worker (`manage.py db_worker`), RQ's for several machines; the order index and bulk fixes.
     "django_tasks",
     "django_tasks_db",
     "django_rq",
     "orders_index",
+    "jobs",
     # Listed for its management commands (runsandbox, seed_sandbox). Its tables live in its own
     # database, never in the dashboard's (see sandbox.routers).
     "sandbox",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("downloads/", include("downloads.urls")),
     path("audit/", include("audit.urls")),
+    path("jobs/", include("jobs.urls")),
     path("staff/", include("staff.urls")),
     path("status/", views.status, name="status"),
     path("healthz", views.healthz, name="healthz"),

@@ -156,13 +156,15 @@ RECENT_ORDERS = 1000  # the most one list call returns
 LISTS = "fileflare-lists"
 
 
-def order_get(*, order_id: str, with_assets: bool = True) -> Fetched[Order]:
+def order_get(*, order_id: str, with_assets: bool = True, fresh: bool = False) -> Fetched[Order]:
+    """`fresh` reads past the cache (to check the order before a write) and keeps what it got."""
     order_id = validators.order_id(order_id)
     # With assets, the answer may already be cached from a search's list (see _prime_single_orders).
     fetched = get(
         FILEFLARE,
         f"/v1/orders/{order_id}",
         {"with_assets": 1} if with_assets else None,
+        fresh=fresh,
         on_fetch=lambda payload: _remember_numbers(payload, "an order"),
     )
     items = data_list(fetched.value, "an order")

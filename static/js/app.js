@@ -156,6 +156,8 @@
     // An outerHTML swap replaced the target: read the element that now has its id.
     var region = (target.id && document.getElementById(target.id)) || target;
     region.removeAttribute("aria-busy");
+    // A region that polls (a job's progress) would speak every few seconds: its <progress> says it instead.
+    if (region.hasAttribute("data-quiet-poll")) return;
     var text = summaryOf(region) || "Updated.";
     // Cleared first, so the same sentence twice is still announced twice.
     live.textContent = "";

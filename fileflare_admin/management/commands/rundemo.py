@@ -1,4 +1,4 @@
-"""`make run`: the sandbox and the dashboard together in one terminal; Ctrl-C stops both."""
+"""`make run`: the sandbox, the dashboard and its task worker together in one terminal; Ctrl-C stops all."""
 
 import os
 import signal
@@ -26,6 +26,13 @@ def _answers(url: str) -> bool:
         return True  # any HTTP answer means the server is up
     except OSError:
         return False
+
+
+def _worker_command() -> list[str]:
+    """The task worker of the configured backend (settings.TASKS_BACKEND)."""
+    if settings.TASKS_BACKEND == "rq":
+        return ["rqworker", "default", "--job-class", "django_tasks_rq.Job", "--with-scheduler"]
+    return ["db_worker", "--no-reload", "--no-startup-delay", "--interval", "1"]
 
 
 def _stop(processes: list[subprocess.Popen[bytes]], grace: float = 1.0) -> None:
@@ -72,6 +79,11 @@ class Command(BaseCommand):
                 env=child_env,
             )
         )
+        # The task worker: the order index's sync and bulk fixes run there, never in the web server.
+        subprocess.run([sys.executable, MANAGE_PY, "background_resume"], env=child_env, check=False)  # noqa: S603
+        processes.append(
+            subprocess.Popen([sys.executable, MANAGE_PY, *_worker_command()], env=child_env)  # noqa: S603
+        )
         address = f"http://{host}:{port}/"
 
         def stop(signum: int, frame: object) -> None:
@@ -88,10 +100,10 @@ class Command(BaseCommand):
                     return
                 time.sleep(0.2)
             self.stdout.write(self.style.SUCCESS(f"\nFileflare Admin is running: open {address}"))
-            self.stdout.write("Press Ctrl-C to stop the dashboard and the sandbox.\n")
+            self.stdout.write("Press Ctrl-C to stop the dashboard, the sandbox and the task worker.\n")
             while all(p.poll() is None for p in processes):
                 time.sleep(0.5)
-            self.stderr.write("One of the servers stopped; stopping the other.")
+            self.stderr.write("One of the servers stopped; stopping the others.")
         except KeyboardInterrupt:
             self.stdout.write("\nStopping…")
             _stop(processes)

@@ -1,0 +1,249 @@
+"""Each item's write, made through the app that owns it (never reimplemented here), and the check of an
+item found in flight (its worker stopped after sending): verified at the upstream, never sent blindly.
+
+- a count change: downloads.services.download_record_count_set (write-ahead audited, under the
+  record's lock, refusing when the count is no longer the one the dry run saw);
+- a resend: orders.resend.order_resend_email;
+- an undo: audit.undo.audit_undo of the item's own audit entry (once, refusing when changed since).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from audit.models import AuditEntry
+from audit.services import CHECKED_AT_THE_API, AuditUnavailable
+from audit.undo import CannotUndo, UndoInProgress, audit_undo
+from downloads import services as downloads
+from fileflare_admin.api import downloads as downloads_api
+from fileflare_admin.api import errors, fileflare
+from fileflare_admin.api.cache import LockBusy
+from jobs.models import BulkJob, BulkJobItem
+from orders import resend
+from orders_index.services import order_index_lookup, order_index_note
+from staff import roles
+
+State = BulkJobItem.State
+COUNT_CHANGE = AuditEntry.Action.DOWNLOAD_RECORD_COUNT
+COUNT_REVERT = AuditEntry.Action.DOWNLOAD_RECORD_COUNT_REVERT
+# Verdicts the upstream gave on its own: the item ends with the sentence. Anything else is unclear.
+FINAL = (errors.NotFound, errors.ValidationFailed, errors.NotConfigured, errors.PlanLimit, roles.NotAllowed)
+NOT_SENT = (AuditUnavailable, LockBusy, errors.RateLimited)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str
+    note: str
+    entry_id: int | None = None
+
+
+class Retry(Exception):
+    """The upstream did not answer clearly (or not at all): try the item again after `wait` seconds.
+    `sent`: the write may have gone out, so the next try verifies first."""
+
+    def __init__(self, message: str, *, sent: bool, wait: float | None = None) -> None:
+        super().__init__(message)
+        self.message, self.sent, self.wait = message, sent, wait
+
+
+def _retry(failure: Exception, *, sent: bool) -> Retry:
+    message = getattr(failure, "user_message", "") or "The upstream did not answer clearly."
+    wait = float(failure.retry_after) if isinstance(failure, errors.RateLimited) else None
+    return Retry(message, sent=sent and not isinstance(failure, NOT_SENT), wait=wait)
+
+
+def job_reason(job: BulkJob) -> str:
+    """The reason every audit entry of the job carries, naming the job."""
+    if job.undo_of_id:
+        return f"{job.reason} (undo of bulk fix #{job.undo_of_id}; bulk fix #{job.pk})"
+    return f"{job.reason} (bulk fix #{job.pk})"
+
+
+def _send_time() -> timedelta:
+    """The longest a write can still be arriving upstream after it was sent (timeouts and retries)."""
+    attempts = 1 + max(settings.UPSTREAM_RETRIES, 0)
+    return timedelta(seconds=(settings.UPSTREAM_CONNECT_TIMEOUT + settings.UPSTREAM_READ_TIMEOUT) * attempts)
+
+
+def _close_left_pending(item: BulkJobItem, *, actions: tuple[str, ...], succeeded: bool) -> int | None:
+    """The write-ahead entry a stopped worker left pending: close it with what the check found."""
+    assert item.sent_at is not None  # only an item that was sent is verified
+    since = item.sent_at - timedelta(seconds=5)
+    entries = AuditEntry.objects.filter(action__in=actions, created_at__gte=since)
+    if item.download_id:
+        entries = entries.filter(download_id=item.download_id)
+    else:
+        entries = entries.filter(order_id=item.order_id)
+    entry = entries.order_by("-pk").first()
+    if entry is None:
+        return None
+    if entry.outcome == AuditEntry.Outcome.PENDING:
+        AuditEntry.objects.close_pending(
+            entry.pk,
+            outcome=AuditEntry.Outcome.SUCCESS if succeeded else AuditEntry.Outcome.FAILED,
+            error="" if succeeded else "Not saved: the worker stopped before the write reached the API.",
+            verified=f"{CHECKED_AT_THE_API} by bulk fix #{item.job_id} after its worker stopped",
+            finished_at=timezone.now(),
+        )
+    return entry.pk if succeeded else None
+
+
+# --- Download counts -----------------------------------------------------------------------------
+
+
+def count_set(job: BulkJob, item: BulkJobItem, *, count: int, expected: int, undo: bool = False) -> Outcome:
+    assert job.created_by is not None  # a job whose person is gone is stopped before any item (jobs.runner)
+    action = COUNT_REVERT if undo else COUNT_CHANGE
+    try:
+        written = downloads.download_record_count_set(
+            actor=job.created_by,
+            download_id=item.download_id,
+            count=count,
+            expected=expected,
+            reason=job_reason(job),
+            order_number=item.order_number,
+            action=action,
+        )
+    except downloads.EditConflict as conflict:
+        return Outcome(
+            State.SKIPPED,
+            f"Changed since the dry run: the count is now {conflict.current.download_count}, "
+            "so it was left alone.",
+        )
+    except FINAL as refused:
+        return Outcome(State.FAILED, refused.user_message)
+    except (errors.ApiError, AuditUnavailable, LockBusy) as unclear:
+        raise _retry(unclear, sent=True) from unclear
+    checked = " (checked at the API)" if written.checked else ""
+    return Outcome(State.DONE, f"Set to {count}{checked}.", written.entry.pk if written.entry else None)
+
+
+def count_verify(item: BulkJobItem, *, count: int, expected: int, undo: bool = False) -> Outcome | None:
+    """An item found in flight: what the record holds now. None when the write did not happen (send it)."""
+    try:
+        record = downloads_api.record_get(download_id=item.download_id, fresh=True).value
+    except errors.NotFound:
+        return Outcome(State.FAILED, "This record no longer exists at the downloads API.")
+    except errors.ApiError as unclear:
+        raise _retry(unclear, sent=True) from unclear
+    actions = (COUNT_REVERT if undo else COUNT_CHANGE,)
+    if record.download_count == count and count != expected:
+        entry_id = _close_left_pending(item, actions=actions, succeeded=True)
+        return Outcome(State.DONE, f"Set to {count} (checked at the API after the worker stopped).", entry_id)
+    if record.download_count == expected:
+        _close_left_pending(item, actions=actions, succeeded=False)
+        return None
+    return Outcome(
+        State.SKIPPED,
+        f"Changed by someone else meanwhile: the count is now {record.download_count}; left alone.",
+    )
+
+
+# --- Resends -------------------------------------------------------------------------------------
+
+
+def order_id_of(item: BulkJobItem) -> str:
+    """The order's Fileflare ID: from the dry run, the index, an earlier answer, or one list request."""
+    if item.order_id:
+        return item.order_id
+    number = int(item.order_number or 0)
+    found = [view.order.id for view in order_index_lookup(number)] or [fileflare.order_id_for(number) or ""]
+    if not found[0]:
+        try:
+            listed = fileflare.order_list(order_number=number, with_assets=True).value.items
+        except errors.ApiError as unclear:
+            raise _retry(unclear, sent=False) from unclear
+        found = [order.id for order in listed if order.order_number == number] or [""]
+    item.order_id = found[0]
+    item.save(update_fields=["order_id"])
+    return item.order_id
+
+
+def _email_moved(item: BulkJobItem, sent_at: datetime | None) -> bool:
+    return item.email_known and sent_at != item.email_sent_before
+
+
+def resend_send(job: BulkJob, item: BulkJobItem) -> Outcome:
+    person = job.created_by
+    assert person is not None  # a job whose person is gone is stopped before any item (jobs.runner)
+    if not order_id_of(item):
+        return Outcome(State.FAILED, f"Fileflare has no order #{item.order_number}.")
+    try:
+        current = fileflare.order_get(order_id=item.order_id, fresh=True).value
+        if _email_moved(item, current.email_sent_at):
+            when = timezone.localtime(current.email_sent_at) if current.email_sent_at else None
+            return Outcome(
+                State.SKIPPED,
+                f"Sent again by someone else since the dry run ({when:%Y-%m-%d %H:%M:%S}); not sent twice."
+                if when
+                else "Changed since the dry run; not sent.",
+            )
+        item.sent_at = timezone.now()
+        item.save(update_fields=["sent_at"])
+        # No one-time token: a retry happens only after the check below says the e-mail did not go.
+        resent = resend.order_resend_email(
+            actor=person, order_id=item.order_id, reason=job_reason(job)
+        )
+    except FINAL as refused:
+        return Outcome(State.FAILED, refused.user_message)
+    except (errors.ApiError, AuditUnavailable, LockBusy) as unclear:
+        raise _retry(unclear, sent=True) from unclear
+    order_index_note(resent.order)
+    sent = resent.order.email_sent_at
+    when = timezone.localtime(sent) if sent else timezone.localtime()
+    checked = " (checked at Fileflare)" if resent.checked else ""
+    return Outcome(State.DONE, f"Sent at {when:%H:%M:%S}{checked}.", resent.entry.pk)
+
+
+def resend_verify(item: BulkJobItem) -> Outcome | None:
+    """An order found in flight: sent (its e-mail time moved) or not. Waits until an answer can tell."""
+    if not item.order_id or item.sent_at is None:
+        return None
+    settled = item.sent_at + _send_time()  # after this, a request sent then can no longer land
+    if timezone.now() < settled:
+        wait = (settled - timezone.now()).total_seconds() + 1
+        raise Retry("Waiting to read the order again, to see if its e-mail went out.", sent=True, wait=wait)
+    try:
+        fetched = fileflare.order_get(order_id=item.order_id, fresh=True)
+    except errors.ApiError as unclear:
+        raise _retry(unclear, sent=True) from unclear
+    if fetched.stale:
+        raise Retry("Fileflare did not answer; the order is read again shortly.", sent=True)
+    sent = fetched.value.email_sent_at
+    moved = _email_moved(item, sent) or (
+        not item.email_known and sent is not None and sent >= item.sent_at - timedelta(seconds=5)
+    )
+    actions = (AuditEntry.Action.EMAIL_RESEND,)
+    if moved:
+        order_index_note(fetched.value)
+        entry_id = _close_left_pending(item, actions=actions, succeeded=True)
+        return Outcome(State.DONE, "Sent (checked at Fileflare after the worker stopped).", entry_id)
+    _close_left_pending(item, actions=actions, succeeded=False)
+    return None
+
+
+# --- Undo of an earlier job's item ---------------------------------------------------------------
+
+
+def undo_send(job: BulkJob, item: BulkJobItem) -> Outcome:
+    original = item.undo_of
+    assert original is not None and original.count_before is not None and original.count_after is not None
+    entry = original.audit_entry
+    if entry is None or entry.outcome != AuditEntry.Outcome.SUCCESS:
+        return count_set(job, item, count=original.count_before, expected=original.count_after, undo=True)
+    try:
+        undone = audit_undo(actor=job.created_by, entry_id=entry.pk, reason=job_reason(job))
+    except UndoInProgress as busy:
+        raise Retry(busy.user_message, sent=False, wait=60) from busy
+    except CannotUndo as cannot:
+        return Outcome(State.SKIPPED, cannot.user_message)
+    except FINAL as refused:
+        return Outcome(State.FAILED, refused.user_message)
+    except (errors.ApiError, AuditUnavailable, LockBusy) as unclear:
+        raise _retry(unclear, sent=True) from unclear
+    return Outcome(State.DONE, undone.message, undone.entry.pk)

@@ -1,0 +1,103 @@
+"""The bulk fix form: a filter, an action, a reason. Everything typed comes back with its error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from jobs.models import BulkJob
+from jobs.selection import Selection, parse_order_numbers
+
+# The downloads API stores counts and ids as int(11).
+INT_MAX = 2_147_483_647
+ACTIONS = [
+    (BulkJob.Kind.COUNT_RESET, "Reset the download count to 0"),
+    (BulkJob.Kind.COUNT_SET, "Set the download count to N"),
+    (BulkJob.Kind.COUNT_GIVE, "Give N more downloads (lower the count by N, not below 0)"),
+    (BulkJob.Kind.EMAIL_RESEND, "Resend the download e-mail for the chosen orders"),
+]
+NEEDS_AMOUNT = (BulkJob.Kind.COUNT_SET, BulkJob.Kind.COUNT_GIVE)
+
+
+class BulkFixForm(forms.Form):
+    order_numbers = forms.CharField(
+        label="Order numbers",
+        required=False,
+        max_length=100_000,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text="Paste them from a ticket export: any mix of spaces, commas, new lines and #.",
+    )
+    product_id = forms.IntegerField(label="Product ID", required=False, min_value=1, max_value=INT_MAX)
+    file_name = forms.CharField(
+        label="File name contains", required=False, max_length=200, strip=True
+    )
+    count_at_least = forms.IntegerField(
+        label="Download count at least", required=False, min_value=0, max_value=INT_MAX
+    )
+    created_from = forms.DateField(
+        label="Created from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_to = forms.DateField(
+        label="Created until", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    action = forms.ChoiceField(label="Action", choices=ACTIONS, widget=forms.RadioSelect)
+    amount = forms.IntegerField(
+        label="N",
+        required=False,
+        min_value=0,
+        max_value=INT_MAX,
+        help_text="For “set to N” and “give N more”.",
+    )
+    reason = forms.CharField(
+        label="Reason",
+        max_length=500,
+        strip=True,
+        help_text="Kept with every change in the audit log, e.g. “Bot storm on 3 May, ticket #4821”.",
+    )
+
+    def clean_order_numbers(self) -> tuple[int, ...]:
+        numbers, rejected = parse_order_numbers(self.cleaned_data.get("order_numbers") or "")
+        if rejected:
+            shown = ", ".join(f"“{piece[:20]}”" for piece in rejected[:5])
+            more = f" and {len(rejected) - 5} more" if len(rejected) > 5 else ""
+            raise forms.ValidationError(
+                f"These are not order numbers: {shown}{more}. Remove them, or paste only the number column."
+            )
+        return numbers
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") in NEEDS_AMOUNT and data.get("amount") is None:
+            self.add_error("amount", "Say how many (N) for this action.")
+        start, end = data.get("created_from"), data.get("created_to")
+        if start and end and start > end:
+            self.add_error("created_to", "The end date is before the start date.")
+        if not self.errors and self.selection().empty:
+            raise forms.ValidationError(
+                "Choose at least one filter (order numbers, product, file name, count or dates), so that "
+                "not every record is changed by accident."
+            )
+        return data
+
+    def selection(self) -> Selection:
+        data = self.cleaned_data
+        return Selection(
+            order_numbers=tuple(data.get("order_numbers") or ()),
+            product_id=data.get("product_id"),
+            file_name=data.get("file_name") or "",
+            count_at_least=data.get("count_at_least"),
+            created_from=data.get("created_from"),
+            created_to=data.get("created_to"),
+        )
+
+
+class UndoJobForm(forms.Form):
+    reason = forms.CharField(label="Reason", required=False, max_length=500, strip=True)
+
+
+class ItemFilterForm(forms.Form):
+    """The items list's query string; anything unusable falls back to the defaults."""
+
+    page = forms.IntegerField(required=False, min_value=1)
+    state = forms.CharField(required=False, max_length=16)

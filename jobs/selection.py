@@ -1,0 +1,165 @@
+"""Choosing download records by a filter: what the API can search, the rest checked here.
+
+The downloads API searches one term (an order or product number exactly, or part of an id or file
+name) and sorts by one field. A filter is walked with the narrowest request that can answer it (each
+pasted order number, else the product id, else the file name; a count or date filter alone walks the list
+sorted by that field and stops where the field leaves the range), then every criterion is checked on
+every record.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from fileflare_admin.api import downloads as downloads_api
+from fileflare_admin.api import types
+from fileflare_admin.sentences import UserFacingError
+
+PAGE_SIZE = 500  # the most the downloads API returns a page
+_SEPARATORS = re.compile(r"[\s,;|]+")
+
+
+class SelectionError(UserFacingError):
+    """The filter cannot be walked as given (too many records); nothing was planned."""
+
+
+def parse_order_numbers(text: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """Order numbers from text pasted out of a ticket export ("#1050, 1051\n#1052"): (numbers in the
+    order given, without repeats; the pieces that are not order numbers)."""
+    numbers: dict[int, None] = {}
+    rejected: list[str] = []
+    for piece in _SEPARATORS.split(text or ""):
+        token = piece.strip().strip("\"'").lstrip("#")
+        if not token:
+            continue
+        if token.isascii() and token.isdigit() and len(token) <= 18 and int(token) > 0:
+            numbers[int(token)] = None
+        else:
+            rejected.append(piece.strip())
+    return tuple(numbers), tuple(rejected)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which download records: every given criterion must hold (an empty one is not a criterion)."""
+
+    order_numbers: tuple[int, ...] = ()
+    product_id: int | None = None
+    file_name: str = ""
+    count_at_least: int | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.order_numbers
+            or self.product_id is not None
+            or self.file_name
+            or self.count_at_least is not None
+            or self.created_from
+            or self.created_to
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["order_numbers"] = list(self.order_numbers)
+        for name in ("created_from", "created_to"):
+            values[name] = values[name].isoformat() if values[name] else None
+        return values
+
+    def bounds(self) -> tuple[datetime | None, datetime | None]:
+        """The created-between days as times, in the current time zone (the person's own)."""
+        zone = timezone.get_current_timezone()
+        start = (
+            timezone.make_aware(datetime.combine(self.created_from, time.min), zone)
+            if self.created_from
+            else None
+        )
+        end = (
+            timezone.make_aware(datetime.combine(self.created_to + timedelta(days=1), time.min), zone)
+            if self.created_to
+            else None
+        )
+        return start, end
+
+    def matches(self, record: types.DownloadRecord) -> bool:
+        start, end = self.bounds()
+        created = record.date_created
+        return (
+            (not self.order_numbers or record.order_id in self.order_numbers)
+            and (self.product_id is None or record.product_id == self.product_id)
+            and (not self.file_name or self.file_name.casefold() in record.download_file_name.casefold())
+            and (self.count_at_least is None or record.download_count >= self.count_at_least)
+            and (start is None or (created is not None and created >= start))
+            and (end is None or (created is not None and created < end))
+        )
+
+
+def _walk(
+    *, search: str | None = None, sortby: str | None = None, past: Callable[[types.DownloadRecord], bool]
+) -> Iterator[types.DownloadRecord]:
+    """Every record of a search, page by page (newest first unless sorted), until `past` says the sorted
+    walk has left the range."""
+    page = 1
+    while True:
+        fetched = downloads_api.record_list(
+            page=page, per_page=PAGE_SIZE, sortby=sortby or "date_created", sortdir="DESC", search=search
+        )
+        for record in fetched.value.items:
+            if past(record):
+                return
+            yield record
+        if not fetched.value.items or not fetched.value.has_next:
+            return
+        page += 1
+
+
+def _never(record: types.DownloadRecord) -> bool:
+    return False
+
+
+def _candidates(selection: Selection) -> Iterator[types.DownloadRecord]:
+    if selection.order_numbers:
+        for number in selection.order_numbers:
+            yield from _walk(search=str(number), past=_never)
+    elif selection.product_id is not None:
+        yield from _walk(search=str(selection.product_id), past=_never)
+    elif selection.file_name:
+        yield from _walk(search=selection.file_name, past=_never)
+    elif selection.count_at_least is not None:
+        threshold = selection.count_at_least
+        yield from _walk(sortby="download_count", past=lambda record: record.download_count < threshold)
+    else:
+        start, _ = selection.bounds()
+        yield from _walk(
+            sortby="date_created",
+            past=lambda record: start is not None
+            and record.date_created is not None
+            and record.date_created < start,
+        )
+
+
+def records_matching(selection: Selection) -> list[types.DownloadRecord]:
+    """The records the filter chooses, in the order found, each once. Raises SelectionError when there
+    are more than BULK_MAX_ITEMS, and the API client's errors."""
+    if selection.empty:
+        raise SelectionError("Choose at least one filter, so that not every record is changed by accident.")
+    found: dict[str, types.DownloadRecord] = {}
+    for record in _candidates(selection):
+        if record.download_id in found or not selection.matches(record):
+            continue
+        found[record.download_id] = record
+        if len(found) > settings.BULK_MAX_ITEMS:
+            raise SelectionError(
+                f"More than {settings.BULK_MAX_ITEMS:,} records match. Narrow the filter (a product, a file "
+                "name, a date range) and run it in parts."
+            )
+    return list(found.values())

@@ -1,0 +1,332 @@
+"""Bulk fixes, as the pages use them: plan (the dry run), run, follow, cancel, download, undo.
+
+Merchant only, checked here on every call. The work itself runs in the task worker (jobs.runner); a web
+request only reads and writes rows and queues steps, never waits on the upstream for a job.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import User
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from fileflare_admin.sentences import UserFacingError
+from jobs import pace, tasks
+from jobs.models import BulkJob, BulkJobItem
+from jobs.plan import PlanSummary, job_plan_create, plan_summary
+from jobs.selection import Selection
+from orders_index import chain
+from orders_index.services import order_sync_ensure
+from staff import roles
+
+__all__ = ["PlanSummary", "Selection", "job_plan_create", "plan_summary"]
+
+Item = BulkJobItem.State
+ITEMS_PER_PAGE = 100
+
+
+class JobRefused(UserFacingError):
+    """The job cannot do that now (run twice, undo a job still running…); nothing changed."""
+
+
+def require_can_run_bulk_fixes(user: roles.AnyUser) -> None:
+    if roles.role_of(user) not in ("admin", "merchant"):
+        raise roles.NotAllowed("Only a Merchant can run bulk fixes.")
+
+
+def can_run_bulk_fixes(user: roles.AnyUser) -> bool:
+    return roles.role_of(user) in ("admin", "merchant")
+
+
+def job_get(*, actor: roles.AnyUser, job_id: int) -> BulkJob:
+    """BulkJob.DoesNotExist when there is none."""
+    require_can_run_bulk_fixes(actor)
+    return BulkJob.objects.select_related("undo_of").get(pk=job_id)
+
+
+def job_list(*, actor: roles.AnyUser, limit: int = 50) -> QuerySet[BulkJob]:
+    require_can_run_bulk_fixes(actor)
+    return BulkJob.objects.annotate(
+        item_count=Count("items"), done_count=Count("items", filter=Q(items__state=Item.DONE))
+    ).order_by("-created_at", "-pk")[:limit]
+
+
+def job_plan(
+    *, actor: User, selection: Selection, kind: str, amount: int | None, reason: str
+) -> BulkJob:
+    """The dry run, kept as a draft job. Raises NotAllowed, SelectionError and the API's errors."""
+    require_can_run_bulk_fixes(actor)
+    return job_plan_create(actor=actor, selection=selection, kind=kind, amount=amount, reason=reason)
+
+
+def _start(job: BulkJob) -> None:
+    chain.chain_start(BulkJob.objects.filter(pk=job.pk), enqueue=tasks.enqueuer(job.pk), force=True)
+    order_sync_ensure()
+
+
+def job_run(*, actor: roles.AnyUser, job_id: int) -> BulkJob:
+    """Queue a dry run's job for the worker: exactly the items the dry run listed."""
+    job = job_get(actor=actor, job_id=job_id)
+    with transaction.atomic():
+        draft = BulkJob.objects.filter(pk=job.pk, state=BulkJob.State.DRAFT)
+        if not draft.update(state=BulkJob.State.QUEUED):
+            raise JobRefused(f"Bulk fix #{job.pk} was already started ({job.get_state_display().lower()}).")
+        job.refresh_from_db()
+        _start(job)
+    return job
+
+
+def job_cancel(*, actor: roles.AnyUser, job_id: int) -> BulkJob:
+    """Stop before the next item. A job no worker is running stops at once; one being run stops after
+    its current item (an item in flight is checked at the upstream, never left unknown)."""
+    job = job_get(actor=actor, job_id=job_id)
+    name = actor.get_username() if actor.is_authenticated else "system"
+    now = timezone.now()
+    if job.state == BulkJob.State.DRAFT:
+        BulkJob.objects.filter(pk=job.pk, state=BulkJob.State.DRAFT).update(
+            state=BulkJob.State.CANCELLED, cancel_requested_at=now, cancelled_by_name=name, finished_at=now
+        )
+    elif job.active:
+        BulkJob.objects.filter(pk=job.pk, cancel_requested_at__isnull=True).update(
+            cancel_requested_at=now, cancelled_by_name=name
+        )
+        _cancel_now_if_idle(job, now)
+    job.refresh_from_db()
+    return job
+
+
+def _cancel_now_if_idle(job: BulkJob, now: datetime) -> None:
+    """No step is running and nothing is in flight: cancel here rather than wait for a worker."""
+    with transaction.atomic():
+        if job.items.filter(state=Item.IN_FLIGHT).exists():
+            return
+        idle = BulkJob.objects.filter(pk=job.pk, state__in=BulkJob.ACTIVE).filter(
+            Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+        )
+        if idle.update(state=BulkJob.State.CANCELLED, finished_at=now, step_token="", waiting_until=None):
+            job.items.filter(state=Item.PENDING).update(
+                state=Item.CANCELLED, note="Not run: the job was cancelled.", finished_at=now
+            )
+
+
+def job_ensure(job: BulkJob) -> None:
+    """A job whose step was lost with its worker gets a new one (cheap; pages call it as they poll)."""
+    if job.active:
+        rows = BulkJob.objects.filter(pk=job.pk, state__in=BulkJob.ACTIVE)
+        chain.chain_start(rows, enqueue=tasks.enqueuer(job.pk))
+
+
+def jobs_resume() -> int:
+    """Queue a step for every running job whose step was lost (a worker that stopped mid-step)."""
+    resumed = 0
+    for job in BulkJob.objects.filter(state__in=BulkJob.ACTIVE):
+        resumed += chain.chain_start(
+            BulkJob.objects.filter(pk=job.pk, state__in=BulkJob.ACTIVE), enqueue=tasks.enqueuer(job.pk)
+        )
+    return resumed
+
+
+# --- Following a job -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    total: int
+    done: int
+    failed: int
+    skipped: int
+    cancelled: int
+    remaining: int
+    seconds_left: int | None
+    waiting_until: datetime | None
+    finished: bool
+
+    @property
+    def processed(self) -> int:
+        return self.total - self.remaining
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else round(100 * self.processed / self.total)
+
+    @property
+    def time_left_text(self) -> str:
+        if self.finished or self.seconds_left is None:
+            return ""
+        if self.seconds_left < 60:
+            return "less than a minute left"
+        minutes = round(self.seconds_left / 60)
+        return f"about {minutes} minute{'s' if minutes != 1 else ''} left"
+
+
+def job_progress(job: BulkJob) -> JobProgress:
+    counts = dict(job.items.values_list("state").annotate(n=Count("pk")).values_list("state", "n"))
+    remaining = counts.get(Item.PENDING, 0) + counts.get(Item.IN_FLIGHT, 0)
+    return JobProgress(
+        total=sum(counts.values()),
+        done=counts.get(Item.DONE, 0),
+        failed=counts.get(Item.FAILED, 0),
+        skipped=counts.get(Item.SKIPPED, 0),
+        cancelled=counts.get(Item.CANCELLED, 0),
+        remaining=remaining,
+        seconds_left=_seconds_left(job, remaining),
+        waiting_until=job.waiting_until if job.waiting_until and job.waiting_until > timezone.now() else None,
+        finished=job.finished,
+    )
+
+
+def _seconds_left(job: BulkJob, remaining: int) -> int | None:
+    """The budget's pace, or the pace seen so far when the upstream is slower than that."""
+    if not remaining or job.finished:
+        return None
+    by_budget = pace.seconds_for(items=remaining, cost=pace.cost_of(job.kind))
+    finished = job.items.filter(finished_at__isnull=False, sent_at__isnull=False)
+    sent = finished.count()
+    if job.started_at and sent >= 5:
+        elapsed = (timezone.now() - job.started_at).total_seconds()
+        return max(by_budget, round(elapsed / sent * remaining))
+    return by_budget
+
+
+def job_items(job: BulkJob, *, page: int = 1, state: str = "") -> Page[BulkJobItem]:
+    items = job.items.select_related("audit_entry").order_by("position")
+    if state in Item.values:
+        items = items.filter(state=state)
+    return Paginator(items, ITEMS_PER_PAGE).get_page(page)
+
+
+# --- The result as CSV ---------------------------------------------------------------------------
+
+CSV_HEADER = [
+    "position",
+    "order_number",
+    "download_id",
+    "file_name",
+    "product_id",
+    "count_before",
+    "count_after",
+    "order_id",
+    "email_sent_before",
+    "outcome",
+    "note",
+    "finished_at",
+    "audit_entry",
+]
+
+
+def _cell(value: object) -> str:
+    """A spreadsheet never runs a cell as a formula: text starting with = + - @ (or a tab, a return)
+    from the upstream (a file name) is prefixed with an apostrophe."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def job_csv(job: BulkJob) -> Iterator[str]:
+    """The job's items as CSV lines (header first), for a streaming download."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(values: list[object]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([_cell(value) for value in values])
+        return buffer.getvalue()
+
+    yield line(list(CSV_HEADER))
+    for item in job.items.order_by("position").iterator(chunk_size=500):
+        yield line(
+            [
+                item.position,
+                item.order_number,
+                item.download_id,
+                item.file_name,
+                item.product_id,
+                item.count_before,
+                item.count_after,
+                item.order_id,
+                item.email_sent_before.isoformat() if item.email_sent_before else "",
+                item.get_state_display(),
+                item.note,
+                item.finished_at.isoformat() if item.finished_at else "",
+                item.audit_entry_id or "",
+            ]
+        )
+
+
+# --- Undo of a whole job -------------------------------------------------------------------------
+
+
+def undo_refusal(job: BulkJob) -> str:
+    """Why this job cannot be undone, or "" when it can."""
+    if job.kind in (BulkJob.Kind.EMAIL_RESEND, BulkJob.Kind.UNDO):
+        return (
+            "An e-mail cannot be unsent." if job.is_email else "An undo is undone by running the fix again."
+        )
+    if not job.finished:
+        return "Undo is possible once the job has finished or been cancelled."
+    if job.undone_by.exclude(state=BulkJob.State.CANCELLED).exists():
+        return "This job was already undone (see the undo job below)."
+    if not job.items.filter(state=Item.DONE).exists():
+        return "Nothing to undo: no item of this job was changed."
+    return ""
+
+
+def job_undo(*, actor: User, job_id: int, reason: str) -> BulkJob:
+    """A new job that sets every changed item back, each only if nobody changed it since (checked just
+    before its write), queued at once. Raises JobRefused."""
+    job = job_get(actor=actor, job_id=job_id)
+    with transaction.atomic():
+        BulkJob.objects.select_for_update().filter(pk=job.pk).first()  # one undo at a time (PostgreSQL)
+        refusal = undo_refusal(job)
+        if refusal:
+            raise JobRefused(refusal)
+        undo = BulkJob.objects.create(
+            kind=BulkJob.Kind.UNDO,
+            reason=reason.strip() or f"Undo of bulk fix #{job.pk}",
+            selection=job.selection,
+            state=BulkJob.State.QUEUED,
+            created_by=actor,
+            created_by_name=actor.get_username(),
+            undo_of=job,
+        )
+        BulkJobItem.objects.bulk_create(
+            [
+                BulkJobItem(
+                    job=undo,
+                    position=position,
+                    download_id=item.download_id,
+                    order_number=item.order_number,
+                    file_name=item.file_name,
+                    product_id=item.product_id,
+                    count_before=item.count_after,
+                    count_after=item.count_before,
+                    undo_of=item,
+                )
+                for position, item in enumerate(
+                    job.items.filter(state=Item.DONE).order_by("position"), start=1
+                )
+            ],
+            batch_size=500,
+        )
+        _start(undo)
+    return undo
+
+
+def stalled_since(job: BulkJob) -> datetime | None:
+    """Since when a running job has had no worker: its step was due and none took it (no worker
+    running?), or the worker that took it stopped mid-step (its lease ran out). Else None."""
+    now = timezone.now()
+    due, lease = job.step_due_at, job.lease_until
+    if not job.active or (lease is not None and lease >= now):
+        return None
+    if due is None:
+        return lease  # taken by a worker that stopped
+    return due if due < now - timedelta(seconds=30) else None

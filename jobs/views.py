@@ -1,0 +1,161 @@
+"""Bulk fix pages: thin views over jobs.services. Merchant only (the services refuse everyone else)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from fileflare_admin.api.errors import ApiError
+from fileflare_admin.htmx import StaffRequest, page_or_partial
+from jobs import services
+from jobs.forms import BulkFixForm, ItemFilterForm, UndoJobForm
+from jobs.models import BulkJob
+from jobs.selection import SelectionError
+
+
+def _job(request: StaffRequest, pk: int) -> BulkJob:
+    try:
+        return services.job_get(actor=request.user, job_id=pk)
+    except BulkJob.DoesNotExist:
+        raise Http404("No bulk fix with that number.") from None
+
+
+@require_GET
+def job_list(request: StaffRequest) -> HttpResponse:
+    jobs = services.job_list(actor=request.user)
+    services.jobs_resume()
+    return render(request, "jobs/job_list.html", {"jobs": jobs})
+
+
+@require_http_methods(["GET", "POST"])
+def job_new(request: StaffRequest) -> HttpResponse:
+    """The filter and action form; a valid POST makes the dry run and shows it."""
+    services.require_can_run_bulk_fixes(request.user)
+    form = BulkFixForm(request.POST or None)
+    problem = ""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            job = services.job_plan(
+                actor=request.user,
+                selection=form.selection(),
+                kind=data["action"],
+                amount=data.get("amount"),
+                reason=data["reason"],
+            )
+        except (SelectionError, ApiError) as failure:
+            problem = failure.user_message
+        else:
+            return redirect("jobs:detail", pk=job.pk)
+    return render(request, "jobs/job_new.html", {"form": form, "problem": problem})
+
+
+def _items_context(request: StaffRequest, job: BulkJob) -> dict[str, object]:
+    filters = ItemFilterForm(request.GET)
+    filters.is_valid()
+    state = filters.cleaned_data.get("state") or ""
+    return {
+        "items": services.job_items(job, page=filters.cleaned_data.get("page") or 1, state=state),
+        "item_state": state,
+        "item_states": job.items.model.State.choices,
+    }
+
+
+@require_GET
+def job_detail(request: StaffRequest, pk: int) -> HttpResponse:
+    """The dry run (with Run), or the job's progress and result; works on reload and in any browser."""
+    job = _job(request, pk)
+    services.job_ensure(job)
+    context = {
+        "job": job,
+        "plan": services.plan_summary(job) if job.state == BulkJob.State.DRAFT else None,
+        "progress": services.job_progress(job),
+        "stalled_since": services.stalled_since(job),
+        "undo_refusal": services.undo_refusal(job),
+        **_items_context(request, job),
+    }
+    return page_or_partial(request, page="jobs/job_detail.html", partial="jobs/_items.html", context=context)
+
+
+@require_GET
+def job_progress(request: StaffRequest, pk: int) -> HttpResponse:
+    """The progress bar the job's page polls. Once the job has finished, the page reloads to show every
+    item's outcome."""
+    job = _job(request, pk)
+    services.job_ensure(job)
+    response = render(
+        request,
+        "jobs/_progress.html",
+        {
+            "job": job,
+            "progress": services.job_progress(job),
+            "stalled_since": services.stalled_since(job),
+            "undo_refusal": services.undo_refusal(job),
+        },
+    )
+    if job.finished and request.htmx:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_POST
+def job_run(request: StaffRequest, pk: int) -> HttpResponse:
+    try:
+        job = services.job_run(actor=request.user, job_id=pk)
+    except BulkJob.DoesNotExist:
+        raise Http404("No bulk fix with that number.") from None
+    except services.JobRefused as refused:
+        messages.warning(request, refused.user_message)
+    else:
+        messages.success(
+            request, f"Bulk fix #{job.pk} is queued: it runs in the background, within its budget."
+        )
+    return redirect("jobs:detail", pk=pk)
+
+
+@require_POST
+def job_cancel(request: StaffRequest, pk: int) -> HttpResponse:
+    try:
+        job = services.job_cancel(actor=request.user, job_id=pk)
+    except BulkJob.DoesNotExist:
+        raise Http404("No bulk fix with that number.") from None
+    if job.state == BulkJob.State.CANCELLED:
+        messages.success(request, f"Bulk fix #{job.pk} is cancelled.")
+    else:
+        messages.info(request, "Cancelling: the job stops after the item it is sending now.")
+    return redirect("jobs:detail", pk=pk)
+
+
+@require_http_methods(["GET", "POST"])
+def job_undo(request: StaffRequest, pk: int) -> HttpResponse:
+    """Asks first (what will be set back, with a reason), then queues the undo as a job of its own."""
+    job = _job(request, pk)
+    form = UndoJobForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            undo = services.job_undo(actor=request.user, job_id=job.pk, reason=form.cleaned_data["reason"])
+        except services.JobRefused as refused:
+            messages.warning(request, refused.user_message)
+            return redirect("jobs:detail", pk=job.pk)
+        messages.success(request, f"Undo of bulk fix #{job.pk} is queued as bulk fix #{undo.pk}.")
+        return redirect("jobs:detail", pk=undo.pk)
+    return render(
+        request,
+        "jobs/job_undo.html",
+        {
+            "job": job,
+            "form": form,
+            "refusal": services.undo_refusal(job),
+            "progress": services.job_progress(job),
+        },
+    )
+
+
+@require_GET
+def job_csv(request: StaffRequest, pk: int) -> StreamingHttpResponse:
+    job = _job(request, pk)
+    response = StreamingHttpResponse(services.job_csv(job), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="bulk-fix-{job.pk}.csv"'
+    return response

@@ -1,0 +1,129 @@
+"""The bulk-fix pages through Django's test client: who may, what a mistake says, what is kept."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from jobs import services
+from jobs.models import BulkJob, BulkJobItem
+from jobs.selection import Selection
+
+Kind = BulkJob.Kind
+
+
+def _form(**values: object) -> dict[str, object]:
+    return {"order_numbers": "", "action": Kind.COUNT_RESET, "reason": "Bot storm", **values}
+
+
+@pytest.mark.parametrize("name", ["jobs:list", "jobs:new"])
+def test_support_may_not_open_bulk_fixes(support_client: Client, name: str) -> None:
+    response = support_client.get(reverse(name))
+    assert response.status_code == 403
+    assert "Only a Merchant can run bulk fixes." in response.content.decode()
+
+
+def test_a_form_without_any_filter_says_so_and_keeps_what_was_typed(merchant_client: Client) -> None:
+    response = merchant_client.post(reverse("jobs:new"), _form(reason="Keep this reason"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Choose at least one filter" in page
+    assert "Keep this reason" in page
+    assert not BulkJob.objects.exists()
+
+
+def test_pasted_text_that_is_not_an_order_number_is_named_and_kept(merchant_client: Client) -> None:
+    response = merchant_client.post(
+        reverse("jobs:new"), _form(order_numbers="#1050, 1051, Refund please", action=Kind.COUNT_SET)
+    )
+    page = response.content.decode()
+    assert "These are not order numbers: “Refund”, “please”." in page
+    assert "Say how many (N) for this action." in page
+    assert "#1050, 1051, Refund please" in page
+
+
+def test_an_upstream_failure_during_the_dry_run_is_a_sentence_and_nothing_is_kept(
+    merchant_client: Client, sandbox
+) -> None:
+    sandbox.config(error_rate=1)
+    response = merchant_client.post(reverse("jobs:new"), _form(order_numbers="1050"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "The downloads API had a problem on its side (error 50" in page
+    assert "1050" in page
+    assert not BulkJob.objects.exists()
+
+
+def test_the_dry_run_page_lists_each_change_and_run_queues_it_once(
+    merchant_client: Client, make_records, new_order_number
+) -> None:
+    number = new_order_number()
+    records = make_records(number, [5, 2])
+    response = merchant_client.post(reverse("jobs:new"), _form(order_numbers=f"#{number}"))
+    job = BulkJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("jobs:detail", kwargs={"pk": job.pk})
+
+    page = merchant_client.get(response["Location"]).content.decode()
+    assert "2 records to change" in page and "the run takes <strong>under a minute</strong>" in page
+    assert records[0]["download_id"] in page and "5 → <strong>0</strong>" in page
+    merchant_client.post(reverse("jobs:run", kwargs={"pk": job.pk}))
+    job.refresh_from_db()
+    assert job.state == BulkJob.State.QUEUED and job.step_token
+    again = merchant_client.post(reverse("jobs:run", kwargs={"pk": job.pk}), follow=True)
+    assert f"Bulk fix #{job.pk} was already started (waiting for a worker)." in again.content.decode()
+
+
+def test_the_progress_partial_polls_while_the_job_runs_and_reloads_the_page_once_it_finished(
+    merchant_client: Client, merchant_user: User
+) -> None:
+    job = BulkJob.objects.create(
+        kind=Kind.COUNT_RESET, reason="r", created_by=merchant_user, created_by_name="m", state="running"
+    )
+    BulkJobItem.objects.create(job=job, position=1, download_id="a1", count_before=3, count_after=0)
+    url = reverse("jobs:progress", kwargs={"pk": job.pk})
+    running = merchant_client.get(url, headers={"HX-Request": "true"})
+    assert 'hx-trigger="every 2s"' in running.content.decode() and "HX-Refresh" not in running
+    assert '<progress class="job-bar" id="job-bar" max="1" value="0"' in running.content.decode()
+
+    BulkJob.objects.filter(pk=job.pk).update(state="done", finished_at=timezone.now())
+    finished = merchant_client.get(url, headers={"HX-Request": "true"})
+    assert finished["HX-Refresh"] == "true" and "every 2s" not in finished.content.decode()
+
+
+def test_a_job_no_worker_takes_says_so(merchant_client: Client, merchant_user: User) -> None:
+    job = BulkJob.objects.create(
+        kind=Kind.COUNT_RESET,
+        reason="r",
+        created_by=merchant_user,
+        created_by_name="m",
+        state="queued",
+        step_token="x",
+        step_due_at=timezone.now() - timedelta(seconds=45),
+    )
+    page = merchant_client.get(reverse("jobs:detail", kwargs={"pk": job.pk})).content.decode()
+    assert "No task worker has taken this job since" in page and "Is the worker running?" in page
+
+
+def test_the_result_downloads_as_csv_and_no_cell_runs_as_a_formula(
+    merchant_client: Client, merchant_user: User, make_records, new_order_number
+) -> None:
+    number = new_order_number()
+    make_records(number, [3], download_file_name='=HYPERLINK("http://evil.example","x").pdf')
+    job = services.job_plan(
+        actor=merchant_user,
+        selection=Selection(order_numbers=(number,)),
+        kind=Kind.COUNT_RESET,
+        amount=None,
+        reason="r",
+    )
+    response = merchant_client.get(reverse("jobs:csv", kwargs={"pk": job.pk}))
+    body = b"".join(response.streaming_content).decode()
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == f'attachment; filename="bulk-fix-{job.pk}.csv"'
+    assert "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\").pdf\"" in body
