@@ -38,6 +38,7 @@ DOWNLOADS_API_URL = env.str(
     "DOWNLOADS_API_URL", default=f"{SANDBOX_URL}/easycart" if DEMO_MODE else ""
 ).rstrip("/")
 DOWNLOADS_API_TOKEN = env.str("DOWNLOADS_API_TOKEN", default=SANDBOX_DOWNLOADS_TOKEN if DEMO_MODE else "")
+DOWNLOADS_API_TIMEZONE = env.str("DOWNLOADS_API_TIMEZONE", default="UTC")  # its dates' zone (its MySQL's)
 
 UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=3.05)
 UPSTREAM_READ_TIMEOUT = env.float("UPSTREAM_READ_TIMEOUT", default=10.0)

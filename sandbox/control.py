@@ -17,37 +17,58 @@ from sandbox.common import answer, html_page
 from sandbox.customer import customer_status_url
 from sandbox.laravel import invalid, not_found, read_json
 from sandbox.models import Asset, LineAsset, Order, OrderAsset, OrderLine, OutboxMessage, Product
+from sandbox.wordpress import server_zone
 
 FLOAT_KEYS = {"error_rate", "hang_rate", "malformed_rate"}
 
 
+def _setting(key: str, value: Any) -> tuple[Any, str | None]:
+    """A /_sandbox/config value checked: the value to store, or why it is refused."""
+    if key == "downloads_rows":
+        if value not in state.DOWNLOADS_ROWS:
+            return None, f"One of: {', '.join(state.DOWNLOADS_ROWS)}."
+        return value, None
+    if key == "downloads_timezone":
+        try:
+            server_zone(str(value))
+        except ValueError as problem:
+            return None, f"{problem} (e.g. UTC, America/New_York, -05:00)."
+        return str(value), None
+    if (
+        not isinstance(value, int | float)
+        or isinstance(value, bool)
+        or value < 0
+        or (key in FLOAT_KEYS and value > 1)
+    ):
+        return None, "Must be a number ≥ 0 (a share from 0 to 1 for rates)."
+    return (float(value) if key in FLOAT_KEYS else int(value)), None
+
+
 @csrf_exempt
 def config(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        body, error = read_json(request)
-        if error:
-            return error
-        body = body or {}
-        if body.pop("reset", False) is True:
-            state.reset_config()
-        changes: dict[str, float] = {}
-        errors: dict[str, list[str]] = {}
-        for key, value in body.items():
-            if key not in state.CONFIG_KEYS:
-                errors[key] = [f"Unknown setting; known: {', '.join(state.CONFIG_KEYS)}."]
-            elif (
-                not isinstance(value, int | float)
-                or isinstance(value, bool)
-                or value < 0
-                or (key in FLOAT_KEYS and value > 1)
-            ):
-                errors[key] = ["Must be a number ≥ 0 (a share from 0 to 1 for rates)."]
-            else:
-                changes[key] = float(value) if key in FLOAT_KEYS else int(value)
-        if errors:
-            return invalid(errors)
-        return answer(state.update_config(changes))
-    return answer(state.config())
+    """GET the settings; POST merges changes (`{"reset": true}` first restores the environment's)."""
+    if request.method != "POST":
+        return answer(state.config())
+    body, error = read_json(request)
+    if error:
+        return error
+    body = body or {}
+    if body.pop("reset", False) is True:
+        state.reset_config()
+    changes: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for key, value in body.items():
+        if key not in state.CONFIG_KEYS:
+            errors[key] = [f"Unknown setting; known: {', '.join(state.CONFIG_KEYS)}."]
+            continue
+        checked, problem = _setting(key, value)
+        if problem:
+            errors[key] = [problem]
+        else:
+            changes[key] = checked
+    if errors:
+        return invalid(errors)
+    return answer(state.update_config(changes))
 
 
 @csrf_exempt

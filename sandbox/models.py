@@ -102,7 +102,9 @@ class OrderAsset(models.Model):
 
 
 class DownloadRecord(models.Model):
-    """WP EasyCart's DownloadItem."""
+    """A row of WP EasyCart's `ec_download` table, columns named as there (the S3 flag is
+    `is_amazon_download`; the document's DownloadItem calls it `is_amazon`). The integers are MySQL
+    int(11): the API refuses values outside 1..2,147,483,647 (counts from 0)."""
 
     download_id = models.CharField(primary_key=True, max_length=64)
     date_created = models.DateTimeField()
@@ -110,7 +112,7 @@ class DownloadRecord(models.Model):
     order_id = models.BigIntegerField(default=0, db_index=True)
     download_count = models.BigIntegerField(default=0)
     download_file_name = models.CharField(max_length=20000, blank=True)
-    is_amazon = models.BooleanField(default=False)
+    is_amazon_download = models.BooleanField(default=False)
     amazon_key = models.CharField(max_length=20000, blank=True)
 
 

@@ -59,7 +59,7 @@ TITLES = [
     "Coloring Pages",
 ]
 ADJECTIVES = ["Complete", "Essential", "Vintage", "Modern", "Deluxe", "Starter", "Pro", "Mini", "Seasonal"]
-VARIANTS = [
+VARIANTS: list[list[str | None]] = [
     ["Standard", "Extended licence"],
     ["PDF", "ePub", "PDF + ePub"],
     [None],
@@ -85,6 +85,8 @@ class Built:
     line_assets: list[LineAsset] = field(default_factory=list)
     order_assets: list[OrderAsset] = field(default_factory=list)
     records: list[DownloadRecord] = field(default_factory=list)
+    # The downloads API's product_id: the store's own product number (an int(11) there), not Shopify's id.
+    store_product_ids: dict[uuid.UUID, int] = field(default_factory=dict)
 
 
 def _uuid(rng: random.Random) -> uuid.UUID:
@@ -122,6 +124,7 @@ def _catalogue(rng: random.Random, built: Built) -> None:
                 tags=tags,
             )
             built.products.append(product)
+            built.store_product_ids[product.id] = len(built.products)
             count = rng.choices([0, 1, 2], weights=[12, 70, 18])[0]
             assets = []
             for a_index in range(count):
@@ -176,6 +179,7 @@ def _example_order(built: Built) -> None:
         url="https://www.my-website.com/download/my-book-part-2.pdf",
     )
     built.products += [paper, hard]
+    built.store_product_ids |= {paper.id: paper.product_id, hard.id: hard.product_id}  # 123456, documented
     built.assets += [book, part2]
     built.product_assets[paper.id] = [book]
     built.product_assets[hard.id] = []
@@ -224,11 +228,11 @@ def build(*, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED) -> Built:
                         DownloadRecord(
                             download_id=new_download_id(rng, ordered_at),
                             date_created=ordered_at,
-                            product_id=product.product_id,
+                            product_id=built.store_product_ids[product.id],
                             order_id=number,
                             download_count=5,
                             download_file_name=asset.filename,
-                            is_amazon=False,
+                            is_amazon_download=False,
                             amazon_key="",
                         )
                     )
@@ -260,11 +264,11 @@ def build(*, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED) -> Built:
                         DownloadRecord(
                             download_id=new_download_id(rng, ordered_at),
                             date_created=ordered_at,
-                            product_id=product.product_id,
+                            product_id=built.store_product_ids[product.id],
                             order_id=number,
                             download_count=downloaded,
                             download_file_name=asset.filename,
-                            is_amazon=is_amazon,
+                            is_amazon_download=is_amazon,
                             amazon_key=f"downloads/{_slug(asset.filename)}.zip" if is_amazon else "",
                         )
                     )

@@ -38,6 +38,10 @@ SANDBOX_ERROR_RATE = env.float("SANDBOX_ERROR_RATE", default=0.0)
 SANDBOX_HANG_RATE = env.float("SANDBOX_HANG_RATE", default=0.0)
 SANDBOX_MALFORMED_RATE = env.float("SANDBOX_MALFORMED_RATE", default=0.0)
 SANDBOX_HANG_SECONDS = env.float("SANDBOX_HANG_SECONDS", default=30.0)
+# The downloads API: "documented" rows (numbers, booleans, is_amazon) or "wpdb" rows (strings,
+# is_amazon_download); the MySQL connection's time zone date_created is rendered in.
+SANDBOX_DOWNLOADS_ROWS = env.str("SANDBOX_DOWNLOADS_ROWS", default="documented")
+SANDBOX_DOWNLOADS_TIMEZONE = env.str("SANDBOX_DOWNLOADS_TIMEZONE", default="UTC")
 
 LOGGING = {
     "version": 1,

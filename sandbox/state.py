@@ -8,14 +8,27 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
 _lock = threading.Lock()
-CONFIG_KEYS = ("latency_ms", "error_rate", "hang_rate", "malformed_rate", "rate_limit", "email_rate_limit")
+CONFIG_KEYS = (
+    "latency_ms",
+    "error_rate",
+    "hang_rate",
+    "malformed_rate",
+    "rate_limit",
+    "email_rate_limit",
+    "downloads_rows",
+    "downloads_timezone",
+)
+# How the downloads API renders rows: "documented" (numbers, booleans, `is_amazon`, as document 004
+# shows) or "wpdb" (every value a string and the S3 flag as `is_amazon_download`, as $wpdb returns rows).
+DOWNLOADS_ROWS = ("documented", "wpdb")
 
 
-def _initial_config() -> dict[str, float]:
+def _initial_config() -> dict[str, Any]:
     return {
         "latency_ms": settings.SANDBOX_LATENCY_MS,
         "error_rate": settings.SANDBOX_ERROR_RATE,
@@ -23,15 +36,17 @@ def _initial_config() -> dict[str, float]:
         "malformed_rate": settings.SANDBOX_MALFORMED_RATE,
         "rate_limit": settings.SANDBOX_RATE_LIMIT,
         "email_rate_limit": settings.SANDBOX_EMAIL_RATE_LIMIT,
+        "downloads_rows": settings.SANDBOX_DOWNLOADS_ROWS,
+        "downloads_timezone": settings.SANDBOX_DOWNLOADS_TIMEZONE,
     }
 
 
-_config: dict[str, float] | None = None
+_config: dict[str, Any] | None = None
 _windows: dict[tuple[str, str], tuple[float, int]] = {}
 _stats: dict[str, int] = {"fileflare": 0, "downloads": 0}
 
 
-def config() -> dict[str, float]:
+def config() -> dict[str, Any]:
     global _config
     with _lock:
         if _config is None:
@@ -39,7 +54,7 @@ def config() -> dict[str, float]:
         return dict(_config)
 
 
-def update_config(changes: dict[str, float]) -> dict[str, float]:
+def update_config(changes: dict[str, Any]) -> dict[str, Any]:
     global _config
     with _lock:
         if _config is None:
@@ -48,7 +63,7 @@ def update_config(changes: dict[str, float]) -> dict[str, float]:
         return dict(_config)
 
 
-def reset_config() -> dict[str, float]:
+def reset_config() -> dict[str, Any]:
     """Back to the settings the sandbox started with (its environment)."""
     global _config
     with _lock:

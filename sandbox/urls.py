@@ -2,6 +2,7 @@ from django.urls import path, re_path
 
 from sandbox import control, customer, downloads, fileflare
 from sandbox.laravel import route_not_found
+from sandbox.wordpress import no_route
 
 urlpatterns = [
     path("", control.index),
@@ -14,7 +15,8 @@ urlpatterns = [
     path("api/v2/customer-account-orders", customer.customer_account_orders),
     re_path(r"^api/", route_not_found),
     path("easycart/downloads", downloads.downloads),
-    path("easycart/downloads/<str:download_id>", downloads.download_detail),
+    re_path(r"^easycart/downloads/(?P<download_id>[0-9a-zA-Z]+)$", downloads.download_detail),
+    re_path(r"^easycart(?:/|$)", no_route),  # WordPress's answer under its REST namespace
     path("_sandbox/config", control.config),
     path("_sandbox/reset-limits", control.reset_limits),
     path("_sandbox/stats", control.stats),

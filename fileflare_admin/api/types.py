@@ -1,14 +1,15 @@
 """Typed results, parsed defensively from the upstream's JSON.
 
 Accepted variations: `data` as a list or an object; dates as Unix seconds, ISO-8601 or
-"YYYY-MM-DD HH:MM:SS" (UTC); `size` as text ("10MB") or integer bytes; `limit` null meaning unlimited;
-`variant_name` null; extra keys ignored. A missing or mistyped required key raises BadResponse naming
-the field, never echoing the value.
+"YYYY-MM-DD HH:MM:SS" (UTC; a download record's in DOWNLOADS_API_TIMEZONE); `size` as text ("10MB")
+or integer bytes; `limit` null meaning unlimited; `variant_name` null; a download record's numbers as
+strings and its S3 flag as `is_amazon` or `is_amazon_download`; extra keys ignored. A missing or
+mistyped required key raises BadResponse naming the field, never echoing the value.
 """
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Generic, TypeVar
 
 from fileflare_admin.api.errors import BadResponse
@@ -260,8 +261,49 @@ class CustomerView:
         return tuple(asset for line in self.lines for asset in line.assets) + self.assets
 
 
+_NAIVE_DATE = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?")
+
+
+def _record_date(value: Any, zone: tzinfo) -> datetime | None:
+    """`date_created`: MySQL's "YYYY-MM-DD HH:MM:SS" carries no zone and is in the database connection's
+    (DOWNLOADS_API_TIMEZONE); a date with an offset, or Unix seconds, is taken as it says. MySQL's zero
+    date means none."""
+    if isinstance(value, str) and value.strip().startswith("0000-00-00"):
+        return None
+    if isinstance(value, str) and _NAIVE_DATE.fullmatch(value.strip()):
+        try:
+            return datetime.fromisoformat(value.strip()).replace(tzinfo=zone).astimezone(UTC)
+        except ValueError:
+            raise BadResponse("The upstream sent a date we could not read.") from None
+    return parse_datetime(value)
+
+
+def _record_int(data: dict[str, Any], key: str) -> int:
+    """A whole number sent as a number or, as WordPress's database layer does, as a string; null is 0."""
+    if data.get(key) is None:
+        return 0
+    return _int(data, key, "a download record")
+
+
+def _s3_flag(data: dict[str, Any]) -> bool:
+    """Under the document's name `is_amazon` or the table's `is_amazon_download`; true/false, 1/0, "1"/"0"."""
+    raw = data["is_amazon"] if "is_amazon" in data else data.get("is_amazon_download")
+    if raw is None or raw == "":
+        return False
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int) and raw in (0, 1):
+        return raw == 1
+    if isinstance(raw, str) and raw.strip().lower() in ("0", "1", "true", "false"):
+        return raw.strip().lower() in ("1", "true")
+    raise BadResponse("The upstream sent a download record whose S3 flag is neither true nor false.")
+
+
 @dataclass(frozen=True)
 class DownloadRecord:
+    """A download record as the downloads API sends it in either dialect: the document's (numbers,
+    booleans, `is_amazon`) or WordPress's database rows (every value a string, `is_amazon_download`)."""
+
     download_id: str
     date_created: datetime | None
     product_id: int
@@ -272,17 +314,18 @@ class DownloadRecord:
     amazon_key: str = field(repr=False)  # sensitive: shown only to staff who may edit records
 
     @classmethod
-    def from_json(cls, data: Any) -> "DownloadRecord":
+    def from_json(cls, data: Any, *, zone: tzinfo = UTC) -> "DownloadRecord":
+        """`zone`: the time zone the API's dates are written in (DOWNLOADS_API_TIMEZONE)."""
         what = "a download record"
         data = _obj(data, what)
         return cls(
             download_id=str(_req(data, "download_id", (str, int), what)),
-            date_created=parse_datetime(data.get("date_created")),
-            product_id=_int(data, "product_id", what, default=0),
-            order_id=_int(data, "order_id", what, default=0),
-            download_count=_int(data, "download_count", what, default=0),
+            date_created=_record_date(data.get("date_created"), zone),
+            product_id=_record_int(data, "product_id"),
+            order_id=_record_int(data, "order_id"),
+            download_count=_record_int(data, "download_count"),
             download_file_name=str(data.get("download_file_name") or ""),
-            is_amazon=data.get("is_amazon") in (True, 1, "1", "true"),
+            is_amazon=_s3_flag(data),
             amazon_key=str(data.get("amazon_key") or ""),
         )
 
