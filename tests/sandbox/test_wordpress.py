@@ -2,13 +2,17 @@
 error envelopes, MySQL int(11) ranges, rows as $wpdb returns them when switched, date_created in the
 database connection's time zone."""
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from html import unescape as html_unescape
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from django.test import Client
+from django.urls import reverse
 
 from sandbox.seed import build
 from sandbox.wordpress import INT_MAX
@@ -148,3 +152,34 @@ def test_date_created_is_in_the_connections_time_zone(sandbox: Sandbox) -> None:
     assert refused.status_code == 422 and "downloads_timezone" in refused.json()["errors"]
     sandbox.config(reset=True)
     assert sandbox.config()["downloads_timezone"] == "UTC"
+
+
+def _form_inputs(html: str) -> dict[str, str]:
+    """The named inputs of the page's POST form, as a browser would send them."""
+    form = re.search(r'<form[^>]*method="post" action="/downloads/[^>]*>(.*?)</form>', html, re.S)
+    assert form, "no POST form on the page"
+    values: dict[str, str] = {}
+    for tag in re.findall(r"<input[^>]*>", form.group(1)):
+        name, value = re.search(r'name="([^"]*)"', tag), re.search(r'value="([^"]*)"', tag)
+        if not name or " disabled" in tag or ('type="checkbox"' in tag and "checked" not in tag):
+            continue
+        text = html_unescape(value.group(1)) if value else ""
+        values[name.group(1)] = "on" if 'type="checkbox"' in tag else text
+    return values
+
+
+@pytest.mark.django_db
+def test_a_seeded_record_can_be_edited_and_saved_in_the_dashboard(
+    sandbox: Sandbox, merchant_client: Client
+) -> None:
+    """Issue 18's "done when": a seeded record (its product id within int(11)) saves through the edit form."""
+    (seeded,) = dl(sandbox, "GET", params={"search": "16400", "perpage": 1}).json()
+    assert 1 <= seeded["product_id"] <= INT_MAX
+    url = reverse("downloads:edit", args=[seeded["download_id"]])
+    form = _form_inputs(merchant_client.get(url).content.decode())
+    assert form["product_id"] == str(seeded["product_id"])
+    saved = merchant_client.post(url, {**form, "download_count": str(seeded["download_count"] + 1)})
+    assert saved.status_code == 302, saved.content.decode()[:3000]
+    now = dl(sandbox, "GET", f"/{seeded['download_id']}").json()
+    assert now["download_count"] == seeded["download_count"] + 1
+    dl(sandbox, "PATCH", f"/{seeded['download_id']}", json={"download_count": seeded["download_count"]})
