@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from sandbox import seed, state
 from sandbox.common import answer, html_page
-from sandbox.customer import customer_status_url
+from sandbox.customer import customer_page_path, customer_status_url
 from sandbox.laravel import invalid, not_found, read_json
 from sandbox.models import Asset, LineAsset, Order, OrderAsset, OrderLine, OutboxMessage, Product
 from sandbox.wordpress import server_zone
@@ -82,19 +82,20 @@ def stats(request: HttpRequest) -> HttpResponse:
     return answer(state.stats())
 
 
-def customer_json(order: Order) -> dict[str, Any]:
+def customer_json(request: HttpRequest, order: Order) -> dict[str, Any]:
     return {
         "order_number": order.order_number,
         "id": str(order.id),
         "customer_token": order.customer_token,
         "order_status_url": customer_status_url(order),
+        "customer_page_url": request.build_absolute_uri(customer_page_path(order)),
         "customer_email": order.customer_email,
     }
 
 
 def customer(request: HttpRequest, order_number: int) -> HttpResponse:
     order = Order.objects.filter(order_number=order_number).first()
-    return answer(customer_json(order)) if order else not_found()
+    return answer(customer_json(request, order)) if order else not_found()
 
 
 def outbox(request: HttpRequest) -> HttpResponse:
@@ -173,7 +174,7 @@ def create_order(request: HttpRequest) -> HttpResponse:
             LineAsset.objects.create(line=line, asset=_asset(asset_data), **_limit(asset_data))
     for asset_data in body.get("assets", []):
         OrderAsset.objects.create(order=order, asset=_asset(asset_data), **_limit(asset_data))
-    return answer(customer_json(order), status=201)
+    return answer(customer_json(request, order), status=201)
 
 
 @csrf_exempt
@@ -200,7 +201,8 @@ def index(request: HttpRequest) -> HttpResponse:
     orders = ([example] if example else []) + [order for order in newest if order != example]
     customer_rows = "".join(
         f"<tr><td>#{order.order_number}</td>"
-        f"<td>{_link(f'/api/v2/customer-account-orders?id={order.customer_token}', 'v2 JSON')}</td>"
+        f"<td>{_link(customer_page_path(order), 'customer page')} "
+        f"({_link(f'/api/v2/customer-account-orders?id={order.customer_token}', 'v2 JSON')})</td>"
         f"<td>{_link(f'/_sandbox/orders/{order.order_number}', 'token and status link')}</td></tr>"
         for order in orders
     )

@@ -22,6 +22,8 @@ urlpatterns = [
     path("_sandbox/stats", control.stats),
     path("_sandbox/orders", control.create_order),
     path("_sandbox/orders/<int:order_number>", control.customer),
+    path("_sandbox/customer/<str:token>/", customer.customer_page),
+    path("_sandbox/customer/<str:token>/download/<str:kind>/<int:link_id>/", customer.customer_download),
     path("_sandbox/outbox", control.outbox),
     path("_sandbox/outbox/view/", control.outbox_view),
     path("_sandbox/reseed", control.reseed),
