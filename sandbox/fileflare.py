@@ -159,19 +159,32 @@ def send_email(request: HttpRequest, order_id: str) -> HttpResponse:
 
 
 def _assets_named(request: HttpRequest) -> tuple[list[Asset] | None, HttpResponse | None]:
+    """The body's asset ids: `{"assets": [...]}` (the documents) or `{"asset_ids": [...]}` (newer pages).
+
+    An empty or missing list is Laravel's 422; an id that is no asset of the shop is a 404, as Laravel's
+    findOrFail would answer it.
+    """
     body, error = read_json(request)
     if error:
         return None, error
-    raw = body.get("assets") if body else None
+    body = body or {}
+    field = "asset_ids" if "asset_ids" in body and "assets" not in body else "assets"
+    raw = body.get(field)
     if not isinstance(raw, list) or not raw:
-        return None, laravel_invalid({"assets": ["The assets field is required and must be a list."]})
-    found, errors = [], {}
+        return None, laravel_invalid({field: [f"The {field} field is required."]})
+    wanted: list[uuid.UUID] = []
+    malformed: dict[str, list[str]] = {}
     for index, value in enumerate(raw):
         try:
-            found.append(Asset.objects.get(id=uuid.UUID(str(value))))
-        except (ValueError, Asset.DoesNotExist):
-            errors[f"assets.{index}"] = [f"The selected assets.{index} is invalid."]
-    return (None, laravel_invalid(errors)) if errors else (found, None)
+            wanted.append(uuid.UUID(str(value)))
+        except ValueError:
+            malformed[f"{field}.{index}"] = [f"The {field}.{index} field must be a valid UUID."]
+    if malformed:
+        return None, laravel_invalid(malformed)
+    found = {asset.id: asset for asset in Asset.objects.filter(id__in=wanted)}
+    if any(asset_id not in found for asset_id in wanted):
+        return None, not_found()
+    return [found[asset_id] for asset_id in dict.fromkeys(wanted)], None
 
 
 def _attach_or_detach(request: HttpRequest, order_id: str, *, attach: bool) -> HttpResponse:
@@ -185,11 +198,11 @@ def _attach_or_detach(request: HttpRequest, order_id: str, *, attach: bool) -> H
         return error
     for asset in assets or []:
         if attach:
-            OrderAsset.objects.get_or_create(order=order, asset=asset)
+            OrderAsset.objects.get_or_create(order=order, asset=asset)  # twice is once
         else:
             OrderAsset.objects.filter(order=order, asset=asset).delete()
     refreshed = find_order(order_id) or order
-    return answer({"data": order_json(refreshed, with_assets=True)})
+    return answer({"data": order_json(refreshed, with_assets=True)}, status=201)
 
 
 @fileflare_api()

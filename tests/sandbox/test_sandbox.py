@@ -139,17 +139,6 @@ def test_resending_the_email_stamps_the_order_and_fills_the_outbox(sandbox: Sand
     assert mail["order_number"] == 4100 and order["order_status_url"] in mail["body"]
 
 
-def test_attach_and_detach_assets(sandbox: Sandbox) -> None:
-    order = sandbox.customer(4101)
-    asset = ff(sandbox, "GET", "/v1/assets", params={"filename": "part 2", "limit": 1}).json()["data"][0]
-    attached = ff(sandbox, "POST", f"/v1/orders/{order['id']}/attach", json={"assets": [asset["id"]]}).json()
-    assert asset["id"] in [a["id"] for a in attached["data"]["assets"]]
-    detached = ff(sandbox, "POST", f"/v1/orders/{order['id']}/detach", json={"assets": [asset["id"]]}).json()
-    assert asset["id"] not in [a["id"] for a in detached["data"]["assets"]]
-    bad = ff(sandbox, "POST", f"/v1/orders/{order['id']}/attach", json={"assets": ["nope"]})
-    assert bad.status_code == 422 and "assets.0" in bad.json()["errors"]
-
-
 def test_products_list_one_row_per_variant(sandbox: Sandbox) -> None:
     rows = ff(sandbox, "GET", "/v1/products", params={"sku": "my-sku"}).json()["data"]
     assert {row["variant_name"] for row in rows} == {"Paper back", "Hard back"}
