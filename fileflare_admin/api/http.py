@@ -312,7 +312,7 @@ def _timed_out(api: Api, started: float) -> Unavailable:
     """The sentence states the whole wait the person had, not one attempt's timeout."""
     waited = deadline.waited_since(started)
     return Unavailable(
-        f"{api.label} did not answer within {deadline.seconds_text(waited)}. Try again in a moment.",
+        f"{_title(api)} did not answer within {deadline.seconds_text(waited)}. Try again in a moment.",
         api=api.name,
     )
 

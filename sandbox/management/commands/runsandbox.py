@@ -16,7 +16,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, addrport: str, **options: Any) -> None:
         ensure_sandbox_settings()
         from django.conf import settings
-        from django.core.servers.basehttp import WSGIServer, get_internal_wsgi_application, run
+        from django.core.servers.basehttp import get_internal_wsgi_application, run
 
         from sandbox import seed
         from sandbox.middleware import stopping
@@ -40,7 +40,6 @@ class Command(BaseCommand):
             raise KeyboardInterrupt
 
         signal.signal(signal.SIGTERM, stop)
-        WSGIServer.daemon_threads = True
         try:
             run(host, int(port), get_internal_wsgi_application(), threading=True, ipv6=False)
         except KeyboardInterrupt:
