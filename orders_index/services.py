@@ -2,6 +2,8 @@
 
 - `order_index_lookup(order_number)`: the orders with that number (search by number).
 - `order_index_get(order_id)`: one order by its Fileflare ID (the order page's number ↔ ID).
+- `order_index_id_for(number)`, `order_index_number_for(order_id)`: the same, as the API layer's
+  `fileflare.order_id_for` / `order_number_for` answer it (None when not exactly one is known).
 - `order_index_page(...)`: a page of orders, newest first, with filters the API cannot do.
 - `order_index_note(order)`: our own write changed an order (a resend): keep what the upstream answered.
 - `order_index_forget(order_id)`: Fileflare says the order no longer exists.
@@ -77,6 +79,16 @@ def order_index_lookup(order_number: int) -> list[IndexedOrderView]:
 def order_index_get(order_id: str) -> IndexedOrderView | None:
     row = _rows().filter(order_id=str(order_id).lower()).first()
     return IndexedOrderView(as_order(row), row.seen_at) if row else None
+
+
+def order_index_id_for(order_number: int) -> str | None:
+    """The Fileflare ID of the one indexed order with this number; None for none or several."""
+    ids = list(_rows().filter(order_number=order_number).values_list("order_id", flat=True)[:2])
+    return ids[0] if len(ids) == 1 else None
+
+
+def order_index_number_for(order_id: str) -> int | None:
+    return _rows().filter(order_id=str(order_id).lower()).values_list("order_number", flat=True).first()
 
 
 def _day_start(day: date) -> datetime:
@@ -197,8 +209,10 @@ __all__ = [
     "OrderSyncProgress",
     "order_index_forget",
     "order_index_get",
+    "order_index_id_for",
     "order_index_lookup",
     "order_index_note",
+    "order_index_number_for",
     "order_index_page",
     "order_sync_ensure",
     "order_sync_progress",

@@ -12,7 +12,9 @@ from fileflare_admin.api import fileflare
 from orders_index.models import IndexedOrder, OrderSync
 from orders_index.services import (
     order_index_get,
+    order_index_id_for,
     order_index_lookup,
+    order_index_number_for,
     order_index_page,
     order_sync_ensure,
     order_sync_progress,
@@ -42,6 +44,7 @@ def test_the_sync_walks_every_order_newest_first_then_keeps_the_newest_page_fres
     found = order_index_lookup(1050)
     assert [view.order.id for view in found] == [example["id"]]
     assert order_index_get(example["id"]).order.order_number == 1050
+    assert order_index_id_for(1050) == example["id"] and order_index_number_for(example["id"]) == 1050
     assert found[0].order == fileflare.order_get(order_id=example["id"]).value
 
     made = sandbox.create_order({"lines": [], "email_sent": False})
