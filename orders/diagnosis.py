@@ -1,30 +1,130 @@
-"""Why a customer cannot download, and what to tell them: pure functions of what the APIs answered."""
+"""Why a customer cannot download, what fixes each reason, and what to tell them.
 
+Pure functions of what the APIs answered (no request, no database): unit-tested without the sandbox.
+"""
+
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 from fileflare_admin.api import types
 from fileflare_admin.weblinks import is_http_url
 
+FindingAction = Literal["", "resend", "attach", "paste_link", "count_fix", "fileflare"]
+Situation = Literal["ready", "downloads_reset", "files_attached", "email_resent", "blocked"]
+
+
+@dataclass(frozen=True)
+class CountFix:
+    """Give a used-up file its downloads back by lowering the counts of this order's download records
+    for it, each by no more than the person may move a count (`counts`: id, count now, count after)."""
+
+    filename: str
+    downloaded: int
+    limit: int
+    counts: tuple[tuple[str, int, int], ...]
+
+    @property
+    def gives(self) -> int:
+        return sum(now - after for _id, now, after in self.counts)
+
+    @property
+    def resets(self) -> bool:
+        return all(after == 0 for _id, _now, after in self.counts)
+
+    @property
+    def label(self) -> str:
+        if self.resets:
+            return "Reset to 0"
+        return f"Give {self.gives} more download{'s' if self.gives != 1 else ''}"
+
+    @property
+    def customer_after(self) -> int:
+        """What the customer's page should say once the records are lowered (when it counts them)."""
+        return max(self.downloaded - self.gives, 0)
+
 
 @dataclass(frozen=True)
 class Finding:
-    """One reason a customer may not be able to download, and what fixes it."""
+    """One reason a customer may not be able to download, and what fixes it.
+
+    `action`: "resend" (the e-mail), "attach" (the file picker), "paste_link" (the customer's link),
+    "count_fix" (`fix`), "fileflare" (only Fileflare's own app can fix it)."""
 
     severity: Literal["bad", "warn", "ok"]
     text: str
-    action: str = ""  # "resend" when the resend button fixes it
+    action: FindingAction = ""
+    fix: CountFix | None = None
+
+
+def same_file(record_name: str, asset_name: str) -> bool:
+    """Whether a download record names this file (the records API keeps the name as text)."""
+    return " ".join(record_name.split()).casefold() == " ".join(asset_name.split()).casefold()
+
+
+def count_fix(
+    *, item: types.CustomerAsset, records: list[types.DownloadRecord], max_count_step: int | None
+) -> CountFix | None:
+    """The one-click fix for a used-up file, within the person's step; None when lowering this order's
+    records for the file gives nothing back (no record names it, they are at 0, or no role may)."""
+    limit = item.limits.limit
+    if limit is None or max_count_step == 0:
+        return None
+    counts = []
+    for record in records:
+        if not same_file(record.download_file_name, item.asset.filename) or record.download_count == 0:
+            continue
+        after = 0 if max_count_step is None else max(record.download_count - max_count_step, 0)
+        counts.append((record.download_id, record.download_count, after))
+    if not counts:
+        return None
+    return CountFix(item.asset.filename, item.limits.downloaded, limit, tuple(counts))
+
+
+def _used_up(
+    item: types.CustomerAsset, records: list[types.DownloadRecord] | None, max_count_step: int | None
+) -> Finding:
+    limits = item.limits
+    used = f"“{item.asset.filename}” has used {limits.downloaded} of {limits.limit} downloads"
+    if records is None:
+        return Finding(
+            "bad",
+            f"{used}. This order's download records could not be read, so the count cannot be lowered "
+            "here right now: raise the limit in Fileflare, or reload in a moment.",
+            action="fileflare",
+        )
+    fix = count_fix(item=item, records=records, max_count_step=max_count_step)
+    if fix is not None:
+        return Finding("bad", f"{used}: the customer cannot download it again.", action="count_fix", fix=fix)
+    if max_count_step == 0:
+        reason = "your account has no role that may change download counts"
+    elif any(same_file(record.download_file_name, item.asset.filename) for record in records):
+        reason = "this order's download records for it already show 0, so the limit is kept by Fileflare"
+    else:
+        reason = "no download record of this order names the file"
+    return Finding("bad", f"{used}, and {reason}: raise the limit in Fileflare.", action="fileflare")
+
+
+def _product_name(product: types.Product) -> str:
+    return product.name + (f" — {product.variant_name}" if product.variant_name else "")
 
 
 def diagnose(
-    *, order: types.Order, customer: types.CustomerView | None, customer_known: bool
+    *,
+    order: types.Order,
+    customer: types.CustomerView | None,
+    customer_known: bool,
+    records: list[types.DownloadRecord] | None = None,
+    max_count_step: int | None = None,
 ) -> list[Finding]:
-    """Why this customer may not be able to download, from what the APIs tell."""
+    """Why this customer may not be able to download, from what the APIs tell, each with its fix.
+
+    `records`: the order's download records (None when they could not be read); `max_count_step`: how
+    far the person may move a count (None: any amount, 0: not at all)."""
     findings: list[Finding] = []
     if order.email_sent_at is None:
-        findings.append(
-            Finding("bad", "The download e-mail was never sent to this customer.", action="resend")
-        )
+        never = "The download e-mail was never sent to this customer."
+        findings.append(Finding("bad", never, action="resend"))
     assets: list[types.Asset] = list(order.assets)
     if customer is not None:
         assets += [item.asset for item in customer.all_assets]
@@ -32,76 +132,149 @@ def diagnose(
             findings.append(
                 Finding(
                     "bad",
-                    "No files are attached to this order or its products, so the customer "
-                    "has nothing to download. Attach files to the product in Fileflare.",
+                    "No files are attached to this order or its products, so the customer has nothing "
+                    "to download. Attach a file to this order, or to the product in Fileflare.",
+                    action="attach",
                 )
             )
         for line in customer.lines:
             if not line.assets:
-                name = line.product.name + (
-                    f" — {line.product.variant_name}" if line.product.variant_name else ""
-                )
-                findings.append(Finding("warn", f"“{name}” has no files attached."))
+                findings.append(Finding("warn", f"“{_product_name(line.product)}” has no files attached."))
         for item in customer.all_assets:
-            limits = item.limits
-            if limits.over_limit or limits.at_limit:
-                findings.append(
-                    Finding(
-                        "bad",
-                        f"“{item.asset.filename}” has used {limits.downloaded} of {limits.limit} downloads. "
-                        "Raise the limit in Fileflare (order page → Override global limitations).",
-                    )
-                )
-    elif not order.assets:
+            if item.limits.over_limit or item.limits.at_limit:
+                findings.append(_used_up(item, records, max_count_step))
+    elif not customer_known:
         findings.append(
             Finding(
                 "warn",
-                "No files are attached to the order itself; files may come through its "
-                "products. Paste the customer's order-status link into the search box to "
-                "see exactly what they see.",
+                "Download counts, and the files that come through the order's products, are unknown "
+                "until the customer's order-status link is pasted under “What the customer sees”.",
+                action="paste_link",
             )
         )
-    for asset in assets:
+    for asset in {asset.id: asset for asset in assets}.values():
         if asset.is_link and not is_http_url(asset.url):
             findings.append(
                 Finding(
                     "bad",
-                    f"“{asset.filename}” is a link whose address is not a web address, so "
-                    "it cannot be downloaded. Fix the link in Fileflare.",
+                    f"“{asset.filename}” is a link whose address is not a web address, so it cannot be "
+                    "downloaded. Fix the link in Fileflare.",
+                    action="fileflare",
                 )
             )
-    if customer is None and not customer_known:
-        findings.append(
-            Finding(
-                "warn",
-                "Download counts are unknown: paste the customer's order-status link into "
-                "the search box to see them.",
-            )
-        )
     if not findings:
         findings.append(Finding("ok", "Nothing the APIs tell us stops this customer from downloading."))
     return findings
 
 
-def support_reply(*, order: types.Order, customer: types.CustomerView | None) -> str:
-    """A short reply support can paste into the ticket."""
-    lines = [f"Hello, here are the files for your order #{order.order_number}:", ""]
-    items: list[tuple[types.Asset, types.AssetLimit | None]] = []
+# --- The support reply ---------------------------------------------------------------------------
+
+REPLY_PLACEHOLDERS: dict[str, str] = {
+    "order_number": "the order number, e.g. 1050",
+    "files": "one line per file: its name, its link when it has one, and the downloads left",
+    "status_page_line": "a sentence with the customer's order-status link when it is known",
+    "fixed_files": "the files whose downloads were just reset",
+    "attached_files": "the files just attached to the order",
+}
+DEFAULT_REPLIES: dict[Situation, str] = {
+    "ready": (
+        "Hello,\n\nHere are the files for your order #{order_number}:\n{files}\n\n"
+        "{status_page_line}\n\nBest regards"
+    ),
+    "downloads_reset": (
+        "Hello,\n\nI've reset your downloads for {fixed_files}, so you can download again. Here are the "
+        "files for your order #{order_number}:\n{files}\n\n{status_page_line}\n\nBest regards"
+    ),
+    "files_attached": (
+        "Hello,\n\nI've added {attached_files} to your order #{order_number}. Here are your files:\n"
+        "{files}\n\n{status_page_line}\n\nBest regards"
+    ),
+    "email_resent": (
+        "Hello,\n\nI've sent the download e-mail for your order #{order_number} again: please look in "
+        "your inbox and your spam folder. Your files:\n{files}\n\n{status_page_line}\n\nBest regards"
+    ),
+    "blocked": (
+        "Hello,\n\nThank you for writing about your order #{order_number}. Something on our side is "
+        "stopping your download right now; we are fixing it and will write again as soon as you can "
+        "download your files.\n\nBest regards"
+    ),
+}
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+@dataclass(frozen=True)
+class RecentChanges:
+    """What staff did on this order lately (from its audit trail), so the reply can say so."""
+
+    fixed_files: tuple[str, ...] = ()
+    attached_files: tuple[str, ...] = ()
+    resent: bool = False
+
+
+def unknown_placeholders(body: str) -> list[str]:
+    """The {names} in a reply template that the reply cannot fill."""
+    return [name for name in _PLACEHOLDER.findall(body) if name not in REPLY_PLACEHOLDERS]
+
+
+def reply_situation(*, findings: list[Finding], recent: RecentChanges) -> Situation:
+    """Which reply fits: blocked while a problem remains, else what was just done, else ready."""
+    if any(finding.severity == "bad" for finding in findings):
+        return "blocked"
+    if recent.fixed_files:
+        return "downloads_reset"
+    if recent.attached_files:
+        return "files_attached"
+    if recent.resent:
+        return "email_resent"
+    return "ready"
+
+
+def _file_line(asset: types.Asset, limits: types.AssetLimit | None) -> str:
+    link = f": {asset.url.strip()}" if asset.url and is_http_url(asset.url) else ""
+    left = ""
+    if limits is not None:
+        if limits.limit is None:
+            left = " (no download limit)"
+        elif limits.remaining:
+            left = f" ({limits.remaining} download{'s' if limits.remaining != 1 else ''} left)"
+        else:
+            left = " (download limit reached: we are looking into it)"
+    return f"- {asset.filename}{link}{left}"
+
+
+def _names(names: tuple[str, ...]) -> str:
+    quoted = [f"“{name}”" for name in dict.fromkeys(names)]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + f" and {quoted[-1]}"
+
+
+def support_reply(
+    *,
+    order: types.Order,
+    customer: types.CustomerView | None,
+    status_link: str = "",
+    recent: RecentChanges | None = None,
+    template: str | None = None,
+    situation: Situation = "ready",
+) -> str:
+    """The reply support pastes into the ticket: `template` (the shop's wording of `situation`) filled
+    in. A used-up file is never offered as good news, and the order-status link is in it when known."""
+    recent = recent or RecentChanges()
+    items: list[tuple[types.Asset, types.AssetLimit | None]]
     if customer is not None:
         items = [(item.asset, item.limits) for item in customer.all_assets]
     else:
         items = [(asset, None) for asset in order.assets]
-    for asset, limits in items:
-        link = f": {asset.url}" if asset.url and is_http_url(asset.url) else ""
-        used = ""
-        if limits is not None:
-            used = (
-                f" ({limits.downloaded} of {limits.limit} downloads used)"
-                if limits.limit is not None
-                else f" ({limits.downloaded} downloads used, no limit)"
-            )
-        lines.append(f"- {asset.filename}{link}{used}")
-    if not items:
-        lines.append("- (no files are attached yet; we are looking into it)")
-    lines += ["", "You can also download them from your order-status page in the shop at any time."]
-    return "\n".join(lines)
+    files = "\n".join(_file_line(asset, limits) for asset, limits in items)
+    if status_link:
+        status_page_line = f"You can download them at any time from your order page: {status_link}"
+    else:
+        status_page_line = "You can also download them at any time from your order page in the shop."
+    values = {
+        "order_number": str(order.order_number),
+        "files": files or "- (no files are attached yet: we are looking into it)",
+        "status_page_line": status_page_line,
+        "fixed_files": _names(recent.fixed_files) if recent.fixed_files else "your files",
+        "attached_files": _names(recent.attached_files) if recent.attached_files else "your files",
+    }
+    body = template if template is not None else DEFAULT_REPLIES[situation]
+    return _PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), body).strip()

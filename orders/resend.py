@@ -1,12 +1,44 @@
-"""Resending the download e-mail: the one write the orders app makes itself."""
+"""Resending the download e-mail: once per form, audited ahead, and never reported as failed when the
+answer was only unclear.
 
-from typing import Any
+- The form carries a one-time token (fileflare_admin.submissions): a second POST of the same form — a
+  double click, Back and send, a retry — says when it was first sent and sends nothing.
+- The audit entry is written before Fileflare is asked (audit.services.audited): no e-mail without an
+  entry; if the entry cannot be written, nothing is sent.
+- A timeout, a 5xx or an unreadable answer after the request went out is resolved by reading the order
+  again: a newer "e-mail sent" time means it was sent; the same time means it was not; no answer at all
+  leaves the outcome unknown, said as such, and the form's token stays spent.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
 
 from audit.models import AuditEntry
-from audit.services import audit_record
+from audit.services import CHECKED_AT_THE_API, OpenEntry, audited, says_outcome_unknown
 from fileflare_admin.api import fileflare, types
-from fileflare_admin.api.errors import ApiError, InvalidIdentifier
+from fileflare_admin.api.errors import ApiError, BadResponse, OutcomeUnknown, Unavailable
+from fileflare_admin.submissions import new_submission_token, submission_claim, submission_release
 from staff import roles
+
+RESEND_PURPOSE = "order_resend"
+UNCLEAR = (Unavailable, BadResponse)
+
+__all__ = ["Resent", "new_submission_token", "order_get", "order_resend_email"]
+
+
+class ResendOutcomeUnknown(OutcomeUnknown):
+    outcome_unknown = True
+    default_message = (
+        "Fileflare did not answer clearly and the order could not be read again, so we cannot tell "
+        "whether the e-mail was sent. Check the order's “Download e-mail sent” time before sending again."
+    )
+
+
+@dataclass(frozen=True)
+class Resent:
+    order: types.Order
+    entry: AuditEntry
+    checked: bool  # the answer was unclear; the order was read again to know it was sent
 
 
 def order_get(*, order_id: str) -> types.Order:
@@ -14,35 +46,59 @@ def order_get(*, order_id: str) -> types.Order:
     return fileflare.order_get(order_id=order_id).value
 
 
-def order_resend_email(*, actor: Any, order_id: str, reason: str = "") -> types.Order:
-    """Send the download e-mail again. Audited whether it goes through or not."""
-    number = fileflare.order_number_for(order_id)
-    before: dict[str, Any] | None = None
+def _sent_at(moment: datetime | None) -> dict[str, str | None]:
+    return {"email_sent_at": moment.isoformat() if moment else None}
+
+
+def _read_back(audit: OpenEntry, before: types.Order, unclear: ApiError) -> types.Order:
+    """After an unclear answer: the order as Fileflare has it now, if the e-mail went; else raise."""
     try:
-        roles.require_can_resend(actor)
-        current = fileflare.order_get(order_id=order_id).value
-        number = current.order_number
-        before = {"email_sent_at": current.email_sent_at.isoformat() if current.email_sent_at else None}
-        order = fileflare.order_send_email(order_id=order_id)
-    except (ApiError, roles.NotAllowed) as error:
-        if not isinstance(error, InvalidIdentifier):
-            audit_record(
-                actor=actor,
-                action=AuditEntry.Action.EMAIL_RESEND,
-                order_number=number,
-                order_id=order_id,
-                before=before,
-                reason=reason,
-                error=str(error),
-            )
+        fetched = fileflare.order_get(order_id=before.id)
+    except ApiError as unreadable:
+        raise ResendOutcomeUnknown() from unreadable
+    if fetched.stale:  # only the copy from before the attempt: that tells nothing
+        raise ResendOutcomeUnknown() from unclear
+    audit.verified = CHECKED_AT_THE_API
+    now = fetched.value
+    if now.email_sent_at is not None and (
+        before.email_sent_at is None or now.email_sent_at > before.email_sent_at
+    ):
+        return now
+    raise Unavailable(
+        f"{unclear.user_message} The e-mail was not sent (checked at the API): you can send it again.",
+        status=unclear.status,
+        api=unclear.api,
+    ) from unclear
+
+
+def order_resend_email(
+    *, actor: roles.AnyUser, order_id: str, reason: str = "", submission: str = ""
+) -> Resent:
+    """Send the download e-mail again, at most once per form (`submission`, its one-time token).
+
+    Raises AlreadySubmitted (nothing sent), NotAllowed, AuditUnavailable (nothing sent), the API's
+    errors (failed, or ResendOutcomeUnknown when it cannot be known)."""
+    claim = submission_claim(submission, purpose=RESEND_PURPOSE)
+    try:
+        with audited(
+            actor=actor,
+            action=AuditEntry.Action.EMAIL_RESEND,
+            order_id=order_id,
+            order_number=fileflare.order_number_for(order_id),
+            reason=reason,
+        ) as audit:
+            roles.require_can_resend(actor)
+            current = fileflare.order_get(order_id=order_id).value
+            audit.order_number = current.order_number
+            audit.before = _sent_at(current.email_sent_at)
+            audit.sent = True
+            try:
+                order = fileflare.order_send_email(order_id=order_id)
+            except UNCLEAR as unclear:
+                order = _read_back(audit, current, unclear)
+            audit.after = _sent_at(order.email_sent_at)
+    except BaseException as failure:
+        if not says_outcome_unknown(failure):
+            submission_release(claim)  # nothing was sent: the same form may be sent again
         raise
-    audit_record(
-        actor=actor,
-        action=AuditEntry.Action.EMAIL_RESEND,
-        order_number=order.order_number,
-        order_id=order.id,
-        before=before,
-        after={"email_sent_at": order.email_sent_at.isoformat() if order.email_sent_at else None},
-        reason=reason,
-    )
-    return order
+    return Resent(order=order, entry=audit.entry, checked=bool(audit.verified))

@@ -155,6 +155,7 @@ class Target:
 
     kind: Literal["order", "customer"]
     key: str
+    link: str = ""  # the whole status link, when that is what was pasted (kept to show it back)
 
 
 @dataclass
@@ -168,15 +169,25 @@ class SearchResult:
     match_label: str = ""
 
 
-def order_search(*, q: str | None, page: int = 1, per_page: int = 25) -> SearchResult:
-    """One match: where to go. Several or none: a page of orders and a sentence. Costs at most 2 calls."""
+def order_search(
+    *, q: str | None, page: int = 1, per_page: int = 25, never_sent_only: bool = False
+) -> SearchResult:
+    """One match: where to go. Several or none: a page of orders and a sentence. Costs at most 2 calls.
+
+    With no query, the newest orders; `never_sent_only` keeps those whose e-mail was never sent, among
+    the newest 1,000 the landing page loads anyway (no extra call)."""
     query = classify_query(q)
+    if query.kind == "empty" and never_sent_only:
+        return _never_sent(query, page=page, per_page=per_page)
     if query.kind == "empty":
         return _newest_orders(query, page=page, per_page=per_page)
     if query.kind == "order_id":
         return SearchResult(query, target=Target("order", query.value), match_label="Order ID")
     if query.kind == "token":
-        return SearchResult(query, target=Target("customer", query.value), match_label="Order-status link")
+        link = (q or "").strip() if "/" in (q or "") else ""
+        return SearchResult(
+            query, target=Target("customer", query.value, link=link), match_label="Order-status link"
+        )
     if query.kind == "order_id_or_token":
         return _order_id_or_token(query)
     if query.kind == "number":
@@ -238,6 +249,27 @@ def _newest_orders(query: Query, *, page: int, per_page: int) -> SearchResult:
         last_page=-(-total // per_page) if total is not None else None,
     )
     return SearchResult(query, orders=shown, fetched_at=fetched.fetched_at, stale=fetched.stale)
+
+
+def _never_sent(query: Query, *, page: int, per_page: int) -> SearchResult:
+    fetched = fileflare.order_list(page=1, limit=fileflare.RECENT_ORDERS, with_assets=True)
+    loaded = fetched.value.items
+    never = tuple(order for order in loaded if order.email_sent_at is None)
+    last_page = max(-(-len(never) // per_page), 1)
+    page = min(page, last_page)
+    shown = types.Page(
+        items=never[(page - 1) * per_page : page * per_page],
+        page=page,
+        per_page=per_page,
+        total=len(never),
+        last_page=last_page,
+    )
+    newest = f"the newest {len(loaded):,} orders" if len(loaded) > 1 else "the newest order"
+    counted = "No order" if not never else f"{len(never):,} order{'s' if len(never) != 1 else ''}"
+    message = f"{counted} of {newest} never had the download e-mail sent."
+    return SearchResult(
+        query, orders=shown, fetched_at=fetched.fetched_at, stale=fetched.stale, message=message
+    )
 
 
 def _by_number(query: Query, number: int) -> SearchResult:

@@ -3,18 +3,30 @@
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Generic, TypeVar
+
+from django.conf import settings
+from django.utils import timezone
 
 from audit.models import AuditEntry
 from audit.services import audit_entries_for_order
 from downloads.services import download_records_for_order
 from fileflare_admin.api import fileflare, types
+from fileflare_admin.api._reads import get
 from fileflare_admin.api.errors import ApiError
-from orders.diagnosis import Finding, diagnose, support_reply
-from orders.models import KnownCustomerToken
+from fileflare_admin.api.http import FILEFLARE
+from orders import diagnosis
+from orders.diagnosis import Finding, RecentChanges, Situation
+from orders.links import status_link_for
+from orders.models import KnownCustomerToken, ReplyTemplate
+from staff import roles
 
 T = TypeVar("T")
+# What staff did on an order this long ago still shapes the reply ("I've reset your downloads…").
+RECENT = timedelta(hours=2)
+ATTACH_ACTION = "order_assets_attach"  # audit actions of this app (orders.attachments)
+DETACH_ACTION = "order_assets_detach"
 
 
 @dataclass
@@ -35,9 +47,13 @@ class OrderPage:
     records: Section[list[types.DownloadRecord]]
     customer: Section[types.CustomerView]
     token: str | None
+    status_link: str = ""
     findings: list[Finding] = field(default_factory=list)
+    fitting: Situation = "ready"  # the reply the diagnosis and the recent changes call for
+    situation: Situation = "ready"  # the reply shown (another when the person picked one)
     support_reply: str = ""
     timeline: list[AuditEntry] = field(default_factory=list)
+    fileflare_app_url: str = ""
 
 
 def _section(load: Callable[[], types.Fetched[T]]) -> Section[T]:
@@ -56,9 +72,59 @@ def _customer(token: str) -> Section[types.CustomerView]:
     return _section(lambda: fileflare.customer_view_get(token=token))
 
 
-def order_page(*, order_id: str) -> OrderPage:
+def customer_view_fresh(token: str) -> types.Fetched[types.CustomerView]:
+    """The customer's page read past the cache, to say what they see right after a change.
+
+    Until fileflare.customer_view_get takes `fresh=True` (asked of the API layer), the same read is
+    made here through the API layer's cached GET; the answer is stored, so the next page view shows it."""
+    fetched = get(FILEFLARE, "/v2/customer-account-orders", {"id": token}, fresh=True)
+    return types.Fetched(types.CustomerView.from_json(fetched.value), fetched.fetched_at, fetched.stale)
+
+
+def fileflare_app_order_url(order: types.Order) -> str:
+    """The order in Fileflare's own app, where limits it keeps itself are raised (Override global
+    limitations). FILEFLARE_APP_ORDER_URL may name it with {order_id} and {order_number}; by default
+    the app's address is the API's without its /api."""
+    template = getattr(settings, "FILEFLARE_APP_ORDER_URL", "") or (
+        settings.FILEFLARE_API_URL.rstrip("/").removesuffix("/api") + "/orders/{order_id}"
+    )
+    return template.replace("{order_id}", order.id).replace("{order_number}", str(order.order_number))
+
+
+def recent_changes(entries: list[AuditEntry], *, now: datetime | None = None) -> RecentChanges:
+    """What staff did on the order within RECENT, as the reply tells it: downloads given back (a count
+    lowered), files attached, the e-mail sent again. Only what succeeded and was not undone."""
+    since = (now or timezone.now()) - RECENT
+    fixed: list[str] = []
+    attached: list[str] = []
+    resent = False
+    for entry in entries:
+        if entry.created_at < since or entry.outcome != AuditEntry.Outcome.SUCCESS:
+            continue
+        if any(later.outcome == AuditEntry.Outcome.SUCCESS for later in entry.undone_by.all()):
+            continue
+        change = entry.count_change
+        after = entry.after if isinstance(entry.after, dict) else {}
+        if change and change[1] < change[0] and entry.undo_of_id is None and after.get("download_file_name"):
+            fixed.append(str(after["download_file_name"]))
+        elif entry.action == ATTACH_ACTION:
+            listed = after.get("attached")
+            attached += [str(item.get("filename")) for item in listed or [] if isinstance(item, dict)]
+        elif entry.action == AuditEntry.Action.EMAIL_RESEND:
+            resent = True
+    return RecentChanges(fixed_files=tuple(fixed), attached_files=tuple(attached), resent=resent)
+
+
+def reply_template(situation: Situation) -> str:
+    """The shop's wording of this reply, or the default."""
+    body = ReplyTemplate.objects.filter(situation=situation).values_list("body", flat=True).first()
+    return body if body is not None else diagnosis.DEFAULT_REPLIES[situation]
+
+
+def order_page(*, order_id: str, user: roles.AnyUser, situation: Situation | None = None) -> OrderPage:
     """The order, its download records, and (when its token is known) the customer's view: at most three
-    upstream calls, made at the same time when the order number is already known."""
+    upstream calls, made at the same time when the order number is already known. `situation` picks
+    a reply other than the one that fits."""
     number = fileflare.order_number_for(order_id)
     token = KnownCustomerToken.token_for(number) if number is not None else None
     early_records: Future[Section[list[types.DownloadRecord]]] | None = None
@@ -81,16 +147,39 @@ def order_page(*, order_id: str) -> OrderPage:
             customer_future = pool.submit(_customer, token) if token else None
             records = records_future.result()
             customer = customer_future.result() if customer_future else Section[types.CustomerView]()
-    return OrderPage(
+    page = OrderPage(
         order=order,
         fetched_at=fetched.fetched_at,
         stale=fetched.stale,
         records=records,
         customer=customer,
         token=token,
-        findings=diagnose(order=order, customer=customer.value, customer_known=token is not None),
-        support_reply=support_reply(order=order, customer=customer.value),
+        status_link=status_link_for(order.order_number),
         timeline=audit_entries_for_order(order_number=order.order_number),
+        fileflare_app_url=fileflare_app_order_url(order),
+    )
+    _diagnose(page, user=user, situation=situation)
+    return page
+
+
+def _diagnose(page: OrderPage, *, user: roles.AnyUser, situation: Situation | None) -> None:
+    page.findings = diagnosis.diagnose(
+        order=page.order,
+        customer=page.customer.value,
+        customer_known=page.token is not None,
+        records=page.records.value if not page.records.error else None,
+        max_count_step=roles.permissions_for(user).max_count_step,
+    )
+    recent = recent_changes(page.timeline)
+    page.fitting = diagnosis.reply_situation(findings=page.findings, recent=recent)
+    page.situation = situation or page.fitting
+    page.support_reply = diagnosis.support_reply(
+        order=page.order,
+        customer=page.customer.value,
+        status_link=page.status_link,
+        recent=recent,
+        template=reply_template(page.situation),
+        situation=page.situation,
     )
 
 
@@ -103,11 +192,11 @@ class CustomerPage:
     order_id: str | None
 
 
-def customer_page(*, token: str) -> CustomerPage:
+def customer_page(*, token: str, status_url: str = "") -> CustomerPage:
     """The customer's download page, and the dashboard's order it belongs to (remembered for next time)."""
     fetched = fileflare.customer_view_get(token=token)
     view = fetched.value
-    KnownCustomerToken.remember(order_number=view.order_number, token=token)
+    KnownCustomerToken.remember(order_number=view.order_number, token=token, status_url=status_url)
     order_id = order_id_for_number(view.order_number)
     return CustomerPage(
         token=token, view=view, fetched_at=fetched.fetched_at, stale=fetched.stale, order_id=order_id

@@ -1,11 +1,14 @@
 from django.urls import path
 
-from orders import views
+from orders import actions, reply_views, views
 
 app_name = "orders"
 urlpatterns = [
     path("", views.order_list, name="list"),
+    path("replies/", reply_views.reply_templates, name="replies"),
     path("<uuid:order_id>/", views.order_detail, name="detail"),
-    path("<uuid:order_id>/resend/", views.order_resend, name="resend"),
+    path("<uuid:order_id>/resend/", actions.order_resend, name="resend"),
+    path("<uuid:order_id>/customer-link/", actions.customer_link, name="customer_link"),
+    path("<uuid:order_id>/fix-count/", actions.count_fix, name="count_fix"),
     path("customer/<str:token>/", views.customer_view, name="customer"),
 ]

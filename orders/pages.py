@@ -1,0 +1,96 @@
+"""What the orders views share: URLs for a service's typed answers, the order page with whatever an
+action adds to it, and the links a flash message carries to the audit trail."""
+
+from collections.abc import Mapping
+from dataclasses import asdict
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from audit.models import AuditEntry
+from fileflare_admin.api.errors import ApiError, NotFound
+from fileflare_admin.htmx import StaffRequest, page_or_partial
+from orders import services
+from orders.diagnosis import Situation
+from orders.forms import CustomerLinkForm, ResendForm
+from orders.models import ReplyTemplate
+from orders.search import Target
+from staff.roles import permissions_for
+
+NO_SUCH_ORDER = "No order with that ID in this shop."
+
+
+def not_found(request: StaffRequest, sentence: str) -> HttpResponse:
+    return render(request, "404.html", {"reason": sentence}, status=404)
+
+
+def target_url(target: Target) -> str:
+    if target.kind == "customer":
+        url = reverse("orders:customer", kwargs={"token": target.key})
+        return f"{url}?{urlencode({'link': target.link})}" if target.link else url
+    return reverse("orders:detail", kwargs={"order_id": target.key})
+
+
+def order_url(order_id: str, *, anchor: str = "") -> str:
+    url = reverse("orders:detail", kwargs={"order_id": order_id})
+    return f"{url}#{anchor}" if anchor else url
+
+
+def audit_entry_url(entry: AuditEntry) -> str:
+    """The entry in the audit log (its row, among the order's entries when it names one)."""
+    query = f"?{urlencode({'order_number': entry.order_number})}" if entry.order_number else ""
+    return f"{reverse('audit:list')}{query}#entry-{entry.pk}"
+
+
+def audit_links(entries: list[AuditEntry], *, undo: bool = True) -> SafeString:
+    """" Audit entry #12 · Undo" for a flash message: where the change is recorded (and taken back)."""
+    links = []
+    for entry in entries:
+        link = format_html(' <a href="{}">Audit entry #{}</a>', audit_entry_url(entry), entry.pk)
+        if undo:
+            link = format_html('{} · <a href="{}">Undo</a>', link, reverse("audit:undo", args=[entry.pk]))
+        links.append(link)
+    return SafeString("".join(links))
+
+
+def order_page_response(
+    request: StaffRequest,
+    order_id: str,
+    *,
+    situation: Situation | None = None,
+    partial: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The order page (or `partial` of it for htmx), with what an action adds (its form, its error)."""
+    try:
+        page = services.order_page(order_id=order_id, user=request.user, situation=situation)
+    except NotFound:
+        return not_found(request, NO_SUCH_ORDER)
+    except ApiError as error:
+        return render(
+            request, "orders/order_unavailable.html", {"error": error.user_message, "order_id": order_id}
+        )
+    context = {
+        "page": page,
+        "order": page.order,
+        "records": page.records.value or [],
+        "show_order": False,
+        # The record rows still read a dict (downloads/_record_row.html): the same Permissions, as one.
+        "record_perms": asdict(permissions_for(request.user)),
+        "timeline_entries": page.timeline,
+        "row_next": order_url(order_id),
+        "reply_choices": ReplyTemplate.Situation.choices,
+        "resend_form": ResendForm(),
+        "link_form": CustomerLinkForm(),
+        **(extra or {}),
+    }
+    return page_or_partial(
+        request, page="orders/order_detail.html", partial=partial or "orders/order_detail.html",
+        context=context, status=status,
+    )

@@ -1,0 +1,95 @@
+"""The shop's own wording of its support replies: one template per situation, edited by a Merchant,
+each change audited (the text before and after) like every other change staff make."""
+
+from dataclasses import dataclass
+from typing import cast
+
+from django.db import transaction
+
+from audit.models import AuditEntry
+from audit.services import audited
+from fileflare_admin.sentences import UserFacingError
+from orders.diagnosis import DEFAULT_REPLIES, REPLY_PLACEHOLDERS, Situation, unknown_placeholders
+from orders.models import ReplyTemplate
+from staff import roles
+
+EDIT_ACTION = "reply_template_edit"
+MAX_LENGTH = 5000
+
+
+class BadTemplate(UserFacingError):
+    """The text cannot be a reply template; `user_message` says why. Nothing was saved."""
+
+
+@dataclass(frozen=True)
+class ReplyTemplateText:
+    situation: Situation
+    label: str
+    body: str
+    edited: bool  # the shop's own wording, not the default
+
+
+def reply_templates() -> list[ReplyTemplateText]:
+    """Every situation's reply, in the order the page lists them."""
+    saved = dict(ReplyTemplate.objects.values_list("situation", "body"))
+    return [
+        ReplyTemplateText(
+            situation=cast(Situation, value),
+            label=str(label),
+            body=saved.get(value, DEFAULT_REPLIES[cast(Situation, value)]),
+            edited=value in saved,
+        )
+        for value, label in ReplyTemplate.Situation.choices
+    ]
+
+
+def _require_merchant(actor: roles.AnyUser) -> None:
+    if roles.permissions_for(actor).role not in ("admin", "merchant"):
+        raise roles.NotAllowed("Only a Merchant can change the shop's reply templates.")
+
+
+def _check(body: str) -> str:
+    body = body.replace("\r\n", "\n").strip()
+    if not body:
+        raise BadTemplate("A reply cannot be empty: write the reply, or put the default back.")
+    if len(body) > MAX_LENGTH:
+        raise BadTemplate(f"A reply is at most {MAX_LENGTH} characters long; this one has {len(body)}.")
+    unknown = unknown_placeholders(body)
+    if unknown:
+        names = ", ".join(f"{{{name}}}" for name in unknown)
+        known = ", ".join(f"{{{name}}}" for name in REPLY_PLACEHOLDERS)
+        raise BadTemplate(f"The reply names {names}, which it cannot fill. It can use {known}.")
+    return body
+
+
+@dataclass(frozen=True)
+class SavedReply:
+    template: ReplyTemplateText
+    entry: AuditEntry
+
+
+def reply_template_save(
+    *, actor: roles.AnyUser, situation: Situation, body: str | None, reason: str = ""
+) -> SavedReply:
+    """Save the shop's wording of one reply (None puts the default back). Audited ahead, Merchant only;
+    raises NotAllowed, BadTemplate, AuditUnavailable (nothing saved)."""
+    current = next(template for template in reply_templates() if template.situation == situation)
+    with audited(
+        actor=actor,
+        action=EDIT_ACTION,
+        before={"situation": situation, "body": current.body, "edited": current.edited},
+        reason=reason,
+    ) as audit:
+        _require_merchant(actor)
+        text = DEFAULT_REPLIES[situation] if body is None else _check(body)
+        with transaction.atomic():
+            if body is None:
+                ReplyTemplate.objects.filter(situation=situation).delete()
+            else:
+                ReplyTemplate.objects.update_or_create(
+                    situation=situation,
+                    defaults={"body": text, "updated_by_id": actor.pk if actor.is_authenticated else None},
+                )
+        audit.after = {"situation": situation, "body": text, "edited": body is not None}
+    saved = ReplyTemplateText(situation=situation, label=current.label, body=text, edited=body is not None)
+    return SavedReply(template=saved, entry=audit.entry)
