@@ -1,0 +1,188 @@
+"""Attaching files to one order and detaching them: the asset picker's search and the two writes.
+
+Both writes follow the rule every write does: the audit entry is written first (before and after as
+lists of asset IDs and file names), the role is checked in the service, and an unclear answer (timeout,
+5xx, unreadable body) is resolved by reading the order again — its own files say whether the change
+happened. Only files attached to the order itself can be detached; files that come through its products
+belong to the product. Undo (registered in OrdersConfig.ready) detaches exactly what an attach added,
+and attaches back exactly what a detach removed.
+"""
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from audit.models import AuditEntry
+from audit.services import CHECKED_AT_THE_API, OpenEntry, audited
+from fileflare_admin.api import fileflare, types, validators
+from fileflare_admin.api.errors import (
+    ApiError,
+    BadResponse,
+    InvalidIdentifier,
+    NotFound,
+    OutcomeUnknown,
+    Unavailable,
+    ValidationFailed,
+)
+from fileflare_admin.sentences import UserFacingError
+from orders.models import KnownCustomerToken
+from orders.services import ATTACH_ACTION, DETACH_ACTION, customer_view_fresh
+from staff import roles
+
+Change = Literal["attach", "detach"]
+PICKER_PER_PAGE = 10
+MAX_ASSETS = 50  # one change names at most this many files
+UNCLEAR = (Unavailable, BadResponse)
+
+
+class NoFilesChosen(UserFacingError):
+    default_message = "Choose at least one file first."
+
+
+class UnknownAsset(UserFacingError):
+    """Fileflare refused a chosen file (404 or 422): nothing was changed."""
+
+
+class AssetsOutcomeUnknown(OutcomeUnknown):
+    outcome_unknown = True
+    default_message = (
+        "Fileflare did not answer clearly and the order could not be read again, so we cannot tell "
+        "whether the files changed. Reload the order to see its files before trying again."
+    )
+
+
+@dataclass(frozen=True)
+class AssetsChanged:
+    """What an attach or detach did, as read back from Fileflare afterwards."""
+
+    change: Change
+    order: types.Order  # as Fileflare answers it after the change
+    changed: tuple[types.Asset, ...]  # attached (or detached) by this change; not those already so
+    requested: tuple[str, ...]
+    entry: AuditEntry
+    checked: bool  # the answer was unclear: the order was read again to know
+    customer: types.CustomerView | None = None  # the customer's page afterwards, when it is known
+    customer_error: str = ""
+
+
+def asset_search(*, filename: str, page: int = 1) -> types.Fetched[types.Page[types.Asset]]:
+    """Fileflare's files whose name contains `filename`, a page at a time (cached, within the budget)."""
+    return fileflare.asset_list(filename=filename.strip() or None, page=max(page, 1), limit=PICKER_PER_PAGE)
+
+
+def _listed(assets: tuple[types.Asset, ...] | list[types.Asset]) -> list[dict[str, Any]]:
+    return [{"id": asset.id, "filename": asset.filename} for asset in assets]
+
+
+def asset_ids(values: list[str]) -> tuple[str, ...]:
+    """The chosen asset IDs, checked and in canonical form, each once (NoFilesChosen when none)."""
+    chosen: dict[str, None] = {}
+    for value in values[:MAX_ASSETS]:
+        try:
+            chosen[validators.order_id(value.strip())] = None  # an asset ID is a UUID like an order's
+        except InvalidIdentifier:
+            continue
+    if not chosen:
+        raise NoFilesChosen()
+    return tuple(chosen)
+
+
+def _read_back(audit: OpenEntry, order_id: str, unclear: ApiError) -> types.Order:
+    try:
+        fetched = fileflare.order_get(order_id=order_id)
+    except ApiError as unreadable:
+        raise AssetsOutcomeUnknown() from unreadable
+    if fetched.stale:
+        raise AssetsOutcomeUnknown() from unclear
+    audit.verified = CHECKED_AT_THE_API
+    return fetched.value
+
+
+def _customer_after(order_number: int) -> tuple[types.CustomerView | None, str]:
+    token = KnownCustomerToken.token_for(order_number)
+    if not token:
+        return None, ""
+    try:
+        return customer_view_fresh(token).value, ""
+    except ApiError as failed:
+        return None, failed.user_message
+
+
+def order_assets_change(
+    *,
+    actor: roles.AnyUser,
+    order_id: str,
+    change: Change,
+    asset_ids: tuple[str, ...],
+    reason: str = "",
+    undo_of: AuditEntry | None = None,
+) -> AssetsChanged:
+    """Attach these files to the order, or detach them from it; verified by reading the order again.
+
+    Raises NotAllowed (Support may attach, not detach), NoFilesChosen, AuditUnavailable (nothing sent),
+    the API's errors (404 for an unknown file, 422), AssetsOutcomeUnknown when it cannot be known."""
+    with audited(
+        actor=actor,
+        action=ATTACH_ACTION if change == "attach" else DETACH_ACTION,
+        order_id=order_id,
+        order_number=fileflare.order_number_for(order_id),
+        after={"requested": list(asset_ids)},
+        reason=reason,
+        undo_of=undo_of,
+    ) as audit:
+        (roles.require_can_attach if change == "attach" else roles.require_can_detach)(actor)
+        if not asset_ids:
+            raise NoFilesChosen()
+        before = fileflare.order_get(order_id=order_id).value
+        audit.order_number = before.order_number
+        audit.before = {"assets": _listed(before.assets)}
+        if change == "detach":
+            own = {asset.id for asset in before.assets}
+            if not set(asset_ids) <= own:
+                raise NoFilesChosen(
+                    "Only files attached to the order itself can be detached: a file that comes through "
+                    "one of its products belongs to the product. Nothing was changed."
+                )
+        audit.sent = True
+        send = fileflare.order_attach_assets if change == "attach" else fileflare.order_detach_assets
+        checked = False
+        try:
+            send(order_id=order_id, asset_ids=list(asset_ids))
+            after = fileflare.order_get(order_id=order_id).value  # the write dropped the cached copy
+        except (NotFound, ValidationFailed) as refused:
+            raise UnknownAsset(
+                f"Fileflare refused: {refused.user_message} One of the chosen files may have been deleted "
+                "meanwhile; search again. Nothing was changed."
+            ) from refused
+        except UNCLEAR as unclear:
+            after = _read_back(audit, order_id, unclear)
+            checked = True
+        had = {asset.id for asset in before.assets}
+        has = {asset.id: asset for asset in after.assets}
+        if change == "attach":
+            changed = tuple(has[each] for each in asset_ids if each in has and each not in had)
+            missing = [asset_id for asset_id in asset_ids if asset_id not in has]
+        else:
+            gone = {asset.id: asset for asset in before.assets if asset.id not in has}
+            changed = tuple(gone[asset_id] for asset_id in asset_ids if asset_id in gone)
+            missing = [asset_id for asset_id in asset_ids if asset_id in has]
+        audit.after = {
+            "assets": _listed(after.assets),
+            "attached" if change == "attach" else "detached": _listed(changed),
+        }
+        if missing and checked:
+            raise Unavailable(
+                f"Fileflare did not answer clearly, and reading the order again shows {len(missing)} of the "
+                f"chosen files {'not attached' if change == 'attach' else 'still attached'} (checked at the "
+                "API). You can try again."
+            )
+    customer, customer_error = _customer_after(after.order_number)
+    return AssetsChanged(
+        change=change,
+        order=after,
+        changed=changed,
+        requested=asset_ids,
+        entry=audit.entry,
+        checked=checked,
+        customer=customer,
+        customer_error=customer_error,
+    )
