@@ -86,13 +86,11 @@ def asset_ids(values: list[str]) -> tuple[str, ...]:
     return tuple(chosen)
 
 
-def _read_back(audit: OpenEntry, order_id: str, unclear: ApiError) -> types.Order:
+def _read_back(audit: OpenEntry, order_id: str) -> types.Order:
     try:
-        fetched = fileflare.order_get(order_id=order_id)
+        fetched = fileflare.order_get(order_id=order_id, fresh=True)
     except ApiError as unreadable:
         raise AssetsOutcomeUnknown() from unreadable
-    if fetched.stale:
-        raise AssetsOutcomeUnknown() from unclear
     audit.verified = CHECKED_AT_THE_API
     return fetched.value
 
@@ -132,7 +130,7 @@ def order_assets_change(
         (roles.require_can_attach if change == "attach" else roles.require_can_detach)(actor)
         if not asset_ids:
             raise NoFilesChosen()
-        before = fileflare.order_get(order_id=order_id).value
+        before = fileflare.order_get(order_id=order_id, fresh=True).value  # what this change starts from
         audit.order_number = before.order_number
         audit.before = {"assets": _listed(before.assets)}
         if change == "detach":
@@ -153,8 +151,8 @@ def order_assets_change(
                 f"Fileflare refused: {refused.user_message} One of the chosen files may have been deleted "
                 "meanwhile; search again. Nothing was changed."
             ) from refused
-        except UNCLEAR as unclear:
-            after = _read_back(audit, order_id, unclear)
+        except UNCLEAR:
+            after = _read_back(audit, order_id)
             checked = True
         had = {asset.id for asset in before.assets}
         has = {asset.id: asset for asset in after.assets}

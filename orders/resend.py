@@ -53,11 +53,9 @@ def _sent_at(moment: datetime | None) -> dict[str, str | None]:
 def _read_back(audit: OpenEntry, before: types.Order, unclear: ApiError) -> types.Order:
     """After an unclear answer: the order as Fileflare has it now, if the e-mail went; else raise."""
     try:
-        fetched = fileflare.order_get(order_id=before.id)
+        fetched = fileflare.order_get(order_id=before.id, fresh=True)
     except ApiError as unreadable:
         raise ResendOutcomeUnknown() from unreadable
-    if fetched.stale:  # only the copy from before the attempt: that tells nothing
-        raise ResendOutcomeUnknown() from unclear
     audit.verified = CHECKED_AT_THE_API
     now = fetched.value
     if now.email_sent_at is not None and (

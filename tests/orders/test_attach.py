@@ -208,3 +208,17 @@ def test_the_diagnosis_links_the_picker_when_nothing_is_attached(
     assert "No files are attached to this order or its products" in diagnosis
     assert 'href="#attach-files">Attach a file to this order</a>' in diagnosis
     assert 'id="attach-files"' in page
+
+
+def test_when_the_order_cannot_be_read_back_either_the_outcome_is_unknown_not_failed(
+    support_client: Client, make_order: Any, upstream: SandboxHttp, fileflare_proxy: FaultProxy, settings: Any
+) -> None:
+    settings.UPSTREAM_RETRIES = 0
+    order: MadeOrder = make_order({"planner.pdf": (1, 10)})
+    fileflare_proxy.fault("drop", method="POST", path=f"/v1/orders/{order.id}/attach", times=1)
+    fileflare_proxy.fault("502", method="GET", path=f"/v1/orders/{order.id}", times=1, after="POST")
+    flash = _flash(_attach(support_client, order, PART_2))
+    assert "we cannot tell whether the files changed" in flash and "Reload the order" in flash
+    entry = AuditEntry.objects.get(action="order_assets_attach")
+    assert entry.outcome == "unknown"
+    assert [asset["id"] for asset in upstream.order_assets(order.id)] == [PART_2]  # it did go through

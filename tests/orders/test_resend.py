@@ -144,3 +144,21 @@ def test_with_the_audit_trail_unwritable_nothing_is_sent_and_the_reason_is_kept(
     assert 'value="keep this reason"' in page
     assert not [sent for sent in fileflare_proxy.forwarded if sent[0] == "PUT"]
     assert _sent_to(sandbox, order["order_number"]) == 0
+
+
+@pytest.mark.django_db
+def test_when_the_order_cannot_be_read_back_the_outcome_is_unknown_and_the_form_stays_spent(
+    support_client: Client, sandbox: Sandbox, fileflare_proxy: FaultProxy, settings: Any
+) -> None:
+    settings.UPSTREAM_RETRIES = 0
+    order = sandbox.customer(next(_orders))
+    form = _form(support_client, order["id"])
+    fileflare_proxy.fault("drop", method="PUT", path=f"/v1/orders/{order['id']}", times=1)
+    fileflare_proxy.fault("502", method="GET", path=f"/v1/orders/{order['id']}", times=1, after="PUT")
+    page = support_client.post(f"/orders/{order['id']}/resend/", form).content.decode()
+    assert "we cannot tell whether the e-mail was sent" in page
+    entry = AuditEntry.objects.get(action="email_resend", order_number=order["order_number"])
+    assert entry.outcome == "unknown"
+    again = support_client.post(f"/orders/{order['id']}/resend/", form).content.decode()
+    assert "This form was already sent at" in again  # not sent twice by pressing the same button again
+    assert _sent_to(sandbox, order["order_number"]) == 1
