@@ -66,6 +66,9 @@ UPSTREAM_STALE_TTL = env.int("UPSTREAM_STALE_TTL", default=86400)
 # Our share of Fileflare's 60 requests a minute per key (30 for e-mails), for all workers together.
 FILEFLARE_BUDGET_PER_MINUTE = env.int("FILEFLARE_BUDGET_PER_MINUTE", default=55)
 FILEFLARE_EMAIL_BUDGET_PER_MINUTE = env.int("FILEFLARE_EMAIL_BUDGET_PER_MINUTE", default=28)
+# The order in Fileflare's own app, where limits it keeps itself are raised ("Open in Fileflare" on the
+# order page), with {order_id} and {order_number}. Empty: FILEFLARE_API_URL without /api + /orders/{order_id}.
+FILEFLARE_APP_ORDER_URL = env.str("FILEFLARE_APP_ORDER_URL", default="")
 # The downloads API documents no limit; 0 means no budget is enforced.
 DOWNLOADS_BUDGET_PER_MINUTE = env.int("DOWNLOADS_BUDGET_PER_MINUTE", default=0)
 # Of each budget, the requests a minute that only writes may use (reads have cached copies to fall back on).

@@ -85,7 +85,7 @@ def fileflare_app_order_url(order: types.Order) -> str:
     """The order in Fileflare's own app, where limits it keeps itself are raised (Override global
     limitations). FILEFLARE_APP_ORDER_URL may name it with {order_id} and {order_number}; by default
     the app's address is the API's without its /api."""
-    template = getattr(settings, "FILEFLARE_APP_ORDER_URL", "") or (
+    template = settings.FILEFLARE_APP_ORDER_URL or (
         settings.FILEFLARE_API_URL.rstrip("/").removesuffix("/api") + "/orders/{order_id}"
     )
     return template.replace("{order_id}", order.id).replace("{order_number}", str(order.order_number))

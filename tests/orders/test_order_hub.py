@@ -210,3 +210,13 @@ def test_another_reply_can_be_picked_and_carries_the_status_link(
     assert f"from your order page: {order.status_url}" in box
     assert "- planner.pdf (8 downloads left)" in box
     assert response["Vary"] == "HX-Request" or "HX-Request" in response["Vary"]
+
+
+def test_the_order_in_fileflares_app_is_linked_and_its_address_can_be_set(
+    support_client: Client, settings: object
+) -> None:
+    page = support_client.get(f"/orders/{EXAMPLE_ID}/").content.decode()
+    assert f'href="{settings.FILEFLARE_API_URL.removesuffix("/api")}/orders/{EXAMPLE_ID}"' in page  # type: ignore[attr-defined]
+    settings.FILEFLARE_APP_ORDER_URL = "https://admin.example/apps/fileflare/orders/{order_number}?id={order_id}"  # type: ignore[attr-defined]
+    page = support_client.get(f"/orders/{EXAMPLE_ID}/").content.decode()
+    assert f'href="https://admin.example/apps/fileflare/orders/1050?id={EXAMPLE_ID}"' in page
