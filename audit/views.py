@@ -20,10 +20,8 @@ from audit.services import audit_entry_get, says_outcome_unknown
 from audit.undo import CannotUndo, audit_undo, undo_check, undo_description, undo_kind, undo_state
 from fileflare_admin.htmx import StaffRequest, page_or_partial, safe_next
 from fileflare_admin.sentences import UserFacingError
-from staff.roles import permissions_for
 
 PER_PAGE = 50
-MASKED = "•••••• (hidden)"
 SECRET_FIELDS = frozenset({"amazon_key"})
 # Entries that hold one side only: the record as created, or as it was when deleted.
 ONE_SIDED = (
@@ -35,11 +33,13 @@ ONE_SIDED = (
 
 @dataclass(frozen=True)
 class Change:
-    """One field of an entry's before/after, as shown."""
+    """One field of an entry's before/after, as shown. A secret's values are masked in the template
+    (audit_log's `masked` filter) for whoever may not see them."""
 
     name: str
     before: str
     after: str
+    secret: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,18 +75,15 @@ def _rest_label(entry: AuditEntry, *, one_sided: bool, before: Any, after: Any, 
     return f"{label} ({count})"
 
 
-def entry_changes(entry: AuditEntry, *, show_secrets: bool) -> Changes:
+def entry_changes(entry: AuditEntry) -> Changes:
     """The entry's changed fields (before → after), and the others for context.
 
     A create, restore or delete holds one side only (the record made, or the record removed): all of
-    its fields are context. A secret (the S3 key) is masked for whoever may not see it, but a change to
-    it still shows as a change.
+    its fields are context. A secret (the S3 key) is marked, to be masked for whoever may not see it;
+    a change to it still shows as a change.
     """
     before = entry.before if isinstance(entry.before, dict) else {}
     after = entry.after if isinstance(entry.after, dict) else {}
-
-    def shown(name: str, value: Any) -> str:
-        return MASKED if name in SECRET_FIELDS and value and not show_secrets else _shown(value)
 
     changed: list[Change] = []
     rest: list[Change] = []
@@ -94,12 +91,12 @@ def entry_changes(entry: AuditEntry, *, show_secrets: bool) -> Changes:
     for name in dict.fromkeys([*before, *after]):
         old, new = before.get(name), after.get(name)
         if not one_sided and name in before and name in after and old != new:
-            changed.append(Change(name, shown(name, old), shown(name, new)))
+            changed.append(Change(name, _shown(old), _shown(new), secret=name in SECRET_FIELDS))
         else:
             # Unchanged, or on one side only: a refused edit, say, records what was asked for next
             # to the whole record as it was.
             value = new if name in after and (one_sided or name not in before) else old
-            rest.append(Change(name, shown(name, value), shown(name, value)))
+            rest.append(Change(name, _shown(value), _shown(value), secret=name in SECRET_FIELDS))
     label = _rest_label(entry, one_sided=one_sided, before=before, after=after, count=len(rest))
     return Changes(changed=changed, rest=rest, rest_label=label)
 
@@ -109,7 +106,6 @@ def audit_list(request: StaffRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     entries = form.filtered()
     page = Paginator(entries, PER_PAGE).get_page(form.cleaned_data.get("page") or 1)
-    show_secrets = permissions_for(request.user).can_see_amazon_key
     # Links to other pages keep the filters that parsed (in the form's order), never `page`.
     kept = QueryDict(mutable=True)
     for name in form.fields:
@@ -118,7 +114,7 @@ def audit_list(request: StaffRequest) -> HttpResponse:
     rows = [
         {
             "entry": entry,
-            "changes": entry_changes(entry, show_secrets=show_secrets),
+            "changes": entry_changes(entry),
             "undo": undo_state(actor=request.user, entry=entry),
         }
         for entry in page
@@ -158,7 +154,7 @@ def _undo_confirm(request: StaffRequest, entry: AuditEntry) -> HttpResponse:
         "form": UndoForm(initial={"next": back}),
         "cannot": cannot,
         "description": undo_description(entry),
-        "changes": entry_changes(entry, show_secrets=permissions_for(request.user).can_see_amazon_key),
+        "changes": entry_changes(entry),
         "kind": undo_kind(entry),
         "back": back,
     }
