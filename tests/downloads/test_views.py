@@ -367,6 +367,20 @@ def test_the_forms_take_every_id_the_api_documents(
     assert "max=" not in product  # beyond the documented range is the API's to refuse, on the field
 
 
+def test_an_id_beyond_the_apis_range_gets_the_apis_answer_on_its_field(
+    merchant_client: Client, downloads_api: DownloadsApi, order_number: int
+) -> None:
+    response = _create(merchant_client, _create_payload(order_number, product_id="2147483648"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    field_block = re.search(r'name="product_id".*?</div>', page, re.S).group(0)
+    assert 'class="field-error"' in field_block  # the downloads API's own sentence, on the field
+    assert 'value="2147483648"' in page and 'value="Spring catalogue.pdf"' in page
+    assert downloads_api.for_order(order_number) == []
+    entry = AuditEntry.objects.get()
+    assert (entry.outcome, entry.order_number) == ("failed", order_number)
+
+
 def test_unknown_or_malformed_ids_are_404_pages(merchant_client: Client) -> None:
     for name in ("edit", "delete"):
         assert merchant_client.get(reverse(f"downloads:{name}", args=["abc0123456789"])).status_code == 404
