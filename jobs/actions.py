@@ -19,6 +19,7 @@ from audit.models import AuditEntry
 from audit.services import CHECKED_AT_THE_API, AuditUnavailable
 from audit.undo import CannotUndo, UndoInProgress, audit_undo
 from downloads import services as downloads
+from fileflare_admin import clock
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import errors, fileflare
 from fileflare_admin.api.cache import LockBusy
@@ -176,10 +177,10 @@ def resend_send(job: BulkJob, item: BulkJobItem) -> Outcome:
     try:
         current = fileflare.order_get(order_id=item.order_id, fresh=True).value
         if _email_moved(item, current.email_sent_at):
-            when = timezone.localtime(current.email_sent_at) if current.email_sent_at else None
+            when = clock.date_time(current.email_sent_at, seconds=True) if current.email_sent_at else None
             return Outcome(
                 State.SKIPPED,
-                f"Sent again by someone else since the dry run ({when:%Y-%m-%d %H:%M:%S}); not sent twice."
+                f"Sent again by someone else since the dry run ({when}); not sent twice."
                 if when
                 else "Changed since the dry run; not sent.",
             )
@@ -195,9 +196,9 @@ def resend_send(job: BulkJob, item: BulkJobItem) -> Outcome:
         raise _retry(unclear, sent=True) from unclear
     order_index_note(resent.order)
     sent = resent.order.email_sent_at
-    when = timezone.localtime(sent) if sent else timezone.localtime()
+    when = clock.clock(sent or timezone.now())
     checked = " (checked at Fileflare)" if resent.checked else ""
-    return Outcome(State.DONE, f"Sent at {when:%H:%M:%S}{checked}.", resent.entry.pk)
+    return Outcome(State.DONE, f"Sent at {when}{checked}.", resent.entry.pk)
 
 
 def resend_verify(item: BulkJobItem) -> Outcome | None:

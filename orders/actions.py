@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import AuditUnavailable
+from fileflare_admin import clock
 from fileflare_admin.api.errors import ApiError, NotFound, RateLimited
 from fileflare_admin.htmx import StaffRequest
 from fileflare_admin.sentences import UserFacingError
@@ -98,7 +99,7 @@ def _resend_failure(failure: ApiError) -> str:
         # Either limit may be the one reached (a 429 does not say which): name both, honestly.
         return (
             "Fileflare is not taking more e-mails from this shop right now (it allows 30 e-mails "
-            f"and 60 requests a minute). Try again at {timezone.localtime(failure.retry_at):%H:%M:%S}; "
+            f"and 60 requests a minute). Try again at {clock.clock(failure.retry_at)}; "
             "your reason is kept below."
         )
     return failure.user_message
@@ -117,9 +118,9 @@ def _resend_post(request: StaffRequest, key: str, form: ResendForm) -> tuple[Htt
         return None, refused.user_message
     except ApiError as failure:
         return None, _resend_failure(failure)
-    when = timezone.localtime(sent.order.email_sent_at or timezone.now())
+    when = clock.clock(sent.order.email_sent_at or timezone.now())
     checked = " (checked at the API)" if sent.checked else ""
-    sentence = f"Download e-mail sent to the customer of order #{sent.order.order_number} at {when:%H:%M:%S}"
+    sentence = f"Download e-mail sent to the customer of order #{sent.order.order_number} at {when}"
     links = audit_links([sent.entry], undo=False)
     messages.success(request, format_html("{}{}.{}", sentence, checked, links))
     return redirect(order_url(key)), ""
