@@ -90,6 +90,7 @@ class Tour:
     other_record_id: str
     undo_count_url: str = ""
     undo_restore_url: str = ""
+    dry_run_url: str = ""
 
     def merchant_pages(self) -> dict[str, str]:
         return {
@@ -105,6 +106,9 @@ class Tour:
             "audit log": "/audit/",
             "undo confirmation": self.undo_count_url,
             "restore confirmation": self.undo_restore_url,
+            "bulk fixes": "/jobs/",
+            "new bulk fix": "/jobs/new/",
+            "bulk fix dry run": self.dry_run_url,
             "status": "/status/",
             "time zone": "/staff/time-zone/",
             "404": "/orders/not-a-page/",
@@ -128,11 +132,11 @@ def prepare_tour(page: Page, sandbox: Sandbox, merchant: User) -> Tour:
     order_number = next(_order_numbers)
     api = DownloadsApi(sandbox)
     record = api.create(
-        product_id=7100022903, order_id=order_number, download_count=3, download_file_name=WORDY_NAME,
+        product_id=71022903, order_id=order_number, download_count=3, download_file_name=WORDY_NAME,
         is_amazon=True, amazon_key=f"downloads/{UNBROKEN_NAME}",
     )
     other = api.create(
-        product_id=7100022904, order_id=order_number, download_count=1, download_file_name=UNBROKEN_NAME
+        product_id=71022904, order_id=order_number, download_count=1, download_file_name=UNBROKEN_NAME
     )
     page.on("dialog", lambda dialog: dialog.accept())
     sign_in(page, merchant)
@@ -149,6 +153,14 @@ def prepare_tour(page: Page, sandbox: Sandbox, merchant: User) -> Tour:
     tour.undo_count_url = page.get_by_role("link", name="with a reason…").first.get_attribute("href") or ""
     page.goto(f"/audit/?download_id={other['download_id']}")
     tour.undo_restore_url = page.get_by_role("link", name="with a reason…").first.get_attribute("href") or ""
+    # A bulk fix's dry run (nothing runs without a task worker; the dry run needs none).
+    page.goto("/jobs/new/")
+    page.get_by_label("Order numbers").fill(f"#{order_number}")
+    page.get_by_label("Reset the download count to 0").check()
+    page.get_by_label("Reason").fill("Layout and accessibility tour")
+    page.get_by_role("button", name="Dry run").click()
+    expect(page.locator("#dry-run-summary")).to_be_visible()
+    tour.dry_run_url = page.url
     assert tour.undo_count_url and tour.undo_restore_url
     return tour
 

@@ -47,12 +47,13 @@ SPLIT_WORDS = """(element) => {
   return split;
 }"""
 
-# On a phone a table's header row is hidden and each cell is a "label: value" line of its own.
+# On a phone a table's header row is hidden and each cell is a "label: value" line of its own (an empty
+# one is left out).
 STACKED = """() => Array.from(document.querySelectorAll("main table.table")).every((table) => {
   const head = table.tHead;
   const cells = Array.from(table.querySelectorAll("tbody td"));
   return (!head || head.getBoundingClientRect().height <= 1)
-    && cells.every((cell) => getComputedStyle(cell).display === "block");
+    && cells.every((cell) => ["block", "none"].includes(getComputedStyle(cell).display));
 })"""
 
 
