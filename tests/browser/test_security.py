@@ -107,7 +107,8 @@ def test_the_sign_in_page_and_a_lockout_load_with_no_csp_violation(
         page.get_by_label("Username").fill(support_user.username)
         page.get_by_label("Password").fill(f"wrong-{attempt}")
         page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("alert")).to_contain_text("Too many failed sign-ins for this account: it is locked")
+    locked = "Too many failed sign-ins for this account: it is locked"
+    expect(page.get_by_role("alert")).to_contain_text(locked)
     watch.assert_quiet()
 
 
