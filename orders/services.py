@@ -13,9 +13,7 @@ from audit.models import AuditEntry
 from audit.services import audit_entries_for_order
 from downloads.services import download_records_for_order
 from fileflare_admin.api import fileflare, types
-from fileflare_admin.api._reads import get
 from fileflare_admin.api.errors import ApiError
-from fileflare_admin.api.http import FILEFLARE
 from orders import diagnosis
 from orders.diagnosis import Finding, RecentChanges, Situation
 from orders.links import status_link_for
@@ -73,12 +71,9 @@ def _customer(token: str) -> Section[types.CustomerView]:
 
 
 def customer_view_fresh(token: str) -> types.Fetched[types.CustomerView]:
-    """The customer's page read past the cache, to say what they see right after a change.
-
-    Until fileflare.customer_view_get takes `fresh=True` (asked of the API layer), the same read is
-    made here through the API layer's cached GET; the answer is stored, so the next page view shows it."""
-    fetched = get(FILEFLARE, "/v2/customer-account-orders", {"id": token}, fresh=True)
-    return types.Fetched(types.CustomerView.from_json(fetched.value), fetched.fetched_at, fetched.stale)
+    """The customer's page read past the cache, to say what they see right after a change (the answer
+    is stored, so the next page view shows it)."""
+    return fileflare.customer_view_get(token=token, fresh=True)
 
 
 def fileflare_app_order_url(order: types.Order) -> str:

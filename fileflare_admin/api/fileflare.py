@@ -174,14 +174,24 @@ def order_get(*, order_id: str, with_assets: bool = True, fresh: bool = False) -
 
 
 def order_send_email(*, order_id: str) -> Order:
-    """PUT: (re)send the download e-mail. Spends the e-mail budget as well as the general one."""
+    """PUT: (re)send the download e-mail. Spends the e-mail budget as well as the general one.
+
+    Sent once, never repeated (it is not idempotent: each PUT sends an e-mail). A timeout or a 5xx after
+    it went out raises OutcomeUnknown / Unavailable: orders.resend reads the order back to learn which."""
     order_id = validators.order_id(order_id)
     email_budget = (
         f"fileflare-email:{FILEFLARE.identity()}",
         int(settings.FILEFLARE_EMAIL_BUDGET_PER_MINUTE),
     )
     try:
-        answer = send(FILEFLARE, "PUT", f"/v1/orders/{order_id}", body={}, extra_budgets=(email_budget,))
+        answer = send(
+            FILEFLARE,
+            "PUT",
+            f"/v1/orders/{order_id}",
+            body={},
+            extra_budgets=(email_budget,),
+            repeatable=False,
+        )
     except ApiError:
         cache.invalidate(LISTS)
         cache.mark_stale(_single_order_key(order_id))  # it may or may not have been sent: read afresh
@@ -235,8 +245,9 @@ def product_list(
     return _paged("/v1/products", params, Product.from_json, "products", page=page, limit=limit)
 
 
-def customer_view_get(*, token: str) -> Fetched[CustomerView]:
-    """v2 needs no key, but goes through the same budget and cache: it is the same shop's quota."""
+def customer_view_get(*, token: str, fresh: bool = False) -> Fetched[CustomerView]:
+    """v2 needs no key, but goes through the same budget and cache: it is the same shop's quota.
+    `fresh` reads past the cache (to show what the customer sees right after a fix) and keeps it."""
     token = validators.customer_token(token)
-    fetched = get(FILEFLARE, "/v2/customer-account-orders", {"id": token})
+    fetched = get(FILEFLARE, "/v2/customer-account-orders", {"id": token}, fresh=fresh)
     return Fetched(CustomerView.from_json(fetched.value), fetched.fetched_at, fetched.stale)

@@ -332,6 +332,7 @@ class _Call:
     ticket: breaker.Ticket
     extra_budgets: tuple[tuple[str, int], ...]
     cache_event: Callable[[], str]
+    repeatable: bool = True  # may be sent again after a failure (the method's default, or the caller's word)
 
     @property
     def shown_path(self) -> str:
@@ -366,9 +367,13 @@ def send(
     body: Any = None,
     extra_budgets: tuple[tuple[str, int], ...] = (),
     cache_event: Callable[[], str] = lambda: "miss",
+    repeatable: bool | None = None,
 ) -> Answer:
     """One logical call, with retries where repeating is safe, all within the page's deadline (see
-    deadline.py) and past the upstream's circuit breaker (see breaker.py). Raises an ApiError subclass."""
+    deadline.py) and past the upstream's circuit breaker (see breaker.py). Raises an ApiError subclass.
+
+    `repeatable=False` sends a call once whatever its method (a PUT that sends an e-mail): a read timeout
+    then raises OutcomeUnknown, like a POST's, for the caller to find out what happened."""
     base = api.base_url()
     headers = {"Authorization": f"Bearer {api.key()}", "Accept": "application/json"}
     if body is not None:
@@ -386,9 +391,10 @@ def send(
         ticket=breaker.admit(f"{api.name}:{api.identity()}", api.label, api.name),
         extra_budgets=extra_budgets,
         cache_event=cache_event,
+        repeatable=method in REPEATABLE if repeatable is None else repeatable,
     )
     # A probe after the breaker's pause is one try; otherwise retry only what is safe to repeat.
-    attempts = 1 + max(settings.UPSTREAM_RETRIES, 0) if method in REPEATABLE and not call.ticket.probe else 1
+    attempts = 1 + max(settings.UPSTREAM_RETRIES, 0) if call.repeatable and not call.ticket.probe else 1
     with deadline.waiting(api.label, api.name):
         for attempt in range(1, attempts + 1):
             outcome = _attempt(call, attempt)
@@ -446,7 +452,7 @@ def _attempt(call: _Call, attempt: int) -> Answer | ApiError:
         connect = isinstance(error, requests.ConnectTimeout)
         call.log("connect-timeout" if connect else "timeout", seconds, attempt)
         now_open = breaker.failed(call.name, call.ticket, api.name)
-        if call.method not in REPEATABLE and not connect:
+        if not call.repeatable and not connect:
             unknown = OutcomeUnknown(api=api.name)
             record_stats(api, ok=False, seconds=seconds, error=unknown.user_message)
             raise unknown from None
