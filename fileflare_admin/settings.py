@@ -85,6 +85,9 @@ TASKS_REDIS_URL = env.str("TASKS_REDIS_URL", default="") or (
     _cache_url if _cache_url.startswith("redis") else "redis://127.0.0.1:6379/0"
 )
 RQ_QUEUES = {"default": {"URL": TASKS_REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+# django-rq is here for its `rqworker` command only: no RQ dashboard inside the admin (its stats endpoint
+# is open to anyone holding a token, and the bulk-fix pages already show what jobs are doing).
+RQ_SHOW_ADMIN_LINK = False
 if TASKS_BACKEND == "rq":
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 elif TASKS_BACKEND == "database":

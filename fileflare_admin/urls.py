@@ -16,7 +16,7 @@ urlpatterns = [
     path("staff/", include("staff.urls")),
     path("status/", views.status, name="status"),
     path("healthz", views.healthz, name="healthz"),
-    path("favicon.ico", views.favicon),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
 ]
 
