@@ -1,20 +1,17 @@
-"""No upstream change without its audit entry: with the dashboard's own database write-locked, a create,
-an edit, a count fix and a delete send nothing upstream, tell the person why in a sentence, and keep
-what they typed. On SQLite another connection holds the database's write lock; on PostgreSQL, whose
-writers would wait for a lock without end, the dashboard's connection is made read-only."""
+"""No upstream change without its audit entry: with the dashboard's own database write-locked
+(tests.support.dblock), a create, an edit, a count fix and a delete send nothing upstream, tell the person
+why in a sentence, and keep what they typed."""
 
 import re
-import sqlite3
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEntry
 from tests.downloads.conftest import DownloadsApi
+from tests.support.dblock import write_locked  # noqa: F401  (a fixture)
 from tests.support.faultproxy import FaultProxy
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,33 +29,6 @@ def _form(client: Client, url: str) -> dict[str, str]:
         if name and "checkbox" not in tag and " disabled" not in tag:
             values[name.group(1)] = (value.group(1) if value else "").replace("&quot;", '"')
     return values
-
-
-@pytest.fixture
-def write_locked() -> Iterator[None]:
-    """The dashboard's database refuses every write while the test body runs (reads still work)."""
-    if connection.vendor == "sqlite":
-        name = str(connection.settings_dict["NAME"])
-        holder = sqlite3.connect(name, uri=name.startswith("file:"), timeout=0)
-        holder.execute("BEGIN EXCLUSIVE")  # another connection takes the write lock and keeps it
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA busy_timeout = 50")  # give up waiting for the lock quickly
-        try:
-            yield
-        finally:
-            holder.rollback()
-            holder.close()
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA busy_timeout = 5000")
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute("SET default_transaction_read_only = on")
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SET default_transaction_read_only = off")
-
 
 
 def test_a_create_sends_nothing_and_keeps_what_was_typed(

@@ -13,7 +13,7 @@ from django.test import Client
 
 from audit.models import AuditEntry
 from tests.conftest import Sandbox
-from tests.downloads.test_audit_unavailable import write_locked  # noqa: F401  (a fixture)
+from tests.support.dblock import write_locked  # noqa: F401  (a fixture)
 from tests.support.faultproxy import FaultProxy
 
 # Orders only this module resends to (test_views uses 3101…, test_order_page_sections 3201…).
