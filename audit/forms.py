@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
@@ -23,17 +25,28 @@ class AuditFilterForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1}),
     )
     download_id = forms.CharField(required=False, max_length=64, label="Download ID", strip=True)
+    job_id = forms.CharField(
+        required=False,
+        max_length=37,
+        label="Bulk fix",
+        strip=True,
+        widget=forms.TextInput(attrs={"placeholder": "#12", "inputmode": "numeric"}),
+    )
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
     outcome = forms.ChoiceField(choices=[("", "Any outcome"), *AuditEntry.Outcome.choices], required=False)
     page = forms.IntegerField(required=False, min_value=1, max_value=10**9, widget=forms.HiddenInput)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         people = AuditEntry.objects.exclude(actor=None).values("actor")
-        self.fields["actor"].queryset = (  # type: ignore[attr-defined]
-            get_user_model().objects.filter(pk__in=people).order_by("username")
-        )
+        actor = self.fields["actor"]
+        assert isinstance(actor, forms.ModelChoiceField)
+        actor.queryset = get_user_model().objects.filter(pk__in=people).order_by("username")
+
+    def clean_job_id(self) -> str:
+        """A bulk fix's number as people write it ("#12" or "12")."""
+        return str(self.cleaned_data.get("job_id") or "").lstrip("#").strip()
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
@@ -49,7 +62,7 @@ class AuditFilterForm(forms.Form):
         entries = AuditEntry.objects.select_related("actor").prefetch_related("undone_by")
         if data.get("actor"):
             entries = entries.filter(actor=data["actor"])
-        for name in ("action", "outcome", "order_number", "download_id"):
+        for name in ("action", "outcome", "order_number", "download_id", "job_id"):
             if data.get(name):
                 entries = entries.filter(**{name: data[name]})
         if data.get("date_from"):

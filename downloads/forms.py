@@ -221,13 +221,13 @@ class RecordCreateForm(RecordForm):
         return fresh
 
 
-class LoadedSnapshotMixin:
+class LoadedSnapshotMixin(forms.Form):
     """A hidden `loaded` field: the record as the page showed it, signed so it cannot be altered."""
 
     loaded_required = True
 
     def clean_loaded(self) -> dict[str, Any] | None:
-        token = self.cleaned_data.get("loaded") or ""  # type: ignore[attr-defined]
+        token = self.cleaned_data.get("loaded") or ""
         if not token and not self.loaded_required:
             return None
         snapshot = unsign_loaded(token)
@@ -236,10 +236,10 @@ class LoadedSnapshotMixin:
         return snapshot
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()  # type: ignore[misc]
-        if self.errors.get("loaded"):  # type: ignore[attr-defined]
+        data = super().clean() or {}
+        if self.errors.get("loaded"):
             # Shown above the form: the hidden field has no place to show its own error.
-            self.add_error(None, self.errors["loaded"][0])  # type: ignore[attr-defined]
+            self.add_error(None, self.errors["loaded"][0])
         return data
 
 

@@ -47,8 +47,8 @@ def safe_next(request: HttpRequest, candidate: str | None, fallback: str) -> str
 
 def wants_partial(request: HtmxHttpRequest) -> bool:
     """An htmx swap into the page, not a history restore or a boosted navigation (those need the page)."""
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request and not htmx.boosted  # type: ignore[union-attr]
+    htmx: HtmxDetails | None = getattr(request, "htmx", None)
+    return htmx is not None and bool(htmx) and not htmx.history_restore_request and not htmx.boosted
 
 
 def page_or_partial(

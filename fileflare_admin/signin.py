@@ -130,6 +130,7 @@ class SignInView(LoginView):
         username = str(form.data.get("username", "")).strip()
         locked = getattr(self.request, "axes_locked_out", False)
         if username and not locked and recent_failures(self.request, username).left == 1:
+            # A TemplateResponse until rendered (the stubs type form_invalid as a plain HttpResponse).
             response.context_data["lockout_warning"] = warning_sentence()  # type: ignore[attr-defined]
         return response
 

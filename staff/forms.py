@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.conf import settings
 
@@ -9,8 +11,8 @@ class TimeZoneForm(forms.ModelForm):
         model = StaffPreferences
         fields = ["time_zone"]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         shop = settings.SHOP_TIME_ZONE
         self.fields["time_zone"] = forms.ChoiceField(
             label="Your time zone",

@@ -88,6 +88,7 @@ DOWNLOADS = Api(
 class UpstreamSession(requests.Session):
     """A Session that refuses to send without a timeout."""
 
+    # The stubs' signature names every keyword; ours passes them through unchanged.
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = (settings.UPSTREAM_CONNECT_TIMEOUT, settings.UPSTREAM_READ_TIMEOUT)

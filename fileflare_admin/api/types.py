@@ -81,11 +81,12 @@ def parse_size(value: Any) -> tuple[str, int | None]:
 
 
 def _human_size(size: int) -> str:
+    amount = float(size)
     for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f}{unit}" if unit == "B" or size == int(size) else f"{size:.1f}{unit}"
-        size /= 1024  # type: ignore[assignment]
-    return f"{size}TB"
+        if amount < 1024 or unit == "GB":
+            return f"{amount:.0f}{unit}" if unit == "B" or amount == int(amount) else f"{amount:.1f}{unit}"
+        amount /= 1024
+    return f"{amount}TB"
 
 
 def data_list(payload: Any, what: str) -> list[Any]:
