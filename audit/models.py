@@ -53,6 +53,10 @@ class AuditEntry(models.Model):
         DOWNLOAD_RECORD_DELETE = "download_record_delete", "Deleted download record"
         DOWNLOAD_RECORD_COUNT_REVERT = "download_record_count_revert", "Reverted download count"
         DOWNLOAD_RECORD_RESTORE = "download_record_restore", "Restored deleted record"
+        # The orders app's actions (orders.services / orders.replies name them by these codes).
+        ORDER_ASSETS_ATTACH = "order_assets_attach", "Attached files to order"
+        ORDER_ASSETS_DETACH = "order_assets_detach", "Detached files from order"
+        REPLY_TEMPLATE_EDIT = "reply_template_edit", "Changed a support reply"
 
     class Outcome(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -83,6 +87,8 @@ class AuditEntry(models.Model):
     undo_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by"
     )
+    # The bulk fix this entry was written by (its number), blank for a person's own action.
+    job_id = models.CharField("bulk fix", max_length=36, blank=True, db_index=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,8 @@ Actor = AbstractBaseUser | AnonymousUser | None
 DATABASE_ATTEMPTS = 3
 DATABASE_PAUSE = 0.05
 CHECKED_AT_THE_API = "checked at the API"
+# The bulk fix whose item is being written (audit_job): every entry written meanwhile names it.
+_current_job: ContextVar[str] = ContextVar("audit_job", default="")
 
 
 class AuditUnavailable(UserFacingError):
@@ -140,6 +143,17 @@ def _failure_outcome(failure: BaseException, handle: OpenEntry) -> tuple[str, st
 
 
 @contextmanager
+def audit_job(job_id: object) -> Iterator[None]:
+    """Every entry `audited(...)` writes inside this block names the bulk fix `job_id`, however deep
+    the write is made (the job calls the owning app's service, which opens the entry)."""
+    token = _current_job.set(str(job_id)[:36])
+    try:
+        yield
+    finally:
+        _current_job.reset(token)
+
+
+@contextmanager
 def audited(
     *,
     actor: Actor,
@@ -151,14 +165,18 @@ def audited(
     after: Any = None,
     reason: str = "",
     undo_of: AuditEntry | None = None,
+    job_id: str = "",
 ) -> Iterator[OpenEntry]:
     """Write-ahead audit for one write: the entry is `pending` before the block runs, then closed.
+
+    `job_id` names the bulk fix making the write (by default the one `audit_job` set, if any).
 
     On a normal exit the outcome is success; an exception closes it as failed (with the exception's
     `user_message`) or outcome unknown (an exception that says so) and is re-raised. If the pending
     entry cannot be written, AuditUnavailable is raised and the block never runs: nothing is sent.
     """
     user = _signed_in(actor)
+    job = job_id or _current_job.get()
 
     def write_ahead() -> AuditEntry:
         return AuditEntry.objects.create(
@@ -173,6 +191,7 @@ def audited(
             reason=reason,
             outcome=AuditEntry.Outcome.PENDING,
             undo_of=undo_of,
+            job_id=job,
         )
 
     try:
@@ -227,6 +246,7 @@ def audit_record(
         outcome=AuditEntry.Outcome.SUCCESS if error is None else AuditEntry.Outcome.FAILED,
         error=error or "",
         undo_of=undo_of,
+        job_id=_current_job.get(),
         finished_at=timezone.now(),
     )
 

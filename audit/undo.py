@@ -42,9 +42,20 @@ UNDO_CLAIM_TIMEOUT = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
+class UndoLink:
+    """A page the person may want next (the restored record), named for the view to build its URL:
+    `text` is linked where it appears in the message."""
+
+    text: str
+    url_name: str
+    args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Undone:
     entry: AuditEntry  # the new entry, whose undo_of is the entry undone
     message: str  # the sentence the person reads
+    link: UndoLink | None = None
 
 
 class UndoHandler(Protocol):

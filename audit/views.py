@@ -12,12 +12,21 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.forms import AuditFilterForm, UndoForm
 from audit.models import AuditEntry
 from audit.services import audit_entry_get, says_outcome_unknown
-from audit.undo import CannotUndo, audit_undo, undo_check, undo_description, undo_kind, undo_state
+from audit.undo import (
+    CannotUndo,
+    Undone,
+    audit_undo,
+    undo_check,
+    undo_description,
+    undo_kind,
+    undo_state,
+)
 from fileflare_admin.htmx import StaffRequest, page_or_partial, safe_next
 from fileflare_admin.sentences import UserFacingError
 
@@ -51,9 +60,19 @@ class Changes:
     rest_label: str
 
 
+def _named(item: Any) -> str:
+    """One item of a listed value: a file by its name ({id, filename}), anything else as text."""
+    if isinstance(item, dict):
+        return str(item.get("filename") or item.get("id") or "")
+    return str(item)
+
+
 def _shown(value: Any) -> str:
     if value is None:
         return "—"
+    if isinstance(value, list | tuple):
+        # Files attached or detached ({id, filename} each) by name, never as a Python list.
+        return ", ".join(_named(item) for item in value) if value else "(none)"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if value == "":
@@ -99,6 +118,17 @@ def entry_changes(entry: AuditEntry) -> Changes:
             rest.append(Change(name, _shown(value), _shown(value), secret=name in SECRET_FIELDS))
     label = _rest_label(entry, one_sided=one_sided, before=before, after=after, count=len(rest))
     return Changes(changed=changed, rest=rest, rest_label=label)
+
+
+def undone_message(done: Undone) -> str:
+    """The undo's sentence, its link (the restored record, say) on the words it names."""
+    if done.link is None:
+        return done.message
+    url = reverse(done.link.url_name, args=done.link.args)
+    start, found, end = done.message.partition(done.link.text)
+    if not found:
+        return format_html('{} <a href="{}">{}</a>', done.message, url, done.link.text)
+    return format_html('{}<a href="{}">{}</a>{}', start, url, found, end)
 
 
 @require_GET
@@ -180,5 +210,5 @@ def audit_undo_view(request: StaffRequest, pk: int) -> HttpResponse:
         unknown = says_outcome_unknown(failure)
         messages.error(request, failure.user_message if unknown else f"Not undone: {failure.user_message}")
     else:
-        messages.success(request, done.message)
+        messages.success(request, undone_message(done))
     return redirect(next_url)

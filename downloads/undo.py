@@ -18,7 +18,7 @@ from django.contrib.auth.models import AbstractUser, AnonymousUser
 
 from audit.models import AuditEntry
 from audit.services import Actor
-from audit.undo import CannotUndo, Undone, register_undo
+from audit.undo import CannotUndo, UndoLink, Undone, register_undo
 from downloads import records, services
 from fileflare_admin.api import errors
 from staff import roles
@@ -166,9 +166,11 @@ class DownloadRecordUndo:
         )
         assert written.entry is not None and written.record is not None  # a create always has both
         checked = " (checked at the API)" if written.checked else ""
+        new_id = written.record.download_id
         return Undone(
             entry=written.entry,
-            message=f"Restored the deleted record as {written.record.download_id}{checked}.",
+            message=f"Restored the deleted record as {new_id}{checked}.",
+            link=UndoLink(text=new_id, url_name="downloads:edit", args=(new_id,)),
         )
 
 

@@ -16,6 +16,7 @@ from datetime import timedelta
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
+from audit.services import audit_job
 from jobs import actions, pace
 from jobs.actions import Outcome, Retry
 from jobs.models import BulkJob, BulkJobItem
@@ -121,7 +122,8 @@ def _process(job: BulkJob, item: BulkJobItem) -> Outcome:
             )
     item.state, item.sent_at = Item.IN_FLIGHT, timezone.now()
     item.save(update_fields=["state", "sent_at"])
-    return _send(job, item)
+    with audit_job(job.pk):  # the item's audit entry names this job (the audit log filters by it)
+        return _send(job, item)
 
 
 def _verify(job: BulkJob, item: BulkJobItem) -> Outcome | None:

@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from audit.models import AuditEntry
+from orders import replies, services
 
 pytestmark = pytest.mark.django_db
 
@@ -206,3 +207,55 @@ def test_the_page_needs_a_handful_of_queries_whatever_the_number_of_rows(
         )
     with django_assert_max_num_queries(12):
         merchant_client.get("/audit/")
+
+
+def test_the_bulk_fix_filter_lists_that_jobs_entries_and_each_links_to_its_job(
+    merchant_client: Client, merchant_user: User
+) -> None:
+    first = _entry(merchant_user, action="download_record_count", job_id="7", download_id="r1")
+    second = _entry(merchant_user, action="download_record_count", job_id="7", download_id="r2")
+    _entry(merchant_user, action="download_record_count", job_id="17", download_id="r3")
+    by_hand = _entry(merchant_user, action="download_record_count", download_id="r4")
+
+    assert _shown(merchant_client, job_id="7") == [second.pk, first.pk]
+    assert _shown(merchant_client, job_id="#7") == [second.pk, first.pk]  # as the jobs pages write it
+    page = merchant_client.get("/audit/").content.decode()
+    assert 'href="/audit/?job_id=7"' in page and ">bulk fix #7</a>" in page
+    row = page.split(f'id="entry-{by_hand.pk}"')[1].split("</tr>")[0]
+    assert "bulk fix #" not in row
+
+
+def test_attached_and_detached_files_read_as_file_names(merchant_client: Client, merchant_user: User) -> None:
+    manual = {"id": "0b1c7a52-0000-4000-8000-000000000001", "filename": "Manual.pdf"}
+    part2 = {"id": "0b1c7a52-0000-4000-8000-000000000002", "filename": "Course part 2.zip"}
+    attach = _entry(
+        merchant_user,
+        action="order_assets_attach",
+        order_number=5101,
+        before={"assets": [manual]},
+        after={"assets": [manual, part2], "attached": [part2]},
+    )
+    detach = _entry(
+        merchant_user,
+        action="order_assets_detach",
+        order_number=5101,
+        before={"assets": [manual]},
+        after={"assets": [], "detached": [manual]},
+    )
+    page = merchant_client.get("/audit/").content.decode()
+    attached = page.split(f'id="entry-{attach.pk}"')[1].split("</tr>")[0]
+    assert "Attached files to order" in attached
+    both = "Manual.pdf, Course part 2.zip"
+    assert f'<del title="Manual.pdf">Manual.pdf</del> → <ins title="{both}">' in attached
+    detached = page.split(f'id="entry-{detach.pk}"')[1].split("</tr>")[0]
+    assert "Detached files from order" in detached and "(none)" in detached
+    for row in (attached, detached):
+        assert "{" not in row and "[" not in row and "filename" not in row and part2["id"] not in row
+
+
+def test_the_orders_apps_actions_are_named_in_the_log() -> None:
+    # orders writes them by these codes; the log must know each (its filter offers them, rows name them).
+    labels = dict(AuditEntry.Action.choices)
+    assert labels[services.ATTACH_ACTION] == "Attached files to order"
+    assert labels[services.DETACH_ACTION] == "Detached files from order"
+    assert labels[replies.EDIT_ACTION] == "Changed a support reply"

@@ -110,3 +110,20 @@ def test_a_closed_entry_is_never_reopened_by_a_second_close(merchant_user: User)
         pass
     assert not AuditEntry.objects.close_pending(open_.pk, outcome="failed", error="late")
     assert AuditEntry.objects.get().outcome == "success"
+
+
+def test_an_entry_written_inside_audit_job_names_the_bulk_fix(merchant_user: User) -> None:
+    with (
+        services.audit_job(12),
+        audited(actor=merchant_user, action="download_record_count", download_id="in-job"),
+    ):
+        pass
+    with audited(actor=merchant_user, action="download_record_count", download_id="by-hand"):
+        pass
+    with audited(actor=merchant_user, action="email_resend", job_id="40"):
+        pass
+    assert dict(AuditEntry.objects.values_list("download_id", "job_id")) == {
+        "in-job": "12",
+        "by-hand": "",
+        "": "40",
+    }

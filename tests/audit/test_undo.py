@@ -320,7 +320,9 @@ def test_restore_from_the_audit_log_brings_the_record_back_at_the_api(
     (restored,) = downloads_api.for_order(order_number)
     assert restored["download_file_name"] == "restore-me.pdf"
     assert restored["download_id"] != record["download_id"]
-    assert f"Restored the deleted record as {restored['download_id']}." in page
+    new_id = restored["download_id"]
+    # The message links the new record, where the person goes next.
+    assert f'Restored the deleted record as <a href="/downloads/{new_id}/edit/">{new_id}</a>.' in page
     assert AuditEntry.objects.get(undo_of=deletion).download_id == restored["download_id"]
 
 

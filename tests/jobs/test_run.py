@@ -77,6 +77,7 @@ def test_a_job_fixes_every_record_audits_each_under_the_job_and_skips_what_chang
         assert (entry.actor, entry.download_id) == (merchant_user, record["download_id"])
         assert entry.order_number == number
         assert entry.reason == f"Bot storm on the 3rd, ticket #4821 (bulk fix #{job.pk})"
+        assert entry.job_id == str(job.pk)  # the audit log's "Bulk fix" filter finds it
         assert entry.count_change == (before, 0)
     progress = services.job_progress(job)
     assert (progress.done, progress.skipped, progress.failed, progress.remaining) == (2, 2, 0, 0)
@@ -153,6 +154,7 @@ def test_undo_sets_back_every_item_nobody_changed_since(
         assert entry is not None and entry.action == AuditEntry.Action.DOWNLOAD_RECORD_COUNT_REVERT
         assert entry.undo_of == _item(job, record["download_id"]).audit_entry
         assert entry.reason == f"Wrong order list (undo of bulk fix #{job.pk}; bulk fix #{undo.pk})"
+        assert entry.job_id == str(undo.pk)
     with pytest.raises(services.JobRefused, match="already undone"):
         services.job_undo(actor=merchant_user, job_id=job.pk, reason="again")
 
