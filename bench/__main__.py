@@ -14,6 +14,7 @@ import re
 import shutil
 import statistics
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -378,7 +379,31 @@ def report(result: dict[str, Any]) -> str:
         f"(target ≥ {TARGETS['throughput_ratio']}: {mark(tp['ratio'] >= TARGETS['throughput_ratio'])})",
         f"memory: peak resident per worker after the replay: {result['memory']['peak_rss_mib_max']:.0f} MiB",
     ]
+    for figures in result.get("write_rules", []):
+        entry, lock = figures["write-ahead entry"], figures["record lock"]
+        lines.append(
+            f"write rules per write on {figures['database']}: write-ahead entry {entry['median_ms']:.1f} ms "
+            f"(p95 {entry['p95_ms']:.1f}), record lock {lock['median_ms']:.1f} ms (p95 {lock['p95_ms']:.1f})"
+        )
     return "\n".join(lines)
+
+
+def write_rules() -> list[dict[str, Any]]:
+    """bench.writecost on SQLite and on PostgreSQL, each in its own process (it sets up Django itself)."""
+    figures = []
+    for database in ("sqlite", "postgres"):
+        answer = subprocess.run(
+            [sys.executable, "-m", "bench.writecost", "--database", database, "--json"],
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if answer.returncode == 0:
+            figures.append(json.loads(answer.stdout.strip().splitlines()[-1]))
+        else:
+            print(f"write rules on {database} not measured: {answer.stderr.strip()[-300:]}")
+    return figures
 
 
 def machine() -> str:
@@ -447,6 +472,7 @@ def main() -> None:
             "throughput": tp,
             "memory": memory,
         }
+    result["write_rules"] = write_rules()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
     table = report(result)
