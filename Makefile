@@ -30,12 +30,13 @@ venv: $(VENV)/.runtime-installed
 venv-dev: $(VENV)/.dev-installed
 
 # Debian packages the tests drive: a real headless Chromium, a real Redis (the shared upstream budget) and
-# a real PostgreSQL server (the database tests run on it as well as on SQLite).
+# a real PostgreSQL server (the database tests run on it as well as on SQLite) and nginx (tests/deploy).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing from Debian:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
