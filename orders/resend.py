@@ -10,16 +10,21 @@ answer was only unclear.
   leaves the outcome unknown, said as such, and the form's token stays spent.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
+
+from django.db import DatabaseError
 
 from audit.models import AuditEntry
 from audit.services import CHECKED_AT_THE_API, OpenEntry, audited, says_outcome_unknown
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import ApiError, BadResponse, OutcomeUnknown, Unavailable
 from fileflare_admin.submissions import new_submission_token, submission_claim, submission_release
+from orders_index.services import order_index_note
 from staff import roles
 
+logger = logging.getLogger(__name__)
 RESEND_PURPOSE = "order_resend"
 UNCLEAR = (Unavailable, BadResponse)
 
@@ -99,4 +104,8 @@ def order_resend_email(
         if not says_outcome_unknown(failure):
             submission_release(claim)  # nothing was sent: the same form may be sent again
         raise
+    try:
+        order_index_note(order)  # the index shows the new e-mail time at once (the Orders page reads it)
+    except DatabaseError as error:  # sent and audited: the sync brings the index up to date later
+        logger.warning("order index not updated after a resend: %s", type(error).__name__)
     return Resent(order=order, entry=audit.entry, checked=bool(audit.verified))

@@ -9,6 +9,7 @@ from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import NotFound
 from orders.models import KnownCustomerToken
+from orders_index.services import order_index_id_for, order_index_page
 
 QueryKind = Literal[
     "empty",
@@ -167,6 +168,8 @@ class SearchResult:
     stale: bool = False
     message: str = ""
     match_label: str = ""
+    from_index: bool = False  # the list came from the order index (no call), `stale`: older than the TTL
+    whole_shop: bool = False  # the index holds every order: a filter looks at all, not the newest 1,000
 
 
 def order_search(
@@ -174,9 +177,15 @@ def order_search(
 ) -> SearchResult:
     """One match: where to go. Several or none: a page of orders and a sentence. Costs at most 2 calls.
 
-    With no query, the newest orders; `never_sent_only` keeps those whose e-mail was never sent, among
-    the newest 1,000 the landing page loads anyway (no extra call)."""
+    With no query, the newest orders: from the order index when its sync has read the newest page (no
+    call), else from Fileflare. `never_sent_only` keeps those whose e-mail was never sent: over the whole
+    shop once the index has walked every order, else among the newest 1,000 the landing page loads
+    anyway (no extra call)."""
     query = classify_query(q)
+    if query.kind == "empty":
+        indexed = _from_index(query, page=page, per_page=per_page, never_sent_only=never_sent_only)
+        if indexed is not None:
+            return indexed
     if query.kind == "empty" and never_sent_only:
         return _never_sent(query, page=page, per_page=per_page)
     if query.kind == "empty":
@@ -224,6 +233,27 @@ def _order_id_or_token(query: Query) -> SearchResult:
     except NotFound:
         return as_token
     return SearchResult(query, target=Target("order", order_id), match_label="Order ID")
+
+
+def _from_index(query: Query, *, page: int, per_page: int, never_sent_only: bool) -> SearchResult | None:
+    """The Orders page from the order index, or None when it cannot answer (not read yet; a filter over
+    the whole shop before the sync has walked every order): then Fileflare is asked."""
+    listed = order_index_page(page=page, per_page=per_page, email_never_sent=never_sent_only)
+    if listed is None or (never_sent_only and not listed.complete):
+        return None
+    result = SearchResult(
+        query,
+        orders=listed.orders,
+        fetched_at=listed.fetched_at,
+        stale=listed.stale,
+        from_index=True,
+        whole_shop=listed.complete,
+    )
+    if never_sent_only:
+        total = listed.orders.total or 0
+        counted = "No order" if not total else f"{total:,} order{'s' if total != 1 else ''}"
+        result.message = f"{counted} in this shop never had the download e-mail sent."
+    return result
 
 
 def _newest_orders(query: Query, *, page: int, per_page: int) -> SearchResult:
@@ -274,8 +304,8 @@ def _never_sent(query: Query, *, page: int, per_page: int) -> SearchResult:
 
 def _by_number(query: Query, number: int) -> SearchResult:
     """An order whose number a list answer has shown (the newest 1,000 on the orders page, any search)
-    needs no call; any other costs one."""
-    order_id = fileflare.order_id_for(number)
+    or the order index holds needs no call; any other costs one."""
+    order_id = fileflare.order_id_for(number) or order_index_id_for(number)
     if order_id is not None:
         return SearchResult(query, target=Target("order", order_id), match_label=f"Order #{number}")
     fetched = fileflare.order_list(order_number=number, with_assets=True)

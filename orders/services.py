@@ -1,7 +1,7 @@
 """The order page and the customer's view: what support sees while a customer waits."""
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
@@ -13,11 +13,13 @@ from audit.models import AuditEntry
 from audit.services import audit_entries_for_order
 from downloads.services import download_records_for_order
 from fileflare_admin.api import fileflare, types
-from fileflare_admin.api.errors import ApiError
+from fileflare_admin.api.deadline import PagePool
+from fileflare_admin.api.errors import ApiError, NotFound
 from orders import diagnosis
 from orders.diagnosis import Finding, RecentChanges, Situation
 from orders.links import status_link_for
 from orders.models import KnownCustomerToken, ReplyTemplate
+from orders_index.services import order_index_forget, order_index_number_for
 from staff import roles
 
 T = TypeVar("T")
@@ -118,26 +120,31 @@ def reply_template(situation: Situation) -> str:
 
 def order_page(*, order_id: str, user: roles.AnyUser, situation: Situation | None = None) -> OrderPage:
     """The order, its download records, and (when its token is known) the customer's view: at most three
-    upstream calls, made at the same time when the order number is already known. `situation` picks
-    a reply other than the one that fits."""
-    number = fileflare.order_number_for(order_id)
+    upstream calls, made at the same time when the order number is already known (from an answer the
+    API layer has seen, or the order index). They share the page's deadline (PagePool). `situation`
+    picks a reply other than the one that fits."""
+    number = fileflare.order_number_for(order_id) or order_index_number_for(order_id)
     token = KnownCustomerToken.token_for(number) if number is not None else None
     early_records: Future[Section[list[types.DownloadRecord]]] | None = None
     early_customer: Future[Section[types.CustomerView]] | None = None
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    with PagePool(max_workers=3) as pool:
         order_future = pool.submit(fileflare.order_get, order_id=order_id, with_assets=True)
         if number is not None:
             early_records = pool.submit(_records, number)
         if token:
             early_customer = pool.submit(_customer, token)
-        fetched = order_future.result()  # NotFound and other failures of the order itself propagate
+        try:
+            fetched = order_future.result()  # NotFound and other failures of the order itself propagate
+        except NotFound:
+            order_index_forget(order_id)  # Fileflare says it is gone: the index must not send anyone here
+            raise
     order = fetched.value
     if early_records is not None and number == order.order_number:
         records = early_records.result()
         customer = early_customer.result() if early_customer else Section[types.CustomerView]()
     else:
         token = KnownCustomerToken.token_for(order.order_number)
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        with PagePool(max_workers=2) as pool:
             records_future = pool.submit(_records, order.order_number)
             customer_future = pool.submit(_customer, token) if token else None
             records = records_future.result()
