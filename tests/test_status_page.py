@@ -6,6 +6,10 @@ import pytest
 from django.test import Client
 
 from fileflare_admin.api import downloads, errors
+from fileflare_admin.api.checks import check_upstreams
+from fileflare_admin.api.http import FILEFLARE
+from orders_index import sync
+from orders_index.services import order_sync_progress
 from tests.conftest import Sandbox
 
 pytestmark = pytest.mark.django_db
@@ -54,3 +58,33 @@ def test_status_page_says_until_when_an_upstream_is_not_waited_on(
     assert time.monotonic() - started < 1.5  # Fileflare's probe waits 0.3 s; the downloads API's none
     assert "Not waited on</dt><dd class=\"field-error\">until" in page
     assert "is not waiting on it for now" in page
+
+
+def test_status_page_shows_how_far_the_order_index_has_got(support_client: Client, sandbox: Sandbox) -> None:
+    page = support_client.get("/status/").content.decode()
+    assert "The order index has not started yet: it starts with the task worker." in page
+    state = sync.sync_row(FILEFLARE.identity())
+    sync.read_once(state, sync.Read(page=1, refresh=True))  # the sync's first step, as the worker runs it
+    progress = order_sync_progress()
+    page = support_client.get("/status/").content.decode()
+    assert progress.sentence in page and progress.indexed > 0
+    assert f"{progress.indexed} of {progress.total} Fileflare counted" in page
+
+
+def test_status_page_runs_the_upstream_checks_only_when_asked(
+    support_client: Client, sandbox: Sandbox
+) -> None:
+    first = support_client.get("/status/").content.decode()
+    assert "Run the checks" in first and "Checked just now" not in first
+    before = sandbox.stats()
+    again = support_client.get("/status/").content.decode()  # a reload: the probes' answers are cached
+    assert "Checked just now" not in again and sandbox.stats() == before
+
+    for response in (support_client.post("/status/"), support_client.get("/status/", {"check": "1"})):
+        page = " ".join(response.content.decode().split())
+        assert response.status_code == 200 and "Checked just now" in page
+        for check in check_upstreams():
+            assert f"{check.name}</td>" in page.replace(" </td>", "</td>")
+        assert '<span class="badge badge-ok">ok</span>' in page and "badge-bad" not in page
+        assert sandbox.key not in page and sandbox.token not in page
+    assert sandbox.stats()["fileflare"] > before["fileflare"]
