@@ -10,6 +10,7 @@ and is refused with EditConflict. An unclear answer is resolved by reading back 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -99,6 +100,56 @@ def download_record_list(
         sortby=sorting[0] if sorting else None,
         sortdir=sorting[1] if sorting else "ASC",
         search=(q or "").strip() or None,
+    )
+
+
+# A search that names an order: "#1050", "order:1050", "order 1050", "Order #1,050".
+ORDER_QUERY = re.compile(r"(?:#|order\s*[:#]?\s*#?)\s*([0-9][0-9,]*)", re.IGNORECASE)
+
+
+def order_number_query(q: str | None) -> int | None:
+    """The order number a list search names (its records only, never ids that contain the digits)."""
+    match = ORDER_QUERY.fullmatch((q or "").strip())
+    if match is None:
+        return None
+    digits = match.group(1).replace(",", "")
+    number = int(digits) if digits.isdigit() and len(digits) < 19 else 0
+    return number if number > 0 else None
+
+
+@dataclass(frozen=True)
+class OrderRecords:
+    """One order's records for the list: `complete` is False when the API had more matches for the
+    number than one call reads (records of the order may then be missing)."""
+
+    fetched: types.Fetched[types.Page[types.DownloadRecord]]
+    order_number: int
+    complete: bool
+
+
+def download_record_list_of_order(
+    *, user: roles.AnyUser, order_number: int, sort: str | None = None
+) -> OrderRecords:
+    """The records of one order only, sorted by the API, on one page.
+
+    The API's search for a number matches the order number, the product ID and every download ID or
+    file name holding those digits; only records whose order number equals it are kept.
+    """
+    roles.require_staff(user)
+    sorting = parse_sort(sort, allowed=sortable_fields(user))
+    fetched = downloads_api.record_list(
+        page=1,
+        per_page=ORDER_RECORDS_LIMIT,
+        sortby=sorting[0] if sorting else None,
+        sortdir=sorting[1] if sorting else "ASC",
+        search=str(order_number),
+    )
+    items = tuple(record for record in fetched.value.items if record.order_id == order_number)
+    page = types.Page(items=items, page=1, per_page=ORDER_RECORDS_LIMIT, total=len(items), last_page=1)
+    return OrderRecords(
+        fetched=types.Fetched(value=page, fetched_at=fetched.fetched_at, stale=fetched.stale),
+        order_number=order_number,
+        complete=not fetched.value.has_next,
     )
 
 

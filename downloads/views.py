@@ -30,7 +30,7 @@ from downloads.forms import (
     unsign_loaded,
 )
 from fileflare_admin.api import errors, types
-from fileflare_admin.htmx import StaffRequest, page_or_partial
+from fileflare_admin.htmx import StaffRequest, page_or_partial, safe_next
 from fileflare_admin.sentences import UserFacingError
 from fileflare_admin.submissions import AlreadySubmitted
 from staff import roles
@@ -45,10 +45,39 @@ CHECKED = " — checked at the API"
 
 
 def order_records_url(order_number: Any) -> str:
-    """The list filtered to one order, newest first: where a just-created record shows up."""
+    """The list of one order's records only, newest first: where a just-created record shows up."""
     query = QueryDict(mutable=True)
-    query.update({"q": str(order_number), "sort": "-date_created"})
+    query.update({"q": f"order:{order_number}", "sort": "-date_created"})
     return f"{reverse('downloads:list')}?{query.urlencode()}"
+
+
+def came_from(request: HttpRequest) -> str:
+    """The page the person started from (`next`: the order page, say), when it is on this site; else ""."""
+    candidate = request.POST.get("next") if request.method == "POST" else request.GET.get("next")
+    return safe_next(request, candidate, "").split("#")[0]
+
+
+def back_to(request: HttpRequest, fallback: str, download_id: str = "") -> str:
+    """Where a finished write returns: `next` or `fallback`, at the changed record's row (highlighted)."""
+    target = came_from(request) or fallback
+    return f"{target}#record-{download_id}" if download_id else target
+
+
+def _create_initial(query: QueryDict) -> dict[str, Any]:
+    """What a link may fill in on the create form: order number, product ID, file name."""
+    initial: dict[str, Any] = {}
+    numbers = {
+        "order_id": query.get("order_id") or query.get("order_number"),
+        "product_id": query.get("product_id"),
+    }
+    for name, given in numbers.items():
+        value = (given or "").strip()
+        if value.isascii() and value.isdigit() and len(value) < 12 and int(value) > 0:
+            initial[name] = int(value)
+    file_name = (query.get("download_file_name") or "").strip()[:255]
+    if file_name:
+        initial["download_file_name"] = file_name
+    return initial
 
 
 def not_found(request: HttpRequest) -> HttpResponse:
@@ -79,22 +108,40 @@ def unknown_notice(failed: services.DownloadRecordOutcomeUnknown) -> dict[str, s
 # --- list ----------------------------------------------------------------------------------------
 
 
+def _more_than_read(order_number: int) -> str:
+    return (
+        f"The downloads API matched more than {services.ORDER_RECORDS_LIMIT} records for {order_number} "
+        "(download IDs and file names holding those digits count too), so some records of this order may "
+        "be missing below. Open the order to see all of its records."
+    )
+
+
+
 @require_http_methods(["GET", "HEAD"])
 def record_list(request: StaffRequest) -> HttpResponse:
     sortable = services.sortable_fields(request.user)
     form = RecordListForm(request.GET, sortable=sortable)
     params = form.params()
+    order_number = services.order_number_query(params["q"])  # "#1050": that order's records only
     fetched: types.Fetched[types.Page[types.DownloadRecord]] | None = None
-    error = ""
+    error, notes = "", form.notes()
     try:
-        fetched = services.download_record_list(user=request.user, **params)
+        if order_number is None:
+            fetched = services.download_record_list(user=request.user, **params)
+        else:
+            listing = services.download_record_list_of_order(
+                user=request.user, order_number=order_number, sort=params["sort"]
+            )
+            fetched = listing.fetched
+            notes += [] if listing.complete else [_more_than_read(order_number)]
     except errors.ApiError as failed:
         error = failed.user_message
     context = {
         "form": form,
         "params": params,
+        "order_number": order_number,
         "query": form.kept_query(),
-        "notes": form.notes(),
+        "notes": notes,
         "error": error,
         "fetched": fetched,
         "page": fetched.value if fetched else None,
@@ -137,8 +184,14 @@ def _create_sent(request: StaffRequest, form: RecordCreateForm) -> HttpResponse:
         messages.success(
             request, f"Created download record {record.download_id} for order {record.order_id}{checked}."
         )
-        return redirect(order_records_url(record.order_id))
-    context = {"form": form, "outcome_unknown": notice}
+        return redirect(back_to(request, order_records_url(record.order_id), record.download_id))
+    return _create_page(request, form, status=status, outcome_unknown=notice)
+
+
+def _create_page(
+    request: StaffRequest, form: RecordCreateForm, status: int = 200, **context: Any
+) -> HttpResponse:
+    context = {"form": form, "next_url": came_from(request), **context}
     return render(request, "downloads/record_create.html", context, status=status)
 
 
@@ -147,17 +200,15 @@ def record_create(request: StaffRequest) -> HttpResponse:
     show_key = permissions_for(request.user).can_see_amazon_key
     if request.method != "POST":
         roles.require_can_create(request.user)  # Support never gets the form: a clear 403 now
-        order_number = request.GET.get("order_id", "")
-        initial = {"order_id": int(order_number)} if order_number.isdigit() else {}
-        form = RecordCreateForm(initial=initial, show_amazon_key=show_key)
-        return render(request, "downloads/record_create.html", {"form": form})
+        form = RecordCreateForm(initial=_create_initial(request.GET), show_amazon_key=show_key)
+        return _create_page(request, form)
     # A POST from someone who may not create is refused and audited with what they sent.
     services.download_record_create_check(
         actor=request.user, attempted=request.POST.dict(), reason=request.POST.get("reason", "")[:500]
     )
     form = RecordCreateForm(request.POST, show_amazon_key=show_key)
     if not form.is_valid():
-        return render(request, "downloads/record_create.html", {"form": form})
+        return _create_page(request, form)
     return _create_sent(request, form)
 
 
@@ -182,7 +233,12 @@ def _edit_page(request: StaffRequest, download_id: str, status: int = 200, **con
     return render(
         request,
         "downloads/record_edit.html",
-        {"download_id": download_id, "count_only": may.editable_fields is not None, **context},
+        {
+            "download_id": download_id,
+            "count_only": may.editable_fields is not None,
+            "next_url": came_from(request),
+            **context,
+        },
         status=status,
     )
 
@@ -247,7 +303,7 @@ def _edit_saved(request: StaffRequest, download_id: str, form: RecordEditForm) -
         messages.success(request, "Nothing was changed, so nothing was saved.")
     else:
         messages.success(request, f"Saved download record {download_id}{CHECKED if written.checked else ''}.")
-    return redirect(order_records_url(written.record.order_id))
+    return redirect(back_to(request, order_records_url(written.record.order_id), download_id))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -271,7 +327,8 @@ def record_edit(request: StaffRequest, download_id: str) -> HttpResponse:
 
 def _delete_page(request: StaffRequest, download_id: str, **context: Any) -> HttpResponse:
     context.setdefault("record", None)
-    return render(request, "downloads/record_delete.html", {"download_id": download_id, **context})
+    context = {"download_id": download_id, "next_url": came_from(request), **context}
+    return render(request, "downloads/record_delete.html", context)
 
 
 def _delete_ask(request: StaffRequest, download_id: str) -> HttpResponse:
@@ -328,4 +385,6 @@ def _delete_sent(
     messages.success(
         request, f"Deleted download record {download_id}{checked}. Its entry in the audit log can restore it."
     )
-    return redirect(order_records_url(order_number) if order_number else reverse("downloads:list"))
+    # The row is gone, so no row to highlight: back to where the person started.
+    fallback = order_records_url(order_number) if order_number else reverse("downloads:list")
+    return redirect(back_to(request, fallback))

@@ -2,7 +2,6 @@
 action adds to it, and the links a flash message carries to the audit trail."""
 
 from collections.abc import Mapping
-from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,7 +19,6 @@ from orders.diagnosis import Situation
 from orders.forms import CustomerLinkForm, ResendForm
 from orders.models import ReplyTemplate
 from orders.search import Target
-from staff.roles import permissions_for
 
 NO_SUCH_ORDER = "No order with that ID in this shop."
 
@@ -81,8 +79,6 @@ def order_page_response(
         "order": page.order,
         "records": page.records.value or [],
         "show_order": False,
-        # The record rows still read a dict (downloads/_record_row.html): the same Permissions, as one.
-        "record_perms": asdict(permissions_for(request.user)),
         "timeline_entries": page.timeline,
         "row_next": order_url(order_id),
         "reply_choices": ReplyTemplate.Situation.choices,

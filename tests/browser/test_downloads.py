@@ -38,10 +38,14 @@ def test_a_merchant_creates_a_record_fixes_its_count_in_place_and_deletes_it(
     page.get_by_role("button", name="Create record").click()
 
     expect(page.locator(".flash-success")).to_contain_text("Created download record")
-    expect(page).to_have_url(re.compile(rf"/downloads/\?q={order_number}&sort=-date_created$"))
     [created] = api.for_order(order_number)
+    # Back on this order's records only, at the new row, highlighted (:target, no inline style).
+    landing = rf"/downloads/\?q=order%3A{order_number}&sort=-date_created#record-{created['download_id']}$"
+    expect(page).to_have_url(re.compile(landing))
     row = page.locator(f"#record-{created['download_id']}")
     expect(row).to_contain_text("Field guide (2nd edition).pdf")
+    expect(row.locator("td").first).to_have_css("background-color", "rgb(230, 244, 234)")
+    expect(page.locator("#order-records-summary")).to_contain_text(f"Records of order #{order_number}")
 
     _mark_page(page)
     count = row.get_by_label(re.compile("Download count of"))

@@ -159,7 +159,8 @@ def _restore(
         (back,) = api.for_order(order_number)
         entry = _entry("download_record_restore")
         assert (entry.outcome, entry.download_id, entry.undo_of) == ("success", back["download_id"], deletion)
-        assert f"Restored the deleted record as {back['download_id']}" in page
+        new_id = back["download_id"]
+        assert f'Restored the deleted record as <a href="/downloads/{new_id}/edit/">{new_id}</a>' in page
 
     return Outcome(page, check)
 
@@ -247,7 +248,7 @@ def test_an_outcome_that_cannot_be_read_back_is_unknown_with_a_link_to_check(
         payload = {**form, "order_id": str(order_number), "product_id": "3", "download_file_name": "u.pdf"}
         page = merchant_client.post(reverse("downloads:create"), payload).content.decode()
         assert "cannot tell whether the record was created" in page
-        assert f'href="/downloads/?q={order_number}&amp;sort=-date_created"' in page
+        assert f'href="/downloads/?q=order%3A{order_number}&amp;sort=-date_created"' in page
         assert 'value="u.pdf"' in page and "I checked: create it" in page
     elif kind == "count":
         url = reverse("downloads:count", args=[record["download_id"]])

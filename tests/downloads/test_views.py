@@ -178,7 +178,8 @@ def test_create_lands_on_the_orders_records_with_the_new_id_and_is_audited(
     assert len(at_api) == 1
     new_id = at_api[0]["download_id"]
     assert response.status_code == 302
-    assert _query(response["Location"]) == {"q": [str(order_number)], "sort": ["-date_created"]}
+    assert _query(response["Location"]) == {"q": [f"order:{order_number}"], "sort": ["-date_created"]}
+    assert response["Location"].endswith(f"#record-{new_id}")  # the new row, highlighted
     listed = merchant_client.get(response["Location"]).content.decode()
     assert f"Created download record {new_id}" in listed
     assert f'id="record-{new_id}"' in listed
@@ -236,7 +237,7 @@ def test_create_timeout_says_the_outcome_is_unknown_and_links_to_the_search(
     page = response.content.decode()
     assert "cannot tell whether the record was created" in page
     search = next(link for link in _links(page) if link.startswith(reverse("downloads:list") + "?"))
-    assert _query(search) == {"q": [str(order_number)], "sort": ["-date_created"]}
+    assert _query(search) == {"q": [f"order:{order_number}"], "sort": ["-date_created"]}
     assert 'value="Spring catalogue.pdf"' in page
     # Sent once, never repeated: at most one record exists.
     assert len(downloads_api.for_order(order_number)) <= 1
