@@ -4,8 +4,8 @@
 TEST_DATABASE_ENGINE=postgresql. That second pass keeps every test that uses the dashboard's database (a
 `django_db` mark, or the `db` / `transactional_db` / `live_server` fixtures anywhere in its fixture closure:
 the audit trail, undo claims, write-ahead entries, locks, the order index, jobs) and leaves out the
-rest, which would only repeat themselves. Browser tests are left out too: they check pages, not the engine, and the
-server-side paths they drive are covered by the client tests that stay.
+rest, which would only repeat themselves. Browser tests are left out too: they check pages, not the
+engine, and the server-side paths they drive are covered by the client tests that stay.
 """
 
 from __future__ import annotations
