@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shlex
@@ -61,3 +62,8 @@ def variables_read(path: Path) -> set[str]:
     text = path.read_text()
     pattern = r'(?:env(?:\.\w+)?|_env_\w+|environ\.get|getenv)\(\s*"([A-Z][A-Z0-9_]*)"'
     return set(re.findall(pattern, text))
+
+
+def in_postgres_pass() -> bool:
+    """`make test`'s second pass (tests.support.postgres sets it): tests with own servers ran already."""
+    return os.environ.get("TEST_DATABASE_ENGINE") == "postgresql"

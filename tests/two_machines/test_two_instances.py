@@ -23,8 +23,11 @@ import pytest
 import requests
 
 from bench.stack import Stack
+from tests.deploy.files import in_postgres_pass
 from tests.downloads.conftest import DownloadsApi
 from tests.support.postgres import PostgresCluster
+
+pytestmark = pytest.mark.skipif(in_postgres_pass(), reason="it runs on its own PostgreSQL in the first pass")
 
 Database = psycopg.Connection[Any]
 SANDBOX_LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) sandbox fileflare \S+ \S+ (\d{3}) ")
@@ -221,7 +224,10 @@ def test_two_undos_of_one_entry_on_different_instances_undo_once(
     assert len(undone) == 1
     claims = database.execute("SELECT count(*) FROM audit_undoclaim WHERE entry_id = %s", (entry,))
     assert claims.fetchone() == (1,)
-    assert sum("already" in words.lower() for words in said) == 1, [words[:400] for words in said]
+    # The other person is told it was undone already, or is being undone by the first (they came at once).
+    refused = ("This was already undone by", "This is being undone by", "Someone else is undoing this")
+    told = [any(sentence in words for sentence in refused) for words in said]
+    assert sorted(told) == [False, True], [words[:400] for words in said]
 
 
 def test_a_bulk_job_started_on_one_instance_runs_exactly_once_on_the_rq_workers(
