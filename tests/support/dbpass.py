@@ -14,7 +14,7 @@ import os
 
 import pytest
 
-DATABASE_FIXTURES = frozenset({"db", "transactional_db", "live_server", "django_db_blocker"})
+DATABASE_FIXTURES = frozenset({"db", "transactional_db", "live_server"})
 
 
 def _uses_database(item: pytest.Item) -> bool:
