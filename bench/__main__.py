@@ -7,14 +7,11 @@ Run `python -m bench --help` for the knobs.
 import argparse
 import concurrent.futures
 import json
-import os
-import platform
 import random
 import re
 import shutil
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -24,6 +21,7 @@ from typing import Any
 
 import requests
 
+from bench.report import machine, report, write_rules
 from bench.stack import DEMO_KEY, DEMO_TOKEN, PROJECT, Stack
 
 RESULTS = PROJECT / "bench" / "results"
@@ -320,108 +318,6 @@ def worker_memory(stack: Stack) -> dict[str, Any]:
 
 
 # --- report ----------------------------------------------------------------------------------------
-TARGETS = {
-    "cold_ratio": 1.15,
-    "warm_ratio": 0.25,
-    "calls_cold": {"order": 3, "search": 1, "records": 1},
-    "replay_calls": 55,
-    "throughput_ratio": 0.5,
-}
-
-
-def mark(ok: bool) -> str:
-    return "ok" if ok else "MISSED"
-
-
-def report(result: dict[str, Any]) -> str:
-    lines = [
-        f"Fileflare Admin benchmark — {result['when']} — {result['machine']}",
-        f"upstream latency added by the sandbox: {result['latency_ms']} ms; dashboard: gunicorn "
-        f"{result['workers']} workers × {result['threads']} threads, DEBUG=0, Redis cache",
-        "",
-    ]
-    lines.append(
-        f"{'page':<9}{'direct ms':>11}{'cold ms':>10}{'cold ×':>8}{'warm ms':>10}{'warm ×':>8}"
-        f"{'calls cold':>12}{'calls warm':>12}"
-    )
-    for page, row in result["overhead"].items():
-        lines.append(
-            f"{page:<9}{row['direct']['median_ms']:>11.1f}{row['cold']['median_ms']:>10.1f}"
-            f"{row['cold_ratio_median']:>8.2f}{row['warm']['median_ms']:>10.1f}{row['warm_ratio_median']:>8.2f}"
-            f"{row['upstream_calls_cold']:>12.1f}{row['upstream_calls_warm']:>12.1f}"
-        )
-        lines.append(
-            f"{'  p95':<9}{row['direct']['p95_ms']:>11.1f}{row['cold']['p95_ms']:>10.1f}"
-            f"{row['cold_ratio_p95']:>8.2f}{row['warm']['p95_ms']:>10.1f}{row['warm_ratio_p95']:>8.2f}"
-        )
-    lines.append(
-        f"targets: cold ≤ {TARGETS['cold_ratio']}×, warm ≤ {TARGETS['warm_ratio']}× of one upstream "
-        "call; calls cold ≤ 3 order page, ≤ 1 search and records; 0 warm"
-    )
-    replay = result["replay"]
-    lines += [
-        "",
-        f"morning replay: {replay['page_views']} page views in {replay['wall_seconds']:.0f} s "
-        f"(mix {replay['mix']})",
-        f"  Fileflare calls: {replay['fileflare_calls']} (target ≤ {TARGETS['replay_calls']}: "
-        f"{mark(replay['fileflare_calls'] <= TARGETS['replay_calls'])}); all upstream calls: "
-        f"{replay['upstream_calls_all']}",
-        f"  rate-limit errors shown to staff: {replay['rate_limit_errors_shown']} (target 0: "
-        f"{mark(replay['rate_limit_errors_shown'] == 0)}); page p95 {replay['page_p95_ms']:.0f} ms, "
-        f"median {replay['page_median_ms']:.0f} ms",
-    ]
-    tp = result["throughput"]
-    lines += [
-        "",
-        f"throughput (16 clients, {tp['client']}): warm order page "
-        f"{tp['order_page']['requests_per_second']:.0f}/s, trivial view "
-        f"{tp['trivial_view']['requests_per_second']:.0f}/s, ratio {tp['ratio']:.2f} "
-        f"(target ≥ {TARGETS['throughput_ratio']}: {mark(tp['ratio'] >= TARGETS['throughput_ratio'])})",
-        f"memory: peak resident per worker after the replay: {result['memory']['peak_rss_mib_max']:.0f} MiB",
-    ]
-    for figures in result.get("write_rules", []):
-        entry, lock = figures["write-ahead entry"], figures["record lock"]
-        lines.append(
-            f"write rules per write on {figures['database']}: write-ahead entry {entry['median_ms']:.1f} ms "
-            f"(p95 {entry['p95_ms']:.1f}), record lock {lock['median_ms']:.1f} ms (p95 {lock['p95_ms']:.1f})"
-        )
-    return "\n".join(lines)
-
-
-def write_rules() -> list[dict[str, Any]]:
-    """bench.writecost on SQLite and on PostgreSQL, each in its own process (it sets up Django itself)."""
-    figures = []
-    for database in ("sqlite", "postgres"):
-        answer = subprocess.run(
-            [sys.executable, "-m", "bench.writecost", "--database", database, "--json"],
-            cwd=PROJECT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if answer.returncode == 0:
-            figures.append(json.loads(answer.stdout.strip().splitlines()[-1]))
-        else:
-            print(f"write rules on {database} not measured: {answer.stderr.strip()[-300:]}")
-    return figures
-
-
-def machine() -> str:
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.machine(),
-    )
-    memory_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))  # type: ignore[union-attr]
-    return (
-        f"{model}, {len(os.sched_getaffinity(0))} cores, {memory_kb / 1024 / 1024:.0f} GiB, "
-        f"Python {platform.python_version()}"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--latency-ms", type=int, default=50, help="upstream latency the sandbox adds")
