@@ -327,10 +327,40 @@ def main() -> None:
     parser.add_argument("--throughput-seconds", type=int, default=10)
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument(
+        "--database",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="the dashboard database: a SQLite file, or a throwaway PostgreSQL cluster",
+    )
     args = parser.parse_args()
 
     rng = random.Random(args.seed)
-    with Stack(latency_ms=args.latency_ms) as stack:
+    cluster = None
+    database_url = ""
+    if args.database == "postgres":
+        from tests.support.postgres import PostgresCluster
+
+        cluster = PostgresCluster().start()
+        database_url = cluster.create_database("bench")
+    try:
+        result = measure(args, rng, database_url)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    result["database"] = args.database
+    result["write_rules"] = write_rules()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
+    table = report(result)
+    (args.out.parent / "latest.txt").write_text(table + "\n")
+    print()
+    print(table)
+    print(f"\nJSON: {args.out}")
+
+
+def measure(args: argparse.Namespace, rng: random.Random, database_url: str) -> dict[str, Any]:
+    with Stack(latency_ms=args.latency_ms, database_url=database_url) as stack:
         print(f"Servers up (work folder {stack.folder}); measuring…", flush=True)
         stack.sandbox_config(rate_limit=0, email_rate_limit=0)
         upstream = Upstream(stack)
@@ -368,14 +398,7 @@ def main() -> None:
             "throughput": tp,
             "memory": memory,
         }
-    result["write_rules"] = write_rules()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2))
-    table = report(result)
-    (args.out.parent / "latest.txt").write_text(table + "\n")
-    print()
-    print(table)
-    print(f"\nJSON: {args.out}")
+    return result
 
 
 if __name__ == "__main__":

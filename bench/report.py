@@ -28,7 +28,8 @@ def report(result: dict[str, Any]) -> str:
     lines = [
         f"Fileflare Admin benchmark — {result['when']} — {result['machine']}",
         f"upstream latency added by the sandbox: {result['latency_ms']} ms; dashboard: gunicorn "
-        f"{result['workers']} workers × {result['threads']} threads, DEBUG=0, Redis cache",
+        f"{result['workers']} workers × {result['threads']} threads, DEBUG=0, Redis cache, "
+        f"{result.get('database', 'sqlite')} database",
         "",
     ]
     lines.append(
