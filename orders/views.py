@@ -44,7 +44,10 @@ def order_list(request: StaffRequest) -> HttpResponse:
     form = OrderSearchForm(request.GET)
     q, page, per_page = form.values()
     never_sent = form.never_sent_only
-    keep_order_index_alive()
+    if not q:
+        # Only the landing list, which reads the index: a search (a ticket being answered) never waits on
+        # the database for the sync's bookkeeping.
+        keep_order_index_alive()
     context: dict[str, object] = {
         "q": q,
         "per_page": per_page,
