@@ -214,43 +214,6 @@ def audited(
     _close(handle, AuditEntry.Outcome.SUCCESS, "")
 
 
-def audit_record(
-    *,
-    actor: Actor,
-    action: str,
-    order_number: int | None = None,
-    order_id: str = "",
-    download_id: str = "",
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    reason: str = "",
-    error: str | None = None,
-    undo_of: AuditEntry | None = None,
-) -> AuditEntry:
-    """Append one finished entry in one step (`error` None means success).
-
-    Deprecated for writes: an entry written after the upstream call can be lost with the database.
-    Use `audited(...)`, which writes the entry before the call.
-    """
-    user = _signed_in(actor)
-    return AuditEntry.objects.create(
-        actor=user,
-        actor_name=actor_name(user),
-        action=action,
-        order_number=order_number,
-        order_id=order_id,
-        download_id=download_id,
-        before=before,
-        after=after,
-        reason=reason,
-        outcome=AuditEntry.Outcome.SUCCESS if error is None else AuditEntry.Outcome.FAILED,
-        error=error or "",
-        undo_of=undo_of,
-        job_id=_current_job.get(),
-        finished_at=timezone.now(),
-    )
-
-
 # --- Reading the trail ---------------------------------------------------------------------------
 
 
