@@ -27,6 +27,7 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from fileflare_admin.api.errors import OutcomeUnknown
 from fileflare_admin.sentences import UserFacingError
+from fileflare_admin.storable import storable
 
 logger = logging.getLogger(__name__)
 
@@ -103,13 +104,13 @@ def _with_retries(write: Any, what: str) -> Any:
 
 def _close(handle: OpenEntry, outcome: str, error: str) -> None:
     fields = {
-        "before": handle.before,
-        "after": handle.after,
+        "before": storable(handle.before),
+        "after": storable(handle.after),
         "order_number": handle.order_number,
         "order_id": handle.order_id or "",
         "download_id": handle.download_id or "",
-        "error": error,
-        "verified": handle.verified[:200],
+        "error": storable(error),
+        "verified": storable(handle.verified[:200]),
         "finished_at": timezone.now(),
     }
     try:
@@ -186,9 +187,9 @@ def audited(
             order_number=order_number,
             order_id=order_id,
             download_id=download_id,
-            before=before,
-            after=after,
-            reason=reason,
+            before=storable(before),
+            after=storable(after),
+            reason=storable(reason),
             outcome=AuditEntry.Outcome.PENDING,
             undo_of=undo_of,
             job_id=job,

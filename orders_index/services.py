@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -139,7 +140,8 @@ def order_index_note(order: types.Order) -> None:
     """Our own write's answer (a resend's order, with its new e-mail time) goes into the index at once."""
     shop = _shop()
     if shop:
-        store_orders(shop=shop, orders=[order], seen_at=timezone.now())
+        with transaction.atomic():  # a failure here must not break the caller's transaction
+            store_orders(shop=shop, orders=[order], seen_at=timezone.now())
 
 
 def order_index_forget(order_id: str) -> None:

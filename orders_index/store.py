@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from fileflare_admin.api import types
+from fileflare_admin.storable import storable
 from orders_index.models import IndexedOrder
 
 CHUNK = 500  # ids per IN (…) query: well under every engine's limit on parameters
@@ -54,7 +55,7 @@ def _fields(order: types.Order, *, keep_assets: list[Any] | None = None) -> dict
         "order_number": order.order_number,
         "ordered_at": order.ordered_at,
         "email_sent_at": order.email_sent_at,
-        "assets": [asset_json(asset) for asset in order.assets]
+        "assets": [storable(asset_json(asset)) for asset in order.assets]
         if order.assets_loaded or keep_assets is None
         else keep_assets,
     }
