@@ -202,15 +202,24 @@ def _list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _create(request: HttpRequest) -> HttpResponse:
+def _write_values(request: HttpRequest) -> tuple[dict[str, Any], HttpResponse | None]:
+    """A write's fields, or the answer that refuses it: an unreadable body, a field out of range (as
+    WordPress checks the schema before the permission callback), then a missing bearer token."""
     body, error = _read_body(request)
     if error:
-        return error
+        return {}, error
     values, problems = _record_fields(body)
     if problems:
-        return invalid_params(problems)
+        return {}, invalid_params(problems)
     if not _authorized(request, write=True):
-        return _unauthorized()
+        return {}, _unauthorized()
+    return values, None
+
+
+def _create(request: HttpRequest) -> HttpResponse:
+    values, refused = _write_values(request)
+    if refused is not None:
+        return refused
     if not values:
         return rest_error("easycart_download_empty", "Submit at least one field of the download.", 400)
     if values.get("is_amazon_download") and not values.get("amazon_key"):
@@ -233,14 +242,9 @@ def downloads(request: HttpRequest) -> HttpResponse:
 
 
 def _update(request: HttpRequest, download_id: str) -> HttpResponse:
-    body, error = _read_body(request)
-    if error:
-        return error
-    values, problems = _record_fields(body)
-    if problems:
-        return invalid_params(problems)
-    if not _authorized(request, write=True):
-        return _unauthorized()
+    values, refused = _write_values(request)
+    if refused is not None:
+        return refused
     with transaction.atomic():
         record = DownloadRecord.objects.select_for_update().filter(download_id=download_id).first()
         if record is None:
