@@ -8,8 +8,11 @@ belong to the product. Undo (registered in OrdersConfig.ready) detaches exactly 
 and attaches back exactly what a detach removed.
 """
 
+import logging
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from django.db import DatabaseError
 
 from audit.models import AuditEntry
 from audit.services import CHECKED_AT_THE_API, OpenEntry, audited
@@ -26,8 +29,10 @@ from fileflare_admin.api.errors import (
 from fileflare_admin.sentences import UserFacingError
 from orders.models import KnownCustomerToken
 from orders.services import ATTACH_ACTION, DETACH_ACTION, customer_view_fresh
+from orders_index.services import order_index_note
 from staff import roles
 
+logger = logging.getLogger(__name__)
 Change = Literal["attach", "detach"]
 PICKER_PER_PAGE = 10
 MAX_ASSETS = 50  # one change names at most this many files
@@ -93,6 +98,16 @@ def _read_back(audit: OpenEntry, order_id: str) -> types.Order:
         raise AssetsOutcomeUnknown() from unreadable
     audit.verified = CHECKED_AT_THE_API
     return fetched.value
+
+
+def _note_in_index(order: types.Order) -> None:
+    """The order's files as Fileflare has them after the change go into the order index at once (the
+    Orders page counts them from it). The write is done and audited: the index failing must not undo
+    that; the sync brings the index up to date later."""
+    try:
+        order_index_note(order)
+    except DatabaseError as error:
+        logger.warning("order index not updated after an attach or detach: %s", type(error).__name__)
 
 
 def _customer_after(order_number: int) -> tuple[types.CustomerView | None, str]:
@@ -167,6 +182,7 @@ def order_assets_change(
             "assets": _listed(after.assets),
             "attached" if change == "attach" else "detached": _listed(changed),
         }
+        _note_in_index(after)  # as read after the write: right even when it did not all go through
         if missing and checked:
             raise Unavailable(
                 f"Fileflare did not answer clearly, and reading the order again shows {len(missing)} of the "
