@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from django import forms
@@ -9,9 +11,56 @@ PER_PAGE_CHOICES = (25, 50, 100)
 REASON_WIDGET_ATTRS = {"maxlength": 500, "autocomplete": "off"}
 
 
+# The days the "ordered between" filter takes: a typo in the year ("0226") is said, not searched for.
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+SHOWN_TYPED = 40  # characters of a bad date shown back in its sentence
+
+
+def day_text(day: date) -> str:
+    """A day as a person reads it: 1 Mar 2026."""
+    return f"{day.day} {day:%b %Y}"
+
+
+def _day_field(label: str, element_id: str) -> forms.CharField:
+    """A date box (the browser's calendar where it has one); parsed in `_day`, so its sentence can say
+    what was typed."""
+    return forms.CharField(
+        required=False,
+        strip=True,
+        label=label,
+        widget=forms.DateInput(
+            attrs={
+                "type": "date",
+                "id": element_id,
+                "min": FIRST_DAY.isoformat(),
+                "max": LAST_DAY.isoformat(),
+                # The filter's help (the days' time zone) and, when there is one, its error sentence.
+                "aria-describedby": "order-dates-help order-dates-error",
+            }
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """What the orders list is narrowed to. `error` is the sentence for a date that did not parse (the
+    list is not shown then: an unfiltered one would pass for the filtered one)."""
+
+    never_sent_only: bool = False
+    ordered_from: date | None = None
+    ordered_to: date | None = None
+    error: str = ""
+
+    @property
+    def by_date(self) -> bool:
+        return self.ordered_from is not None or self.ordered_to is not None
+
+
 class OrderSearchForm(forms.Form):
-    """The search box's query string: `q`, `page`, `per_page`, `email`. A bad value falls back to its
-    default on its own: the query the person typed is never dropped because of another parameter."""
+    """The search box's query string: `q`, `page`, `per_page`, `email`, `ordered_from`, `ordered_to`. A
+    bad value falls back to its default on its own (a bad date says so): the query the person typed is
+    never dropped because of another parameter."""
 
     q = forms.CharField(required=False, strip=True)
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
@@ -22,20 +71,70 @@ class OrderSearchForm(forms.Form):
         choices=[(n, n) for n in PER_PAGE_CHOICES],
     )
     email = forms.ChoiceField(required=False, choices=[("", "Any"), ("never", "E-mail never sent")])
+    ordered_from = _day_field("Ordered from", "ordered-from")
+    ordered_to = _day_field("to", "ordered-to")
 
     def clean_q(self) -> str:
         # Nothing we search for is this long; a pasted essay is answered with "search takes…", not lost.
         return str(self.cleaned_data["q"])[:2000]
+
+    def clean_ordered_from(self) -> date | None:
+        return _day(self.cleaned_data.get("ordered_from"), "Ordered from")
+
+    def clean_ordered_to(self) -> date | None:
+        return _day(self.cleaned_data.get("ordered_to"), "to")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("ordered_from"), data.get("ordered_to")
+        if start and end and start > end:
+            self.add_error(
+                "ordered_to",
+                f"“Ordered from” ({day_text(start)}) is after “to” ({day_text(end)}): choose a “to” day on "
+                "or after the “from” day, or swap the two.",
+            )
+        return data
 
     def values(self) -> tuple[str, int, int]:
         self.is_valid()
         data = self.cleaned_data  # the fields that validated; the others are left out
         return data.get("q") or "", data.get("page") or 1, data.get("per_page") or PER_PAGE_CHOICES[0]
 
-    @property
-    def never_sent_only(self) -> bool:
+    def list_filter(self) -> OrderFilter:
+        """The list's filters that parsed; a bad date (or "from" after "to") leaves no date filter and
+        gives the sentence the page shows beside the boxes, which keep what was typed."""
         self.is_valid()
-        return self.cleaned_data.get("email") == "never"
+        never = self.cleaned_data.get("email") == "never"
+        errors = [str(each) for name in ("ordered_from", "ordered_to") for each in self.errors.get(name, ())]
+        if errors:
+            return OrderFilter(never_sent_only=never, error=" ".join(errors))
+        return OrderFilter(
+            never_sent_only=never,
+            ordered_from=self.cleaned_data.get("ordered_from"),
+            ordered_to=self.cleaned_data.get("ordered_to"),
+        )
+
+
+def _day(typed: str | None, label: str) -> date | None:
+    """A day as the date box sends it (year-month-day), within FIRST_DAY..LAST_DAY; None when empty."""
+    if not typed:
+        return None
+    try:
+        day = datetime.strptime(typed, "%Y-%m-%d").date()
+    except ValueError:
+        shown = typed if len(typed) <= SHOWN_TYPED else typed[:SHOWN_TYPED] + "…"
+        raise forms.ValidationError(
+            f"“{shown}” in the “{label}” box is not a date. Pick a day from the calendar, or type it as "
+            "year-month-day, for example 2026-03-31.",
+            code="invalid",
+        ) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise forms.ValidationError(
+            f"The “{label}” day is {day_text(day)}: choose a day between {day_text(FIRST_DAY)} and "
+            f"{day_text(LAST_DAY)} (check the year).",
+            code="out_of_range",
+        )
+    return day
 
 
 def _reason(placeholder: str, label: str = "Reason") -> forms.CharField:

@@ -2,14 +2,14 @@
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import NotFound
 from orders.models import KnownCustomerToken
-from orders_index.services import order_index_id_for, order_index_page
+from orders_index.services import order_index_id_for, order_index_page, order_sync_progress
 
 QueryKind = Literal[
     "empty",
@@ -170,18 +170,31 @@ class SearchResult:
     match_label: str = ""
     from_index: bool = False  # the list came from the order index (no call), `stale`: older than the TTL
     whole_shop: bool = False  # the index holds every order: a filter looks at all, not the newest 1,000
+    partial_note: str = ""  # a filter only the index answers, before it has read every order: says so
 
 
 def order_search(
-    *, q: str | None, page: int = 1, per_page: int = 25, never_sent_only: bool = False
+    *,
+    q: str | None,
+    page: int = 1,
+    per_page: int = 25,
+    never_sent_only: bool = False,
+    ordered_from: date | None = None,
+    ordered_to: date | None = None,
 ) -> SearchResult:
     """One match: where to go. Several or none: a page of orders and a sentence. Costs at most 2 calls.
 
     With no query, the newest orders: from the order index when its sync has read the newest page (no
     call), else from Fileflare. `never_sent_only` keeps those whose e-mail was never sent: over the whole
     shop once the index has walked every order, else among the newest 1,000 the landing page loads
-    anyway (no extra call)."""
+    anyway (no extra call). `ordered_from` / `ordered_to` (days in the current time zone, both included)
+    are answered by the index alone, never with a call; before it has read every order, the result says
+    so. A query names one order (or a record): the date filter is for the list, not for a search."""
     query = classify_query(q)
+    if query.kind == "empty" and (ordered_from is not None or ordered_to is not None):
+        return _ordered_between(
+            query, page=page, per_page=per_page, never=never_sent_only, start=ordered_from, end=ordered_to
+        )
     if query.kind == "empty":
         indexed = _from_index(query, page=page, per_page=per_page, never_sent_only=never_sent_only)
         if indexed is not None:
@@ -253,6 +266,53 @@ def _from_index(query: Query, *, page: int, per_page: int, never_sent_only: bool
         total = listed.orders.total or 0
         counted = "No order" if not total else f"{total:,} order{'s' if total != 1 else ''}"
         result.message = f"{counted} in this shop never had the download e-mail sent."
+    return result
+
+
+def _between_text(start: date | None, end: date | None) -> str:
+    """"between 1 Mar 2026 and 31 Mar 2026", "on 1 Mar 2026", "on or after …", "on or before …"."""
+    start_text, end_text = (f"{day.day} {day:%b %Y}" if day else "" for day in (start, end))
+    if start_text and end_text:
+        return f"on {start_text}" if start == end else f"between {start_text} and {end_text}"
+    return f"on or after {start_text}" if start_text else f"on or before {end_text}"
+
+
+def _ordered_between(
+    query: Query, *, page: int, per_page: int, never: bool, start: date | None, end: date | None
+) -> SearchResult:
+    """Orders placed between two days, from the order index only: Fileflare's list cannot filter by date,
+    and reading it all to do so would spend the shop's budget. No call, whatever the index holds."""
+    listed = order_index_page(
+        page=page, per_page=per_page, email_never_sent=never, ordered_from=start, ordered_to=end
+    )
+    if listed is None:
+        return SearchResult(
+            query,
+            message="Only the dashboard's order index can list orders by date, and it has not read this "
+            "shop's orders yet. Try again in a minute: the Status page shows how far it has got.",
+        )
+    total, between = listed.orders.total or 0, _between_text(start, end)
+    counted = f"{total:,} order{'s' if total != 1 else ''}" if total else "No order"
+    if never:
+        message = f"{counted} placed {between} never had the download e-mail sent."
+    else:
+        message = f"{counted} {'were' if total > 1 else 'was'} placed {between}."
+    result = SearchResult(
+        query,
+        orders=listed.orders,
+        fetched_at=listed.fetched_at,
+        stale=listed.stale,
+        message=message,
+        from_index=True,
+        whole_shop=listed.complete,
+    )
+    if not listed.complete:
+        progress = order_sync_progress()  # the index's own count: no call
+        read = f"{progress.indexed:,}" + (f" of about {progress.total:,}" if progress.total else "")
+        result.partial_note = (
+            f"The order index has read {read} orders so far, newest first; orders it has not reached yet "
+            "are not in this list. The Status page shows how far it has got."
+        )
     return result
 
 

@@ -23,7 +23,7 @@ from orders.forms import PER_PAGE_CHOICES, OrderSearchForm
 from orders.links import parse_status_link
 from orders.models import ReplyTemplate
 from orders.pages import not_found, order_page_response, target_url
-from orders.search import order_search
+from orders.search import SearchResult, order_search
 from orders_index.services import order_sync_ensure
 
 logger = logging.getLogger(__name__)
@@ -40,10 +40,11 @@ def keep_order_index_alive() -> None:
 
 @require_http_methods(["GET"])
 def order_list(request: StaffRequest) -> HttpResponse:
-    """Newest orders, or what the search box found. One match goes straight to its page (not while typing)."""
+    """Newest orders (narrowed by the filters), or what the search box found. One match goes straight to
+    its page (not while typing). A date that did not parse is said beside the boxes, with no list."""
     form = OrderSearchForm(request.GET)
     q, page, per_page = form.values()
-    never_sent = form.never_sent_only
+    listing = form.list_filter()
     if not q:
         # Only the landing list, which reads the index: a search (a ticket being answered) never waits on
         # the database for the sync's bookkeeping.
@@ -52,27 +53,42 @@ def order_list(request: StaffRequest) -> HttpResponse:
         "q": q,
         "per_page": per_page,
         "per_page_choices": PER_PAGE_CHOICES,
-        "never_sent_only": never_sent,
+        "never_sent_only": listing.never_sent_only,
+        "listing": listing,
+        "filters": form,
     }
+    refused = bool(listing.error) and not q  # a bad date: its sentence beside the boxes, and no list
     try:
-        result = order_search(q=q, page=page, per_page=per_page, never_sent_only=never_sent)
+        result = None if refused else order_search(
+            q=q,
+            page=page,
+            per_page=per_page,
+            never_sent_only=listing.never_sent_only,
+            ordered_from=listing.ordered_from,
+            ordered_to=listing.ordered_to,
+        )
     except ApiError as error:
         context["error"] = error.user_message
     else:
-        url = target_url(result.target) if result.target else None
+        url = target_url(result.target) if result and result.target else None
         if url and not wants_partial(request):
             return redirect(url)
-        orders = result.orders
-        context.update(
-            result=result,
-            target_url=url,
-            orders=orders.items if orders else (),
-            page_obj=orders,
-            paged=orders is not None and not q,
-        )
+        if result is not None:
+            context.update(_results(result, url, listed=not q))
     return page_or_partial(
         request, page="orders/order_list.html", partial="orders/_results.html", context=context
     )
+
+
+def _results(result: SearchResult, url: str | None, *, listed: bool) -> dict[str, object]:
+    orders = result.orders
+    return {
+        "result": result,
+        "target_url": url,
+        "orders": orders.items if orders else (),
+        "page_obj": orders,
+        "paged": orders is not None and listed,
+    }
 
 
 @require_http_methods(["GET"])
