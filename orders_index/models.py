@@ -53,6 +53,8 @@ class OrderSync(models.Model):
     walk_started_at = models.DateTimeField(null=True, blank=True)
     walk_finished_at = models.DateTimeField(null=True, blank=True)
     newest_seen_at = models.DateTimeField(null=True, blank=True)  # the newest page, last read
+    # The next of the newest ORDER_SYNC_FRESH_PAGES pages to re-read after the newest (0: none due).
+    fresh_page = models.PositiveSmallIntegerField(default=0)
     calls = models.PositiveIntegerField(default=0)  # list reads made, cache hits included
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)

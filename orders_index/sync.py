@@ -1,7 +1,8 @@
 """The background sync that fills the order index, one short step at a time.
 
 It walks the order list newest first (`limit=1000`, `with_assets=true`: one request brings 1,000 orders
-with their files), then keeps re-reading the newest page every ORDER_SYNC_REFRESH_SECONDS, and walks
+with their files), then keeps re-reading the newest ORDER_SYNC_FRESH_PAGES pages (where nearly every
+ticket is) every ORDER_SYNC_REFRESH_SECONDS, and walks
 everything again every ORDER_SYNC_REWALK_HOURS (orders changed elsewhere, e.g. a resend in Fileflare's
 own app). Each read first checks the shared budget has room outside the reserve kept for staff's writes,
 then takes one of the sync's ORDER_SYNC_BUDGET_PER_MINUTE; when either says wait, the next step is queued
@@ -45,6 +46,7 @@ def share_name(shop: str) -> str:
 class Read:
     page: int
     refresh: bool  # the newest page, read to keep it fresh
+    fresh: bool = False  # one of the other pages kept fresh, read right after the newest
 
 
 def next_read(state: OrderSync, now: datetime) -> Read | None:
@@ -54,6 +56,8 @@ def next_read(state: OrderSync, now: datetime) -> Read | None:
     )
     if refresh_due:
         return Read(page=1, refresh=True)
+    if state.fresh_page:
+        return Read(page=state.fresh_page, refresh=False, fresh=True)
     if state.next_page:
         return Read(page=state.next_page, refresh=False)
     return None
@@ -83,9 +87,18 @@ def _after_page(state: OrderSync, page: int, *, items: int, now: datetime) -> No
         state.next_page = page + 1
 
 
+def _next_fresh_page(state: OrderSync, page: int) -> None:
+    """After reading `page` of the newest ones: the next to keep fresh, or 0 when the round is done."""
+    following = page + 1
+    last = state.last_page or following
+    state.fresh_page = following if following <= min(settings.ORDER_SYNC_FRESH_PAGES, last) else 0
+
+
 def read_once(state: OrderSync, read: Read) -> None:
     """One list request (or its cached answer), stored; the walk moves on. Raises ApiError."""
-    fetched = fileflare.order_list(page=read.page, limit=PAGE_SIZE, with_assets=True)
+    fetched = fileflare.order_list(
+        page=read.page, limit=PAGE_SIZE, with_assets=True, fresh=read.refresh or read.fresh
+    )
     listed = fetched.value
     known_before = IndexedOrder.objects.filter(shop=state.shop).exists()
     new = store_orders(shop=state.shop, orders=listed.items, seen_at=fetched.fetched_at)
@@ -98,6 +111,8 @@ def read_once(state: OrderSync, read: Read) -> None:
         state.total = listed.total
     if listed.last_page is not None:
         state.last_page = listed.last_page
+    if read.refresh or read.fresh:
+        _next_fresh_page(state, read.page)
     if read.refresh:
         state.newest_seen_at = fetched.fetched_at
         if state.next_page == 1:  # the very first read starts the first walk

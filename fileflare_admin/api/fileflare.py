@@ -35,12 +35,14 @@ def _paged(
     page: int,
     limit: int,
     on_fetch: Callable[[Any], None] | None = None,
+    fresh: bool = False,
 ) -> Fetched[Page[Any]]:
     fetched = get(
         FILEFLARE,
         path,
         {**params, "page": page, "limit": min(max(limit, 1), 1000)},
         on_fetch=on_fetch,
+        fresh=fresh,
         family=LISTS,
     )
     return Fetched(
@@ -49,8 +51,14 @@ def _paged(
 
 
 def order_list(
-    *, page: int = 1, limit: int = 25, order_number: int | None = None, with_assets: bool = False
+    *,
+    page: int = 1,
+    limit: int = 25,
+    order_number: int | None = None,
+    with_assets: bool = False,
+    fresh: bool = False,
 ) -> Fetched[Page[Order]]:
+    """`fresh` reads past the cache (the order index keeping its newest pages fresh)."""
     params: dict[str, Any] = {}
     if order_number is not None:
         params["order_number"] = int(order_number)
@@ -64,6 +72,7 @@ def order_list(
         page=page,
         limit=limit,
         on_fetch=_prime_single_orders if with_assets else _remember_listed_numbers,
+        fresh=fresh,
     )
 
 

@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
+import requests
 from django.utils import timezone
 
 from fileflare_admin.api import fileflare
@@ -97,3 +98,50 @@ def test_the_index_answers_the_orders_page_with_filters_the_api_cannot_do(
     assert never["order_number"] in numbers and sent["order_number"] not in numbers
     assert all(order.email_sent_at is None for order in unsent.orders.items)
     assert order_index_page(ordered_to=timezone.localdate() - timedelta(days=3650)).orders.total == 0
+
+
+def _resend_elsewhere(sandbox: Sandbox, order_id: str) -> None:
+    """The shop resends an order's e-mail in Fileflare's own app: the dashboard is not told."""
+    answer = requests.put(
+        f"{sandbox.fileflare_url}/v1/orders/{order_id}",
+        json={},
+        headers={"Authorization": f"Bearer {sandbox.key}", "Accept": "application/json"},
+        timeout=10,
+    )
+    assert answer.status_code == 200
+
+
+def test_the_newest_pages_kept_fresh_see_a_change_made_elsewhere_and_older_pages_wait_for_the_next_walk(
+    start_worker, sandbox: Sandbox
+) -> None:
+    worker = start_worker(
+        ORDER_SYNC_FRESH_PAGES=2,
+        ORDER_SYNC_REFRESH_SECONDS=2,
+        UPSTREAM_CACHE_TTL=1,
+        ORDER_SYNC_BUDGET_PER_MINUTE=50,
+    )
+    assert order_sync_ensure(force=True)
+    worker.wait_for("the walk of every order to finish", _walked, timeout=180)
+    on_page_2 = fileflare.order_list(page=2, limit=1000).value.items[500]
+    on_page_3 = fileflare.order_list(page=3, limit=1000).value.items[500]
+    before_2 = order_index_get(on_page_2.id).order.email_sent_at
+    before_3 = order_index_get(on_page_3.id).order.email_sent_at
+
+    _resend_elsewhere(sandbox, on_page_2.id)
+    _resend_elsewhere(sandbox, on_page_3.id)
+    seen = worker.wait_for(
+        "the change on page 2 to reach the index",
+        lambda: order_index_get(on_page_2.id).order.email_sent_at != before_2 or None,
+        timeout=30,
+    )
+    assert seen
+    upstream = fileflare.order_get(order_id=on_page_2.id, fresh=True).value
+    assert order_index_get(on_page_2.id).order.email_sent_at == upstream.email_sent_at
+    # Another whole round later, page 3 still holds what the walk read: it is not among the fresh pages.
+    round_started = OrderSync.objects.get().newest_seen_at
+    worker.wait_for(
+        "another round of the fresh pages",
+        lambda: OrderSync.objects.filter(newest_seen_at__gt=round_started, fresh_page=0).exists() or None,
+        timeout=30,
+    )
+    assert order_index_get(on_page_3.id).order.email_sent_at == before_3
