@@ -12,10 +12,10 @@ from typing import Any
 PROJECT = Path(__file__).resolve().parent.parent
 
 TARGETS = {
-    "cold_ratio": 1.15,
+    "cold_ratio": 1.2,  # issue 19: an order page opened cold from its URL, the order index warm
     "warm_ratio": 0.25,
     "calls_cold": {"order": 3, "search": 1, "records": 1},
-    "replay_calls": 55,
+    "replay_calls": 15,  # issue 19: 300 page views with the order index warm
     "throughput_ratio": 0.5,
 }
 
@@ -32,6 +32,13 @@ def report(result: dict[str, Any]) -> str:
         f"{result.get('database', 'sqlite')} database",
         "",
     ]
+    index = result.get("index")
+    if index:
+        lines += [
+            f"order index: {index['indexed']:,} orders walked by the task worker in {index['seconds']:.0f} s "
+            f"({index['calls']} list calls) before measuring; cold pages below have it warm",
+            "",
+        ]
     lines.append(
         f"{'page':<9}{'direct ms':>11}{'cold ms':>10}{'cold ×':>8}{'warm ms':>10}{'warm ×':>8}"
         f"{'calls cold':>12}{'calls warm':>12}"
@@ -45,6 +52,13 @@ def report(result: dict[str, Any]) -> str:
         lines.append(
             f"{'  p95':<9}{row['direct']['p95_ms']:>11.1f}{row['cold']['p95_ms']:>10.1f}"
             f"{row['cold_ratio_p95']:>8.2f}{row['warm']['p95_ms']:>10.1f}{row['warm_ratio_p95']:>8.2f}"
+        )
+    order = result["overhead"].get("order", {})
+    if "direct_together" in order:
+        lines.append(
+            f"order page cold against its two calls (order, records) made directly at the same time: "
+            f"{order['direct_together']['median_ms']:.1f} ms, "
+            f"cold × {order['cold_ratio_together_median']:.2f}"
         )
     lines.append(
         f"targets: cold ≤ {TARGETS['cold_ratio']}×, warm ≤ {TARGETS['warm_ratio']}× of one upstream "

@@ -98,6 +98,7 @@ class Stack:
             "SECRET_KEY": self.secret_key,  # the same on every instance, as on every machine
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DATABASE_URL": self.database_url or f"sqlite:///{self.folder / 'dashboard.sqlite3'}",
+            "STATIC_ROOT": str(self.folder / "static"),  # its own: stacks side by side never share one
             "WEB_CONCURRENCY": str(self.workers),
             "WEB_THREADS": str(self.threads),
             "UPSTREAM_WORKER_COUNT": str(self.workers * self.instances),
@@ -262,9 +263,25 @@ class Stack:
         self.sandbox.reset_limits()
 
     def flush_cache(self) -> None:
+        """Empty the dashboard's cache (read cache, budget windows, locks). The task queue's own keys
+        (RQ's `rq:` namespace on the same Redis) stay: a flush must not lose the order sync's next step."""
         import redis
 
-        redis.Redis(port=self.redis_port).flushdb()
+        client = redis.Redis(port=self.redis_port)
+        keys = [key for key in client.scan_iter(count=1000) if not key.startswith(b"rq:")]
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
+
+    def manage(self, *args: str) -> str:
+        """A management command run against the stack's database and Redis; its standard output."""
+        return subprocess.run(
+            [PYTHON, "manage.py", *args],
+            cwd=PROJECT,
+            env=self.dashboard_env(),
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
 
     def login(self, username: str = "bench", base: str = "") -> requests.Session:
         """A signed-in session on the instance at `base` (default: the first)."""

@@ -41,6 +41,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox) -> Iterator
         **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SANDBOX_"))},
         **env_filled(
             DATABASE_URL=f"sqlite:///{folder / 'dashboard.sqlite3'}",
+            STATIC_ROOT=str(folder / "static"),
             CACHE_URL="locmemcache://nginx-test",
             TASKS_BACKEND="database",
             FILEFLARE_API_URL=sandbox.fileflare_url,
