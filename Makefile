@@ -48,9 +48,12 @@ run: venv
 	@$(BIN)/python manage.py ensure_demo_staff
 	@$(BIN)/python manage.py rundemo --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
+# Two processes, a test file at a time each (tests/conftest.py sends the long files first).
+PYTEST_PARALLEL ?= -n 2 --dist loadfile
+
 test: venv-dev system-deps
-	$(BIN)/python -m pytest
-	$(BIN)/python -m tests.support.postgres -- $(BIN)/python -m pytest -p tests.support.dbpass -q
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
+	$(BIN)/python -m tests.support.postgres -- $(BIN)/python -m pytest -p tests.support.dbpass -q $(PYTEST_PARALLEL)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 

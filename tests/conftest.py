@@ -23,6 +23,27 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 TEST_PASSWORD = "correct-horse-battery-staple-42"
 
+# `make test` runs the suite in two processes, a file at a time to whichever is free (-n 2 --dist
+# loadfile). The files that start servers of their own or a browser go first, so neither process is
+# left with a long one at the end while the other waits.
+LONG_FIRST = (
+    "tests/two_machines/",
+    "tests/browser/",
+    "tests/faults/",
+    "tests/jobs/",
+    "tests/deploy/",
+    "tests/order_index/",
+)
+
+
+def _long_rank(item: pytest.Item) -> int:
+    ranks = (rank for rank, folder in enumerate(LONG_FIRST) if item.nodeid.startswith(folder))
+    return next(ranks, len(LONG_FIRST))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_long_rank)  # stable: each file keeps its own order
+
 
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:

@@ -3,6 +3,8 @@ fix and create answers with a page, never a 500, and never slower than the deadl
 database aside, whose busy timeout the audit trail tries three times). The table is printed for the
 README's "Faults" section (`python -m tests.faults.table` prints it alone)."""
 
+import re
+
 import pytest
 
 from tests.faults.stack import DEADLINE, SERVER_ERROR, STALE_WAIT, Answer, FaultStack
@@ -45,13 +47,13 @@ def test_a_hanging_upstream_costs_a_page_the_deadline_and_the_sentence_says_so(
 ) -> None:
     for page, answer in row(cells, "upstreams hang, nothing saved").items():
         assert answer.seconds < DEADLINE + SLACK, (page, answer.seconds)
+    # The sentence states the wait the person had: the 3-second deadline, or a tenth more on a busy machine.
+    waited = r"did not answer within 3(\.\d)? seconds\."
     for page in ("search", "order page"):
-        assert cells[("upstreams hang, nothing saved", page)].says(
-            "Fileflare did not answer within 3 seconds. Try again in a moment."
-        ), page
-    assert cells[("upstreams hang, nothing saved", "records list")].says(
-        "The downloads API did not answer within 3 seconds."
-    )
+        words = cells[("upstreams hang, nothing saved", page)].words
+        assert re.search(rf"Fileflare {waited} Try again in a moment\.", words), (page, words)
+    words = cells[("upstreams hang, nothing saved", "records list")].words
+    assert re.search(f"The downloads API {waited}", words), words
     create = cells[("upstreams hang, nothing saved", "create")]
     assert create.says("cannot tell whether")
 
