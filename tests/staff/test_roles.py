@@ -47,7 +47,7 @@ def test_each_account_has_its_role(request: pytest.FixtureRequest, who: str, rol
 
 
 def test_merchant_outranks_support_when_an_account_is_in_both(support_user: User) -> None:
-    support_user.groups.add(Group.objects.get(name="Merchant"))
+    support_user.groups.add(Group.objects.get_or_create(name="Merchant")[0])
     assert roles.role_of(support_user) == "merchant"
 
 
