@@ -49,7 +49,7 @@ run: venv
 	@$(BIN)/python manage.py rundemo --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
 # Two processes, a test file at a time each (tests/conftest.py sends the long files first).
-PYTEST_PARALLEL ?= -n 2 --dist loadfile
+PYTEST_PARALLEL ?= -n 2 --dist loadfile --no-loadscope-reorder
 
 test: venv-dev system-deps
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL)

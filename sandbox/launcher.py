@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,10 +42,33 @@ class SandboxFailed(RuntimeError):
     """The sandbox exited before answering, or did not answer in time (the message ends with its log)."""
 
 
+# Ports this process has handed out from its PORT_RANGE (see free_port).
+_handed_out: set[int] = set()
+_handed_out_lock = threading.Lock()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    """A port nothing listens on now, for a server about to start.
+
+    A port is only chosen here; the server binds it later (a sandbox after seeding its database, seconds
+    on). Processes side by side that each ask the kernel for one can be handed the same port in between,
+    and one of them then talks to the other's server. With PORT_RANGE="START-END" in the environment (the
+    test suite gives each of its processes its own), ports come from that range, each handed out once
+    until the range is used up; without it, the kernel picks."""
+    bounds = os.environ.get("PORT_RANGE", "")
+    if not bounds:
+        with socket.socket() as sock:
+            sock.bind((host, 0))
+            return int(sock.getsockname()[1])
+    start, end = (int(bound) for bound in bounds.split("-"))
+    with _handed_out_lock:
+        for _ in range(2):
+            for port in range(start, end):
+                if port not in _handed_out and _port_free(host, port):
+                    _handed_out.add(port)
+                    return port
+            _handed_out.clear()  # all handed out: the servers of long-finished tests have let theirs go
+    raise OSError(f"No free port between {start} and {end}.")
 
 
 def _port_free(host: str, port: int) -> bool:

@@ -23,6 +23,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 TEST_PASSWORD = "correct-horse-battery-staple-42"
 
+# Each test process (pytest-xdist's gw0, gw1, …) takes its servers' ports from a range of its own, below
+# the kernel's ephemeral ports, so two processes never pick the same port (sandbox.launcher.free_port).
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _WORKER.startswith("gw") and _WORKER[2:].isdigit():
+    _FIRST_PORT = 20000 + 1500 * int(_WORKER[2:])
+    os.environ["PORT_RANGE"] = f"{_FIRST_PORT}-{_FIRST_PORT + 1500}"
+
 # `make test` runs the suite in two processes, a file at a time to whichever is free (-n 2 --dist
 # loadfile). The files that start servers of their own or a browser go first, so neither process is
 # left with a long one at the end while the other waits.

@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sandbox.launcher import free_port
+
 
 def _bin(name: str) -> str:
     """The newest installed server's tool: Debian keeps them out of PATH, under /usr/lib/postgresql/N/bin."""
@@ -34,12 +36,6 @@ def _bin(name: str) -> str:
     if on_path:
         return on_path
     raise SystemExit(f"PostgreSQL's {name} is missing: `make test` installs Debian's postgresql package.")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _as_server_user() -> list[str]:
@@ -54,7 +50,7 @@ class PostgresCluster:
     """One running cluster; `url(name)` is a DATABASE_URL for a database in it (superuser `postgres`)."""
 
     folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ffa-pg-")))
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=free_port)
     started: bool = False
 
     @property
