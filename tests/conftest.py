@@ -91,6 +91,28 @@ def _upstream_settings(settings: LazySettings, sandbox: Sandbox) -> Iterator[Non
     sandbox.reset_faults()
 
 
+ROLE_GROUPS = ("Support", "Merchant")  # what staff's data migration (staff/migrations/0001_roles.py) makes
+
+
+def _wants_transaction(request: pytest.FixtureRequest, marker: pytest.Mark | None) -> bool:
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        return True
+    return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+
+
+@pytest.fixture(autouse=True)
+def _role_groups(request: pytest.FixtureRequest) -> None:
+    """Every test that uses the database finds the role groups a migrated database has. A transactional
+    test empties every table when it ends, the data migration's rows too, and with tests spread over two
+    processes any test may come after one."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not {"db", "transactional_db", "live_server"} & set(request.fixturenames):
+        return
+    request.getfixturevalue("transactional_db" if _wants_transaction(request, marker) else "db")
+    for name in ROLE_GROUPS:
+        Group.objects.get_or_create(name=name)
+
+
 def _make_user(username: str, group: str | None, **extra: Any) -> User:
     user = User.objects.create_user(username=username, password=TEST_PASSWORD, **extra)
     if group:

@@ -3,7 +3,7 @@
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -52,10 +52,6 @@ def test_sign_out_needs_a_post(support_client: Client) -> None:
 
 
 def test_demo_staff_are_created_once_with_one_account_per_role() -> None:
-    # The role groups as staff's data migration makes them (a transactional test run earlier in this
-    # process may have flushed them with every other table).
-    for name in ("Support", "Merchant"):
-        Group.objects.get_or_create(name=name)
     out = StringIO()
     call_command("ensure_demo_staff", stdout=out)
     printed = out.getvalue()
