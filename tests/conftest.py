@@ -1,11 +1,13 @@
 """Fixtures every test shares: the sandbox on a real socket, upstream settings, staff accounts."""
 
+import importlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import LazySettings
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
@@ -91,7 +93,8 @@ def _upstream_settings(settings: LazySettings, sandbox: Sandbox) -> Iterator[Non
     sandbox.reset_faults()
 
 
-ROLE_GROUPS = ("Support", "Merchant")  # what staff's data migration (staff/migrations/0001_roles.py) makes
+# Staff's data migration: it makes the role groups.
+ROLES_MIGRATION = importlib.import_module("staff.migrations.0001_roles")
 
 
 def _wants_transaction(request: pytest.FixtureRequest, marker: pytest.Mark | None) -> bool:
@@ -109,8 +112,7 @@ def _role_groups(request: pytest.FixtureRequest) -> None:
     if marker is None and not {"db", "transactional_db", "live_server"} & set(request.fixturenames):
         return
     request.getfixturevalue("transactional_db" if _wants_transaction(request, marker) else "db")
-    for name in ROLE_GROUPS:
-        Group.objects.get_or_create(name=name)
+    ROLES_MIGRATION.create_roles(django_apps, None)  # get_or_create: nothing when they are there
 
 
 def _make_user(username: str, group: str | None, **extra: Any) -> User:

@@ -11,18 +11,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import Sandbox
-from tests.downloads.conftest import DownloadsApi
+from tests.downloads.conftest import DownloadsApi, downloads_api
 from tests.jobs.worker import DB_WORKER, Worker, worker_env
+
+__all__ = ["downloads_api"]  # the downloads tests' fixture, used here too
 
 # Order numbers no seeded order has and no other test uses (within the API's int(11)).
 _order_numbers = itertools.count(random.randint(150_000_000, 200_000_000) * 10, 10)
-
-
-@pytest.fixture
-def downloads_api(sandbox: Sandbox) -> Iterator[DownloadsApi]:
-    api = DownloadsApi(sandbox)
-    yield api
-    api.session.close()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from tests.conftest import Sandbox
+from tests.support.faultproxy import FaultProxy
 
 # Product IDs no seeded product has, one per made order, so a search by number finds only its records.
 _product_ids = itertools.count(random.randint(900_000, 990_000) * 10)
@@ -81,6 +82,14 @@ class SandboxHttp:
         ).json()["order"]
         items = [asset for line in view["lines"] for asset in line["assets"]] + view["assets"]
         return [item["data"]["filename"] for item in items]
+
+
+@pytest.fixture
+def fileflare_proxy(sandbox: Sandbox, settings: Any) -> Iterator[FaultProxy]:
+    """The dashboard's Fileflare API reached through the fault proxy (tests read the sandbox directly)."""
+    with FaultProxy(sandbox.url) as proxy:
+        settings.FILEFLARE_API_URL = f"{proxy.url}/api"
+        yield proxy
 
 
 @pytest.fixture

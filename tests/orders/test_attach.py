@@ -2,7 +2,6 @@
 after lists, verify-after, and undo from the audit log. Against the sandbox over a real socket; a fault
 proxy loses an answer after Fileflare carried the change out."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,13 +28,6 @@ def _attach(client: Client, order: MadeOrder, *asset_ids: str, **extra: str) -> 
 
 def _flash(response: Any) -> str:
     return response.content.decode().split('class="flashes"', 1)[1].split("</ul>", 1)[0]
-
-
-@pytest.fixture
-def fileflare_proxy(sandbox: Sandbox, settings: Any) -> Iterator[FaultProxy]:
-    with FaultProxy(sandbox.url) as proxy:
-        settings.FILEFLARE_API_URL = f"{proxy.url}/api"
-        yield proxy
 
 
 def test_support_finds_a_file_attaches_it_and_the_customer_sees_it(

@@ -6,7 +6,6 @@ sandbox over a real socket; Fileflare's requests are counted by the sandbox itse
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -84,13 +83,6 @@ def test_a_detach_and_its_undo_show_in_the_index_at_once(
     assert merchant_client.post(f"/audit/{detached.pk}/undo/", {"reason": ""}).status_code == 302
     indexed = order_index_get(order.id)
     assert indexed is not None and [asset.id for asset in indexed.order.assets] == [PART_2]
-
-
-@pytest.fixture
-def fileflare_proxy(sandbox: Sandbox, settings: Any) -> Iterator[FaultProxy]:
-    with FaultProxy(sandbox.url) as proxy:
-        settings.FILEFLARE_API_URL = f"{proxy.url}/api"
-        yield proxy
 
 
 def test_an_attach_whose_answer_was_lost_goes_into_the_index_as_read_back(

@@ -5,7 +5,6 @@ it loses answers after the e-mail went out, which the sandbox itself cannot be m
 import itertools
 import re
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,13 +31,6 @@ def _form(client: Client, order_id: str) -> dict[str, str]:
 
 def _sent_to(sandbox: Sandbox, number: int) -> int:
     return sum(1 for mail in sandbox.outbox() if mail["order_number"] == number)
-
-
-@pytest.fixture
-def fileflare_proxy(sandbox: Sandbox, settings: Any) -> Iterator[FaultProxy]:
-    with FaultProxy(sandbox.url) as proxy:
-        settings.FILEFLARE_API_URL = f"{proxy.url}/api"
-        yield proxy
 
 
 @pytest.mark.django_db

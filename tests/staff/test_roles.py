@@ -1,7 +1,6 @@
 """staff.roles: who may do what. Support sees everything, resends e-mails and moves a count by at most the
 step; Merchant and superusers may do everything; an account without a role may do nothing."""
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 
 from staff import roles
+from tests.conftest import ROLES_MIGRATION
 from tests.staff.urls import REFUSAL
 
 pytestmark = pytest.mark.django_db
@@ -31,10 +31,9 @@ def _user(request: pytest.FixtureRequest, who: str) -> Any:
 def test_the_data_migration_makes_the_role_groups_once() -> None:
     # Run on its own here: every database test finds the groups already (tests/conftest.py), so this is
     # where the migration's own work is checked. tests/deploy migrates a fresh database and uses them too.
-    migration = importlib.import_module("staff.migrations.0001_roles")
     Group.objects.filter(name__in=("Support", "Merchant")).delete()
-    migration.create_roles(django_apps, None)
-    migration.create_roles(django_apps, None)
+    ROLES_MIGRATION.create_roles(django_apps, None)
+    ROLES_MIGRATION.create_roles(django_apps, None)
     names = list(Group.objects.filter(name__in=("Support", "Merchant")).values_list("name", flat=True))
     assert sorted(names) == ["Merchant", "Support"]
 
