@@ -263,10 +263,14 @@ def _from_index(query: Query, *, page: int, per_page: int, never_sent_only: bool
         whole_shop=listed.complete,
     )
     if never_sent_only:
-        total = listed.orders.total or 0
-        counted = "No order" if not total else f"{total:,} order{'s' if total != 1 else ''}"
+        counted = _orders_counted(listed.orders.total or 0)
         result.message = f"{counted} in this shop never had the download e-mail sent."
     return result
+
+
+def _orders_counted(total: int) -> str:
+    """"No order", "1 order", "1,204 orders": how a filtered list's summary starts."""
+    return f"{total:,} order{'s' if total != 1 else ''}" if total else "No order"
 
 
 def _between_text(start: date | None, end: date | None) -> str:
@@ -292,7 +296,7 @@ def _ordered_between(
             "shop's orders yet. Try again in a minute: the Status page shows how far it has got.",
         )
     total, between = listed.orders.total or 0, _between_text(start, end)
-    counted = f"{total:,} order{'s' if total != 1 else ''}" if total else "No order"
+    counted = _orders_counted(total)
     if never:
         message = f"{counted} placed {between} never had the download e-mail sent."
     else:
