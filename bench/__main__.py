@@ -150,8 +150,9 @@ def measure_overhead(
             "upstream_calls_warm": statistics.mean(warm_calls),
         }
         if together:
-            results[page]["direct_together"] = summary(together)
-            results[page]["cold_ratio_together_median"] = cold_s["median_ms"] / summary(together)["median_ms"]
+            together_s = summary(together)
+            results[page]["direct_together"] = together_s
+            results[page]["cold_ratio_together_median"] = cold_s["median_ms"] / together_s["median_ms"]
     return results
 
 

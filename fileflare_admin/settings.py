@@ -96,9 +96,9 @@ else:
     raise ImproperlyConfigured("TASKS_BACKEND is either “database” or “rq”.")
 # The order index's background sync: Fileflare requests a minute it may spend (of the shared budget, never
 # the slots kept for writes), how many pages of the newest orders (1,000 a page) it keeps fresh and how
-# often it re-reads them, and how often it walks them all. Re-read a little more often than
-# UPSTREAM_CACHE_TTL, the order page opens any of those orders from the index at no call (2 pages every
-# 25 s: about 5 requests a minute).
+# often it re-reads them, and how often it walks them all. Each re-read renews the read cache's copy of
+# its 1,000 orders; a little more often than UPSTREAM_CACHE_TTL, opening any of them costs no call
+# (2 pages every 25 s: about 5 requests a minute).
 ORDER_SYNC_BUDGET_PER_MINUTE = env.int("ORDER_SYNC_BUDGET_PER_MINUTE", default=10)
 ORDER_SYNC_FRESH_PAGES = env.int("ORDER_SYNC_FRESH_PAGES", default=2)
 ORDER_SYNC_REFRESH_SECONDS = env.int("ORDER_SYNC_REFRESH_SECONDS", default=25)

@@ -1,8 +1,8 @@
 """The background sync that fills the order index, one short step at a time.
 
 It walks the order list newest first (`limit=1000`, `with_assets=true`: one request brings 1,000 orders
-with their files), then keeps re-reading the newest ORDER_SYNC_FRESH_PAGES pages (where nearly every
-ticket is) every ORDER_SYNC_REFRESH_SECONDS, and walks
+with their files), then keeps re-reading the newest ORDER_SYNC_FRESH_PAGES pages every
+ORDER_SYNC_REFRESH_SECONDS (past the read cache, whose copies of those orders each read renews), and walks
 everything again every ORDER_SYNC_REWALK_HOURS (orders changed elsewhere, e.g. a resend in Fileflare's
 own app). Each read first checks the shared budget has room outside the reserve kept for staff's writes,
 then takes one of the sync's ORDER_SYNC_BUDGET_PER_MINUTE; when either says wait, the next step is queued
@@ -47,6 +47,11 @@ class Read:
     page: int
     refresh: bool  # the newest page, read to keep it fresh
     fresh: bool = False  # one of the other pages kept fresh, read right after the newest
+
+    @property
+    def keeps_fresh(self) -> bool:
+        """One of the newest pages, read past the cache."""
+        return self.refresh or self.fresh
 
 
 def next_read(state: OrderSync, now: datetime) -> Read | None:
@@ -97,7 +102,7 @@ def _next_fresh_page(state: OrderSync, page: int) -> None:
 def read_once(state: OrderSync, read: Read) -> None:
     """One list request (or its cached answer), stored; the walk moves on. Raises ApiError."""
     fetched = fileflare.order_list(
-        page=read.page, limit=PAGE_SIZE, with_assets=True, fresh=read.refresh or read.fresh
+        page=read.page, limit=PAGE_SIZE, with_assets=True, fresh=read.keeps_fresh
     )
     listed = fetched.value
     known_before = IndexedOrder.objects.filter(shop=state.shop).exists()
@@ -111,7 +116,7 @@ def read_once(state: OrderSync, read: Read) -> None:
         state.total = listed.total
     if listed.last_page is not None:
         state.last_page = listed.last_page
-    if read.refresh or read.fresh:
+    if read.keeps_fresh:
         _next_fresh_page(state, read.page)
     if read.refresh:
         state.newest_seen_at = fetched.fetched_at
