@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.contrib.auth.models import AbstractUser, AnonymousUser
-
 from audit.models import AuditEntry
 from audit.services import Actor
 from audit.undo import CannotUndo, UndoLink, Undone, register_undo
@@ -97,12 +95,6 @@ def undo_description(entry: AuditEntry) -> str:
 # --- The handler the audit log calls -------------------------------------------------------------
 
 
-def _person(actor: Actor) -> roles.AnyUser:
-    if isinstance(actor, AbstractUser | AnonymousUser):
-        return actor
-    return AnonymousUser()  # no account: refused by every role check
-
-
 class DownloadRecordUndo:
     """audit.undo.UndoHandler for count changes, edits that moved a count, and deletions."""
 
@@ -113,7 +105,7 @@ class DownloadRecordUndo:
         return undo_description(entry)
 
     def refusal(self, actor: Actor, entry: AuditEntry) -> str | None:
-        person = _person(actor)
+        person = roles.as_person(actor)
         try:
             if undo_kind(entry) == "restore":
                 roles.require_can_create(person)
@@ -126,8 +118,8 @@ class DownloadRecordUndo:
 
     def perform(self, actor: Actor, entry: AuditEntry, reason: str) -> Undone:
         if undo_kind(entry) == "restore":
-            return self._restore(_person(actor), entry, reason)
-        return self._revert(_person(actor), entry, reason)
+            return self._restore(roles.as_person(actor), entry, reason)
+        return self._revert(roles.as_person(actor), entry, reason)
 
     def _revert(self, person: roles.AnyUser, entry: AuditEntry, reason: str) -> Undone:
         now, back = count_revert(entry)

@@ -9,8 +9,6 @@ Roles: undoing an attach is a detach (Merchant); undoing a detach is an attach (
 
 from typing import Any, Literal
 
-from django.contrib.auth.models import AbstractUser, AnonymousUser
-
 from audit.models import AuditEntry
 from audit.services import Actor
 from audit.undo import CannotUndo, Undone, register_undo
@@ -56,10 +54,6 @@ def undo_description(entry: AuditEntry) -> str:
     return f"Attach {names} to {where} again (the files this entry detached)."
 
 
-def _person(actor: Actor) -> roles.AnyUser:
-    return actor if isinstance(actor, AbstractUser | AnonymousUser) else AnonymousUser()
-
-
 class OrderAssetsUndo:
     """audit.undo.UndoHandler for attaching and detaching files."""
 
@@ -72,7 +66,7 @@ class OrderAssetsUndo:
     def refusal(self, actor: Actor, entry: AuditEntry) -> str | None:
         check = roles.require_can_detach if undo_kind(entry) == "detach" else roles.require_can_attach
         try:
-            check(_person(actor))
+            check(roles.as_person(actor))
         except roles.NotAllowed as refused:
             return refused.user_message
         return None
@@ -84,7 +78,7 @@ class OrderAssetsUndo:
         change: Change = kind
         files = undo_files(entry)
         done = order_assets_change(
-            actor=_person(actor),
+            actor=roles.as_person(actor),
             order_id=entry.order_id,
             change=change,
             asset_ids=tuple(str(item["id"]) for item in files),
