@@ -1,4 +1,6 @@
-"""`make run`: the sandbox, the dashboard and its task worker together in one terminal; Ctrl-C stops all."""
+"""`make run`: the sandbox, the dashboard and its task worker together in one terminal; Ctrl-C stops all.
+
+It lives with the sandbox it starts, so `fileflare_admin` (the ground) imports no feature app."""
 
 import os
 import signal
