@@ -83,7 +83,7 @@ def parse_sort(
 
 def sortable_fields(user: roles.AnyUser) -> frozenset[str]:
     """What this person may sort by: never by a value they may not see."""
-    if roles.permissions_for(user).can_see_amazon_key:
+    if roles.allows(user, "see_amazon_key"):
         return records.SORTABLE_FIELDS
     return records.SORTABLE_FIELDS - {"amazon_key"}
 
@@ -92,7 +92,7 @@ def download_record_list(
     *, user: roles.AnyUser, q: str | None = None, sort: str | None = None, page: int = 1, per_page: int = 25
 ) -> types.Fetched[types.Page[types.DownloadRecord]]:
     """One page of records, searched and sorted by the API. An unknown sort is left out, never sent."""
-    roles.require_staff(user)
+    roles.require(user, "use_dashboard")
     sorting = parse_sort(sort, allowed=sortable_fields(user))
     return downloads_api.record_list(
         page=max(int(page), 1),
@@ -135,7 +135,7 @@ def download_record_list_of_order(
     The API's search for a number matches the order number, the product ID and every download ID or
     file name holding those digits; only records whose order number equals it are kept.
     """
-    roles.require_staff(user)
+    roles.require(user, "use_dashboard")
     sorting = parse_sort(sort, allowed=sortable_fields(user))
     fetched = downloads_api.record_list(
         page=1,
@@ -217,7 +217,7 @@ def download_record_create_check(
     *, actor: roles.AnyUser, attempted: dict[str, Any], reason: str = ""
 ) -> None:
     """Refuse, in the trail with what was attempted, a person who may not create records."""
-    if roles.permissions_for(actor).can_create:
+    if roles.allows(actor, "create"):
         return
     payload = records.writable(attempted)
     with audited(
@@ -227,7 +227,7 @@ def download_record_create_check(
         after=payload,
         reason=reason,
     ):
-        roles.require_can_create(actor)
+        roles.require(actor, "create")
 
 
 def download_record_create(
@@ -256,7 +256,7 @@ def download_record_create(
             reason=reason,
             undo_of=undo_of,
         ) as audit:
-            roles.require_can_create(actor)
+            roles.require(actor, "create")
             created, checked = readback.create(audit, payload=payload)
             audit.download_id = created.download_id
             audit.order_number = created.order_id
@@ -299,7 +299,7 @@ def download_record_update(
     ) as audit:
         with _refusal_names_its_order(audit, download_id):
             if set(changes) - {"download_count"}:
-                roles.require_can_edit(actor)
+                roles.require(actor, "edit")
             if "download_count" in changes:
                 old = loaded.get("download_count")
                 start = old if isinstance(old, int) else 0
@@ -308,7 +308,7 @@ def download_record_update(
             current = _read_current(audit, download_id)
             changed = records.changed_since_loaded(loaded, current)
             if changed:
-                hidden = set() if roles.permissions_for(actor).can_see_amazon_key else {"amazon_key"}
+                hidden = set() if roles.allows(actor, "see_amazon_key") else {"amazon_key"}
                 shown = frozenset(records.WRITABLE_FIELDS) - hidden
                 raise EditConflict(
                     f"Someone changed this record since you opened it ({records.field_list(changed)}). "
@@ -402,7 +402,7 @@ def download_record_delete(
         reason=reason,
     ) as audit:
         with _refusal_names_its_order(audit, download_id):
-            roles.require_can_delete(actor)
+            roles.require(actor, "delete")
         with _record_lock(download_id):
             current = _read_current(audit, download_id)
             changed = records.changed_since_loaded(loaded, current) if loaded is not None else ()

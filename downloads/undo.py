@@ -108,7 +108,7 @@ class DownloadRecordUndo:
         person = roles.as_person(actor)
         try:
             if undo_kind(entry) == "restore":
-                roles.require_can_create(person)
+                roles.require(person, "create")
             elif undo_kind(entry) == "count":
                 now, back = count_revert(entry)
                 roles.require_count_change_allowed(person, old=now, new=back)

@@ -197,9 +197,9 @@ def _create_page(
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def record_create(request: StaffRequest) -> HttpResponse:
-    show_key = permissions_for(request.user).can_see_amazon_key
+    show_key = roles.allows(request.user, "see_amazon_key")
     if request.method != "POST":
-        roles.require_can_create(request.user)  # Support never gets the form: a clear 403 now
+        roles.require(request.user, "create")  # Support never gets the form: a clear 403 now
         form = RecordCreateForm(initial=_create_initial(request.GET), show_amazon_key=show_key)
         return _create_page(request, form)
     # A POST from someone who may not create is refused and audited with what they sent.
@@ -222,7 +222,7 @@ def _edit_form(request: StaffRequest, data: Any, loaded: dict[str, Any]) -> Reco
         data,
         initial={**records.writable(loaded), **({} if data is not None else {"loaded": sign_loaded(loaded)})},
         editable=may.editable_fields,
-        show_amazon_key=may.can_see_amazon_key,
+        show_amazon_key=may["see_amazon_key"],
         count_range=may.count_range(count if isinstance(count, int) else 0),
     )
 
@@ -252,7 +252,7 @@ def _edit_open(request: StaffRequest, download_id: str) -> HttpResponse:
         return _edit_page(request, download_id, error=failed.user_message)
     record = fetched.value
     loaded = records.loaded_snapshot(record)
-    key = {"amazon_key": record.amazon_key} if permissions_for(request.user).can_see_amazon_key else {}
+    key = {"amazon_key": record.amazon_key} if roles.allows(request.user, "see_amazon_key") else {}
     form = _edit_form(request, None, loaded)
     form.initial.update(key)
     return _edit_page(request, download_id, form=form, record=record, fetched_at=fetched.fetched_at)
@@ -332,7 +332,7 @@ def _delete_page(request: StaffRequest, download_id: str, **context: Any) -> Htt
 
 
 def _delete_ask(request: StaffRequest, download_id: str) -> HttpResponse:
-    roles.require_can_delete(request.user)
+    roles.require(request.user, "delete")
     try:
         record = services.download_record_get(download_id=download_id, fresh=True).value
     except errors.NotFound:

@@ -106,7 +106,7 @@ def _work(job: BulkJob, token: str) -> float | None:
 def _refusal(job: BulkJob) -> str:
     """Why the job must stop: the person who runs it may no longer run bulk fixes."""
     person = job.created_by
-    if person is None or roles.role_of(person) not in ("admin", "merchant"):
+    if person is None or not roles.allows(person, "run_bulk_fixes"):
         return "Stopped: the person who started this job may no longer run bulk fixes."
     return ""
 

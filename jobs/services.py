@@ -37,23 +37,14 @@ class JobRefused(UserFacingError):
     """The job cannot do that now (run twice, undo a job still running…); nothing changed."""
 
 
-def require_can_run_bulk_fixes(user: roles.AnyUser) -> None:
-    if roles.role_of(user) not in ("admin", "merchant"):
-        raise roles.NotAllowed("Only a Merchant can run bulk fixes.")
-
-
-def can_run_bulk_fixes(user: roles.AnyUser) -> bool:
-    return roles.role_of(user) in ("admin", "merchant")
-
-
 def job_get(*, actor: roles.AnyUser, job_id: int) -> BulkJob:
     """BulkJob.DoesNotExist when there is none."""
-    require_can_run_bulk_fixes(actor)
+    roles.require(actor, "run_bulk_fixes")
     return BulkJob.objects.select_related("undo_of").get(pk=job_id)
 
 
 def job_list(*, actor: roles.AnyUser, limit: int = 50) -> QuerySet[BulkJob]:
-    require_can_run_bulk_fixes(actor)
+    roles.require(actor, "run_bulk_fixes")
     return BulkJob.objects.annotate(
         item_count=Count("items"), done_count=Count("items", filter=Q(items__state=Item.DONE))
     ).order_by("-created_at", "-pk")[:limit]
@@ -63,7 +54,7 @@ def job_plan(
     *, actor: User, selection: Selection, kind: str, amount: int | None, reason: str
 ) -> BulkJob:
     """The dry run, kept as a draft job. Raises NotAllowed, SelectionError and the API's errors."""
-    require_can_run_bulk_fixes(actor)
+    roles.require(actor, "run_bulk_fixes")
     return job_plan_create(actor=actor, selection=selection, kind=kind, amount=amount, reason=reason)
 
 

@@ -13,6 +13,7 @@ from jobs import services
 from jobs.forms import BulkFixForm, ItemFilterForm, UndoJobForm
 from jobs.models import BulkJob
 from jobs.selection import SelectionError
+from staff import roles
 
 
 def _job(request: StaffRequest, pk: int) -> BulkJob:
@@ -32,7 +33,7 @@ def job_list(request: StaffRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def job_new(request: StaffRequest) -> HttpResponse:
     """The filter and action form; a valid POST makes the dry run and shows it."""
-    services.require_can_run_bulk_fixes(request.user)
+    roles.require(request.user, "run_bulk_fixes")
     form = BulkFixForm(request.POST or None)
     problem = ""
     if request.method == "POST" and form.is_valid():

@@ -24,7 +24,7 @@ from staff import roles
 def asset_picker(request: StaffRequest, order_id: UUID) -> HttpResponse:
     """Fileflare's files by name, a page at a time, with a box to tick for each; those the order
     already has are marked. htmx swaps the results into the order page."""
-    roles.require_can_attach(request.user)
+    roles.require(request.user, "attach")
     filename, page = AssetSearchForm(request.GET).values()
     key = str(order_id)
     context: dict[str, object] = {"order_id": key, "filename": filename}

@@ -142,7 +142,7 @@ def order_assets_change(
         reason=reason,
         undo_of=undo_of,
     ) as audit:
-        (roles.require_can_attach if change == "attach" else roles.require_can_detach)(actor)
+        roles.require(actor, change)
         if not asset_ids:
             raise NoFilesChosen()
         before = fileflare.order_get(order_id=order_id, fresh=True).value  # what this change starts from

@@ -43,11 +43,6 @@ def reply_templates() -> list[ReplyTemplateText]:
     ]
 
 
-def _require_merchant(actor: roles.AnyUser) -> None:
-    if roles.permissions_for(actor).role not in ("admin", "merchant"):
-        raise roles.NotAllowed("Only a Merchant can change the shop's reply templates.")
-
-
 def _check(body: str) -> str:
     body = body.replace("\r\n", "\n").strip()
     if not body:
@@ -80,7 +75,7 @@ def reply_template_save(
         before={"situation": situation, "body": current.body, "edited": current.edited},
         reason=reason,
     ) as audit:
-        _require_merchant(actor)
+        roles.require(actor, "edit_reply_templates")
         text = DEFAULT_REPLIES[situation] if body is None else _check(body)
         with transaction.atomic():
             if body is None:

@@ -90,7 +90,7 @@ def order_resend_email(
             order_number=fileflare.order_number_for(order_id),
             reason=reason,
         ) as audit:
-            roles.require_can_resend(actor)
+            roles.require(actor, "resend")
             current = fileflare.order_get(order_id=order_id).value
             audit.order_number = current.order_number
             audit.before = _sent_at(current.email_sent_at)

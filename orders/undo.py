@@ -64,9 +64,8 @@ class OrderAssetsUndo:
         return undo_description(entry)
 
     def refusal(self, actor: Actor, entry: AuditEntry) -> str | None:
-        check = roles.require_can_detach if undo_kind(entry) == "detach" else roles.require_can_attach
         try:
-            check(roles.as_person(actor))
+            roles.require(roles.as_person(actor), "detach" if undo_kind(entry) == "detach" else "attach")
         except roles.NotAllowed as refused:
             return refused.user_message
         return None

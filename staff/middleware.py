@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from staff.models import StaffPreferences
-from staff.roles import NotAllowed, require_staff
+from staff.roles import NotAllowed, require
 
 
 class RoleRequiredMiddleware:
@@ -43,7 +43,7 @@ class RoleRequiredMiddleware:
         if match is not None and ("admin" in match.namespaces or match.url_name == "logout"):
             return None
         try:
-            require_staff(user)
+            require(user, "use_dashboard")
         except NotAllowed as refusal:
             return render(request, "403.html", {"exception": refusal.user_message}, status=403)
         return None

@@ -1,18 +1,24 @@
 """Who may do what: the one module that knows. Checked in the services, not only by hiding buttons.
 
-| may…                                        | Support                      | Merchant, Administrator |
-|---------------------------------------------|------------------------------|-------------------------|
-| see orders, records, the audit log          | yes                          | yes                     |
-| resend the download e-mail                  | yes                          | yes                     |
-| move a download count                       | by SUPPORT_MAX_COUNT_STEP    | any amount              |
-| edit a record's other fields                | no                           | yes                     |
-| create, delete, restore a record            | no                           | yes                     |
-| see S3 keys                                 | no                           | yes                     |
-| attach a file to an order                   | yes                          | yes                     |
-| detach a file from an order                 | no                           | yes                     |
+| may…                               | action               | Support             | Merchant, Administrator |
+|------------------------------------|----------------------|---------------------|-------------------------|
+| see orders, records, the audit log | use_dashboard        | yes                 | yes                     |
+| resend the download e-mail         | resend               | yes                 | yes                     |
+| move a download count              | (see below)          | by at most the step | any amount              |
+| edit a record's other fields       | edit                 | no                  | yes                     |
+| create, delete, restore a record   | create, delete       | no                  | yes                     |
+| see S3 keys                        | see_amazon_key       | no                  | yes                     |
+| attach a file to an order          | attach               | yes                 | yes                     |
+| detach a file from an order        | detach               | no                  | yes                     |
+| run bulk fixes                     | run_bulk_fixes       | no                  | yes                     |
+| change the shop's reply templates  | edit_reply_templates | no                  | yes                     |
 
-`permissions_for(user)` computes all of it once per request's user; templates read it as `may`
-(see staff.context_processors), services call the `require_…` functions, which raise NotAllowed.
+Support's step is the setting SUPPORT_MAX_COUNT_STEP, read when asked. An account without a role may do
+none of it. The table is RULES below (who may, and the sentence everyone else reads), with MOVE_ANY_COUNT
+and MOVE_COUNT_BY_STEP for counts; everything else is read from them. Services call `require(user, action)`
+and `require_count_change_allowed`, which raise NotAllowed; code that only asks calls `allows(user, action)`;
+`permissions_for(user)` computes it all once per request's user, and templates read it as `may`
+(`may.delete`, `may.run_bulk_fixes`; see staff.context_processors).
 """
 
 from __future__ import annotations
@@ -68,48 +74,72 @@ def role_label(user: AnyUser) -> str:
     )
 
 
-def _require_role(user: AnyUser, allowed: set[Role], sentence: str) -> None:
-    if role_of(user) not in allowed:
-        raise NotAllowed(sentence)
+STAFF: frozenset[Role] = frozenset({"admin", "merchant", "support"})
+EDITORS: frozenset[Role] = frozenset({"admin", "merchant"})
+
+Action = Literal[
+    "use_dashboard",
+    "resend",
+    "edit",
+    "create",
+    "delete",
+    "see_amazon_key",
+    "attach",
+    "detach",
+    "run_bulk_fixes",
+    "edit_reply_templates",
+]
 
 
-def require_staff(user: AnyUser) -> None:
-    _require_role(
-        user,
-        {"admin", "merchant", "support"},
-        "Your account has no role yet. Ask a merchant to give you one.",
-    )
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[Role]  # the roles that may
+    refusal: str  # the sentence everyone else reads
 
 
-def require_can_resend(user: AnyUser) -> None:
-    _require_role(
-        user, {"admin", "merchant", "support"}, "Only Support and Merchant staff can resend download e-mails."
-    )
+RULES: dict[Action, Rule] = {
+    "use_dashboard": Rule(STAFF, "Your account has no role yet. Ask a merchant to give you one."),
+    "resend": Rule(STAFF, "Only Support and Merchant staff can resend download e-mails."),
+    "edit": Rule(EDITORS, "Only a Merchant can change a record's product, order, file or S3 key."),
+    "create": Rule(EDITORS, "Only a Merchant can create download records."),
+    "delete": Rule(EDITORS, "Only a Merchant can delete download records."),
+    "see_amazon_key": Rule(EDITORS, "Only a Merchant can see S3 keys."),
+    "attach": Rule(STAFF, "Only Support and Merchant staff can attach files to an order."),
+    "detach": Rule(EDITORS, "Only a Merchant can detach files from an order."),
+    "run_bulk_fixes": Rule(EDITORS, "Only a Merchant can run bulk fixes."),
+    "edit_reply_templates": Rule(EDITORS, "Only a Merchant can change the shop's reply templates."),
+}
+
+# Moving a download count, the one rule with a size: these roles by any amount in one change, these by at
+# most settings.SUPPORT_MAX_COUNT_STEP (read when asked, so a deploy or a test may change it), anyone else
+# not at all.
+MOVE_ANY_COUNT: frozenset[Role] = EDITORS
+MOVE_COUNT_BY_STEP: frozenset[Role] = frozenset({"support"})
 
 
-def require_can_create(user: AnyUser) -> None:
-    _require_role(user, {"admin", "merchant"}, "Only a Merchant can create download records.")
+def allows(user: AnyUser, action: Action) -> bool:
+    return role_of(user) in RULES[action].roles
 
 
-def require_can_delete(user: AnyUser) -> None:
-    _require_role(user, {"admin", "merchant"}, "Only a Merchant can delete download records.")
-
-
-def require_can_edit(user: AnyUser) -> None:
-    """Editing fields other than the download count."""
-    _require_role(
-        user, {"admin", "merchant"}, "Only a Merchant can change a record's product, order, file or S3 key."
-    )
+def require(user: AnyUser, action: Action) -> None:
+    """Raises NotAllowed, with the action's sentence, unless this person may."""
+    if not allows(user, action):
+        raise NotAllowed(RULES[action].refusal)
 
 
 def max_count_step(user: AnyUser) -> int | None:
     """How far this person may move a download count in one change; None means no limit."""
     role = role_of(user)
-    if role in ("admin", "merchant"):
+    if role in MOVE_ANY_COUNT:
         return None
-    if role == "support":
+    if role in MOVE_COUNT_BY_STEP:
         return settings.SUPPORT_MAX_COUNT_STEP
     return 0
+
+
+def _counts_within(step: int, count: int) -> tuple[int, int]:
+    """The lowest and highest count a move of at most `step` from `count` reaches (never below 0)."""
+    return max(count - step, 0), count + step
 
 
 def require_count_change_allowed(user: AnyUser, *, old: int, new: int) -> None:
@@ -119,50 +149,11 @@ def require_count_change_allowed(user: AnyUser, *, old: int, new: int) -> None:
     if step == 0:
         raise NotAllowed("Your account has no role that may change download counts.")
     if abs(new - old) > step:
+        low, high = _counts_within(step, old)
         raise NotAllowed(
             f"Support can move a download count by at most {step} at a time "
-            f"(from {old}, that is {max(old - step, 0)} to {old + step}). Ask a Merchant for a larger change."
+            f"(from {old}, that is {low} to {high}). Ask a Merchant for a larger change."
         )
-
-
-def can_see_amazon_key(user: AnyUser) -> bool:
-    return role_of(user) in ("admin", "merchant")
-
-
-def can_create(user: AnyUser) -> bool:
-    return role_of(user) in ("admin", "merchant")
-
-
-can_delete = can_create
-can_edit = can_create
-
-
-def can_attach(user: AnyUser) -> bool:
-    return role_of(user) in ("admin", "merchant", "support")
-
-
-def can_detach(user: AnyUser) -> bool:
-    return role_of(user) in ("admin", "merchant")
-
-
-def require_can_attach(user: AnyUser) -> None:
-    _require_role(
-        user,
-        {"admin", "merchant", "support"},
-        "Only Support and Merchant staff can attach files to an order.",
-    )
-
-
-def require_can_detach(user: AnyUser) -> None:
-    _require_role(user, {"admin", "merchant"}, "Only a Merchant can detach files from an order.")
-
-
-def count_range(user: AnyUser, count: int) -> tuple[int, int] | None:
-    """The counts this person may set starting from `count` (None: any count)."""
-    step = max_count_step(user)
-    if step is None:
-        return None
-    return max(count - step, 0), count + step
 
 
 @dataclass(frozen=True)
@@ -171,24 +162,21 @@ class Permissions:
 
     role: Role | None
     label: str
-    can_resend: bool
-    can_create: bool
-    can_edit: bool  # fields other than the download count
-    can_delete: bool
-    can_see_amazon_key: bool
-    can_attach: bool
-    can_detach: bool
     max_count_step: int | None  # None: no limit
 
+    def __getitem__(self, action: Action) -> bool:
+        """`may.delete` in a template, `may["delete"]` in code. Django tries the key first: a name that is
+        no action raises KeyError, and Django goes on to the attributes (`may.label`)."""
+        return self.role in RULES[action].roles
+
     def count_range(self, count: int) -> tuple[int, int] | None:
-        if self.max_count_step is None:
-            return None
-        return max(count - self.max_count_step, 0), count + self.max_count_step
+        """The counts this person may set starting from `count` (None: any count)."""
+        return None if self.max_count_step is None else _counts_within(self.max_count_step, count)
 
     @property
     def editable_fields(self) -> frozenset[str] | None:
         """The record fields this person may change; None means all of them."""
-        return None if self.can_edit else frozenset({"download_count"})
+        return None if self["edit"] else frozenset({"download_count"})
 
 
 def permissions_for(user: AnyUser) -> Permissions:
@@ -196,21 +184,7 @@ def permissions_for(user: AnyUser) -> Permissions:
     cached = getattr(user, "_permissions", None)
     if isinstance(cached, Permissions):
         return cached
-    role = role_of(user)
-    merchant = role in ("admin", "merchant")
-    staff = role is not None
-    permissions = Permissions(
-        role=role,
-        label=role_label(user),
-        can_resend=staff,
-        can_create=merchant,
-        can_edit=merchant,
-        can_delete=merchant,
-        can_see_amazon_key=merchant,
-        can_attach=staff,
-        can_detach=merchant,
-        max_count_step=max_count_step(user),
-    )
+    permissions = Permissions(role=role_of(user), label=role_label(user), max_count_step=max_count_step(user))
     if user.is_authenticated:
         setattr(user, "_permissions", permissions)  # noqa: B010  # a per-request memo on the user object
     return permissions

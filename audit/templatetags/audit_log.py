@@ -14,11 +14,11 @@ NOTHING = frozenset({"—", "(empty)"})
 
 
 @register.filter
-def masked(change: Any, may: Any) -> Any:
-    """The change as this person may see it: a secret's values hidden unless `may` lets them see keys
-    (`may` is the signed-in person's Permissions, from the context processor). An empty value stays
-    visible: that the key was empty is no secret."""
-    if not getattr(change, "secret", False) or getattr(may, "can_see_amazon_key", False):
+def masked(change: Any, sees_secrets: Any) -> Any:
+    """The change as this person may see it: a secret's values hidden unless they may see them (the
+    template passes `may.see_amazon_key`). An empty value stays visible: that the key was empty is no
+    secret."""
+    if not getattr(change, "secret", False) or sees_secrets:
         return change
     return replace(
         change,

@@ -1,8 +1,8 @@
 """Each role rule, in one place, through the dashboard's own pages and services, checked at the sandbox
 API and in the audit trail: Support cannot create, delete, restore, edit other fields or move a count by
 more than the step (the record is unchanged, the refusal is audited with its order number); Merchant and
-superuser can; S3 keys stay hidden from Support everywhere; an account without a role is refused
-everywhere. (staff.roles' own table: test_roles.py.)"""
+superuser can; S3 keys stay hidden from Support everywhere; bulk fixes are for Merchant and superuser
+only; an account without a role is refused everywhere. (staff.roles' own table: test_roles.py.)"""
 
 import re
 from typing import Any
@@ -353,6 +353,24 @@ def test_support_may_resend_the_download_e_mail(support_client: Client, sandbox:
     response = support_client.post(f"/orders/{order['id']}/resend/", {"reason": "asked"})
     assert response.status_code == 302
     assert len(sandbox.outbox()) == sent + 1
+
+
+# --- Bulk fixes: Merchant only ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["jobs:list", "jobs:new"])
+def test_support_may_not_open_bulk_fixes(support_client: Client, name: str) -> None:
+    response = support_client.get(reverse(name))
+    assert response.status_code == 403
+    assert "Only a Merchant can run bulk fixes." in response.content.decode()
+
+
+@pytest.mark.parametrize(("who", "offered"), [("support", False), ("merchant", True), ("admin", True)])
+def test_only_editors_are_offered_bulk_fixes(request: pytest.FixtureRequest, who: str, offered: bool) -> None:
+    client = request.getfixturevalue(f"{who}_client")
+    header = client.get("/audit/").content.decode()
+    assert (f'href="{reverse("jobs:list")}"' in header) is offered
+    assert (client.get(reverse("jobs:new")).status_code == 200) is offered
 
 
 # --- No role -------------------------------------------------------------------------------------
