@@ -104,7 +104,7 @@ def main() -> None:
     planned = services.plan_summary(job)
 
     worker = subprocess.Popen(
-        [*manage, "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.5"],
+        [*manage, "background_worker", "--", "--no-startup-delay", "--interval", "0.5"],
         stdout=(folder / "worker.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
@@ -125,7 +125,6 @@ def main() -> None:
     samples: list[tuple[float, int, int]] = []
     started = time.monotonic()
     try:
-        subprocess.run([*manage, "background_resume"], check=True, stdout=subprocess.DEVNULL)
         services.job_run(actor=merchant, job_id=job.pk)
         browsing.start()
         while BulkJob.objects.filter(pk=job.pk, state__in=BulkJob.ACTIVE).exists():

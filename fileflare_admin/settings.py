@@ -75,10 +75,10 @@ DOWNLOADS_BUDGET_PER_MINUTE = env.int("DOWNLOADS_BUDGET_PER_MINUTE", default=0)
 UPSTREAM_WRITE_RESERVE = env.int("UPSTREAM_WRITE_RESERVE", default=5)
 
 # --- Background work (issue 19) ----------------------------------------------------------------------
-# Tasks run in a worker process, never in a web worker. "database" (default): the task rows live in the
-# dashboard database and `manage.py db_worker` runs them (`make run` starts one). "rq": RQ on Redis
-# (TASKS_REDIS_URL, default CACHE_URL), run by `manage.py rqworker --job-class django_tasks_rq.Job
-# --with-scheduler` on as many machines as needed.
+# Tasks run in a worker process, never in a web worker: `manage.py background_worker` (`make run` starts
+# one). "database" (default): the task rows live in the dashboard database and it runs django-tasks-db's
+# `db_worker`. "rq": RQ on Redis (TASKS_REDIS_URL, default CACHE_URL); it runs `rqworker --job-class
+# django_tasks_rq.Job --with-scheduler`, on as many machines as needed.
 TASKS_BACKEND = env.str("TASKS_BACKEND", default="") or "database"
 _cache_url = env.str("CACHE_URL", default="")
 TASKS_REDIS_URL = env.str("TASKS_REDIS_URL", default="") or (
@@ -113,6 +113,11 @@ BULK_MAX_ITEMS = env.int("BULK_MAX_ITEMS", default=5000)
 # A worker that stops mid-step holds its work this long before another worker resumes it: longer than
 # one item can take (a read and a write, each with its timeouts and retries).
 BACKGROUND_LEASE_SECONDS = env.int("BACKGROUND_LEASE_SECONDS", default=90)
+# How often (seconds) each task worker (`manage.py background_worker`) queues again the background work
+# that lost its step with a stopped worker, and starts the order sync if it is not running. It does so
+# when it starts too; no page view ever does. A chain whose worker died is back within
+# BACKGROUND_LEASE_SECONDS plus this, with nobody looking.
+BACKGROUND_KEEPALIVE_SECONDS = env.int("BACKGROUND_KEEPALIVE_SECONDS", default=30)
 
 # The largest change to a download count that a Support account may make in one step.
 SUPPORT_MAX_COUNT_STEP = env.int("SUPPORT_MAX_COUNT_STEP", default=5)
@@ -161,6 +166,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "django_rq",
+    "background",  # the chain kernel, pacing and budget shares, the worker that keeps chains alive
     "orders_index",
     "jobs",
     # Listed for its management commands (runsandbox, seed_sandbox). Its tables live in its own

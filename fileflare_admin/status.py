@@ -76,7 +76,7 @@ def upstream_status(api: Api) -> UpstreamStatus:
     stats = cache.get(f"ffa:stats:{api.name}") or {}
     latencies = sorted(stats.get("latencies") or [])
     now = time.time()
-    name = f"{api.name}:{api.identity()}" if configured else ""
+    name = api.budget_name() if configured else ""
     used, blocked = budget.usage(name) if configured else (0, None)
     return UpstreamStatus(
         label=api.label[0].upper() + api.label[1:],

@@ -3,7 +3,7 @@ import sys
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import loader
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from fileflare_admin.api.checks import check_upstreams
 from fileflare_admin.status import all_upstreams, shared_cache_status
-from orders_index.services import order_sync_ensure, order_sync_progress
+from orders_index.services import order_sync_progress
 
 logger = logging.getLogger("fileflare_admin")
 # What a person typed is echoed back on the database page, except what must never be shown again.
@@ -26,10 +26,6 @@ def status(request: HttpRequest) -> HttpResponse:
     """Whether each upstream answers, how fast, its recent errors, how much of the budget is in use,
     whether the shared cache answers, and how far the order index's sync has got. The upstream checks
     (several real requests each) run only when asked: "Run the checks" (POST, or GET ?check=1)."""
-    try:
-        order_sync_ensure()
-    except DatabaseError as error:  # the page still shows the upstreams; the next view tries again
-        logger.warning("order sync not checked: %s", type(error).__name__)
     wants_checks = request.method == "POST" or request.GET.get("check") == "1"
     return render(
         request,

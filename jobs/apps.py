@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class JobsConfig(AppConfig):
     name = "jobs"
     verbose_name = "Bulk fixes"
+
+    def ready(self) -> None:
+        from background.keepers import register_keeper
+        from jobs.services import jobs_resume
+
+        # The task worker queues a step again for every running job whose own was lost with a worker.
+        register_keeper("bulk fixes", jobs_resume)

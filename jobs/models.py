@@ -1,7 +1,7 @@
 """Bulk fixes: a job made from a dry run, and one row per download record (or order) it touches.
 
 A job is planned first (state `draft`: the dry run, every item with its before → after), then run by a
-chain of short background tasks (see orders_index.chain), which survive a worker restart: every item
+chain of short background tasks (see background.chain), which survive a worker restart: every item
 is marked `in_flight` before its write is sent, and an item found in flight is verified at the upstream
 before anything else happens to it, never sent again blindly.
 """
@@ -11,8 +11,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from background.models import ChainRow
 
-class BulkJob(models.Model):
+
+class BulkJob(ChainRow):
+    """A job, and its chain of steps (step_token, step_due_at, lease_until: background.models.ChainRow)."""
+
     class Kind(models.TextChoices):
         COUNT_RESET = "count_reset", "Reset the download count to 0"
         COUNT_SET = "count_set", "Set the download count to N"
@@ -52,10 +56,6 @@ class BulkJob(models.Model):
     waiting_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     failures = models.PositiveIntegerField(default=0)  # unclear upstream answers in a row (back-off)
-    # The chain of steps (orders_index.chain): the one queued step, when it is due, a running step's lease.
-    step_token = models.CharField(max_length=32, blank=True)
-    step_due_at = models.DateTimeField(null=True, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -1,7 +1,8 @@
 """How fast a bulk job may go: what one item spends at each upstream, and the shares all jobs take.
 
-Every running job together spends at most BULK_DOWNLOADS_BUDGET_PER_MINUTE requests a minute at the
-downloads API, BULK_FILEFLARE_BUDGET_PER_MINUTE at Fileflare and BULK_EMAIL_BUDGET_PER_MINUTE e-mails;
+Every running job together spends at most its shares (background.shares): BULK_DOWNLOADS_BUDGET_PER_MINUTE
+requests a minute at the downloads API, BULK_FILEFLARE_BUDGET_PER_MINUTE at Fileflare and
+BULK_EMAIL_BUDGET_PER_MINUTE e-mails;
 before each item the shared budgets must also have room outside the slots kept for staff's own writes.
 """
 
@@ -10,11 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from django.conf import settings
-
+from background import pacing, shares
+from fileflare_admin.api.fileflare import email_budget
 from fileflare_admin.api.http import DOWNLOADS, FILEFLARE
 from jobs.models import BulkJob
-from orders_index import pacing
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,9 @@ def cost_of(kind: str) -> Cost:
 def _shares(cost: Cost) -> list[tuple[int, int]]:
     """(requests one item makes, requests a minute allowed) for each upstream the item uses."""
     pairs = [
-        (cost.downloads, settings.BULK_DOWNLOADS_BUDGET_PER_MINUTE),
-        (cost.fileflare, settings.BULK_FILEFLARE_BUDGET_PER_MINUTE),
-        (cost.emails, settings.BULK_EMAIL_BUDGET_PER_MINUTE),
+        (cost.downloads, shares.BULK_DOWNLOADS.per_minute()),
+        (cost.fileflare, shares.BULK_FILEFLARE.per_minute()),
+        (cost.emails, shares.BULK_EMAIL.per_minute()),
     ]
     return [(used, allowed) for used, allowed in pairs if used > 0 and allowed > 0]
 
@@ -63,37 +63,22 @@ def seconds_for(*, items: int, cost: Cost, lookups: int = 0) -> int:
     return math.ceil(total)
 
 
-def _share_name(upstream: str, identity: str) -> str:
-    return f"bulk-{upstream}:{identity}"
-
-
 def take(cost: Cost) -> int | None:
     """Spend one item's requests from the shares, after checking the shared budgets have room outside
     staff's reserve. None when the item may go now, else the seconds to wait."""
     if cost.downloads:
-        wait = pacing.headroom_wait(DOWNLOADS, slots=cost.downloads) or pacing.share_wait(
-            _share_name("downloads", DOWNLOADS.identity()),
-            settings.BULK_DOWNLOADS_BUDGET_PER_MINUTE,
-            slots=cost.downloads,
+        wait = pacing.headroom_wait(DOWNLOADS, slots=cost.downloads) or shares.BULK_DOWNLOADS.wait(
+            slots=cost.downloads
         )
         if wait is not None:
             return wait
     if cost.fileflare or cost.emails:
-        identity = FILEFLARE.identity()
-        emails = f"fileflare-email:{identity}"  # the name fileflare_admin.api.fileflare gives it
+        emails, emails_per_minute = email_budget()
         wait = (
             pacing.headroom_wait(FILEFLARE, slots=cost.fileflare)
-            or pacing.budget_headroom_wait(
-                emails, settings.FILEFLARE_EMAIL_BUDGET_PER_MINUTE if cost.emails else 0, slots=cost.emails
-            )
-            or pacing.share_wait(
-                _share_name("fileflare", identity),
-                settings.BULK_FILEFLARE_BUDGET_PER_MINUTE,
-                slots=cost.fileflare,
-            )
-            or pacing.share_wait(
-                _share_name("email", identity), settings.BULK_EMAIL_BUDGET_PER_MINUTE, slots=cost.emails
-            )
+            or pacing.budget_headroom_wait(emails, emails_per_minute if cost.emails else 0, slots=cost.emails)
+            or shares.BULK_FILEFLARE.wait(slots=cost.fileflare)
+            or shares.BULK_EMAIL.wait(slots=cost.emails)
         )
         if wait is not None:
             return wait

@@ -1,4 +1,4 @@
-"""Running a bulk job: one short step at a time (see orders_index.chain), item after item.
+"""Running a bulk job: one short step at a time (see background.chain), item after item.
 
 Before each item the job takes its requests from the budget shares (jobs.pace); when they say wait, the
 step ends and the next is queued for then, so the worker is free meanwhile. Each item is marked in flight
@@ -17,10 +17,10 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
 from audit.services import audit_job
+from background import chain
 from jobs import actions, pace
 from jobs.actions import Outcome, Retry
 from jobs.models import BulkJob, BulkJobItem
-from orders_index import chain
 from staff import roles
 
 logger = logging.getLogger(__name__)

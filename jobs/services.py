@@ -18,13 +18,12 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from background import chain
 from fileflare_admin.sentences import UserFacingError
 from jobs import pace, tasks
 from jobs.models import BulkJob, BulkJobItem
 from jobs.plan import PlanSummary, job_plan_create, plan_summary
 from jobs.selection import Selection
-from orders_index import chain
-from orders_index.services import order_sync_ensure
 from staff import roles
 
 __all__ = ["PlanSummary", "Selection", "job_plan_create", "plan_summary"]
@@ -60,7 +59,6 @@ def job_plan(
 
 def _start(job: BulkJob) -> None:
     chain.chain_start(BulkJob.objects.filter(pk=job.pk), enqueue=tasks.enqueuer(job.pk), force=True)
-    order_sync_ensure()
 
 
 def job_run(*, actor: roles.AnyUser, job_id: int) -> BulkJob:
@@ -99,24 +97,16 @@ def _cancel_now_if_idle(job: BulkJob, now: datetime) -> None:
     with transaction.atomic():
         if job.items.filter(state=Item.IN_FLIGHT).exists():
             return
-        idle = BulkJob.objects.filter(pk=job.pk, state__in=BulkJob.ACTIVE).filter(
-            Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-        )
+        idle = chain.chain_idle(BulkJob.objects.filter(pk=job.pk, state__in=BulkJob.ACTIVE))
         if idle.update(state=BulkJob.State.CANCELLED, finished_at=now, step_token="", waiting_until=None):
             job.items.filter(state=Item.PENDING).update(
                 state=Item.CANCELLED, note="Not run: the job was cancelled.", finished_at=now
             )
 
 
-def job_ensure(job: BulkJob) -> None:
-    """A job whose step was lost with its worker gets a new one (cheap; pages call it as they poll)."""
-    if job.active:
-        rows = BulkJob.objects.filter(pk=job.pk, state__in=BulkJob.ACTIVE)
-        chain.chain_start(rows, enqueue=tasks.enqueuer(job.pk))
-
-
 def jobs_resume() -> int:
-    """Queue a step for every running job whose step was lost (a worker that stopped mid-step)."""
+    """Queue a step for every running job whose step was lost (a worker that stopped mid-step): the task
+    worker's keeper (registered in JobsConfig.ready, see background.keepers), never a page view."""
     resumed = 0
     for job in BulkJob.objects.filter(state__in=BulkJob.ACTIVE):
         resumed += chain.chain_start(

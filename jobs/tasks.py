@@ -1,4 +1,4 @@
-"""The bulk job's task: one step of its chain (see jobs.runner and orders_index.chain)."""
+"""The bulk job's task: one step of its chain (see jobs.runner and background.chain)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import datetime
 
 from django_tasks import task
 
+from background.chain import Enqueue
 from jobs import runner
-from orders_index.chain import Enqueue
 
 
 @task()

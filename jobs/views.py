@@ -26,7 +26,6 @@ def _job(request: StaffRequest, pk: int) -> BulkJob:
 @require_GET
 def job_list(request: StaffRequest) -> HttpResponse:
     jobs = services.job_list(actor=request.user)
-    services.jobs_resume()
     return render(request, "jobs/job_list.html", {"jobs": jobs})
 
 
@@ -68,7 +67,6 @@ def _items_context(request: StaffRequest, job: BulkJob) -> dict[str, object]:
 def job_detail(request: StaffRequest, pk: int) -> HttpResponse:
     """The dry run (with Run), or the job's progress and result; works on reload and in any browser."""
     job = _job(request, pk)
-    services.job_ensure(job)
     context = {
         "job": job,
         "plan": services.plan_summary(job) if job.state == BulkJob.State.DRAFT else None,
@@ -85,7 +83,6 @@ def job_progress(request: StaffRequest, pk: int) -> HttpResponse:
     """The progress bar the job's page polls. Once the job has finished, the page reloads to show every
     item's outcome."""
     job = _job(request, pk)
-    services.job_ensure(job)
     response = render(
         request,
         "jobs/_progress.html",

@@ -5,11 +5,9 @@ orders/pages.py), never in a service. The order page's actions live in orders/ac
 orders/attach_views.py, the reply templates in orders/reply_views.py.
 """
 
-import logging
 from typing import cast
 from uuid import UUID
 
-from django.db import DatabaseError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -24,18 +22,6 @@ from orders.links import parse_status_link
 from orders.models import ReplyTemplate
 from orders.pages import not_found, order_page_response, target_url
 from orders.search import SearchResult, order_search
-from orders_index.services import order_sync_ensure
-
-logger = logging.getLogger(__name__)
-
-
-def keep_order_index_alive() -> None:
-    """Start the order index's sync, or queue it again after a lost worker (throttled: nearly free). A
-    database that cannot take the task now must not cost the page: the next view tries again."""
-    try:
-        order_sync_ensure()
-    except DatabaseError as error:
-        logger.warning("order sync not checked: %s", type(error).__name__)
 
 
 @require_http_methods(["GET"])
@@ -45,10 +31,6 @@ def order_list(request: StaffRequest) -> HttpResponse:
     form = OrderSearchForm(request.GET)
     q, page, per_page = form.values()
     listing = form.list_filter()
-    if not q:
-        # Only the landing list, which reads the index: a search (a ticket being answered) never waits on
-        # the database for the sync's bookkeeping.
-        keep_order_index_alive()
     context: dict[str, object] = {
         "q": q,
         "per_page": per_page,

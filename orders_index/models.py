@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from background.models import ChainRow
+
 
 class IndexedOrder(models.Model):
     shop = models.CharField(max_length=16)
@@ -37,13 +39,9 @@ class IndexedOrder(models.Model):
         return f"#{self.order_number}"
 
 
-class OrderSync(models.Model):
-    """Where the background sync of one shop stands, and the one step of it that is queued.
-
-    The sync is a chain of short tasks. `step_token` names the step that is due next: a step that finds
-    another token was superseded (re-queued after its worker died) and stops, so the chain never doubles.
-    `lease_until` says a worker is running a step right now (a worker that dies simply lets it expire).
-    """
+class OrderSync(ChainRow):
+    """Where the background sync of one shop stands, and the one step of it that is queued (the chain's
+    fields, step_token, step_due_at and lease_until, come from background.models.ChainRow)."""
 
     shop = models.CharField(max_length=16, unique=True)
     # The walk of the whole order list, newest first: the next page to read (0 once the walk is done).
@@ -59,9 +57,6 @@ class OrderSync(models.Model):
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
     failures = models.PositiveIntegerField(default=0)  # in a row, for the back-off
-    step_token = models.CharField(max_length=32, blank=True)
-    step_due_at = models.DateTimeField(null=True, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"order sync {self.shop}"

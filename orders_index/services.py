@@ -8,7 +8,8 @@
 - `order_index_note(order)`: our own write changed an order (a resend): keep what the upstream answered.
 - `order_index_forget(order_id)`: Fileflare says the order no longer exists.
 - `order_sync_progress()`: how far the background sync has got (the status page).
-- `order_sync_ensure()`: start the sync, or resume it after its worker was lost (cheap to call often).
+- `order_sync_ensure()`: start the sync, or resume it after its worker was lost: the task worker's
+  keeper (registered in OrdersIndexConfig.ready, see background.keepers), and `manage.py order_sync`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -28,8 +28,6 @@ from fileflare_admin.api.http import FILEFLARE
 from orders_index import sync, tasks
 from orders_index.models import IndexedOrder, OrderSync
 from orders_index.store import as_order, rows_as_orders, store_orders
-
-ENSURE_EVERY_SECONDS = 30  # how often pages that read the index check that its sync is alive
 
 
 @dataclass(frozen=True)
@@ -197,11 +195,9 @@ def order_sync_progress() -> OrderSyncProgress:
     )
 
 
-def order_sync_ensure(*, force: bool = False) -> bool:
-    """Start the sync, or queue it again when its step was lost with a worker. At most one database
-    check per ENSURE_EVERY_SECONDS for all workers together (`force` skips that)."""
-    if not force and not cache.add("ffa:order-sync:ensure", 1, timeout=ENSURE_EVERY_SECONDS):
-        return False
+def order_sync_ensure() -> bool:
+    """Start the sync, or queue it again when its step was lost with a worker; True when a step was
+    queued. Safe any time: a step running or due is left alone."""
     return sync.ensure(enqueue=tasks.enqueue)
 
 

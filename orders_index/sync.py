@@ -5,9 +5,9 @@ with their files), then keeps re-reading the newest ORDER_SYNC_FRESH_PAGES pages
 ORDER_SYNC_REFRESH_SECONDS (past the read cache, whose copies of those orders each read renews), and walks
 everything again every ORDER_SYNC_REWALK_HOURS (orders changed elsewhere, e.g. a resend in Fileflare's
 own app). Each read first checks the shared budget has room outside the reserve kept for staff's writes,
-then takes one of the sync's ORDER_SYNC_BUDGET_PER_MINUTE; when either says wait, the next step is queued
-for then. New orders arriving during a walk push older ones to later pages, so a walk re-reads a few
-but never misses one.
+then takes one of the sync's ORDER_SYNC_BUDGET_PER_MINUTE (background.shares.ORDER_SYNC); when either says
+wait, the next step is queued for then. New orders arriving during a walk push older ones to later pages,
+so a walk re-reads a few but never misses one.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from background import chain, pacing, shares
 from fileflare_admin.api import fileflare
 from fileflare_admin.api.errors import ApiError, NotConfigured, RateLimited, Unavailable
 from fileflare_admin.api.http import FILEFLARE
-from orders_index import chain, pacing
 from orders_index.models import IndexedOrder, OrderSync
 from orders_index.store import store_orders
 
@@ -36,10 +36,6 @@ MAX_BACKOFF = 600
 
 def sync_row(shop: str) -> OrderSync:
     return OrderSync.objects.get_or_create(shop=shop)[0]
-
-
-def share_name(shop: str) -> str:
-    return f"order-sync:{shop}"
 
 
 @dataclass(frozen=True)
@@ -101,9 +97,7 @@ def _next_fresh_page(state: OrderSync, page: int) -> None:
 
 def read_once(state: OrderSync, read: Read) -> None:
     """One list request (or its cached answer), stored; the walk moves on. Raises ApiError."""
-    fetched = fileflare.order_list(
-        page=read.page, limit=PAGE_SIZE, with_assets=True, fresh=read.keeps_fresh
-    )
+    fetched = fileflare.order_list(page=read.page, limit=PAGE_SIZE, with_assets=True, fresh=read.keeps_fresh)
     listed = fetched.value
     known_before = IndexedOrder.objects.filter(shop=state.shop).exists()
     new = store_orders(shop=state.shop, orders=listed.items, seen_at=fetched.fetched_at)
@@ -158,9 +152,7 @@ def _work(shop: str, token: str) -> float:
         read = next_read(state, now)
         if read is None:
             return seconds_until_due(state, now)
-        wait = pacing.headroom_wait(FILEFLARE) or pacing.share_wait(
-            share_name(shop), settings.ORDER_SYNC_BUDGET_PER_MINUTE
-        )
+        wait = pacing.headroom_wait(FILEFLARE) or shares.ORDER_SYNC.wait()
         if wait is not None:
             return float(wait)
         try:

@@ -1,4 +1,4 @@
-"""The order sync's task: one step of the chain (see orders_index.chain and orders_index.sync)."""
+"""The order sync's task: one step of the chain (see background.chain and orders_index.sync)."""
 
 from __future__ import annotations
 

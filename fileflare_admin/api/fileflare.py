@@ -182,23 +182,24 @@ def order_get(*, order_id: str, with_assets: bool = True, fresh: bool = False) -
     return Fetched(Order.from_json(items[0]), fetched.fetched_at, fetched.stale)
 
 
+def email_budget() -> tuple[str, int]:
+    """The shop's e-mail budget (its name, its e-mails a minute): every e-mail sent takes a slot of it."""
+    return f"fileflare-email:{FILEFLARE.identity()}", int(settings.FILEFLARE_EMAIL_BUDGET_PER_MINUTE)
+
+
 def order_send_email(*, order_id: str) -> Order:
     """PUT: (re)send the download e-mail. Spends the e-mail budget as well as the general one.
 
     Sent once, never repeated (it is not idempotent: each PUT sends an e-mail). A timeout or a 5xx after
     it went out raises OutcomeUnknown / Unavailable: orders.resend reads the order back to learn which."""
     order_id = validators.order_id(order_id)
-    email_budget = (
-        f"fileflare-email:{FILEFLARE.identity()}",
-        int(settings.FILEFLARE_EMAIL_BUDGET_PER_MINUTE),
-    )
     try:
         answer = send(
             FILEFLARE,
             "PUT",
             f"/v1/orders/{order_id}",
             body={},
-            extra_budgets=(email_budget,),
+            extra_budgets=(email_budget(),),
             repeatable=False,
         )
     except ApiError:

@@ -66,6 +66,10 @@ class Api:
 
         return hashlib.sha256(f"{self.base_url()}|{self.key()}".encode()).hexdigest()[:16]
 
+    def budget_name(self) -> str:
+        """Names this API and key in the shared budget and the breaker without revealing the key."""
+        return f"{self.name}:{self.identity()}"
+
     def budget_limit(self) -> int:
         return int(getattr(settings, self.budget_setting, 0) or 0)
 
@@ -159,8 +163,7 @@ class _Call:
 
     @property
     def name(self) -> str:
-        """Names this API and key in budgets and the breaker without revealing the key."""
-        return f"{self.api.name}:{self.api.identity()}"
+        return self.api.budget_name()
 
     def log(self, outcome: str, seconds: float, attempt: int, *, answered: bool = False) -> None:
         """One line a request: API, method, path (no host, no query), outcome, time, cache event."""
@@ -207,7 +210,7 @@ def send(
         data=json.dumps(body) if body is not None else None,
         started=started,
         ends=deadline.call_deadline(started),
-        ticket=breaker.admit(f"{api.name}:{api.identity()}", api.label, api.name),
+        ticket=breaker.admit(api.budget_name(), api.label, api.name),
         extra_budgets=extra_budgets,
         cache_event=cache_event,
         repeatable=method in REPEATABLE if repeatable is None else repeatable,

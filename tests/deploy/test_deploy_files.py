@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from background.management.commands.background_worker import WORKERS
 from tests.deploy.files import (
     DEPLOY,
     PROJECT,
@@ -40,7 +41,9 @@ def test_each_systemd_unit_runs_the_procfile_commands_from_the_project_with_the_
         assert "WorkingDirectory=/srv/fileflare-admin" in text
         assert "User=fileflare-admin" in text  # never root
     assert processes["web"] == [["gunicorn", "--config", "deploy/gunicorn.conf.py", "fileflare_admin.wsgi"]]
-    assert processes["worker"][-1][:3] == ["python", "manage.py", "rqworker"]
+    assert processes["worker"] == [["python", "manage.py", "background_worker"]]
+    # which, with the environment file's TASKS_BACKEND=rq, runs the RQ worker with its scheduler
+    assert WORKERS["rq"][:1] == ["rqworker"] and "--with-scheduler" in WORKERS["rq"]
 
 
 def test_every_variable_of_the_environment_file_is_read_by_the_dashboard_or_gunicorn() -> None:

@@ -1,4 +1,5 @@
-"""The real task worker (django-tasks-db's `manage.py db_worker`) as a process beside the test.
+"""The real task worker (`manage.py background_worker`: django-tasks-db's `db_worker`, or the RQ worker
+with TASKS_BACKEND=rq, keeping its chains alive by itself) as a process beside the test.
 
 It reads and writes the test database (a file on SQLite, see tests/settings.py; the test database on
 PostgreSQL) and talks to the test sandbox, exactly as a deployed worker talks to its database and the
@@ -38,7 +39,8 @@ def database_url() -> str:
 
 def worker_env(sandbox: Sandbox, **settings: Any) -> dict[str, str]:
     """The worker's environment: the test database, the test sandbox (as the demo would point at it), a
-    short lease so a stopped worker's job is taken over within seconds, and any other setting given."""
+    short lease and a keep-alive every second, so a stopped worker's job is taken over within seconds by
+    the next worker alone, and any other setting given."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
@@ -57,6 +59,7 @@ def worker_env(sandbox: Sandbox, **settings: Any) -> dict[str, str]:
         "ORDER_SYNC_BUDGET_PER_MINUTE": "100000",
         "UPSTREAM_BACKOFF": "0.05",
         "BACKGROUND_LEASE_SECONDS": "4",
+        "BACKGROUND_KEEPALIVE_SECONDS": "1",
         "PYTHONUNBUFFERED": "1",
     }
     for name in ("FILEFLARE_API_URL", "FILEFLARE_API_KEY", "DOWNLOADS_API_URL", "DOWNLOADS_API_TOKEN"):
@@ -65,15 +68,16 @@ def worker_env(sandbox: Sandbox, **settings: Any) -> dict[str, str]:
     return env
 
 
-DB_WORKER = ["db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2"]
-# What each machine of a many-machine deployment runs (TASKS_BACKEND=rq).
-RQ_WORKER = ["rqworker", "default", "--job-class", "django_tasks_rq.Job", "--with-scheduler"]
+# What deploy/Procfile's worker runs; after `--`, options for django-tasks-db's db_worker.
+DB_WORKER = ["background_worker", "--", "--no-startup-delay", "--interval", "0.2"]
+# What each machine of a many-machine deployment runs (with TASKS_BACKEND=rq: the RQ worker).
+RQ_WORKER = ["background_worker"]
 
 
 @dataclass
 class Worker:
-    """One worker process (`db_worker` unless told otherwise); start it again after a stop to see a job
-    survive a restart."""
+    """One worker process (on the database backend unless told otherwise); start it again after a stop to
+    see a job survive a restart."""
 
     env: dict[str, str]
     log_path: Path

@@ -7,9 +7,10 @@ from datetime import datetime
 import pytest
 from django.utils import timezone
 
+from background import pacing
 from fileflare_admin.api import budget, fileflare
 from fileflare_admin.api.http import FILEFLARE
-from orders_index import pacing, sync
+from orders_index import sync
 from orders_index.models import OrderSync
 from orders_index.services import order_index_forget, order_index_get, order_index_note
 
@@ -19,7 +20,7 @@ def test_the_sync_waits_while_staff_have_left_only_the_slots_kept_for_writes(
 ) -> None:
     settings.FILEFLARE_BUDGET_PER_MINUTE = 20
     settings.UPSTREAM_WRITE_RESERVE = 5
-    shared = pacing.shared_budget_name(FILEFLARE)
+    shared = FILEFLARE.budget_name()
     for _ in range(15):  # staff's reads have used all but the 5 requests kept for writes
         assert budget.acquire(shared, 20) is None
     assert pacing.headroom_wait(FILEFLARE) == budget.BUCKET_SECONDS

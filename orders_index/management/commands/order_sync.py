@@ -11,6 +11,6 @@ class Command(BaseCommand):
     help = "Queue the order index's sync (a task worker runs it) unless it is already under way."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        queued = order_sync_ensure(force=True)
+        queued = order_sync_ensure()
         progress = order_sync_progress()
         self.stdout.write(("Queued the order sync. " if queued else "") + progress.sentence)

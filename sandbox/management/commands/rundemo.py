@@ -30,13 +30,6 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _worker_command() -> list[str]:
-    """The task worker of the configured backend (settings.TASKS_BACKEND)."""
-    if settings.TASKS_BACKEND == "rq":
-        return ["rqworker", "default", "--job-class", "django_tasks_rq.Job", "--with-scheduler"]
-    return ["db_worker", "--no-reload", "--no-startup-delay", "--interval", "1"]
-
-
 def _stop(processes: list[subprocess.Popen[bytes]], grace: float = 1.0) -> None:
     """Ctrl-C for each one still running; whatever has not stopped `grace` seconds later is killed,
     so the terminal is back within 2 s even with a request hanging or a browser holding connections."""
@@ -82,9 +75,8 @@ class Command(BaseCommand):
             )
         )
         # The task worker: the order index's sync and bulk fixes run there, never in the web server.
-        subprocess.run([sys.executable, MANAGE_PY, "background_resume"], env=child_env, check=False)  # noqa: S603
         processes.append(
-            subprocess.Popen([sys.executable, MANAGE_PY, *_worker_command()], env=child_env)  # noqa: S603
+            subprocess.Popen([sys.executable, MANAGE_PY, "background_worker"], env=child_env)  # noqa: S603
         )
         address = f"http://{host}:{port}/"
 

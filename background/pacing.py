@@ -2,7 +2,7 @@
 
 Two checks before each request: the shared budget of every worker (fileflare_admin.api.budget, the one
 the request itself will take a slot from) must have room outside the reserve kept for staff's writes;
-then the request takes a slot from the background's own share (its requests a minute).
+then the request takes a slot from the background's own share (background.shares: its requests a minute).
 """
 
 from __future__ import annotations
@@ -16,15 +16,10 @@ from fileflare_admin.api import budget
 from fileflare_admin.api.http import Api
 
 
-def shared_budget_name(api: Api) -> str:
-    """The name fileflare_admin.api.http.send gives the upstream's shared budget."""
-    return f"{api.name}:{api.identity()}"
-
-
 def headroom_wait(api: Api, *, slots: int = 1) -> int | None:
     """Seconds to wait before `slots` requests fit in the upstream's shared budget outside the reserve
     kept for staff's writes (or until the upstream's own 429 lifts); None when they fit now."""
-    return budget_headroom_wait(shared_budget_name(api), api.budget_limit(), slots=slots)
+    return budget_headroom_wait(api.budget_name(), api.budget_limit(), slots=slots)
 
 
 def budget_headroom_wait(name: str, limit: int, *, slots: int = 1) -> int | None:

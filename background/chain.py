@@ -1,4 +1,5 @@
-"""A chain of short background tasks driven by one database row (the order sync, each bulk job).
+"""A chain of short background tasks driven by one database row (background.models.ChainRow: the order
+sync's, each bulk job's).
 
 Each step runs for a few seconds at most, then queues the next one (with `run_after` when it has to wait
 for the budget), so a worker is never held by a sleeping task and a graceful stop is quick. The row holds:
@@ -9,6 +10,8 @@ for the budget), so a worker is never held by a sleeping task and a graceful sto
 - `lease_until`: a worker is running a step right now. A worker that dies lets it lapse, and then
   `chain_start` queues a new step at once (its first act is to verify what the dead one was doing).
 The rows are changed by single UPDATE statements, so every worker and every machine agrees on them.
+Nobody but the worker starts a lost step again: its keepers (background.keepers) call `chain_start`
+when it starts and on a timer of its own, never a page view.
 """
 
 from __future__ import annotations
@@ -37,6 +40,11 @@ def lease_length() -> timedelta:
 
 def _free(now: datetime) -> Q:
     return Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+
+
+def chain_idle(rows: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    """The rows no worker is running a step of right now (none, or its worker died and the lease ran out)."""
+    return rows.filter(_free(timezone.now()))
 
 
 def chain_claim(rows: models.QuerySet[Any], token: str) -> bool:
@@ -71,7 +79,7 @@ def chain_start(rows: models.QuerySet[Any], *, enqueue: Enqueue, force: bool = F
     queued one finds itself superseded). True when a step was queued."""
     now = timezone.now()
     new = uuid.uuid4().hex
-    rows = rows.filter(_free(now))
+    rows = rows.filter(_free(now))  # chain_idle, at the same `now` as the overdue check below
     if not force:
         rows = rows.filter(Q(step_due_at__isnull=True) | Q(step_due_at__lt=now - GRACE))
     if rows.update(step_token=new, step_due_at=now) != 1:
