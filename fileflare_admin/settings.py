@@ -293,6 +293,7 @@ LOGGING = {
         "orders": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "downloads": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "audit": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "background": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
 }
 
