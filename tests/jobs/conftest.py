@@ -49,10 +49,10 @@ def make_records(downloads_api: DownloadsApi) -> Callable[..., list[dict[str, An
 def start_worker(
     transactional_db: None, sandbox: Sandbox, tmp_path: Path, settings: Any
 ) -> Iterator[Callable[..., Worker]]:
-    """`start_worker(**values)`: a task worker (`background_worker`) with these settings (as environment variables, over the
-    defaults of tests.jobs.worker.worker_env), which the test's own process takes too, as two machines
-    of one deployment would. Killed at the end of the test, before the database is emptied (whatever it
-    was doing is thrown away with the database)."""
+    """`start_worker(**values)`: a task worker (`background_worker`) with these settings (as environment
+    variables, over the defaults of tests.jobs.worker.worker_env), which the test's own process takes
+    too, as two machines of one deployment would. Killed at the end of the test, before the database is
+    emptied (whatever it was doing is thrown away with the database)."""
     workers: list[Worker] = []
 
     def start(command: list[str] | None = None, **values: Any) -> Worker:
