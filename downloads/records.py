@@ -14,6 +14,7 @@ from typing import Any
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from fileflare_admin.api import types
+from fileflare_admin.order_numbers import parse_order_number
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,8 @@ def field_list(names: tuple[str, ...] | list[str]) -> str:
 
 def order_number_of(value: Any) -> int | None:
     """The shop order number a record names (its order_id), for the order's timeline."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    if isinstance(value, str):
+        value = parse_order_number(value)
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 

@@ -10,7 +10,6 @@ and is refused with EditConflict. An unclear answer is resolved by reading back 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from downloads.readback import DownloadRecordOutcomeUnknown
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import errors, types
 from fileflare_admin.api.cache import shared_lock
+from fileflare_admin.order_numbers import read_order_number
 from fileflare_admin.sentences import UserFacingError
 from fileflare_admin.submissions import submission_claim, submission_release
 from staff import roles
@@ -103,18 +103,11 @@ def download_record_list(
     )
 
 
-# A search that names an order: "#1050", "order:1050", "order 1050", "Order #1,050".
-ORDER_QUERY = re.compile(r"(?:#|order\s*[:#]?\s*#?)\s*([0-9][0-9,]*)", re.IGNORECASE)
-
-
 def order_number_query(q: str | None) -> int | None:
-    """The order number a list search names (its records only, never ids that contain the digits)."""
-    match = ORDER_QUERY.fullmatch((q or "").strip())
-    if match is None:
-        return None
-    digits = match.group(1).replace(",", "")
-    number = int(digits) if digits.isdigit() and len(digits) < 19 else 0
-    return number if number > 0 else None
+    """The order number a list search names ("#1050", "order:1050", "Order #1,050"): its records only,
+    never ids that contain the digits. A bare number keeps the API's own search."""
+    number = read_order_number(q)
+    return number.value if number is not None and number.labelled and number.value > 0 else None
 
 
 @dataclass(frozen=True)

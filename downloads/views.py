@@ -31,6 +31,7 @@ from downloads.forms import (
 )
 from fileflare_admin.api import errors, types
 from fileflare_admin.htmx import StaffRequest, page_or_partial, safe_next
+from fileflare_admin.order_numbers import parse_order_number
 from fileflare_admin.sentences import UserFacingError
 from fileflare_admin.submissions import AlreadySubmitted
 from staff import roles
@@ -66,14 +67,12 @@ def back_to(request: HttpRequest, fallback: str, download_id: str = "") -> str:
 def _create_initial(query: QueryDict) -> dict[str, Any]:
     """What a link may fill in on the create form: order number, product ID, file name."""
     initial: dict[str, Any] = {}
-    numbers = {
-        "order_id": query.get("order_id") or query.get("order_number"),
-        "product_id": query.get("product_id"),
-    }
-    for name, given in numbers.items():
-        value = (given or "").strip()
-        if value.isascii() and value.isdigit() and len(value) < 12 and int(value) > 0:
-            initial[name] = int(value)
+    order_number = parse_order_number(query.get("order_id") or query.get("order_number"))
+    if order_number is not None:
+        initial["order_id"] = order_number
+    product_id = (query.get("product_id") or "").strip()
+    if product_id.isascii() and product_id.isdigit() and len(product_id) < 12 and int(product_id) > 0:
+        initial["product_id"] = int(product_id)
     file_name = (query.get("download_file_name") or "").strip()[:255]
     if file_name:
         initial["download_file_name"] = file_name

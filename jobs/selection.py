@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import types
+from fileflare_admin.order_numbers import parse_order_number
 from fileflare_admin.sentences import UserFacingError
 
 PAGE_SIZE = 500  # the most the downloads API returns a page
@@ -36,11 +37,12 @@ def parse_order_numbers(text: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
     numbers: dict[int, None] = {}
     rejected: list[str] = []
     for piece in _SEPARATORS.split(text or ""):
-        token = piece.strip().strip("\"'").lstrip("#")
-        if not token:
+        token = piece.strip().strip("\"'")
+        if not token.lstrip("#"):
             continue
-        if token.isascii() and token.isdigit() and len(token) <= 18 and int(token) > 0:
-            numbers[int(token)] = None
+        number = parse_order_number(token)
+        if number is not None:
+            numbers[number] = None
         else:
             rejected.append(piece.strip())
     return tuple(numbers), tuple(rejected)

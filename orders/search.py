@@ -8,6 +8,7 @@ from typing import Literal
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import NotFound
+from fileflare_admin.order_numbers import find_order_number, read_order_number
 from orders.models import KnownCustomerToken
 from orders_index.services import order_index_id_for, order_index_page, order_sync_progress
 
@@ -37,20 +38,9 @@ _HEX45 = re.compile(r"(?<![0-9a-z])[0-9a-f]{45}(?![0-9a-z])", re.I)
 _URL = re.compile(r"(?:https?://|www\.)\S+|\S+/orders/\S+", re.I)
 # A customer's order-status link: …/orders/<32 hex>, whatever follows (/authenticate?key=…, #top).
 _STATUS_PATH = re.compile(r"/orders/([0-9a-f]{32})(?![0-9a-z])", re.I)
-# "1050", "1,050", "-3": a whole number, optionally with thousands separators.
-_NUMBER = r"(-?\d{1,3}(?:,\d{3})+|-?\d+)"
-# The whole text is a number, with an optional label: "order 1050", "Order #1,050", "no. 1050", "#1050".
-_WHOLE_NUMBER = re.compile(
-    r"(?:order\s*(?:number|no\.?|nr\.?|#)?|number|no\.?|nr\.?)?\s*:?\s*#?\s*" + _NUMBER, re.I
-)
-# A number inside longer text counts only when the ticket says it is an order's: "order #1050", "#1050".
-_LABELLED_NUMBER = re.compile(
-    r"(?:\border\s*(?:number|no\.?|nr\.?)?\s*:?\s*#?\s*|#\s*)" + _NUMBER + r"(?![\d,]*\d)", re.I
-)
 # Words that make a bare 32-hex an order ID ("order id 82664d96…") or a token ("status link token …").
 _ORDER_ID_WORDS = re.compile(r"\b(?:order[\s_-]*id|uuid|fileflare\s+id)\b", re.I)
 _TOKEN_WORDS = re.compile(r"\b(?:token|status|link)\b", re.I)
-_MAX_ORDER_NUMBER_DIGITS = 18
 
 
 @dataclass(frozen=True)
@@ -78,8 +68,7 @@ def _looks_like_uuid4(hex32: str) -> bool:
     return hex32[12] == "4" and hex32[16].lower() in "89ab"
 
 
-def _number_query(digits: str) -> Query:
-    value = int(digits.replace(",", ""))
+def _number_query(value: int) -> Query:
     if value < 1:
         return Query("no_such_number", str(value))
     return Query("number", str(value))
@@ -113,7 +102,7 @@ def classify_query(raw: str | None) -> Query:
     2. An order UUID with dashes, anywhere in the text, in any case.
     3. The whole text is a number, labelled or not: `1050`, `#1,050`, `Order #1050`, `order 1050`,
        `1050.`; inside longer text only a labelled one (`order 1050`, `#1050`). 0 and negatives are
-       numbers no order has.
+       numbers no order has (fileflare_admin.order_numbers reads them).
     4. 32 hex characters without dashes: an order UUID written without its dashes and a status-link
        token look alike, so context decides. Words around it ("order id", "uuid") make it an order ID;
        ("token", "status", "link") a token; with no such word it is a token unless it carries a UUID's
@@ -131,12 +120,9 @@ def classify_query(raw: str | None) -> Query:
     uuid = _UUID.search(text)
     if uuid:
         return Query("order_id", "-".join(uuid.groups()).lower())
-    whole = _WHOLE_NUMBER.fullmatch(text)
-    if whole and len(whole.group(1).lstrip("-").replace(",", "")) <= _MAX_ORDER_NUMBER_DIGITS:
-        return _number_query(whole.group(1))
-    labelled = _LABELLED_NUMBER.search(text)
-    if labelled and len(labelled.group(1).lstrip("-").replace(",", "")) <= _MAX_ORDER_NUMBER_DIGITS:
-        return _number_query(labelled.group(1))
+    number = read_order_number(text) or find_order_number(text)
+    if number is not None:
+        return _number_query(number.value)
     hex32 = _HEX32.search(text)
     if hex32:
         return _from_hex32(text, hex32.group(0))
