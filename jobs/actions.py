@@ -25,7 +25,8 @@ from fileflare_admin.api import errors, fileflare
 from fileflare_admin.api.cache import LockBusy
 from jobs.models import BulkJob, BulkJobItem
 from orders import resend
-from orders_index.services import order_index_lookup, order_index_note
+from orders.identity import order_id_for_number
+from orders_index.services import order_index_note
 from staff import roles
 
 State = BulkJobItem.State
@@ -149,19 +150,15 @@ def count_verify(item: BulkJobItem, *, count: int, expected: int, undo: bool = F
 
 
 def order_id_of(item: BulkJobItem) -> str:
-    """The order's Fileflare ID: from the dry run, the index, an earlier answer, or one list request."""
-    if item.order_id:
-        return item.order_id
-    number = int(item.order_number or 0)
-    found = [view.order.id for view in order_index_lookup(number)] or [fileflare.order_id_for(number) or ""]
-    if not found[0]:
+    """The order's Fileflare ID: from the dry run, else orders.identity's (the index, an earlier answer,
+    or one list request); "" when Fileflare has no one order with the number."""
+    if not item.order_id:
         try:
-            listed = fileflare.order_list(order_number=number, with_assets=True).value.items
+            found = order_id_for_number(int(item.order_number or 0))
         except errors.ApiError as unclear:
             raise _retry(unclear, sent=False) from unclear
-        found = [order.id for order in listed if order.order_number == number] or [""]
-    item.order_id = found[0]
-    item.save(update_fields=["order_id"])
+        item.order_id = found or ""
+        item.save(update_fields=["order_id"])
     return item.order_id
 
 

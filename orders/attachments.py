@@ -27,6 +27,7 @@ from fileflare_admin.api.errors import (
     ValidationFailed,
 )
 from fileflare_admin.sentences import UserFacingError
+from orders.identity import order_number_for_id
 from orders.models import KnownCustomerToken
 from orders.services import ATTACH_ACTION, DETACH_ACTION, customer_view_fresh
 from orders_index.services import order_index_note
@@ -137,7 +138,7 @@ def order_assets_change(
         actor=actor,
         action=ATTACH_ACTION if change == "attach" else DETACH_ACTION,
         order_id=order_id,
-        order_number=fileflare.order_number_for(order_id),
+        order_number=order_number_for_id(order_id),
         after={"requested": list(asset_ids)},
         reason=reason,
         undo_of=undo_of,

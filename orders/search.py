@@ -9,8 +9,9 @@ from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import NotFound
 from fileflare_admin.order_numbers import find_order_number, read_order_number
+from orders.identity import order_lookup_by_number
 from orders.models import KnownCustomerToken
-from orders_index.services import order_index_id_for, order_index_page, order_sync_progress
+from orders_index.services import order_index_page, order_sync_progress
 
 QueryKind = Literal[
     "empty",
@@ -353,27 +354,18 @@ def _never_sent(query: Query, *, page: int, per_page: int) -> SearchResult:
 
 
 def _by_number(query: Query, number: int) -> SearchResult:
-    """An order whose number a list answer has shown (the newest 1,000 on the orders page, any search)
-    or the order index holds needs no call; any other costs one."""
-    order_id = fileflare.order_id_for(number) or order_index_id_for(number)
-    if order_id is not None:
-        return SearchResult(query, target=Target("order", order_id), match_label=f"Order #{number}")
-    fetched = fileflare.order_list(order_number=number, with_assets=True)
-    matches = [order for order in fetched.value.items if order.order_number == number]
-    if len(matches) == 1:
-        return SearchResult(
-            query,
-            target=Target("order", matches[0].id),
-            orders=fetched.value,
-            fetched_at=fetched.fetched_at,
-            stale=fetched.stale,
-            match_label=f"Order #{number}",
+    """An order the order index holds or an answer has shown (the newest 1,000 on the orders page, any
+    search) needs no call; any other costs one (orders.identity)."""
+    lookup = order_lookup_by_number(number)
+    result = SearchResult(query)
+    if lookup.listed is not None:
+        result.orders, result.fetched_at, result.stale = (
+            lookup.listed.value,
+            lookup.listed.fetched_at,
+            lookup.listed.stale,
         )
-    if not matches:
-        return SearchResult(
-            query,
-            message=f"No order has the number {number}.",
-            fetched_at=fetched.fetched_at,
-            stale=fetched.stale,
-        )
-    return SearchResult(query, orders=fetched.value, fetched_at=fetched.fetched_at, stale=fetched.stale)
+    if lookup.order_id is not None:
+        result.target, result.match_label = Target("order", lookup.order_id), f"Order #{number}"
+    elif not lookup.matches:
+        result.orders, result.message = None, f"No order has the number {number}."
+    return result

@@ -17,9 +17,10 @@ from fileflare_admin.api.deadline import PagePool
 from fileflare_admin.api.errors import ApiError, NotFound
 from orders import diagnosis
 from orders.diagnosis import Finding, RecentChanges, Situation
+from orders.identity import order_id_for_number, order_number_for_id
 from orders.links import status_link_for
 from orders.models import KnownCustomerToken, ReplyTemplate
-from orders_index.services import order_index_forget, order_index_number_for
+from orders_index.services import order_index_forget
 from staff import roles
 
 T = TypeVar("T")
@@ -123,7 +124,7 @@ def order_page(*, order_id: str, user: roles.AnyUser, situation: Situation | Non
     upstream calls, made at the same time when the order number is already known (from an answer the
     API layer has seen, or the order index). They share the page's deadline (PagePool). `situation`
     picks a reply other than the one that fits."""
-    number = fileflare.order_number_for(order_id) or order_index_number_for(order_id)
+    number = order_number_for_id(order_id)
     token = KnownCustomerToken.token_for(number) if number is not None else None
     early_records: Future[Section[list[types.DownloadRecord]]] | None = None
     early_customer: Future[Section[types.CustomerView]] | None = None
@@ -199,21 +200,10 @@ def customer_page(*, token: str, status_url: str = "") -> CustomerPage:
     fetched = fileflare.customer_view_get(token=token)
     view = fetched.value
     KnownCustomerToken.remember(order_number=view.order_number, token=token, status_url=status_url)
-    order_id = order_id_for_number(view.order_number)
+    try:
+        order_id = order_id_for_number(view.order_number)
+    except ApiError:
+        order_id = None  # the page still shows the customer's view; the link to the order waits
     return CustomerPage(
         token=token, view=view, fetched_at=fetched.fetched_at, stale=fetched.stale, order_id=order_id
     )
-
-
-def order_id_for_number(number: int) -> str | None:
-    """The order ID of an order number, asking Fileflare when no answer has shown it yet; None when it
-    cannot be learnt right now."""
-    known = fileflare.order_id_for(number)
-    if known is not None:
-        return known
-    try:
-        listed = fileflare.order_list(order_number=number, with_assets=True).value.items
-    except ApiError:
-        return None
-    match = next((order for order in listed if order.order_number == number), None)
-    return match.id if match is not None else None

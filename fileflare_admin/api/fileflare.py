@@ -133,11 +133,6 @@ def order_id_for(order_number: int) -> str | None:
     return order_id if isinstance(order_id, str) else None
 
 
-def known_order_id(*, order_number: int) -> str | None:
-    """Old name of order_id_for (kept until orders/ has switched)."""
-    return order_id_for(order_number)
-
-
 def _prime_single_orders(payload: Any) -> None:
     """A list fetched with its assets holds each order exactly as GET /v1/orders/{id}?with_assets=1 would
     answer it: keep them (in one round trip to the cache), so opening an order found by a search costs no

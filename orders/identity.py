@@ -1,0 +1,60 @@
+"""An order's identity: which Fileflare order ID an order number names, and back. The one resolver the
+search box, the customer's view, the order page, the writes' audit entries and bulk fixes ask.
+
+Number → ID asks, cheapest first:
+1. the order index (orders_index: no call), when it holds exactly one order with the number;
+2. the API layer's read cache (no call), when an earlier answer showed the order;
+3. Fileflare (one list call filtered by the number; its answer primes the cache for the order page).
+ID → number asks the index, then the read cache, never Fileflare: reading the order itself tells it.
+
+Text → number is fileflare_admin.order_numbers' (pure, and used by apps below this one too). This module
+lives in `orders` because it needs both the index and the API: `orders_index` must not import `orders`,
+and `jobs` sits above both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fileflare_admin.api import fileflare, types
+from orders_index.services import order_index_id_for, order_index_number_for
+
+
+@dataclass(frozen=True)
+class NumberLookup:
+    """What is known of an order number: `order_id` is the one order with it (None for none, or for
+    several); `listed` is Fileflare's answer when it had to be asked (None when the index or the
+    cache knew)."""
+
+    number: int
+    order_id: str | None
+    listed: types.Fetched[types.Page[types.Order]] | None = None
+
+    @property
+    def matches(self) -> list[types.Order]:
+        """The listed orders with exactly this number (the API's filter may match more)."""
+        listed = self.listed.value.items if self.listed is not None else ()
+        return [order for order in listed if order.order_number == self.number]
+
+
+def order_lookup_by_number(number: int) -> NumberLookup:
+    """The order(s) with this number: index, read cache, then one call. Raises the API's errors when
+    Fileflare had to be asked and did not answer."""
+    known = order_index_id_for(number) or fileflare.order_id_for(number)
+    if known is not None:
+        return NumberLookup(number, known)
+    listed = fileflare.order_list(order_number=number, with_assets=True)
+    lookup = NumberLookup(number, None, listed)
+    matches = lookup.matches
+    return NumberLookup(number, matches[0].id, listed) if len(matches) == 1 else lookup
+
+
+def order_id_for_number(number: int) -> str | None:
+    """The Fileflare ID of the one order with this number; None when there is none or several. Raises
+    the API's errors when Fileflare had to be asked and did not answer."""
+    return order_lookup_by_number(number).order_id
+
+
+def order_number_for_id(order_id: str) -> int | None:
+    """The order number of this order ID when the index or an earlier answer knows it (no call)."""
+    return order_index_number_for(order_id) or fileflare.order_number_for(order_id)
