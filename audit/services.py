@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -37,8 +37,10 @@ Actor = AbstractBaseUser | AnonymousUser | None
 DATABASE_ATTEMPTS = 3
 DATABASE_PAUSE = 0.05
 CHECKED_AT_THE_API = "checked at the API"
-# The bulk fix whose item is being written (audit_job): every entry written meanwhile names it.
+# The bulk fix whose item is being written (audit_job): every entry written meanwhile names it, and the
+# job is told the entry it opened (to close exactly that one should its worker stop mid-write).
 _current_job: ContextVar[str] = ContextVar("audit_job", default="")
+_on_open: ContextVar[Callable[[AuditEntry], None] | None] = ContextVar("audit_on_open", default=None)
 
 
 class AuditUnavailable(UserFacingError):
@@ -144,14 +146,17 @@ def _failure_outcome(failure: BaseException, handle: OpenEntry) -> tuple[str, st
 
 
 @contextmanager
-def audit_job(job_id: object) -> Iterator[None]:
+def audit_job(job_id: object, *, on_open: Callable[[AuditEntry], None] | None = None) -> Iterator[None]:
     """Every entry `audited(...)` writes inside this block names the bulk fix `job_id`, however deep
-    the write is made (the job calls the owning app's service, which opens the entry)."""
-    token = _current_job.set(str(job_id)[:36])
+    the write is made (the job calls the owning app's service, which opens the entry). `on_open` is
+    given each entry as it is written, in the same transaction, before anything is sent: the job keeps
+    it, so its recovery (audited_recover) closes exactly that entry."""
+    tokens = (_current_job.set(str(job_id)[:36]), _on_open.set(on_open))
     try:
         yield
     finally:
-        _current_job.reset(token)
+        _on_open.reset(tokens[1])
+        _current_job.reset(tokens[0])
 
 
 @contextmanager
@@ -178,9 +183,10 @@ def audited(
     """
     user = _signed_in(actor)
     job = job_id or _current_job.get()
+    opened = _on_open.get()
 
     def write_ahead() -> AuditEntry:
-        return AuditEntry.objects.create(
+        entry = AuditEntry.objects.create(
             actor=user,
             actor_name=actor_name(user),
             action=action,
@@ -194,6 +200,9 @@ def audited(
             undo_of=undo_of,
             job_id=job,
         )
+        if opened is not None:
+            opened(entry)  # the entry and the job's note of it are written together, or neither
+        return entry
 
     try:
         entry = _with_retries(write_ahead, f"write a {action} entry")
@@ -213,6 +222,20 @@ def audited(
         _close(handle, *_failure_outcome(failure, handle))
         raise
     _close(handle, AuditEntry.Outcome.SUCCESS, "")
+
+
+def audited_recover(*, entry_id: int, saved: bool, verified: str, error: str = "") -> bool:
+    """Close an entry its `audited(...)` left pending because its process stopped mid-write, with what
+    reading the upstream back found (`saved` or not). Keyed by the entry itself, never found by record
+    or time: a colleague's write to the same record meanwhile keeps its own entry. False when the entry
+    was not pending (its `audited` closed it)."""
+    return AuditEntry.objects.close_pending(
+        entry_id,
+        outcome=AuditEntry.Outcome.SUCCESS if saved else AuditEntry.Outcome.FAILED,
+        error="" if saved else error,
+        verified=storable(verified[:200]),
+        finished_at=timezone.now(),
+    )
 
 
 # --- Reading the trail ---------------------------------------------------------------------------

@@ -7,14 +7,15 @@ a create by looking for the record it sent (same order, product, file and values
 attempt, and not already another entry's record). The outcome is then verified — saved, or not saved —
 or, when the upstream cannot be read either, unknown (DownloadRecordOutcomeUnknown).
 
-Each function takes the open audit entry and notes on it that the write was sent and how the outcome
-was verified; the caller closes the entry.
+Each write function takes the open audit entry and notes on it that the write was sent and how the
+outcome was verified; the caller closes the entry. `patch_check` is the edit's read-back on its own: a
+bulk fix (jobs.actions) asks it too when it finds an item its stopped worker had sent.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from audit.models import AuditEntry
 from audit.services import CHECKED_AT_THE_API, OpenEntry, download_ids_recorded
@@ -53,6 +54,25 @@ def _not_done(failure: errors.ApiError, sentence: str) -> errors.ApiError:
     return errors.Unavailable(f"{failure.user_message} {sentence}", status=failure.status, api=failure.api)
 
 
+class PatchCheck(NamedTuple):
+    """A record read again after a PATCH whose answer never came: `saved` (it holds the changes),
+    `not_saved` (it still holds the values they replace), or neither (someone else changed it, or it
+    cannot be told)."""
+
+    record: types.DownloadRecord
+    saved: bool
+    not_saved: bool
+
+
+def patch_check(download_id: str, *, changes: dict[str, Any], before: dict[str, Any]) -> PatchCheck:
+    """What a PATCH of `changes` over `before` did, read at the API: the one read-back of a record's
+    edit, for a person's write whose answer was unclear and for a bulk fix's item whose worker stopped.
+    Raises NotFound (the record is gone) and the API's errors (it cannot be read)."""
+    now = downloads_api.record_get(download_id=download_id, fresh=True).value
+    saved = records.holds(now, changes)
+    return PatchCheck(now, saved=saved, not_saved=not saved and records.holds(now, before))
+
+
 def patch(
     audit: OpenEntry, download_id: str, *, changes: dict[str, Any], current: types.DownloadRecord
 ) -> tuple[types.DownloadRecord, bool]:
@@ -63,7 +83,9 @@ def patch(
     except UNCLEAR as unclear:
         failure: errors.ApiError = unclear
     try:
-        now = downloads_api.record_get(download_id=download_id, fresh=True).value
+        check = patch_check(
+            download_id, changes=changes, before={name: getattr(current, name) for name in changes}
+        )
     except errors.NotFound:
         raise errors.NotFound(
             "This record no longer exists at the downloads API: someone deleted it meanwhile.",
@@ -77,10 +99,10 @@ def patch(
             download_id=download_id,
             api=failure.api,
         ) from unreadable
-    if records.holds(now, changes):
+    if check.saved:
         audit.verified = CHECKED_AT_THE_API
-        return now, True
-    if records.holds(now, {name: getattr(current, name) for name in changes}):
+        return check.record, True
+    if check.not_saved:
         audit.verified = CHECKED_AT_THE_API
         raise _not_done(failure, "Nothing was saved (checked at the API); you can try again.") from failure
     raise DownloadRecordOutcomeUnknown(

@@ -9,6 +9,7 @@ item found in flight (its worker stopped after sending): verified at the upstrea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,11 +17,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from audit.services import CHECKED_AT_THE_API, AuditUnavailable
+from audit.services import CHECKED_AT_THE_API, AuditUnavailable, audited_recover
 from audit.undo import CannotUndo, UndoInProgress, audit_undo
+from downloads import readback
 from downloads import services as downloads
 from fileflare_admin import clock
-from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import errors, fileflare
 from fileflare_admin.api.cache import LockBusy
 from jobs.models import BulkJob, BulkJobItem
@@ -72,27 +73,29 @@ def _send_time() -> timedelta:
     return timedelta(seconds=(settings.UPSTREAM_CONNECT_TIMEOUT + settings.UPSTREAM_READ_TIMEOUT) * attempts)
 
 
-def _close_left_pending(item: BulkJobItem, *, actions: tuple[str, ...], succeeded: bool) -> int | None:
-    """The write-ahead entry a stopped worker left pending: close it with what the check found."""
-    assert item.sent_at is not None  # only an item that was sent is verified
-    since = item.sent_at - timedelta(seconds=5)
-    entries = AuditEntry.objects.filter(action__in=actions, created_at__gte=since)
-    if item.download_id:
-        entries = entries.filter(download_id=item.download_id)
-    else:
-        entries = entries.filter(order_id=item.order_id)
-    entry = entries.order_by("-pk").first()
-    if entry is None:
+def keep_entry(item: BulkJobItem) -> Callable[[AuditEntry], None]:
+    """What the item's write does as its audit entry is written (audit.services.audit_job): the item
+    keeps it before anything is sent, so a check after its worker stopped closes exactly that entry."""
+
+    def keep(entry: AuditEntry) -> None:
+        BulkJobItem.objects.filter(pk=item.pk).update(audit_entry=entry)
+        item.audit_entry = entry
+
+    return keep
+
+
+def _close_left_pending(item: BulkJobItem, *, saved: bool) -> int | None:
+    """The item's own write-ahead entry, if its stopped worker left it pending: closed with what the
+    check found. Returns the entry when the write was saved."""
+    if item.audit_entry_id is None:  # the worker stopped before the entry was written: nothing was sent
         return None
-    if entry.outcome == AuditEntry.Outcome.PENDING:
-        AuditEntry.objects.close_pending(
-            entry.pk,
-            outcome=AuditEntry.Outcome.SUCCESS if succeeded else AuditEntry.Outcome.FAILED,
-            error="" if succeeded else "Not saved: the worker stopped before the write reached the API.",
-            verified=f"{CHECKED_AT_THE_API} by bulk fix #{item.job_id} after its worker stopped",
-            finished_at=timezone.now(),
-        )
-    return entry.pk if succeeded else None
+    audited_recover(
+        entry_id=item.audit_entry_id,
+        saved=saved,
+        verified=f"{CHECKED_AT_THE_API} by bulk fix #{item.job_id} after its worker stopped",
+        error="Not saved: the worker stopped before the write reached the API.",
+    )
+    return item.audit_entry_id if saved else None
 
 
 # --- Download counts -----------------------------------------------------------------------------
@@ -125,24 +128,26 @@ def count_set(job: BulkJob, item: BulkJobItem, *, count: int, expected: int, und
     return Outcome(State.DONE, f"Set to {count}{checked}.", written.entry.pk if written.entry else None)
 
 
-def count_verify(item: BulkJobItem, *, count: int, expected: int, undo: bool = False) -> Outcome | None:
-    """An item found in flight: what the record holds now. None when the write did not happen (send it)."""
+def count_verify(item: BulkJobItem, *, count: int, expected: int) -> Outcome | None:
+    """An item found in flight: what the record holds now (downloads.readback, as for a person's
+    write). None when the write did not happen (send it)."""
     try:
-        record = downloads_api.record_get(download_id=item.download_id, fresh=True).value
+        check = readback.patch_check(
+            item.download_id, changes={"download_count": count}, before={"download_count": expected}
+        )
     except errors.NotFound:
         return Outcome(State.FAILED, "This record no longer exists at the downloads API.")
     except errors.ApiError as unclear:
         raise _retry(unclear, sent=True) from unclear
-    actions = (COUNT_REVERT if undo else COUNT_CHANGE,)
-    if record.download_count == count and count != expected:
-        entry_id = _close_left_pending(item, actions=actions, succeeded=True)
+    if check.saved:
+        entry_id = _close_left_pending(item, saved=True)
         return Outcome(State.DONE, f"Set to {count} (checked at the API after the worker stopped).", entry_id)
-    if record.download_count == expected:
-        _close_left_pending(item, actions=actions, succeeded=False)
+    if check.not_saved:
+        _close_left_pending(item, saved=False)
         return None
     return Outcome(
         State.SKIPPED,
-        f"Changed by someone else meanwhile: the count is now {record.download_count}; left alone.",
+        f"Changed by someone else meanwhile: the count is now {check.record.download_count}; left alone.",
     )
 
 
@@ -181,8 +186,10 @@ def resend_send(job: BulkJob, item: BulkJobItem) -> Outcome:
                 if when
                 else "Changed since the dry run; not sent.",
             )
+        # The e-mail time just before the send: what the check after a stopped worker compares with.
+        item.email_sent_before, item.email_known = current.email_sent_at, True
         item.sent_at = timezone.now()
-        item.save(update_fields=["sent_at"])
+        item.save(update_fields=["email_sent_before", "email_known", "sent_at"])
         # No one-time token: a retry happens only after the check below says the e-mail did not go.
         resent = resend.order_resend_email(
             actor=person, order_id=item.order_id, reason=job_reason(job)
@@ -199,29 +206,23 @@ def resend_send(job: BulkJob, item: BulkJobItem) -> Outcome:
 
 
 def resend_verify(item: BulkJobItem) -> Outcome | None:
-    """An order found in flight: sent (its e-mail time moved) or not. Waits until an answer can tell."""
-    if not item.order_id or item.sent_at is None:
-        return None
+    """An order found in flight: sent (its e-mail time moved past the one read before the send:
+    orders.resend's read-back, as for a person's resend) or not. Waits until an answer can tell."""
+    if not item.order_id or item.sent_at is None or not item.email_known:
+        return None  # resend_send keeps the e-mail time it compares with before it sends: nothing went
     settled = item.sent_at + _send_time()  # after this, a request sent then can no longer land
     if timezone.now() < settled:
         wait = (settled - timezone.now()).total_seconds() + 1
         raise Retry("Waiting to read the order again, to see if its e-mail went out.", sent=True, wait=wait)
     try:
-        fetched = fileflare.order_get(order_id=item.order_id, fresh=True)
+        order, went_out = resend.resend_check(order_id=item.order_id, sent_before=item.email_sent_before)
     except errors.ApiError as unclear:
         raise _retry(unclear, sent=True) from unclear
-    if fetched.stale:
-        raise Retry("Fileflare did not answer; the order is read again shortly.", sent=True)
-    sent = fetched.value.email_sent_at
-    moved = _email_moved(item, sent) or (
-        not item.email_known and sent is not None and sent >= item.sent_at - timedelta(seconds=5)
-    )
-    actions = (AuditEntry.Action.EMAIL_RESEND,)
-    if moved:
-        order_index_note(fetched.value)
-        entry_id = _close_left_pending(item, actions=actions, succeeded=True)
+    if went_out:
+        order_index_note(order)
+        entry_id = _close_left_pending(item, saved=True)
         return Outcome(State.DONE, "Sent (checked at Fileflare after the worker stopped).", entry_id)
-    _close_left_pending(item, actions=actions, succeeded=False)
+    _close_left_pending(item, saved=False)
     return None
 
 

@@ -97,9 +97,10 @@ class BulkJobItem(models.Model):
     # Download counts: as the dry run saw it, and what the job sets.
     count_before = models.IntegerField(null=True, blank=True)
     count_after = models.IntegerField(null=True, blank=True)
-    # Resends: when the e-mail was last sent, as the dry run saw it (None: never, or not known yet).
+    # Resends: when the e-mail was last sent, as the dry run saw it (None: never, or not known yet), and
+    # as read again just before the send (what the check after a stopped worker compares with).
     email_sent_before = models.DateTimeField(null=True, blank=True)
-    email_known = models.BooleanField(default=False)  # whether email_sent_before was known at the dry run
+    email_known = models.BooleanField(default=False)  # whether email_sent_before is known
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
     note = models.TextField(blank=True)  # the sentence: how it went, or why not
     sent_at = models.DateTimeField(null=True, blank=True)  # when its write was (last) sent

@@ -122,7 +122,8 @@ def _process(job: BulkJob, item: BulkJobItem) -> Outcome:
             )
     item.state, item.sent_at = Item.IN_FLIGHT, timezone.now()
     item.save(update_fields=["state", "sent_at"])
-    with audit_job(job.pk):  # the item's audit entry names this job (the audit log filters by it)
+    # The item's audit entry names this job (the audit log filters by it); the item keeps that entry.
+    with audit_job(job.pk, on_open=actions.keep_entry(item)):
         return _send(job, item)
 
 
@@ -132,9 +133,7 @@ def _verify(job: BulkJob, item: BulkJobItem) -> Outcome | None:
     if job.kind == BulkJob.Kind.UNDO:
         original = item.undo_of
         assert original is not None and original.count_before is not None and original.count_after is not None
-        return actions.count_verify(
-            item, count=original.count_before, expected=original.count_after, undo=True
-        )
+        return actions.count_verify(item, count=original.count_before, expected=original.count_after)
     assert item.count_after is not None and item.count_before is not None
     return actions.count_verify(item, count=item.count_after, expected=item.count_before)
 

@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 RESEND_PURPOSE = "order_resend"
 UNCLEAR = (Unavailable, BadResponse)
 
-__all__ = ["Resent", "new_submission_token", "order_get", "order_resend_email"]
+__all__ = ["Resent", "new_submission_token", "order_get", "order_resend_email", "resend_check"]
 
 
 class ResendOutcomeUnknown(OutcomeUnknown):
@@ -56,17 +56,24 @@ def _sent_at(moment: datetime | None) -> dict[str, str | None]:
     return {"email_sent_at": moment.isoformat() if moment else None}
 
 
+def resend_check(*, order_id: str, sent_before: datetime | None) -> tuple[types.Order, bool]:
+    """The order read again after a resend whose answer never came, and whether its e-mail went out:
+    the one read-back of a resend, for a person's resend and a bulk fix's item whose worker stopped.
+    It went out when the "e-mail sent" time moved past `sent_before` (read just before the send).
+    Raises the API's errors when the order cannot be read."""
+    now = fileflare.order_get(order_id=order_id, fresh=True).value
+    sent = now.email_sent_at
+    return now, sent is not None and (sent_before is None or sent > sent_before)
+
+
 def _read_back(audit: OpenEntry, before: types.Order, unclear: ApiError) -> types.Order:
     """After an unclear answer: the order as Fileflare has it now, if the e-mail went; else raise."""
     try:
-        fetched = fileflare.order_get(order_id=before.id, fresh=True)
+        now, went_out = resend_check(order_id=before.id, sent_before=before.email_sent_at)
     except ApiError as unreadable:
         raise ResendOutcomeUnknown() from unreadable
     audit.verified = CHECKED_AT_THE_API
-    now = fetched.value
-    if now.email_sent_at is not None and (
-        before.email_sent_at is None or now.email_sent_at > before.email_sent_at
-    ):
+    if went_out:
         return now
     raise Unavailable(
         f"{unclear.user_message} The e-mail was not sent (checked at the API): you can send it again.",

@@ -1,0 +1,101 @@
+"""An item found in flight (its worker stopped mid-write) is checked with the owning app's read-back and
+closes its own audit entry, which the item kept before anything was sent: never another entry of the
+same record, such as a colleague's write opened a moment later. No worker process: the steps are called
+as the worker calls them, against the sandbox over a socket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from audit.models import AuditEntry
+from fileflare_admin.api import downloads as downloads_api
+from jobs import actions, runner, services
+from jobs.models import BulkJob, BulkJobItem
+from jobs.selection import Selection
+from tests.downloads.conftest import DownloadsApi
+
+pytestmark = pytest.mark.django_db
+Pending = AuditEntry.Outcome.PENDING
+COUNT = AuditEntry.Action.DOWNLOAD_RECORD_COUNT
+
+
+def _item_in_flight(merchant: User, number: int) -> tuple[BulkJob, BulkJobItem]:
+    job = services.job_plan(
+        actor=merchant,
+        selection=Selection(order_numbers=(number,)),
+        kind=BulkJob.Kind.COUNT_RESET,
+        amount=None,
+        reason="Bot storm on the 3rd",
+    )
+    item = job.items.get()
+    item.state, item.sent_at = BulkJobItem.State.IN_FLIGHT, timezone.now()
+    item.save(update_fields=["state", "sent_at"])
+    return job, item
+
+
+def _left_open(actor: User, **values: Any) -> AuditEntry:
+    """An entry as `audited(...)` writes it ahead, whose block never ended: its process stopped inside."""
+    return AuditEntry.objects.create(
+        actor=actor, actor_name=actor.get_username(), action=COUNT, outcome=Pending, **values
+    )
+
+
+@pytest.mark.parametrize("reached_the_api", [True, False])
+def test_an_item_found_in_flight_closes_its_own_entry_not_a_colleagues_opened_just_after(
+    merchant_user: User,
+    admin_user: User,
+    make_records,
+    new_order_number,
+    downloads_api: DownloadsApi,
+    reached_the_api: bool,
+) -> None:
+    number = new_order_number()
+    (record,) = make_records(number, [3])
+    job, item = _item_in_flight(merchant_user, number)
+    download_id = record["download_id"]
+    own = _left_open(merchant_user, download_id=download_id, order_number=number, job_id=str(job.pk))
+    actions.keep_entry(item)(own)  # as audit_job(on_open=…) has the worker's write keep it
+    if reached_the_api:
+        downloads_api.patch(download_id, download_count=0)
+    # A colleague's write to the same record, opened within a second and still under way.
+    colleague = _left_open(admin_user, download_id=download_id, order_number=number)
+    assert BulkJobItem.objects.get(pk=item.pk).audit_entry_id == own.pk
+
+    found = actions.count_verify(BulkJobItem.objects.get(pk=item.pk), count=0, expected=3)
+
+    own.refresh_from_db()
+    colleague.refresh_from_db()
+    assert colleague.outcome == Pending and colleague.finished_at is None
+    assert own.finished_at is not None and own.verified.endswith("after its worker stopped")
+    if reached_the_api:
+        assert found is not None and found.state == BulkJobItem.State.DONE and found.entry_id == own.pk
+        assert own.outcome == AuditEntry.Outcome.SUCCESS
+    else:
+        assert found is None  # not sent: the runner sends it now
+        assert own.outcome == AuditEntry.Outcome.FAILED
+
+
+def test_the_item_keeps_its_entry_before_the_write_is_sent(
+    merchant_user: User, make_records, new_order_number, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number = new_order_number()
+    make_records(number, [3])
+    job, item = _item_in_flight(merchant_user, number)
+    kept_when_sent: list[tuple[int | None, str]] = []
+    send = downloads_api.record_update
+
+    def watched(**values: Any) -> Any:
+        kept = BulkJobItem.objects.get(pk=item.pk).audit_entry
+        kept_when_sent.append((kept.pk if kept else None, kept.outcome if kept else ""))
+        return send(**values)
+
+    monkeypatch.setattr(downloads_api, "record_update", watched)
+    item.state = BulkJobItem.State.PENDING  # as the runner finds it: not sent yet
+    outcome = runner._process(BulkJob.objects.select_related("created_by").get(pk=job.pk), item)
+
+    assert outcome.state == BulkJobItem.State.DONE and outcome.entry_id is not None
+    assert kept_when_sent == [(outcome.entry_id, Pending)]
