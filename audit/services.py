@@ -5,7 +5,8 @@ sent upstream, so there is never an upstream change without an entry, and it is 
 what is known. If the first write to the trail fails, nothing is sent and the person is told so
 (AuditUnavailable). The app doing the write fills in what it learns on the way (the record as it was,
 the order number, the new id) and, when the upstream's answer was unclear and it read the outcome back,
-how that outcome was verified.
+how that outcome was verified. An entry whose process stopped inside the block stays pending until
+`audited_recover` closes it, named by its id (a bulk fix's item keeps its entry's id: audit_job).
 
 This module is a leaf: it imports no other app of the dashboard (only the project core).
 """
@@ -151,12 +152,12 @@ def audit_job(job_id: object, *, on_open: Callable[[AuditEntry], None] | None = 
     the write is made (the job calls the owning app's service, which opens the entry). `on_open` is
     given each entry as it is written, in the same transaction, before anything is sent: the job keeps
     it, so its recovery (audited_recover) closes exactly that entry."""
-    tokens = (_current_job.set(str(job_id)[:36]), _on_open.set(on_open))
+    job_token, open_token = _current_job.set(str(job_id)[:36]), _on_open.set(on_open)
     try:
         yield
     finally:
-        _on_open.reset(tokens[1])
-        _current_job.reset(tokens[0])
+        _on_open.reset(open_token)
+        _current_job.reset(job_token)
 
 
 @contextmanager

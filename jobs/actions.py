@@ -5,6 +5,11 @@ item found in flight (its worker stopped after sending): verified at the upstrea
   record's lock, refusing when the count is no longer the one the dry run saw);
 - a resend: orders.resend.order_resend_email;
 - an undo: audit.undo.audit_undo of the item's own audit entry (once, refusing when changed since).
+
+The item keeps the audit entry its write opens, before the write is sent (keep_entry). An item found in
+flight is checked with the owning app's own read-back, the one a person's unclear write gets
+(downloads.readback.patch_check, orders.resend.resend_check), and closes exactly that entry
+(audit.services.audited_recover).
 """
 
 from __future__ import annotations

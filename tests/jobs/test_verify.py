@@ -5,6 +5,8 @@ as the worker calls them, against the sandbox over a socket."""
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,14 +15,17 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from fileflare_admin.api import downloads as downloads_api
+from fileflare_admin.api import fileflare
 from jobs import actions, runner, services
 from jobs.models import BulkJob, BulkJobItem
 from jobs.selection import Selection
+from tests.conftest import Sandbox
 from tests.downloads.conftest import DownloadsApi
 
 pytestmark = pytest.mark.django_db
 Pending = AuditEntry.Outcome.PENDING
 COUNT = AuditEntry.Action.DOWNLOAD_RECORD_COUNT
+RESEND = AuditEntry.Action.EMAIL_RESEND
 
 
 def _item_in_flight(merchant: User, number: int) -> tuple[BulkJob, BulkJobItem]:
@@ -37,10 +42,10 @@ def _item_in_flight(merchant: User, number: int) -> tuple[BulkJob, BulkJobItem]:
     return job, item
 
 
-def _left_open(actor: User, **values: Any) -> AuditEntry:
+def _left_open(actor: User, action: str = COUNT, **values: Any) -> AuditEntry:
     """An entry as `audited(...)` writes it ahead, whose block never ended: its process stopped inside."""
     return AuditEntry.objects.create(
-        actor=actor, actor_name=actor.get_username(), action=COUNT, outcome=Pending, **values
+        actor=actor, actor_name=actor.get_username(), action=action, outcome=Pending, **values
     )
 
 
@@ -72,6 +77,46 @@ def test_an_item_found_in_flight_closes_its_own_entry_not_a_colleagues_opened_ju
     assert colleague.outcome == Pending and colleague.finished_at is None
     assert own.finished_at is not None and own.verified.endswith("after its worker stopped")
     if reached_the_api:
+        assert found is not None and found.state == BulkJobItem.State.DONE and found.entry_id == own.pk
+        assert own.outcome == AuditEntry.Outcome.SUCCESS
+    else:
+        assert found is None  # not sent: the runner sends it now
+        assert own.outcome == AuditEntry.Outcome.FAILED
+
+
+@pytest.mark.parametrize("went_out", [True, False])
+def test_a_resend_found_in_flight_closes_its_own_entry_not_a_colleagues_opened_just_after(
+    merchant_user: User, admin_user: User, sandbox: Sandbox, went_out: bool
+) -> None:
+    order = sandbox.create_order({"lines": [], "email_sent": True})
+    number = order["order_number"]
+    job = services.job_plan(
+        actor=merchant_user,
+        selection=Selection(order_numbers=(number,)),
+        kind=BulkJob.Kind.EMAIL_RESEND,
+        amount=None,
+        reason="The shop's mail server bounced it",
+    )
+    item = job.items.get()
+    # As resend_send leaves it when it sends (long enough ago that nothing sent then can still land).
+    item.order_id, item.state = order["id"], BulkJobItem.State.IN_FLIGHT
+    item.email_sent_before = fileflare.order_get(order_id=order["id"], fresh=True).value.email_sent_at
+    item.email_known, item.sent_at = True, timezone.now() - timedelta(minutes=10)
+    item.save()
+    own = _left_open(merchant_user, RESEND, order_id=order["id"], order_number=number, job_id=str(job.pk))
+    actions.keep_entry(item)(own)
+    if went_out:
+        time.sleep(1.1)  # e-mail times have whole seconds
+        fileflare.order_send_email(order_id=order["id"])
+    colleague = _left_open(admin_user, RESEND, order_id=order["id"], order_number=number)
+
+    found = actions.resend_verify(BulkJobItem.objects.get(pk=item.pk))
+
+    own.refresh_from_db()
+    colleague.refresh_from_db()
+    assert colleague.outcome == Pending and colleague.finished_at is None
+    assert own.finished_at is not None and own.verified.endswith("after its worker stopped")
+    if went_out:
         assert found is not None and found.state == BulkJobItem.State.DONE and found.entry_id == own.pk
         assert own.outcome == AuditEntry.Outcome.SUCCESS
     else:
