@@ -49,6 +49,21 @@ def _left_open(actor: User, action: str = COUNT, **values: Any) -> AuditEntry:
     )
 
 
+def _assert_only_its_own_entry_closed(
+    found: actions.Outcome | None, *, own: AuditEntry, colleague: AuditEntry, saved: bool
+) -> None:
+    own.refresh_from_db()
+    colleague.refresh_from_db()
+    assert colleague.outcome == Pending and colleague.finished_at is None
+    assert own.finished_at is not None and own.verified.endswith("after its worker stopped")
+    if saved:
+        assert found is not None and found.state == BulkJobItem.State.DONE and found.entry_id == own.pk
+        assert own.outcome == AuditEntry.Outcome.SUCCESS
+    else:
+        assert found is None  # not sent: the runner sends it now
+        assert own.outcome == AuditEntry.Outcome.FAILED
+
+
 @pytest.mark.parametrize("reached_the_api", [True, False])
 def test_an_item_found_in_flight_closes_its_own_entry_not_a_colleagues_opened_just_after(
     merchant_user: User,
@@ -72,16 +87,7 @@ def test_an_item_found_in_flight_closes_its_own_entry_not_a_colleagues_opened_ju
 
     found = actions.count_verify(BulkJobItem.objects.get(pk=item.pk), count=0, expected=3)
 
-    own.refresh_from_db()
-    colleague.refresh_from_db()
-    assert colleague.outcome == Pending and colleague.finished_at is None
-    assert own.finished_at is not None and own.verified.endswith("after its worker stopped")
-    if reached_the_api:
-        assert found is not None and found.state == BulkJobItem.State.DONE and found.entry_id == own.pk
-        assert own.outcome == AuditEntry.Outcome.SUCCESS
-    else:
-        assert found is None  # not sent: the runner sends it now
-        assert own.outcome == AuditEntry.Outcome.FAILED
+    _assert_only_its_own_entry_closed(found, own=own, colleague=colleague, saved=reached_the_api)
 
 
 @pytest.mark.parametrize("went_out", [True, False])
@@ -112,16 +118,7 @@ def test_a_resend_found_in_flight_closes_its_own_entry_not_a_colleagues_opened_j
 
     found = actions.resend_verify(BulkJobItem.objects.get(pk=item.pk))
 
-    own.refresh_from_db()
-    colleague.refresh_from_db()
-    assert colleague.outcome == Pending and colleague.finished_at is None
-    assert own.finished_at is not None and own.verified.endswith("after its worker stopped")
-    if went_out:
-        assert found is not None and found.state == BulkJobItem.State.DONE and found.entry_id == own.pk
-        assert own.outcome == AuditEntry.Outcome.SUCCESS
-    else:
-        assert found is None  # not sent: the runner sends it now
-        assert own.outcome == AuditEntry.Outcome.FAILED
+    _assert_only_its_own_entry_closed(found, own=own, colleague=colleague, saved=went_out)
 
 
 def test_the_item_keeps_its_entry_before_the_write_is_sent(
