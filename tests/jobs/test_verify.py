@@ -28,17 +28,18 @@ COUNT = AuditEntry.Action.DOWNLOAD_RECORD_COUNT
 RESEND = AuditEntry.Action.EMAIL_RESEND
 
 
-def _item_in_flight(merchant: User, number: int) -> tuple[BulkJob, BulkJobItem]:
+def _item_in_flight(
+    merchant: User, number: int, kind: str = BulkJob.Kind.COUNT_RESET, **sent: Any
+) -> tuple[BulkJob, BulkJobItem]:
+    """A one-item job, its item as the runner leaves it when it sends (`sent`: what the send notes)."""
     job = services.job_plan(
-        actor=merchant,
-        selection=Selection(order_numbers=(number,)),
-        kind=BulkJob.Kind.COUNT_RESET,
-        amount=None,
-        reason="Bot storm on the 3rd",
+        actor=merchant, selection=Selection(order_numbers=(number,)), kind=kind, amount=None, reason="A"
     )
     item = job.items.get()
-    item.state, item.sent_at = BulkJobItem.State.IN_FLIGHT, timezone.now()
-    item.save(update_fields=["state", "sent_at"])
+    values = {"state": BulkJobItem.State.IN_FLIGHT, "sent_at": timezone.now(), **sent}
+    for name, value in values.items():
+        setattr(item, name, value)
+    item.save(update_fields=list(values))
     return job, item
 
 
@@ -96,19 +97,16 @@ def test_a_resend_found_in_flight_closes_its_own_entry_not_a_colleagues_opened_j
 ) -> None:
     order = sandbox.create_order({"lines": [], "email_sent": True})
     number = order["order_number"]
-    job = services.job_plan(
-        actor=merchant_user,
-        selection=Selection(order_numbers=(number,)),
-        kind=BulkJob.Kind.EMAIL_RESEND,
-        amount=None,
-        reason="The shop's mail server bounced it",
-    )
-    item = job.items.get()
     # As resend_send leaves it when it sends (long enough ago that nothing sent then can still land).
-    item.order_id, item.state = order["id"], BulkJobItem.State.IN_FLIGHT
-    item.email_sent_before = fileflare.order_get(order_id=order["id"], fresh=True).value.email_sent_at
-    item.email_known, item.sent_at = True, timezone.now() - timedelta(minutes=10)
-    item.save()
+    job, item = _item_in_flight(
+        merchant_user,
+        number,
+        BulkJob.Kind.EMAIL_RESEND,
+        order_id=order["id"],
+        email_sent_before=fileflare.order_get(order_id=order["id"], fresh=True).value.email_sent_at,
+        email_known=True,
+        sent_at=timezone.now() - timedelta(minutes=10),
+    )
     own = _left_open(merchant_user, RESEND, order_id=order["id"], order_number=number, job_id=str(job.pk))
     actions.keep_entry(item)(own)
     if went_out:
