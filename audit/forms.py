@@ -2,9 +2,16 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.http import QueryDict
 
 from audit.models import AuditEntry
+from audit.registry import action_choices
+from audit.selectors import audit_actors
+
+
+def _any_action() -> list[tuple[str, str]]:
+    """Every action an app registered, read when the form is made (the apps register at ready())."""
+    return [("", "Any action"), *action_choices()]
 
 
 class AuditFilterForm(forms.Form):
@@ -16,7 +23,7 @@ class AuditFilterForm(forms.Form):
     actor = forms.ModelChoiceField(
         queryset=get_user_model().objects.none(), required=False, label="Person", empty_label="Anyone"
     )
-    action = forms.ChoiceField(choices=[("", "Any action"), *AuditEntry.Action.choices], required=False)
+    action = forms.ChoiceField(choices=_any_action, required=False)
     order_number = forms.IntegerField(
         required=False,
         min_value=1,
@@ -39,10 +46,9 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        people = AuditEntry.objects.exclude(actor=None).values("actor")
         actor = self.fields["actor"]
         assert isinstance(actor, forms.ModelChoiceField)
-        actor.queryset = get_user_model().objects.filter(pk__in=people).order_by("username")
+        actor.queryset = audit_actors()
 
     def clean_job_id(self) -> str:
         """A bulk fix's number as people write it ("#12" or "12")."""
@@ -55,21 +61,23 @@ class AuditFilterForm(forms.Form):
             self.add_error("date_to", "“To” is before “From”.")
         return data
 
-    def filtered(self) -> QuerySet[AuditEntry]:
-        """The entries matching every filter that parsed, newest first."""
+    def filters(self) -> dict[str, Any]:
+        """The filters that parsed, as audit.selectors.audit_entry_list takes them (never `page`)."""
         self.is_valid()  # fills cleaned_data with the fields that parsed, errors for the rest
-        data = self.cleaned_data
-        entries = AuditEntry.objects.select_related("actor").prefetch_related("undone_by")
-        if data.get("actor"):
-            entries = entries.filter(actor=data["actor"])
-        for name in ("action", "outcome", "order_number", "download_id", "job_id"):
-            if data.get(name):
-                entries = entries.filter(**{name: data[name]})
-        if data.get("date_from"):
-            entries = entries.filter(created_at__date__gte=data["date_from"])
-        if data.get("date_to"):
-            entries = entries.filter(created_at__date__lte=data["date_to"])
-        return entries
+        return {name: value for name, value in self.cleaned_data.items() if name != "page" and value}
+
+    def page_number(self) -> int:
+        self.is_valid()
+        return self.cleaned_data.get("page") or 1
+
+    def kept(self) -> QueryDict:
+        """The filters that parsed as they were typed (in the form's order), for links to other pages."""
+        self.is_valid()
+        kept = QueryDict(mutable=True)
+        for name in self.fields:
+            if name != "page" and self.data.get(name) and self.cleaned_data.get(name) not in (None, ""):
+                kept[name] = self.data[name]
+        return kept
 
 
 class UndoForm(forms.Form):

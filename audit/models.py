@@ -13,6 +13,8 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from audit.registry import action_label, validate_action
+
 APPEND_ONLY = "The audit trail is append-only: an entry is never changed or deleted."
 # What closing a pending entry may fill in: what was learned during the write, and how it ended.
 CLOSABLE_FIELDS = frozenset(
@@ -45,19 +47,6 @@ class AppendOnlyQuerySet(models.QuerySet["AuditEntry"]):
 class AuditEntry(models.Model):
     """One staff action on upstream data, whether it went through or not."""
 
-    class Action(models.TextChoices):
-        EMAIL_RESEND = "email_resend", "Resent download e-mail"
-        DOWNLOAD_RECORD_CREATE = "download_record_create", "Created download record"
-        DOWNLOAD_RECORD_UPDATE = "download_record_update", "Edited download record"
-        DOWNLOAD_RECORD_COUNT = "download_record_count", "Changed download count"
-        DOWNLOAD_RECORD_DELETE = "download_record_delete", "Deleted download record"
-        DOWNLOAD_RECORD_COUNT_REVERT = "download_record_count_revert", "Reverted download count"
-        DOWNLOAD_RECORD_RESTORE = "download_record_restore", "Restored deleted record"
-        # The orders app's actions (orders.services / orders.replies name them by these codes).
-        ORDER_ASSETS_ATTACH = "order_assets_attach", "Attached files to order"
-        ORDER_ASSETS_DETACH = "order_assets_detach", "Detached files from order"
-        REPLY_TEMPLATE_EDIT = "reply_template_edit", "Changed a support reply"
-
     class Outcome(models.TextChoices):
         PENDING = "pending", "Pending"
         SUCCESS = "success", "Succeeded"
@@ -73,7 +62,8 @@ class AuditEntry(models.Model):
     actor_name = models.CharField(max_length=150)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    action = models.CharField(max_length=32, choices=Action.choices, db_index=True)
+    # A code some app registered (audit.registry): the trail lists no app's actions itself.
+    action = models.CharField(max_length=32, db_index=True, validators=[validate_action])
     order_number = models.BigIntegerField(null=True, blank=True, db_index=True)
     order_id = models.CharField("order UUID", max_length=36, blank=True, db_index=True)
     download_id = models.CharField(max_length=64, blank=True, db_index=True)
@@ -97,11 +87,12 @@ class AuditEntry(models.Model):
         verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:
-        return f"{self.actor_name} · {self.get_action_display()} · {self.get_outcome_display()}"
+        return f"{self.actor_name} · {self.action_label} · {self.get_outcome_display()}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not self._state.adding:
             raise PermissionError(APPEND_ONLY)
+        validate_action(self.action)
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
@@ -120,14 +111,8 @@ class AuditEntry(models.Model):
         return self.outcome == self.Outcome.UNKNOWN
 
     @property
-    def count_change(self) -> tuple[int, int] | None:
-        """(before, after) download count when this entry moved (or tried to move) a count."""
-        before = self.before if isinstance(self.before, dict) else {}
-        after = self.after if isinstance(self.after, dict) else {}
-        old, new = before.get("download_count"), after.get("download_count")
-        if isinstance(old, int) and isinstance(new, int) and old != new:
-            return old, new
-        return None
+    def action_label(self) -> str:
+        return action_label(self.action)
 
 
 class UndoClaim(models.Model):

@@ -3,7 +3,7 @@
 The audit trail knows nothing about what its entries change. An app that can take a change back
 registers an `UndoHandler` for that entry's action in its AppConfig.ready():
 
-    register_undo(AuditEntry.Action.DOWNLOAD_RECORD_DELETE, RestoreDeletedRecord())
+    register_undo("download_record_delete", RestoreDeletedRecord())
 
 A handler answers four questions about one (successful) entry:
 - `kind(entry)`: what undoing it would be ("count", "restore", …), or None when it cannot be undone;

@@ -6,6 +6,8 @@ class DownloadsConfig(AppConfig):
     verbose_name = "Download records"
 
     def ready(self) -> None:
-        from downloads import undo  # the app registry is ready only now: undo imports the models
+        # The app registry is ready only now: both import the models.
+        from downloads import audit_actions, undo
 
+        audit_actions.register()
         undo.register()

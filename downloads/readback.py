@@ -17,9 +17,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from audit.models import AuditEntry
 from audit.services import CHECKED_AT_THE_API, OpenEntry, download_ids_recorded
 from downloads import records
+from downloads.audit_actions import Action
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import errors, types
 
@@ -30,7 +30,7 @@ UNCLEAR = (errors.Unavailable, errors.BadResponse)
 CLOCK_SLACK = timedelta(minutes=2)
 # How many of the order's newest records the look-up for a lost create reads (one call).
 LOOKUP_LIMIT = 100
-CREATED_BY_US = (AuditEntry.Action.DOWNLOAD_RECORD_CREATE, AuditEntry.Action.DOWNLOAD_RECORD_RESTORE)
+CREATED_BY_US = (Action.DOWNLOAD_RECORD_CREATE, Action.DOWNLOAD_RECORD_RESTORE)
 
 
 class DownloadRecordOutcomeUnknown(errors.OutcomeUnknown):

@@ -20,6 +20,7 @@ from django.conf import settings
 from audit.models import AuditEntry
 from audit.services import OpenEntry, audited
 from downloads import readback, records
+from downloads.audit_actions import Action
 from downloads.readback import DownloadRecordOutcomeUnknown
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import errors, types
@@ -29,7 +30,6 @@ from fileflare_admin.sentences import UserFacingError
 from fileflare_admin.submissions import submission_claim, submission_release
 from staff import roles
 
-Action = AuditEntry.Action
 PER_PAGE_CHOICES: tuple[int, ...] = (25, 50, 100)
 # How many records of one order are fetched in the single call the order page makes.
 ORDER_RECORDS_LIMIT = 100

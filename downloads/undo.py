@@ -18,11 +18,11 @@ from audit.models import AuditEntry
 from audit.services import Actor
 from audit.undo import CannotUndo, UndoLink, Undone, register_undo
 from downloads import records, services
+from downloads.audit_actions import Action
 from fileflare_admin.api import errors
 from staff import roles
 
 Kind = Literal["count", "restore"]
-Action = AuditEntry.Action
 COUNT_ACTIONS = (Action.DOWNLOAD_RECORD_COUNT, Action.DOWNLOAD_RECORD_UPDATE)
 
 

@@ -26,6 +26,7 @@ from audit.services import CHECKED_AT_THE_API, AuditUnavailable, audited_recover
 from audit.undo import CannotUndo, UndoInProgress, audit_undo
 from downloads import readback
 from downloads import services as downloads
+from downloads.audit_actions import Action as RecordAction
 from fileflare_admin import clock
 from fileflare_admin.api import errors, fileflare
 from fileflare_admin.api.cache import LockBusy
@@ -36,8 +37,8 @@ from orders_index.services import order_index_note
 from staff import roles
 
 State = BulkJobItem.State
-COUNT_CHANGE = AuditEntry.Action.DOWNLOAD_RECORD_COUNT
-COUNT_REVERT = AuditEntry.Action.DOWNLOAD_RECORD_COUNT_REVERT
+COUNT_CHANGE = RecordAction.DOWNLOAD_RECORD_COUNT
+COUNT_REVERT = RecordAction.DOWNLOAD_RECORD_COUNT_REVERT
 # Verdicts the upstream gave on its own: the item ends with the sentence. Anything else is unclear.
 FINAL = (errors.NotFound, errors.ValidationFailed, errors.NotConfigured, errors.PlanLimit, roles.NotAllowed)
 NOT_SENT = (AuditUnavailable, LockBusy, errors.RateLimited)

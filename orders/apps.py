@@ -5,6 +5,8 @@ class OrdersConfig(AppConfig):
     name = "orders"
 
     def ready(self) -> None:
-        from orders import undo  # the app registry is ready only now: undo imports the models
+        # The app registry is ready only now: undo imports the models.
+        from orders import audit_actions, undo
 
+        audit_actions.register()
         undo.register()

@@ -27,9 +27,10 @@ from fileflare_admin.api.errors import (
     ValidationFailed,
 )
 from fileflare_admin.sentences import UserFacingError
+from orders.audit_actions import Action
 from orders.identity import order_number_for_id
 from orders.models import KnownCustomerToken
-from orders.services import ATTACH_ACTION, DETACH_ACTION, customer_view_fresh
+from orders.services import customer_view_fresh
 from orders_index.services import order_index_note
 from staff import roles
 
@@ -136,7 +137,7 @@ def order_assets_change(
     the API's errors (404 for an unknown file, 422), AssetsOutcomeUnknown when it cannot be known."""
     with audited(
         actor=actor,
-        action=ATTACH_ACTION if change == "attach" else DETACH_ACTION,
+        action=Action.ORDER_ASSETS_ATTACH if change == "attach" else Action.ORDER_ASSETS_DETACH,
         order_id=order_id,
         order_number=order_number_for_id(order_id),
         after={"requested": list(asset_ids)},

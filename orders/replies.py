@@ -9,11 +9,11 @@ from django.db import transaction
 from audit.models import AuditEntry
 from audit.services import audited
 from fileflare_admin.sentences import UserFacingError
+from orders.audit_actions import Action
 from orders.diagnosis import DEFAULT_REPLIES, REPLY_PLACEHOLDERS, Situation, unknown_placeholders
 from orders.models import ReplyTemplate
 from staff import roles
 
-EDIT_ACTION = "reply_template_edit"
 MAX_LENGTH = 5000
 
 
@@ -71,7 +71,7 @@ def reply_template_save(
     current = next(template for template in reply_templates() if template.situation == situation)
     with audited(
         actor=actor,
-        action=EDIT_ACTION,
+        action=Action.REPLY_TEMPLATE_EDIT,
         before={"situation": situation, "body": current.body, "edited": current.edited},
         reason=reason,
     ) as audit:

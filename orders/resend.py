@@ -21,6 +21,7 @@ from audit.services import CHECKED_AT_THE_API, OpenEntry, audited, says_outcome_
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import ApiError, BadResponse, OutcomeUnknown, Unavailable
 from fileflare_admin.submissions import new_submission_token, submission_claim, submission_release
+from orders.audit_actions import Action
 from orders.identity import order_number_for_id
 from orders_index.services import order_index_note
 from staff import roles
@@ -93,7 +94,7 @@ def order_resend_email(
     try:
         with audited(
             actor=actor,
-            action=AuditEntry.Action.EMAIL_RESEND,
+            action=Action.EMAIL_RESEND,
             order_id=order_id,
             order_number=order_number_for_id(order_id),
             reason=reason,

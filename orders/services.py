@@ -11,11 +11,13 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from audit.services import audit_entries_for_order
+from downloads import records
 from downloads.services import download_records_for_order
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.deadline import PagePool
 from fileflare_admin.api.errors import ApiError, NotFound
 from orders import diagnosis
+from orders.audit_actions import Action
 from orders.diagnosis import Finding, RecentChanges, Situation
 from orders.identity import order_id_for_number, order_number_for_id
 from orders.links import status_link_for
@@ -26,8 +28,6 @@ from staff import roles
 T = TypeVar("T")
 # What staff did on an order this long ago still shapes the reply ("I've reset your downloads…").
 RECENT = timedelta(hours=2)
-ATTACH_ACTION = "order_assets_attach"  # audit actions of this app (orders.attachments)
-DETACH_ACTION = "order_assets_detach"
 
 
 @dataclass
@@ -101,14 +101,14 @@ def recent_changes(entries: list[AuditEntry], *, now: datetime | None = None) ->
             continue
         if any(later.outcome == AuditEntry.Outcome.SUCCESS for later in entry.undone_by.all()):
             continue
-        change = entry.count_change
+        change = records.count_change(entry.before, entry.after)
         after = entry.after if isinstance(entry.after, dict) else {}
         if change and change[1] < change[0] and entry.undo_of_id is None and after.get("download_file_name"):
             fixed.append(str(after["download_file_name"]))
-        elif entry.action == ATTACH_ACTION:
+        elif entry.action == Action.ORDER_ASSETS_ATTACH:
             listed = after.get("attached")
             attached += [str(item.get("filename")) for item in listed or [] if isinstance(item, dict)]
-        elif entry.action == AuditEntry.Action.EMAIL_RESEND:
+        elif entry.action == Action.EMAIL_RESEND:
             resent = True
     return RecentChanges(fixed_files=tuple(fixed), attached_files=tuple(attached), resent=resent)
 

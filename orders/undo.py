@@ -13,7 +13,7 @@ from audit.models import AuditEntry
 from audit.services import Actor
 from audit.undo import CannotUndo, Undone, register_undo
 from orders.attachments import Change, order_assets_change
-from orders.services import ATTACH_ACTION, DETACH_ACTION
+from orders.audit_actions import Action
 from staff import roles
 
 Kind = Literal["detach", "attach"]
@@ -31,16 +31,16 @@ def undo_kind(entry: AuditEntry) -> Kind | None:
     """"detach" (of an attach) or "attach" (of a detach) when the entry changed files and is no undo."""
     if entry.undo_of_id is not None or not entry.order_id:
         return None
-    if entry.action == ATTACH_ACTION and _files(entry, "attached"):
+    if entry.action == Action.ORDER_ASSETS_ATTACH and _files(entry, "attached"):
         return "detach"
-    if entry.action == DETACH_ACTION and _files(entry, "detached"):
+    if entry.action == Action.ORDER_ASSETS_DETACH and _files(entry, "detached"):
         return "attach"
     return None
 
 
 def undo_files(entry: AuditEntry) -> list[dict[str, Any]]:
     """The files an undo of this entry changes back: exactly those the entry changed."""
-    return _files(entry, "attached" if entry.action == ATTACH_ACTION else "detached")
+    return _files(entry, "attached" if entry.action == Action.ORDER_ASSETS_ATTACH else "detached")
 
 
 def undo_description(entry: AuditEntry) -> str:
@@ -92,5 +92,5 @@ class OrderAssetsUndo:
 
 def register() -> None:
     handler = OrderAssetsUndo()
-    register_undo(ATTACH_ACTION, handler)
-    register_undo(DETACH_ACTION, handler)
+    register_undo(Action.ORDER_ASSETS_ATTACH, handler)
+    register_undo(Action.ORDER_ASSETS_DETACH, handler)

@@ -14,10 +14,11 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from audit.models import AuditEntry
 from audit.services import audited
+from downloads.audit_actions import Action as RecordAction
 from fileflare_admin.sentences import UserFacingError
 from fileflare_admin.templatetags import display
+from orders.audit_actions import Action as OrderAction
 from tests.conftest import Sandbox
 from tests.downloads.conftest import DownloadsApi, downloads_api, make_record, order_number  # noqa: F401
 
@@ -74,10 +75,10 @@ def test_the_order_page_shows_no_template_comment(support_client: Client) -> Non
 
 
 def test_one_entry_matches_and_several_entries_match(merchant_client: Client, merchant_user: User) -> None:
-    audit_record(actor=merchant_user, action=AuditEntry.Action.EMAIL_RESEND, order_number=4101)
+    audit_record(actor=merchant_user, action=OrderAction.EMAIL_RESEND, order_number=4101)
     one = visible_text(merchant_client.get("/audit/", {"order_number": 4101}).content.decode())
     assert "1 entry matches the filters." in one
-    audit_record(actor=merchant_user, action=AuditEntry.Action.EMAIL_RESEND, order_number=4101)
+    audit_record(actor=merchant_user, action=OrderAction.EMAIL_RESEND, order_number=4101)
     two = visible_text(merchant_client.get("/audit/", {"order_number": 4101}).content.decode())
     assert "2 entries match the filters." in two
 
@@ -111,7 +112,7 @@ def test_the_audit_log_shows_field_labels_and_readable_dates_never_raw_names_or_
     }
     audit_record(
         actor=merchant_user,
-        action=AuditEntry.Action.DOWNLOAD_RECORD_COUNT,
+        action=RecordAction.DOWNLOAD_RECORD_COUNT,
         order_number=4202,
         download_id="abc123",
         before=record,
@@ -119,7 +120,7 @@ def test_the_audit_log_shows_field_labels_and_readable_dates_never_raw_names_or_
     )
     audit_record(
         actor=merchant_user,
-        action=AuditEntry.Action.DOWNLOAD_RECORD_DELETE,
+        action=RecordAction.DOWNLOAD_RECORD_DELETE,
         order_number=4202,
         download_id="abc123",
         before=record,

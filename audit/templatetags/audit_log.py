@@ -7,21 +7,40 @@ from typing import Any
 
 from django import template
 
+from audit.registry import audit_action
+
 register = template.Library()
 
 MASKED = "•••••• (hidden)"
 NOTHING = frozenset({"—", "(empty)"})
 
 
+def _grants(may: Any, permission: str) -> bool:
+    """`may.<permission>` as a template reads it: the key first, then the attribute."""
+    try:
+        return bool(may[permission])
+    except (KeyError, TypeError):
+        return bool(getattr(may, permission, False))
+
+
 @register.filter
-def masked(change: Any, sees_secrets: Any) -> Any:
-    """The change as this person may see it: a secret's values hidden unless they may see them (the
-    template passes `may.see_amazon_key`). An empty value stays visible: that the key was empty is no
-    secret."""
-    if not getattr(change, "secret", False) or sees_secrets:
+def masked(change: Any, may: Any) -> Any:
+    """The change as this person may see it: a secret's values hidden unless `may` (the signed-in
+    person's permissions, from the context processor) has the permission the field's app registered for
+    it (audit.registry.register_secret_field), so the audit app names no permission itself. An empty value
+    stays visible: that it was empty is no secret."""
+    secret = getattr(change, "secret", "")
+    if not secret or _grants(may, secret):
         return change
     return replace(
         change,
         before=change.before if change.before in NOTHING else MASKED,
         after=change.after if change.after in NOTHING else MASKED,
     )
+
+
+@register.filter
+def headline(entry: Any) -> tuple[Any, Any] | None:
+    """The change an entry made in brief, (before, after), as its app states it (its `headline`)."""
+    action = audit_action(getattr(entry, "action", ""))
+    return action.headline(entry) if action is not None and action.headline is not None else None

@@ -11,7 +11,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from audit.models import AuditEntry
-from orders import replies, services
+from audit.registry import action_choices
+from orders.audit_actions import Action
 
 pytestmark = pytest.mark.django_db
 
@@ -254,8 +255,10 @@ def test_attached_and_detached_files_read_as_file_names(merchant_client: Client,
 
 
 def test_the_orders_apps_actions_are_named_in_the_log() -> None:
-    # orders writes them by these codes; the log must know each (its filter offers them, rows name them).
-    labels = dict(AuditEntry.Action.choices)
-    assert labels[services.ATTACH_ACTION] == "Attached files to order"
-    assert labels[services.DETACH_ACTION] == "Detached files from order"
-    assert labels[replies.EDIT_ACTION] == "Changed a support reply"
+    # orders writes them by these codes and registers them; the log must know each (its filter offers
+    # them, rows name them).
+    labels = dict(action_choices())
+    assert labels[Action.ORDER_ASSETS_ATTACH] == "Attached files to order"
+    assert labels[Action.ORDER_ASSETS_DETACH] == "Detached files from order"
+    assert labels[Action.REPLY_TEMPLATE_EDIT] == "Changed a support reply"
+    assert labels[Action.EMAIL_RESEND] == "Resent download e-mail"

@@ -1,0 +1,81 @@
+"""Reading the trail for the audit log page: the entries matching its filters, a page of them with what
+each row shows, and the people the filter offers. No writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+
+from audit.changes import Changes, entry_changes
+from audit.models import AuditEntry
+from audit.services import Actor
+from audit.undo import UndoState, undo_state
+
+PER_PAGE = 50
+
+
+def audit_actors() -> QuerySet[Any]:
+    """The people the trail names (an account since removed is left out), by username."""
+    people = AuditEntry.objects.exclude(actor=None).values("actor")
+    return get_user_model().objects.filter(pk__in=people).order_by("username")
+
+
+def audit_entry_list(
+    *,
+    actor: Any = None,
+    action: str = "",
+    outcome: str = "",
+    order_number: int | None = None,
+    download_id: str = "",
+    job_id: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[AuditEntry]:
+    """The entries matching every filter given (an empty one matches all), newest first."""
+    entries = AuditEntry.objects.select_related("actor").prefetch_related("undone_by")
+    if actor:
+        entries = entries.filter(actor=actor)
+    exact = {
+        "action": action,
+        "outcome": outcome,
+        "order_number": order_number,
+        "download_id": download_id,
+        "job_id": job_id,
+    }
+    for name, value in exact.items():
+        if value:
+            entries = entries.filter(**{name: value})
+    if date_from:
+        entries = entries.filter(created_at__date__gte=date_from)
+    if date_to:
+        entries = entries.filter(created_at__date__lte=date_to)
+    return entries
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    entry: AuditEntry
+    changes: Changes
+    undo: UndoState
+
+
+@dataclass(frozen=True)
+class AuditLogPage:
+    page: Page[AuditEntry]
+    rows: list[AuditRow]
+
+
+def audit_log_page(*, viewer: Actor, filters: dict[str, Any], page: int = 1) -> AuditLogPage:
+    """One page of the log for `viewer`: each entry with its before/after and what undo it offers them.
+    `filters` are audit_entry_list's."""
+    shown = Paginator(audit_entry_list(**filters), PER_PAGE).get_page(page)
+    rows = [
+        AuditRow(entry=entry, changes=entry_changes(entry), undo=undo_state(actor=viewer, entry=entry))
+        for entry in shown
+    ]
+    return AuditLogPage(page=shown, rows=rows)
