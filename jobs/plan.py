@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from downloads.records import count_lowered
 from fileflare_admin.api import types
 from jobs import pace
 from jobs.models import BulkJob, BulkJobItem
@@ -29,7 +30,7 @@ def count_after(kind: str, before: int, amount: int | None) -> int:
         return 0
     if kind == Kind.COUNT_SET:
         return int(amount or 0)
-    return max(before - int(amount or 0), 0)
+    return count_lowered(before, by=int(amount or 0))
 
 
 def _count_items(job: BulkJob, records: list[types.DownloadRecord]) -> list[BulkJobItem]:

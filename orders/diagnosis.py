@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from downloads.records import count_lowered
 from fileflare_admin.api import types
 from fileflare_admin.weblinks import is_http_url
 
@@ -41,7 +42,7 @@ class CountFix:
     @property
     def customer_after(self) -> int:
         """What the customer's page should say once the records are lowered (when it counts them)."""
-        return max(self.downloaded - self.gives, 0)
+        return count_lowered(self.downloaded, by=self.gives)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def count_fix(
     for record in records:
         if not same_file(record.download_file_name, item.asset.filename) or record.download_count == 0:
             continue
-        after = 0 if max_count_step is None else max(record.download_count - max_count_step, 0)
+        after = count_lowered(record.download_count, by=max_count_step)
         counts.append((record.download_id, record.download_count, after))
     if not counts:
         return None

@@ -10,6 +10,7 @@ by Fileflare itself (a real Fileflare does not count these records), which only 
 from dataclasses import dataclass, field
 
 from audit.models import AuditEntry
+from downloads.records import count_lowered
 from downloads.services import download_record_count_set, download_records_for_order
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import ApiError
@@ -88,7 +89,7 @@ def order_count_fix(
     }
     step = roles.permissions_for(actor).max_count_step
     targets = {
-        download_id: (count, 0 if step is None else max(count - step, 0))
+        download_id: (count, count_lowered(count, by=step))
         for download_id, count in seen.items()
         if download_id in mine and count > 0
     }
