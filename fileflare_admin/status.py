@@ -1,7 +1,9 @@
-"""What the status page shows about each upstream and the shared cache, gathered without revealing keys."""
+"""What the status page shows about each upstream and the shared cache, gathered without revealing keys,
+and the sections feature apps add to it (register_status_section: the ground imports no feature app)."""
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -112,3 +114,33 @@ def shared_cache_status() -> SharedCacheStatus:
         worker_share=budget.share(FILEFLARE.budget_limit()),
         workers=settings.UPSTREAM_WORKER_COUNT,
     )
+
+
+# --- Sections the feature apps add -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusSection:
+    """A part of the status page an app owns: its template, included with `figures()` as `figures`."""
+
+    template: str
+    figures: Callable[[], object]
+
+
+@dataclass(frozen=True)
+class ShownSection:
+    template: str
+    figures: object
+
+
+_sections: dict[str, StatusSection] = {}
+
+
+def register_status_section(name: str, *, template: str, figures: Callable[[], object]) -> None:
+    """Show `template` on the status page, in the order registered (call from AppConfig.ready())."""
+    _sections[name] = StatusSection(template=template, figures=figures)
+
+
+def status_sections() -> list[ShownSection]:
+    """Each registered section with its figures as they are now."""
+    return [ShownSection(section.template, section.figures()) for section in _sections.values()]

@@ -11,8 +11,7 @@ from django.templatetags.static import static
 from django.views.decorators.http import require_GET, require_http_methods
 
 from fileflare_admin.api.checks import check_upstreams
-from fileflare_admin.status import all_upstreams, shared_cache_status
-from orders_index.services import order_sync_progress
+from fileflare_admin.status import all_upstreams, shared_cache_status, status_sections
 
 logger = logging.getLogger("fileflare_admin")
 # What a person typed is echoed back on the database page, except what must never be shown again.
@@ -24,8 +23,8 @@ UNREACHABLE_DATABASE = (OperationalError, InterfaceError)
 @require_http_methods(["GET", "POST"])
 def status(request: HttpRequest) -> HttpResponse:
     """Whether each upstream answers, how fast, its recent errors, how much of the budget is in use,
-    whether the shared cache answers, and how far the order index's sync has got. The upstream checks
-    (several real requests each) run only when asked: "Run the checks" (POST, or GET ?check=1)."""
+    whether the shared cache answers, and what the apps registered (the order index's sync). The upstream
+    checks (several real requests each) run only when asked: "Run the checks" (POST, or GET ?check=1)."""
     wants_checks = request.method == "POST" or request.GET.get("check") == "1"
     return render(
         request,
@@ -33,7 +32,7 @@ def status(request: HttpRequest) -> HttpResponse:
         {
             "upstreams": all_upstreams(),
             "shared_cache": shared_cache_status(),
-            "order_sync": order_sync_progress(),
+            "sections": status_sections(),
             "checks": check_upstreams() if wants_checks else None,
             "email_budget": settings.FILEFLARE_EMAIL_BUDGET_PER_MINUTE,
             "cache_ttl": settings.UPSTREAM_CACHE_TTL,

@@ -7,7 +7,12 @@ class OrdersIndexConfig(AppConfig):
 
     def ready(self) -> None:
         from background.keepers import register_keeper
-        from orders_index.services import order_sync_ensure
+        from fileflare_admin.status import register_status_section
+        from orders_index.services import order_sync_ensure, order_sync_progress
 
         # The task worker starts the sync, and queues it again after a lost worker (never a page view).
         register_keeper("order sync", lambda: int(order_sync_ensure()))
+        # The status page (fileflare_admin, which imports no feature app) shows the sync's progress.
+        register_status_section(
+            "order_index", template="orders_index/_status.html", figures=order_sync_progress
+        )
