@@ -101,3 +101,8 @@ class ItemFilterForm(forms.Form):
 
     page = forms.IntegerField(required=False, min_value=1)
     state = forms.CharField(required=False, max_length=16)
+
+    def wanted(self) -> dict[str, Any]:
+        """The page and the item state asked for (1 and every state by default), for services.job_page."""
+        self.is_valid()
+        return {"page": self.cleaned_data.get("page") or 1, "state": self.cleaned_data.get("state") or ""}

@@ -11,7 +11,7 @@ from fileflare_admin.api.errors import ApiError
 from fileflare_admin.htmx import StaffRequest, page_or_partial
 from jobs import services
 from jobs.forms import BulkFixForm, ItemFilterForm, UndoJobForm
-from jobs.models import BulkJob
+from jobs.models import BulkJob, BulkJobItem
 from jobs.selection import SelectionError
 from staff import roles
 
@@ -52,14 +52,12 @@ def job_new(request: StaffRequest) -> HttpResponse:
     return render(request, "jobs/job_new.html", {"form": form, "problem": problem})
 
 
-def _items_context(request: StaffRequest, job: BulkJob) -> dict[str, object]:
-    filters = ItemFilterForm(request.GET)
-    filters.is_valid()
-    state = filters.cleaned_data.get("state") or ""
+def _follow_context(follow: services.JobFollow) -> dict[str, object]:
+    """What the progress bar (jobs/_progress.html) reads."""
     return {
-        "items": services.job_items(job, page=filters.cleaned_data.get("page") or 1, state=state),
-        "item_state": state,
-        "item_states": job.items.model.State.choices,
+        "progress": follow.progress,
+        "stalled_since": follow.stalled_since,
+        "undo_refusal": follow.undo_refusal,
     }
 
 
@@ -67,13 +65,14 @@ def _items_context(request: StaffRequest, job: BulkJob) -> dict[str, object]:
 def job_detail(request: StaffRequest, pk: int) -> HttpResponse:
     """The dry run (with Run), or the job's progress and result; works on reload and in any browser."""
     job = _job(request, pk)
+    shown = services.job_page(job, **ItemFilterForm(request.GET).wanted())
     context = {
         "job": job,
-        "plan": services.plan_summary(job) if job.state == BulkJob.State.DRAFT else None,
-        "progress": services.job_progress(job),
-        "stalled_since": services.stalled_since(job),
-        "undo_refusal": services.undo_refusal(job),
-        **_items_context(request, job),
+        "plan": shown.plan,
+        **_follow_context(shown.follow),
+        "items": shown.items,
+        "item_state": shown.item_state,
+        "item_states": BulkJobItem.State.choices,
     }
     return page_or_partial(request, page="jobs/job_detail.html", partial="jobs/_items.html", context=context)
 
@@ -83,16 +82,8 @@ def job_progress(request: StaffRequest, pk: int) -> HttpResponse:
     """The progress bar the job's page polls. Once the job has finished, the page reloads to show every
     item's outcome."""
     job = _job(request, pk)
-    response = render(
-        request,
-        "jobs/_progress.html",
-        {
-            "job": job,
-            "progress": services.job_progress(job),
-            "stalled_since": services.stalled_since(job),
-            "undo_refusal": services.undo_refusal(job),
-        },
-    )
+    context = {"job": job, **_follow_context(services.job_follow(job))}
+    response = render(request, "jobs/_progress.html", context)
     if job.finished and request.htmx:
         response["HX-Refresh"] = "true"
     return response
