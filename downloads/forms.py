@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django import forms
 from django.core import signing
 from django.http import QueryDict
 
-from downloads.records import FIELD_LABELS, SORTABLE_FIELDS, WRITABLE_FIELDS
+from downloads.records import FIELD_LABELS, SORTABLE_FIELDS, WRITABLE_FIELDS, Merge, MergedField
 from downloads.services import PER_PAGE_CHOICES, parse_sort
 from fileflare_admin.submissions import new_submission_token
 
@@ -29,6 +30,19 @@ def unsign_loaded(token: str) -> dict[str, Any] | None:
     except signing.BadSignature:
         return None
     return value if isinstance(value, dict) else None
+
+
+def as_posted(posted: QueryDict, merge: Merge, *, loaded: dict[str, Any]) -> QueryDict:
+    """The edit form's data after a conflict, for "Save mine anyway": what the person sent, each merged
+    field as a browser sends it (a ticked box "on", an unticked box or an empty value left out), and
+    `loaded` (the record as it is now) as the snapshot the next save is compared with."""
+    data = posted.copy()
+    for name, value in merge.fields.items():
+        data.pop(name, None)
+        if value is not None and value is not False:
+            data[name] = "on" if value is True else str(value)
+    data["loaded"] = sign_loaded(loaded)
+    return data
 
 
 class RecordListForm(forms.Form):
@@ -187,6 +201,10 @@ class RecordForm(forms.Form):
             for name, field in self.fields.items()
             if name in API_FIELDS and not field.disabled and name in self.cleaned_data
         }
+
+    def labelled(self, rows: tuple[MergedField, ...]) -> list[MergedField]:
+        """The conflict page's comparison, each field named as this form names it."""
+        return [replace(row, label=str(self.fields[row.name].label)) for row in rows]
 
     def add_api_errors(self, field_errors: dict[str, list[str]], fallback: str) -> None:
         """A 422's messages on the fields they name; the rest above the form."""

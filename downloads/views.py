@@ -10,7 +10,6 @@ what is verified, or that the outcome is unknown with a link to check.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any
 
 from django.contrib import messages
@@ -26,6 +25,7 @@ from downloads.forms import (
     RecordEditForm,
     RecordForm,
     RecordListForm,
+    as_posted,
     sign_loaded,
     unsign_loaded,
 )
@@ -261,23 +261,11 @@ def _edit_conflict(request: StaffRequest, download_id: str, conflict: services.E
     """The conflict page: both versions side by side, the form holding the merge for "Save mine anyway"."""
     assert conflict.merge is not None  # an edit's conflict carries its merge
     loaded = records.loaded_snapshot(conflict.current)
-    data = request.POST.copy()
-    for name, value in conflict.merge.fields.items():
-        data.pop(name, None)
-        if value is not None and value is not False:
-            data[name] = "on" if value is True else str(value)  # as a browser sends it
-    data["loaded"] = sign_loaded(loaded)
-    form = _edit_form(request, data, loaded)
+    form = _edit_form(request, as_posted(request.POST, conflict.merge, loaded=loaded), loaded)
     form.is_valid()
-    # The comparison names each field as the form below does.
-    rows = [replace(row, label=str(form.fields[row.name].label)) for row in conflict.merge.rows]
+    comparison = form.labelled(conflict.merge.rows)
     return _edit_page(
-        request,
-        download_id,
-        form=form,
-        record=conflict.current,
-        conflict=conflict,
-        comparison=rows,
+        request, download_id, form=form, record=conflict.current, conflict=conflict, comparison=comparison
     )
 
 
