@@ -34,7 +34,7 @@ def unsign_loaded(token: str) -> dict[str, Any] | None:
 
 def as_posted(posted: QueryDict, merge: Merge, *, loaded: dict[str, Any]) -> QueryDict:
     """The edit form's data after a conflict, for "Save mine anyway": what the person sent, each merged
-    field as a browser sends it (a ticked box "on", an unticked box or an empty value left out), and
+    field as a browser sends it (a ticked box "on", an unticked box not at all), and
     `loaded` (the record as it is now) as the snapshot the next save is compared with."""
     data = posted.copy()
     for name, value in merge.fields.items():
