@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 
 from audit.models import AuditEntry
 from downloads.audit_actions import Action as RecordAction
+from downloads.records import count_change
 from jobs import services
 from jobs.models import BulkJob, BulkJobItem
 from jobs.selection import Selection
@@ -80,7 +81,7 @@ def test_a_job_fixes_every_record_audits_each_under_the_job_and_skips_what_chang
         assert entry.order_number == number
         assert entry.reason == f"Bot storm on the 3rd, ticket #4821 (bulk fix #{job.pk})"
         assert entry.job_id == str(job.pk)  # the audit log's "Bulk fix" filter finds it
-        assert records.count_change(entry.before, entry.after) == (before, 0)
+        assert count_change(entry.before, entry.after) == (before, 0)
     progress = services.job_progress(job)
     assert (progress.done, progress.skipped, progress.failed, progress.remaining) == (2, 2, 0, 0)
     # Each record was written once; the refused attempt is in the trail too, with its reason.
