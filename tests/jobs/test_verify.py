@@ -14,18 +14,20 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from downloads.audit_actions import Action as RecordAction
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import fileflare
 from jobs import actions, runner, services
 from jobs.models import BulkJob, BulkJobItem
 from jobs.selection import Selection
+from orders.audit_actions import Action as OrderAction
 from tests.conftest import Sandbox
 from tests.downloads.conftest import DownloadsApi
 
 pytestmark = pytest.mark.django_db
 Pending = AuditEntry.Outcome.PENDING
-COUNT = AuditEntry.Action.DOWNLOAD_RECORD_COUNT
-RESEND = AuditEntry.Action.EMAIL_RESEND
+COUNT = RecordAction.DOWNLOAD_RECORD_COUNT
+RESEND = OrderAction.EMAIL_RESEND
 
 
 def _item_in_flight(
