@@ -6,7 +6,9 @@ working local demo: SQLite in the project folder, local-memory cache, e-mail on 
 embedded sandbox (`python manage.py runsandbox`) as the upstream for both APIs.
 """
 
+import contextlib
 import ipaddress
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -130,8 +132,14 @@ def _demo_secret_key() -> str:
     """A key made once per checkout for the local demo, kept out of git."""
     path = BASE_DIR / ".demo-secret-key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        # Written aside, then linked into place once: processes starting together (the test run's
+        # workers, `make run`'s servers) all read the one key, never a half-written file.
+        fresh = path.with_name(f"{path.name}.{os.getpid()}")
+        fresh.write_text(secrets.token_urlsafe(50))
+        fresh.chmod(0o600)
+        with contextlib.suppress(FileExistsError):
+            os.link(fresh, path)
+        fresh.unlink()
     return path.read_text().strip()
 
 

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from sandbox.launcher import Credentials, Sandbox, SandboxFailed, free_port, start_sandbox
+from tests.support.ports import claim_port_range
 
 __all__ = ["TEST_PASSWORD", "Sandbox", "free_port"]
 
@@ -25,12 +26,16 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 TEST_PASSWORD = "correct-horse-battery-staple-42"
 
-# Each test process (pytest-xdist's gw0, gw1, …) takes its servers' ports from a range of its own, below
-# the kernel's ephemeral ports, so two processes never pick the same port (sandbox.launcher.free_port).
-_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-if _WORKER.startswith("gw") and _WORKER[2:].isdigit():
-    _FIRST_PORT = 20000 + 1500 * int(_WORKER[2:])
-    os.environ["PORT_RANGE"] = f"{_FIRST_PORT}-{_FIRST_PORT + 1500}"
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each process that runs tests (pytest-xdist's gw0, gw1, … or the only one) takes its servers' ports
+    from a block of its own, claimed across every test run on this machine (tests/support/ports.py), so
+    neither two processes of a run nor two runs side by side pick the same port. xdist's controller
+    runs no test and claims none."""
+    if getattr(config, "workerinput", None) is None and config.getoption("numprocesses", default=None):
+        return
+    claim_port_range()
+
 
 # `make test` runs the suite in two processes, a file at a time to whichever is free (-n 2 --dist
 # loadfile). The files that start servers of their own or a browser go first, so neither process is

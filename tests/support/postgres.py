@@ -1,7 +1,8 @@
 """A throwaway PostgreSQL cluster from Debian's `postgresql` package, for tests and the benchmark.
 
-`python -m tests.support.postgres -- COMMAND …` starts a cluster (`initdb` into a temporary folder, a free
-loopback port, trust authentication on loopback only), runs COMMAND with `DATABASE_URL` pointing at it,
+`python -m tests.support.postgres -- COMMAND …` starts a cluster (`initdb` into a temporary folder of its
+own, a free loopback port from a block this process claims (tests/support/ports.py), trust
+authentication on loopback only), runs COMMAND with `DATABASE_URL` pointing at it,
 then stops the cluster and removes the folder, whatever COMMAND did. `make test` runs the database tests
 through it a second time; the two-machine test and `make bench` use `PostgresCluster` directly.
 
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sandbox.launcher import free_port
+from tests.support.ports import claim_port_range
 
 
 def _bin(name: str) -> str:
@@ -88,7 +90,7 @@ class PostgresCluster:
         return self
 
     def _wait(self) -> None:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a machine busy with a second test run is slow to start one
         while time.monotonic() < deadline:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
                 return
@@ -133,6 +135,7 @@ def main(argv: list[str]) -> int:
     if not argv:
         print("usage: python -m tests.support.postgres -- COMMAND [ARGS…]", file=sys.stderr)
         return 2
+    claim_port_range()  # the cluster's port comes from a block of ports this process holds
     with running_cluster() as cluster:
         url = cluster.create_database("fileflare_admin")
         env = {**os.environ, "DATABASE_URL": url, "TEST_DATABASE_ENGINE": "postgresql"}
