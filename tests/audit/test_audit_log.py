@@ -82,6 +82,7 @@ def test_the_person_filter_offers_only_people_with_entries(
     assert "Anyone" in select
 
 
+@pytest.mark.engine
 def test_the_date_range_includes_both_ends(merchant_client: Client, merchant_user: User) -> None:
     march_1 = _entry_at(datetime(2026, 3, 1, 23, 30, tzinfo=UTC), merchant_user)
     march_2 = _entry_at(datetime(2026, 3, 2, 0, 5, tzinfo=UTC), merchant_user)
@@ -134,6 +135,7 @@ def test_fifty_entries_a_page_and_the_page_links_keep_the_filters(
     ],
     ids=lambda params: ",".join(params),
 )
+@pytest.mark.engine
 def test_a_filter_value_that_does_not_parse_lists_nothing_and_says_why(
     merchant_client: Client, merchant_user: User, params: dict[str, str]
 ) -> None:

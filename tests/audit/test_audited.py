@@ -22,6 +22,7 @@ def _upstream_settings() -> Iterator[None]:
     yield
 
 
+@pytest.mark.engine
 def test_the_entry_is_pending_inside_the_block_and_succeeded_after_it(merchant_user: User) -> None:
     with audited(
         actor=merchant_user, action="download_record_count", download_id="abc", reason="ticket"
@@ -91,6 +92,7 @@ def test_no_entry_no_block_when_the_trail_cannot_be_written(
     assert refused.value.user_message.startswith("The audit trail cannot be written right now, so nothing")
 
 
+@pytest.mark.engine
 def test_a_pending_entry_is_closed_once_and_only_to_a_final_outcome(merchant_user: User) -> None:
     entry = AuditEntry.objects.create(actor_name="x", action="download_record_count", outcome="pending")
     with pytest.raises(PermissionError):
@@ -105,6 +107,7 @@ def test_a_pending_entry_is_closed_once_and_only_to_a_final_outcome(merchant_use
         AuditEntry.objects.filter(pk=entry.pk).update(outcome="success")
 
 
+@pytest.mark.engine
 def test_a_closed_entry_is_never_reopened_by_a_second_close(merchant_user: User) -> None:
     with audited(actor=merchant_user, action="download_record_count") as open_:
         pass

@@ -92,6 +92,7 @@ def test_a_create_is_recorded_with_the_new_record(
 # --- Edit ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.engine
 def test_an_edit_is_recorded_with_the_whole_record_before_and_after(
     merchant_user: User, merchant_client: Client, make_record: Any
 ) -> None:
@@ -154,6 +155,7 @@ def test_a_count_change_is_recorded_before_and_after(
 # --- Delete --------------------------------------------------------------------------------------
 
 
+@pytest.mark.engine
 def test_a_deletion_keeps_the_whole_record_and_its_s3_key_is_shown_only_to_editors(
     merchant_user: User,
     merchant_client: Client,

@@ -58,6 +58,7 @@ def test_a_count_change_is_set_back_and_the_revert_is_audited_as_its_undo(
     assert revert.order_number == record["order_id"]
 
 
+@pytest.mark.engine
 def test_a_count_can_be_undone_only_once(
     merchant_user: User, make_record: Any, downloads_api: DownloadsApi
 ) -> None:
@@ -142,6 +143,7 @@ def test_a_deleted_record_is_created_again_from_its_snapshot_with_a_new_id(
     assert restore.order_number == order_number
 
 
+@pytest.mark.engine
 def test_a_deletion_is_restored_only_once(
     merchant_user: User, admin_user: User, make_record: Any, downloads_api: DownloadsApi, order_number: int
 ) -> None:
@@ -152,6 +154,7 @@ def test_a_deletion_is_restored_only_once(
     assert len(downloads_api.for_order(order_number)) == 1
 
 
+@pytest.mark.engine
 def test_an_undo_already_under_way_is_not_started_twice(
     merchant_user: User, make_record: Any, downloads_api: DownloadsApi, order_number: int
 ) -> None:
@@ -163,6 +166,7 @@ def test_an_undo_already_under_way_is_not_started_twice(
     assert downloads_api.for_order(order_number) == []
 
 
+@pytest.mark.engine
 def test_an_undo_that_died_midway_can_be_taken_over(
     merchant_user: User, make_record: Any, downloads_api: DownloadsApi, order_number: int
 ) -> None:
@@ -174,6 +178,7 @@ def test_an_undo_that_died_midway_can_be_taken_over(
     assert len(downloads_api.for_order(order_number)) == 1
 
 
+@pytest.mark.engine
 def test_a_failed_undo_gives_the_entry_back(
     merchant_user: User, make_record: Any, downloads_api: DownloadsApi, sandbox: Any, settings: Any
 ) -> None:

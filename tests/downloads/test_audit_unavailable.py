@@ -14,7 +14,7 @@ from tests.downloads.conftest import DownloadsApi
 from tests.support.dblock import write_locked  # noqa: F401  (a fixture)
 from tests.support.faultproxy import FaultProxy
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.engine]
 
 SENTENCE = "The audit trail cannot be written right now, so nothing was sent."
 

@@ -16,7 +16,7 @@ from audit.models import AuditEntry
 from tests.conftest import Sandbox
 from tests.downloads.conftest import DownloadsApi
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.engine]
 
 ROUNDS = 20
 

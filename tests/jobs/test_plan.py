@@ -43,6 +43,7 @@ def _items(job: BulkJob) -> list[tuple[str, int | None, int | None, str]]:
     return [(item.download_id, item.count_before, item.count_after, item.state) for item in job.items.all()]
 
 
+@pytest.mark.engine
 def test_a_dry_run_lists_every_record_of_the_pasted_orders_with_its_before_and_after(
     merchant_user: User, make_records, new_order_number
 ) -> None:

@@ -51,6 +51,7 @@ def test_an_upstream_failure_during_the_dry_run_is_a_sentence_and_nothing_is_kep
     assert not BulkJob.objects.exists()
 
 
+@pytest.mark.engine
 def test_the_dry_run_page_lists_each_change_and_run_queues_it_once(
     merchant_client: Client, make_records, new_order_number
 ) -> None:

@@ -41,6 +41,7 @@ def test_the_sync_waits_while_staff_have_left_only_the_slots_kept_for_writes(
 
 
 @pytest.mark.django_db
+@pytest.mark.engine
 def test_our_own_write_goes_into_the_index_and_a_vanished_order_can_be_forgotten(sandbox) -> None:
     made = sandbox.create_order({"lines": [], "email_sent": False})
     order = fileflare.order_get(order_id=made["id"]).value

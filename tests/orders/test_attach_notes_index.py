@@ -37,6 +37,7 @@ def _files_cell(page: str, order: MadeOrder) -> str:
     return row.split('data-label="Files">', 1)[1].split("</td>", 1)[0]
 
 
+@pytest.mark.engine
 def test_an_attach_shows_in_the_index_and_on_the_orders_page_without_a_call(
     support_client: Client, make_order: Any, sandbox: Sandbox, upstream: SandboxHttp
 ) -> None:
@@ -60,6 +61,7 @@ def test_an_attach_shows_in_the_index_and_on_the_orders_page_without_a_call(
     assert sandbox.stats()["fileflare"] == before
 
 
+@pytest.mark.engine
 def test_a_detach_and_its_undo_show_in_the_index_at_once(
     merchant_client: Client, make_order: Any, sandbox: Sandbox
 ) -> None:

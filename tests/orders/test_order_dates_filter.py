@@ -88,6 +88,7 @@ def _two_seeded_days(newest: list[dict[str, Any]]) -> tuple[date, date]:
     return _local_day(older[80], AUCKLAND), _local_day(older[40], AUCKLAND)
 
 
+@pytest.mark.engine
 def test_the_date_filter_lists_exactly_the_orders_of_those_days_in_the_persons_zone_without_a_call(
     support_client: Client, support_user: User, sandbox: Sandbox
 ) -> None:
@@ -127,6 +128,7 @@ def test_the_date_filter_lists_exactly_the_orders_of_those_days_in_the_persons_z
     assert _fileflare_calls(sandbox) == before
 
 
+@pytest.mark.engine
 def test_days_begin_and_end_at_the_persons_midnight(support_client: Client, support_user: User) -> None:
     """Orders a minute either side of New York's midnights (years ahead: no real order is there)."""
     StaffPreferences.objects.create(user=support_user, time_zone="America/New_York")

@@ -97,6 +97,7 @@ def test_never_sent_covers_the_whole_shop_once_the_index_has_every_order(
     assert "(in the whole shop)" in support_client.get("/orders/").content.decode()
 
 
+@pytest.mark.engine
 def test_a_resend_updates_the_index_at_once(support_client: Client, sandbox: Sandbox) -> None:
     _index_newest_orders()
     order_id = _an_indexed_order(sandbox)["id"]

@@ -12,6 +12,7 @@ EXAMPLE_ID = "82664d96-6dfd-4343-aaaa-05c46f412a5b"
 SHOPS_OWN = "Hi there! Your files for order {order_number}:\n{files}\n\n{status_page_line}\n\nCheers, Ann"
 
 
+@pytest.mark.engine
 def test_a_merchant_rewrites_a_reply_in_the_shops_tone_and_the_order_page_uses_it(
     merchant_client: Client,
 ) -> None:

@@ -53,6 +53,7 @@ def test_the_same_form_sent_twice_sends_one_email_and_says_when(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.engine
 def test_a_double_click_sends_one_email(support_client: Client, sandbox: Sandbox) -> None:
     order = sandbox.customer(next(_orders))
     form = _form(support_client, order["id"])
@@ -125,6 +126,7 @@ def test_a_lost_answer_is_never_followed_by_a_second_email(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.engine
 def test_with_the_audit_trail_unwritable_nothing_is_sent_and_the_reason_is_kept(
     support_client: Client, sandbox: Sandbox, fileflare_proxy: FaultProxy, request: pytest.FixtureRequest
 ) -> None:

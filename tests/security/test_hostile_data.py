@@ -125,6 +125,7 @@ def test_the_in_place_count_fix_answers_an_inert_row(
     assert_inert(response.content.decode(), "count row")
 
 
+@pytest.mark.engine
 def test_the_audit_log_shows_changes_to_hostile_records_inert(
     merchant_client: Client, viewer: Client, hostile_records: list[dict[str, Any]]
 ) -> None:
@@ -277,6 +278,7 @@ def test_the_resend_confirmation_of_a_hostile_order_is_inert(
     assert_inert(get_ok(viewer, f"/orders/{hostile_order['id']}/resend/"), "resend confirmation")
 
 
+@pytest.mark.engine
 def test_the_audit_log_after_a_resend_with_a_hostile_reason_is_inert(
     viewer: Client, hostile_order: dict[str, Any]
 ) -> None:
