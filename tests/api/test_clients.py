@@ -5,7 +5,6 @@ import json
 import logging
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ import requests
 
 from fileflare_admin.api import budget, downloads, errors, fileflare, types
 from tests.conftest import Sandbox, free_port
+from tests.faults.redis_server import RedisServer
 
 EXAMPLE_ID = "82664d96-6dfd-4343-aaaa-05c46f412a5b"
 PROJECT = Path(__file__).resolve().parents[2]
@@ -232,14 +232,8 @@ def test_300_support_reads_send_no_more_than_the_budget(sandbox: Sandbox, settin
 
 
 def test_the_budget_holds_across_two_worker_processes() -> None:
-    redis_server = shutil.which("redis-server")
-    assert redis_server, "`make test` installs Debian's redis-server"
-    port = free_port()
-    redis = subprocess.Popen(
-        [redis_server, "--port", str(port), "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL
-    )
+    redis = RedisServer().start()
     try:
-        time.sleep(0.5)
         script = (
             "import django; django.setup()\n"
             "from fileflare_admin.api import budget\n"
@@ -248,7 +242,7 @@ def test_the_budget_holds_across_two_worker_processes() -> None:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "fileflare_admin.settings",
-            "CACHE_URL": f"redis://127.0.0.1:{port}/0",
+            "CACHE_URL": redis.url,
         }
         workers = [
             subprocess.Popen(
@@ -259,8 +253,7 @@ def test_the_budget_holds_across_two_worker_processes() -> None:
         admitted = [int(worker.communicate(timeout=60)[0].strip()) for worker in workers]
         assert sum(admitted) == 55
     finally:
-        redis.terminate()
-        redis.wait(timeout=10)
+        redis.stop()
 
 
 def test_budget_window_refuses_past_the_limit_and_says_when() -> None:

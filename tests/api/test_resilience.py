@@ -16,6 +16,7 @@ from django.core.cache import cache
 from fileflare_admin.api import breaker, deadline, downloads, errors, fileflare
 from fileflare_admin.api.cache import LockBusy, shared_lock
 from tests.conftest import Sandbox
+from tests.support.waiting import wait_until
 
 EXAMPLE_ID = "82664d96-6dfd-4343-aaaa-05c46f412a5b"
 
@@ -127,8 +128,9 @@ def test_a_known_down_upstream_shows_the_saved_copy_at_once(hanging: Sandbox, se
 def test_a_worker_lets_only_so_many_pages_wait_on_upstreams(hanging: Sandbox, settings) -> None:
     settings.UPSTREAM_WAITING_PAGES = 1
     waiting = threading.Thread(target=lambda: timed(_one_page(lambda: downloads.record_list(search="a"))))
+    sent = calls(hanging)["downloads"]
     waiting.start()
-    time.sleep(0.2)
+    wait_until("the first page to wait on the API", lambda: calls(hanging)["downloads"] > sent)
     before = calls(hanging)["downloads"]
     seconds, refused = timed(_one_page(lambda: downloads.record_list(search="b")))
     waiting.join()

@@ -5,10 +5,10 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 from sandbox.launcher import free_port
+from tests.support.waiting import wait_until
 
 
 def _answers(port: int) -> bool:
@@ -39,10 +39,7 @@ class RedisServer:
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 10
-        while not _answers(self.port):
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
+        wait_until(f"redis-server to answer on port {self.port}", lambda: _answers(self.port))
         return self
 
     def adopt(self, process: subprocess.Popen[bytes]) -> "RedisServer":

@@ -5,12 +5,12 @@ down upstream answers at once; sign-in cannot be guessed around with forged X-Fo
 import re
 import subprocess
 import threading
-import time
 
 import requests
 
 from bench.stack import BENCH_PASSWORD, PROJECT, PYTHON
 from tests.faults.stack import DEADLINE, Answer, FaultStack, Visitor
+from tests.support.waiting import wait_until
 
 DEGRADED = "X-Dashboard-Degraded"
 
@@ -37,10 +37,11 @@ def test_without_redis_every_page_answers_says_so_and_recovers_by_itself(calm: F
     assert 1 <= log.count("Shared cache unavailable") <= calm.workers  # once per worker, not per request
 
     calm.restart_redis()
-    deadline = time.monotonic() + 10
-    while any(DEGRADED in visitor.get("/audit/").headers for _ in range(8)):  # both workers, every thread
-        assert time.monotonic() < deadline, "the workers did not go back to Redis"
-        time.sleep(0.5)
+    wait_until(  # both workers, every thread
+        "the workers to go back to Redis",
+        lambda: not any(DEGRADED in visitor.get("/audit/").headers for _ in range(8)),
+        every=0.5,
+    )
     assert not visitor.get("/status/").says("degraded")
 
 
@@ -52,10 +53,19 @@ def test_ten_hanging_pages_do_not_slow_the_audit_log(calm: FaultStack) -> None:
     def hang(number: int) -> None:
         answers.append(visitor_copy(visitor).get(f"/downloads/?q=hang-{number}"))
 
+    assert calm.sandbox is not None
+    sent_before = calm.sandbox.stats().get("downloads", 0)
     threads = [threading.Thread(target=hang, args=(number,)) for number in range(10)]
     for thread in threads:
         thread.start()
-    time.sleep(0.5)  # all ten are in the workers, waiting on the downloads API
+
+    def sent_or_answered() -> int:
+        assert calm.sandbox is not None
+        return calm.sandbox.stats().get("downloads", 0) - sent_before + len(answers)
+
+    # All ten are in the workers: each is waiting on the downloads API, or was told at once that too
+    # many pages of its worker wait already (UPSTREAM_WAITING_PAGES).
+    wait_until("ten pages waiting on the downloads API or answered", lambda: sent_or_answered() >= 10)
     audit = visitor.get("/audit/")
     for thread in threads:
         thread.join()

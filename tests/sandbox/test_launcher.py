@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from sandbox.client import SandboxClient
 from sandbox.launcher import PROJECT, SandboxFailed, free_port, start_sandbox
 from tests.conftest import Sandbox
+from tests.support.waiting import wait_until
 
 
 def test_the_root_page_lists_the_sandbox_pages_and_every_link_answers(sandbox: Sandbox) -> None:
@@ -98,7 +100,8 @@ def test_ctrl_c_stops_make_run_within_two_seconds(tmp_path: Path) -> None:
         requests.post(f"{sandbox_url}/_sandbox/config", json={"hang_rate": 1}, timeout=10)
         hanging = threading.Thread(target=_hang, args=(f"{sandbox_url}/easycart/downloads",), daemon=True)
         hanging.start()
-        time.sleep(0.5)
+        upstream = SandboxClient(sandbox_url)
+        wait_until("the request to hang in the sandbox", lambda: upstream.stats().get("downloads", 0) >= 1)
         started = time.monotonic()
         os.killpg(run.pid, signal.SIGINT)
         while (run.poll() is None or _group_alive(run.pid)) and time.monotonic() - started < 10:

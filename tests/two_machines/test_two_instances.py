@@ -26,6 +26,7 @@ from bench.stack import Stack
 from tests.deploy.files import in_postgres_pass
 from tests.downloads.conftest import DownloadsApi
 from tests.support.postgres import PostgresCluster
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(in_postgres_pass(), reason="it runs on its own PostgreSQL in the first pass")
 
@@ -118,16 +119,6 @@ def _busiest_minute(times: list[float]) -> int:
     times = sorted(times)
     windows = (sum(1 for other in times[index:] if other - start < 60) for index, start in enumerate(times))
     return max(windows, default=0)
-
-
-def _wait_for(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"Not within {timeout:.0f} s: {what}.")
 
 
 def test_the_budget_holds_across_both_instances(stack: Stack, people: list[requests.Session]) -> None:
@@ -255,11 +246,10 @@ def test_a_bulk_job_started_on_one_instance_runs_exactly_once_on_the_rq_workers(
     job = int(re.search(r"/jobs/(\d+)/", planned.headers["Location"]).group(1))  # type: ignore[union-attr]
     started = _post(people[1], f"{stack.dashboard_urls[1]}/jobs/{job}/run/", {})
     assert started.status_code == 302
-    _wait_for(
+    wait_until(
         "the job to finish",
         lambda: database.execute("SELECT state FROM jobs_bulkjob WHERE id = %s", (job,)).fetchone()
         == ("done",),
-        timeout=90,
     )
     assert [downloads_api.get(str(record["download_id"]))["download_count"] for record in records] == [0] * 4
     items = database.execute(
