@@ -50,6 +50,7 @@ def _counts(downloads_api: DownloadsApi, records: list[dict[str, Any]]) -> list[
     return [downloads_api.get(record["download_id"])["download_count"] for record in records]
 
 
+@pytest.mark.engine
 def test_a_job_fixes_every_record_audits_each_under_the_job_and_skips_what_changed_since_the_dry_run(
     start_worker: Callable[..., Worker],
     merchant_user: User,
@@ -128,6 +129,7 @@ def test_a_job_paces_itself_and_cancel_stops_it_before_the_next_item(
     assert sorted(_counts(downloads_api, records)) == [1, 1, 4, 4, 4]
 
 
+@pytest.mark.engine
 def test_undo_sets_back_every_item_nobody_changed_since(
     start_worker: Callable[..., Worker],
     merchant_user: User,
@@ -162,6 +164,7 @@ def test_undo_sets_back_every_item_nobody_changed_since(
         services.job_undo(actor=merchant_user, job_id=job.pk, reason="again")
 
 
+@pytest.mark.engine
 def test_a_job_survives_its_worker_dying_mid_write_and_verifies_the_item_in_flight(
     start_worker: Callable[..., Worker],
     merchant_user: User,
