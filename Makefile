@@ -48,8 +48,9 @@ run: venv
 	@$(BIN)/python manage.py ensure_demo_staff
 	@$(BIN)/python manage.py rundemo --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
-# Two processes, a test file at a time each (tests/conftest.py sends the long files first).
-PYTEST_PARALLEL ?= -n 2 --dist loadfile --no-loadscope-reorder
+# Two processes, a test at a time each; tests sharing a costly fixture stay together and the long ones
+# go first (tests/conftest.py: SAME_PROCESS, LONG_FIRST).
+PYTEST_PARALLEL ?= -n 2 --dist loadgroup --no-loadscope-reorder
 
 test: venv-dev system-deps
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL)

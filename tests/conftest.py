@@ -37,17 +37,18 @@ def pytest_configure(config: pytest.Config) -> None:
     claim_port_range()
 
 
-# `make test` runs the suite in two processes, a file at a time to whichever is free (-n 2 --dist
-# loadfile). The files that start servers of their own or a browser go first, so neither process is
-# left with a long one at the end while the other waits.
-LONG_FIRST = (
-    "tests/two_machines/",
-    "tests/browser/",
-    "tests/faults/",
-    "tests/jobs/",
-    "tests/deploy/",
-    "tests/order_index/",
-)
+# `make test` runs the suite in two processes that take one test at a time, whichever is free (-n 2
+# --dist loadgroup), so neither is left with a long file at the end while the other waits. Tests that
+# share a costly fixture wider than one test go to one process together, so it starts once: the fault
+# stack (gunicorn, Redis, the sandbox), the two machines, the nginx site, Chromium with its live server.
+# Those and the other files that start servers of their own go first.
+SAME_PROCESS = {
+    "tests/two_machines/": "two_machines",
+    "tests/browser/": "browser",
+    "tests/faults/": "faults",
+    "tests/deploy/test_nginx.py": "nginx",
+}
+LONG_FIRST = (*SAME_PROCESS, "tests/jobs/", "tests/order_index/", "tests/deploy/")
 
 
 def _long_rank(item: pytest.Item) -> int:
@@ -57,6 +58,21 @@ def _long_rank(item: pytest.Item) -> int:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=_long_rank)  # stable: each file keeps its own order
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """--dist loadgroup, with the groups named in SAME_PROCESS (pytest-xdist's own `xdist_group` marks
+    no longer reach its scheduler under pytest 9: it reads a test's id, where the mark is not added)."""
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class SameProcessScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            group = (name for path, name in SAME_PROCESS.items() if nodeid.startswith(path))
+            return next(group, None) or super()._split_scope(nodeid)
+
+    return SameProcessScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
