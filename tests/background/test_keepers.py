@@ -61,6 +61,7 @@ def test_no_page_view_starts_or_restarts_background_work(
     assert lost_job.step_token == "the-dead-workers-step" and lost_job.step_due_at is None
 
 
+@pytest.mark.engine
 def test_the_keepers_queue_a_step_for_a_lost_job_and_start_the_sync_once(
     lost_job: BulkJob, django_capture_on_commit_callbacks
 ) -> None:
