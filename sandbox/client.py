@@ -6,6 +6,16 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+# What reset_faults sets once the environment's settings are back.
+NO_FAULTS = {
+    "latency_ms": 0,
+    "error_rate": 0.0,
+    "hang_rate": 0.0,
+    "malformed_rate": 0.0,
+    "rate_limit": 0,
+    "email_rate_limit": 0,
+}
+
 
 class SandboxClient:
     """The sandbox-only controls at `url` (faults, limits, playing the customer, the outbox, counts)."""
@@ -47,9 +57,7 @@ class SandboxClient:
         """Settings back to the sandbox's environment (its downloads dialect and time zone), then no
         latency, errors, hangs or malformed answers and no rate limits."""
         self.call("/_sandbox/config", {"reset": True}, method="POST")
-        self.config(
-            latency_ms=0, error_rate=0, hang_rate=0, malformed_rate=0, rate_limit=0, email_rate_limit=0
-        )
+        self.config(**NO_FAULTS)
         self.reset_limits()
 
     def stats(self) -> dict[str, int]:

@@ -5,7 +5,6 @@ import json
 import uuid
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -16,7 +15,7 @@ from sandbox import seed, state
 from sandbox.common import answer, html_page
 from sandbox.customer import customer_page_path, customer_status_url
 from sandbox.laravel import invalid, not_found, read_json
-from sandbox.models import Asset, LineAsset, Order, OrderAsset, OrderLine, OutboxMessage, Product
+from sandbox.models import Asset, LineAsset, Order, OrderAsset, OrderLine, OutboxMessage, Product, atomic
 from sandbox.wordpress import server_zone
 
 FLOAT_KEYS = {"error_rate", "hang_rate", "malformed_rate"}
@@ -139,13 +138,16 @@ def _limit(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @csrf_exempt
-@transaction.atomic
 def create_order(request: HttpRequest) -> HttpResponse:
     """An order made of whatever the test sends, hostile values included."""
     body, error = read_json(request)
     if error:
         return error
-    body = body or {}
+    with atomic():
+        return _create_order(request, body or {})
+
+
+def _create_order(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
     number = body.get("order_number") or (Order.objects.aggregate(top=Max("order_number"))["top"] or 1000) + 1
     now = timezone.now().replace(microsecond=0)
     text = body.get("text") or {}

@@ -11,7 +11,6 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db import transaction
 from django.db.models import F, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import escape
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from sandbox.common import answer, html_page
 from sandbox.laravel import not_found
-from sandbox.models import DownloadRecord, LineAsset, Order, OrderAsset
+from sandbox.models import DownloadRecord, LineAsset, Order, OrderAsset, atomic
 from sandbox.seed import SHOP_STATUS_URL
 
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -140,7 +139,7 @@ def customer_page(request: HttpRequest, token: str) -> HttpResponse:
 def count_download(order: Order, link: Link) -> bool:
     """One download of `link` by the customer: False when its limit is reached. It counts on the oldest
     of the order's records for that file, or on the file's own counter when it has none."""
-    with transaction.atomic():
+    with atomic():
         counts = recorded_counts(order)
         if link.limit is not None and downloaded(link, counts) >= link.limit:
             return False

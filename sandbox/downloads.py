@@ -15,7 +15,6 @@ from datetime import tzinfo
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -23,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from sandbox import state
 from sandbox.common import answer, json_body
-from sandbox.models import DownloadRecord
+from sandbox.models import DownloadRecord, atomic
 from sandbox.seed import new_download_id
 from sandbox.wordpress import (
     Invalid,
@@ -245,7 +244,7 @@ def _update(request: HttpRequest, download_id: str) -> HttpResponse:
     values, refused = _write_values(request)
     if refused is not None:
         return refused
-    with transaction.atomic():
+    with atomic():
         record = DownloadRecord.objects.select_for_update().filter(download_id=download_id).first()
         if record is None:
             return _no_record()

@@ -80,15 +80,12 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-class Sandbox(SandboxClient):
-    """A running sandbox process, and its control endpoints (see SandboxClient)."""
+class SandboxApis(SandboxClient):
+    """A sandbox at `url`: where its two APIs are, the credentials it accepts, its log, its controls."""
 
-    def __init__(
-        self, url: str, credentials: Credentials, process: subprocess.Popen[bytes], log_path: Path | None
-    ) -> None:
+    def __init__(self, url: str, credentials: Credentials, log_path: Path | None) -> None:
         super().__init__(url)
         self.credentials = credentials
-        self.process = process
         self.log_path = log_path
 
     @property
@@ -112,8 +109,18 @@ class Sandbox(SandboxClient):
         return f"{self.url}/easycart"
 
     def log(self) -> str:
-        """What the process has written so far ("" when it writes to the terminal)."""
+        """What it has written so far ("" when it writes to the terminal)."""
         return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
+
+
+class Sandbox(SandboxApis):
+    """A running sandbox process, and its control endpoints (see SandboxClient)."""
+
+    def __init__(
+        self, url: str, credentials: Credentials, process: subprocess.Popen[bytes], log_path: Path | None
+    ) -> None:
+        super().__init__(url, credentials, log_path)
+        self.process = process
 
     def wait_until_ready(self, timeout: float = 180) -> "Sandbox":
         deadline = time.monotonic() + timeout

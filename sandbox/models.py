@@ -3,7 +3,7 @@
 import secrets
 import uuid
 
-from django.db import models
+from django.db import models, router, transaction
 
 
 class Product(models.Model):
@@ -127,3 +127,9 @@ class OutboxMessage(models.Model):
 
     class Meta:
         ordering = ["-sent_at", "-pk"]
+
+
+def atomic() -> transaction.Atomic:
+    """A transaction on whichever database holds the sandbox's tables: its own process's only database,
+    or the sandbox alias when it runs inside the test process (tests/support/inprocess.py)."""
+    return transaction.atomic(using=router.db_for_write(Order))

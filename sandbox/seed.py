@@ -7,8 +7,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.db import transaction
-
 from sandbox.models import (
     Asset,
     DownloadRecord,
@@ -18,6 +16,7 @@ from sandbox.models import (
     OrderLine,
     OutboxMessage,
     Product,
+    atomic,
 )
 
 DEFAULT_ORDERS = 15_608  # the total in the vendor's documented example
@@ -284,7 +283,7 @@ def seed(*, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED) -> dict[str,
     """Replace everything in the sandbox's database with the demo shop. Returns counts and seconds."""
     started = time.monotonic()
     built = build(orders=orders, seed=seed)
-    with transaction.atomic():
+    with atomic():
         for model in (OutboxMessage, DownloadRecord, OrderAsset, LineAsset, OrderLine, Order, Asset, Product):
             model.objects.all().delete()
         Product.objects.bulk_create(built.products, batch_size=2000)
