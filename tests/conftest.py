@@ -1,4 +1,5 @@
-"""Fixtures every test shares: the sandbox on a real socket, upstream settings, staff accounts."""
+"""Fixtures every test shares: the sandbox (in this process, or on a real socket), upstream settings,
+staff accounts."""
 
 import importlib
 import os
@@ -8,17 +9,22 @@ from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
-from django.conf import LazySettings
+from django.conf import settings as django_settings
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, override_settings
 
-from sandbox.launcher import Credentials, Sandbox, SandboxFailed, free_port, start_sandbox
+from sandbox.launcher import Credentials, Sandbox, SandboxApis, SandboxFailed, free_port, start_sandbox
+from tests.support.inprocess import InProcessSandbox, start_inprocess
 from tests.support.ports import claim_port_range
+from tests.support.static_files import remember_static_files
 
-__all__ = ["TEST_PASSWORD", "Sandbox", "free_port"]
+__all__ = ["TEST_PASSWORD", "Sandbox", "SandboxApis", "free_port"]
 
 PROJECT = Path(__file__).resolve().parent.parent
+
+# Each test client builds WhiteNoise's list of static files once per process, not once per client.
+remember_static_files()
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run beside one
 # unless told that the loop is not ours to share.
@@ -58,6 +64,38 @@ def _long_rank(item: pytest.Item) -> int:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=_long_rank)  # stable: each file keeps its own order
+    _mark_outer(items)
+
+
+# The upstreams: the sandbox's own rules served inside this process (tests/support/inprocess.py) for
+# every test, except the outer ring's: tests that drive a browser, a task worker, gunicorn or nginx, or hand
+# the sandbox's address to another process, talk to a real sandbox process over a socket, as do the API
+# clients' tests (the socket's own failures: refused connections, timeouts, pooled connections).
+# `make check` runs the inner ring alone (-m "not outer").
+OUTER_PATHS = (
+    "tests/browser/",
+    "tests/two_machines/",
+    "tests/deploy/",
+    "tests/faults/",
+    "tests/sandbox/test_launcher.py",
+    "tests/api/test_clients.py",
+)
+OUTER_FIXTURES = frozenset({"live_server", "start_worker", "sandbox_process"})
+
+
+def _mark_outer(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(OUTER_PATHS) or OUTER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.outer)
+
+
+def _test_credentials() -> Credentials:
+    """What every test's sandbox accepts (tests/settings.py names them for the in-process one)."""
+    return Credentials(
+        key=django_settings.SANDBOX_FILEFLARE_KEY,
+        token=django_settings.SANDBOX_DOWNLOADS_TOKEN,
+        secret=django_settings.SANDBOX_DOWNLOADS_SECRET,
+    )
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
@@ -76,17 +114,13 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+def sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     """A real sandbox process on a free port, with its own database, credentials and no rate limits."""
     folder = tmp_path_factory.mktemp("sandbox")
     try:
         running = start_sandbox(
             database=folder / "sandbox.sqlite3",
-            credentials=Credentials(
-                key="test-fileflare-key-5d2c",
-                token="test-downloads-token-8a1f",
-                secret="test-downloads-secret-3e9b",
-            ),
+            credentials=_test_credentials(),
             env={"SANDBOX_RATE_LIMIT": "0", "SANDBOX_EMAIL_RATE_LIMIT": "0"},
             log_path=folder / "sandbox.log",
         )
@@ -96,21 +130,40 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     running.stop()
 
 
+@pytest.fixture(scope="session")
+def sandbox_inprocess(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessSandbox]:
+    """The sandbox inside this process: its middleware, URLs and seeded database, no socket."""
+    folder = tmp_path_factory.mktemp("sandbox-inprocess")
+    stand_in = start_inprocess(credentials=_test_credentials(), log_path=folder / "sandbox.log")
+    yield stand_in
+    stand_in.stop()
+
+
+@pytest.fixture
+def sandbox(request: pytest.FixtureRequest) -> SandboxApis:
+    """The upstreams this test talks to: in this process, or a sandbox process for the outer ring."""
+    outer = request.node.get_closest_marker("outer") is not None
+    return request.getfixturevalue("sandbox_process" if outer else "sandbox_inprocess")
+
+
 @pytest.fixture(autouse=True)
-def _upstream_settings(settings: LazySettings, sandbox: Sandbox) -> Iterator[None]:
-    """Every test talks to the test sandbox, with a clean cache and budgets that do not get in the way."""
-    settings.FILEFLARE_API_URL = sandbox.fileflare_url
-    settings.FILEFLARE_API_KEY = sandbox.key
-    settings.DOWNLOADS_API_URL = sandbox.downloads_url
-    settings.DOWNLOADS_API_TOKEN = sandbox.token
-    settings.FILEFLARE_BUDGET_PER_MINUTE = 100_000
-    settings.FILEFLARE_EMAIL_BUDGET_PER_MINUTE = 100_000
-    settings.DOWNLOADS_BUDGET_PER_MINUTE = 0
-    settings.UPSTREAM_RETRIES = 2
-    settings.UPSTREAM_BACKOFF = 0.05
-    cache.clear()
-    yield
-    cache.clear()
+def _upstream_settings(sandbox: SandboxApis) -> Iterator[None]:
+    """Every test talks to the test sandbox, with a clean cache and budgets that do not get in the way.
+    One override for all of them (a test's own `settings` changes go on top of it)."""
+    with override_settings(
+        FILEFLARE_API_URL=sandbox.fileflare_url,
+        FILEFLARE_API_KEY=sandbox.key,
+        DOWNLOADS_API_URL=sandbox.downloads_url,
+        DOWNLOADS_API_TOKEN=sandbox.token,
+        FILEFLARE_BUDGET_PER_MINUTE=100_000,
+        FILEFLARE_EMAIL_BUDGET_PER_MINUTE=100_000,
+        DOWNLOADS_BUDGET_PER_MINUTE=0,
+        UPSTREAM_RETRIES=2,
+        UPSTREAM_BACKOFF=0.05,
+    ):
+        cache.clear()
+        yield
+        cache.clear()
     sandbox.reset_faults()
 
 

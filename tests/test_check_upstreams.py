@@ -1,5 +1,5 @@
 """`python manage.py check_upstreams` and the sentences a wrong address or key gives on a page, against
-the sandbox over a real socket (issue 18)."""
+the in-process sandbox (issue 18)."""
 
 import os
 import subprocess
@@ -88,6 +88,7 @@ def test_an_unreachable_api_fails_and_skips_the_rest(settings: object) -> None:
     assert {by_name[name].status for name in ("key accepted", "answers parse", "clock skew")} == {"skipped"}
 
 
+@pytest.mark.outer  # another process is given the sandbox's address
 def test_a_wrong_address_fails_the_command_with_its_exit_status(sandbox: Sandbox) -> None:
     """As a person runs it: a process with the settings from the environment, the address mistyped
     (with a password and a query that must not be shown)."""

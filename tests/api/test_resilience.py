@@ -1,4 +1,4 @@
-"""The API layer when an upstream is slow or down, against the sandbox over a real socket: one deadline per
+"""The API layer when an upstream is slow or down, against the in-process sandbox: one deadline per
 page across retries, the saved copy within the stale wait, the circuit breaker and its probe, a thread
 always left free, saved copies that survive writes, the order number ↔ ID fact, and the shared lock.
 (The same faults on gunicorn + Redis are in tests/faults/.)"""

@@ -27,7 +27,7 @@ LOCKED = "Too many failed sign-ins for this account"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox) -> Iterator[str]:
+def site(tmp_path_factory: pytest.TempPathFactory, sandbox_process: Sandbox) -> Iterator[str]:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     assert os.path.exists(nginx), "`make test` installs Debian's nginx"
     folder = tmp_path_factory.mktemp("nginx")
@@ -44,10 +44,10 @@ def site(tmp_path_factory: pytest.TempPathFactory, sandbox: Sandbox) -> Iterator
             STATIC_ROOT=str(folder / "static"),
             CACHE_URL="locmemcache://nginx-test",
             TASKS_BACKEND="database",
-            FILEFLARE_API_URL=sandbox.fileflare_url,
-            FILEFLARE_API_KEY=sandbox.key,
-            DOWNLOADS_API_URL=sandbox.downloads_url,
-            DOWNLOADS_API_TOKEN=sandbox.token,
+            FILEFLARE_API_URL=sandbox_process.fileflare_url,
+            FILEFLARE_API_KEY=sandbox_process.key,
+            DOWNLOADS_API_URL=sandbox_process.downloads_url,
+            DOWNLOADS_API_TOKEN=sandbox_process.token,
             ALLOWED_HOSTS="localhost,127.0.0.1",
             GUNICORN_BIND=f"127.0.0.1:{web_port}",
             WEB_CONCURRENCY="1",

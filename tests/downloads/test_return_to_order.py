@@ -1,6 +1,6 @@
 """Work started on the order page returns to it: the list filtered to one order exactly (`#1050`,
 `order:1050`, `order 1050`), create, edit and delete honouring a safe `next` and landing on the changed
-row (`#record-<id>`), and a create pre-filled from a link. Against the sandbox over a real socket."""
+row (`#record-<id>`), and a create pre-filled from a link. Against the in-process sandbox."""
 
 import re
 from typing import Any

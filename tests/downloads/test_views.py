@@ -1,4 +1,4 @@
-"""The download-record pages through Django's test client, against the sandbox over a real socket."""
+"""The download-record pages through Django's test client, against the in-process sandbox."""
 
 import re
 from typing import Any

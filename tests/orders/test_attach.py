@@ -1,5 +1,5 @@
 """Attaching and detaching files on an order: the picker, the roles, the audit trail with before and
-after lists, verify-after, and undo from the audit log. Against the sandbox over a real socket; a fault
+after lists, verify-after, and undo from the audit log. Against the in-process sandbox; a fault
 proxy loses an answer after Fileflare carried the change out."""
 
 from typing import Any

@@ -2,7 +2,7 @@
 so the Orders page, which reads the index, counts an order's own files right without asking Fileflare.
 
 The index is filled by its own sync's read (one real list request to the sandbox); the writes go to the
-sandbox over a real socket; Fileflare's requests are counted by the sandbox itself."""
+in-process sandbox; Fileflare's requests are counted by the sandbox itself."""
 
 from __future__ import annotations
 

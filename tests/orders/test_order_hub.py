@@ -1,6 +1,6 @@
 """The order page is where a ticket is solved: the customer's link pasted in place, each finding with its
 fix, the fix verified against what the customer sees, records of this order only, and ways back to it.
-Against the sandbox over a real socket."""
+Against the in-process sandbox."""
 
 import re
 

@@ -6,7 +6,6 @@ knows which number has which ID. Fileflare's requests are counted by the sandbox
 
 from __future__ import annotations
 
-import http.client
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import requests
 from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
@@ -131,9 +131,7 @@ class TimingProxy(FaultProxy):
         self.pause = pause
         self.spans: list[tuple[str, str, float, float]] = []
 
-    def _forward(
-        self, method: str, path: str, headers: dict[str, str], body: bytes
-    ) -> http.client.HTTPResponse:
+    def _forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> requests.Response:
         began = time.monotonic()
         time.sleep(self.pause)
         answer = super()._forward(method, path, headers, body)

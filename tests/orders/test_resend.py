@@ -1,5 +1,5 @@
 """Resending the download e-mail: once per form, audited before Fileflare is asked, and never called
-failed when only the answer was lost. Against the sandbox over a real socket; a fault proxy in front of
+failed when only the answer was lost. Against the in-process sandbox; a fault proxy in front of
 it loses answers after the e-mail went out, which the sandbox itself cannot be made to do."""
 
 import itertools

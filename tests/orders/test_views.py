@@ -1,4 +1,4 @@
-"""Orders pages against the sandbox over a real socket: search, the order page, the customer's view,
+"""Orders pages against the in-process sandbox: search, the order page, the customer's view,
 the diagnosis, resending the e-mail, and every bad input answered with a sentence."""
 
 import itertools

@@ -19,6 +19,12 @@ from tests.conftest import Sandbox
 from tests.support.waiting import wait_until
 
 
+@pytest.fixture
+def sandbox(sandbox_process: Sandbox) -> Sandbox:
+    """The launcher's tests are about the sandbox process itself (its port, its start)."""
+    return sandbox_process
+
+
 def test_the_root_page_lists_the_sandbox_pages_and_every_link_answers(sandbox: Sandbox) -> None:
     page = requests.get(f"{sandbox.url}/", timeout=10)
     assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")

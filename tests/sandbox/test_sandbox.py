@@ -1,5 +1,5 @@
 """The sandbox behaves as the vendors document (../shared/api-reference/) and as its README decides,
-over a real socket."""
+in this process and over a real socket (tests/sandbox/conftest.py)."""
 
 import base64
 import re

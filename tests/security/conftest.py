@@ -1,30 +1,28 @@
 """Helpers for the security tests: records put straight into the sandbox's downloads API, and the
 sandbox's own count of requests it answered (to prove a refused id never reached an upstream)."""
 
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 
 from tests.conftest import Sandbox
 
 
 def _call(sandbox: Sandbox, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
-    request = urllib.request.Request(  # noqa: S310 (loopback sandbox)
+    """One request to the downloads API; None when it has no such record (404)."""
+    response = requests.request(
+        method,
         f"{sandbox.downloads_url}{path}",
-        data=json.dumps(payload).encode() if payload is not None else None,
-        method=method,
-        headers={
-            "Authorization": f"Bearer {sandbox.token}",
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-        },
+        json=payload,
+        headers={"Authorization": f"Bearer {sandbox.token}", "Accept": "application/json"},
+        timeout=30,
     )
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-        return json.loads(response.read() or b"null")
+    if response.status_code == 404:
+        return None
+    response.raise_for_status()
+    return response.json()
 
 
 @pytest.fixture
@@ -49,12 +47,7 @@ def make_record(sandbox: Sandbox) -> Callable[..., dict[str, Any]]:
 @pytest.fixture
 def read_record(sandbox: Sandbox) -> Callable[[str], dict[str, Any] | None]:
     def read(download_id: str) -> dict[str, Any] | None:
-        try:
-            return _call(sandbox, "GET", f"/downloads/{download_id}")
-        except urllib.error.HTTPError as error:
-            if error.code == 404:
-                return None
-            raise
+        return _call(sandbox, "GET", f"/downloads/{download_id}")
 
     return read
 
@@ -64,7 +57,6 @@ def upstream_requests(sandbox: Sandbox) -> Callable[[], int]:
     """How many requests the sandbox has answered on both APIs so far."""
 
     def count() -> int:
-        with urllib.request.urlopen(f"{sandbox.url}/_sandbox/stats", timeout=30) as response:  # noqa: S310
-            return sum(json.loads(response.read()).values())
+        return sum(sandbox.stats().values())
 
     return count

@@ -24,7 +24,6 @@ gateway that never reached the sandbox), so the change is verifiably not made.
 from __future__ import annotations
 
 import contextlib
-import http.client
 import re
 import socket
 import threading
@@ -34,7 +33,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Literal
-from urllib.parse import urlsplit
+
+import requests
 
 Fault = Literal["drop", "garbage", "502", "delay", "unsent"]
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
@@ -57,9 +57,8 @@ class Rule:
 
 class FaultProxy:
     def __init__(self, upstream: str) -> None:
-        parts = urlsplit(upstream)
-        self.upstream_host = parts.hostname or "127.0.0.1"
-        self.upstream_port = parts.port or 80
+        self.upstream = upstream.rstrip("/")
+        self._session = requests.Session()
         self.rules: list[Rule] = []
         self.forwarded: list[tuple[str, str, int]] = []
         self.bodies: list[tuple[str, str, bytes]] = []
@@ -67,7 +66,9 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fault-proxy", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), name="fault-proxy", daemon=True
+        )  # polls for shutdown every 20 ms (the default half second was most of a short test's time)
 
     @property
     def url(self) -> str:
@@ -83,6 +84,7 @@ class FaultProxy:
     ) -> None:
         self._server.shutdown()
         self._server.server_close()
+        self._session.close()
 
     def fault(
         self,
@@ -114,12 +116,17 @@ class FaultProxy:
                 chosen.times -= 1
             return chosen
 
-    def _forward(
-        self, method: str, path: str, headers: dict[str, str], body: bytes
-    ) -> http.client.HTTPResponse:
-        connection = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=60)
-        connection.request(method, path, body=body or None, headers=headers)
-        return connection.getresponse()
+    def _forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> requests.Response:
+        """The request sent on as it came, with requests: over a socket to a sandbox process, or to the
+        in-process sandbox (tests/support/inprocess.py), whichever `upstream` is."""
+        return self._session.request(
+            method,
+            f"{self.upstream}{path}",
+            data=body or None,
+            headers=headers,
+            timeout=60,
+            allow_redirects=False,
+        )
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
@@ -141,15 +148,15 @@ class FaultProxy:
                     self._answer(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")
                     return
                 answer = proxy._forward(self.command, self.path, headers, body)
-                content = answer.read()
+                content = answer.content
                 with proxy._lock:
-                    proxy.forwarded.append((self.command, self.path, answer.status))
+                    proxy.forwarded.append((self.command, self.path, answer.status_code))
                     proxy.bodies.append((self.command, self.path, body))
                     if rule is not None:
                         proxy.spoiled.append((rule.kind, self.command, self.path))
-                kind = answer.getheader("Content-Type") or ""
+                kind = answer.headers.get("Content-Type") or ""
                 if rule is None:
-                    self._answer(answer.status, content, kind, answer.headers.items())
+                    self._answer(answer.status_code, content, kind, answer.headers.items())
                 elif rule.kind == "drop":
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
@@ -160,7 +167,7 @@ class FaultProxy:
                 else:
                     time.sleep(rule.delay)
                     with contextlib.suppress(OSError):  # the client gave up waiting, as intended
-                        self._answer(answer.status, content, kind)
+                        self._answer(answer.status_code, content, kind)
 
             def _answer(
                 self, status: int, content: bytes, content_type: str, extra: Iterable[tuple[str, str]] = ()
