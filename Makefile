@@ -1,4 +1,5 @@
-# Two commands matter: `make run` and `make test`. Everything else here serves them.
+# Two commands matter: `make run` and `make test` (`make check` is its one-minute subset while working).
+# Everything else here serves them.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -7,11 +8,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8000
 SANDBOX_PORT ?= 8001
 
-.PHONY: help run test lint bench screenshots venv venv-dev system-deps clean
+.PHONY: help run test check check-tests check-ruff check-mypy lint bench screenshots venv venv-dev system-deps clean
 
 help:
 	@echo "make run    set up (first time) and start the dashboard on the sandbox at http://127.0.0.1:$(PORT)/"
 	@echo "make test   install what the tests need and run the whole suite, then ruff and mypy"
+	@echo "make check  the verdict while working (about a minute): every test that needs no browser, worker,"
+	@echo "            gunicorn, nginx, sandbox process or PostgreSQL, then ruff and mypy"
 	@echo "make bench  measure the dashboard against the raw API (reports, never fails on figures)"
 	@echo "make screenshots  refresh the README's pictures in docs/ from the browser tests"
 
@@ -56,6 +59,23 @@ test: venv-dev system-deps
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 	$(BIN)/python -m tests.support.postgres -- $(BIN)/python -m pytest -p tests.support.dbpass -q $(PYTEST_PARALLEL)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# The inner ring (`-m "not outer"`, see tests/conftest.py): the upstreams answer inside the test process
+# (tests/support/inprocess.py), nothing else is started. `make test` still runs every test.
+PYTEST_CHECK ?= -n 2
+
+# ruff and mypy run beside the tests (each one's output shown whole once it is done).
+check: venv-dev
+	@$(MAKE) --no-print-directory -j3 --output-sync=target check-tests check-ruff check-mypy
+
+check-tests:
+	$(BIN)/python -m pytest -m "not outer" -q $(PYTEST_CHECK)
+
+check-ruff:
+	$(BIN)/ruff check .
+
+check-mypy:
 	$(BIN)/mypy
 
 lint: venv-dev
