@@ -1,7 +1,7 @@
 """An item found in flight (its worker stopped mid-write) is checked with the owning app's read-back and
 closes its own audit entry, which the item kept before anything was sent: never another entry of the
 same record, such as a colleague's write opened a moment later. No worker process: the steps are called
-as the worker calls them, against the sandbox over a socket."""
+as the worker calls them, against the in-process sandbox."""
 
 from __future__ import annotations
 
