@@ -2,13 +2,16 @@
 not an outage, and recovery needs nobody; hanging upstreams never starve the pages that need none; a known
 down upstream answers at once; sign-in cannot be guessed around with forged X-Forwarded-For."""
 
+import math
 import re
 import subprocess
 import threading
+import time
 
 import requests
 
 from bench.stack import BENCH_PASSWORD, PROJECT, PYTHON
+from fileflare_admin.sharedcache import LOG_EVERY_SECONDS
 from tests.faults.stack import DEADLINE, Answer, FaultStack, Visitor
 from tests.support.waiting import wait_until
 
@@ -25,6 +28,7 @@ def visitor_copy(visitor: Visitor) -> Visitor:
 def test_without_redis_every_page_answers_says_so_and_recovers_by_itself(calm: FaultStack) -> None:
     visitor = calm.visitor()
     calm.redis.stop()
+    down_since = time.monotonic()
     for path in ("/orders/", "/downloads/", "/audit/", "/status/"):
         answer = visitor.get(path)
         assert answer.status == 200 and answer.headers.get(DEGRADED) == "shared cache unavailable", path
@@ -34,7 +38,10 @@ def test_without_redis_every_page_answers_says_so_and_recovers_by_itself(calm: F
     for _ in range(20):
         visitor.get("/audit/")
     log = (calm.folder / "dashboard.log").read_text(errors="replace")
-    assert 1 <= log.count("Shared cache unavailable") <= calm.workers  # once per worker, not per request
+    # Once per worker (and per minute, LOG_EVERY_SECONDS: a busy machine may take longer than one for
+    # these 26 pages), not per request.
+    minutes = math.ceil((time.monotonic() - down_since) / LOG_EVERY_SECONDS)
+    assert 1 <= log.count("Shared cache unavailable") <= calm.workers * minutes
 
     calm.restart_redis()
     wait_until(  # both workers, every thread
