@@ -1,25 +1,30 @@
 """What each app tells the audit trail about its own writes: the actions it records, how the log names
-them and shows their before/after, and which fields are secrets. Apps register at AppConfig.ready(),
-as they register their undo rules (audit.undo):
+them and shows their before/after, how an entry is undone, and which fields are secrets.
 
-    register_action("download_record_delete", "Deleted download record", record_side="before",
-                    record_label="the deleted record")
+A write is declared once, at module level in the service module that performs it, in one statement
+that returns the code the service writes its entries under:
+
+    DELETE = declare_write("download_record_delete", "Deleted download record", record_side="before",
+                           record_label="the deleted record", undo=RestoreDeleted())
     register_secret_field("amazon_key", shown_to="see_amazon_key")
 
-The trail itself knows no app: an entry's `action` is a code some app registered (AuditEntry.save
-refuses any other), and the log's filter, the admin and every label read this registry at run time.
+The app's AppConfig.ready() imports its service modules, so each declaration runs once per process,
+when the models can be imported. The trail itself knows no app: an entry's `action` is a code some app
+declared (AuditEntry.save refuses any other), and the log's filter, the admin, every label and undo
+(audit.undo) read this registry at run time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.core.exceptions import ValidationError
 
 if TYPE_CHECKING:
     from audit.models import AuditEntry
+    from audit.undo import UndoHandler
 
 Side = Literal["before", "after"]
 # The change an entry's row states in brief (the order page's timeline): (before, after), or None.
@@ -32,7 +37,8 @@ class AuditAction:
 
     `record_side`: an entry that holds one whole record on one side only ("after": the record as
     created; "before": the record as it was when deleted); its fields are all context, none a change.
-    `record_label` is what the log calls that side. `headline` states the change in brief.
+    `record_label` is what the log calls that side. `headline` states the change in brief. `undo`
+    takes a successful entry back from the log (audit.undo.UndoHandler), or None when it cannot be.
     """
 
     code: str
@@ -40,6 +46,7 @@ class AuditAction:
     record_side: Side | None = None
     record_label: str = ""
     headline: Headline | None = None
+    undo: UndoHandler | None = field(default=None, compare=False)
 
 
 _actions: dict[str, AuditAction] = {}
@@ -47,20 +54,23 @@ _actions: dict[str, AuditAction] = {}
 _secrets: dict[str, str] = {}
 
 
-def register_action(
+def declare_write(
     code: str,
     label: str,
     *,
     record_side: Side | None = None,
     record_label: str = "",
     headline: Headline | None = None,
-) -> None:
-    """Let entries of `code` be written, and say how the log shows them (call from AppConfig.ready())."""
-    action = AuditAction(code, label, record_side, record_label, headline)
+    undo: UndoHandler | None = None,
+) -> str:
+    """Let entries of `code` be written, say how the log shows them and how one is undone; returns
+    `code`. Declared at module level in the service module that performs the write (see above)."""
+    action = AuditAction(code, label, record_side, record_label, headline, undo)
     registered = _actions.get(code)
-    if registered is not None and registered != action:
+    if registered is not None and (registered != action or type(registered.undo) is not type(undo)):
         raise ValueError(f"The audit action {code!r} is already registered as {registered.label!r}.")
     _actions[code] = action
+    return code
 
 
 def register_secret_field(name: str, *, shown_to: str) -> None:
@@ -73,6 +83,12 @@ def register_secret_field(name: str, *, shown_to: str) -> None:
 
 def audit_action(code: str) -> AuditAction | None:
     return _actions.get(code)
+
+
+def undo_handler(code: str) -> UndoHandler | None:
+    """How entries of `code` are undone, when they can be."""
+    action = _actions.get(code)
+    return action.undo if action is not None else None
 
 
 def action_label(code: str) -> str:

@@ -1,9 +1,10 @@
-"""Undo from the audit log: a registry that apps fill, and a claim so each entry is undone at most once.
+"""Undo from the audit log: the handlers apps declare with their writes, and a claim so each entry is
+undone at most once.
 
 The audit trail knows nothing about what its entries change. An app that can take a change back
-registers an `UndoHandler` for that entry's action in its AppConfig.ready():
+names an `UndoHandler` in the one statement that declares the write (audit.registry.declare_write):
 
-    register_undo("download_record_delete", RestoreDeletedRecord())
+    DELETE = declare_write("download_record_delete", "Deleted download record", undo=RestoreDeleted())
 
 A handler answers four questions about one (successful) entry:
 - `kind(entry)`: what undoing it would be ("count", "restore", …), or None when it cannot be undone;
@@ -30,6 +31,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.models import AuditEntry, UndoClaim
+from audit.registry import undo_handler
 from audit.services import Actor, actor_name, says_outcome_unknown
 from fileflare_admin import clock
 from fileflare_admin.sentences import UserFacingError
@@ -82,19 +84,8 @@ class UndoInProgress(CannotUndo):
     """Someone else is undoing the same entry right now."""
 
 
-_handlers: dict[str, UndoHandler] = {}
-
-
-def register_undo(action: str, handler: UndoHandler) -> None:
-    """Make entries of `action` undoable through `handler` (call from AppConfig.ready())."""
-    registered = _handlers.get(action)
-    if registered is not None and type(registered) is not type(handler):
-        raise ValueError(f"An undo for {action!r} is already registered ({type(registered).__name__}).")
-    _handlers[action] = handler
-
-
 def _handler(entry: AuditEntry) -> UndoHandler | None:
-    return _handlers.get(entry.action)
+    return undo_handler(entry.action)
 
 
 def undo_kind(entry: AuditEntry) -> str | None:

@@ -6,8 +6,6 @@ class DownloadsConfig(AppConfig):
     verbose_name = "Download records"
 
     def ready(self) -> None:
-        # The app registry is ready only now: both import the models.
-        from downloads import audit_actions, undo
-
-        audit_actions.register()
-        undo.register()
+        # Each module declares the audited writes it performs (audit.registry.declare_write) when it is
+        # imported; the app registry is ready only now, and both import the models.
+        from downloads import edits, services  # noqa: F401

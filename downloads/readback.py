@@ -19,7 +19,6 @@ from typing import Any, NamedTuple
 
 from audit.services import CHECKED_AT_THE_API, OpenEntry, download_ids_recorded
 from downloads import records
-from downloads.audit_actions import Action
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import errors, types
 
@@ -30,7 +29,6 @@ UNCLEAR = (errors.Unavailable, errors.BadResponse)
 CLOCK_SLACK = timedelta(minutes=2)
 # How many of the order's newest records the look-up for a lost create reads (one call).
 LOOKUP_LIMIT = 100
-CREATED_BY_US = (Action.DOWNLOAD_RECORD_CREATE, Action.DOWNLOAD_RECORD_RESTORE)
 
 
 class DownloadRecordOutcomeUnknown(errors.OutcomeUnknown):
@@ -148,8 +146,12 @@ def _recent(record: types.DownloadRecord, since: datetime) -> bool:
     return created is None or created >= since - CLOCK_SLACK
 
 
-def create(audit: OpenEntry, *, payload: dict[str, Any]) -> tuple[types.DownloadRecord, bool]:
-    """POST the record once (never repeated). Returns (record, checked)."""
+def create(
+    audit: OpenEntry, *, payload: dict[str, Any], created_by: tuple[str, ...]
+) -> tuple[types.DownloadRecord, bool]:
+    """POST the record once (never repeated). Returns (record, checked). `created_by`: the audit
+    actions whose entries name the records this dashboard created (a record one of them names is not
+    the one this attempt may have made)."""
     started = datetime.now().astimezone()
     order_number = records.order_number_of(payload.get("order_id"))
     audit.sent = True
@@ -178,7 +180,7 @@ def create(audit: OpenEntry, *, payload: dict[str, Any]) -> tuple[types.Download
         raise unknown from unreadable
     candidates = [record for record in newest if records.holds(record, payload)]
     ours = download_ids_recorded(
-        download_ids=[record.download_id for record in candidates], actions=CREATED_BY_US
+        download_ids=[record.download_id for record in candidates], actions=created_by
     )
     others = [record for record in candidates if record.download_id not in ours]
     found = [record for record in others if _recent(record, started)]

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
-from downloads import services
+from downloads import edits, services
 from downloads.forms import CountForm
 from downloads.views import CHECKED, DOWNLOAD_ID, not_found, unknown_notice
 from fileflare_admin.api import errors, types
@@ -64,7 +64,7 @@ def record_count(request: StaffRequest, download_id: str) -> HttpResponse:
         return _row_failed(request, download_id, next_url, f"Not saved: {first}")
     count, expected = form.cleaned_data["count"], form.cleaned_data.get("expected")
     try:
-        written = services.download_record_count_set(
+        written = edits.download_record_count_set(
             actor=request.user,
             download_id=download_id,
             count=count,

@@ -1,4 +1,6 @@
-"""Download records: what a person does with them, each write reading straight down.
+"""Download records: what a person reads, and the writes that make or remove a record — create,
+restore (the undo of a delete) and delete. Editing a record and setting its count are in
+downloads/edits.py, over the pieces every write shares, which are here.
 
 Every write is audited ahead (audit.services.audited: the entry exists before anything is sent), checks
 the person's role, and — for a record that exists — holds the record's lock in the shared cache while it
@@ -6,6 +8,10 @@ reads the record fresh, compares it with what the person saw, and writes. The do
 versions or ETags, so that lock is what makes "nobody silently overwrites a colleague" true across
 workers and machines: of two fixes from the same starting value, the second reads the first's result
 and is refused with EditConflict. An unclear answer is resolved by reading back (downloads.readback).
+
+Each write is declared once, below, with how the log shows it and how it is undone
+(audit.registry.declare_write): a deletion is undone by creating the record again from the copy its
+entry kept (RestoreDeleted); a create or a restore is not undone from the log.
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ from typing import Any
 from django.conf import settings
 
 from audit.models import AuditEntry
-from audit.services import OpenEntry, audited
+from audit.registry import declare_write, register_secret_field
+from audit.services import Actor, OpenEntry, audited
+from audit.undo import UndoLink, Undone
 from downloads import readback, records
-from downloads.audit_actions import Action
 from downloads.readback import DownloadRecordOutcomeUnknown
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import errors, types
@@ -36,6 +43,14 @@ ORDER_RECORDS_LIMIT = 100
 CREATE_PURPOSE = "download_record_create"
 # How long a contender waits for a colleague's write to the same record before being told to retry.
 RECORD_LOCK_WAIT = 15.0
+
+register_secret_field("amazon_key", shown_to="see_amazon_key")
+
+
+def count_headline(entry: AuditEntry) -> tuple[int, int] | None:
+    """The count a record's entry moved (or tried to move), as the order page's timeline states it:
+    the `headline` of every download-record write."""
+    return records.count_change(entry.before, entry.after)
 
 
 class EditConflict(UserFacingError):
@@ -176,14 +191,14 @@ def _lock_seconds() -> float:
 
 
 @contextmanager
-def _record_lock(download_id: str) -> Iterator[None]:
+def record_lock(download_id: str) -> Iterator[None]:
     """Serialize read-check-write of one record across every worker and machine (the shared cache)."""
     with shared_lock(f"download_record:{download_id}", _lock_seconds(), wait=RECORD_LOCK_WAIT):
         yield
 
 
 @contextmanager
-def _refusal_names_its_order(audit: OpenEntry, download_id: str) -> Iterator[None]:
+def refusal_names_its_order(audit: OpenEntry, download_id: str) -> Iterator[None]:
     """A refusal before the record was read still names its order in the trail (a cached read)."""
     try:
         yield
@@ -195,12 +210,90 @@ def _refusal_names_its_order(audit: OpenEntry, download_id: str) -> Iterator[Non
         raise
 
 
-def _read_current(audit: OpenEntry, download_id: str) -> types.DownloadRecord:
+def read_current(audit: OpenEntry, download_id: str) -> types.DownloadRecord:
     current = downloads_api.record_get(download_id=download_id, fresh=True).value
     audit.order_number = current.order_id
     audit.before = records.record_snapshot(current)
     return current
 
+
+
+# --- Undo of a deletion: the record created again -----------------------------------------------
+
+
+def _kept(entry: AuditEntry) -> dict[str, Any]:
+    """The record as it was when deleted, as its entry keeps it."""
+    return entry.before if isinstance(entry.before, dict) else {}
+
+
+def restore_fields(entry: AuditEntry) -> dict[str, Any]:
+    """What a restore creates: the deleted record's writable fields, as kept in the trail."""
+    return records.writable(_kept(entry))
+
+
+class RestoreDeleted:
+    """audit.undo.UndoHandler of a deletion: a create with the kept values (it gets a new download ID).
+    A restore is a create, so it needs the Merchant role."""
+
+    def kind(self, entry: AuditEntry) -> str | None:
+        return "restore" if _kept(entry) else None
+
+    def description(self, entry: AuditEntry) -> str:
+        kept = _kept(entry)
+        return (
+            f"Create record {entry.download_id} again from the copy kept when it was deleted "
+            f"(order {kept.get('order_id')}, file {kept.get('download_file_name') or '—'}, "
+            f"{kept.get('download_count')} downloads). It gets a new download ID."
+        )
+
+    def refusal(self, actor: Actor, entry: AuditEntry) -> str | None:
+        try:
+            roles.require(roles.as_person(actor), "create")
+        except roles.NotAllowed as refused:
+            return refused.user_message
+        return None
+
+    def perform(self, actor: Actor, entry: AuditEntry, reason: str) -> Undone:
+        written = download_record_create(
+            actor=roles.as_person(actor),
+            fields=restore_fields(entry),
+            reason=reason,
+            action=RESTORE,
+            undo_of=entry,
+        )
+        assert written.entry is not None and written.record is not None  # a create always has both
+        checked = " (checked at the API)" if written.checked else ""
+        new_id = written.record.download_id
+        return Undone(
+            entry=written.entry,
+            message=f"Restored the deleted record as {new_id}{checked}.",
+            link=UndoLink(text=new_id, url_name="downloads:edit", args=(new_id,)),
+        )
+
+
+# The entries of a create and a restore hold the record as created; a deletion's, the deleted record.
+CREATE = declare_write(
+    "download_record_create",
+    "Created download record",
+    record_side="after",
+    record_label="the record as created",
+    headline=count_headline,
+)
+RESTORE = declare_write(
+    "download_record_restore",
+    "Restored deleted record",
+    record_side="after",
+    record_label="the record as created",
+    headline=count_headline,
+)
+DELETE = declare_write(
+    "download_record_delete",
+    "Deleted download record",
+    record_side="before",
+    record_label="the deleted record",
+    headline=count_headline,
+    undo=RestoreDeleted(),
+)
 
 
 # --- Create --------------------------------------------------------------------------------------
@@ -215,7 +308,7 @@ def download_record_create_check(
     payload = records.writable(attempted)
     with audited(
         actor=actor,
-        action=Action.DOWNLOAD_RECORD_CREATE,
+        action=CREATE,
         order_number=records.order_number_of(payload.get("order_id")),
         after=payload,
         reason=reason,
@@ -229,13 +322,13 @@ def download_record_create(
     fields: dict[str, Any],
     reason: str = "",
     submission: str = "",
-    action: str = Action.DOWNLOAD_RECORD_CREATE,
+    action: str = CREATE,
     undo_of: AuditEntry | None = None,
 ) -> RecordWrite:
     """Create a record, sent exactly once.
 
     `submission` is the form's one-time token: a second POST of the same form raises AlreadySubmitted
-    and sends nothing. A restore (action DOWNLOAD_RECORD_RESTORE) passes a deleted record's snapshot;
+    and sends nothing. A restore (action RESTORE) passes a deleted record's snapshot;
     only its writable fields are sent. An unclear answer is resolved by looking for the record.
     """
     payload = records.writable(fields)
@@ -250,7 +343,7 @@ def download_record_create(
             undo_of=undo_of,
         ) as audit:
             roles.require(actor, "create")
-            created, checked = readback.create(audit, payload=payload)
+            created, checked = readback.create(audit, payload=payload, created_by=(CREATE, RESTORE))
             audit.download_id = created.download_id
             audit.order_number = created.order_id
             audit.after = records.record_snapshot(created)
@@ -260,115 +353,6 @@ def download_record_create(
         submission_release(claim)
         raise
     return RecordWrite(record=created, entry=audit.entry, checked=checked)
-
-
-# --- Edit and count ------------------------------------------------------------------------------
-
-
-def download_record_update(
-    *,
-    actor: roles.AnyUser,
-    download_id: str,
-    fields: dict[str, Any],
-    loaded: dict[str, Any],
-    reason: str = "",
-) -> RecordWrite:
-    """Save the fields that differ from `loaded` (the record as the person saw it), and only those.
-
-    Raises EditConflict, writing nothing, when the record at the API no longer matches `loaded`.
-    `loaded` is a `loaded_snapshot()` or a `record_snapshot()`.
-    """
-    changes = records.fields_changed(loaded, fields)
-    if not changes:
-        return RecordWrite(record=download_record_get(download_id=download_id, fresh=True).value, entry=None)
-    with audited(
-        actor=actor,
-        action=Action.DOWNLOAD_RECORD_UPDATE,
-        download_id=download_id,
-        order_number=records.order_number_of(loaded.get("order_id")),
-        before=records.without_secrets(loaded),
-        after=changes,
-        reason=reason,
-    ) as audit:
-        with _refusal_names_its_order(audit, download_id):
-            if set(changes) - {"download_count"}:
-                roles.require(actor, "edit")
-            if "download_count" in changes:
-                old = loaded.get("download_count")
-                start = old if isinstance(old, int) else 0
-                roles.require_count_change_allowed(actor, old=start, new=changes["download_count"])
-        with _record_lock(download_id):
-            current = _read_current(audit, download_id)
-            changed = records.changed_since_loaded(loaded, current)
-            if changed:
-                hidden = set() if roles.allows(actor, "see_amazon_key") else {"amazon_key"}
-                shown = frozenset(records.WRITABLE_FIELDS) - hidden
-                raise EditConflict(
-                    f"Someone changed this record since you opened it ({records.field_list(changed)}). "
-                    "Nothing was saved.",
-                    current=current,
-                    changed=changed,
-                    merge=records.merge_after_conflict(
-                        loaded=loaded, mine=fields, current=current, changed=changed, shown=shown
-                    ),
-                )
-            updated, checked = readback.patch(audit, download_id, changes=changes, current=current)
-        audit.order_number = updated.order_id
-        audit.after = records.record_snapshot(updated)
-    return RecordWrite(record=updated, entry=audit.entry, checked=checked)
-
-
-def download_record_count_set(
-    *,
-    actor: roles.AnyUser,
-    download_id: str,
-    count: int,
-    expected: int | None,
-    reason: str = "",
-    order_number: int | None = None,
-    action: str = Action.DOWNLOAD_RECORD_COUNT,
-    undo_of: AuditEntry | None = None,
-) -> RecordWrite:
-    """Set a record's download count to `count`.
-
-    `expected` is the count the person saw; if the API holds another, EditConflict is raised and
-    nothing is written. None skips that check (the role limit is then measured from the current
-    count). `order_number` is the record's order as the page showed it, for the trail until the
-    record is read.
-    """
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        raise ValueError("A download count is a whole number, 0 or more.")
-    with audited(
-        actor=actor,
-        action=action,
-        download_id=download_id,
-        order_number=order_number,
-        before=None if expected is None else {"download_count": expected},
-        after={"download_count": count},
-        reason=reason,
-        undo_of=undo_of,
-    ) as audit:
-        with _refusal_names_its_order(audit, download_id):
-            if expected is not None:
-                roles.require_count_change_allowed(actor, old=expected, new=count)
-        with _record_lock(download_id):
-            current = _read_current(audit, download_id)
-            if expected is None:
-                roles.require_count_change_allowed(actor, old=current.download_count, new=count)
-            elif current.download_count != expected:
-                raise EditConflict(
-                    f"Someone changed this count from {expected} to {current.download_count} meanwhile, "
-                    f"so your {count} was not saved.",
-                    current=current,
-                    changed=("download_count",),
-                )
-            if current.download_count == count and undo_of is None:
-                audit.after = audit.before
-                return RecordWrite(record=current, entry=audit.entry)
-            changes = {"download_count": count}
-            updated, checked = readback.patch(audit, download_id, changes=changes, current=current)
-        audit.after = records.record_snapshot(updated)
-    return RecordWrite(record=updated, entry=audit.entry, checked=checked)
 
 
 # --- Delete --------------------------------------------------------------------------------------
@@ -389,15 +373,15 @@ def download_record_delete(
     """
     with audited(
         actor=actor,
-        action=Action.DOWNLOAD_RECORD_DELETE,
+        action=DELETE,
         download_id=download_id,
         order_number=order_number or records.order_number_of((loaded or {}).get("order_id")),
         reason=reason,
     ) as audit:
-        with _refusal_names_its_order(audit, download_id):
+        with refusal_names_its_order(audit, download_id):
             roles.require(actor, "delete")
-        with _record_lock(download_id):
-            current = _read_current(audit, download_id)
+        with record_lock(download_id):
+            current = read_current(audit, download_id)
             changed = records.changed_since_loaded(loaded, current) if loaded is not None else ()
             if changed:
                 raise EditConflict(

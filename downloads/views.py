@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from downloads import records, services
+from downloads import edits, records, services
 from downloads.forms import (
     RecordCreateForm,
     RecordDeleteForm,
@@ -271,7 +271,7 @@ def _edit_conflict(request: StaffRequest, download_id: str, conflict: services.E
 
 def _edit_saved(request: StaffRequest, download_id: str, form: RecordEditForm) -> HttpResponse:
     try:
-        written = services.download_record_update(
+        written = edits.download_record_update(
             actor=request.user,
             download_id=download_id,
             fields=form.record_fields(),

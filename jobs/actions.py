@@ -1,7 +1,7 @@
 """Each item's write, made through the app that owns it (never reimplemented here), and the check of an
 item found in flight (its worker stopped after sending): verified at the upstream, never sent blindly.
 
-- a count change: downloads.services.download_record_count_set (write-ahead audited, under the
+- a count change: downloads.edits.download_record_count_set (write-ahead audited, under the
   record's lock, refusing when the count is no longer the one the dry run saw);
 - a resend: orders.resend.order_resend_email;
 - an undo: audit.undo.audit_undo of the item's own audit entry (once, refusing when changed since).
@@ -24,9 +24,8 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from audit.services import CHECKED_AT_THE_API, AuditUnavailable, audited_recover
 from audit.undo import CannotUndo, UndoInProgress, audit_undo
-from downloads import readback
-from downloads import services as downloads
-from downloads.audit_actions import Action as RecordAction
+from downloads import edits, readback
+from downloads.services import EditConflict
 from fileflare_admin import clock
 from fileflare_admin.api import errors, fileflare
 from fileflare_admin.api.cache import LockBusy
@@ -37,8 +36,6 @@ from orders_index.services import order_index_note
 from staff import roles
 
 State = BulkJobItem.State
-COUNT_CHANGE = RecordAction.DOWNLOAD_RECORD_COUNT
-COUNT_REVERT = RecordAction.DOWNLOAD_RECORD_COUNT_REVERT
 # Verdicts the upstream gave on its own: the item ends with the sentence. Anything else is unclear.
 FINAL = (errors.NotFound, errors.ValidationFailed, errors.NotConfigured, errors.PlanLimit, roles.NotAllowed)
 NOT_SENT = (AuditUnavailable, LockBusy, errors.RateLimited)
@@ -109,9 +106,9 @@ def _close_left_pending(item: BulkJobItem, *, saved: bool) -> int | None:
 
 def count_set(job: BulkJob, item: BulkJobItem, *, count: int, expected: int, undo: bool = False) -> Outcome:
     assert job.created_by is not None  # a job whose person is gone is stopped before any item (jobs.runner)
-    action = COUNT_REVERT if undo else COUNT_CHANGE
+    action = edits.COUNT_REVERT if undo else edits.COUNT
     try:
-        written = downloads.download_record_count_set(
+        written = edits.download_record_count_set(
             actor=job.created_by,
             download_id=item.download_id,
             count=count,
@@ -120,7 +117,7 @@ def count_set(job: BulkJob, item: BulkJobItem, *, count: int, expected: int, und
             order_number=item.order_number,
             action=action,
         )
-    except downloads.EditConflict as conflict:
+    except EditConflict as conflict:
         return Outcome(
             State.SKIPPED,
             f"Changed since the dry run: the count is now {conflict.current.download_count}, "

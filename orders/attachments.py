@@ -4,8 +4,13 @@ Both writes follow the rule every write does: the audit entry is written first (
 lists of asset IDs and file names), the role is checked in the service, and an unclear answer (timeout,
 5xx, unreadable body) is resolved by reading the order again — its own files say whether the change
 happened. Only files attached to the order itself can be detached; files that come through its products
-belong to the product. Undo (registered in OrdersConfig.ready) detaches exactly what an attach added,
-and attaches back exactly what a detach removed.
+belong to the product.
+
+Undo, declared with the two writes (ATTACH, DETACH), pure over an entry's fields:
+- a successful attach is undone by detaching exactly the files it attached (not those the order already
+  had); a successful detach by attaching back exactly the files it removed;
+- the undo is itself audited as an attach or detach with `undo_of`, and is not undone from the log.
+Roles: undoing an attach is a detach (Merchant); undoing a detach is an attach (Support too).
 """
 
 import logging
@@ -15,7 +20,9 @@ from typing import Any, Literal
 from django.db import DatabaseError
 
 from audit.models import AuditEntry
-from audit.services import CHECKED_AT_THE_API, OpenEntry, audited
+from audit.registry import declare_write
+from audit.services import CHECKED_AT_THE_API, Actor, OpenEntry, audited
+from audit.undo import CannotUndo, Undone
 from fileflare_admin.api import fileflare, types, validators
 from fileflare_admin.api.errors import (
     ApiError,
@@ -27,10 +34,9 @@ from fileflare_admin.api.errors import (
     ValidationFailed,
 )
 from fileflare_admin.sentences import UserFacingError
-from orders.audit_actions import Action
 from orders.identity import order_number_for_id
+from orders.links import customer_view_fresh
 from orders.models import KnownCustomerToken
-from orders.services import customer_view_fresh
 from orders_index.services import order_index_note
 from staff import roles
 
@@ -69,6 +75,86 @@ class AssetsChanged:
     checked: bool  # the answer was unclear: the order was read again to know
     customer: types.CustomerView | None = None  # the customer's page afterwards, when it is known
     customer_error: str = ""
+
+
+# --- Undo (the rules, then the handler the audit log calls) ---------------------------------------
+
+
+def _files(entry: AuditEntry, key: str) -> list[dict[str, Any]]:
+    after = entry.after if isinstance(entry.after, dict) else {}
+    listed = after.get(key)
+    if not isinstance(listed, list):
+        return []
+    return [item for item in listed if isinstance(item, dict) and item.get("id")]
+
+
+def undo_kind(entry: AuditEntry) -> Change | None:
+    """"detach" (of an attach) or "attach" (of a detach) when the entry changed files and is no undo."""
+    if entry.undo_of_id is not None or not entry.order_id:
+        return None
+    if entry.action == ATTACH and _files(entry, "attached"):
+        return "detach"
+    if entry.action == DETACH and _files(entry, "detached"):
+        return "attach"
+    return None
+
+
+def undo_files(entry: AuditEntry) -> list[dict[str, Any]]:
+    """The files an undo of this entry changes back: exactly those the entry changed."""
+    return _files(entry, "attached" if entry.action == ATTACH else "detached")
+
+
+def undo_description(entry: AuditEntry) -> str:
+    kind = undo_kind(entry)
+    if kind is None:
+        return "This entry cannot be undone."
+    names = ", ".join(f"“{item.get('filename') or item['id']}”" for item in undo_files(entry))
+    where = f"order #{entry.order_number}" if entry.order_number else "the order"
+    if kind == "detach":
+        return f"Detach {names} from {where} again (the files this entry attached)."
+    return f"Attach {names} to {where} again (the files this entry detached)."
+
+
+class OrderAssetsUndo:
+    """audit.undo.UndoHandler for attaching and detaching files."""
+
+    def kind(self, entry: AuditEntry) -> str | None:
+        return undo_kind(entry)
+
+    def description(self, entry: AuditEntry) -> str:
+        return undo_description(entry)
+
+    def refusal(self, actor: Actor, entry: AuditEntry) -> str | None:
+        try:
+            roles.require(roles.as_person(actor), "detach" if undo_kind(entry) == "detach" else "attach")
+        except roles.NotAllowed as refused:
+            return refused.user_message
+        return None
+
+    def perform(self, actor: Actor, entry: AuditEntry, reason: str) -> Undone:
+        kind = undo_kind(entry)
+        if kind is None:
+            raise CannotUndo(undo_description(entry))
+        files = undo_files(entry)
+        done = order_assets_change(
+            actor=roles.as_person(actor),
+            order_id=entry.order_id,
+            change=kind,
+            asset_ids=tuple(str(item["id"]) for item in files),
+            reason=reason,
+            undo_of=entry,
+        )
+        names = ", ".join(f"“{asset.filename}”" for asset in done.changed) or "nothing (already so)"
+        verb = "Detached" if kind == "detach" else "Attached"
+        checked = " (checked at the API)" if done.checked else ""
+        return Undone(entry=done.entry, message=f"{verb} {names}{checked}.")
+
+
+ATTACH = declare_write("order_assets_attach", "Attached files to order", undo=OrderAssetsUndo())
+DETACH = declare_write("order_assets_detach", "Detached files from order", undo=OrderAssetsUndo())
+
+
+# --- The picker's search and the two writes ---------------------------------------------------
 
 
 def asset_search(*, filename: str, page: int = 1) -> types.Fetched[types.Page[types.Asset]]:
@@ -137,7 +223,7 @@ def order_assets_change(
     the API's errors (404 for an unknown file, 422), AssetsOutcomeUnknown when it cannot be known."""
     with audited(
         actor=actor,
-        action=Action.ORDER_ASSETS_ATTACH if change == "attach" else Action.ORDER_ASSETS_DETACH,
+        action=ATTACH if change == "attach" else DETACH,
         order_id=order_id,
         order_number=order_number_for_id(order_id),
         after={"requested": list(asset_ids)},

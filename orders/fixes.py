@@ -10,14 +10,16 @@ by Fileflare itself (a real Fileflare does not count these records), which only 
 from dataclasses import dataclass, field
 
 from audit.models import AuditEntry
+from downloads.edits import download_record_count_set
 from downloads.records import count_lowered
-from downloads.services import download_record_count_set, download_records_for_order
+from downloads.services import download_records_for_order
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import ApiError
 from fileflare_admin.sentences import UserFacingError
 from orders.diagnosis import same_file
+from orders.links import customer_view_fresh
 from orders.models import KnownCustomerToken
-from orders.services import customer_view_fresh, fileflare_app_order_url
+from orders.services import fileflare_app_order_url
 from staff import roles
 
 

@@ -1,4 +1,5 @@
-"""The customer's order-status link: learning it from what staff paste, and showing it back.
+"""The customer's order-status link: learning it from what staff paste, and showing it back; and the
+customer's page read fresh after a change (what they see now).
 
 A link is kept cut after its token (`https://my-store.com/account/orders/<token>`): whatever follows
 (`/authenticate?key=…`, a query, a fragment) is the customer's own sign-in and is never kept or shown.
@@ -10,7 +11,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from fileflare_admin.api import fileflare
+from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import NotFound
 from orders.models import KnownCustomerToken
 from orders.search import classify_query
@@ -80,3 +81,9 @@ def customer_link_remember(*, order_number: int, text: str) -> StatusLink:
         )
     KnownCustomerToken.remember(order_number=order_number, token=link.token, status_url=link.url)
     return link
+
+
+def customer_view_fresh(token: str) -> types.Fetched[types.CustomerView]:
+    """The customer's page read past the cache, to say what they see right after a change (the answer
+    is stored, so the next page view shows it)."""
+    return fileflare.customer_view_get(token=token, fresh=True)

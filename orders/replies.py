@@ -7,14 +7,15 @@ from typing import cast
 from django.db import transaction
 
 from audit.models import AuditEntry
+from audit.registry import declare_write
 from audit.services import audited
 from fileflare_admin.sentences import UserFacingError
-from orders.audit_actions import Action
 from orders.diagnosis import DEFAULT_REPLIES, REPLY_PLACEHOLDERS, Situation, unknown_placeholders
 from orders.models import ReplyTemplate
 from staff import roles
 
 MAX_LENGTH = 5000
+REPLY_TEMPLATE_EDIT = declare_write("reply_template_edit", "Changed a support reply")
 
 
 class BadTemplate(UserFacingError):
@@ -71,7 +72,7 @@ def reply_template_save(
     current = next(template for template in reply_templates() if template.situation == situation)
     with audited(
         actor=actor,
-        action=Action.REPLY_TEMPLATE_EDIT,
+        action=REPLY_TEMPLATE_EDIT,
         before={"situation": situation, "body": current.body, "edited": current.edited},
         reason=reason,
     ) as audit:

@@ -17,20 +17,28 @@ from datetime import datetime
 from django.db import DatabaseError
 
 from audit.models import AuditEntry
+from audit.registry import declare_write
 from audit.services import CHECKED_AT_THE_API, OpenEntry, audited, says_outcome_unknown
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import ApiError, BadResponse, OutcomeUnknown, Unavailable
 from fileflare_admin.submissions import new_submission_token, submission_claim, submission_release
-from orders.audit_actions import Action
 from orders.identity import order_number_for_id
 from orders_index.services import order_index_note
 from staff import roles
 
 logger = logging.getLogger(__name__)
 RESEND_PURPOSE = "order_resend"
+EMAIL_RESEND = declare_write("email_resend", "Resent download e-mail")
 UNCLEAR = (Unavailable, BadResponse)
 
-__all__ = ["Resent", "new_submission_token", "order_get", "order_resend_email", "resend_check"]
+__all__ = [
+    "EMAIL_RESEND",
+    "Resent",
+    "new_submission_token",
+    "order_get",
+    "order_resend_email",
+    "resend_check",
+]
 
 
 class ResendOutcomeUnknown(OutcomeUnknown):
@@ -94,7 +102,7 @@ def order_resend_email(
     try:
         with audited(
             actor=actor,
-            action=Action.EMAIL_RESEND,
+            action=EMAIL_RESEND,
             order_id=order_id,
             order_number=order_number_for_id(order_id),
             reason=reason,

@@ -17,11 +17,12 @@ from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.deadline import PagePool
 from fileflare_admin.api.errors import ApiError, NotFound
 from orders import diagnosis
-from orders.audit_actions import Action
+from orders.attachments import ATTACH
 from orders.diagnosis import Finding, RecentChanges, Situation
 from orders.identity import order_id_for_number, order_number_for_id
 from orders.links import status_link_for
 from orders.models import KnownCustomerToken, ReplyTemplate
+from orders.resend import EMAIL_RESEND
 from orders_index.services import order_index_forget
 from staff import roles
 
@@ -73,12 +74,6 @@ def _customer(token: str) -> Section[types.CustomerView]:
     return _section(lambda: fileflare.customer_view_get(token=token))
 
 
-def customer_view_fresh(token: str) -> types.Fetched[types.CustomerView]:
-    """The customer's page read past the cache, to say what they see right after a change (the answer
-    is stored, so the next page view shows it)."""
-    return fileflare.customer_view_get(token=token, fresh=True)
-
-
 def fileflare_app_order_url(order: types.Order) -> str:
     """The order in Fileflare's own app, where limits it keeps itself are raised (Override global
     limitations). FILEFLARE_APP_ORDER_URL may name it with {order_id} and {order_number}; by default
@@ -105,10 +100,10 @@ def recent_changes(entries: list[AuditEntry], *, now: datetime | None = None) ->
         after = entry.after if isinstance(entry.after, dict) else {}
         if change and change[1] < change[0] and entry.undo_of_id is None and after.get("download_file_name"):
             fixed.append(str(after["download_file_name"]))
-        elif entry.action == Action.ORDER_ASSETS_ATTACH:
+        elif entry.action == ATTACH:
             listed = after.get("attached")
             attached += [str(item.get("filename")) for item in listed or [] if isinstance(item, dict)]
-        elif entry.action == Action.EMAIL_RESEND:
+        elif entry.action == EMAIL_RESEND:
             resent = True
     return RecentChanges(fixed_files=tuple(fixed), attached_files=tuple(attached), resent=resent)
 

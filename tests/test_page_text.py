@@ -15,10 +15,11 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.services import audited
-from downloads.audit_actions import Action as RecordAction
+from downloads.edits import COUNT
+from downloads.services import DELETE
 from fileflare_admin.sentences import UserFacingError
 from fileflare_admin.templatetags import display
-from orders.audit_actions import Action as OrderAction
+from orders.resend import EMAIL_RESEND
 from tests.conftest import Sandbox
 from tests.downloads.conftest import DownloadsApi, downloads_api, make_record, order_number  # noqa: F401
 
@@ -75,10 +76,10 @@ def test_the_order_page_shows_no_template_comment(support_client: Client) -> Non
 
 
 def test_one_entry_matches_and_several_entries_match(merchant_client: Client, merchant_user: User) -> None:
-    audit_record(actor=merchant_user, action=OrderAction.EMAIL_RESEND, order_number=4101)
+    audit_record(actor=merchant_user, action=EMAIL_RESEND, order_number=4101)
     one = visible_text(merchant_client.get("/audit/", {"order_number": 4101}).content.decode())
     assert "1 entry matches the filters." in one
-    audit_record(actor=merchant_user, action=OrderAction.EMAIL_RESEND, order_number=4101)
+    audit_record(actor=merchant_user, action=EMAIL_RESEND, order_number=4101)
     two = visible_text(merchant_client.get("/audit/", {"order_number": 4101}).content.decode())
     assert "2 entries match the filters." in two
 
@@ -112,7 +113,7 @@ def test_the_audit_log_shows_field_labels_and_readable_dates_never_raw_names_or_
     }
     audit_record(
         actor=merchant_user,
-        action=RecordAction.DOWNLOAD_RECORD_COUNT,
+        action=COUNT,
         order_number=4202,
         download_id="abc123",
         before=record,
@@ -120,7 +121,7 @@ def test_the_audit_log_shows_field_labels_and_readable_dates_never_raw_names_or_
     )
     audit_record(
         actor=merchant_user,
-        action=RecordAction.DOWNLOAD_RECORD_DELETE,
+        action=DELETE,
         order_number=4202,
         download_id="abc123",
         before=record,

@@ -10,7 +10,7 @@ from django.urls import get_resolver
 
 from audit.models import AuditEntry
 from audit.undo import audit_undo
-from downloads import services as downloads
+from downloads import edits
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +67,7 @@ def test_an_undo_adds_an_entry_and_leaves_the_original_as_it_was(
     merchant_user: User, make_record: Any, downloads_api: Any
 ) -> None:
     record = make_record(download_count=2)
-    downloads.download_record_count_set(
+    edits.download_record_count_set(
         actor=merchant_user, download_id=record["download_id"], count=5, expected=2
     )
     change = AuditEntry.objects.get(action="download_record_count", download_id=record["download_id"])

@@ -12,7 +12,9 @@ from django.test import Client
 
 from audit.models import AuditEntry
 from audit.registry import action_choices
-from orders.audit_actions import Action
+from orders.attachments import ATTACH, DETACH
+from orders.replies import REPLY_TEMPLATE_EDIT
+from orders.resend import EMAIL_RESEND
 
 pytestmark = pytest.mark.django_db
 
@@ -260,7 +262,7 @@ def test_the_orders_apps_actions_are_named_in_the_log() -> None:
     # orders writes them by these codes and registers them; the log must know each (its filter offers
     # them, rows name them).
     labels = dict(action_choices())
-    assert labels[Action.ORDER_ASSETS_ATTACH] == "Attached files to order"
-    assert labels[Action.ORDER_ASSETS_DETACH] == "Detached files from order"
-    assert labels[Action.REPLY_TEMPLATE_EDIT] == "Changed a support reply"
-    assert labels[Action.EMAIL_RESEND] == "Resent download e-mail"
+    assert labels[ATTACH] == "Attached files to order"
+    assert labels[DETACH] == "Detached files from order"
+    assert labels[REPLY_TEMPLATE_EDIT] == "Changed a support reply"
+    assert labels[EMAIL_RESEND] == "Resent download e-mail"

@@ -10,7 +10,7 @@ from django.test import Client
 
 from audit.models import AuditEntry
 from audit.undo import audit_undo
-from downloads import records
+from downloads import edits, records
 from downloads import services as downloads
 from fileflare_admin.api import errors
 from orders.resend import order_resend_email
@@ -98,7 +98,7 @@ def test_an_edit_is_recorded_with_the_whole_record_before_and_after(
 ) -> None:
     record = make_record(download_file_name="old.pdf", download_count=2)
     loaded = {key: record[key] for key in records.WRITABLE_FIELDS}
-    downloads.download_record_update(
+    edits.download_record_update(
         actor=merchant_user,
         download_id=record["download_id"],
         fields={**loaded, "download_file_name": "new.pdf"},
@@ -124,7 +124,7 @@ def test_an_edit_refused_because_someone_changed_the_record_is_recorded(
     loaded = {key: record[key] for key in records.WRITABLE_FIELDS}
     downloads_api.patch(record["download_id"], download_file_name="colleague.pdf")
     with pytest.raises(downloads.EditConflict):
-        downloads.download_record_update(
+        edits.download_record_update(
             actor=merchant_user,
             download_id=record["download_id"],
             fields={**loaded, "download_file_name": "mine.pdf"},
@@ -143,7 +143,7 @@ def test_a_count_change_is_recorded_before_and_after(
     support_user: User, support_client: Client, make_record: Any
 ) -> None:
     record = make_record(download_count=5)
-    downloads.download_record_count_set(
+    edits.download_record_count_set(
         actor=support_user, download_id=record["download_id"], count=0, expected=5, reason="reset"
     )
     entry = _only(action="download_record_count", download_id=record["download_id"])
@@ -185,7 +185,7 @@ def test_a_revert_and_a_failed_revert_are_recorded_as_undos_of_the_change(
     merchant_user: User, merchant_client: Client, make_record: Any, downloads_api: DownloadsApi
 ) -> None:
     record = make_record(download_count=2)
-    downloads.download_record_count_set(
+    edits.download_record_count_set(
         actor=merchant_user, download_id=record["download_id"], count=6, expected=2
     )
     change = _only(action="download_record_count", download_id=record["download_id"])
@@ -238,7 +238,7 @@ def test_an_order_page_timeline_lists_that_orders_entries_newest_first(
     from audit.services import audit_entries_for_order
 
     record = make_record(download_count=1)
-    downloads.download_record_count_set(
+    edits.download_record_count_set(
         actor=merchant_user, download_id=record["download_id"], count=4, expected=1
     )
     downloads.download_record_delete(actor=merchant_user, download_id=record["download_id"], reason="gone")

@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from audit.models import AuditEntry, UndoClaim
 from audit.undo import CannotUndo, UndoInProgress, audit_undo
-from downloads import records
+from downloads import edits, records
 from downloads import services as downloads
-from downloads.undo import UndoConflict
+from downloads.edits import UndoConflict
 from fileflare_admin import clock
 from fileflare_admin.api import errors
 from tests.downloads.conftest import DownloadsApi
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _count_change(user: User, record: dict[str, Any], count: int) -> AuditEntry:
-    downloads.download_record_count_set(
+    edits.download_record_count_set(
         actor=user, download_id=record["download_id"], count=count, expected=record["download_count"]
     )
     return AuditEntry.objects.get(
@@ -75,7 +75,7 @@ def test_an_edit_that_moved_the_count_can_be_undone_and_only_the_count_goes_back
 ) -> None:
     record = make_record(download_count=4, download_file_name="old.pdf")
     loaded = {key: record[key] for key in records.WRITABLE_FIELDS}
-    downloads.download_record_update(
+    edits.download_record_update(
         actor=merchant_user,
         download_id=record["download_id"],
         fields={**loaded, "download_count": 0, "download_file_name": "new.pdf"},

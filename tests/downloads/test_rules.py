@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from audit.models import AuditEntry
-from downloads import records, undo
+from audit.undo import undo_description, undo_kind
+from downloads import edits, records, services
 from fileflare_admin.api.types import DownloadRecord
 
 
@@ -131,21 +132,21 @@ DELETE = "download_record_delete"
     ],
 )
 def test_which_entries_can_be_undone(action: str, before: Any, after: Any, kind: str | None) -> None:
-    assert undo.undo_kind(_entry(action, before, after)) == kind
+    assert undo_kind(_entry(action, before, after)) == kind
 
 
 def test_a_revert_sets_back_the_count_the_change_left() -> None:
     entry = _entry(COUNT, {"download_count": 2}, {"download_count": 9})
-    assert undo.count_revert(entry) == (9, 2)
-    assert undo.undo_description(entry) == "Set the download count of record abc123 back from 9 to 2."
+    assert edits.count_revert(entry) == (9, 2)
+    assert undo_description(entry) == "Set the download count of record abc123 back from 9 to 2."
     edit = _entry(EDIT, {"download_count": 2}, {"download_count": 0})
-    assert undo.undo_description(edit).endswith("The other fields this edit changed stay as they are.")
+    assert undo_description(edit).endswith("The other fields this edit changed stay as they are.")
 
 
 def test_a_restore_creates_the_deleted_records_writable_fields_again() -> None:
     kept = records.record_snapshot(_record())
     entry = _entry(DELETE, kept, None)
-    assert undo.restore_fields(entry) == {
+    assert services.restore_fields(entry) == {
         "product_id": 7,
         "order_id": 1050,
         "download_count": 2,
@@ -153,7 +154,7 @@ def test_a_restore_creates_the_deleted_records_writable_fields_again() -> None:
         "is_amazon": True,
         "amazon_key": "bucket/guide.pdf",
     }
-    assert undo.undo_description(entry) == (
+    assert undo_description(entry) == (
         "Create record abc123 again from the copy kept when it was deleted "
         "(order 1050, file guide.pdf, 2 downloads). It gets a new download ID."
     )

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from audit.models import AuditEntry
-from downloads import records, services
+from downloads import edits, records, services
 from fileflare_admin.api import downloads as downloads_client
 from fileflare_admin.api import errors
 from tests.downloads.conftest import DownloadsApi
@@ -81,11 +81,11 @@ def test_the_entry_is_written_before_anything_is_sent_upstream(
     elif write == "update":
         loaded = _loaded(record["download_id"])
         fields = {**_writable(record), "download_file_name": "b.pdf"}
-        services.download_record_update(
+        edits.download_record_update(
             actor=merchant_user, download_id=record["download_id"], fields=fields, loaded=loaded
         )
     elif write == "count":
-        services.download_record_count_set(
+        edits.download_record_count_set(
             actor=merchant_user, download_id=record["download_id"], count=5, expected=1
         )
     else:
@@ -101,7 +101,7 @@ def test_a_patch_sends_only_what_the_person_changed(
     loaded = _loaded(record["download_id"])
     # The form sends every field it shows; only the one the person changed goes to the API.
     fields = {**_writable(record), "download_file_name": "new.pdf"}
-    written = services.download_record_update(
+    written = edits.download_record_update(
         actor=merchant_user, download_id=record["download_id"], fields=fields, loaded=loaded
     )
     patches = [json.loads(body) for method, _path, body in fault_proxy.bodies if method == "PATCH"]
@@ -118,7 +118,7 @@ def test_an_edit_that_changes_nothing_sends_nothing_and_writes_no_entry(
     merchant_user: User, make_record: Any, fault_proxy: FaultProxy
 ) -> None:
     record = make_record()
-    written = services.download_record_update(
+    written = edits.download_record_update(
         actor=merchant_user,
         download_id=record["download_id"],
         fields=_writable(record),
@@ -136,7 +136,7 @@ def test_update_refuses_to_overwrite_a_change_made_since_loading(
     downloads_api.patch(record["download_id"], download_count=9)  # a colleague, meanwhile
 
     with pytest.raises(services.EditConflict) as raised:
-        services.download_record_update(
+        edits.download_record_update(
             actor=merchant_user,
             download_id=record["download_id"],
             fields={"download_file_name": "mine.pdf"},
@@ -167,7 +167,7 @@ def test_a_changed_s3_key_counts_as_a_conflict_even_though_the_form_only_holds_i
     assert "amazon_key" not in loaded
     downloads_api.patch(record["download_id"], amazon_key="a/two.pdf")
     with pytest.raises(services.EditConflict) as raised:
-        services.download_record_update(
+        edits.download_record_update(
             actor=merchant_user,
             download_id=record["download_id"],
             fields={"download_count": 5},
@@ -180,7 +180,7 @@ def test_count_set_writes_the_count_and_audits_before_and_after(
     merchant_user: User, downloads_api: DownloadsApi, make_record: Any, order_number: int
 ) -> None:
     record = make_record(download_count=12)
-    written = services.download_record_count_set(
+    written = edits.download_record_count_set(
         actor=merchant_user, download_id=record["download_id"], count=0, expected=12
     )
     assert written.record is not None and written.record.download_count == 0
@@ -197,7 +197,7 @@ def test_count_set_detects_a_count_changed_meanwhile_and_writes_nothing(
     record = make_record(download_count=5)
     downloads_api.patch(record["download_id"], download_count=6)
     with pytest.raises(services.EditConflict) as raised:
-        services.download_record_count_set(
+        edits.download_record_count_set(
             actor=merchant_user, download_id=record["download_id"], count=0, expected=5
         )
     assert raised.value.current.download_count == 6
@@ -210,11 +210,11 @@ def test_a_revert_without_expected_sets_the_count_and_names_what_it_undoes(
     merchant_user: User, make_record: Any
 ) -> None:
     record = make_record(download_count=20)
-    services.download_record_count_set(
+    edits.download_record_count_set(
         actor=merchant_user, download_id=record["download_id"], count=0, expected=20
     )
     entry = AuditEntry.objects.get()
-    reverted = services.download_record_count_set(
+    reverted = edits.download_record_count_set(
         actor=merchant_user,
         download_id=record["download_id"],
         count=20,
@@ -308,7 +308,7 @@ def test_a_failed_read_before_a_write_is_audited_with_the_sentence(
     record = make_record(download_count=3)
     sandbox.config(error_rate=1.0)
     with pytest.raises(errors.Unavailable) as raised:
-        services.download_record_count_set(
+        edits.download_record_count_set(
             actor=merchant_user,
             download_id=record["download_id"],
             count=0,

@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from downloads import services
+from downloads import edits, services
 from tests.downloads.conftest import DownloadsApi
 from tests.support.faultproxy import Fault, FaultProxy
 
@@ -168,7 +168,7 @@ def _restore(
 def _revert(
     client: Client, api: DownloadsApi, arm: Arm, record: dict[str, Any], user: User, **_: Any
 ) -> Outcome:
-    change = services.download_record_count_set(
+    change = edits.download_record_count_set(
         actor=user, download_id=record["download_id"], count=9, expected=2
     ).entry
     assert change is not None

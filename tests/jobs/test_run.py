@@ -13,12 +13,12 @@ import requests
 from django.contrib.auth.models import User
 
 from audit.models import AuditEntry
-from downloads.audit_actions import Action as RecordAction
+from downloads.edits import COUNT_REVERT
 from downloads.records import count_change
 from jobs import services
 from jobs.models import BulkJob, BulkJobItem
 from jobs.selection import Selection
-from orders.audit_actions import Action as OrderAction
+from orders.resend import EMAIL_RESEND
 from orders_index.services import order_index_lookup
 from tests.downloads.conftest import DownloadsApi
 from tests.jobs.worker import Worker
@@ -156,7 +156,7 @@ def test_undo_sets_back_every_item_nobody_changed_since(
         item = _item(undo, record["download_id"])
         assert item.state == Item.DONE
         entry = item.audit_entry
-        assert entry is not None and entry.action == RecordAction.DOWNLOAD_RECORD_COUNT_REVERT
+        assert entry is not None and entry.action == COUNT_REVERT
         assert entry.undo_of == _item(job, record["download_id"]).audit_entry
         assert entry.reason == f"Wrong order list (undo of bulk fix #{job.pk}; bulk fix #{undo.pk})"
         assert entry.job_id == str(undo.pk)
@@ -253,7 +253,7 @@ def test_a_resend_job_sends_each_chosen_order_once_and_skips_one_resent_since_th
     for number in (never["order_number"], sent["order_number"]):
         item = states[number]
         assert item.state == Item.DONE and item.note.startswith("Sent at ")
-        assert item.audit_entry is not None and item.audit_entry.action == OrderAction.EMAIL_RESEND
+        assert item.audit_entry is not None and item.audit_entry.action == EMAIL_RESEND
         assert item.audit_entry.reason == f"The shop's mail server bounced them (bulk fix #{job.pk})"
     # Our own write updated the index at once: "e-mail never sent" no longer lists it.
     assert order_index_lookup(never["order_number"])[0].order.email_sent_at is not None

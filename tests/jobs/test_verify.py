@@ -14,20 +14,18 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from downloads.audit_actions import Action as RecordAction
+from downloads.edits import COUNT
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import fileflare
 from jobs import actions, runner, services
 from jobs.models import BulkJob, BulkJobItem
 from jobs.selection import Selection
-from orders.audit_actions import Action as OrderAction
+from orders.resend import EMAIL_RESEND
 from tests.conftest import Sandbox
 from tests.downloads.conftest import DownloadsApi
 
 pytestmark = pytest.mark.django_db
 Pending = AuditEntry.Outcome.PENDING
-COUNT = RecordAction.DOWNLOAD_RECORD_COUNT
-RESEND = OrderAction.EMAIL_RESEND
 
 
 def _item_in_flight(
@@ -109,12 +107,14 @@ def test_a_resend_found_in_flight_closes_its_own_entry_not_a_colleagues_opened_j
         email_known=True,
         sent_at=timezone.now() - timedelta(minutes=10),
     )
-    own = _left_open(merchant_user, RESEND, order_id=order["id"], order_number=number, job_id=str(job.pk))
+    own = _left_open(
+        merchant_user, EMAIL_RESEND, order_id=order["id"], order_number=number, job_id=str(job.pk)
+    )
     actions.keep_entry(item)(own)
     if went_out:
         time.sleep(1.1)  # e-mail times have whole seconds
         fileflare.order_send_email(order_id=order["id"])
-    colleague = _left_open(admin_user, RESEND, order_id=order["id"], order_number=number)
+    colleague = _left_open(admin_user, EMAIL_RESEND, order_id=order["id"], order_number=number)
 
     found = actions.resend_verify(BulkJobItem.objects.get(pk=item.pk))
 

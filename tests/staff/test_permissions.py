@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from audit.models import AuditEntry
 from audit.undo import audit_undo
-from downloads import records, services
+from downloads import edits, records, services
 from downloads.forms import SNAPSHOT_SALT
 from staff.roles import NotAllowed
 from tests.conftest import TEST_PASSWORD, Sandbox
@@ -52,7 +52,7 @@ def _row(client: Client, entry: AuditEntry) -> str:
 
 
 def _count_change(user: User, record: dict[str, Any], count: int) -> AuditEntry:
-    written = services.download_record_count_set(
+    written = edits.download_record_count_set(
         actor=user, download_id=record["download_id"], count=count, expected=record["download_count"]
     )
     assert written.entry is not None
@@ -195,7 +195,7 @@ def test_support_cannot_edit_fields_other_than_the_count(
     # The service refuses even when a page would let it through, and says so in the trail.
     loaded = {key: record[key] for key in records.WRITABLE_FIELDS}
     with pytest.raises(NotAllowed, match="Only a Merchant can change"):
-        services.download_record_update(
+        edits.download_record_update(
             actor=support_user,
             download_id=record["download_id"],
             fields={**loaded, "download_file_name": "changed.pdf"},
@@ -257,7 +257,7 @@ def test_support_moves_a_count_by_at_most_the_step_on_every_page_and_in_the_serv
     assert too_far.status_code == 403
     assert "at most 5" in too_far.content.decode() and 'value="20"' in too_far.content.decode()
     with pytest.raises(NotAllowed, match="at most 5"):
-        services.download_record_count_set(
+        edits.download_record_count_set(
             actor=support_user, download_id=record["download_id"], count=50, expected=10
         )
     assert downloads_api.get(record["download_id"])["download_count"] == 10
@@ -431,7 +431,7 @@ def test_the_services_refuse_an_account_without_a_role_too(
     nobody = User.objects.create_user("nora-norole", password=TEST_PASSWORD)
     record = make_record(download_count=3)
     with pytest.raises(NotAllowed):
-        services.download_record_count_set(
+        edits.download_record_count_set(
             actor=nobody, download_id=record["download_id"], count=4, expected=3
         )
     with pytest.raises(NotAllowed):

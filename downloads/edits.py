@@ -1,0 +1,229 @@
+"""Editing a download record and setting its download count: the two writes whose undo sets a count
+back (a revert, itself a write of the count). They share with create and delete (downloads.services)
+the record's lock, the fresh read and EditConflict.
+
+Undo, declared with the writes (audit.registry.declare_write), pure over an entry's fields:
+- a successful count change, or an edit that moved the count, can be set back: from its `after` count
+  to its `before` count, only if the count is still what the change left (else UndoConflict); the
+  other fields an edit changed stay as they are;
+- a revert is not itself undone from the log.
+Roles: a revert by Support is bounded by the count step, as any count change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audit.models import AuditEntry
+from audit.registry import declare_write
+from audit.services import Actor, audited
+from audit.undo import CannotUndo, Undone
+from downloads import readback, records
+from downloads.services import (
+    EditConflict,
+    RecordWrite,
+    count_headline,
+    download_record_get,
+    read_current,
+    record_lock,
+    refusal_names_its_order,
+)
+from fileflare_admin.api import errors
+from staff import roles
+
+
+class UndoConflict(CannotUndo):
+    """The count was changed again after the entry; reverting would overwrite that.
+
+    The attempt reached the API (a fresh read) and is in the trail as a failed revert.
+    """
+
+    def __init__(self, current_count: int) -> None:
+        super().__init__(
+            f"The count was changed again since (now {current_count}); undo would overwrite that."
+        )
+        self.current_count = current_count
+
+
+# --- Undo: the count set back --------------------------------------------------------------------
+
+
+def _side(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def count_revert(entry: AuditEntry) -> tuple[int, int]:
+    """(the count the change left, the count to set back): undo sets the second where the first is."""
+    return _side(entry.after)["download_count"], _side(entry.before)["download_count"]
+
+
+class CountRevert:
+    """audit.undo.UndoHandler of a count change, and of an edit that moved the count."""
+
+    def kind(self, entry: AuditEntry) -> str | None:
+        old, new = _side(entry.before).get("download_count"), _side(entry.after).get("download_count")
+        return "count" if _is_count(old) and _is_count(new) and old != new else None
+
+    def description(self, entry: AuditEntry) -> str:
+        now, back = count_revert(entry)
+        also = " The other fields this edit changed stay as they are." if entry.action == UPDATE else ""
+        return f"Set the download count of record {entry.download_id} back from {now} to {back}.{also}"
+
+    def refusal(self, actor: Actor, entry: AuditEntry) -> str | None:
+        now, back = count_revert(entry)
+        try:
+            roles.require_count_change_allowed(roles.as_person(actor), old=now, new=back)
+        except roles.NotAllowed as refused:
+            return refused.user_message
+        return None
+
+    def perform(self, actor: Actor, entry: AuditEntry, reason: str) -> Undone:
+        now, back = count_revert(entry)
+        try:
+            written = download_record_count_set(
+                actor=roles.as_person(actor),
+                download_id=entry.download_id,
+                count=back,
+                expected=now,
+                reason=reason,
+                order_number=entry.order_number,
+                action=COUNT_REVERT,
+                undo_of=entry,
+            )
+        except EditConflict as conflict:
+            raise UndoConflict(conflict.current.download_count) from conflict
+        except errors.NotFound as gone:
+            raise CannotUndo(
+                f"Record {entry.download_id} no longer exists at the downloads API, "
+                "so its count cannot be set back."
+            ) from gone
+        assert written.entry is not None  # a revert always writes its entry
+        checked = " (checked at the API)" if written.checked else ""
+        return Undone(
+            entry=written.entry,
+            message=f"Set the download count of record {entry.download_id} back to {back}{checked}.",
+        )
+
+
+UPDATE = declare_write(
+    "download_record_update", "Edited download record", headline=count_headline, undo=CountRevert()
+)
+COUNT = declare_write(
+    "download_record_count", "Changed download count", headline=count_headline, undo=CountRevert()
+)
+COUNT_REVERT = declare_write(
+    "download_record_count_revert", "Reverted download count", headline=count_headline
+)
+
+
+# --- The writes ----------------------------------------------------------------------------------
+
+
+def download_record_update(
+    *,
+    actor: roles.AnyUser,
+    download_id: str,
+    fields: dict[str, Any],
+    loaded: dict[str, Any],
+    reason: str = "",
+) -> RecordWrite:
+    """Save the fields that differ from `loaded` (the record as the person saw it), and only those.
+
+    Raises EditConflict, writing nothing, when the record at the API no longer matches `loaded`.
+    `loaded` is a `loaded_snapshot()` or a `record_snapshot()`.
+    """
+    changes = records.fields_changed(loaded, fields)
+    if not changes:
+        return RecordWrite(record=download_record_get(download_id=download_id, fresh=True).value, entry=None)
+    with audited(
+        actor=actor,
+        action=UPDATE,
+        download_id=download_id,
+        order_number=records.order_number_of(loaded.get("order_id")),
+        before=records.without_secrets(loaded),
+        after=changes,
+        reason=reason,
+    ) as audit:
+        with refusal_names_its_order(audit, download_id):
+            if set(changes) - {"download_count"}:
+                roles.require(actor, "edit")
+            if "download_count" in changes:
+                old = loaded.get("download_count")
+                start = old if isinstance(old, int) else 0
+                roles.require_count_change_allowed(actor, old=start, new=changes["download_count"])
+        with record_lock(download_id):
+            current = read_current(audit, download_id)
+            changed = records.changed_since_loaded(loaded, current)
+            if changed:
+                hidden = set() if roles.allows(actor, "see_amazon_key") else {"amazon_key"}
+                shown = frozenset(records.WRITABLE_FIELDS) - hidden
+                raise EditConflict(
+                    f"Someone changed this record since you opened it ({records.field_list(changed)}). "
+                    "Nothing was saved.",
+                    current=current,
+                    changed=changed,
+                    merge=records.merge_after_conflict(
+                        loaded=loaded, mine=fields, current=current, changed=changed, shown=shown
+                    ),
+                )
+            updated, checked = readback.patch(audit, download_id, changes=changes, current=current)
+        audit.order_number = updated.order_id
+        audit.after = records.record_snapshot(updated)
+    return RecordWrite(record=updated, entry=audit.entry, checked=checked)
+
+
+def download_record_count_set(
+    *,
+    actor: roles.AnyUser,
+    download_id: str,
+    count: int,
+    expected: int | None,
+    reason: str = "",
+    order_number: int | None = None,
+    action: str = COUNT,
+    undo_of: AuditEntry | None = None,
+) -> RecordWrite:
+    """Set a record's download count to `count`.
+
+    `expected` is the count the person saw; if the API holds another, EditConflict is raised and
+    nothing is written. None skips that check (the role limit is then measured from the current
+    count). `order_number` is the record's order as the page showed it, for the trail until the
+    record is read.
+    """
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise ValueError("A download count is a whole number, 0 or more.")
+    with audited(
+        actor=actor,
+        action=action,
+        download_id=download_id,
+        order_number=order_number,
+        before=None if expected is None else {"download_count": expected},
+        after={"download_count": count},
+        reason=reason,
+        undo_of=undo_of,
+    ) as audit:
+        with refusal_names_its_order(audit, download_id):
+            if expected is not None:
+                roles.require_count_change_allowed(actor, old=expected, new=count)
+        with record_lock(download_id):
+            current = read_current(audit, download_id)
+            if expected is None:
+                roles.require_count_change_allowed(actor, old=current.download_count, new=count)
+            elif current.download_count != expected:
+                raise EditConflict(
+                    f"Someone changed this count from {expected} to {current.download_count} meanwhile, "
+                    f"so your {count} was not saved.",
+                    current=current,
+                    changed=("download_count",),
+                )
+            if current.download_count == count and undo_of is None:
+                audit.after = audit.before
+                return RecordWrite(record=current, entry=audit.entry)
+            changes = {"download_count": count}
+            updated, checked = readback.patch(audit, download_id, changes=changes, current=current)
+        audit.after = records.record_snapshot(updated)
+    return RecordWrite(record=updated, entry=audit.entry, checked=checked)
