@@ -217,7 +217,6 @@ def read_current(audit: OpenEntry, download_id: str) -> types.DownloadRecord:
     return current
 
 
-
 # --- Undo of a deletion: the record created again -----------------------------------------------
 
 
@@ -247,11 +246,7 @@ class RestoreDeleted:
         )
 
     def refusal(self, actor: Actor, entry: AuditEntry) -> str | None:
-        try:
-            roles.require(roles.as_person(actor), "create")
-        except roles.NotAllowed as refused:
-            return refused.user_message
-        return None
+        return roles.refusal(roles.as_person(actor), "create")
 
     def perform(self, actor: Actor, entry: AuditEntry, reason: str) -> Undone:
         written = download_record_create(

@@ -125,11 +125,7 @@ class OrderAssetsUndo:
         return undo_description(entry)
 
     def refusal(self, actor: Actor, entry: AuditEntry) -> str | None:
-        try:
-            roles.require(roles.as_person(actor), "detach" if undo_kind(entry) == "detach" else "attach")
-        except roles.NotAllowed as refused:
-            return refused.user_message
-        return None
+        return roles.refusal(roles.as_person(actor), "detach" if undo_kind(entry) == "detach" else "attach")
 
     def perform(self, actor: Actor, entry: AuditEntry, reason: str) -> Undone:
         kind = undo_kind(entry)

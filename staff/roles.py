@@ -121,10 +121,16 @@ def allows(user: AnyUser, action: Action) -> bool:
     return role_of(user) in RULES[action].roles
 
 
+def refusal(user: AnyUser, action: Action) -> str | None:
+    """The sentence that refuses this person the action, or None when they may (an undo's refusal)."""
+    return None if allows(user, action) else RULES[action].refusal
+
+
 def require(user: AnyUser, action: Action) -> None:
     """Raises NotAllowed, with the action's sentence, unless this person may."""
-    if not allows(user, action):
-        raise NotAllowed(RULES[action].refusal)
+    refused = refusal(user, action)
+    if refused is not None:
+        raise NotAllowed(refused)
 
 
 def max_count_step(user: AnyUser) -> int | None:
