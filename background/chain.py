@@ -7,8 +7,10 @@ for the budget), so a worker is never held by a sleeping task and a graceful sto
   again after its worker died) and does nothing, so a chain never doubles.
 - `step_due_at`: when that step is due (cleared once a worker takes it). A step overdue by more than
   GRACE was lost with its task row: `chain_start` queues a new one.
-- `lease_until`: a worker is running a step right now. A worker that dies lets it lapse, and then
-  `chain_start` queues a new step at once (its first act is to verify what the dead one was doing).
+- `lease_until`: a worker is running a step right now. While the step runs, a thread of its own renews
+  the lease every third of its length (`lease_kept`), so a live worker keeps it however long one upstream
+  call takes; a worker that dies lets it lapse within BACKGROUND_LEASE_SECONDS, and then `chain_start`
+  queues a new step at once (its first act is to verify what the dead one was doing).
 The rows are changed by single UPDATE statements, so every worker and every machine agrees on them.
 Nobody but the worker starts a lost step again: its keepers (background.keepers) call `chain_start`
 when it starts and on a timer of its own, never a page view.
@@ -16,13 +18,16 @@ when it starts and on a timer of its own, never a page view.
 
 from __future__ import annotations
 
+import logging
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import DatabaseError, connections, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -31,11 +36,41 @@ GRACE = timedelta(seconds=60)
 
 Enqueue = Callable[[str, datetime | None], Any]
 
+logger = logging.getLogger(__name__)
+
 
 def lease_length() -> timedelta:
-    """Longer than the slowest thing a step does between two renewals (one item: a read and a write,
-    each with its timeouts and retries), so a live worker never loses its lease."""
+    """How long a step's lease lasts unrenewed: how soon a dead worker's step is taken over. A live
+    worker renews it three times as often (`lease_kept`), whatever the step is waiting on."""
     return timedelta(seconds=settings.BACKGROUND_LEASE_SECONDS)
+
+
+@contextmanager
+def lease_kept(rows: models.QuerySet[Any], token: str) -> Iterator[None]:
+    """Renew the lease of step `token` every third of its length while the block runs, from a thread
+    of its own: the step itself may be waiting on an upstream's timeouts and retries meanwhile. The
+    thread stops with the block, or once the step was superseded (the step finds that out itself)."""
+    stop = threading.Event()
+    interval = lease_length().total_seconds() / 3
+
+    def renew() -> None:
+        try:
+            while not stop.wait(interval):
+                try:
+                    if not chain_renew(rows, token):
+                        return
+                except DatabaseError as error:  # a locked database: the next renewal tries again
+                    logger.warning("background: renewing a step's lease failed: %s", error)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    keeper = threading.Thread(target=renew, name=f"lease-{token[:8]}", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        keeper.join(timeout=interval)
 
 
 def _free(now: datetime) -> Q:

@@ -112,9 +112,10 @@ BULK_FILEFLARE_BUDGET_PER_MINUTE = env.int("BULK_FILEFLARE_BUDGET_PER_MINUTE", d
 BULK_EMAIL_BUDGET_PER_MINUTE = env.int("BULK_EMAIL_BUDGET_PER_MINUTE", default=10)
 BULK_DOWNLOADS_BUDGET_PER_MINUTE = env.int("BULK_DOWNLOADS_BUDGET_PER_MINUTE", default=240)
 BULK_MAX_ITEMS = env.int("BULK_MAX_ITEMS", default=5000)
-# A worker that stops mid-step holds its work this long before another worker resumes it: longer than
-# one item can take (a read and a write, each with its timeouts and retries).
-BACKGROUND_LEASE_SECONDS = env.int("BACKGROUND_LEASE_SECONDS", default=90)
+# A worker that stops mid-step holds its work this long before another worker resumes it. A live worker
+# renews its lease every third of this from a thread of its own (background.chain.lease_kept), so the
+# lease need not outlast the slowest upstream call.
+BACKGROUND_LEASE_SECONDS = env.int("BACKGROUND_LEASE_SECONDS", default=24)
 # How often (seconds) each task worker (`manage.py background_worker`) queues again the background work
 # that lost its step with a stopped worker, and starts the order sync if it is not running. It does so
 # when it starts too; no page view ever does. A chain whose worker died is back within

@@ -42,7 +42,8 @@ def run_step(job_id: int, token: str, *, enqueue: chain.Enqueue) -> None:
     rows.filter(state=BulkJob.State.QUEUED).update(state=BulkJob.State.RUNNING, started_at=now)
     job = BulkJob.objects.select_related("created_by").get(pk=job_id)
     try:
-        delay = _work(job, token)
+        with chain.lease_kept(rows, token):
+            delay = _work(job, token)
     except Exception:
         logger.exception("bulk fix #%s: a step stopped unexpectedly", job_id)
         delay = MAX_BACKOFF

@@ -136,7 +136,8 @@ def run_step(token: str, *, enqueue: chain.Enqueue) -> None:
     sync_row(shop)
     if not chain.chain_claim(rows, token):
         return
-    delay = _work(shop, token)
+    with chain.lease_kept(rows, token):
+        delay = _work(shop, token)
     chain.chain_next(rows, token, due=timezone.now() + timedelta(seconds=delay), enqueue=enqueue)
 
 
