@@ -21,8 +21,6 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-
 from audit.models import AuditEntry
 from audit.registry import declare_write, register_secret_field
 from audit.services import Actor, OpenEntry, audited
@@ -31,7 +29,7 @@ from downloads import readback, records
 from downloads.readback import DownloadRecordOutcomeUnknown
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import errors, types
-from fileflare_admin.api.cache import shared_lock
+from fileflare_admin.api.cache import shared_lock, write_lock_seconds
 from fileflare_admin.order_numbers import read_order_number
 from fileflare_admin.sentences import UserFacingError
 from fileflare_admin.submissions import submission_claim, submission_release
@@ -181,19 +179,10 @@ def download_record_get(*, download_id: str, fresh: bool = False) -> types.Fetch
 # --- Pieces every write shares -------------------------------------------------------------------
 
 
-def _lock_seconds() -> float:
-    """Longer than the slowest read-check-write can take (a fresh read, a write and a read-back, each
-    with its retries), so the lock never lapses under a live write; a dead worker's lapses after it."""
-    one_call = (settings.UPSTREAM_CONNECT_TIMEOUT + settings.UPSTREAM_READ_TIMEOUT) * (
-        1 + max(settings.UPSTREAM_RETRIES, 0)
-    )
-    return 3 * one_call + 5
-
-
 @contextmanager
 def record_lock(download_id: str) -> Iterator[None]:
     """Serialize read-check-write of one record across every worker and machine (the shared cache)."""
-    with shared_lock(f"download_record:{download_id}", _lock_seconds(), wait=RECORD_LOCK_WAIT):
+    with shared_lock(f"download_record:{download_id}", write_lock_seconds(), wait=RECORD_LOCK_WAIT):
         yield
 
 

@@ -6,14 +6,24 @@ lists of asset IDs and file names), the role is checked in the service, and an u
 happened. Only files attached to the order itself can be detached; files that come through its products
 belong to the product.
 
-Undo, declared with the two writes (ATTACH, DETACH), pure over an entry's fields:
+Changes to one order's files are serialised on every worker and machine by the order's lock in the
+shared cache (the lock a count fix holds on its record): each reads the order fresh, sends, and reads it
+fresh again with nobody else's change in between, so its entry's before and after, and what it says it
+changed, are its own.
+
+Undo, declared with the two writes (ATTACH, DETACH):
 - a successful attach is undone by detaching exactly the files it attached (not those the order already
   had); a successful detach by attaching back exactly the files it removed;
+- only while those files are as the entry left them: a later change of one of them in the trail, or a
+  fresh read showing it otherwise, refuses the undo (UndoFilesConflict, "changed again since"), checked
+  under the order's lock;
 - the undo is itself audited as an attach or detach with `undo_of`, and is not undone from the log.
 Roles: undoing an attach is a detach (Merchant); undoing a detach is an attach (Support too).
 """
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,7 +33,9 @@ from audit.models import AuditEntry
 from audit.registry import declare_write
 from audit.services import CHECKED_AT_THE_API, Actor, OpenEntry, audited
 from audit.undo import CannotUndo, Undone
+from fileflare_admin import clock
 from fileflare_admin.api import fileflare, types, validators
+from fileflare_admin.api.cache import shared_lock, write_lock_seconds
 from fileflare_admin.api.errors import (
     ApiError,
     BadResponse,
@@ -45,6 +57,8 @@ Change = Literal["attach", "detach"]
 PICKER_PER_PAGE = 10
 MAX_ASSETS = 50  # one change names at most this many files
 UNCLEAR = (Unavailable, BadResponse)
+# How long a change waits for a colleague's change to the same order's files before being told to retry.
+ORDER_LOCK_WAIT = 15.0
 
 
 class NoFilesChosen(UserFacingError):
@@ -61,6 +75,11 @@ class AssetsOutcomeUnknown(OutcomeUnknown):
         "Fileflare did not answer clearly and the order could not be read again, so we cannot tell "
         "whether the files changed. Reload the order to see its files before trying again."
     )
+
+
+class UndoFilesConflict(CannotUndo):
+    """The files an entry changed were changed again since (in the trail, or as Fileflare has them now):
+    undoing it would overwrite that. Nothing was sent; the attempt is in the trail as failed."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +132,68 @@ def undo_description(entry: AuditEntry) -> str:
     if kind == "detach":
         return f"Detach {names} from {where} again (the files this entry attached)."
     return f"Attach {names} to {where} again (the files this entry detached)."
+
+
+def _names(files: list[dict[str, Any]]) -> str:
+    return ", ".join(f"“{item.get('filename') or item['id']}”" for item in files)
+
+
+def changed_since(entry: AuditEntry) -> list[AuditEntry]:
+    """The successful attaches and detaches of the same order, finished after `entry`, that changed one
+    of the files it changed, oldest first. Finished, not started: changes of one order's files are
+    serialised by its lock and each is closed as it lets go, so this is the order they happened in."""
+    mine = {str(item["id"]) for item in undo_files(entry)}
+    later = AuditEntry.objects.filter(
+        order_id=entry.order_id,
+        action__in=(ATTACH, DETACH),
+        outcome=AuditEntry.Outcome.SUCCESS,
+        finished_at__gt=entry.finished_at or entry.created_at,
+    ).exclude(pk=entry.pk)
+    return [
+        other
+        for other in later.order_by("finished_at", "pk")
+        if mine & {str(item["id"]) for item in undo_files(other)}
+    ]
+
+
+def undo_conflict(entry: AuditEntry, order: types.Order) -> UndoFilesConflict | None:
+    """Why undoing `entry` would overwrite a later change of its files, given the order as read fresh
+    (under its lock): a later change in the trail (named, the latest last), or the files not as the entry
+    left them. None when the undo may go ahead."""
+    files = undo_files(entry)
+    later = changed_since(entry)
+    if later:
+        touched = {str(item["id"]) for other in later for item in undo_files(other)}
+        again = [item for item in files if str(item["id"]) in touched]
+        shown = later[-3:]
+        what = ", then ".join(
+            f"{'attached' if other.action == ATTACH else 'detached'} by {other.actor_name} at "
+            f"{clock.date_time(other.finished_at or other.created_at, seconds=True)} (entry #{other.pk})"
+            for other in shown
+        )
+        more = f"{len(later) - len(shown)} more changes, then " if len(later) > len(shown) else ""
+        verb = "was" if len(again) == 1 else "were"
+        return UndoFilesConflict(
+            f"{_names(again)} {verb} changed again since: {more}{what}; undo would overwrite that."
+        )
+    attached = {asset.id for asset in order.assets}
+    left_attached = entry.action == ATTACH  # the state the entry left its files in
+    moved = [item for item in files if (str(item["id"]) in attached) != left_attached]
+    if not moved:
+        return None
+    now = "not attached to the order" if left_attached else "attached to the order"
+    verb = "was" if len(moved) == 1 else "were"
+    return UndoFilesConflict(
+        f"{_names(moved)} {verb} changed again since (now {now}), so there is nothing to undo."
+    )
+
+
+@contextmanager
+def order_assets_lock(order_id: str) -> Iterator[None]:
+    """One change of this order's files at a time, on every worker and machine: the shared cache's lock,
+    as a count fix holds its record's (downloads.services.record_lock)."""
+    with shared_lock(f"order_assets:{order_id}", write_lock_seconds(), wait=ORDER_LOCK_WAIT):
+        yield
 
 
 class OrderAssetsUndo:
@@ -204,6 +285,68 @@ def _customer_after(order_number: int) -> tuple[types.CustomerView | None, str]:
         return None, failed.user_message
 
 
+def _change_locked(
+    audit: OpenEntry,
+    order_id: str,
+    change: Change,
+    asset_ids: tuple[str, ...],
+    undo_of: AuditEntry | None,
+) -> tuple[types.Order, tuple[types.Asset, ...], bool]:
+    """Read the order fresh, check, send, and read it fresh again (under the order's lock): the order
+    afterwards, the files this change changed, and whether the answer was unclear and read back."""
+    before = fileflare.order_get(order_id=order_id, fresh=True).value  # what this change starts from
+    audit.order_number = before.order_number
+    audit.before = {"assets": _listed(before.assets)}
+    if undo_of is not None:
+        conflict = undo_conflict(undo_of, before)
+        if conflict is not None:
+            raise conflict
+    if change == "detach":
+        own = {asset.id for asset in before.assets}
+        if not set(asset_ids) <= own:
+            raise NoFilesChosen(
+                "Only files attached to the order itself can be detached: a file that comes through "
+                "one of its products belongs to the product. Nothing was changed."
+            )
+    audit.sent = True
+    send = fileflare.order_attach_assets if change == "attach" else fileflare.order_detach_assets
+    checked = False
+    try:
+        send(order_id=order_id, asset_ids=list(asset_ids))
+        # Past the cache: a colleague's read that began before the write may have just saved the order
+        # as it was, marked fresh.
+        after = fileflare.order_get(order_id=order_id, fresh=True).value
+    except (NotFound, ValidationFailed) as refused:
+        raise UnknownAsset(
+            f"Fileflare refused: {refused.user_message} One of the chosen files may have been deleted "
+            "meanwhile; search again. Nothing was changed."
+        ) from refused
+    except UNCLEAR:
+        after = _read_back(audit, order_id)
+        checked = True
+    had = {asset.id for asset in before.assets}
+    has = {asset.id: asset for asset in after.assets}
+    if change == "attach":
+        changed = tuple(has[each] for each in asset_ids if each in has and each not in had)
+        missing = [asset_id for asset_id in asset_ids if asset_id not in has]
+    else:
+        gone = {asset.id: asset for asset in before.assets if asset.id not in has}
+        changed = tuple(gone[asset_id] for asset_id in asset_ids if asset_id in gone)
+        missing = [asset_id for asset_id in asset_ids if asset_id in has]
+    audit.after = {
+        "assets": _listed(after.assets),
+        "attached" if change == "attach" else "detached": _listed(changed),
+    }
+    _note_in_index(after)  # as read after the write: right even when it did not all go through
+    if missing and checked:
+        raise Unavailable(
+            f"Fileflare did not answer clearly, and reading the order again shows {len(missing)} of the "
+            f"chosen files {'not attached' if change == 'attach' else 'still attached'} (checked at the "
+            "API). You can try again."
+        )
+    return after, changed, checked
+
+
 def order_assets_change(
     *,
     actor: roles.AnyUser,
@@ -229,50 +372,8 @@ def order_assets_change(
         roles.require(actor, change)
         if not asset_ids:
             raise NoFilesChosen()
-        before = fileflare.order_get(order_id=order_id, fresh=True).value  # what this change starts from
-        audit.order_number = before.order_number
-        audit.before = {"assets": _listed(before.assets)}
-        if change == "detach":
-            own = {asset.id for asset in before.assets}
-            if not set(asset_ids) <= own:
-                raise NoFilesChosen(
-                    "Only files attached to the order itself can be detached: a file that comes through "
-                    "one of its products belongs to the product. Nothing was changed."
-                )
-        audit.sent = True
-        send = fileflare.order_attach_assets if change == "attach" else fileflare.order_detach_assets
-        checked = False
-        try:
-            send(order_id=order_id, asset_ids=list(asset_ids))
-            after = fileflare.order_get(order_id=order_id).value  # the write dropped the cached copy
-        except (NotFound, ValidationFailed) as refused:
-            raise UnknownAsset(
-                f"Fileflare refused: {refused.user_message} One of the chosen files may have been deleted "
-                "meanwhile; search again. Nothing was changed."
-            ) from refused
-        except UNCLEAR:
-            after = _read_back(audit, order_id)
-            checked = True
-        had = {asset.id for asset in before.assets}
-        has = {asset.id: asset for asset in after.assets}
-        if change == "attach":
-            changed = tuple(has[each] for each in asset_ids if each in has and each not in had)
-            missing = [asset_id for asset_id in asset_ids if asset_id not in has]
-        else:
-            gone = {asset.id: asset for asset in before.assets if asset.id not in has}
-            changed = tuple(gone[asset_id] for asset_id in asset_ids if asset_id in gone)
-            missing = [asset_id for asset_id in asset_ids if asset_id in has]
-        audit.after = {
-            "assets": _listed(after.assets),
-            "attached" if change == "attach" else "detached": _listed(changed),
-        }
-        _note_in_index(after)  # as read after the write: right even when it did not all go through
-        if missing and checked:
-            raise Unavailable(
-                f"Fileflare did not answer clearly, and reading the order again shows {len(missing)} of the "
-                f"chosen files {'not attached' if change == 'attach' else 'still attached'} (checked at the "
-                "API). You can try again."
-            )
+        with order_assets_lock(order_id):  # nobody else's change between our two reads, on any machine
+            after, changed, checked = _change_locked(audit, order_id, change, asset_ids, undo_of)
     customer, customer_error = _customer_after(after.order_number)
     return AssetsChanged(
         change=change,

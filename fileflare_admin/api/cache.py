@@ -7,7 +7,8 @@ being fresh, so the next read fetches and the person sees their own change at on
 to be shown "as of" if that fresh read fails. With a saved copy to show, a page waits at most
 UPSTREAM_STALE_WAIT for a fresh answer.
 
-Also here: `shared_lock(name, timeout, wait=)`, a lock that holds across every worker."""
+Also here: `shared_lock(name, timeout, wait=)`, a lock that holds across every worker, and
+`write_lock_seconds()`, how long a lock around one read-check-write of an upstream may be held."""
 
 import hashlib
 import math
@@ -64,6 +65,15 @@ def shared_lock(name: str, timeout: float, *, wait: float | None = None) -> Iter
     finally:
         if cache.get(key) == token:  # never free a lock that expired and someone else took since
             cache.delete(key)
+
+
+def write_lock_seconds() -> float:
+    """Longer than the slowest read-check-write can take (a fresh read, a write and a read-back, each
+    with its retries), so a lock never lapses under a live write; a dead worker's lapses after it."""
+    one_call = (settings.UPSTREAM_CONNECT_TIMEOUT + settings.UPSTREAM_READ_TIMEOUT) * (
+        1 + max(settings.UPSTREAM_RETRIES, 0)
+    )
+    return 3 * one_call + 5
 
 
 def _generation_key(family: str) -> str:
