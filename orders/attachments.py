@@ -305,8 +305,9 @@ def _change_locked(
         own = {asset.id for asset in before.assets}
         if not set(asset_ids) <= own:
             raise NoFilesChosen(
-                "Only files attached to the order itself can be detached: a file that comes through "
-                "one of its products belongs to the product. Nothing was changed."
+                "Only files attached to the order itself can be detached, and a chosen file is not (now): "
+                "someone may have detached it meanwhile, or it comes through one of the order's products "
+                "and belongs to the product. Nothing was changed."
             )
     audit.sent = True
     send = fileflare.order_attach_assets if change == "attach" else fileflare.order_detach_assets
