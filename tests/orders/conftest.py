@@ -76,6 +76,15 @@ class SandboxHttp:
         response.raise_for_status()
         return response.json()["data"][0]["assets"]
 
+    def change_assets(self, order_id: str, action: str, asset_ids: list[str]) -> None:
+        """Attach or detach files at Fileflare itself, as someone outside the dashboard does."""
+        self.session.post(
+            f"{self.sandbox.fileflare_url}/v1/orders/{order_id}/{action}",
+            json={"assets": asset_ids},
+            headers={"Authorization": f"Bearer {self.sandbox.key}"},
+            timeout=30,
+        ).raise_for_status()
+
     def customer_filenames(self, token: str) -> list[str]:
         view = self.session.get(
             f"{self.sandbox.fileflare_url}/v2/customer-account-orders", params={"id": token}, timeout=30

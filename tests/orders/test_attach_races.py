@@ -3,7 +3,6 @@ never takes back a change someone made since, and each change's before and after
 fresh, with nobody else's change in between. Against the in-process sandbox; the same race across
 two gunicorn instances is in tests/two_machines/test_attach_race.py."""
 
-import threading
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from audit.models import AuditEntry
 from fileflare_admin.api import cache, fileflare
 from orders import attachments
 from tests.orders.conftest import MadeOrder, SandboxHttp
+from tests.support.together import at_once
 
 pytestmark = pytest.mark.django_db
 PART_2 = "82664d96-6dfd-4343-96b0-05c46f41000a"  # "My new book - part 2"
@@ -73,17 +73,12 @@ def test_undo_of_an_attach_refuses_when_a_colleague_detached_and_attached_it_aga
 
 
 def test_undo_of_an_attach_whose_file_was_detached_outside_says_so_not_the_product_rule(
-    support_client: Client, merchant_client: Client, make_order: Any, upstream: SandboxHttp, sandbox: Any
+    support_client: Client, merchant_client: Client, make_order: Any, upstream: SandboxHttp
 ) -> None:
     order: MadeOrder = make_order({"planner.pdf": (1, 10)})
     _attach(support_client, order, PART_2)
     entry = AuditEntry.objects.get(action="order_assets_attach")
-    upstream.session.post(  # someone at Fileflare itself: no entry in our trail
-        f"{sandbox.fileflare_url}/v1/orders/{order.id}/detach",
-        json={"assets": [PART_2]},
-        headers={"Authorization": f"Bearer {sandbox.key}"},
-        timeout=30,
-    ).raise_for_status()
+    upstream.change_assets(order.id, "detach", [PART_2])  # at Fileflare itself: no entry in our trail
 
     said = _undo(merchant_client, entry)
     assert f"“{PART_2_NAME}” was changed again since (now not attached to the order)" in said
@@ -92,18 +87,13 @@ def test_undo_of_an_attach_whose_file_was_detached_outside_says_so_not_the_produ
 
 
 def test_undo_of_a_detach_refuses_when_the_file_was_attached_again_outside(
-    merchant_client: Client, make_order: Any, upstream: SandboxHttp, sandbox: Any
+    merchant_client: Client, make_order: Any, upstream: SandboxHttp
 ) -> None:
     order: MadeOrder = make_order({"planner.pdf": (1, 10)})
     _attach(merchant_client, order, PART_2)
     _detach(merchant_client, order, PART_2)
     detached = AuditEntry.objects.get(action="order_assets_detach")
-    upstream.session.post(
-        f"{sandbox.fileflare_url}/v1/orders/{order.id}/attach",
-        json={"assets": [PART_2]},
-        headers={"Authorization": f"Bearer {sandbox.key}"},
-        timeout=30,
-    ).raise_for_status()
+    upstream.change_assets(order.id, "attach", [PART_2])
 
     said = _undo(merchant_client, detached)
     assert f"“{PART_2_NAME}” was changed again since (now attached to the order)" in said
@@ -143,27 +133,6 @@ def test_the_after_state_is_read_fresh_not_from_a_copy_a_colleague_just_saved(
     assert entry.after["assets"] == [{"id": PART_2, "filename": PART_2_NAME}]
 
 
-def _at_once(*calls: Any) -> list[Any]:
-    start = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-    failures: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            start.wait(timeout=10)
-            results[index] = calls[index]()
-        except BaseException as error:  # reported by the test thread below
-            failures.append(error)
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not failures, failures
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.engine
 def test_attach_and_detach_at_the_same_moment_each_record_what_really_changed(
@@ -174,7 +143,7 @@ def test_attach_and_detach_at_the_same_moment_each_record_what_really_changed(
     bo = _person("bo-merchant", "Merchant")
     said: list[str] = []
     for _ in range(5):
-        said += _at_once(lambda: _attach(merchant_client, order, PART_2), lambda: _detach(bo, order, PART_2))
+        said += at_once(lambda: _attach(merchant_client, order, PART_2), lambda: _detach(bo, order, PART_2))
     entries = list(
         AuditEntry.objects.filter(order_id=order.id, outcome="success").order_by("finished_at", "pk")
     )

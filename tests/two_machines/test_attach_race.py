@@ -9,12 +9,8 @@ latency so the race window is wide open), on its own PostgreSQL: the PostgreSQL 
 
 from __future__ import annotations
 
-import concurrent.futures
-import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
 import pytest
@@ -22,7 +18,8 @@ import requests
 
 from bench.stack import Stack
 from tests.deploy.files import in_postgres_pass
-from tests.support.postgres import PostgresCluster
+from tests.support.together import at_once
+from tests.two_machines.machines import machines, post, words
 
 pytestmark = pytest.mark.skipif(in_postgres_pass(), reason="it runs on its own PostgreSQL in the first pass")
 
@@ -36,53 +33,27 @@ ROUNDS = 6
 class RaceStack(Stack):
     def dashboard_env(self) -> dict[str, str]:
         # The budget has its own tests; here it must not be what a change runs into.
-        return {
-            **super().dashboard_env(),
-            "FILEFLARE_BUDGET_PER_MINUTE": "100000",
-            "LOG_LEVEL": "WARNING",
-        }
+        return {**super().dashboard_env(), "FILEFLARE_BUDGET_PER_MINUTE": "100000", "LOG_LEVEL": "WARNING"}
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    cluster = PostgresCluster().start()
-    try:
-        url = cluster.create_database("fileflare_admin")
-        machines = RaceStack(
-            latency_ms=40,
-            workers=2,
-            threads=4,
-            instances=2,
-            database_url=url,
-            sandbox_env={"SANDBOX_RATE_LIMIT": "0", "SANDBOX_EMAIL_RATE_LIMIT": "0"},
-        )
-        with machines:
-            for name in STAFF:
-                machines.create_staff(name)
-            yield machines
-    finally:
-        cluster.stop()
-
-
-def _post(session: requests.Session, url: str, data: dict[str, Any]) -> requests.Response:
-    token = session.cookies.get("csrftoken", "")
-    return session.post(
-        url,
-        data={**data, "csrfmiddlewaretoken": token},
-        headers={"X-CSRFToken": token, "Referer": url},
-        timeout=60,
-        allow_redirects=False,
-    )
-
-
-def _words(page: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", page).replace("&#x27;", "'").replace("&quot;", '"').split())
+    with machines(
+        STAFF,
+        kind=RaceStack,
+        latency_ms=40,
+        workers=2,
+        threads=4,
+        instances=2,
+        sandbox_env={"SANDBOX_RATE_LIMIT": "0", "SANDBOX_EMAIL_RATE_LIMIT": "0"},
+    ) as started:
+        yield started
 
 
 def _flash(page: str) -> str:
     if 'class="flashes"' not in page:
         return ""
-    return _words(page.split('class="flashes"', 1)[1].split("</ul>", 1)[0])
+    return words(page.split('class="flashes"', 1)[1].split("</ul>", 1)[0])
 
 
 class Fileflare:
@@ -126,13 +97,13 @@ def test_attach_and_detach_at_the_same_moment_on_two_instances_record_what_reall
         def change(index: int, action: str) -> Callable[[], str]:
             def send() -> str:
                 base = stack.dashboard_urls[index]
-                answer = _post(people[index], f"{base}/orders/{order_id}/{action}/", {"asset": FILE_ID})
-                assert answer.status_code == 302, _words(answer.text)[:400]
+                answer = post(people[index], f"{base}/orders/{order_id}/{action}/", {"asset": FILE_ID})
+                assert answer.status_code == 302, words(answer.text)[:400]
                 return _flash(people[index].get(base + answer.headers["Location"], timeout=60).text)
 
             return send
 
-        flashes = _at_once(change(attacher, "attach"), change(1 - attacher, "detach"))
+        flashes = at_once(change(attacher, "attach"), change(1 - attacher, "detach"))
         rows = database.execute(
             "SELECT id, action, outcome, before, after, error FROM audit_auditentry "
             "WHERE order_id = %s AND id > %s ORDER BY finished_at, id",
@@ -173,14 +144,3 @@ def test_attach_and_detach_at_the_same_moment_on_two_instances_record_what_reall
     database.close()
     assert said_wrongly == []
 
-
-def _at_once(*calls: Callable[[], str]) -> list[str]:
-    """Each call in its own thread, released together."""
-    start = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], str]) -> str:
-        start.wait()
-        return call()
-
-    with concurrent.futures.ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))

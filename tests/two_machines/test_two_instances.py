@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -25,8 +24,9 @@ import requests
 from bench.stack import Stack
 from tests.deploy.files import in_postgres_pass
 from tests.downloads.conftest import DownloadsApi
-from tests.support.postgres import PostgresCluster
+from tests.support.together import at_once
 from tests.support.waiting import wait_until
+from tests.two_machines.machines import machines, post, words
 
 pytestmark = pytest.mark.skipif(in_postgres_pass(), reason="it runs on its own PostgreSQL in the first pass")
 
@@ -37,25 +37,17 @@ STAFF = ("amira", "bo")  # one on each instance
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    cluster = PostgresCluster().start()
-    try:
-        url = cluster.create_database("fileflare_admin")
-        machines = Stack(
-            latency_ms=0,
-            workers=1,
-            threads=4,
-            instances=2,
-            database_url=url,
-            procfile=True,
-            task_workers=2,
-            sandbox_env={"SANDBOX_RATE_LIMIT": "60", "SANDBOX_EMAIL_RATE_LIMIT": "30"},
-        )
-        with machines:
-            for name in STAFF:
-                machines.create_staff(name)
-            yield machines
-    finally:
-        cluster.stop()
+    with machines(
+        STAFF,
+        latency_ms=0,
+        workers=1,
+        threads=4,
+        instances=2,
+        procfile=True,
+        task_workers=2,
+        sandbox_env={"SANDBOX_RATE_LIMIT": "60", "SANDBOX_EMAIL_RATE_LIMIT": "30"},
+    ) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
@@ -74,33 +66,6 @@ def downloads_api(stack: Stack) -> DownloadsApi:
 def people(stack: Stack) -> list[requests.Session]:
     """Amira signed in on the first instance, Bo on the second."""
     return [stack.login(name, base) for name, base in zip(STAFF, stack.dashboard_urls, strict=True)]
-
-
-def _post(session: requests.Session, url: str, data: dict[str, Any], **headers: str) -> requests.Response:
-    token = session.cookies.get("csrftoken", "")
-    return session.post(
-        url,
-        data={**data, "csrfmiddlewaretoken": token},
-        headers={"X-CSRFToken": token, "Referer": url, **headers},
-        timeout=60,
-        allow_redirects=False,
-    )
-
-
-def _at_once(*calls: Callable[[], requests.Response]) -> list[requests.Response]:
-    """Each call in its own thread, released together."""
-    start = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], requests.Response]) -> requests.Response:
-        start.wait()
-        return call()
-
-    with concurrent.futures.ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
-def _words(page: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", page).replace("&#x27;", "'").replace("&quot;", '"').split())
 
 
 def _fileflare_requests(stack: Stack) -> list[tuple[float, int]]:
@@ -152,9 +117,9 @@ def test_the_budget_holds_across_both_instances(stack: Stack, people: list[reque
     assert busiest >= 40, (
         f"only {busiest} Fileflare requests in a minute: the budget was never reached",
         stack.sandbox.log()[-2000:],
-        _words(pages[0].text)[-600:],
+        words(pages[0].text)[-600:],
     )
-    assert any("a minute" in _words(page.text) or "as of" in _words(page.text) for page in pages)
+    assert any("a minute" in words(page.text) or "as of" in words(page.text) for page in pages)
 
 
 def test_two_staff_fixing_one_count_on_different_instances_lose_no_update(
@@ -169,17 +134,17 @@ def test_two_staff_fixing_one_count_on_different_instances_lose_no_update(
     def fix(index: int, count: int) -> Callable[[], requests.Response]:
         url = f"{stack.dashboard_urls[index]}/downloads/{download_id}/count/"
         data = {"count": count, "expected": 3, "context": "list"}
-        return lambda: _post(people[index], url, data, **{"HX-Request": "true"})
+        return lambda: post(people[index], url, data, **{"HX-Request": "true"})
 
-    answers = _at_once(fix(0, 0), fix(1, 1))
+    answers = at_once(fix(0, 0), fix(1, 1))
     assert [answer.status_code for answer in answers] == [200, 200]
     conflict = "someone changed this count from 3 to"
-    refused = [index for index, answer in enumerate(answers) if conflict in _words(answer.text)]
-    assert len(refused) == 1, [_words(answer.text)[:300] for answer in answers]
+    refused = [index for index, answer in enumerate(answers) if conflict in words(answer.text)]
+    assert len(refused) == 1, [words(answer.text)[:300] for answer in answers]
     saved = 1 - refused[0]
     wanted = (0, 1)[saved]
     assert downloads_api.get(download_id)["download_count"] == wanted
-    assert f"from 3 to {wanted} meanwhile" in _words(answers[refused[0]].text)
+    assert f"from 3 to {wanted} meanwhile" in words(answers[refused[0]].text)
     rows = database.execute(
         "SELECT outcome, actor_name FROM audit_auditentry WHERE download_id = %s AND action = %s",
         (download_id, "download_record_count"),
@@ -196,7 +161,7 @@ def test_two_undos_of_one_entry_on_different_instances_undo_once(
     )
     download_id = str(record["download_id"])
     url = f"{stack.dashboard_urls[0]}/downloads/{download_id}/count/"
-    saved = _post(people[0], url, {"count": 0, "expected": 4, "context": "list"}, **{"HX-Request": "true"})
+    saved = post(people[0], url, {"count": 0, "expected": 4, "context": "list"}, **{"HX-Request": "true"})
     assert saved.status_code == 200 and downloads_api.get(download_id)["download_count"] == 0
     (entry,) = database.execute(
         "SELECT id FROM audit_auditentry WHERE download_id = %s AND outcome = 'success'", (download_id,)
@@ -204,12 +169,12 @@ def test_two_undos_of_one_entry_on_different_instances_undo_once(
 
     def undo(index: int) -> Callable[[], requests.Response]:
         url = f"{stack.dashboard_urls[index]}/audit/{entry}/undo/"
-        return lambda: _post(people[index], url, {"reason": "Two undos"})
+        return lambda: post(people[index], url, {"reason": "Two undos"})
 
-    answers = _at_once(undo(0), undo(1))
+    answers = at_once(undo(0), undo(1))
     assert [answer.status_code for answer in answers] == [302, 302]
     said = [
-        _words(people[index].get(stack.dashboard_urls[index] + answer.headers["Location"], timeout=60).text)
+        words(people[index].get(stack.dashboard_urls[index] + answer.headers["Location"], timeout=60).text)
         for index, answer in enumerate(answers)
     ]
     assert downloads_api.get(download_id)["download_count"] == 4
@@ -221,8 +186,8 @@ def test_two_undos_of_one_entry_on_different_instances_undo_once(
     assert claims.fetchone() == (1,)
     # The other person is told it was undone already, or is being undone by the first (they came at once).
     refused = ("This was already undone by", "This is being undone by", "Someone else is undoing this")
-    told = [any(sentence in words for sentence in refused) for words in said]
-    assert sorted(told) == [False, True], [words[:400] for words in said]
+    told = [any(sentence in text for sentence in refused) for text in said]
+    assert sorted(told) == [False, True], [text[:400] for text in said]
 
 
 def test_a_bulk_job_started_on_one_instance_runs_exactly_once_on_the_rq_workers(
@@ -237,14 +202,14 @@ def test_a_bulk_job_started_on_one_instance_runs_exactly_once_on_the_rq_workers(
         for index, count in enumerate([5, 2, 7, 1])
     ]
     base = stack.dashboard_urls[0]
-    planned = _post(
+    planned = post(
         people[0],
         f"{base}/jobs/new/",
         {"order_numbers": str(number), "action": "count_reset", "reason": "Two machines"},
     )
-    assert planned.status_code == 302, _words(planned.text)[:500]
+    assert planned.status_code == 302, words(planned.text)[:500]
     job = int(re.search(r"/jobs/(\d+)/", planned.headers["Location"]).group(1))  # type: ignore[union-attr]
-    started = _post(people[1], f"{stack.dashboard_urls[1]}/jobs/{job}/run/", {})
+    started = post(people[1], f"{stack.dashboard_urls[1]}/jobs/{job}/run/", {})
     assert started.status_code == 302
     wait_until(
         "the job to finish",
