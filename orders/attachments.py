@@ -192,7 +192,8 @@ def undo_conflict(entry: AuditEntry, order: types.Order) -> UndoFilesConflict | 
 def order_assets_lock(order_id: str) -> Iterator[None]:
     """One change of this order's files at a time, on every worker and machine: the shared cache's lock,
     as a count fix holds its record's (downloads.services.record_lock)."""
-    with shared_lock(f"order_assets:{order_id}", write_lock_seconds(), wait=ORDER_LOCK_WAIT):
+    name = f"order_assets:{validators.order_id(order_id)}"  # one key however the ID was written
+    with shared_lock(name, write_lock_seconds(), wait=ORDER_LOCK_WAIT):
         yield
 
 
