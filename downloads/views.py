@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from downloads import edits, records, services
+from downloads import edits, limits, records, services
 from downloads.forms import (
     RecordCreateForm,
     RecordDeleteForm,
@@ -145,6 +145,7 @@ def record_list(request: StaffRequest) -> HttpResponse:
         "fetched": fetched,
         "page": fetched.value if fetched else None,
         "records": fetched.value.items if fetched else [],
+        "record_limits": limits.limits_for_records(fetched.value.items if fetched else []),
         "sortable": sortable,
         "show_order": True,
         "per_page_choices": services.PER_PAGE_CHOICES,

@@ -73,6 +73,9 @@ FILEFLARE_EMAIL_BUDGET_PER_MINUTE = env.int("FILEFLARE_EMAIL_BUDGET_PER_MINUTE",
 FILEFLARE_APP_ORDER_URL = env.str("FILEFLARE_APP_ORDER_URL", default="")
 # The downloads API documents no limit; 0 means no budget is enforced.
 DOWNLOADS_BUDGET_PER_MINUTE = env.int("DOWNLOADS_BUDGET_PER_MINUTE", default=0)
+# The shop's global download limit, as set in Fileflare: a record's limit when no customer's page has shown
+# one for its file (downloads.limits). Unset: none. The demo's is the sandbox shop's global limit, 10.
+SHOP_DOWNLOAD_LIMIT = env.int("SHOP_DOWNLOAD_LIMIT", default=10 if DEMO_MODE else None)
 # Of each budget, the requests a minute that only writes may use (reads have cached copies to fall back on).
 UPSTREAM_WRITE_RESERVE = env.int("UPSTREAM_WRITE_RESERVE", default=5)
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from downloads.limits import limits_learn
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import NotFound
 from orders.models import KnownCustomerToken
@@ -69,11 +70,13 @@ def customer_link_remember(*, order_number: int, text: str) -> StatusLink:
             "Shopify order (it ends in 32 characters of 0-9 and a-f)."
         )
     try:
-        view = fileflare.customer_view_get(token=link.token).value
+        fetched = fileflare.customer_view_get(token=link.token)
     except NotFound as unknown:
         raise NotAStatusLink(
             "Fileflare knows no order with that order-status link. Check that the whole link was pasted."
         ) from unknown
+    view = fetched.value
+    limits_learn(view=view, seen_at=fetched.fetched_at)  # any order's page teaches its files' limits
     if view.order_number != order_number:
         raise NotAStatusLink(
             f"That link is the customer's link of order #{view.order_number}, not of #{order_number}: "
@@ -86,4 +89,6 @@ def customer_link_remember(*, order_number: int, text: str) -> StatusLink:
 def customer_view_fresh(token: str) -> types.Fetched[types.CustomerView]:
     """The customer's page read past the cache, to say what they see right after a change (the answer
     is stored, so the next page view shows it)."""
-    return fileflare.customer_view_get(token=token, fresh=True)
+    fetched = fileflare.customer_view_get(token=token, fresh=True)
+    limits_learn(view=fetched.value, seen_at=fetched.fetched_at)
+    return fetched

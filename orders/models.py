@@ -54,6 +54,7 @@ class ReplyTemplate(models.Model):
         FILES_ATTACHED = "files_attached", "Files were attached"
         EMAIL_RESENT = "email_resent", "The e-mail was sent again"
         BLOCKED = "blocked", "Still blocked: we are on it"
+        NEED_STATUS_LINK = "need_status_link", "Asking for the order-status link"
 
     situation = models.CharField(max_length=32, unique=True, choices=Situation.choices)
     body = models.TextField()

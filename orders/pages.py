@@ -15,7 +15,7 @@ from audit.models import AuditEntry
 from fileflare_admin.api.errors import ApiError, NotFound
 from fileflare_admin.htmx import StaffRequest, page_or_partial
 from orders import services
-from orders.diagnosis import Situation
+from orders.diagnosis import Complaint, Situation
 from orders.forms import CustomerLinkForm, ResendForm
 from orders.models import ReplyTemplate
 from orders.search import Target
@@ -61,13 +61,16 @@ def order_page_response(
     order_id: str,
     *,
     situation: Situation | None = None,
+    complaint: Complaint | None = None,
     partial: str | None = None,
     extra: Mapping[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     """The order page (or `partial` of it for htmx), with what an action adds (its form, its error)."""
     try:
-        page = services.order_page(order_id=order_id, user=request.user, situation=situation)
+        page = services.order_page(
+            order_id=order_id, user=request.user, situation=situation, complaint=complaint
+        )
     except NotFound:
         return not_found(request, NO_SUCH_ORDER)
     except ApiError as error:
@@ -78,6 +81,7 @@ def order_page_response(
         "page": page,
         "order": page.order,
         "records": page.records.value or [],
+        "record_limits": page.record_limits,
         "show_order": False,
         "timeline_entries": page.timeline,
         "row_next": order_url(order_id),

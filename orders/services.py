@@ -12,13 +12,14 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from audit.services import audit_entries_for_order
 from downloads import records
+from downloads.limits import KnownLimit, limits_for_files, limits_for_records, limits_learn
 from downloads.services import download_records_for_order
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.deadline import PagePool
 from fileflare_admin.api.errors import ApiError, NotFound
 from orders import diagnosis
 from orders.attachments import ATTACH
-from orders.diagnosis import Finding, RecentChanges, Situation
+from orders.diagnosis import Complaint, Finding, ReadAt, RecentChanges, Situation
 from orders.identity import order_id_for_number, order_number_for_id
 from orders.links import status_link_for
 from orders.models import KnownCustomerToken, ReplyTemplate
@@ -56,6 +57,8 @@ class OrderPage:
     support_reply: str = ""
     timeline: list[AuditEntry] = field(default_factory=list)
     fileflare_app_url: str = ""
+    complaint: Complaint | None = None  # what the ticket says (its findings lead)
+    record_limits: dict[str, KnownLimit] = field(default_factory=dict)  # download ID → its file's limit
 
 
 def _section(load: Callable[[], types.Fetched[T]]) -> Section[T]:
@@ -114,11 +117,18 @@ def reply_template(situation: Situation) -> str:
     return body if body is not None else diagnosis.DEFAULT_REPLIES[situation]
 
 
-def order_page(*, order_id: str, user: roles.AnyUser, situation: Situation | None = None) -> OrderPage:
+def order_page(
+    *,
+    order_id: str,
+    user: roles.AnyUser,
+    situation: Situation | None = None,
+    complaint: Complaint | None = None,
+) -> OrderPage:
     """The order, its download records, and (when its token is known) the customer's view: at most three
     upstream calls, made at the same time when the order number is already known (from an answer the
     API layer has seen, or the order index). They share the page's deadline (PagePool). `situation`
-    picks a reply other than the one that fits."""
+    picks a reply other than the one that fits; `complaint` (what the ticket says) leads the findings.
+    The customer's view, when read, teaches each file's limit (downloads.limits)."""
     number = order_number_for_id(order_id)
     token = KnownCustomerToken.token_for(number) if number is not None else None
     early_records: Future[Section[list[types.DownloadRecord]]] | None = None
@@ -145,6 +155,8 @@ def order_page(*, order_id: str, user: roles.AnyUser, situation: Situation | Non
             customer_future = pool.submit(_customer, token) if token else None
             records = records_future.result()
             customer = customer_future.result() if customer_future else Section[types.CustomerView]()
+    if customer.value is not None and customer.fetched_at is not None:
+        limits_learn(view=customer.value, seen_at=customer.fetched_at)  # here, not in the pool's threads
     page = OrderPage(
         order=order,
         fetched_at=fetched.fetched_at,
@@ -155,18 +167,29 @@ def order_page(*, order_id: str, user: roles.AnyUser, situation: Situation | Non
         status_link=status_link_for(order.order_number),
         timeline=audit_entries_for_order(order_number=order.order_number),
         fileflare_app_url=fileflare_app_order_url(order),
+        complaint=complaint,
+        record_limits=limits_for_records(records.value or []),
     )
     _diagnose(page, user=user, situation=situation)
     return page
 
 
 def _diagnose(page: OrderPage, *, user: roles.AnyUser, situation: Situation | None) -> None:
+    listed = page.records.value or []
     page.findings = diagnosis.diagnose(
         order=page.order,
         customer=page.customer.value,
         customer_known=page.token is not None,
         records=page.records.value if not page.records.error else None,
         max_count_step=roles.permissions_for(user).max_count_step,
+        known_limits=limits_for_files(
+            order_number=page.order.order_number, filenames=[record.download_file_name for record in listed]
+        ),
+        complaint=page.complaint,
+        read_at=ReadAt(
+            order=page.fetched_at, customer=page.customer.fetched_at, records=page.records.fetched_at
+        ),
+        now=timezone.now(),
     )
     recent = recent_changes(page.timeline)
     page.fitting = diagnosis.reply_situation(findings=page.findings, recent=recent)
@@ -195,6 +218,7 @@ def customer_page(*, token: str, status_url: str = "") -> CustomerPage:
     fetched = fileflare.customer_view_get(token=token)
     view = fetched.value
     KnownCustomerToken.remember(order_number=view.order_number, token=token, status_url=status_url)
+    limits_learn(view=view, seen_at=fetched.fetched_at)
     try:
         order_id = order_id_for_number(view.order_number)
     except ApiError:

@@ -16,7 +16,7 @@ from fileflare_admin.api import validators
 from fileflare_admin.api.errors import ApiError, InvalidIdentifier, NotFound
 from fileflare_admin.htmx import StaffRequest, page_or_partial, wants_partial
 from orders import services
-from orders.diagnosis import Situation
+from orders.diagnosis import COMPLAINTS, Situation
 from orders.forms import PER_PAGE_CHOICES, OrderSearchForm
 from orders.links import parse_status_link
 from orders.models import ReplyTemplate
@@ -75,11 +75,15 @@ def _results(result: SearchResult, url: str | None, *, listed: bool) -> dict[str
 
 @require_http_methods(["GET"])
 def order_detail(request: StaffRequest, order_id: UUID) -> HttpResponse:
-    """The order page; `?reply=<situation>` shows another of the shop's replies (htmx: only that box)."""
+    """The order page; `?reply=<situation>` shows another of the shop's replies (htmx: only that box);
+    `?complaint=` (limit, expired, no_email, wrong_file, missing_file: what the ticket says) leads the
+    findings with it."""
     chosen = request.GET.get("reply", "")
     situation = cast(Situation, chosen) if chosen in ReplyTemplate.Situation.values else None
+    said = request.GET.get("complaint", "")
+    complaint = next((known for known in COMPLAINTS if known == said), None)
     return order_page_response(
-        request, str(order_id), situation=situation, partial="orders/_support_reply.html"
+        request, str(order_id), situation=situation, complaint=complaint, partial="orders/_support_reply.html"
     )
 
 

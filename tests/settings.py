@@ -54,3 +54,6 @@ SANDBOX_MALFORMED_RATE = _sandbox.SANDBOX_MALFORMED_RATE
 SANDBOX_HANG_SECONDS = _sandbox.SANDBOX_HANG_SECONDS
 SANDBOX_DOWNLOADS_ROWS = _sandbox.SANDBOX_DOWNLOADS_ROWS
 SANDBOX_DOWNLOADS_TIMEZONE = _sandbox.SANDBOX_DOWNLOADS_TIMEZONE
+
+# No shop default limit unless a test sets one (the demo's 10 would flag seeded records in every test).
+SHOP_DOWNLOAD_LIMIT = None

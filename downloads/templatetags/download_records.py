@@ -7,7 +7,9 @@ from typing import Any
 
 from django import template
 from django.urls import reverse
+from django.utils import timezone
 
+from downloads.limits import limits_for_records
 from staff.roles import Permissions
 
 register = template.Library()
@@ -35,6 +37,28 @@ def count_limits(record: Any, may: Permissions | None) -> dict[str, Any]:
         return {"min": 0, "max": None, "can_reset": True, "step": None}
     low, high = span
     return {"min": low, "max": high, "can_reset": low == 0, "step": may.max_count_step if may else 0}
+
+
+@register.simple_tag(takes_context=True)
+def record_limit(context: template.Context, record: Any) -> dict[str, Any] | None:
+    """The limit known for the record's file on its order (downloads.limits): "5 of 10", where it comes
+    from, whether the count is at or over it. The page's `record_limits` (one query for all its rows),
+    else looked up for this row alone (a row saved in place)."""
+    known_limits = context.get("record_limits")
+    if known_limits is None:
+        known_limits = limits_for_records([record]) if hasattr(record, "download_file_name") else {}
+    known = known_limits.get(str(getattr(record, "download_id", "")))
+    if known is None:
+        return None
+    count = getattr(record, "download_count", 0)
+    count = count if isinstance(count, int) else 0
+    return {
+        "known": known,
+        "used": known.used(count),
+        "source": known.source_text(timezone.now()),
+        "reached": known.reached(count),
+        "over": known.limit is not None and count > known.limit,
+    }
 
 
 @register.inclusion_tag("downloads/_sort_header.html", takes_context=True)

@@ -1,0 +1,139 @@
+"""A download record's limit, known without the customer's link, and where it comes from.
+
+Only a customer's page (Fileflare v2, `limits {downloaded, limit}`) tells a file's limit; v1 and the
+downloads API never do. So whenever the dashboard reads a customer's page (any order's), it keeps each
+file's limit (`limits_learn`), and a record of another order holding the same file (by asset, and by file
+name, as records name files) gets it: "limit seen on order #1049's customer page, 3 days ago". In Fileflare
+a limit is the product's (or the shop's global one) and an order may override it, so a learned limit is
+labelled as learned, never as the customer's own; when orders disagree, the limit most of them showed is
+taken. A shop may also declare its global limit (SHOP_DOWNLOAD_LIMIT): the last resort.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from django.conf import settings
+from django.utils.timesince import timesince
+
+from downloads.models import SeenLimit
+from downloads.records import file_key
+from fileflare_admin.api import types
+
+LimitSource = Literal["this_order", "learned", "shop_default"]
+SHOP_DEFAULT = "the shop's default limit (SHOP_DOWNLOAD_LIMIT)"
+
+
+def ago(moment: datetime, now: datetime) -> str:
+    """"3 days ago", "just now": how long ago a page was seen, in one unit."""
+    if (now - moment).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(moment, now, depth=1)} ago"
+
+
+@dataclass(frozen=True)
+class KnownLimit:
+    """A file's limit for one order, and where it comes from. `limit` None: the page showed no limit."""
+
+    limit: int | None
+    source: LimitSource
+    order_number: int | None = None  # the order whose customer page showed it
+    seen_at: datetime | None = None
+    orders: int = 1  # how many orders' pages showed this limit
+
+    @property
+    def learned(self) -> bool:
+        return self.source == "learned"
+
+    def used(self, count: int) -> str:
+        return f"{count} of {self.limit}" if self.limit is not None else f"{count} (no limit)"
+
+    def reached(self, count: int) -> bool:
+        return self.limit is not None and count >= self.limit
+
+    def page(self) -> str:
+        """The page the limit was read on, as evidence names it."""
+        if self.source == "shop_default":
+            return SHOP_DEFAULT
+        whose = "this order's" if self.source == "this_order" else f"order #{self.order_number}'s"
+        return f"{whose} customer page (Fileflare v2)"
+
+    def source_text(self, now: datetime) -> str:
+        """"limit seen on order #1049's customer page, 3 days ago" / "shop default"."""
+        if self.source == "shop_default" or self.seen_at is None:
+            return "shop default"
+        whose = "this order's" if self.source == "this_order" else f"order #{self.order_number}'s"
+        more = self.orders - 1
+        others = f" (and {more} other order{'s' if more > 1 else ''})" if more else ""
+        return f"limit seen on {whose} customer page{others}, {ago(self.seen_at, now)}"
+
+
+def limits_learn(*, view: types.CustomerView, seen_at: datetime) -> None:
+    """Keep each file's limit as this customer's page showed it (one row per order and asset)."""
+    rows = {
+        item.asset.id: SeenLimit(
+            order_number=view.order_number,
+            asset_id=item.asset.id[:64],
+            filename=item.asset.filename[:500],
+            file_key=file_key(item.asset.filename)[:500],
+            limit=item.limits.limit if item.limits.limit is None or item.limits.limit >= 0 else None,
+            seen_at=seen_at,
+        )
+        for item in view.all_assets
+    }
+    if rows:
+        SeenLimit.objects.bulk_create(
+            list(rows.values()),
+            update_conflicts=True,
+            unique_fields=["order_number", "asset_id"],
+            update_fields=["filename", "file_key", "limit", "seen_at"],
+        )
+
+
+def _choose(rows: list[SeenLimit], order_number: int | None) -> KnownLimit | None:
+    """This order's own page first; else the limit most other orders showed (newest on a tie); else the
+    shop's default. `rows` are newest first."""
+    own = [row for row in rows if row.order_number == order_number]
+    if own:
+        return KnownLimit(own[0].limit, "this_order", own[0].order_number, own[0].seen_at)
+    if rows:
+        tally = Counter(row.limit for row in {row.order_number: row for row in reversed(rows)}.values())
+        first: dict[int | None, int] = {}
+        for index, row in enumerate(rows):
+            first.setdefault(row.limit, index)
+        best = max(tally, key=lambda limit: (tally[limit], -first[limit]))
+        shown = rows[first[best]]
+        return KnownLimit(best, "learned", shown.order_number, shown.seen_at, orders=tally[best])
+    default = settings.SHOP_DOWNLOAD_LIMIT
+    return KnownLimit(int(default), "shop_default") if default is not None else None
+
+
+def _seen(keys: set[str]) -> dict[str, list[SeenLimit]]:
+    grouped: dict[str, list[SeenLimit]] = defaultdict(list)
+    for row in SeenLimit.objects.filter(file_key__in=keys).order_by("-seen_at", "-pk"):
+        grouped[row.file_key].append(row)
+    return grouped
+
+
+def limits_for_files(*, order_number: int, filenames: Iterable[str]) -> dict[str, KnownLimit]:
+    """File key (records.file_key) → the limit known for that file on this order (one query)."""
+    keys = {file_key(name) for name in filenames if name.strip()}
+    seen = _seen(keys)
+    known = {key: _choose(seen.get(key, []), order_number) for key in keys}
+    return {key: limit for key, limit in known.items() if limit is not None}
+
+
+def limits_for_records(records: Iterable[types.DownloadRecord]) -> dict[str, KnownLimit]:
+    """Download ID → the limit known for the record's file on its order (one query for a page)."""
+    listed = list(records)
+    seen = _seen({file_key(record.download_file_name) for record in listed})
+    known = {
+        record.download_id: _choose(seen.get(file_key(record.download_file_name), []), record.order_id)
+        for record in listed
+        if record.download_file_name.strip()
+    }
+    return {download_id: limit for download_id, limit in known.items() if limit is not None}
