@@ -32,7 +32,7 @@ def ago(moment: datetime, now: datetime) -> str:
     """"3 days ago", "just now": how long ago a page was seen, in one unit."""
     if (now - moment).total_seconds() < 60:
         return "just now"
-    return f"{timesince(moment, now, depth=1)} ago"
+    return f"{timesince(moment, now, depth=1)} ago".replace("\xa0", " ")
 
 
 @dataclass(frozen=True)

@@ -200,8 +200,11 @@ def _records_at_limit(
     max_count_step: int | None,
     read_at: ReadAt,
     now: datetime,
+    complaint: Complaint | None = None,
 ) -> list[Finding]:
-    """Without the customer's page: a file whose records' counts reach the limit known for it."""
+    """Without the customer's page: a file whose records' counts reach the limit known for it; when the
+    ticket complains of the limit, every file with a known limit (what the records say, and the fix
+    that gives downloads back, within the person's step)."""
     findings = []
     files: dict[str, str] = {}
     for record in records:
@@ -210,7 +213,7 @@ def _records_at_limit(
         known = known_limits.get(key)
         mine = [record for record in records if file_key(record.download_file_name) == key]
         total = sum(record.download_count for record in mine)
-        if known is None or not known.reached(total):
+        if known is None or not (known.reached(total) or complaint == "limit"):
             continue
         used = (
             f"“{filename}”: this order's download records show {known.used(total)} downloads used "
@@ -222,7 +225,18 @@ def _records_at_limit(
         )
         evidence = (*_records_evidence(filename, records, read_at), _limit_evidence(known))
         fix = _records_fix(filename, total, known.limit, mine, max_count_step)
-        if fix is not None:
+        if not known.reached(total):
+            findings.append(Finding(
+                "warn",
+                f"{used}: by these records the limit is not reached. Fileflare may count on its own, or "
+                "this order may have its own limit: the customer's order-status link shows what they see. "
+                f"Giving downloads back needs no link.{learned}",
+                action="count_fix" if fix is not None else "",
+                fix=fix,
+                topic="limit",
+                evidence=evidence,
+            ))
+        elif fix is not None:
             findings.append(Finding("bad", f"{used}, so the customer cannot download it again.{learned}",
                                     action="count_fix", fix=fix, topic="limit", evidence=evidence))
         else:
@@ -287,7 +301,9 @@ def diagnose(
             if item.limits.over_limit or item.limits.at_limit:
                 findings.append(_used_up(item, records, max_count_step, read_at))
     else:
-        at_limit = _records_at_limit(records or [], known_limits or {}, max_count_step, read_at, now)
+        at_limit = _records_at_limit(
+            records or [], known_limits or {}, max_count_step, read_at, now, complaint
+        )
         findings += at_limit
         limits_known = bool(records) and all(
             file_key(record.download_file_name) in (known_limits or {}) for record in records or []

@@ -70,7 +70,15 @@ VENDORS = ["my-store", "Northwind Studio", "Paper & Pixel", "Lumen Audio", "Fern
 TAGS = ["digital", "pdf", "bundle", "bestseller", "new", "music", "design", "course", "printable", "sale"]
 SIZES = ["120KB", "850KB", "2MB", "10MB", "20MB", "48MB", "150MB", "1.2GB"]
 EXTENSIONS = [".pdf", ".zip", ".epub", ".mp3", ".png", ".mp4"]
-LIMITS = [3, 5, 5, 10, 10, 10, 20, None, None]
+# Download limits have Fileflare's shape: the shop's global limit, which a product may replace with its
+# own (or none), and which an order may override for its lines ("Override global limitations"). A
+# product's own limit is drawn once, so every order of it shows the same one unless the order overrides.
+GLOBAL_LIMIT = 10
+UNLIMITED = -1  # a product or an override without any limit (the API's `limit: null`)
+PRODUCT_LIMITS = [GLOBAL_LIMIT] * 5 + [3, 5, 20, UNLIMITED]
+ORDER_OVERRIDES = [GLOBAL_LIMIT * 2, 50, UNLIMITED]
+OVERRIDE_SHARE = 0.03  # about 3 orders in 100 override their lines' limits
+PREVIOUS_EXAMPLE_ORDER = EXAMPLE_ORDER_NUMBER - 1  # also bought the example's book: its page shows the limit
 FIRST_NAMES = ["alex", "sam", "maria", "chen", "fatima", "olu", "ines", "noah", "yuki", "lena", "omar", "ava"]
 
 
@@ -86,6 +94,7 @@ class Built:
     records: list[DownloadRecord] = field(default_factory=list)
     # The downloads API's product_id: the store's own product number (an int(11) there), not Shopify's id.
     store_product_ids: dict[uuid.UUID, int] = field(default_factory=dict)
+    product_limits: dict[uuid.UUID, int | None] = field(default_factory=dict)  # None: no limit
 
 
 def _uuid(rng: random.Random) -> uuid.UUID:
@@ -101,6 +110,21 @@ def new_download_id(rng: random.Random, moment: datetime) -> str:
 
 def _slug(text: str) -> str:
     return "-".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split())
+
+
+def _limit(value: int) -> int | None:
+    return None if value == UNLIMITED else value
+
+
+def _product_limits(limits: random.Random, built: Built) -> None:
+    """Each sellable product's limit: the global one, or its own."""
+    for product in built.products:
+        built.product_limits[product.id] = _limit(limits.choice(PRODUCT_LIMITS))
+
+
+def _order_override(limits: random.Random) -> int | bool | None:
+    """An order's override of its lines' limits (a limit, None for none), or False for no override."""
+    return _limit(limits.choice(ORDER_OVERRIDES)) if limits.random() < OVERRIDE_SHARE else False
 
 
 def _catalogue(rng: random.Random, built: Built) -> None:
@@ -182,12 +206,15 @@ def _example_order(built: Built) -> None:
     built.assets += [book, part2]
     built.product_assets[paper.id] = [book]
     built.product_assets[hard.id] = []
+    built.product_limits |= {paper.id: GLOBAL_LIMIT, hard.id: GLOBAL_LIMIT}  # as documented: limit 10
 
 
 def build(*, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED) -> Built:
     rng = random.Random(seed)
+    limits = random.Random(seed * 7919 + 1)  # limits draw from their own stream
     built = Built()
     _catalogue(rng, built)
+    _product_limits(limits, built)
     sellable = list(built.products)
     _example_order(built)
     line_pk = 0
@@ -237,14 +264,16 @@ def build(*, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED) -> Built:
                     )
             built.order_assets.append(OrderAsset(order=order, asset=built.assets[-1], downloaded=0, limit=10))
             continue
-        for position, product in enumerate(
-            rng.sample(sellable, rng.choices([1, 2, 3], weights=[70, 22, 8])[0])
-        ):
+        bought = rng.sample(sellable, rng.choices([1, 2, 3], weights=[70, 22, 8])[0])
+        if number == PREVIOUS_EXAMPLE_ORDER:
+            bought = [built.products[-2], *bought]  # the example's book, at the product's limit of 10
+        override = False if number == PREVIOUS_EXAMPLE_ORDER else _order_override(limits)
+        for position, product in enumerate(bought):
             line_pk += 1
             line = OrderLine(pk=line_pk, order=order, product=product, position=position)
             built.lines.append(line)
             for asset in built.product_assets[product.id]:
-                limit = rng.choice(LIMITS)
+                limit = built.product_limits[product.id] if override is False else override
                 roll = rng.random()
                 if limit is None:
                     downloaded = rng.randint(0, 25)
@@ -274,7 +303,12 @@ def build(*, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED) -> Built:
         if rng.random() < 0.15:
             asset = rng.choice(built.assets[:-2])
             built.order_assets.append(
-                OrderAsset(order=order, asset=asset, downloaded=rng.randint(0, 4), limit=rng.choice(LIMITS))
+                OrderAsset(
+                    order=order,
+                    asset=asset,
+                    downloaded=rng.randint(0, 4),
+                    limit=GLOBAL_LIMIT if override is False else override,
+                )
             )
     return built
 

@@ -167,3 +167,81 @@ def test_every_default_reply_uses_only_what_it_can_fill() -> None:
     for body in DEFAULT_REPLIES.values():
         assert unknown_placeholders(body) == []
     assert unknown_placeholders("{order_number} {customer_name}") == ["customer_name"]
+
+
+# --- Limits known without the link, evidence, the complaint first (issue 26) ----------------------
+from downloads.limits import KnownLimit  # noqa: E402
+from orders.diagnosis import Evidence, ReadAt  # noqa: E402
+
+READ = ReadAt(order=SENT, customer=SENT, records=SENT)
+LEARNED = KnownLimit(10, "learned", order_number=1049, seen_at=datetime(2025, 12, 29, tzinfo=UTC))
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_a_record_at_a_learned_limit_is_used_up_and_says_where_the_limit_comes_from() -> None:
+    [finding, _paste] = diagnose(
+        order=order(), customer=None, customer_known=False, records=[record("Planner", 10)],
+        max_count_step=None, known_limits={"planner": LEARNED}, read_at=READ, now=NOW,
+    )
+    assert finding.severity == "bad" and finding.topic == "limit" and finding.action == "count_fix"
+    seen = "(limit seen on order #1049's customer page, 3 days ago)"
+    assert f"show 10 of 10 downloads used {seen}" in finding.text
+    assert "learned, not this customer's own" in finding.text
+    assert finding.evidence == (
+        Evidence("the downloads API", "1 record of this order for “Planner”, count 10", SENT),
+        Evidence("order #1049's customer page (Fileflare v2)",
+                 "limit 10 (learned from another order: this order may override it)",
+                 LEARNED.seen_at, "seen"),
+    )
+    assert finding.fix == CountFix("Planner", 10, 10, (("r1", 10, 0),))
+
+
+def test_the_shop_default_is_named_as_such_in_the_evidence() -> None:
+    [finding, _paste] = diagnose(
+        order=order(), customer=None, customer_known=False,
+        records=[record("Planner", 3), record("planner", 2, "r2")],
+        max_count_step=0, known_limits={"planner": KnownLimit(5, "shop_default")}, read_at=READ, now=NOW,
+    )
+    assert "show 5 of 5 downloads used (shop default)" in finding.text and finding.action == "fileflare"
+    assert finding.evidence[0].facts == "2 records of this order for “Planner”, count 3 + 2 = 5"
+    assert finding.evidence[1] == Evidence("the shop's default limit (SHOP_DOWNLOAD_LIMIT)", "limit 5")
+
+
+def test_every_finding_names_its_numbers_and_their_source() -> None:
+    findings = diagnose(
+        order=order(sent=False), customer=view(item("Planner", 10, 10)), customer_known=True,
+        records=[record("Planner", 10)], read_at=READ,
+    )
+    assert [finding.evidence[0].source for finding in findings] == [
+        "Fileflare's order API (v1)", "the customer's page (Fileflare v2)"
+    ]
+    assert findings[0].evidence[0].facts == "email_sent_at is empty"
+    assert findings[1].evidence[0].facts == "“Planner”: downloaded 10, limit 10"
+    assert findings[1].evidence[1].facts == "1 record of this order for “Planner”, count 10"
+
+
+def test_the_complaint_leads_and_the_rest_keep_their_order() -> None:
+    findings = diagnose(order=order(sent=False), customer=view(item("Planner", 10, 10)), customer_known=True,
+                        records=[record("Planner", 10)], complaint="limit")
+    assert [finding.topic for finding in findings] == ["limit", "no_email"]
+
+
+def test_a_limit_complaint_with_no_limit_known_asks_the_customer_for_their_link() -> None:
+    findings = diagnose(order=order(), customer=None, customer_known=False, records=[record("Planner", 10)],
+                        complaint="limit", now=NOW)
+    [finding] = findings
+    assert finding.action == "paste_link" and "no limit is known" in finding.text
+    situation = reply_situation(findings=findings, recent=RecentChanges())
+    assert situation == "need_status_link"
+    text = support_reply(order=order(), customer=None, situation=situation)
+    assert "we need the link to your order's page" in text and "order #1013" in text
+    assert "limit" not in text.lower() and "token" not in text.lower()  # words a customer knows
+
+
+def test_a_limit_complaint_under_the_limit_still_offers_the_count_back() -> None:
+    [finding, _paste] = diagnose(
+        order=order(), customer=None, customer_known=False, records=[record("Planner", 5)],
+        max_count_step=5, known_limits={"planner": LEARNED}, complaint="limit", now=NOW,
+    )
+    assert finding.severity == "warn" and "5 of 10" in finding.text and "not reached" in finding.text
+    assert finding.fix is not None and finding.fix.label == "Reset to 0"
