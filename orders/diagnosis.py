@@ -426,6 +426,8 @@ def reply_situation(*, findings: list[Finding], recent: RecentChanges) -> Situat
         return "files_attached"
     if recent.resent:
         return "email_resent"
+    if any(finding.topic == "limit" and finding.fix is not None for finding in findings):
+        return "blocked"  # the ticket's limit, whose downloads support is about to give back
     return "ready"
 
 

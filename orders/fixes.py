@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from audit.models import AuditEntry
 from downloads.edits import download_record_count_set
+from downloads.limits import limits_learn
 from downloads.records import count_lowered
 from downloads.services import download_records_for_order
 from fileflare_admin.api import fileflare, types
@@ -81,7 +82,9 @@ def order_count_fix(
     token = KnownCustomerToken.token_for(number)
     if token:
         try:
-            result.before = _limits_of(fileflare.customer_view_get(token=token).value, filename)
+            shown = fileflare.customer_view_get(token=token)
+            limits_learn(view=shown.value, seen_at=shown.fetched_at)
+            result.before = _limits_of(shown.value, filename)
         except ApiError:
             result.before = None
     mine = {

@@ -79,6 +79,9 @@ PRODUCT_LIMITS = [GLOBAL_LIMIT] * 5 + [3, 5, 20, UNLIMITED]
 ORDER_OVERRIDES = [GLOBAL_LIMIT * 2, 50, UNLIMITED]
 OVERRIDE_SHARE = 0.03  # about 3 orders in 100 override their lines' limits
 PREVIOUS_EXAMPLE_ORDER = EXAMPLE_ORDER_NUMBER - 1  # also bought the example's book: its page shows the limit
+# How used-up an order line is was drawn against these before limits had their shape; the draws stay, so
+# every other seeded fact (orders, files, records, counts at or over a limit) is what it was.
+USE_DRAWS = [3, 5, 5, 10, 10, 10, 20, None, None]
 FIRST_NAMES = ["alex", "sam", "maria", "chen", "fatima", "olu", "ines", "noah", "yuki", "lena", "omar", "ava"]
 
 
@@ -125,6 +128,40 @@ def _product_limits(limits: random.Random, built: Built) -> None:
 def _order_override(limits: random.Random) -> int | bool | None:
     """An order's override of its lines' limits (a limit, None for none), or False for no override."""
     return _limit(limits.choice(ORDER_OVERRIDES)) if limits.random() < OVERRIDE_SHARE else False
+
+
+def _downloaded(used: int, drawn: int | None, limit: int | None) -> int:
+    """A line's count against its limit: at or over it when the draw was, else under it."""
+    if limit is None:
+        return used
+    if drawn is None:
+        return min(used, max(limit - 1, 0))
+    if used >= drawn:
+        return limit + used - drawn
+    return min(used, max(limit - 1, 0))
+
+
+def _also_bought_the_book(limits: random.Random, built: Built, order: Order, line_pk: int) -> None:
+    """Order #1049 bought the example's book too (from the limits' own stream): its customer's page shows
+    the book's product limit, 10, which the dashboard learns for #1050."""
+    paper = built.products[-2]
+    book = built.product_assets[paper.id][0]
+    line = OrderLine(pk=line_pk, order=order, product=paper, position=len(built.lines))
+    built.lines.append(line)
+    downloaded = limits.randint(0, 4)
+    built.line_assets.append(LineAsset(line=line, asset=book, downloaded=downloaded, limit=GLOBAL_LIMIT))
+    built.records.append(
+        DownloadRecord(
+            download_id=new_download_id(limits, order.ordered_at),
+            date_created=order.ordered_at,
+            product_id=built.store_product_ids[paper.id],
+            order_id=order.order_number,
+            download_count=downloaded,
+            download_file_name=book.filename,
+            is_amazon_download=False,
+            amazon_key="",
+        )
+    )
 
 
 def _catalogue(rng: random.Random, built: Built) -> None:
@@ -264,25 +301,28 @@ def build(*, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED) -> Built:
                     )
             built.order_assets.append(OrderAsset(order=order, asset=built.assets[-1], downloaded=0, limit=10))
             continue
-        bought = rng.sample(sellable, rng.choices([1, 2, 3], weights=[70, 22, 8])[0])
-        if number == PREVIOUS_EXAMPLE_ORDER:
-            bought = [built.products[-2], *bought]  # the example's book, at the product's limit of 10
-        override = False if number == PREVIOUS_EXAMPLE_ORDER else _order_override(limits)
-        for position, product in enumerate(bought):
+        override = _order_override(limits)
+        for position, product in enumerate(
+            rng.sample(sellable, rng.choices([1, 2, 3], weights=[70, 22, 8])[0])
+        ):
             line_pk += 1
             line = OrderLine(pk=line_pk, order=order, product=product, position=position)
             built.lines.append(line)
             for asset in built.product_assets[product.id]:
-                limit = built.product_limits[product.id] if override is False else override
+                # How used-up the line is comes from the main stream as before (so the rest of the shop
+                # is what it was); its limit is the product's, or the order's override.
+                drawn = rng.choice(USE_DRAWS)
                 roll = rng.random()
-                if limit is None:
-                    downloaded = rng.randint(0, 25)
+                if drawn is None:
+                    used = rng.randint(0, 25)
                 elif roll < 0.08:
-                    downloaded = limit  # at the limit
+                    used = drawn  # at the limit
                 elif roll < 0.11:
-                    downloaded = limit + rng.randint(1, 3)  # over it (the API never promises otherwise)
+                    used = drawn + rng.randint(1, 3)  # over it (the API never promises otherwise)
                 else:
-                    downloaded = rng.randint(0, max(limit - 1, 0))
+                    used = rng.randint(0, max(drawn - 1, 0))
+                limit = built.product_limits[product.id] if override is False else override
+                downloaded = _downloaded(used, drawn, limit)
                 built.line_assets.append(
                     LineAsset(line=line, asset=asset, downloaded=downloaded, limit=limit)
                 )
@@ -300,13 +340,17 @@ def build(*, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED) -> Built:
                             amazon_key=f"downloads/{_slug(asset.filename)}.zip" if is_amazon else "",
                         )
                     )
+        if number == PREVIOUS_EXAMPLE_ORDER:
+            line_pk += 1
+            _also_bought_the_book(limits, built, order, line_pk)
         if rng.random() < 0.15:
             asset = rng.choice(built.assets[:-2])
+            downloaded, _drawn = rng.randint(0, 4), rng.choice(USE_DRAWS)
             built.order_assets.append(
                 OrderAsset(
                     order=order,
                     asset=asset,
-                    downloaded=rng.randint(0, 4),
+                    downloaded=downloaded,
                     limit=GLOBAL_LIMIT if override is False else override,
                 )
             )
