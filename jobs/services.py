@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count
 from django.utils import timezone
 
 from background import chain
@@ -42,11 +42,22 @@ def job_get(*, actor: roles.AnyUser, job_id: int) -> BulkJob:
     return BulkJob.objects.select_related("undo_of").get(pk=job_id)
 
 
-def job_list(*, actor: roles.AnyUser, limit: int = 50) -> QuerySet[BulkJob]:
+@dataclass(frozen=True)
+class JobRow:
+    """A job in the list, with where it stands counted as its own page counts it (job_progress)."""
+
+    job: BulkJob
+    progress: JobProgress
+
+
+def job_list(*, actor: roles.AnyUser, limit: int = 50) -> list[JobRow]:
     roles.require(actor, "run_bulk_fixes")
-    return BulkJob.objects.annotate(
-        item_count=Count("items"), done_count=Count("items", filter=Q(items__state=Item.DONE))
-    ).order_by("-created_at", "-pk")[:limit]
+    jobs = list(BulkJob.objects.order_by("-created_at", "-pk")[:limit])
+    counts: dict[int, dict[str, int]] = {job.pk: {} for job in jobs}
+    rows = BulkJobItem.objects.filter(job__in=jobs).values_list("job_id", "state").annotate(n=Count("pk"))
+    for job_id, state, n in rows.values_list("job_id", "state", "n"):
+        counts[job_id][state] = n
+    return [JobRow(job=job, progress=_progress(job, counts[job.pk], timed=False)) for job in jobs]
 
 
 def job_plan(
@@ -149,7 +160,13 @@ class JobProgress:
 
 
 def job_progress(job: BulkJob) -> JobProgress:
+    """Where the job stands: the one count its page, its progress bar and the jobs list all show."""
     counts = dict(job.items.values_list("state").annotate(n=Count("pk")).values_list("state", "n"))
+    return _progress(job, counts, timed=True)
+
+
+def _progress(job: BulkJob, counts: dict[str, int], *, timed: bool) -> JobProgress:
+    """`counts`: the job's items by state. `timed`: estimate the time left (one more query)."""
     remaining = counts.get(Item.PENDING, 0) + counts.get(Item.IN_FLIGHT, 0)
     return JobProgress(
         total=sum(counts.values()),
@@ -158,7 +175,7 @@ def job_progress(job: BulkJob) -> JobProgress:
         skipped=counts.get(Item.SKIPPED, 0),
         cancelled=counts.get(Item.CANCELLED, 0),
         remaining=remaining,
-        seconds_left=_seconds_left(job, remaining),
+        seconds_left=_seconds_left(job, remaining) if timed else None,
         waiting_until=job.waiting_until if job.waiting_until and job.waiting_until > timezone.now() else None,
         finished=job.finished,
     )

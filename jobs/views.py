@@ -52,38 +52,35 @@ def job_new(request: StaffRequest) -> HttpResponse:
     return render(request, "jobs/job_new.html", {"form": form, "problem": problem})
 
 
-def _follow_context(follow: services.JobFollow) -> dict[str, object]:
-    """What the progress bar (jobs/_progress.html) reads."""
+def _page_context(request: StaffRequest, job: BulkJob) -> dict[str, object]:
+    """What the job's page and its polled parts read: one services.job_page, read once."""
+    shown = services.job_page(job, **ItemFilterForm(request.GET).wanted())
     return {
-        "progress": follow.progress,
-        "stalled_since": follow.stalled_since,
-        "undo_refusal": follow.undo_refusal,
+        "job": job,
+        "plan": shown.plan,
+        "progress": shown.follow.progress,
+        "stalled_since": shown.follow.stalled_since,
+        "undo_refusal": shown.follow.undo_refusal,
+        "items": shown.items,
+        "item_state": shown.item_state,
+        "item_states": BulkJobItem.State.choices,
     }
 
 
 @require_GET
 def job_detail(request: StaffRequest, pk: int) -> HttpResponse:
     """The dry run (with Run), or the job's progress and result; works on reload and in any browser."""
-    job = _job(request, pk)
-    shown = services.job_page(job, **ItemFilterForm(request.GET).wanted())
-    context = {
-        "job": job,
-        "plan": shown.plan,
-        **_follow_context(shown.follow),
-        "items": shown.items,
-        "item_state": shown.item_state,
-        "item_states": BulkJobItem.State.choices,
-    }
+    context = _page_context(request, _job(request, pk))
     return page_or_partial(request, page="jobs/job_detail.html", partial="jobs/_items.html", context=context)
 
 
 @require_GET
 def job_progress(request: StaffRequest, pk: int) -> HttpResponse:
-    """The progress bar the job's page polls. Once the job has finished, the page reloads to show every
-    item's outcome."""
+    """What the job's page polls while the job runs: the progress bar, and with it (out of band) the
+    state badge and the items shown, all from the same reading. Once the job has finished, the page
+    reloads to show every item's outcome."""
     job = _job(request, pk)
-    context = {"job": job, **_follow_context(services.job_follow(job))}
-    response = render(request, "jobs/_progress.html", context)
+    response = render(request, "jobs/_progress_poll.html", _page_context(request, job))
     if job.finished and request.htmx:
         response["HX-Refresh"] = "true"
     return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth.models import User
@@ -121,3 +122,99 @@ def test_the_result_downloads_as_csv_and_no_cell_runs_as_a_formula(
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == f'attachment; filename="bulk-fix-{job.pk}.csv"'
     assert "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\").pdf\"" in body
+
+
+class _Regions(HTMLParser):
+    """The visible text of each element with an id, and of each `data-label="Outcome"` cell, in order."""
+
+    VOID = {"input", "br", "img", "meta", "link", "hr", "col", "source", "wbr"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_id: dict[str, list[str]] = {}
+        self.outcomes: list[str] = []
+        self._open: list[tuple[str | None, bool]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.VOID:
+            return
+        found = dict(attrs)
+        key = found.get("id")
+        if key:
+            self.by_id.setdefault(key, [])
+        outcome = found.get("data-label") == "Outcome"
+        if outcome:
+            self.outcomes.append("")
+        self._open.append((key, outcome))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self.VOID and self._open:
+            self._open.pop()
+
+    def handle_data(self, data: str) -> None:
+        for key, outcome in self._open:
+            if key:
+                self.by_id[key].append(data)
+            if outcome:
+                self.outcomes[-1] += data
+
+    def text(self, key: str) -> str:
+        return " ".join(" ".join(self.by_id[key]).split())
+
+    def rows(self) -> list[str]:
+        return [" ".join(outcome.split()) for outcome in self.outcomes]
+
+
+def _regions(html: str) -> _Regions:
+    parser = _Regions()
+    parser.feed(html)
+    return parser
+
+
+@pytest.mark.parametrize(
+    ("job_state", "item_states", "badge", "counted"),
+    [
+        ("queued", ["pending", "pending", "pending"], "Waiting for a worker", "0 of 3 processed"),
+        ("running", ["done", "failed", "in_flight"], "Running", "2 of 3 processed"),
+        ("done", ["done", "done", "failed"], "Finished", "3 of 3 processed"),
+    ],
+)
+def test_a_jobs_page_its_progress_poll_and_the_jobs_list_tell_one_story(
+    merchant_client: Client,
+    merchant_user: User,
+    job_state: str,
+    item_states: list[str],
+    badge: str,
+    counted: str,
+) -> None:
+    """Issue 25 (2): the poll refreshes the badge and the rows with the bar, and the list counts alike."""
+    job = BulkJob.objects.create(
+        kind=Kind.COUNT_RESET, reason="r", created_by=merchant_user, created_by_name="m", state="queued"
+    )
+    for position in (1, 2, 3):
+        BulkJobItem.objects.create(job=job, position=position, download_id=f"r{position}", count_before=3)
+    page = _regions(merchant_client.get(reverse("jobs:detail", kwargs={"pk": job.pk})).content.decode())
+    assert page.text("job-state") == "Waiting for a worker" and page.rows() == ["Waiting"] * 3
+
+    # The worker moves on while the page stays open: only the poll is asked again.
+    BulkJob.objects.filter(pk=job.pk).update(state=job_state)
+    for item, state in zip(job.items.order_by("position"), item_states, strict=True):
+        BulkJobItem.objects.filter(pk=item.pk).update(state=state)
+    url = reverse("jobs:progress", kwargs={"pk": job.pk})
+    poll_html = merchant_client.get(f"{url}?page=1&state=", headers={"HX-Request": "true"}).content.decode()
+    poll = _regions(poll_html)
+    page = _regions(merchant_client.get(reverse("jobs:detail", kwargs={"pk": job.pk})).content.decode())
+    listed = _regions(merchant_client.get(reverse("jobs:list")).content.decode())
+    labels = dict(BulkJobItem.State.choices)
+    shown = [labels[state] for state in item_states]
+
+    assert 'id="job-state" hx-swap-oob="true"' in poll_html
+    assert 'id="job-items" hx-swap-oob="true"' in poll_html
+    for reading in (page, poll):
+        assert reading.text("job-state") == badge
+        assert reading.text("job-counts").startswith(counted)
+        assert reading.rows() == shown
+    assert counted in listed.text("job-list") and badge in listed.text("job-list")
+    done = item_states.count("done")
+    if done:
+        assert "Waiting" not in poll.text("job-state") and f"{done} done" in poll.text("job-counts")
