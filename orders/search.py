@@ -158,6 +158,19 @@ class SearchResult:
     from_index: bool = False  # the list came from the order index (no call), `stale`: older than the TTL
     whole_shop: bool = False  # the index holds every order: a filter looks at all, not the newest 1,000
     partial_note: str = ""  # a filter only the index answers, before it has read every order: says so
+    shop_total: int | None = None  # the whole shop's count at Fileflare, when the list is all its orders
+
+    @property
+    def counted(self) -> str:
+        """What the pager says after "Page N": " of 400 · 10,000 orders". From an index still being
+        filled, only what is known: " · at least 10,000 orders so far; 15,608 at Fileflare"."""
+        page = self.orders
+        if page is None or page.total is None:
+            return f" of {page.last_page:,}" if page is not None and page.last_page else ""
+        if self.from_index and not self.whole_shop:
+            at_fileflare = f"; {self.shop_total:,} at Fileflare" if self.shop_total is not None else ""
+            return f" · at least {_orders_n(page.total)} so far{at_fileflare}"
+        return (f" of {page.last_page:,}" if page.last_page else "") + f" · {_orders_n(page.total)}"
 
 
 def order_search(
@@ -248,6 +261,7 @@ def _from_index(query: Query, *, page: int, per_page: int, never_sent_only: bool
         stale=listed.stale,
         from_index=True,
         whole_shop=listed.complete,
+        shop_total=None if never_sent_only else listed.shop_total,
     )
     if never_sent_only:
         counted = _orders_counted(listed.orders.total or 0)
@@ -255,9 +269,14 @@ def _from_index(query: Query, *, page: int, per_page: int, never_sent_only: bool
     return result
 
 
+def _orders_n(total: int) -> str:
+    """"0 orders", "1 order", "1,204 orders"."""
+    return f"{total:,} order{'s' if total != 1 else ''}"
+
+
 def _orders_counted(total: int) -> str:
     """"No order", "1 order", "1,204 orders": how a filtered list's summary starts."""
-    return f"{total:,} order{'s' if total != 1 else ''}" if total else "No order"
+    return _orders_n(total) if total else "No order"
 
 
 def _between_text(start: date | None, end: date | None) -> str:

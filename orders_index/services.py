@@ -52,6 +52,7 @@ class OrderIndexPage:
     fetched_at: datetime | None
     stale: bool
     complete: bool
+    shop_total: int | None = None  # orders Fileflare counted at the sync's last read of its list
 
 
 def _is_stale(seen_at: datetime) -> bool:
@@ -131,6 +132,7 @@ def order_index_page(
         fetched_at=oldest,
         stale=oldest is not None and _is_stale(oldest),
         complete=state.walk_finished_at is not None,
+        shop_total=state.total,
     )
 
 

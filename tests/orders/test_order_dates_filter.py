@@ -263,3 +263,30 @@ def test_before_the_index_has_read_anything_the_date_filter_says_so_and_asks_not
     )
     assert 'value="2026-01-01"' in _input(page, "ordered_from")
     assert _fileflare_calls(sandbox) == before
+
+
+def test_while_the_index_is_still_filling_the_orders_page_says_what_is_known_not_a_false_total(
+    support_client: Client, sandbox: Sandbox
+) -> None:
+    """Issue 25 (3): "Page 1 of 40 · 1000 orders" while the shop had more: the index's count is a floor."""
+    state = _index_newest_orders()
+    OrderSync.objects.filter(pk=state.pk).update(walk_finished_at=None, next_page=2, total=15_608)
+    indexed = IndexedOrder.objects.filter(shop=state.shop).count()
+    before = _fileflare_calls(sandbox)
+    pager = _pager(support_client.get("/orders/").content.decode())
+    assert pager == f"Page 1 · at least {indexed:,} orders so far; 15,608 at Fileflare"
+
+    dated = _pager(support_client.get("/orders/", {"ordered_from": "2000-01-01"}).content.decode())
+    assert dated == f"Page 1 · at least {indexed:,} orders so far"  # no shop count for a date range
+
+    OrderSync.objects.filter(pk=state.pk).update(walk_finished_at=timezone.now(), next_page=0)
+    pages = -(-indexed // 25)
+    whole = _pager(support_client.get("/orders/").content.decode())
+    assert whole == f"Page 1 of {pages} · {indexed:,} orders"
+    assert _fileflare_calls(sandbox) == before
+
+
+def _pager(page: str) -> str:
+    found = re.search(r'<span class="muted" id="order-pages">(.*?)</span>', page)
+    assert found, "the Orders page shows its pager"
+    return unescape(found.group(1))
