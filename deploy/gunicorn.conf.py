@@ -10,7 +10,7 @@ import os
 
 # nginx on the same machine reaches gunicorn on loopback; GUNICORN_BIND moves it (e.g. a second instance).
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))  # settings.py's default too (config.py)
 threads = int(os.environ.get("WEB_THREADS", "4"))
 worker_class = "gthread"
 # A page gives up on the upstream after UPSTREAM_PAGE_DEADLINE (8 s); this is only a backstop.

@@ -1,12 +1,14 @@
 """Settings for Fileflare Admin.
 
-Every value comes from the environment (or an optional `.env` file beside manage.py); `.env.example`
-lists each variable with one line on what it does. With nothing configured at all, the defaults give a
+Every value comes from the environment (or an optional `.env` file beside manage.py). Each variable is
+declared once, with its default and one line of help, in fileflare_admin/config.py; `.env.example` is
+generated from it. With nothing configured at all, the defaults give a
 working local demo: SQLite in the project folder, local-memory cache, e-mail on the console, and the
 embedded sandbox (`python manage.py runsandbox`) as the upstream for both APIs.
 """
 
 import contextlib
+import functools
 import ipaddress
 import os
 import secrets
@@ -16,77 +18,82 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from fileflare_admin import config
+from fileflare_admin.config import DECLARED
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A setting declared in fileflare_admin/config.py (its default is there, and nowhere else).
+_read = functools.partial(config.read, env)
 
 # --- Upstream APIs ----------------------------------------------------------------------------------
 # The sandbox's documented demo credentials (see sandbox/README.md). They open nothing but the sandbox.
-SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8001").rstrip("/")
-SANDBOX_FILEFLARE_KEY = env.str("SANDBOX_FILEFLARE_KEY", default="ffsk_demo_4b1d9e6c2a7f4e0b8d3c5a1f")
-SANDBOX_DOWNLOADS_TOKEN = env.str("SANDBOX_DOWNLOADS_TOKEN", default="ecdt_demo_7e2a91c4d8b34f6a")
-SANDBOX_DOWNLOADS_SECRET = env.str("SANDBOX_DOWNLOADS_SECRET", default="ecds_demo_3f5b8c1e")
+SANDBOX_URL = _read("SANDBOX_URL").rstrip("/")
+SANDBOX_FILEFLARE_KEY = _read("SANDBOX_FILEFLARE_KEY")
+SANDBOX_DOWNLOADS_TOKEN = _read("SANDBOX_DOWNLOADS_TOKEN")
+SANDBOX_DOWNLOADS_SECRET = _read("SANDBOX_DOWNLOADS_SECRET")
 
 # Demo mode: no real Fileflare configured, so the dashboard talks to the sandbox with its demo keys.
-DEMO_MODE = not env.str("FILEFLARE_API_URL", default="")
+DEMO_MODE = not _read("FILEFLARE_API_URL")
 if DEMO_MODE:
     FILEFLARE_API_URL = f"{SANDBOX_URL}/api"
     FILEFLARE_API_KEY = env.str("FILEFLARE_API_KEY", default=SANDBOX_FILEFLARE_KEY)
 else:
     FILEFLARE_API_URL = env.str("FILEFLARE_API_URL").rstrip("/")
-    FILEFLARE_API_KEY = env.str("FILEFLARE_API_KEY", default="")
+    FILEFLARE_API_KEY = _read("FILEFLARE_API_KEY")
 DOWNLOADS_API_URL = env.str(
     "DOWNLOADS_API_URL", default=f"{SANDBOX_URL}/easycart" if DEMO_MODE else ""
 ).rstrip("/")
 DOWNLOADS_API_TOKEN = env.str("DOWNLOADS_API_TOKEN", default=SANDBOX_DOWNLOADS_TOKEN if DEMO_MODE else "")
-DOWNLOADS_API_TIMEZONE = env.str("DOWNLOADS_API_TIMEZONE", default="UTC")  # its dates' zone (its MySQL's)
+DOWNLOADS_API_TIMEZONE = _read("DOWNLOADS_API_TIMEZONE")  # its dates' zone (its MySQL's)
 
-UPSTREAM_CONNECT_TIMEOUT = env.float("UPSTREAM_CONNECT_TIMEOUT", default=3.05)
-UPSTREAM_READ_TIMEOUT = env.float("UPSTREAM_READ_TIMEOUT", default=10.0)
-UPSTREAM_RETRIES = env.int("UPSTREAM_RETRIES", default=2)
-UPSTREAM_BACKOFF = env.float("UPSTREAM_BACKOFF", default=0.5)
+UPSTREAM_CONNECT_TIMEOUT = _read("UPSTREAM_CONNECT_TIMEOUT")
+UPSTREAM_READ_TIMEOUT = _read("UPSTREAM_READ_TIMEOUT")
+UPSTREAM_RETRIES = _read("UPSTREAM_RETRIES")
+UPSTREAM_BACKOFF = _read("UPSTREAM_BACKOFF")
 # A page answers in seconds whatever the upstreams do: all its upstream calls together, retries included,
 # get UPSTREAM_PAGE_DEADLINE; with a saved copy to show, a fresh answer gets UPSTREAM_STALE_WAIT.
-UPSTREAM_PAGE_DEADLINE = env.float("UPSTREAM_PAGE_DEADLINE", default=8.0)
-UPSTREAM_STALE_WAIT = env.float("UPSTREAM_STALE_WAIT", default=2.0)
+UPSTREAM_PAGE_DEADLINE = _read("UPSTREAM_PAGE_DEADLINE")
+UPSTREAM_STALE_WAIT = _read("UPSTREAM_STALE_WAIT")
 # After this many timeouts or refused connections in a row, nobody waits on that upstream for this long;
 # then one request tries it again.
-UPSTREAM_BREAKER_FAILURES = env.int("UPSTREAM_BREAKER_FAILURES", default=3)
-UPSTREAM_BREAKER_SECONDS = env.float("UPSTREAM_BREAKER_SECONDS", default=30.0)
+UPSTREAM_BREAKER_FAILURES = _read("UPSTREAM_BREAKER_FAILURES")
+UPSTREAM_BREAKER_SECONDS = _read("UPSTREAM_BREAKER_SECONDS")
 # How the web server runs (keep in step with gunicorn's --workers and --threads; gunicorn itself reads
 # WEB_CONCURRENCY). Of each worker's threads, all but one may wait on an upstream at once, so pages that
 # need none (the audit log, sign-in) always find a free thread.
-WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=4)
-WEB_THREADS = env.int("WEB_THREADS", default=4)
-UPSTREAM_WAITING_PAGES = int(env.str("UPSTREAM_WAITING_PAGES", default="") or max(WEB_THREADS - 1, 1))
+WEB_CONCURRENCY = _read("WEB_CONCURRENCY")
+WEB_THREADS = _read("WEB_THREADS")
+UPSTREAM_WAITING_PAGES = int(_read("UPSTREAM_WAITING_PAGES") or max(WEB_THREADS - 1, 1))
 # Every worker process using the same upstream keys, on all machines: while Redis is down each worker
 # keeps to 1/UPSTREAM_WORKER_COUNT of each budget, so the shop's limit still holds.
-UPSTREAM_WORKER_COUNT = int(env.str("UPSTREAM_WORKER_COUNT", default="") or WEB_CONCURRENCY)
-UPSTREAM_CACHE_TTL = env.int("UPSTREAM_CACHE_TTL", default=30)
-UPSTREAM_STALE_TTL = env.int("UPSTREAM_STALE_TTL", default=86400)
+UPSTREAM_WORKER_COUNT = int(_read("UPSTREAM_WORKER_COUNT") or WEB_CONCURRENCY)
+UPSTREAM_CACHE_TTL = _read("UPSTREAM_CACHE_TTL")
+UPSTREAM_STALE_TTL = _read("UPSTREAM_STALE_TTL")
 # Our share of Fileflare's 60 requests a minute per key (30 for e-mails), for all workers together.
-FILEFLARE_BUDGET_PER_MINUTE = env.int("FILEFLARE_BUDGET_PER_MINUTE", default=55)
-FILEFLARE_EMAIL_BUDGET_PER_MINUTE = env.int("FILEFLARE_EMAIL_BUDGET_PER_MINUTE", default=28)
+FILEFLARE_BUDGET_PER_MINUTE = _read("FILEFLARE_BUDGET_PER_MINUTE")
+FILEFLARE_EMAIL_BUDGET_PER_MINUTE = _read("FILEFLARE_EMAIL_BUDGET_PER_MINUTE")
 # The order in Fileflare's own app, where limits it keeps itself are raised ("Open in Fileflare" on the
 # order page), with {order_id} and {order_number}. Empty: FILEFLARE_API_URL without /api + /orders/{order_id}.
-FILEFLARE_APP_ORDER_URL = env.str("FILEFLARE_APP_ORDER_URL", default="")
+FILEFLARE_APP_ORDER_URL = _read("FILEFLARE_APP_ORDER_URL")
 # The downloads API documents no limit; 0 means no budget is enforced.
-DOWNLOADS_BUDGET_PER_MINUTE = env.int("DOWNLOADS_BUDGET_PER_MINUTE", default=0)
+DOWNLOADS_BUDGET_PER_MINUTE = _read("DOWNLOADS_BUDGET_PER_MINUTE")
 # The shop's global download limit, as set in Fileflare: a record's limit when no customer's page has shown
 # one for its file (downloads.limits). Unset: none. The demo's is the sandbox shop's global limit, 10.
 SHOP_DOWNLOAD_LIMIT = env.int("SHOP_DOWNLOAD_LIMIT", default=10 if DEMO_MODE else None)
 # Of each budget, the requests a minute that only writes may use (reads have cached copies to fall back on).
-UPSTREAM_WRITE_RESERVE = env.int("UPSTREAM_WRITE_RESERVE", default=5)
+UPSTREAM_WRITE_RESERVE = _read("UPSTREAM_WRITE_RESERVE")
 
 # --- Background work (issue 19) ----------------------------------------------------------------------
 # Tasks run in a worker process, never in a web worker: `manage.py background_worker` (`make run` starts
 # one). "database" (default): the task rows live in the dashboard database and it runs django-tasks-db's
 # `db_worker`. "rq": RQ on Redis (TASKS_REDIS_URL, default CACHE_URL); it runs `rqworker --job-class
 # django_tasks_rq.Job --with-scheduler`, on as many machines as needed.
-TASKS_BACKEND = env.str("TASKS_BACKEND", default="") or "database"
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="") or DECLARED["TASKS_BACKEND"].default
 _cache_url = env.str("CACHE_URL", default="")
-TASKS_REDIS_URL = env.str("TASKS_REDIS_URL", default="") or (
+TASKS_REDIS_URL = _read("TASKS_REDIS_URL") or (
     _cache_url if _cache_url.startswith("redis") else "redis://127.0.0.1:6379/0"
 )
 RQ_QUEUES = {"default": {"URL": TASKS_REDIS_URL, "DEFAULT_TIMEOUT": 600}}
@@ -104,32 +111,32 @@ else:
 # often it re-reads them, and how often it walks them all. Each re-read renews the read cache's copy of
 # its 1,000 orders; a little more often than UPSTREAM_CACHE_TTL, opening any of them costs no call
 # (2 pages every 25 s: about 5 requests a minute).
-ORDER_SYNC_BUDGET_PER_MINUTE = env.int("ORDER_SYNC_BUDGET_PER_MINUTE", default=10)
-ORDER_SYNC_FRESH_PAGES = env.int("ORDER_SYNC_FRESH_PAGES", default=2)
-ORDER_SYNC_REFRESH_SECONDS = env.int("ORDER_SYNC_REFRESH_SECONDS", default=25)
-ORDER_SYNC_REWALK_HOURS = env.int("ORDER_SYNC_REWALK_HOURS", default=24)
+ORDER_SYNC_BUDGET_PER_MINUTE = _read("ORDER_SYNC_BUDGET_PER_MINUTE")
+ORDER_SYNC_FRESH_PAGES = _read("ORDER_SYNC_FRESH_PAGES")
+ORDER_SYNC_REFRESH_SECONDS = _read("ORDER_SYNC_REFRESH_SECONDS")
+ORDER_SYNC_REWALK_HOURS = _read("ORDER_SYNC_REWALK_HOURS")
 # Bulk fixes: what all running jobs together may spend a minute, per upstream. Fileflare's share is taken
 # from the shared budget (and never from the slots kept for staff's own writes); the downloads API
 # documents no limit, so its pace is ours to choose (each record costs a fresh read and a write).
-BULK_FILEFLARE_BUDGET_PER_MINUTE = env.int("BULK_FILEFLARE_BUDGET_PER_MINUTE", default=10)
-BULK_EMAIL_BUDGET_PER_MINUTE = env.int("BULK_EMAIL_BUDGET_PER_MINUTE", default=10)
-BULK_DOWNLOADS_BUDGET_PER_MINUTE = env.int("BULK_DOWNLOADS_BUDGET_PER_MINUTE", default=240)
-BULK_MAX_ITEMS = env.int("BULK_MAX_ITEMS", default=5000)
+BULK_FILEFLARE_BUDGET_PER_MINUTE = _read("BULK_FILEFLARE_BUDGET_PER_MINUTE")
+BULK_EMAIL_BUDGET_PER_MINUTE = _read("BULK_EMAIL_BUDGET_PER_MINUTE")
+BULK_DOWNLOADS_BUDGET_PER_MINUTE = _read("BULK_DOWNLOADS_BUDGET_PER_MINUTE")
+BULK_MAX_ITEMS = _read("BULK_MAX_ITEMS")
 # A worker that stops mid-step holds its work this long before another worker resumes it. A live worker
 # renews its lease every third of this from a thread of its own (background.chain.lease_kept), so the
 # lease need not outlast the slowest upstream call.
-BACKGROUND_LEASE_SECONDS = env.int("BACKGROUND_LEASE_SECONDS", default=24)
+BACKGROUND_LEASE_SECONDS = _read("BACKGROUND_LEASE_SECONDS")
 # How often (seconds) each task worker (`manage.py background_worker`) queues again the background work
 # that lost its step with a stopped worker, and starts the order sync if it is not running. It does so
 # when it starts too; no page view ever does. A chain whose worker died is back within
 # BACKGROUND_LEASE_SECONDS plus this, with nobody looking.
-BACKGROUND_KEEPALIVE_SECONDS = env.int("BACKGROUND_KEEPALIVE_SECONDS", default=30)
+BACKGROUND_KEEPALIVE_SECONDS = _read("BACKGROUND_KEEPALIVE_SECONDS")
 
 # The largest change to a download count that a Support account may make in one step.
-SUPPORT_MAX_COUNT_STEP = env.int("SUPPORT_MAX_COUNT_STEP", default=5)
+SUPPORT_MAX_COUNT_STEP = _read("SUPPORT_MAX_COUNT_STEP")
 
 # --- Core -------------------------------------------------------------------------------------------
-DEBUG = env.bool("DEBUG", default=False)
+DEBUG = _read("DEBUG")
 
 
 def _demo_secret_key() -> str:
@@ -147,14 +154,14 @@ def _demo_secret_key() -> str:
     return path.read_text().strip()
 
 
-SECRET_KEY = env.str("SECRET_KEY", default="")
+SECRET_KEY = _read("SECRET_KEY")
 if not SECRET_KEY:
     if not DEMO_MODE:
         raise ImproperlyConfigured("SECRET_KEY must be set when the dashboard talks to a real Fileflare API.")
     SECRET_KEY = _demo_secret_key()
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+ALLOWED_HOSTS = _read("ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS = _read("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -230,7 +237,7 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"].setdefault("CONN_MAX_AGE", _read("CONN_MAX_AGE"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the task worker share the file: in WAL mode a reader never waits for a writer.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("init_command", "PRAGMA journal_mode=WAL;")
@@ -238,21 +245,21 @@ DATABASE_ROUTERS = ["sandbox.routers.SandboxRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Local memory keeps 300 entries unless told otherwise; the newest-orders index alone needs ~2,000.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://fileflare-admin?max_entries=50000")}
+CACHES = {"default": env.cache("CACHE_URL", default=DECLARED["CACHE_URL"].default)}
 # Redis is an accelerator, not a dependency: short socket timeouts, and while it does not answer each
 # worker falls back to its own memory (fileflare_admin.sharedcache) instead of failing the page.
-CACHE_CONNECT_TIMEOUT = env.float("CACHE_CONNECT_TIMEOUT", default=0.25)
-CACHE_TIMEOUT = env.float("CACHE_TIMEOUT", default=0.5)
+CACHE_CONNECT_TIMEOUT = _read("CACHE_CONNECT_TIMEOUT")
+CACHE_TIMEOUT = _read("CACHE_TIMEOUT")
 # While it is down, how often one request tries it again (the others skip it meanwhile).
-CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
+CACHE_RETRY_SECONDS = _read("CACHE_RETRY_SECONDS")
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     CACHES["default"]["BACKEND"] = "fileflare_admin.sharedcache.ResilientRedisCache"
     CACHES["default"].setdefault("OPTIONS", {})
     CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", CACHE_CONNECT_TIMEOUT)
     CACHES["default"]["OPTIONS"].setdefault("socket_timeout", CACHE_TIMEOUT)
 
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Fileflare Admin <admin@localhost>")
+vars().update(env.email_url("EMAIL_URL", default=DECLARED["EMAIL_URL"].default))
+DEFAULT_FROM_EMAIL = _read("DEFAULT_FROM_EMAIL")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -263,13 +270,13 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "orders:list"
 LOGOUT_REDIRECT_URL = "login"
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
+SESSION_COOKIE_AGE = _read("SESSION_COOKIE_AGE")
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+TIME_ZONE = _read("TIME_ZONE")
 # The shop's time zone: what every page shows times in unless a staff member picks their own
 # (Your time zone, in the header). Defaults to TIME_ZONE.
-SHOP_TIME_ZONE = env.str("SHOP_TIME_ZONE", default="") or TIME_ZONE
+SHOP_TIME_ZONE = _read("SHOP_TIME_ZONE") or TIME_ZONE
 USE_I18N = True
 USE_TZ = True
 
@@ -277,7 +284,7 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Where `collectstatic` writes (WhiteNoise serves it). Test stacks and the benchmark give
 # each of their servers its own folder.
-STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or BASE_DIR / "staticfiles")
+STATIC_ROOT = Path(_read("STATIC_ROOT") or BASE_DIR / "staticfiles")
 # The demo serves static files straight from the source folders; production serves the hashed,
 # compressed copies that `collectstatic` writes.
 WHITENOISE_USE_FINDERS = DEMO_MODE or DEBUG
@@ -293,7 +300,7 @@ STORAGES = {
     },
 }
 
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_LEVEL = _read("LOG_LEVEL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -337,7 +344,7 @@ if PRODUCTION and (
     )
 
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients): opt in.
-TRUST_X_FORWARDED_PROTO = _env_bool("TRUST_X_FORWARDED_PROTO", False)
+TRUST_X_FORWARDED_PROTO = _read("TRUST_X_FORWARDED_PROTO", blank=True)
 if TRUST_X_FORWARDED_PROTO:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # How many proxies in front of us append to X-Forwarded-For; decides the client address sign-in
@@ -345,7 +352,7 @@ if TRUST_X_FORWARDED_PROTO:
 TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 1 if TRUST_X_FORWARDED_PROTO else 0)
 # The addresses (or networks) of those proxies: X-Forwarded-For is believed only on a request that came
 # from one of them, never from a client that reached the app directly. Empty = never believed.
-TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+TRUSTED_PROXIES = _read("TRUSTED_PROXIES")
 for _proxy in TRUSTED_PROXIES:
     try:
         ipaddress.ip_network(_proxy.strip(), strict=False)
@@ -363,10 +370,10 @@ CSRF_COOKIE_HTTPONLY = True  # htmx gets the token from hx-headers on <body>, ne
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_HSTS_SECONDS = _env_int("SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _read("SECURE_HSTS_INCLUDE_SUBDOMAINS", blank=True)
 # Preloading is hard to undo (browsers ship the list), so it is the operator's explicit choice; until
 # then Django's reminder (security.W021) is silenced rather than reported on every deploy check.
-SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_HSTS_PRELOAD = _read("SECURE_HSTS_PRELOAD", blank=True)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # Our pages link out only with rel=noreferrer; same-origin keeps order ids in URLs to ourselves.
@@ -398,10 +405,10 @@ AUTHENTICATION_BACKENDS = [
     "fileflare_admin.security.SignInGuardBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = _env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_MINUTES = _env_int("AXES_COOLOFF_MINUTES", 15)
+AXES_FAILURE_LIMIT = _read("AXES_FAILURE_LIMIT", blank=True)
+AXES_COOLOFF_MINUTES = _read("AXES_COOLOFF_MINUTES", blank=True)
 AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
-AXES_USERNAME_FAILURE_LIMIT = _env_int("AXES_USERNAME_FAILURE_LIMIT", 15)
+AXES_USERNAME_FAILURE_LIMIT = _read("AXES_USERNAME_FAILURE_LIMIT", blank=True)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_HANDLER = "fileflare_admin.signin.SignInAttempts"
 AXES_RESET_ON_SUCCESS = True

@@ -174,7 +174,17 @@ class OrderSyncProgress:
                 f"Indexing the order list: page {self.next_page} of {self.last_page} next, "
                 f"{counted} orders indexed."
             )
-        return f"All {counted} orders indexed; the newest 1,000 are re-read every few seconds."
+        return f"All {counted} orders indexed; {fresh_orders_sentence()}"
+
+
+def fresh_orders_sentence() -> str:
+    """How fresh the newest orders are kept, from the settings the sync runs on (ORDER_SYNC_FRESH_PAGES,
+    ORDER_SYNC_REFRESH_SECONDS): "the newest 2,000 are re-read every 25 seconds."."""
+    newest = settings.ORDER_SYNC_FRESH_PAGES * sync.PAGE_SIZE
+    seconds = settings.ORDER_SYNC_REFRESH_SECONDS
+    return (
+        f"the newest {newest:,} are re-read every {seconds} second{'s' if seconds != 1 else ''}."
+    )
 
 
 def order_sync_progress() -> OrderSyncProgress:

@@ -60,7 +60,7 @@ def env_filled(**changes: str) -> dict[str, str]:
 def variables_read(path: Path) -> set[str]:
     """Environment variable names a Python file reads through django-environ or os.environ."""
     text = path.read_text()
-    pattern = r'(?:env(?:\.\w+)?|_env_\w+|environ\.get|getenv)\(\s*"([A-Z][A-Z0-9_]*)"'
+    pattern = r'(?:env(?:\.\w+)?|_env_\w+|_read|environ\.get|getenv)\(\s*"([A-Z][A-Z0-9_]*)"'
     return set(re.findall(pattern, text))
 
 
