@@ -71,6 +71,10 @@ def test_a_merchant_dry_runs_a_bulk_reset_runs_it_cancels_it_and_undoes_it(
     expect(bar).to_have_attribute("value", "3")
     expect(page.locator("#job-counts")).to_contain_text("3 remaining")
     expect(page.locator("#job-progress")).to_contain_text("Next item at")
+    # Issue 25 (2): the badge and the rows follow the bar with no reload.
+    expect(page.locator("#job-state")).to_have_text("Running")
+    expect(page.locator("#job-items-table td[data-label='Outcome'] .badge-ok")).to_have_count(3)
+    expect(page.locator("#job-items-table")).to_contain_text("Waiting")
     job_url = page.url
 
     page.reload()  # the page is the job's state, not the browser's: a reload shows the same
