@@ -233,12 +233,18 @@ def test_a_search_still_finds_its_order_whatever_the_date_boxes_hold(support_cli
     assert "No order has the number 99999999." in page and "is not a date" not in page
 
 
+def _index_partly_walked() -> tuple[OrderSync, int]:
+    """The newest 1,000 indexed, the walk still going, and Fileflare counting 15,608 orders; with the
+    number of orders the index holds."""
+    state = _index_newest_orders()
+    OrderSync.objects.filter(pk=state.pk).update(walk_finished_at=None, next_page=2, total=15_608)
+    return state, IndexedOrder.objects.filter(shop=state.shop).count()
+
+
 def test_before_the_index_has_every_order_the_page_says_which_it_has_read(
     support_client: Client, sandbox: Sandbox
 ) -> None:
-    state = _index_newest_orders()
-    OrderSync.objects.filter(pk=state.pk).update(walk_finished_at=None, next_page=2, total=15_608)
-    indexed = IndexedOrder.objects.filter(shop=state.shop).count()
+    state, indexed = _index_partly_walked()
     before = _fileflare_calls(sandbox)
     page = support_client.get("/orders/", {"ordered_from": "2025-01-01"}).content.decode()
     assert (
@@ -269,9 +275,7 @@ def test_while_the_index_is_still_filling_the_orders_page_says_what_is_known_not
     support_client: Client, sandbox: Sandbox
 ) -> None:
     """Issue 25 (3): "Page 1 of 40 · 1000 orders" while the shop had more: the index's count is a floor."""
-    state = _index_newest_orders()
-    OrderSync.objects.filter(pk=state.pk).update(walk_finished_at=None, next_page=2, total=15_608)
-    indexed = IndexedOrder.objects.filter(shop=state.shop).count()
+    state, indexed = _index_partly_walked()
     before = _fileflare_calls(sandbox)
     pager = _pager(support_client.get("/orders/").content.decode())
     assert pager == f"Page 1 · at least {indexed:,} orders so far; 15,608 at Fileflare"
