@@ -224,8 +224,8 @@ GROUPS: tuple[Group, ...] = (
             S(
                 "SHOP_DOWNLOAD_LIMIT",
                 "",
-                "The shop's global download limit as set in Fileflare, for a file no customer's page has shown "
-                "a limit for; empty = none (the demo's is 10, the sandbox shop's).",
+                "The shop's global download limit as set in Fileflare, for a file no customer's page has "
+                "shown a limit for; empty = none (the demo's is 10, the sandbox shop's).",
                 "int",
             ),
             S(
