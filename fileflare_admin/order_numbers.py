@@ -2,7 +2,8 @@
 "#1050" search, the numbers pasted into a bulk fix and the numbers a link pre-fills (pure: no upstream).
 
 An order number is a whole number. The text may label it ("#1050", "order 1050", "order:1050",
-"Order No. 1,050", "nr 1050"), group its thousands with commas ("1,050"), and write its digits in any
+"Order No. 1,050", "nr 1050"), in French or Italian too ("commande n° 1050", "ordine n. 1050",
+"numéro 1050"), group its thousands with commas ("1,050"), and write its digits in any
 script (`\\d`: Arabic-Indic or full-width digits read as their values). It has at most MAX_DIGITS
 digits: every such number fits the 64-bit integer (BigIntegerField) order numbers are kept in —
 Shopify's order numbers (Fileflare's `order_number`) and the downloads API's int(11) `order_id` both
@@ -20,12 +21,15 @@ from dataclasses import dataclass
 MAX_DIGITS = 18  # 10**18 - 1 < 2**63 - 1: any number this long fits a BigIntegerField
 # "1050", "1,050", "-3": a whole number, optionally with thousands separators.
 _NUMBER = r"(-?\d{1,3}(?:,\d{3})+|-?\d+)"
-_LABEL = r"(?:order\s*(?:number|no\.?|nr\.?|#)?|number|no\.?|nr\.?)"
+# "No.", "nr", "n°"/"nº" and "n." (French and Italian), "number", "numéro", "numero".
+_NO = r"(?:number|num[eé]ro|no\.?|nr\.?|n\s*[°º]|n\.)"
+_ORDER = r"(?:order|commande|ordine)"
+_LABEL = rf"(?:{_ORDER}\s*(?:{_NO}|#)?|{_NO})"
 # The whole text is a number, with an optional label: "order 1050", "Order #1,050", "no. 1050", "#1050".
 _WHOLE = re.compile(rf"({_LABEL})?\s*:?\s*(#)?\s*{_NUMBER}", re.I)
 # A number inside longer text counts only when the text says it is an order's: "order #1050", "#1050".
 _INSIDE = re.compile(
-    r"(?:\border\s*(?:number|no\.?|nr\.?)?\s*:?\s*#?\s*|#\s*)" + _NUMBER + r"(?![\d,]*\d)", re.I
+    rf"(?:\b{_ORDER}\s*(?:{_NO})?\s*:?\s*#?\s*|#\s*)" + _NUMBER + r"(?![\d,]*\d)", re.I
 )
 
 

@@ -27,6 +27,12 @@ from fileflare_admin.order_numbers import (
         ("ORDER NO. 1050", OrderNumberText(1050, labelled=True)),
         ("order number: 1050", OrderNumberText(1050, labelled=True)),
         ("nr 1050", OrderNumberText(1050, labelled=True)),
+        ("commande n° 1050", OrderNumberText(1050, labelled=True)),  # French
+        ("Commande nº1050", OrderNumberText(1050, labelled=True)),
+        ("commande numéro 1,050", OrderNumberText(1050, labelled=True)),
+        ("ordine n. 1050", OrderNumberText(1050, labelled=True)),  # Italian
+        ("Ordine numero 1050", OrderNumberText(1050, labelled=True)),
+        ("n° 1050", OrderNumberText(1050, labelled=True)),
         ("order\u00a01050", OrderNumberText(1050, labelled=True)),  # a no-break space pasted from a mail
         ("0", OrderNumberText(0, labelled=False)),
         ("#0", OrderNumberText(0, labelled=True)),
@@ -94,6 +100,9 @@ def test_every_number_the_parser_takes_fits_a_big_integer_field() -> None:
         ("order -12 again", OrderNumberText(-12, labelled=True)),
         ("I bought 1050 things", None),  # digits alone inside text are not an order's
         ("reorder 1050", None),  # "order" as a word only
+        ("Bonjour, ma commande n° 1050 : pas reçu", OrderNumberText(1050, labelled=True)),
+        ("Salve, ordine n. 1050, file mancante", OrderNumberText(1050, labelled=True)),
+        ("sottordine 1050", None),
         ("order #" + "1" * (MAX_DIGITS + 1), None),
         ("order #1050123", OrderNumberText(1050123, labelled=True)),
         ("order #1,050,12", None),  # a number that runs on is not cut short
