@@ -13,14 +13,12 @@ from downloads.limits import KnownLimit
 from downloads.records import count_lowered, file_key
 from fileflare_admin.api import types
 from fileflare_admin.weblinks import is_http_url
+from orders.complaints import Complaint  # what a ticket complains of (`?complaint=`): its findings lead
 
 FindingAction = Literal["", "resend", "attach", "paste_link", "count_fix", "fileflare"]
 Situation = Literal[
     "ready", "downloads_reset", "files_attached", "email_resent", "blocked", "need_status_link"
 ]
-# What a ticket complains of (the order page's `?complaint=`): its findings lead the page.
-Complaint = Literal["limit", "expired", "no_email", "wrong_file", "missing_file"]
-COMPLAINTS: tuple[Complaint, ...] = ("limit", "expired", "no_email", "wrong_file", "missing_file")
 
 # Where a finding's numbers come from, as its evidence names them.
 ORDER_API = "Fileflare's order API (v1)"

@@ -15,7 +15,8 @@ from audit.models import AuditEntry
 from fileflare_admin.api.errors import ApiError, NotFound
 from fileflare_admin.htmx import StaffRequest, page_or_partial
 from orders import services
-from orders.diagnosis import Complaint, Situation
+from orders.complaints import LABELS, Complaint
+from orders.diagnosis import Situation
 from orders.forms import CustomerLinkForm, ResendForm
 from orders.models import ReplyTemplate
 from orders.search import Target
@@ -27,11 +28,13 @@ def not_found(request: StaffRequest, sentence: str) -> HttpResponse:
     return render(request, "404.html", {"reason": sentence}, status=404)
 
 
-def target_url(target: Target) -> str:
+def target_url(target: Target, *, complaint: Complaint | None = None) -> str:
+    """Where a search leads; an order page carries what the ticket complains about (`?complaint=`)."""
     if target.kind == "customer":
         url = reverse("orders:customer", kwargs={"token": target.key})
         return f"{url}?{urlencode({'link': target.link})}" if target.link else url
-    return reverse("orders:detail", kwargs={"order_id": target.key})
+    url = reverse("orders:detail", kwargs={"order_id": target.key})
+    return f"{url}?{urlencode({'complaint': complaint})}" if complaint else url
 
 
 def order_url(order_id: str, *, anchor: str = "") -> str:
@@ -87,6 +90,7 @@ def order_page_response(
         "row_next": order_url(order_id),
         "reply_choices": ReplyTemplate.Situation.choices,
         "resend_form": ResendForm(),
+        "complaint_label": LABELS[complaint] if complaint else "",  # the chip: "Ticket says: …"
         "link_form": CustomerLinkForm(),
         **(extra or {}),
     }

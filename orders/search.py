@@ -1,17 +1,25 @@
 """The search box: what a ticket's text is (classify_query, pure) and where it leads (order_search)."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
+from urllib.parse import unquote, urlsplit
 
+from downloads.services import download_records_naming
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import NotFound
 from fileflare_admin.order_numbers import find_order_number, read_order_number
+from orders.complaints import LABELS, Complaint, complaint_in
 from orders.identity import order_lookup_by_number
 from orders.models import KnownCustomerToken
-from orders_index.services import order_index_page, order_sync_progress
+from orders_index.services import (
+    order_index_holding,
+    order_index_id_for,
+    order_index_page,
+    order_sync_progress,
+)
 
 QueryKind = Literal[
     "empty",
@@ -21,11 +29,22 @@ QueryKind = Literal[
     "token",  # the 32 hex characters of a customer's order-status link (lower case)
     "order_id_or_token",  # a bare 32-hex that could be either: the search decides by asking
     "download_id",
+    "file",  # a download link or a file name the customer pasted
+    "email",  # an e-mail address: Fileflare's API cannot search by it
+    "person_name",  # words that may be a customer's name (or a file's): tried as a file name first
     "unknown",
 ]
 SEARCH_TAKES = (
     "Search takes an order number (1050 or #1050), an order ID, the customer's order-status link "
-    "or its token, or a download record ID."
+    "or its token, a download record ID, or a file's name or download link."
+)
+ASK_INSTEAD = (
+    "Ask the customer for their order number (it is on their receipt, e.g. #1050), the link to their "
+    "order-status page, or the name of the file they cannot download."
+)
+NO_EMAIL_SEARCH = (
+    "Fileflare's API gives no customer e-mail address or name, so orders cannot be found by them. "
+    + ASK_INSTEAD
 )
 
 # Characters a ticket wraps an id in, and the punctuation a sentence ends it with.
@@ -42,12 +61,31 @@ _STATUS_PATH = re.compile(r"/orders/([0-9a-f]{32})(?![0-9a-z])", re.I)
 # Words that make a bare 32-hex an order ID ("order id 82664d96…") or a token ("status link token …").
 _ORDER_ID_WORDS = re.compile(r"\b(?:order[\s_-]*id|uuid|fileflare\s+id)\b", re.I)
 _TOKEN_WORDS = re.compile(r"\b(?:token|status|link)\b", re.I)
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.I)
+# The kinds of files shops sell: a text ending in one of these is a file name ("My book.pdf").
+FILE_EXTENSIONS = (
+    "pdf", "epub", "mobi", "azw3", "zip", "rar", "7z", "mp3", "m4a", "m4b", "wav", "flac", "aac", "ogg",
+    "mp4", "mov", "m4v", "avi", "mkv", "png", "jpg", "jpeg", "gif", "svg", "webp", "psd", "ai", "eps",
+    "tif", "tiff", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "txt", "csv", "rtf", "ttf", "otf",
+    "woff", "stl", "obj", "dwg", "procreate", "brushset", "abr", "xmp", "lrtemplate", "cube", "dng",
+    "exe", "dmg", "apk",
+)
+_EXTENSION = r"\.(?:" + "|".join(FILE_EXTENSIONS) + r")"
+_NOT_IN_A_NAME = "\\s\"'“”«»()<>\\[\\]/\\\\"  # spaces, quotes, brackets and slashes
+_FILE_NAME = re.compile(r"[^\n\r/\\()<>\[\]\"“”«»]{1,200}" + _EXTENSION, re.I)
+# A file name inside a sentence ("I got Planner-2026.pdf twice"): the word that ends in an extension.
+_FILE_WORD = re.compile(rf"(?<![^\s\"'“”«»(<\[/\\])[^{_NOT_IN_A_NAME}]+{_EXTENSION}\b", re.I)
+_DOWNLOAD_PATH = re.compile(rf"/downloads?/|{_EXTENSION}$", re.I)
+# Two to four capitalized words, letters only: "Jane Doe", "Marie-Claire Dupont", "Seán O'Brien".
+_PERSON_NAME = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
 
 
 @dataclass(frozen=True)
 class Query:
     kind: QueryKind
     value: str
+    # What the ticket complains about, read beside its number (orders.complaints); steers the page.
+    complaint: Complaint | None = field(default=None, compare=False)
 
 
 def _unwrap(text: str) -> str:
@@ -93,8 +131,23 @@ def _from_hex32(text: str, hex32: str) -> Query:
     return Query("order_id_or_token", hex32.lower())
 
 
+def _download_link(url: str) -> str | None:
+    """A link that is a file's (its path ends in a file name or goes through /download/), cut where a
+    sentence goes on; None for any other page."""
+    url = url.rstrip(_TRAILING + _WRAPPERS)
+    path = urlsplit(url if "://" in url else f"https://{url}").path
+    return url if _DOWNLOAD_PATH.search(path) else None
+
+
+def _looks_like_a_name(text: str) -> bool:
+    words = text.split()
+    return 2 <= len(words) <= 4 and len(text) <= 60 and all(
+        _PERSON_NAME.fullmatch(word) and word[0].isupper() for word in words
+    )
+
+
 def classify_query(raw: str | None) -> Query:
-    """What a ticket's text points at, without asking any upstream.
+    """What a ticket's text points at, and what it complains about, without asking any upstream.
 
     The rule, in order (the first that applies wins):
     1. A link: `…/orders/<32 hex>` with anything after it (`/authenticate?key=…`) is a customer's
@@ -110,14 +163,30 @@ def classify_query(raw: str | None) -> Query:
        version and variant digits (one token in 64 does), and then the search tries both.
     5. 45 hex characters (the downloads API's ids), or a whole text of letters and digits up to 64
        long with a digit in it: a download record ID (hex ones in lower case, as the API makes them).
+    6. Any other link whose path ends in a file name or goes through /download/, a text that is a file
+       name ("My book.pdf"), or a word of longer text that is one ("I got Planner.pdf twice"): a file,
+       searched for among the orders and records holding it.
+    7. An e-mail address, or two to four capitalized words ("Jane Doe"): a person, whom Fileflare's
+       API cannot search for (the words are tried as a file's name first).
     Anything else is unknown, and the page says what search takes.
+
+    The complaint ("limit reached", "pas reçu", "link scaduto"…) is read from the whole text whatever
+    it points at (orders.complaints).
     """
+    query = _classified(raw)
+    complaint = complaint_in(raw)
+    return Query(query.kind, query.value, complaint) if complaint else query
+
+
+def _classified(raw: str | None) -> Query:
     text = _unwrap(raw or "")
     if not text:
         return Query("empty", "")
     url = _URL.search(text)
     if url:
-        return _from_url(url.group(0)) or Query("unknown", text)
+        download = _download_link(url.group(0))
+        found = _from_url(url.group(0)) or (Query("file", download) if download else None)
+        return found or Query("unknown", text)
     uuid = _UUID.search(text)
     if uuid:
         return Query("order_id", "-".join(uuid.groups()).lower())
@@ -133,6 +202,16 @@ def classify_query(raw: str | None) -> Query:
     if text.isascii() and text.isalnum() and len(text) <= 64 and any(ch.isdigit() for ch in text):
         lowered = text.lower()
         return Query("download_id", lowered if all(ch in "0123456789abcdef" for ch in lowered) else text)
+    email = _EMAIL.search(text)
+    if email:
+        return Query("email", email.group(0))
+    if _FILE_NAME.fullmatch(text):
+        return Query("file", " ".join(text.split()))
+    file_word = _FILE_WORD.search(text)
+    if file_word:
+        return Query("file", file_word.group(0))
+    if _looks_like_a_name(text):
+        return Query("person_name", text)
     return Query("unknown", text)
 
 
@@ -144,6 +223,29 @@ class Target:
     kind: Literal["order", "customer"]
     key: str
     link: str = ""  # the whole status link, when that is what was pasted (kept to show it back)
+
+
+@dataclass(frozen=True)
+class FileHolder:
+    """An order that holds the searched file: attached to the order itself (from the order index), or
+    named by its download records (the downloads API). `order_id` is None when no answer has shown the
+    order yet: the page links to a search by its number instead."""
+
+    order_number: int
+    order_id: str | None
+    attached: bool = False
+    records: tuple[types.DownloadRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class FileMatches:
+    """Where a pasted file (its name, or its download link) is: the orders holding it, newest first."""
+
+    searched: str  # the file name (or link) as searched for
+    names: tuple[str, ...]  # the file names looked for (a link's file may have another name)
+    holders: tuple[FileHolder, ...]
+    records_complete: bool = True  # False: the downloads API had more matches than one call reads
+    assets_complete: bool = True  # False: the shop has more files than one call lists
 
 
 @dataclass
@@ -159,6 +261,7 @@ class SearchResult:
     whole_shop: bool = False  # the index holds every order: a filter looks at all, not the newest 1,000
     partial_note: str = ""  # a filter only the index answers, before it has read every order: says so
     shop_total: int | None = None  # the whole shop's count at Fileflare, when the list is all its orders
+    files: FileMatches | None = None  # a pasted file's orders and records
 
     @property
     def counted(self) -> str:
@@ -172,6 +275,14 @@ class SearchResult:
             return f" · at least {_orders_n(page.total)} so far{at_fileflare}"
         return (f" of {page.last_page:,}" if page.last_page else "") + f" · {_orders_n(page.total)}"
 
+    @property
+    def complaint(self) -> Complaint | None:
+        return self.query.complaint
+
+    @property
+    def complaint_label(self) -> str:
+        return LABELS[self.query.complaint] if self.query.complaint else ""
+
 
 def order_search(
     *,
@@ -182,7 +293,9 @@ def order_search(
     ordered_from: date | None = None,
     ordered_to: date | None = None,
 ) -> SearchResult:
-    """One match: where to go. Several or none: a page of orders and a sentence. Costs at most 2 calls.
+    """One match: where to go. Several or none: a page of orders and a sentence. Costs at most 2 calls,
+    3 for a pasted file (a link: the shop's files, to learn its name; the records naming it; the one
+    order holding it, when no answer has shown that order yet). An e-mail address costs none.
 
     With no query, the newest orders: from the order index when its sync has read the newest page (no
     call), else from Fileflare. `never_sent_only` keeps those whose e-mail was never sent: over the whole
@@ -219,7 +332,107 @@ def order_search(
         return SearchResult(query, message=f"No order has the number {number}: order numbers start at 1.")
     if query.kind == "download_id":
         return _by_download_id(query)
+    if query.kind == "file":
+        return _by_file(query)
+    if query.kind == "email":
+        return SearchResult(query, message=NO_EMAIL_SEARCH)
+    if query.kind == "person_name":
+        return _by_name(query)
+    if query.complaint is not None:
+        return SearchResult(
+            query,
+            message=f"The ticket says “{LABELS[query.complaint]}”, but names no order. {ASK_INSTEAD}",
+        )
     return SearchResult(query, message=SEARCH_TAKES)
+
+
+# --- A pasted file: the orders and records holding it ----------------------------------------------
+
+
+def _link_names(url: str) -> tuple[list[str], bool]:
+    """The names of the shop's files whose link this is (one list call, cached like every read), and
+    the link's own last part ("my-book.pdf"); and whether the list held every file of the shop."""
+    listed = fileflare.asset_list(page=1, limit=fileflare.RECENT_ORDERS).value
+    wanted = url.rstrip("/").casefold()
+    names = [
+        asset.filename
+        for asset in listed.items
+        if asset.url and asset.url.strip().rstrip("/").casefold() == wanted
+    ]
+    last = unquote(urlsplit(url if "://" in url else f"https://{url}").path.rstrip("/").rsplit("/", 1)[-1])
+    return list(dict.fromkeys([*names, *([last] if last else [])])), not listed.has_next
+
+
+def file_matches(searched: str, *, url: str = "") -> FileMatches:
+    """The orders that hold a file: attached to the order (the order index: no call) or named by a
+    download record (one downloads API call, for the file's first name). A link costs one Fileflare
+    call more: the shop's files, to learn the name of the file behind it."""
+    names, assets_complete = _link_names(url) if url else ([searched], True)
+    attached = {
+        view.order.order_number: view.order.id
+        for name in names
+        for view in order_index_holding(filename=name, url=url)
+    }
+    found = download_records_naming(filename=names[0]) if names else None
+    by_order: dict[int, list[types.DownloadRecord]] = {}
+    for record in found.records if found else ():
+        by_order.setdefault(record.order_id, []).append(record)
+    holders = tuple(
+        FileHolder(
+            order_number=number,
+            order_id=attached.get(number) or order_index_id_for(number) or fileflare.order_id_for(number),
+            attached=number in attached,
+            records=tuple(by_order.get(number, ())),
+        )
+        for number in sorted(set(attached) | set(by_order), reverse=True)
+    )
+    return FileMatches(
+        searched=searched,
+        names=tuple(names),
+        holders=holders,
+        records_complete=found.complete if found else True,
+        assets_complete=assets_complete,
+    )
+
+
+def _file_result(query: Query, matches: FileMatches) -> SearchResult:
+    """One order holds the file: go there (its ID asked of Fileflare when no answer has shown it yet).
+    Several: list them. None: say where the dashboard looked and what to ask for."""
+    result = SearchResult(query, files=matches)
+    if len(matches.holders) == 1:
+        holder = matches.holders[0]
+        order_id = holder.order_id or order_lookup_by_number(holder.order_number).order_id
+        if order_id:
+            result.target = Target("order", order_id)
+            result.match_label = f"Order #{holder.order_number} holds “{matches.searched}”"
+    elif not matches.holders:
+        result.message = (
+            f"No order or download record holds “{matches.searched}”: no file attached to an order in the "
+            "dashboard's order index has that name or link, and no download record names it. Files that "
+            f"come through a product are found by their record's name. {ASK_INSTEAD}"
+        )
+    return result
+
+
+def _by_file(query: Query) -> SearchResult:
+    """A link, or a file's name. A name that ends a sentence ("please resend My Book.pdf") is searched
+    whole first, then as its last word ("Book.pdf") when nothing holds the whole."""
+    if "/" in query.value:
+        return _file_result(query, file_matches(query.value, url=query.value))
+    matches = file_matches(query.value)
+    word = _FILE_WORD.search(query.value)
+    if not matches.holders and word and word.group(0) != query.value:
+        matches = file_matches(word.group(0))
+    return _file_result(query, matches)
+
+
+def _by_name(query: Query) -> SearchResult:
+    """Capitalized words: a file's name ("My New Book") when a record or an order's file has it, else
+    most likely a customer's, which Fileflare's API cannot search by."""
+    matches = file_matches(query.value)
+    if matches.holders:
+        return _file_result(query, matches)
+    return SearchResult(query, message=NO_EMAIL_SEARCH)
 
 
 def _by_download_id(query: Query) -> SearchResult:

@@ -16,7 +16,8 @@ from fileflare_admin.api import validators
 from fileflare_admin.api.errors import ApiError, InvalidIdentifier, NotFound
 from fileflare_admin.htmx import StaffRequest, page_or_partial, wants_partial
 from orders import services
-from orders.diagnosis import COMPLAINTS, Situation
+from orders.complaints import parse_complaint
+from orders.diagnosis import Situation
 from orders.forms import PER_PAGE_CHOICES, OrderSearchForm
 from orders.links import parse_status_link
 from orders.models import ReplyTemplate
@@ -52,7 +53,7 @@ def order_list(request: StaffRequest) -> HttpResponse:
     except ApiError as error:
         context["error"] = error.user_message
     else:
-        url = target_url(result.target) if result and result.target else None
+        url = target_url(result.target, complaint=result.complaint) if result and result.target else None
         if url and not wants_partial(request):
             return redirect(url)
         if result is not None:
@@ -76,12 +77,11 @@ def _results(result: SearchResult, url: str | None, *, listed: bool) -> dict[str
 @require_http_methods(["GET"])
 def order_detail(request: StaffRequest, order_id: UUID) -> HttpResponse:
     """The order page; `?reply=<situation>` shows another of the shop's replies (htmx: only that box);
-    `?complaint=` (limit, expired, no_email, wrong_file, missing_file: what the ticket says) leads the
-    findings with it."""
+    `?complaint=` (limit, expired, no_email, wrong_file, missing_file: what the ticket says, as the search
+    box passes it on) shows as a chip and leads the findings with it; an unknown value is ignored."""
     chosen = request.GET.get("reply", "")
     situation = cast(Situation, chosen) if chosen in ReplyTemplate.Situation.values else None
-    said = request.GET.get("complaint", "")
-    complaint = next((known for known in COMPLAINTS if known == said), None)
+    complaint = parse_complaint(request.GET.get("complaint"))
     return order_page_response(
         request, str(order_id), situation=situation, complaint=complaint, partial="orders/_support_reply.html"
     )
