@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from audit.models import AuditEntry
@@ -170,6 +171,32 @@ def download_records_for_order(*, order_number: int) -> types.Fetched[list[types
     )
     items = [record for record in fetched.value.items if record.order_id == order_number]
     return types.Fetched(value=items, fetched_at=fetched.fetched_at, stale=fetched.stale)
+
+
+@dataclass(frozen=True)
+class RecordsNaming:
+    """The records whose file name holds a text; `complete` is False when the API had more matches
+    than one call reads."""
+
+    records: tuple[types.DownloadRecord, ...]
+    fetched_at: datetime
+    stale: bool
+    complete: bool
+
+
+def download_records_naming(*, filename: str) -> RecordsNaming:
+    """The records whose file name holds this text (any case), newest first, in one upstream call. The
+    API's search also matches download IDs: records that match only by their ID are left out."""
+    fetched = downloads_api.record_list(
+        page=1, per_page=ORDER_RECORDS_LIMIT, sortby="date_created", sortdir="DESC", search=filename
+    )
+    wanted = " ".join(filename.split()).casefold()
+    items = tuple(
+        record
+        for record in fetched.value.items
+        if wanted in " ".join(record.download_file_name.split()).casefold()
+    )
+    return RecordsNaming(items, fetched.fetched_at, fetched.stale, complete=not fetched.value.has_next)
 
 
 def download_record_get(*, download_id: str, fresh: bool = False) -> types.Fetched[types.DownloadRecord]:

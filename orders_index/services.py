@@ -5,6 +5,7 @@
 - `order_index_id_for(number)`, `order_index_number_for(order_id)`: the same, as the API layer's
   `fileflare.order_id_for` / `order_number_for` answer it (None when not exactly one is known).
 - `order_index_page(...)`: a page of orders, newest first, with filters the API cannot do.
+- `order_index_holding(filename=, url=)`: the orders a file is attached to (search by a pasted file).
 - `order_index_note(order)`: our own write changed an order (a resend): keep what the upstream answered.
 - `order_index_forget(order_id)`: Fileflare says the order no longer exists.
 - `order_sync_progress()`: how far the background sync has got (the status page).
@@ -134,6 +135,39 @@ def order_index_page(
         complete=state.walk_finished_at is not None,
         shop_total=state.total,
     )
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _holds(item: object, filename: str, url: str) -> bool:
+    if not isinstance(item, dict):
+        return False
+    name, link = str(item.get("filename") or ""), str(item.get("url") or "")
+    if url and link and _same_text(link.rstrip("/"), url.rstrip("/")):
+        return True
+    last = link.rstrip("/").rsplit("/", 1)[-1] if link else ""
+    return bool(filename) and (_same_text(name, filename) or (bool(last) and _same_text(last, filename)))
+
+
+HOLDING_LIMIT = 50  # orders listed for one file: enough to see who has it, a page's worth
+
+
+def order_index_holding(*, filename: str = "", url: str = "") -> list[IndexedOrderView]:
+    """The indexed orders that have this file attached to the order itself (not through a product),
+    newest first: by its name (any case and spacing; a link's last part counts as its name) or by its
+    link. Only orders with files attached are read, in Python, so every database engine answers alike."""
+    if not filename and not url:
+        return []
+    found: list[IndexedOrderView] = []
+    rows = _rows().exclude(assets=[]).order_by("-ordered_at", "-order_number")
+    for row in rows.iterator(chunk_size=500):
+        if any(_holds(item, filename, url) for item in row.assets or ()):
+            found.append(IndexedOrderView(as_order(row), row.seen_at))
+            if len(found) >= HOLDING_LIMIT:
+                break
+    return found
 
 
 def order_index_note(order: types.Order) -> None:

@@ -77,3 +77,48 @@ DOWNLOAD_ID = "1bb6bc18a22aa85687e0db40739b6607677533f848997"
 )
 def test_ticket_text_is_classified(ticket: str | None, expected: Query) -> None:
     assert classify_query(ticket) == expected
+
+
+@pytest.mark.parametrize(
+    ("ticket", "expected"),
+    [
+        # a download link or a file name (issue 26.3): the orders and records holding the file
+        (
+            "https://www.my-website.com/download/my-book.pdf",
+            Query("file", "https://www.my-website.com/download/my-book.pdf"),
+        ),
+        (
+            "www.my-website.com/download/my-book.pdf.",
+            Query("file", "www.my-website.com/download/my-book.pdf"),
+        ),
+        (
+            "see https://cdn.shop.com/files/Planner.ZIP, thanks",
+            Query("file", "https://cdn.shop.com/files/Planner.ZIP"),
+        ),
+        ("https://shop.example/downloads/abc", Query("file", "https://shop.example/downloads/abc")),
+        ("my-book.pdf", Query("file", "my-book.pdf")),
+        ("My new book - part 2.pdf", Query("file", "My new book - part 2.pdf")),
+        ("“Budget  Planner.epub”", Query("file", "Budget Planner.epub")),
+        ("I got Planner-2026.pdf twice", Query("file", "Planner-2026.pdf")),
+        ("see the file (book.epub).", Query("file", "book.epub")),
+        ("C:\\Users\\me\\book.pdf", Query("file", "book.pdf")),
+        # an e-mail address or a name: Fileflare's API cannot search by them
+        ("jane.doe@example.com", Query("email", "jane.doe@example.com")),
+        ("From: Jane <jane.doe+shop@example.co.uk>", Query("email", "jane.doe+shop@example.co.uk")),
+        ("Jane Doe", Query("person_name", "Jane Doe")),
+        ("Seán O\u2019Brien", Query("person_name", "Seán O\u2019Brien")),
+        ("Marie-Claire Dupont", Query("person_name", "Marie-Claire Dupont")),
+        # still not a file, a name or an id
+        ("version 1.2 of the app", Query("unknown", "version 1.2 of the app")),
+        ("Thanks.Bye", Query("unknown", "Thanks.Bye")),
+        ("jane doe", Query("unknown", "jane doe")),
+        ("Please Help Me Now Today", Query("unknown", "Please Help Me Now Today")),
+    ],
+)
+def test_pasted_files_addresses_and_names_are_classified(ticket: str, expected: Query) -> None:
+    assert classify_query(ticket) == expected
+
+
+def test_the_number_wins_over_a_file_or_an_address_in_the_same_ticket() -> None:
+    assert classify_query("order #1050, jane@example.com").kind == "number"
+    assert classify_query("Order #1050: my-book.pdf limit reached") == Query("number", "1050")
