@@ -124,6 +124,14 @@ def order_number_query(q: str | None) -> int | None:
     return number.value if number is not None and number.labelled and number.value > 0 else None
 
 
+def bare_number_query(q: str | None) -> int | None:
+    """A number typed bare ("1050"): an order number most likely, but also maybe a product ID or part of
+    a download ID or file name. The API's search answers all of them; the list shows each page's records
+    of that order first and the other matches apart."""
+    number = read_order_number(q)
+    return number.value if number is not None and not number.labelled and number.value > 0 else None
+
+
 @dataclass(frozen=True)
 class OrderRecords:
     """One order's records for the list: `complete` is False when the API had more matches for the

@@ -116,6 +116,19 @@ def _more_than_read(order_number: int) -> str:
 
 
 
+def _bare_number_split(
+    bare: int | None, fetched: types.Fetched[types.Page[types.DownloadRecord]] | None
+) -> dict[str, object]:
+    """A bare number ("1050"): this page's records of the order with that number first, the other
+    matches (a product ID, or the digits in a download ID or file name) apart. No call more."""
+    listed = fetched.value.items if fetched and bare is not None else ()
+    return {
+        "bare_number": bare,
+        "own_records": [record for record in listed if record.order_id == bare],
+        "other_records": [record for record in listed if record.order_id != bare],
+    }
+
+
 @require_http_methods(["GET", "HEAD"])
 def record_list(request: StaffRequest) -> HttpResponse:
     sortable = services.sortable_fields(request.user)
@@ -146,6 +159,7 @@ def record_list(request: StaffRequest) -> HttpResponse:
         "page": fetched.value if fetched else None,
         "records": fetched.value.items if fetched else [],
         "record_limits": limits.limits_for_records(fetched.value.items if fetched else []),
+        **_bare_number_split(services.bare_number_query(params["q"]), fetched),
         "sortable": sortable,
         "show_order": True,
         "per_page_choices": services.PER_PAGE_CHOICES,

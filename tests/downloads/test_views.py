@@ -67,6 +67,26 @@ def test_list_searches_and_shows_records_with_order_links_and_s3(
     assert "1</strong> record" in page
 
 
+def test_a_bare_number_lists_that_orders_records_first_and_other_matches_apart(
+    merchant_client: Client, make_record: Any, order_number: int
+) -> None:
+    other_order = order_number + 500_000
+    mine = [make_record(download_file_name=f"part {n}.pdf") for n in (1, 2)]
+    by_product = make_record(order_id=other_order, product_id=order_number, download_file_name="poster.png")
+    by_name = make_record(order_id=other_order, download_file_name=f"invoice-{order_number}.pdf")
+    page = merchant_client.get(reverse("downloads:list"), {"q": str(order_number)}).content.decode()
+    own, others = page.split('id="bare-number-order"', 1)[1].split('id="bare-number-others"', 1)
+    assert f"Records of order <a href=\"{reverse('orders:list')}?q={order_number}\"" in own
+    assert all(f'id="record-{record["download_id"]}"' in own for record in mine)
+    assert f"Other records matching “{order_number}”" in others
+    for record in (by_product, by_name):
+        assert f'id="record-{record["download_id"]}"' in others
+        assert f'id="record-{record["download_id"]}"' not in own
+    assert 'id="other-records-table"' in others and page.count('id="records-table"') == 1
+    labelled = merchant_client.get(reverse("downloads:list"), {"q": f"#{order_number}"}).content.decode()
+    assert "bare-number-others" not in labelled and by_product["download_id"] not in labelled
+
+
 def test_sort_links_keep_the_search_and_page_size_and_page_links_keep_everything(
     merchant_client: Client, make_record: Any, order_number: int
 ) -> None:
