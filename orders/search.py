@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 from downloads.services import download_records_naming
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import fileflare, types
-from fileflare_admin.api.errors import NotFound
+from fileflare_admin.api.errors import ApiError, NotFound
 from fileflare_admin.order_numbers import find_order_number, read_order_number
 from orders.complaints import LABELS, Complaint, complaint_in
 from orders.identity import order_lookup_by_number
@@ -429,7 +429,11 @@ def _by_file(query: Query) -> SearchResult:
 def _by_name(query: Query) -> SearchResult:
     """Capitalized words: a file's name ("My New Book") when a record or an order's file has it, else
     most likely a customer's, which Fileflare's API cannot search by."""
-    matches = file_matches(query.value)
+    try:
+        matches = file_matches(query.value)
+    except ApiError:
+        unread = " The downloads API did not answer, so no file of that name was looked for."
+        return SearchResult(query, message=NO_EMAIL_SEARCH + unread)
     if matches.holders:
         return _file_result(query, matches)
     return SearchResult(query, message=NO_EMAIL_SEARCH)

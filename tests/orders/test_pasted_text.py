@@ -35,6 +35,7 @@ def test_a_link_pasted_in_a_ticket_with_a_complaint_opens_the_order_with_it(supp
     assert response["Location"] == f"/orders/{EXAMPLE_ID}/?complaint=limit"
 
 
+@pytest.mark.engine  # reads the index's JSON column (orders with files attached: assets != [])
 def test_a_file_attached_to_the_order_is_found_in_the_order_index(support_client: Client) -> None:
     order = fileflare.order_get(order_id=EXAMPLE_ID, with_assets=True).value
     assert [asset.url for asset in order.assets] == [PART_2_LINK]  # no download record names it
@@ -99,4 +100,14 @@ def test_when_the_downloads_api_fails_a_file_search_says_so(support_client: Clie
     settings.DOWNLOADS_API_URL = "http://127.0.0.1:9/nothing"
     response = support_client.get("/orders/", {"q": "Budget Planner.pdf"})
     assert response.status_code == 200
-    assert 'role="alert"' in response.content.decode()
+    alert = 'role="alert">Could not connect to the downloads API. Try again in a moment.'
+    assert alert in response.content.decode()
+
+
+def test_when_the_downloads_api_fails_a_name_still_gets_its_sentence(
+    support_client: Client, settings: Any
+) -> None:
+    settings.DOWNLOADS_API_URL = "http://127.0.0.1:9/nothing"
+    page = support_client.get("/orders/", {"q": "Jane Doe"}).content.decode()
+    assert "Fileflare&#x27;s API gives no customer e-mail address or name" in page
+    assert "The downloads API did not answer, so no file of that name was looked for." in page
