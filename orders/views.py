@@ -53,7 +53,9 @@ def order_list(request: StaffRequest) -> HttpResponse:
     except ApiError as error:
         context["error"] = error.user_message
     else:
-        url = target_url(result.target, complaint=result.complaint) if result and result.target else None
+        # What the ticket complains of: read from its text, or carried by a link from a file's orders.
+        complaint = (result.complaint if result else None) or parse_complaint(request.GET.get("complaint"))
+        url = target_url(result.target, complaint=complaint) if result and result.target else None
         if url and not wants_partial(request):
             return redirect(url)
         if result is not None:
