@@ -33,6 +33,7 @@ def test_the_issues_ticket_opens_order_1050_with_the_limit_complaint_and_its_chi
     chip = page.split('id="complaint-chip"', 1)[1].split("</p>", 1)[0]
     dismiss = re.search(r'href="([^"]*)"', chip)
     assert dismiss is not None and "complaint" not in dismiss.group(1)
+    assert "download limit" in _findings(page)[0]  # the complaint's finding leads, with no status link
 
 
 @pytest.mark.parametrize(
