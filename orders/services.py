@@ -18,7 +18,7 @@ from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.deadline import PagePool
 from fileflare_admin.api.errors import ApiError, NotFound
 from orders import diagnosis
-from orders.attachments import ATTACH
+from orders.attachments import ATTACH, DETACH
 from orders.diagnosis import Complaint, Finding, ReadAt, RecentChanges, Situation
 from orders.identity import order_id_for_number, order_number_for_id
 from orders.links import status_link_for
@@ -92,9 +92,9 @@ def recent_changes(entries: list[AuditEntry], *, now: datetime | None = None) ->
     lowered), files attached, the e-mail sent again. Only what succeeded and was not undone."""
     since = (now or timezone.now()) - RECENT
     fixed: list[str] = []
-    attached: list[str] = []
+    attached: dict[str, str] = {}  # asset ID → file name, of the files attached and still on the order
     resent = False
-    for entry in entries:
+    for entry in sorted(entries, key=lambda entry: (entry.created_at, entry.pk)):
         if entry.created_at < since or entry.outcome != AuditEntry.Outcome.SUCCESS:
             continue
         if any(later.outcome == AuditEntry.Outcome.SUCCESS for later in entry.undone_by.all()):
@@ -104,11 +104,19 @@ def recent_changes(entries: list[AuditEntry], *, now: datetime | None = None) ->
         if change and change[1] < change[0] and entry.undo_of_id is None and after.get("download_file_name"):
             fixed.append(str(after["download_file_name"]))
         elif entry.action == ATTACH:
-            listed = after.get("attached")
-            attached += [str(item.get("filename")) for item in listed or [] if isinstance(item, dict)]
+            attached.update(_files_named(after.get("attached")))
+        elif entry.action == DETACH:  # a file detached since was not added, as far as the customer sees
+            for asset_id in _files_named(after.get("detached")):
+                attached.pop(asset_id, None)
         elif entry.action == EMAIL_RESEND:
             resent = True
-    return RecentChanges(fixed_files=tuple(fixed), attached_files=tuple(attached), resent=resent)
+    return RecentChanges(fixed_files=tuple(fixed), attached_files=tuple(attached.values()), resent=resent)
+
+
+def _files_named(listed: object) -> dict[str, str]:
+    """The files an attach or detach entry lists: asset ID → file name."""
+    items = listed if isinstance(listed, list) else []
+    return {str(item.get("id")): str(item.get("filename")) for item in items if isinstance(item, dict)}
 
 
 def reply_template(situation: Situation) -> str:

@@ -2,10 +2,12 @@
 shown ("as of HH:MM:SS") when the budget is spent or the upstream is slow or down. Concurrent reads of the
 same thing, in any worker, wait for the one that fetches (request coalescing).
 
-Writes bump a generation number per family of reads: every copy saved under an older generation stops
-being fresh, so the next read fetches and the person sees their own change at once; the copy itself stays,
-to be shown "as of" if that fresh read fails. With a saved copy to show, a page waits at most
-UPSTREAM_STALE_WAIT for a fresh answer.
+Writes bump a generation number per fact they change (`invalidate`): every copy of a read that shows that
+fact, saved under an older generation, stops being fresh, so the next read fetches and the person sees
+their own change at once, on every page that shows it; the copy itself stays, to be shown "as of" if that
+fresh read fails. A family of reads shows one fact (its own name) unless it is declared with
+`family_showing` to show several (the customer's page shows an order's files and its records' counts).
+With a saved copy to show, a page waits at most UPSTREAM_STALE_WAIT for a fresh answer.
 
 Also here: `shared_lock(name, timeout, wait=)`, a lock that holds across every worker, and
 `write_lock_seconds()`, how long a lock around one read-check-write of an upstream may be held."""
@@ -29,9 +31,12 @@ from fileflare_admin.api.types import Fetched
 from fileflare_admin.sentences import UserFacingError
 
 POLL_SECONDS = 0.05
-# The families of reads a write invalidates together (a resend drops "fileflare-lists", a record change
-# "downloads"); every family this process has seen gets a new generation when the shared cache comes back.
+# The facts writes change, each with its generation (a resend changes "fileflare-lists", a record change
+# "downloads"); every fact this process has seen gets a new generation when the shared cache comes back.
 _families: set[str] = {"fileflare", "fileflare-lists", "downloads"}
+# A family of reads that shows more than its own fact → every fact it shows (see family_showing).
+_shows: dict[str, tuple[str, ...]] = {}
+Generation = tuple[int, ...]
 
 
 class LockBusy(UserFacingError):
@@ -80,12 +85,34 @@ def _generation_key(family: str) -> str:
     return f"ffa:gen:{family}"
 
 
-def generation(family: str) -> int:
-    return int(cache.get(_generation_key(family)) or 0)
+def family_showing(family: str, *facts: str) -> str:
+    """Declare that the reads of `family` show each of these facts: a write that changes any of them
+    (`invalidate(fact)`) makes them stale. Returns `family`, for the reads to name."""
+    _shows[family] = tuple(dict.fromkeys(facts))
+    _families.update(facts)
+    return family
+
+
+def _facts(family: str) -> tuple[str, ...]:
+    return _shows.get(family, (family,))
+
+
+def _generation_keys(family: str) -> list[str]:
+    return [_generation_key(fact) for fact in _facts(family)]
+
+
+def _generation_of(family: str, found: dict[str, Any]) -> Generation:
+    return tuple(int(found.get(key) or 0) for key in _generation_keys(family))
+
+
+def generation(family: str) -> Generation:
+    """Where the facts the reads of `family` show stand: a read saved at another generation is not fresh."""
+    return _generation_of(family, cache.get_many(_generation_keys(family)))
 
 
 def invalidate(family: str) -> None:
-    """After a write: every saved read of `family` stops being fresh (and stays available to show "as of")."""
+    """After a write that changed the fact `family`: every saved read that shows it stops being fresh (and
+    stays available to show "as of"), whichever family of reads it belongs to."""
     _families.add(family)
     key = _generation_key(family)
     cache.add(key, 0, timeout=None)
@@ -107,7 +134,7 @@ sharedcache.on_recovery(_after_outage)
 
 def read_key(family: str, identity: str, path: str, params: dict[str, Any] | None) -> str:
     """Names a read without naming its secret: `identity` is already a hash of base URL and key."""
-    _families.add(family)
+    _families.update(_facts(family))
     values = params or {}
     query = "&".join(f"{name}={values[name]}" for name in sorted(values))
     digest = hashlib.sha256(f"{identity}|{path}|{query}".encode()).hexdigest()[:32]
@@ -118,16 +145,16 @@ def _family(key: str) -> str:
     return key.split(":")[2]
 
 
-def _is_fresh(entry: dict[str, Any], current: int) -> bool:
+def _is_fresh(entry: dict[str, Any], current: Generation) -> bool:
     """Saved under the family's current generation (no write since) and young enough."""
     return entry.get("gen") == current and time.time() - entry["at"] < settings.UPSTREAM_CACHE_TTL
 
 
 def cached(key: str, fetch: Callable[[], Any], *, on_event: Callable[[str], None]) -> Fetched[Any]:
     """The fresh cached answer, or one fetch shared by everyone asking at once, or the saved copy."""
-    generation_key = _generation_key(_family(key))
-    found = cache.get_many([key, generation_key])
-    entry, current = found.get(key), int(found.get(generation_key) or 0)
+    family = _family(key)
+    found = cache.get_many([key, *_generation_keys(family)])
+    entry, current = found.get(key), _generation_of(family, found)
     if entry is not None and _is_fresh(entry, current):
         on_event("hit")
         return _fetched(entry, stale=False)
@@ -157,7 +184,7 @@ def cached(key: str, fetch: Callable[[], Any], *, on_event: Callable[[str], None
     return store(key, payload, at_generation=current)
 
 
-def _wait_for_fetch(key: str, lock: str, current: int) -> dict[str, Any] | None:
+def _wait_for_fetch(key: str, lock: str, current: Generation) -> dict[str, Any] | None:
     """Someone else is fetching this: their answer, once it is there (within our deadline), or None."""
     ends = deadline.call_deadline(time.monotonic()) - POLL_SECONDS
     while time.monotonic() < ends:
@@ -181,9 +208,9 @@ def _keep_seconds() -> int:
     return max(settings.UPSTREAM_STALE_TTL, math.ceil(settings.UPSTREAM_CACHE_TTL))
 
 
-def store(key: str, payload: Any, *, at_generation: int | None = None) -> Fetched[Any]:
+def store(key: str, payload: Any, *, at_generation: Generation | None = None) -> Fetched[Any]:
     """Keep an answer (fetched past the cache, or from a write's reply), so the next reads see it too.
-    `at_generation`: the family's generation when the fetch began (a write since then makes it not fresh)."""
+    `at_generation`: its family's generation when the fetch began (a write since then makes it not fresh)."""
     current = at_generation if at_generation is not None else generation(_family(key))
     entry = {"payload": payload, "at": time.time(), "gen": current}
     if settings.UPSTREAM_CACHE_TTL > 0:
@@ -195,7 +222,7 @@ def store_many(entries: dict[str, Any]) -> None:
     """Keep several answers at once: read entries get the fetched time and their family's generation; plain
     values are kept as given."""
     now = time.time()
-    generations: dict[str, int] = {}
+    generations: dict[str, Generation] = {}
     values: dict[str, Any] = {}
     for key, value in entries.items():
         if key.startswith("ffa:read:"):
@@ -212,4 +239,4 @@ def mark_stale(key: str) -> None:
     saved copy stays to be shown "as of" if that fails."""
     entry = cache.get(key)
     if entry:
-        cache.set(key, {**entry, "gen": -1}, timeout=_keep_seconds())
+        cache.set(key, {**entry, "gen": None}, timeout=_keep_seconds())

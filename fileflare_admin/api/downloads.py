@@ -112,7 +112,7 @@ def _write(method: str, path: str, body: Any = None) -> Any:
     try:
         return send(DOWNLOADS, method, path, body=body).payload
     finally:
-        cache.invalidate("downloads")
+        cache.invalidate(DOWNLOADS.name)  # the records, and every read that shows them (the customer's page)
 
 
 def record_create(*, fields: dict[str, Any]) -> DownloadRecord:

@@ -9,7 +9,7 @@ from django.core.cache import cache as django_cache
 from fileflare_admin.api import cache, validators
 from fileflare_admin.api._reads import get
 from fileflare_admin.api.errors import ApiError, BadResponse, NotFound
-from fileflare_admin.api.http import FILEFLARE, send
+from fileflare_admin.api.http import DOWNLOADS, FILEFLARE, send
 from fileflare_admin.api.types import Asset, CustomerView, Fetched, Order, Page, Product, data_list
 
 
@@ -220,7 +220,7 @@ def _assets_change(order_id: str, asset_ids: list[str], action: str) -> None:
     try:
         send(FILEFLARE, "POST", f"/v1/orders/{order_id}/{action}", body=body)
     finally:
-        cache.invalidate("fileflare")
+        cache.invalidate(FILEFLARE.name)
         cache.invalidate(LISTS)
 
 
@@ -250,9 +250,15 @@ def product_list(
     return _paged("/v1/products", params, Product.from_json, "products", page=page, limit=limit)
 
 
+# The customer's page shows the order's files (Fileflare's writes) and how often each was downloaded,
+# which a shop that counts downloads in its records takes from the downloads API: a write to either
+# makes it stale.
+CUSTOMER_VIEW = cache.family_showing("fileflare-customer", FILEFLARE.name, DOWNLOADS.name)
+
+
 def customer_view_get(*, token: str, fresh: bool = False) -> Fetched[CustomerView]:
     """v2 needs no key, but goes through the same budget and cache: it is the same shop's quota.
     `fresh` reads past the cache (to show what the customer sees right after a fix) and keeps it."""
     token = validators.customer_token(token)
-    fetched = get(FILEFLARE, "/v2/customer-account-orders", {"id": token}, fresh=fresh)
+    fetched = get(FILEFLARE, "/v2/customer-account-orders", {"id": token}, fresh=fresh, family=CUSTOMER_VIEW)
     return Fetched(CustomerView.from_json(fetched.value), fetched.fetched_at, fetched.stale)

@@ -196,6 +196,28 @@ def test_a_write_invalidates_the_read_cache(sandbox: Sandbox) -> None:
     assert fetched.value.download_count == 6 and not fetched.stale
 
 
+def test_a_write_makes_every_read_that_shows_its_fact_stale(sandbox: Sandbox) -> None:
+    """The customer's page (a Fileflare read) shows the download records' counts: a records write makes
+    it stale as it does the records' own reads, and a Fileflare write too (it shows the order's files)."""
+    order = sandbox.create_order(
+        {"lines": [{"product": {"name": "Planner"}, "assets": [{"filename": "p.pdf", "downloaded": 0}]}]}
+    )
+    made = downloads.record_create(
+        fields={"order_id": order["order_number"], "download_count": 4, "download_file_name": "p.pdf"}
+    )
+    token = order["customer_token"]
+    assert fileflare.customer_view_get(token=token).value.all_assets[0].limits.downloaded == 4
+    downloads.record_update(download_id=made.download_id, fields={"download_count": 1})
+    fetched = fileflare.customer_view_get(token=token)
+    assert fetched.value.all_assets[0].limits.downloaded == 1 and not fetched.stale
+    before = calls(sandbox)["fileflare"]
+    fileflare.customer_view_get(token=token)
+    assert calls(sandbox)["fileflare"] == before  # fresh again: cached until the next write
+    fileflare.order_attach_assets(order_id=order["id"], asset_ids=["82664d96-6dfd-4343-96b0-05c46f41000a"])
+    fileflare.customer_view_get(token=token)
+    assert calls(sandbox)["fileflare"] == before + 2  # the attach, and the read it made stale
+
+
 def test_a_spent_budget_serves_the_last_copy_marked_stale(sandbox: Sandbox, settings) -> None:
     settings.FILEFLARE_BUDGET_PER_MINUTE = 1
     settings.UPSTREAM_CACHE_TTL = 0.2
