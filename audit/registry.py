@@ -91,6 +91,12 @@ def undo_handler(code: str) -> UndoHandler | None:
     return action.undo if action is not None else None
 
 
+def record_removing_actions() -> list[str]:
+    """The writes whose entry keeps a whole record as it was before (`record_side="before"`): those that
+    remove it. After one of them succeeded, no other entry of that record can be undone."""
+    return [action.code for action in _actions.values() if action.record_side == "before"]
+
+
 def action_label(code: str) -> str:
     """How the log names an action; an unregistered code (an app since removed) as itself."""
     action = _actions.get(code)

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from audit.changes import Changes, entry_changes
 from audit.models import AuditEntry
 from audit.services import Actor
-from audit.undo import UndoState, undo_state
+from audit.undo import UndoState, removals, undo_state
 
 PER_PAGE = 50
 
@@ -74,8 +74,13 @@ def audit_log_page(*, viewer: Actor, filters: dict[str, Any], page: int = 1) -> 
     """One page of the log for `viewer`: each entry with its before/after and what undo it offers them.
     `filters` are audit_entry_list's."""
     shown = Paginator(audit_entry_list(**filters), PER_PAGE).get_page(page)
+    removed = removals({entry.download_id for entry in shown if entry.download_id})
     rows = [
-        AuditRow(entry=entry, changes=entry_changes(entry), undo=undo_state(actor=viewer, entry=entry))
+        AuditRow(
+            entry=entry,
+            changes=entry_changes(entry),
+            undo=undo_state(actor=viewer, entry=entry, removed=removed),
+        )
         for entry in shown
     ]
     return AuditLogPage(page=shown, rows=rows)

@@ -16,7 +16,9 @@ A handler answers four questions about one (successful) entry:
   person reads>)`. It raises CannotUndo (or a subclass) with a sentence when it cannot, the app's own
   refusal (a PermissionDenied) or its upstream errors.
 
-This module makes sure an entry is undone at most once, even when two people press Undo together.
+This module makes sure an entry is undone at most once, even when two people press Undo together, and
+offers no undo of an entry whose record a later entry removed (a deletion: the trail knows it is gone).
+What the log offers a person (`undo_state`) is what a message right after the write offers them too.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.models import AuditEntry, UndoClaim
-from audit.registry import undo_handler
+from audit.registry import record_removing_actions, undo_handler
 from audit.services import Actor, actor_name, says_outcome_unknown
 from fileflare_admin import clock
 from fileflare_admin.sentences import UserFacingError
@@ -119,22 +121,82 @@ def _cannot(entry: AuditEntry) -> CannotUndo:
     return CannotUndo("This kind of entry cannot be undone.")
 
 
+# --- A record removed since: nothing left to undo on -----------------------------------------------
+
+
+def removals(download_ids: set[str]) -> dict[str, AuditEntry]:
+    """Record ID → the successful entry that removed it (a deletion), for these records, in one query."""
+    found: dict[str, AuditEntry] = {}
+    if not download_ids:
+        return found
+    removed = AuditEntry.objects.filter(
+        download_id__in=download_ids,
+        action__in=record_removing_actions(),
+        outcome=AuditEntry.Outcome.SUCCESS,
+    ).order_by("created_at", "pk")
+    for entry in removed:
+        found.setdefault(entry.download_id, entry)
+    return found
+
+
+def removed_since(entry: AuditEntry, known: dict[str, AuditEntry] | None = None) -> AuditEntry | None:
+    """The later entry that removed this entry's record, if the trail has one (`known`: removals()
+    of a page of entries, read at once)."""
+    if not entry.download_id:
+        return None
+    removal = (known if known is not None else removals({entry.download_id})).get(entry.download_id)
+    if removal is None or (removal.created_at, removal.pk) <= (entry.created_at, entry.pk):
+        return None
+    return removal
+
+
+def _gone(entry: AuditEntry, removal: AuditEntry) -> CannotUndo:
+    when = clock.date_time(removal.created_at, seconds=True)
+    return CannotUndo(
+        f"Record {entry.download_id} was deleted since (by {removal.actor_name} at {when}, audit entry "
+        f"#{removal.pk}), so this cannot be undone."
+    )
+
+
 @dataclass(frozen=True)
 class UndoState:
-    """What the log offers for one entry."""
+    """What the log, and a message right after a write, offer for one entry: the button (`button`)
+    when the person may press it (`offered`), else why not (`note`, and `refusal` for their role)."""
 
     kind: str | None
     done: AuditEntry | None
     refusal: str | None
     description: str
+    gone: str = ""  # the record was removed since: why nothing can be undone
+
+    @property
+    def button(self) -> str:
+        return "Restore" if self.kind == "restore" else "Undo"
+
+    @property
+    def offered(self) -> bool:
+        return bool(self.kind) and self.done is None and not self.gone and self.refusal is None
+
+    @property
+    def note(self) -> str:
+        """Why the button is not offered, in a few words ("" when it is, or there is no undo at all)."""
+        if self.gone:
+            return self.gone
+        if self.kind and self.done is None and self.refusal is not None:
+            return f"A Merchant can {self.button.lower()} this"
+        return ""
 
 
-def undo_state(*, actor: Actor, entry: AuditEntry) -> UndoState:
+def undo_state(*, actor: Actor, entry: AuditEntry, removed: dict[str, AuditEntry] | None = None) -> UndoState:
+    """`removed`: removals() of the page's records, when the caller read them for many entries at once."""
     kind = undo_kind(entry)
     done = undone_by(entry) if kind else None
     handler = _handler(entry)
     if not kind or done is not None or handler is None:
         return UndoState(kind=kind, done=done, refusal=None, description="")
+    removal = removed_since(entry, removed)
+    if removal is not None:
+        return UndoState(kind=kind, done=None, refusal=None, description="", gone=str(_gone(entry, removal)))
     return UndoState(
         kind=kind,
         done=None,
@@ -160,6 +222,9 @@ def undo_check(*, actor: Actor, entry: AuditEntry) -> str:
     done = undone_by(entry)
     if done is not None:
         raise _already_undone(done)
+    removal = removed_since(entry)
+    if removal is not None:
+        raise _gone(entry, removal)
     refusal = handler.refusal(actor, entry)
     if refusal is not None:
         raise UndoNotAllowed(refusal)
@@ -220,6 +285,9 @@ def audit_undo(*, actor: Actor, entry_id: int, reason: str = "") -> Undone:
     done = AuditEntry.objects.filter(undo_of=entry, outcome=AuditEntry.Outcome.SUCCESS).first()
     if done is not None:
         raise _already_undone(done)
+    removal = removed_since(entry)
+    if removal is not None:
+        raise _gone(entry, removal)
 
     claim = _claim(entry, actor)
     try:

@@ -3,11 +3,14 @@ back (a revert, itself a write of the count). They share with create and delete 
 the record's lock, the fresh read and EditConflict.
 
 Undo, declared with the writes (audit.registry.declare_write), pure over an entry's fields:
-- a successful count change, or an edit that moved the count, can be set back: from its `after` count
-  to its `before` count, only if the count is still what the change left (else UndoConflict); the
-  other fields an edit changed stay as they are;
+- a successful count change can be set back: from its `after` count to its `before` count, only if the
+  count is still what the change left (else UndoConflict);
+- a successful edit is set back whole: every field it changed gets its `before` value again, only if
+  each of those fields still holds what the edit left (else CannotUndo naming them); fields the edit did
+  not change are not sent;
 - a revert is not itself undone from the log.
-Roles: a revert by Support is bounded by the count step, as any count change.
+Roles: a revert is the write it makes: a count moved by Support is bounded by the count step, and any
+other field needs the edit permission (Merchant).
 """
 
 from __future__ import annotations
@@ -61,8 +64,14 @@ def count_revert(entry: AuditEntry) -> tuple[int, int]:
     return _side(entry.after)["download_count"], _side(entry.before)["download_count"]
 
 
+def _record_gone(entry: AuditEntry) -> CannotUndo:
+    return CannotUndo(
+        f"Record {entry.download_id} no longer exists at the downloads API, so this change cannot be undone."
+    )
+
+
 class CountRevert:
-    """audit.undo.UndoHandler of a count change, and of an edit that moved the count."""
+    """audit.undo.UndoHandler of a count change."""
 
     def kind(self, entry: AuditEntry) -> str | None:
         old, new = _side(entry.before).get("download_count"), _side(entry.after).get("download_count")
@@ -70,8 +79,7 @@ class CountRevert:
 
     def description(self, entry: AuditEntry) -> str:
         now, back = count_revert(entry)
-        also = " The other fields this edit changed stay as they are." if entry.action == UPDATE else ""
-        return f"Set the download count of record {entry.download_id} back from {now} to {back}.{also}"
+        return f"Set the download count of record {entry.download_id} back from {now} to {back}."
 
     def refusal(self, actor: Actor, entry: AuditEntry) -> str | None:
         now, back = count_revert(entry)
@@ -97,10 +105,7 @@ class CountRevert:
         except EditConflict as conflict:
             raise UndoConflict(conflict.current.download_count) from conflict
         except errors.NotFound as gone:
-            raise CannotUndo(
-                f"Record {entry.download_id} no longer exists at the downloads API, "
-                "so its count cannot be set back."
-            ) from gone
+            raise _record_gone(entry) from gone
         assert written.entry is not None  # a revert always writes its entry
         checked = " (checked at the API)" if written.checked else ""
         return Undone(
@@ -109,8 +114,92 @@ class CountRevert:
         )
 
 
+# --- Undo: an edit set back whole ----------------------------------------------------------------
+
+
+def edit_revert(entry: AuditEntry) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the fields an edit changed as it left them, the same fields as they were before it): undo sets
+    the second where the first still is. Empty when the entry changed no field it recorded."""
+    before, after = _side(entry.before), _side(entry.after)
+    changed = [
+        name
+        for name in records.WRITABLE_FIELDS
+        if name in before and name in after and before[name] != after[name]
+    ]
+    return {name: after[name] for name in changed}, {name: before[name] for name in changed}
+
+
+def _moves(now: dict[str, Any], back: dict[str, Any]) -> str:
+    """"download count 0 → 4, file name “new.pdf” → “old.pdf”": what an edit's undo sets back (the S3
+    key by name only: it is a secret)."""
+    moves = []
+    for name, value in back.items():
+        label = records.FIELD_LABELS.get(name, name)
+        if name == "amazon_key":
+            moves.append(f"{label} (to the one it had)")
+        elif isinstance(value, str):
+            moves.append(f"{label} “{now[name]}” → “{value}”")
+        else:
+            moves.append(f"{label} {now[name]} → {value}")
+    return ", ".join(moves)
+
+
+class EditRevert:
+    """audit.undo.UndoHandler of an edit: every field it changed is set back."""
+
+    def kind(self, entry: AuditEntry) -> str | None:
+        return "edit" if entry.undo_of_id is None and edit_revert(entry)[1] else None
+
+    def description(self, entry: AuditEntry) -> str:
+        now, back = edit_revert(entry)
+        return f"Set record {entry.download_id} back as it was before this edit: {_moves(now, back)}."
+
+    def refusal(self, actor: Actor, entry: AuditEntry) -> str | None:
+        now, back = edit_revert(entry)
+        person = roles.as_person(actor)
+        if set(back) - {"download_count"}:
+            refused = roles.refusal(person, "edit")
+            if refused is not None:
+                return refused
+        if "download_count" in back:
+            old, new = now["download_count"], back["download_count"]
+            try:
+                roles.require_count_change_allowed(person, old=old, new=new)
+            except roles.NotAllowed as refused_count:
+                return refused_count.user_message
+        return None
+
+    def perform(self, actor: Actor, entry: AuditEntry, reason: str) -> Undone:
+        now, back = edit_revert(entry)
+        try:
+            written = download_record_update(
+                actor=roles.as_person(actor),
+                download_id=entry.download_id,
+                fields=back,
+                loaded=now,  # only the fields the edit changed are compared: a colleague's other change stays
+                reason=reason,
+                action=UPDATE_REVERT,
+                undo_of=entry,
+            )
+        except EditConflict as conflict:
+            changed = records.field_list(conflict.changed)
+            raise CannotUndo(
+                f"Record {entry.download_id} was changed again since ({changed}); undo would overwrite that."
+            ) from conflict
+        except errors.NotFound as gone:
+            raise _record_gone(entry) from gone
+        assert written.entry is not None  # the revert changes what the edit changed: it has an entry
+        checked = " (checked at the API)" if written.checked else ""
+        moved = _moves(now, back)
+        message = f"Set record {entry.download_id} back as it was before the edit{checked}: {moved}."
+        return Undone(entry=written.entry, message=message)
+
+
 UPDATE = declare_write(
-    "download_record_update", "Edited download record", headline=count_headline, undo=CountRevert()
+    "download_record_update", "Edited download record", headline=count_headline, undo=EditRevert()
+)
+UPDATE_REVERT = declare_write(
+    "download_record_update_revert", "Reverted download record edit", headline=count_headline
 )
 COUNT = declare_write(
     "download_record_count", "Changed download count", headline=count_headline, undo=CountRevert()
@@ -130,23 +219,27 @@ def download_record_update(
     fields: dict[str, Any],
     loaded: dict[str, Any],
     reason: str = "",
+    action: str = UPDATE,
+    undo_of: AuditEntry | None = None,
 ) -> RecordWrite:
     """Save the fields that differ from `loaded` (the record as the person saw it), and only those.
 
-    Raises EditConflict, writing nothing, when the record at the API no longer matches `loaded`.
-    `loaded` is a `loaded_snapshot()` or a `record_snapshot()`.
+    Raises EditConflict, writing nothing, when the record at the API no longer matches `loaded` (in the
+    fields `loaded` names). `loaded` is a `loaded_snapshot()` or a `record_snapshot()` (or, for an
+    undo, the fields the edit changed, as it left them).
     """
     changes = records.fields_changed(loaded, fields)
     if not changes:
         return RecordWrite(record=download_record_get(download_id=download_id, fresh=True).value, entry=None)
     with audited(
         actor=actor,
-        action=UPDATE,
+        action=action,
         download_id=download_id,
         order_number=records.order_number_of(loaded.get("order_id")),
         before=records.without_secrets(loaded),
         after=changes,
         reason=reason,
+        undo_of=undo_of,
     ) as audit:
         with refusal_names_its_order(audit, download_id):
             if set(changes) - {"download_count"}:

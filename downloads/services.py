@@ -28,6 +28,7 @@ from audit.services import Actor, OpenEntry, audited
 from audit.undo import UndoLink, Undone
 from downloads import readback, records
 from downloads.readback import DownloadRecordOutcomeUnknown
+from fileflare_admin import clock
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import errors, types
 from fileflare_admin.api.cache import shared_lock, write_lock_seconds
@@ -266,7 +267,8 @@ class RestoreDeleted:
         return (
             f"Create record {entry.download_id} again from the copy kept when it was deleted "
             f"(order {kept.get('order_id')}, file {kept.get('download_file_name') or '—'}, "
-            f"{kept.get('download_count')} downloads). It gets a new download ID."
+            f"{kept.get('download_count')} downloads). It comes back as a new record: the downloads API "
+            "gives it a new download ID and today's date as its created date."
         )
 
     def refusal(self, actor: Actor, entry: AuditEntry) -> str | None:
@@ -283,9 +285,14 @@ class RestoreDeleted:
         assert written.entry is not None and written.record is not None  # a create always has both
         checked = " (checked at the API)" if written.checked else ""
         new_id = written.record.download_id
+        created = written.record.date_created
+        dated = f", created {clock.date_time(created)}" if created is not None else ""
         return Undone(
             entry=written.entry,
-            message=f"Restored the deleted record as {new_id}{checked}.",
+            message=(
+                f"Restored the deleted record as a new record, {new_id}{dated}{checked}: the downloads "
+                f"API gives a restored record a new download ID and date ({entry.download_id} is gone)."
+            ),
             link=UndoLink(text=new_id, url_name="downloads:edit", args=(new_id,)),
         )
 

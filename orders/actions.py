@@ -88,7 +88,7 @@ def count_fix(request: StaffRequest, order_id: UUID) -> HttpResponse:
             message,
             result.fileflare_app_url,
         )
-    level(request, format_html("{}{}", message, audit_links(result.entries)))
+    level(request, format_html("{}{}", message, audit_links(result.entries, viewer=request.user)))
     for failure in result.failures:
         messages.error(request, failure)
     return redirect(order_url(key, anchor="diagnosis"))
@@ -121,7 +121,7 @@ def _resend_post(request: StaffRequest, key: str, form: ResendForm) -> tuple[Htt
     when = clock.clock(sent.order.email_sent_at or timezone.now())
     checked = " (checked at the API)" if sent.checked else ""
     sentence = f"Download e-mail sent to the customer of order #{sent.order.order_number} at {when}"
-    links = audit_links([sent.entry], undo=False)
+    links = audit_links([sent.entry], viewer=request.user)
     messages.success(request, format_html("{}{}.{}", sentence, checked, links))
     return redirect(order_url(key)), ""
 

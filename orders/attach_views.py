@@ -106,7 +106,7 @@ def _apply(
             ' <a href="{}">Resend the download e-mail</a> (it asks first).',
             reverse("orders:resend", kwargs={"order_id": key}),
         )
-    links = audit_links([done.entry], undo=bool(done.changed))
+    links = audit_links([done.entry], viewer=request.user)
     messages.success(request, format_html("{}{}{}", _changed_message(done), follow_up, links))
     return redirect(order_url(key, anchor="order-assets"))
 

@@ -12,6 +12,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from audit.models import AuditEntry
+from audit.services import Actor
+from audit.undo import undo_state
 from fileflare_admin.api.errors import ApiError, NotFound
 from fileflare_admin.htmx import StaffRequest, page_or_partial
 from orders import services
@@ -48,13 +50,18 @@ def audit_entry_url(entry: AuditEntry) -> str:
     return f"{reverse('audit:list')}{query}#entry-{entry.pk}"
 
 
-def audit_links(entries: list[AuditEntry], *, undo: bool = True) -> SafeString:
-    """" Audit entry #12 · Undo" for a flash message: where the change is recorded (and taken back)."""
+def audit_links(entries: list[AuditEntry], *, viewer: Actor) -> SafeString:
+    """" Audit entry #12 · Undo" for a flash message: where the change is recorded, and its undo as the
+    audit log offers it to `viewer` (the button's word when they may press it, else the log's note)."""
     links = []
     for entry in entries:
         link = format_html(' <a href="{}">Audit entry #{}</a>', audit_entry_url(entry), entry.pk)
-        if undo:
-            link = format_html('{} · <a href="{}">Undo</a>', link, reverse("audit:undo", args=[entry.pk]))
+        undo = undo_state(actor=viewer, entry=entry)
+        if undo.offered:
+            url = reverse("audit:undo", args=[entry.pk])
+            link = format_html('{} · <a href="{}">{}</a>', link, url, undo.button)
+        elif undo.note:
+            link = format_html("{} ({})", link, undo.note)
         links.append(link)
     return SafeString("".join(links))
 

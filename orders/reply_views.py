@@ -33,7 +33,7 @@ def reply_templates(request: StaffRequest) -> HttpResponse:
             except (replies.BadTemplate, AuditUnavailable) as refused:
                 form.add_error("body", refused.user_message)
             else:
-                links = audit_links([saved.entry], undo=False)
+                links = audit_links([saved.entry], viewer=request.user)
                 messages.success(request, format_html("Saved the reply “{}”.{}", saved.template.label, links))
                 return redirect(f"{reverse('orders:replies')}#reply-{situation}")
         failed = form

@@ -11,7 +11,7 @@ from audit.forms import AuditFilterForm
 from audit.models import AuditEntry
 from audit.registry import action_choices, action_label, audit_action, declare_write
 from audit.services import audited
-from downloads.edits import COUNT, CountRevert
+from downloads.edits import COUNT, CountRevert, EditRevert
 from downloads.services import RestoreDeleted, count_headline
 from orders.attachments import OrderAssetsUndo
 
@@ -23,6 +23,7 @@ STORED = {
     "email_resend": "Resent download e-mail",
     "download_record_create": "Created download record",
     "download_record_update": "Edited download record",
+    "download_record_update_revert": "Reverted download record edit",
     "download_record_count": "Changed download count",
     "download_record_delete": "Deleted download record",
     "download_record_count_revert": "Reverted download count",
@@ -44,7 +45,7 @@ def test_each_write_names_its_undo_where_it_is_declared() -> None:
     undo = {code: action.undo for code, action in declared.items() if action is not None}
     assert set(undo) == set(STORED)
     assert isinstance(undo["download_record_count"], CountRevert)
-    assert isinstance(undo["download_record_update"], CountRevert)
+    assert isinstance(undo["download_record_update"], EditRevert)
     assert isinstance(undo["download_record_delete"], RestoreDeleted)
     assert isinstance(undo["order_assets_attach"], OrderAssetsUndo)
     assert isinstance(undo["order_assets_detach"], OrderAssetsUndo)

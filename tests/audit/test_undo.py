@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from audit.models import AuditEntry, UndoClaim
-from audit.undo import CannotUndo, UndoInProgress, audit_undo
+from audit.undo import CannotUndo, UndoInProgress, UndoNotAllowed, audit_undo, undo_check
 from downloads import edits, records
 from downloads import services as downloads
 from downloads.edits import UndoConflict
@@ -70,21 +70,58 @@ def test_a_count_can_be_undone_only_once(
     assert AuditEntry.objects.filter(undo_of=change).count() == 1
 
 
-def test_an_edit_that_moved_the_count_can_be_undone_and_only_the_count_goes_back(
+def _edit(user: User, record: dict[str, Any], **changes: Any) -> AuditEntry:
+    loaded = {key: record[key] for key in records.WRITABLE_FIELDS}
+    edits.download_record_update(
+        actor=user, download_id=record["download_id"], fields={**loaded, **changes}, loaded=loaded
+    )
+    return AuditEntry.objects.get(action="download_record_update", download_id=record["download_id"])
+
+
+def test_an_edits_undo_sets_back_every_field_it_changed(
+    merchant_user: User, make_record: Any, downloads_api: DownloadsApi
+) -> None:
+    record = make_record(download_count=4, download_file_name="old.pdf", product_id=31, amazon_key="")
+    edit = _edit(merchant_user, record, download_count=0, download_file_name="new.pdf", product_id=32)
+    downloads_api.patch(record["download_id"], is_amazon=True, amazon_key="b/k")  # a colleague's, elsewhere
+
+    done = audit_undo(actor=merchant_user, entry_id=edit.pk)
+
+    now = downloads_api.get(record["download_id"])
+    assert (now["download_count"], now["download_file_name"], now["product_id"]) == (4, "old.pdf", 31)
+    assert (now["is_amazon"], now["amazon_key"]) == (True, "b/k")  # not this edit's: it stays
+    assert done.message == (
+        f"Set record {record['download_id']} back as it was before the edit: product ID 32 → 31, "
+        "download count 0 → 4, file name “new.pdf” → “old.pdf”."
+    )
+    assert (done.entry.action, done.entry.undo_of, done.entry.outcome) == (
+        "download_record_update_revert",
+        edit,
+        "success",
+    )
+
+
+def test_an_edits_undo_overwrites_nothing_changed_again_since(
     merchant_user: User, make_record: Any, downloads_api: DownloadsApi
 ) -> None:
     record = make_record(download_count=4, download_file_name="old.pdf")
-    loaded = {key: record[key] for key in records.WRITABLE_FIELDS}
-    edits.download_record_update(
-        actor=merchant_user,
-        download_id=record["download_id"],
-        fields={**loaded, "download_count": 0, "download_file_name": "new.pdf"},
-        loaded=loaded,
-    )
-    edit = AuditEntry.objects.get(action="download_record_update", download_id=record["download_id"])
-    audit_undo(actor=merchant_user, entry_id=edit.pk)
-    now = downloads_api.get(record["download_id"])
-    assert (now["download_count"], now["download_file_name"]) == (4, "new.pdf")
+    edit = _edit(merchant_user, record, download_file_name="new.pdf")
+    downloads_api.patch(record["download_id"], download_file_name="newer.pdf")
+
+    with pytest.raises(CannotUndo, match=r"was changed again since \(file name\); undo would overwrite that"):
+        audit_undo(actor=merchant_user, entry_id=edit.pk)
+
+    assert downloads_api.get(record["download_id"])["download_file_name"] == "newer.pdf"
+    assert AuditEntry.objects.get(undo_of=edit).outcome == "failed"
+
+
+def test_support_may_not_undo_an_edit_of_fields_only_a_merchant_edits(
+    merchant_user: User, support_user: User, make_record: Any
+) -> None:
+    edit = _edit(merchant_user, make_record(download_file_name="old.pdf"), download_file_name="new.pdf")
+    with pytest.raises(UndoNotAllowed):
+        undo_check(actor=support_user, entry=edit)
+    assert undo_check(actor=merchant_user, entry=edit) == "edit"
 
 
 def test_a_count_changed_again_since_is_not_overwritten(
@@ -326,8 +363,15 @@ def test_restore_from_the_audit_log_brings_the_record_back_at_the_api(
     assert restored["download_file_name"] == "restore-me.pdf"
     assert restored["download_id"] != record["download_id"]
     new_id = restored["download_id"]
-    # The message links the new record, where the person goes next.
-    assert f'Restored the deleted record as <a href="/downloads/{new_id}/edit/">{new_id}</a>.' in page
+    # The message links the new record, where the person goes next, and says it is new: its ID and date.
+    link = f'<a href="/downloads/{new_id}/edit/">{new_id}</a>'
+    said = re.search(
+        f"Restored the deleted record as a new record, {re.escape(link)}, created (.+?): the downloads API "
+        f"gives a restored record a new download ID and date \\({record['download_id']} is gone\\).",
+        page,
+    )
+    assert said, page
+    assert said.group(1) == clock.date_time(AuditEntry.objects.get(undo_of=deletion).created_at)
     assert AuditEntry.objects.get(undo_of=deletion).download_id == restored["download_id"]
 
 
@@ -384,3 +428,50 @@ def test_an_undo_sends_the_person_back_only_to_our_own_pages(
 def test_undo_of_an_entry_that_does_not_exist_is_a_404(merchant_client: Client) -> None:
     assert merchant_client.get("/audit/987654/undo/").status_code == 404
     assert merchant_client.post("/audit/987654/undo/").status_code == 404
+
+
+# --- Undo offered only when it can run ----------------------------------------------------------------
+
+
+def _log_row(client: Client, entry: AuditEntry) -> str:
+    page = client.get("/audit/", {"download_id": entry.download_id}).content.decode()
+    return page.split(f'id="entry-{entry.pk}"')[1].split("</tr>")[0]
+
+
+@pytest.mark.parametrize("change", ["count", "edit"])
+def test_after_the_record_was_deleted_its_changes_offer_no_undo_and_say_why(
+    merchant_client: Client, merchant_user: User, make_record: Any, downloads_api: DownloadsApi, change: str
+) -> None:
+    record = make_record(download_count=2, download_file_name="a.pdf")
+    if change == "count":
+        entry = _count_change(merchant_user, record, 5)
+    else:
+        entry = _edit(merchant_user, record, download_file_name="b.pdf")
+    assert "Undo</button>" in _log_row(merchant_client, entry)
+    deletion = _deletion(merchant_user, record)
+
+    row = _log_row(merchant_client, entry)
+    sentence = f"Record {record['download_id']} was deleted since (by mia-merchant at "
+    assert sentence in row and f"audit entry #{deletion.pk}), so this cannot be undone." in row
+    assert "Undo</button>" not in row and "with a reason" not in row
+    assert "Restore</button>" in _log_row(merchant_client, deletion)  # the deletion itself still can be
+    confirm = merchant_client.get(f"/audit/{entry.pk}/undo/").content.decode()
+    assert sentence in confirm and 'id="undo-refused"' in confirm
+
+    page = merchant_client.post(f"/audit/{entry.pk}/undo/", follow=True).content.decode()
+    assert sentence in page
+    assert not AuditEntry.objects.filter(undo_of=entry).exists()  # nothing tried, nothing in the trail
+
+
+def test_the_log_reads_the_deletions_of_a_whole_page_at_once(
+    merchant_client: Client, merchant_user: User, django_assert_max_num_queries: Any
+) -> None:
+    for index in range(20):
+        for action, before, after in (
+            ("download_record_count", {"download_count": 1}, {"download_count": 2}),
+            ("download_record_delete", {"download_id": f"gone{index}", "download_count": 2}, None),
+        ):
+            _entry(merchant_user, action=action, download_id=f"gone{index}", before=before, after=after)
+    with django_assert_max_num_queries(12):
+        page = merchant_client.get("/audit/").content.decode()
+    assert page.count("was deleted since") == 20 and page.count("Restore</button>") == 20

@@ -116,9 +116,10 @@ DELETE = "download_record_delete"
     ("action", "before", "after", "kind"),
     [
         (COUNT, {"download_count": 2}, {"download_count": 9}, "count"),
-        (EDIT, {"download_count": 2, "download_file_name": "a"}, {"download_count": 0}, "count"),
-        (EDIT, {"download_count": 2, "download_file_name": "a"}, {"download_file_name": "b"}, None),
+        (EDIT, {"download_count": 2, "download_file_name": "a"}, {"download_count": 0}, "edit"),
+        (EDIT, {"download_count": 2, "download_file_name": "a"}, {"download_file_name": "b"}, "edit"),
         (EDIT, {"download_count": 2}, {"download_count": 2, "download_file_name": "b"}, None),
+        (EDIT, {"download_count": 2, "download_file_name": "a"}, {"download_file_name": "a"}, None),
         (COUNT, {"download_count": 2}, {"download_count": 2}, None),
         (COUNT, {"download_count": True}, {"download_count": 2}, None),
         (COUNT, {"download_count": -1}, {"download_count": 2}, None),
@@ -139,8 +140,20 @@ def test_a_revert_sets_back_the_count_the_change_left() -> None:
     entry = _entry(COUNT, {"download_count": 2}, {"download_count": 9})
     assert edits.count_revert(entry) == (9, 2)
     assert undo_description(entry) == "Set the download count of record abc123 back from 9 to 2."
-    edit = _entry(EDIT, {"download_count": 2}, {"download_count": 0})
-    assert undo_description(edit).endswith("The other fields this edit changed stay as they are.")
+
+
+def test_an_edits_undo_sets_back_every_field_it_changed_and_says_which_before_the_click() -> None:
+    before = {"download_count": 2, "download_file_name": "old.pdf", "product_id": 7, "amazon_key": "b/old"}
+    after = {"download_count": 0, "download_file_name": "new.pdf", "product_id": 7, "amazon_key": "b/new"}
+    edit = _entry(EDIT, before, after)
+    assert edits.edit_revert(edit) == (
+        {"download_count": 0, "download_file_name": "new.pdf", "amazon_key": "b/new"},
+        {"download_count": 2, "download_file_name": "old.pdf", "amazon_key": "b/old"},
+    )
+    assert undo_description(edit) == (
+        "Set record abc123 back as it was before this edit: download count 0 → 2, "
+        "file name “new.pdf” → “old.pdf”, S3 key (to the one it had)."
+    )  # the S3 key is a secret: named, never shown
 
 
 def test_a_restore_creates_the_deleted_records_writable_fields_again() -> None:
@@ -156,5 +169,6 @@ def test_a_restore_creates_the_deleted_records_writable_fields_again() -> None:
     }
     assert undo_description(entry) == (
         "Create record abc123 again from the copy kept when it was deleted "
-        "(order 1050, file guide.pdf, 2 downloads). It gets a new download ID."
+        "(order 1050, file guide.pdf, 2 downloads). It comes back as a new record: the downloads API "
+        "gives it a new download ID and today's date as its created date."
     )

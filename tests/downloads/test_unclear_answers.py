@@ -160,7 +160,9 @@ def _restore(
         entry = _entry("download_record_restore")
         assert (entry.outcome, entry.download_id, entry.undo_of) == ("success", back["download_id"], deletion)
         new_id = back["download_id"]
-        assert f'Restored the deleted record as <a href="/downloads/{new_id}/edit/">{new_id}</a>' in page
+        link = f'<a href="/downloads/{new_id}/edit/">{new_id}</a>'
+        assert f"Restored the deleted record as a new record, {link}, created " in page
+        assert "(checked at the API): the downloads API gives a restored record a new download ID" in page
 
     return Outcome(page, check)
 

@@ -59,7 +59,8 @@ def test_support_finds_a_file_attaches_it_and_the_customer_sees_it(
     assert entry.before == {"assets": []}
     assert entry.after["attached"] == [{"id": PART_2, "filename": PART_2_NAME}]
     assert entry.after["assets"] == [{"id": PART_2, "filename": PART_2_NAME}]
-    assert f"#entry-{entry.pk}" in flash and f'href="/audit/{entry.pk}/undo/"' in flash
+    assert f"#entry-{entry.pk}" in flash  # its undo is a detach, a Merchant's: offered as the log offers it
+    assert "(A Merchant can undo this)" in flash and f'href="/audit/{entry.pk}/undo/"' not in flash
 
 
 def test_attaching_a_file_twice_changes_nothing_the_second_time(
@@ -123,6 +124,25 @@ def test_undo_of_an_attach_detaches_exactly_what_it_attached(
         ("mia-merchant", "success"),
     ]
     assert tries.last().after["detached"] == [{"id": PART_2, "filename": PART_2_NAME}]  # type: ignore[union-attr]
+
+
+def test_the_message_after_an_attach_offers_undo_as_the_audit_log_does_for_that_person(
+    support_client: Client, merchant_client: Client, make_order: Any
+) -> None:
+    """One rule, one message: the flash offers Undo only to whom the log offers it, in the log's words."""
+    for client, name in ((support_client, "sam-support"), (merchant_client, "mia-merchant")):
+        order: MadeOrder = make_order({"planner.pdf": (1, 10)})
+        flash = _flash(_attach(client, order, PART_2))
+        entry = AuditEntry.objects.get(action="order_assets_attach", actor_name=name)
+        log = client.get("/audit/", {"order_number": order.order_number}).content.decode()
+        row = log.split(f'id="entry-{entry.pk}"', 1)[1].split("</tr>", 1)[0]
+        undo_link = f'href="/audit/{entry.pk}/undo/">Undo</a>'
+        if name == "sam-support":  # undoing an attach is a detach: a Merchant's
+            assert "A Merchant can undo this" in flash and "A Merchant can undo this" in row
+            assert undo_link not in flash and "Undo</button>" not in row
+        else:
+            assert undo_link in flash and "Undo</button>" in row
+            assert "A Merchant can undo this" not in flash + row
 
 
 def test_undo_of_a_detach_attaches_back_what_it_removed(
