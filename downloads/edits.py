@@ -70,6 +70,15 @@ def _record_gone(entry: AuditEntry) -> CannotUndo:
     )
 
 
+def _count_refusal(person: roles.AnyUser, *, old: int, new: int) -> str | None:
+    """Why this person may not set a count from `old` to `new` (their role's step), or None."""
+    try:
+        roles.require_count_change_allowed(person, old=old, new=new)
+    except roles.NotAllowed as refused:
+        return refused.user_message
+    return None
+
+
 class CountRevert:
     """audit.undo.UndoHandler of a count change."""
 
@@ -83,11 +92,7 @@ class CountRevert:
 
     def refusal(self, actor: Actor, entry: AuditEntry) -> str | None:
         now, back = count_revert(entry)
-        try:
-            roles.require_count_change_allowed(roles.as_person(actor), old=now, new=back)
-        except roles.NotAllowed as refused:
-            return refused.user_message
-        return None
+        return _count_refusal(roles.as_person(actor), old=now, new=back)
 
     def perform(self, actor: Actor, entry: AuditEntry, reason: str) -> Undone:
         now, back = count_revert(entry)
@@ -162,11 +167,7 @@ class EditRevert:
             if refused is not None:
                 return refused
         if "download_count" in back:
-            old, new = now["download_count"], back["download_count"]
-            try:
-                roles.require_count_change_allowed(person, old=old, new=new)
-            except roles.NotAllowed as refused_count:
-                return refused_count.user_message
+            return _count_refusal(person, old=now["download_count"], new=back["download_count"])
         return None
 
     def perform(self, actor: Actor, entry: AuditEntry, reason: str) -> Undone:
