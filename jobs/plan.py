@@ -14,6 +14,7 @@ from django.db import transaction
 
 from downloads.records import count_lowered
 from fileflare_admin.api import types
+from fileflare_admin.storable import storable
 from jobs import pace
 from jobs.models import BulkJob, BulkJobItem
 from jobs.selection import Selection, records_matching
@@ -44,7 +45,7 @@ def _count_items(job: BulkJob, records: list[types.DownloadRecord]) -> list[Bulk
                 position=position,
                 download_id=record.download_id,
                 order_number=record.order_id,
-                file_name=record.download_file_name,
+                file_name=storable(record.download_file_name),  # a NUL cannot be kept by PostgreSQL
                 product_id=record.product_id,
                 count_before=record.download_count,
                 count_after=after,

@@ -175,3 +175,22 @@ def test_only_a_merchant_may_plan_a_bulk_fix(support_user: User) -> None:
             amount=None,
             reason="r",
         )
+
+
+@pytest.mark.engine
+def test_a_record_whose_file_name_holds_a_nul_is_planned_with_the_nul_shown_as_unreadable(
+    merchant_user: User, make_records, new_order_number
+) -> None:
+    number = new_order_number()
+    make_records(number, [4], download_file_name="report\x00.pdf")
+
+    job = services.job_plan(
+        actor=merchant_user,
+        selection=Selection(order_numbers=(number,)),
+        kind=Kind.COUNT_RESET,
+        amount=None,
+        reason="Ticket #77",
+    )
+
+    item = job.items.get()
+    assert (item.file_name, item.count_before, item.count_after) == ("report\ufffd.pdf", 4, 0)
