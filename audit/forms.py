@@ -7,6 +7,7 @@ from django.http import QueryDict
 from audit.models import AuditEntry
 from audit.registry import action_choices
 from audit.selectors import audit_actors
+from fileflare_admin.days import DayField
 
 
 def _any_action() -> list[tuple[str, str]]:
@@ -39,8 +40,8 @@ class AuditFilterForm(forms.Form):
         strip=True,
         widget=forms.TextInput(attrs={"placeholder": "#12", "inputmode": "numeric"}),
     )
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = DayField(label="From")
+    date_to = DayField(label="To")
     outcome = forms.ChoiceField(choices=[("", "Any outcome"), *AuditEntry.Outcome.choices], required=False)
     page = forms.IntegerField(required=False, min_value=1, max_value=10**9, widget=forms.HiddenInput)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from fileflare_admin.days import DayField
 from jobs.models import BulkJob
 from jobs.selection import Selection, parse_order_numbers
 
@@ -35,12 +36,8 @@ class BulkFixForm(forms.Form):
     count_at_least = forms.IntegerField(
         label="Download count at least", required=False, min_value=0, max_value=INT_MAX
     )
-    created_from = forms.DateField(
-        label="Created from", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    created_to = forms.DateField(
-        label="Created until", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    created_from = DayField(label="Created from")
+    created_to = DayField(label="Created until")
     action = forms.ChoiceField(label="Action", choices=ACTIONS, widget=forms.RadioSelect)
     amount = forms.IntegerField(
         label="N",

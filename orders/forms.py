@@ -1,9 +1,10 @@
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from django import forms
 
+from fileflare_admin.days import DayField, day_text
 from fileflare_admin.submissions import new_submission_token
 from orders.models import ReplyTemplate
 
@@ -11,34 +12,12 @@ PER_PAGE_CHOICES = (25, 50, 100)
 REASON_WIDGET_ATTRS = {"maxlength": 500, "autocomplete": "off"}
 
 
-# The days the "ordered between" filter takes: a typo in the year ("0226") is said, not searched for.
-FIRST_DAY = date(1970, 1, 1)
-LAST_DAY = date(2999, 12, 31)
-SHOWN_TYPED = 40  # characters of a bad date shown back in its sentence
-
-
-def day_text(day: date) -> str:
-    """A day as a person reads it: 1 Mar 2026."""
-    return f"{day.day} {day:%b %Y}"
-
-
-def _day_field(label: str, element_id: str) -> forms.CharField:
-    """A date box (the browser's calendar where it has one); parsed in `_day`, so its sentence can say
-    what was typed."""
-    return forms.CharField(
-        required=False,
-        strip=True,
+def _day_field(label: str, element_id: str) -> DayField:
+    """A date box of the "ordered between" filter, described by the filter's help and its error."""
+    return DayField(
         label=label,
-        widget=forms.DateInput(
-            attrs={
-                "type": "date",
-                "id": element_id,
-                "min": FIRST_DAY.isoformat(),
-                "max": LAST_DAY.isoformat(),
-                # The filter's help (the days' time zone) and, when there is one, its error sentence.
-                "aria-describedby": "order-dates-help order-dates-error",
-            }
-        ),
+        # The filter's help (the days' time zone) and, when there is one, its error sentence.
+        attrs={"id": element_id, "aria-describedby": "order-dates-help order-dates-error"},
     )
 
 
@@ -78,12 +57,6 @@ class OrderSearchForm(forms.Form):
         # Nothing we search for is this long; a pasted essay is answered with "search takes…", not lost.
         return str(self.cleaned_data["q"])[:2000]
 
-    def clean_ordered_from(self) -> date | None:
-        return _day(self.cleaned_data.get("ordered_from"), "Ordered from")
-
-    def clean_ordered_to(self) -> date | None:
-        return _day(self.cleaned_data.get("ordered_to"), "to")
-
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("ordered_from"), data.get("ordered_to")
@@ -113,28 +86,6 @@ class OrderSearchForm(forms.Form):
             ordered_from=self.cleaned_data.get("ordered_from"),
             ordered_to=self.cleaned_data.get("ordered_to"),
         )
-
-
-def _day(typed: str | None, label: str) -> date | None:
-    """A day as the date box sends it (year-month-day), within FIRST_DAY..LAST_DAY; None when empty."""
-    if not typed:
-        return None
-    try:
-        day = datetime.strptime(typed, "%Y-%m-%d").date()
-    except ValueError:
-        shown = typed if len(typed) <= SHOWN_TYPED else typed[:SHOWN_TYPED] + "…"
-        raise forms.ValidationError(
-            f"“{shown}” in the “{label}” box is not a date. Pick a day from the calendar, or type it as "
-            "year-month-day, for example 2026-03-31.",
-            code="invalid",
-        ) from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise forms.ValidationError(
-            f"The “{label}” day is {day_text(day)}: choose a day between {day_text(FIRST_DAY)} and "
-            f"{day_text(LAST_DAY)} (check the year).",
-            code="out_of_range",
-        )
-    return day
 
 
 def _reason(placeholder: str, label: str = "Reason") -> forms.CharField:

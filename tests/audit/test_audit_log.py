@@ -120,6 +120,19 @@ def test_fifty_entries_a_page_and_the_page_links_keep_the_filters(
     assert 'href="?action=email_resend&amp;order_number=4242&amp;page=1"' in html.content.decode()
 
 
+def test_a_day_past_the_calendars_end_is_a_sentence_beside_the_box_that_keeps_it(
+    merchant_client: Client, merchant_user: User
+) -> None:
+    entry = _entry_at(datetime(2026, 3, 1, 12, 0, tzinfo=UTC), merchant_user)
+    response = merchant_client.get("/audit/", {"date_to": "9999-12-31"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "The “To” day is 31 Dec 9999: choose a day between 1 Jan 1970 and 31 Dec 2999" in html
+    assert 'value="9999-12-31"' in html
+    assert "No entries are listed while a filter is not valid." in html
+    assert _shown(merchant_client, date_to="2999-12-31") == [entry.pk]  # the last day it takes
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -165,7 +178,8 @@ def test_the_broken_filter_is_left_out_of_the_link_that_lists_without_it(
         _entry(merchant_user, order_number=6101)
     html = merchant_client.get("/audit/", {"order_number": 6101, "date_from": "nope"}).content.decode()
     assert '<a href="?order_number=6101">list the entries without it</a>' in html
-    assert "“From”: Enter a valid date." in html
+    # (every filter reads its days in fileflare_admin.days: the sentence says what was typed)
+    assert "“From”: “nope” in the “From” box is not a date. Pick a day from the calendar" in html
     assert _shown(merchant_client, order_number=6101)[:1] != []
 
 

@@ -218,3 +218,15 @@ def test_a_jobs_page_its_progress_poll_and_the_jobs_list_tell_one_story(
     done = item_states.count("done")
     if done:
         assert "Waiting" not in poll.text("job-state") and f"{done} done" in poll.text("job-counts")
+
+
+@pytest.mark.parametrize("field", ["created_from", "created_to"])
+def test_a_day_past_the_calendars_end_is_a_sentence_and_what_was_typed_is_kept(
+    merchant_client: Client, field: str
+) -> None:
+    response = merchant_client.post(reverse("jobs:new"), _form(**{field: "9999-12-31"}, reason="Keep me"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "day is 31 Dec 9999: choose a day between 1 Jan 1970 and 31 Dec 2999 (check the year)." in page
+    assert 'value="9999-12-31"' in page and "Keep me" in page
+    assert not BulkJob.objects.exists()
