@@ -311,6 +311,13 @@ GROUPS: tuple[Group, ...] = (
             ),
             S("BULK_MAX_ITEMS", "5000", "The most records (or orders) one bulk fix may change.", "int"),
             S(
+                "BULK_MAX_ORDER_NUMBERS",
+                "500",
+                "The most order numbers one bulk fix takes pasted (more are refused with a sentence naming the "
+                "limit).",
+                "int",
+            ),
+            S(
                 "BACKGROUND_LEASE_SECONDS",
                 "24",
                 "Seconds a worker that stopped mid-step holds its work before another resumes it (a live "

@@ -122,6 +122,9 @@ BULK_FILEFLARE_BUDGET_PER_MINUTE = _read("BULK_FILEFLARE_BUDGET_PER_MINUTE")
 BULK_EMAIL_BUDGET_PER_MINUTE = _read("BULK_EMAIL_BUDGET_PER_MINUTE")
 BULK_DOWNLOADS_BUDGET_PER_MINUTE = _read("BULK_DOWNLOADS_BUDGET_PER_MINUTE")
 BULK_MAX_ITEMS = _read("BULK_MAX_ITEMS")
+# The most order numbers one bulk fix takes pasted: the dry run reads their records inside the page's
+# deadline (one walk of the list sorted by order number, or one search per number when that is fewer).
+BULK_MAX_ORDER_NUMBERS = _read("BULK_MAX_ORDER_NUMBERS")
 # A worker that stops mid-step holds its work this long before another worker resumes it. A live worker
 # renews its lease every third of this from a thread of its own (background.chain.lease_kept), so the
 # lease need not outlast the slowest upstream call.

@@ -8,7 +8,7 @@ from django import forms
 
 from fileflare_admin.days import DayField
 from jobs.models import BulkJob
-from jobs.selection import Selection, parse_order_numbers
+from jobs.selection import Selection, parse_order_numbers, too_many_order_numbers
 
 # The downloads API stores counts and ids as int(11).
 INT_MAX = 2_147_483_647
@@ -61,6 +61,8 @@ class BulkFixForm(forms.Form):
             raise forms.ValidationError(
                 f"These are not order numbers: {shown}{more}. Remove them, or paste only the number column."
             )
+        if refusal := too_many_order_numbers(len(numbers)):
+            raise forms.ValidationError(refusal)
         return numbers
 
     def clean(self) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """Choosing download records by a filter: what the API can search, the rest checked here.
 
 The downloads API searches one term (an order or product number exactly, or part of an id or file
-name) and sorts by one field. A filter is walked with the narrowest request that can answer it (each
-pasted order number, else the product id, else the file name; a count or date filter alone walks the list
-sorted by that field and stops where the field leaves the range), then every criterion is checked on
-every record.
+name) and sorts by one field. A filter is walked with the narrowest requests that can answer it (pasted
+order numbers: one search each, or, when that is fewer requests, one walk of the list sorted by order
+number down to the lowest pasted; else the product id, else the file name; a count or date filter alone
+walks the list sorted by that field and stops where the field leaves the range), then every criterion is
+checked on every record. At most BULK_MAX_ORDER_NUMBERS numbers are taken pasted: more are refused.
 """
 
 from __future__ import annotations
@@ -29,6 +30,17 @@ _SEPARATORS = re.compile(r"[\s,;|]+")
 
 class SelectionError(UserFacingError):
     """The filter cannot be walked as given (too many records); nothing was planned."""
+
+
+def too_many_order_numbers(count: int) -> str:
+    """The sentence refusing `count` pasted order numbers, or "" when they are within the limit."""
+    limit = settings.BULK_MAX_ORDER_NUMBERS
+    if count <= limit:
+        return ""
+    return (
+        f"Paste at most {limit:,} order numbers at a time; you pasted {count:,}. Run the fix in parts, or "
+        "choose the records by product, file name or creation dates."
+    )
 
 
 def parse_order_numbers(text: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
@@ -105,21 +117,31 @@ class Selection:
         )
 
 
+def _page(
+    page: int, *, search: str | None = None, sortby: str | None = None
+) -> types.Page[types.DownloadRecord]:
+    return downloads_api.record_list(
+        page=page, per_page=PAGE_SIZE, sortby=sortby or "date_created", sortdir="DESC", search=search
+    ).value
+
+
 def _walk(
-    *, search: str | None = None, sortby: str | None = None, past: Callable[[types.DownloadRecord], bool]
+    *,
+    search: str | None = None,
+    sortby: str | None = None,
+    past: Callable[[types.DownloadRecord], bool],
+    first: types.Page[types.DownloadRecord] | None = None,
 ) -> Iterator[types.DownloadRecord]:
     """Every record of a search, page by page (newest first unless sorted), until `past` says the sorted
-    walk has left the range."""
+    walk has left the range. `first` is its first page when already read."""
     page = 1
     while True:
-        fetched = downloads_api.record_list(
-            page=page, per_page=PAGE_SIZE, sortby=sortby or "date_created", sortdir="DESC", search=search
-        )
-        for record in fetched.value.items:
+        fetched = first if page == 1 and first is not None else _page(page, search=search, sortby=sortby)
+        for record in fetched.items:
             if past(record):
                 return
             yield record
-        if not fetched.value.items or not fetched.value.has_next:
+        if not fetched.items or not fetched.has_next:
             return
         page += 1
 
@@ -128,10 +150,23 @@ def _never(record: types.DownloadRecord) -> bool:
     return False
 
 
+def _of_orders(numbers: tuple[int, ...]) -> Iterator[types.DownloadRecord]:
+    """The records of these orders (and others, which `matches` leaves out), in the fewer requests of
+    two ways: one search per number, or the list sorted by order number, highest first, down to the
+    lowest number pasted (at most its page count; its first page says how many)."""
+    if len(numbers) > 1:
+        first = _page(1, sortby="order_id")
+        if first.last_page is not None and first.last_page <= len(numbers):
+            lowest = min(numbers)
+            yield from _walk(sortby="order_id", past=lambda record: record.order_id < lowest, first=first)
+            return
+    for number in numbers:
+        yield from _walk(search=str(number), past=_never)
+
+
 def _candidates(selection: Selection) -> Iterator[types.DownloadRecord]:
     if selection.order_numbers:
-        for number in selection.order_numbers:
-            yield from _walk(search=str(number), past=_never)
+        yield from _of_orders(selection.order_numbers)
     elif selection.product_id is not None:
         yield from _walk(search=str(selection.product_id), past=_never)
     elif selection.file_name:
@@ -154,6 +189,8 @@ def records_matching(selection: Selection) -> list[types.DownloadRecord]:
     are more than BULK_MAX_ITEMS, and the API client's errors."""
     if selection.empty:
         raise SelectionError("Choose at least one filter, so that not every record is changed by accident.")
+    if refusal := too_many_order_numbers(len(selection.order_numbers)):
+        raise SelectionError(refusal)
     found: dict[str, types.DownloadRecord] = {}
     for record in _candidates(selection):
         if record.download_id in found or not selection.matches(record):

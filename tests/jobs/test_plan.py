@@ -9,10 +9,11 @@ from django.contrib.auth.models import User
 from django.test import override_settings
 from django.utils import timezone
 
+from fileflare_admin.api import downloads as downloads_api
 from jobs import services
 from jobs.models import BulkJob, BulkJobItem
 from jobs.plan import count_after
-from jobs.selection import Selection, SelectionError, parse_order_numbers
+from jobs.selection import PAGE_SIZE, Selection, SelectionError, parse_order_numbers
 from staff.roles import NotAllowed
 
 Kind = BulkJob.Kind
@@ -194,3 +195,62 @@ def test_a_record_whose_file_name_holds_a_nul_is_planned_with_the_nul_shown_as_u
 
     item = job.items.get()
     assert (item.file_name, item.count_before, item.count_after) == ("report\ufffd.pdf", 4, 0)
+
+
+def _downloads_calls(sandbox) -> int:
+    return sandbox.stats()["downloads"]
+
+
+def test_many_pasted_order_numbers_are_read_in_one_walk_of_the_list_not_one_search_each(
+    merchant_user: User, sandbox, make_records, new_order_number
+) -> None:
+    ours = [new_order_number() for _ in range(3)]
+    records = [record for number in ours for record in make_records(number, [2])]
+    pasted = (*ours, *range(ours[0] + 1, ours[0] + 298))  # 300 numbers, 297 of them with no record
+    total = downloads_api.record_list(per_page=1).value.total
+    assert total is not None
+    pages = -(-total // PAGE_SIZE)
+
+    before = _downloads_calls(sandbox)
+    job = services.job_plan(
+        actor=merchant_user,
+        selection=Selection(order_numbers=pasted),
+        kind=Kind.COUNT_RESET,
+        amount=None,
+        reason="Ticket #300",
+    )
+    calls = _downloads_calls(sandbox) - before
+
+    assert {item.download_id for item in job.items.all()} == {record["download_id"] for record in records}
+    assert calls <= pages < len(pasted)  # at most the whole list once, never 300 searches
+
+
+def test_a_few_pasted_order_numbers_are_searched_one_by_one_when_that_is_fewer_requests(
+    merchant_user: User, sandbox, make_records, new_order_number, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ours = [new_order_number() for _ in range(3)]
+    records = [record for number in ours for record in make_records(number, [2])]
+    monkeypatch.setattr("jobs.selection.PAGE_SIZE", 1)  # the sorted list is now far more pages than 3
+
+    before = _downloads_calls(sandbox)
+    job = services.job_plan(
+        actor=merchant_user, selection=Selection(order_numbers=tuple(ours)), kind=Kind.COUNT_RESET,
+        amount=None, reason="r",
+    )
+
+    assert {item.download_id for item in job.items.all()} == {record["download_id"] for record in records}
+    assert _downloads_calls(sandbox) - before == 1 + 3  # the page sizing the walk, then a search each
+
+
+@override_settings(BULK_MAX_ORDER_NUMBERS=5)
+def test_more_pasted_order_numbers_than_the_limit_are_refused_before_any_request(
+    merchant_user: User, sandbox
+) -> None:
+    before = _downloads_calls(sandbox)
+    with pytest.raises(SelectionError) as refused:
+        services.job_plan(
+            actor=merchant_user, selection=Selection(order_numbers=tuple(range(1001, 1007))),
+            kind=Kind.COUNT_RESET, amount=None, reason="r",
+        )
+    assert refused.value.user_message.startswith("Paste at most 5 order numbers at a time; you pasted 6.")
+    assert _downloads_calls(sandbox) == before and not BulkJob.objects.exists()

@@ -230,3 +230,17 @@ def test_a_day_past_the_calendars_end_is_a_sentence_and_what_was_typed_is_kept(
     assert "day is 31 Dec 9999: choose a day between 1 Jan 1970 and 31 Dec 2999 (check the year)." in page
     assert 'value="9999-12-31"' in page and "Keep me" in page
     assert not BulkJob.objects.exists()
+
+
+def test_ten_thousand_pasted_order_numbers_are_refused_with_the_limit_and_no_request(
+    merchant_client: Client, sandbox
+) -> None:
+    pasted = "\n".join(f"#{number}" for number in range(10_000, 20_000))
+    before = sandbox.stats()["downloads"]
+    response = merchant_client.post(reverse("jobs:new"), _form(order_numbers=pasted))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Paste at most 500 order numbers at a time; you pasted 10,000. Run the fix in parts" in page
+    assert "#19999" in page  # what was pasted is kept
+    assert sandbox.stats()["downloads"] == before
+    assert not BulkJob.objects.exists()
