@@ -6,8 +6,7 @@ request only reads and writes rows and queues steps, never waits on the upstream
 
 from __future__ import annotations
 
-import csv
-import io
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from django.utils import timezone
 
 from background import chain
 from fileflare_admin.sentences import UserFacingError
+from fileflare_admin.spreadsheet import csv_lines
 from jobs import pace, tasks
 from jobs.models import BulkJob, BulkJobItem
 from jobs.plan import PlanSummary, job_plan_create, plan_summary
@@ -254,43 +254,28 @@ CSV_HEADER = [
 ]
 
 
-def _cell(value: object) -> str:
-    """A spreadsheet never runs a cell as a formula: text starting with = + - @ (or a tab, a return)
-    from the upstream (a file name) is prefixed with an apostrophe."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def _csv_row(item: BulkJobItem) -> list[object]:
+    return [
+        item.position,
+        item.order_number,
+        item.download_id,
+        item.file_name,
+        item.product_id,
+        item.count_before,
+        item.count_after,
+        item.order_id,
+        item.email_sent_before.isoformat() if item.email_sent_before else "",
+        item.get_state_display(),
+        item.note,
+        item.finished_at.isoformat() if item.finished_at else "",
+        item.audit_entry_id or "",
+    ]
 
 
 def job_csv(job: BulkJob) -> Iterator[str]:
-    """The job's items as CSV lines (header first), for a streaming download."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def line(values: list[object]) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([_cell(value) for value in values])
-        return buffer.getvalue()
-
-    yield line(list(CSV_HEADER))
-    for item in job.items.order_by("position").iterator(chunk_size=500):
-        yield line(
-            [
-                item.position,
-                item.order_number,
-                item.download_id,
-                item.file_name,
-                item.product_id,
-                item.count_before,
-                item.count_after,
-                item.order_id,
-                item.email_sent_before.isoformat() if item.email_sent_before else "",
-                item.get_state_display(),
-                item.note,
-                item.finished_at.isoformat() if item.finished_at else "",
-                item.audit_entry_id or "",
-            ]
-        )
+    """The job's items as CSV lines (header first), for a streaming download; no cell runs as a formula."""
+    items = job.items.order_by("position").iterator(chunk_size=500)
+    return csv_lines(itertools.chain([CSV_HEADER], (_csv_row(item) for item in items)))
 
 
 # --- Undo of a whole job -------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 from html.parser import HTMLParser
 
@@ -244,3 +246,19 @@ def test_ten_thousand_pasted_order_numbers_are_refused_with_the_limit_and_no_req
     assert "#19999" in page  # what was pasted is kept
     assert sandbox.stats()["downloads"] == before
     assert not BulkJob.objects.exists()
+
+
+def test_no_cell_of_the_csv_runs_as_a_formula_hidden_behind_spaces_or_full_width_characters(
+    merchant_client: Client, merchant_user: User, make_records, new_order_number
+) -> None:
+    number = new_order_number()
+    hidden = [" =1+1.pdf", "\n=1+1.pdf", "\u00a0=1+1.pdf", "\uff1d1+1.pdf", "\uff20SUM(A1).pdf"]
+    for name in hidden:
+        make_records(number, [3], download_file_name=name)
+    job = services.job_plan(
+        actor=merchant_user, selection=Selection(order_numbers=(number,)), kind=Kind.COUNT_RESET,
+        amount=None, reason="r",
+    )
+    response = merchant_client.get(reverse("jobs:csv", kwargs={"pk": job.pk}))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert sorted(row["file_name"] for row in rows) == sorted("'" + name for name in hidden)
