@@ -309,8 +309,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"refusals_in_one_line": {"()": "fileflare_admin.logs.RefusalsInOneLine"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
+        # A 403 is one line, without the traceback Django attaches to it.
+        "django.request": {"filters": ["refusals_in_one_line"]},
         "fileflare_admin": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "orders": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "downloads": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},

@@ -4,6 +4,7 @@ more than the step (the record is unchanged, the refusal is audited with its ord
 superuser can; S3 keys stay hidden from Support everywhere; bulk fixes are for Merchant and superuser
 only; an account without a role is refused everywhere. (staff.roles' own table: test_roles.py.)"""
 
+import logging
 import re
 from typing import Any
 
@@ -441,3 +442,29 @@ def test_the_services_refuse_an_account_without_a_role_too(
     assert downloads_api.get(record["download_id"]) == record
     assert set(AuditEntry.objects.values_list("outcome", flat=True)) == {"failed"}
     assert set(AuditEntry.objects.values_list("order_number", flat=True)) == {order_number}
+
+
+def test_a_refusal_is_one_line_in_the_log_without_a_traceback(
+    support_client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="django.request")
+    for _ in range(3):
+        assert support_client.get(reverse("jobs:list")).status_code == 403
+    refusals = [record for record in caplog.records if getattr(record, "status_code", None) == 403]
+    assert len(refusals) == 3
+    for record in refusals:
+        line = logging.Formatter("%(levelname)s %(name)s %(message)s").format(record)
+        assert line == "WARNING django.request Forbidden (Permission denied): /jobs/"
+        assert record.exc_info is None and "Traceback" not in caplog.text
+
+
+def test_a_failure_keeps_its_traceback_in_the_log(
+    merchant_client: Client, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(**_: object) -> None:
+        raise RuntimeError("a bug, not a refusal")
+
+    monkeypatch.setattr("jobs.services.job_list", broken)
+    merchant_client.raise_request_exception = False
+    assert merchant_client.get(reverse("jobs:list")).status_code == 500
+    assert "Traceback" in caplog.text and "RuntimeError: a bug, not a refusal" in caplog.text
