@@ -25,7 +25,7 @@ class BulkFixForm(forms.Form):
     order_numbers = forms.CharField(
         label="Order numbers",
         required=False,
-        max_length=100_000,
+        max_length=1_000_000,  # room for any paste: more than BULK_MAX_ORDER_NUMBERS are refused by count
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
         help_text="Paste them from a ticket export: any mix of spaces, commas, new lines and #.",
     )
