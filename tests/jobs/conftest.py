@@ -9,7 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 
+from jobs import services
+from jobs.models import BulkJob
+from jobs.selection import Selection
 from tests.conftest import Sandbox
 from tests.downloads.conftest import DownloadsApi, downloads_api
 from tests.jobs.worker import DB_WORKER, Worker, worker_env
@@ -18,6 +22,14 @@ __all__ = ["downloads_api"]  # the downloads tests' fixture, used here too
 
 # Order numbers no seeded order has and no other test uses (within the API's int(11)).
 _order_numbers = itertools.count(random.randint(150_000_000, 200_000_000) * 10, 10)
+
+
+def reset_plan(actor: User, order_numbers: tuple[int, ...], reason: str = "r") -> BulkJob:
+    """The dry run of "reset the count to 0" for the records of these orders (a draft BulkJob)."""
+    return services.job_plan(
+        actor=actor, selection=Selection(order_numbers=order_numbers), kind=BulkJob.Kind.COUNT_RESET,
+        amount=None, reason=reason,
+    )
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from jobs.models import BulkJob, BulkJobItem
 from jobs.plan import count_after
 from jobs.selection import PAGE_SIZE, Selection, SelectionError, parse_order_numbers
 from staff.roles import NotAllowed
+from tests.jobs.conftest import reset_plan
 
 Kind = BulkJob.Kind
 
@@ -185,13 +186,7 @@ def test_a_record_whose_file_name_holds_a_nul_is_planned_with_the_nul_shown_as_u
     number = new_order_number()
     make_records(number, [4], download_file_name="report\x00.pdf")
 
-    job = services.job_plan(
-        actor=merchant_user,
-        selection=Selection(order_numbers=(number,)),
-        kind=Kind.COUNT_RESET,
-        amount=None,
-        reason="Ticket #77",
-    )
+    job = reset_plan(merchant_user, (number,))
 
     item = job.items.get()
     assert (item.file_name, item.count_before, item.count_after) == ("report\ufffd.pdf", 4, 0)
@@ -206,19 +201,15 @@ def test_many_pasted_order_numbers_are_read_in_one_walk_of_the_list_not_one_sear
 ) -> None:
     ours = [new_order_number() for _ in range(3)]
     records = [record for number in ours for record in make_records(number, [2])]
-    pasted = (*ours, *range(ours[0] + 1, ours[0] + 298))  # 300 numbers, 297 of them with no record
+    # 300 numbers: ours, and 297 no order has (new_order_number() gives multiples of 10 only)
+    pasted = (*ours, *[ours[0] + step for step in range(1, 400) if step % 10][:297])
+    assert len(set(pasted)) == 300
     total = downloads_api.record_list(per_page=1).value.total
     assert total is not None
     pages = -(-total // PAGE_SIZE)
 
     before = _downloads_calls(sandbox)
-    job = services.job_plan(
-        actor=merchant_user,
-        selection=Selection(order_numbers=pasted),
-        kind=Kind.COUNT_RESET,
-        amount=None,
-        reason="Ticket #300",
-    )
+    job = reset_plan(merchant_user, pasted)
     calls = _downloads_calls(sandbox) - before
 
     assert {item.download_id for item in job.items.all()} == {record["download_id"] for record in records}
@@ -233,10 +224,7 @@ def test_a_few_pasted_order_numbers_are_searched_one_by_one_when_that_is_fewer_r
     monkeypatch.setattr("jobs.selection.PAGE_SIZE", 1)  # the sorted list is now far more pages than 3
 
     before = _downloads_calls(sandbox)
-    job = services.job_plan(
-        actor=merchant_user, selection=Selection(order_numbers=tuple(ours)), kind=Kind.COUNT_RESET,
-        amount=None, reason="r",
-    )
+    job = reset_plan(merchant_user, tuple(ours))
 
     assert {item.download_id for item in job.items.all()} == {record["download_id"] for record in records}
     assert _downloads_calls(sandbox) - before == 1 + 3  # the page sizing the walk, then a search each
@@ -248,9 +236,6 @@ def test_more_pasted_order_numbers_than_the_limit_are_refused_before_any_request
 ) -> None:
     before = _downloads_calls(sandbox)
     with pytest.raises(SelectionError) as refused:
-        services.job_plan(
-            actor=merchant_user, selection=Selection(order_numbers=tuple(range(1001, 1007))),
-            kind=Kind.COUNT_RESET, amount=None, reason="r",
-        )
+        reset_plan(merchant_user, tuple(range(1001, 1007)))
     assert refused.value.user_message.startswith("Paste at most 5 order numbers at a time; you pasted 6.")
     assert _downloads_calls(sandbox) == before and not BulkJob.objects.exists()

@@ -16,6 +16,7 @@ from django.utils import timezone
 from jobs import services
 from jobs.models import BulkJob, BulkJobItem
 from jobs.selection import Selection
+from tests.jobs.conftest import reset_plan
 
 Kind = BulkJob.Kind
 
@@ -255,10 +256,7 @@ def test_no_cell_of_the_csv_runs_as_a_formula_hidden_behind_spaces_or_full_width
     hidden = [" =1+1.pdf", "\n=1+1.pdf", "\u00a0=1+1.pdf", "\uff1d1+1.pdf", "\uff20SUM(A1).pdf"]
     for name in hidden:
         make_records(number, [3], download_file_name=name)
-    job = services.job_plan(
-        actor=merchant_user, selection=Selection(order_numbers=(number,)), kind=Kind.COUNT_RESET,
-        amount=None, reason="r",
-    )
+    job = reset_plan(merchant_user, (number,))
     response = merchant_client.get(reverse("jobs:csv", kwargs={"pk": job.pk}))
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert sorted(row["file_name"] for row in rows) == sorted("'" + name for name in hidden)
