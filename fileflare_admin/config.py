@@ -313,8 +313,8 @@ GROUPS: tuple[Group, ...] = (
             S(
                 "BULK_MAX_ORDER_NUMBERS",
                 "500",
-                "The most order numbers one bulk fix takes pasted (more are refused with a sentence naming the "
-                "limit).",
+                "The most order numbers one bulk fix takes pasted (more are refused with a sentence naming "
+                "the limit).",
                 "int",
             ),
             S(
