@@ -234,6 +234,21 @@ GROUPS: tuple[Group, ...] = (
                 "Of each budget, requests a minute kept for writes: reads stop short of it.",
                 "int",
             ),
+            S(
+                "STAFF_READ_RESERVE",
+                "20",
+                "Of each budget, requests a minute background work and the status checks never take "
+                "(staff's reads stay fresh while a job runs); keep it and UPSTREAM_WRITE_RESERVE below "
+                "the budget.",
+                "int",
+            ),
+            S(
+                "STATUS_CHECK_MIN_SECONDS",
+                "60",
+                "The status page's upstream checks run (on a POST) at most once in this many seconds "
+                "for the whole team.",
+                "int",
+            ),
         ),
     ),
     Group(

@@ -85,6 +85,11 @@ DOWNLOADS_BUDGET_PER_MINUTE = _read("DOWNLOADS_BUDGET_PER_MINUTE")
 SHOP_DOWNLOAD_LIMIT = env.int("SHOP_DOWNLOAD_LIMIT", default=10 if DEMO_MODE else None)
 # Of each budget, the requests a minute that only writes may use (reads have cached copies to fall back on).
 UPSTREAM_WRITE_RESERVE = _read("UPSTREAM_WRITE_RESERVE")
+# Of each budget, the requests a minute that background work (the order sync, bulk fixes) and the status
+# page's checks never take, however large their shares: staff's order pages read fresh while a job runs.
+STAFF_READ_RESERVE = _read("STAFF_READ_RESERVE")
+# The status page's upstream checks run on a POST, at most once in this many seconds for the whole team.
+STATUS_CHECK_MIN_SECONDS = _read("STATUS_CHECK_MIN_SECONDS")
 
 # --- Background work (issue 19) ----------------------------------------------------------------------
 # Tasks run in a worker process, never in a web worker: `manage.py background_worker` (`make run` starts

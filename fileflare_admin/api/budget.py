@@ -112,6 +112,26 @@ def block(name: str, seconds: int) -> None:
     cache.set(f"ffa:budget:{name}:blocked", time.time() + seconds, timeout=seconds + 5)
 
 
+def kept_for_staff() -> int:
+    """Requests a minute of each budget that only staff's own pages may spend: the slots kept for their
+    writes (UPSTREAM_WRITE_RESERVE) and for their reads (STAFF_READ_RESERVE). Background work and the
+    status page's checks stop short of them, however large their own shares."""
+    return max(settings.UPSTREAM_WRITE_RESERVE, 0) + max(settings.STAFF_READ_RESERVE, 0)
+
+
+def headroom_wait(name: str, limit: int, *, keep: int, slots: int = 1) -> int | None:
+    """Seconds to wait before `slots` requests fit in the budget `name` of `limit` a minute outside the
+    `keep` slots kept for staff (kept_for_staff() for an API's shared budget), or until the upstream's
+    own 429 lifts; None when they fit now. Asked by everything that is not a staff page: background work
+    and the status page's checks."""
+    used, blocked_until = usage(name)
+    if blocked_until:
+        return max(1, math.ceil(blocked_until - time.time()))
+    if limit > 0 and used + slots > limit - keep:
+        return BUCKET_SECONDS  # the window slides every bucket: look again then
+    return None
+
+
 def usage(name: str) -> tuple[int, float | None]:
     """Requests counted in the current window, and until when the upstream blocked us (epoch seconds).
     While the shared cache is down: this worker's own count."""
