@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.core.cache import cache
 
 from fileflare_admin import sharedcache
 from fileflare_admin.api import breaker, budget, downloads, fileflare
+from fileflare_admin.api.checks import CheckResult, check_upstreams
 from fileflare_admin.api.errors import ApiError
 from fileflare_admin.api.http import DOWNLOADS, FILEFLARE, Api
 
@@ -144,3 +146,61 @@ def register_status_section(name: str, *, template: str, figures: Callable[[], o
 def status_sections() -> list[ShownSection]:
     """Each registered section with its figures as they are now."""
     return [ShownSection(section.template, section.figures()) for section in _sections.values()]
+
+
+# --- The upstream checks, run for the whole team at most once every STATUS_CHECK_MIN_SECONDS ----------
+
+# What one run spends at each upstream (fileflare_admin.api.checks: about ten requests, six at Fileflare).
+CHECK_SLOTS = ((FILEFLARE, 6), (DOWNLOADS, 4))
+_CHECKS_CLAIM = "ffa:status-checks:claim"  # held for STATUS_CHECK_MIN_SECONDS by the run that took it
+_CHECKS_LAST = "ffa:status-checks:last"  # (epoch seconds, results) of the last run, for everyone to see
+
+
+@dataclass(frozen=True)
+class ChecksRun:
+    """The last run of the upstream checks (`results` None: none yet) and, after a POST, why none ran now:
+    `throttled` (one ran within STATUS_CHECK_MIN_SECONDS, or a colleague's is under way) or
+    `busy_seconds` (the shared budget has no room outside staff's slots for that long)."""
+
+    results: tuple[CheckResult, ...] | None
+    ran_at: datetime | None
+    ran_now: bool = False
+    throttled: bool = False
+    next_at: datetime | None = None
+    busy_seconds: int | None = None
+
+
+def status_checks_last(**why: Any) -> ChecksRun:
+    """The last run anyone made (no request)."""
+    last = cache.get(_CHECKS_LAST)
+    if not (isinstance(last, tuple) and len(last) == 2):
+        return ChecksRun(results=None, ran_at=None, **why)
+    return ChecksRun(results=tuple(last[1]), ran_at=_when(last[0]), **why)
+
+
+def _checks_wait(api_slots: tuple[Api, int]) -> int | None:
+    api, slots = api_slots
+    try:
+        name = api.budget_name()
+    except ApiError:
+        return None  # not configured: the checks say so without a request
+    return budget.headroom_wait(name, api.budget_limit(), keep=budget.kept_for_staff(), slots=slots)
+
+
+def status_checks_run() -> ChecksRun:
+    """Run the checks unless a run was made within STATUS_CHECK_MIN_SECONDS (for the whole team: one
+    claim in the shared cache), and only while the shared budgets have room outside the slots kept for
+    staff's writes and reads: a few presses of the button never turn a colleague's order page into an
+    "as of" copy. Otherwise the last run, and why none ran now."""
+    gap = max(int(settings.STATUS_CHECK_MIN_SECONDS), 0)
+    now = time.time()
+    if gap and not cache.add(_CHECKS_CLAIM, now, timeout=gap):
+        claimed = cache.get(_CHECKS_CLAIM)
+        return status_checks_last(throttled=True, next_at=_when((claimed or now) + gap))
+    busy = max((wait for wait in map(_checks_wait, CHECK_SLOTS) if wait is not None), default=None)
+    if busy is not None:
+        cache.delete(_CHECKS_CLAIM)  # nothing ran: the next press may try again
+        return status_checks_last(busy_seconds=busy)
+    results = tuple(check_upstreams())
+    cache.set(_CHECKS_LAST, (now, results), timeout=settings.UPSTREAM_STALE_TTL)
+    return ChecksRun(results=results, ran_at=_when(now), ran_now=True)

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client
 
-from fileflare_admin.api import downloads, errors
+from fileflare_admin.api import budget, downloads, errors
 from fileflare_admin.api.checks import check_upstreams
 from fileflare_admin.api.http import FILEFLARE
 from orders_index import sync
@@ -81,11 +81,69 @@ def test_status_page_runs_the_upstream_checks_only_when_asked(
     again = support_client.get("/status/").content.decode()  # a reload: the probes' answers are cached
     assert "Checked just now" not in again and sandbox.stats() == before
 
-    for response in (support_client.post("/status/"), support_client.get("/status/", {"check": "1"})):
-        page = " ".join(response.content.decode().split())
-        assert response.status_code == 200 and "Checked just now" in page
-        for check in check_upstreams():
-            assert f"{check.name}</td>" in page.replace(" </td>", "</td>")
-        assert '<span class="badge badge-ok">ok</span>' in page and "badge-bad" not in page
-        assert sandbox.key not in page and sandbox.token not in page
+    response = support_client.post("/status/")
+    page = " ".join(response.content.decode().split())
+    assert response.status_code == 200 and "Checked just now" in page
+    for check in check_upstreams():
+        assert f"{check.name}</td>" in page.replace(" </td>", "</td>")
+    assert '<span class="badge badge-ok">ok</span>' in page and "badge-bad" not in page
+    assert sandbox.key not in page and sandbox.token not in page
     assert sandbox.stats()["fileflare"] > before["fileflare"]
+
+
+def test_a_get_never_runs_the_upstream_checks(support_client: Client, sandbox: Sandbox) -> None:
+    support_client.get("/status/")  # the page's own probes, cached from here on
+    before = sandbox.stats()
+    for _ in range(40):
+        page = support_client.get("/status/", {"check": "1"}).content.decode()
+        assert "Checked just now" not in page and "Last checked" not in page
+    assert sandbox.stats() == before  # 40 GETs: not one upstream call
+
+
+def test_the_checks_run_once_in_their_interval_for_the_whole_team(
+    support_client: Client, merchant_client: Client, sandbox: Sandbox, settings
+) -> None:
+    settings.STATUS_CHECK_MIN_SECONDS = 60
+    support_client.get("/status/")
+    before = sandbox.stats()
+    support_client.post("/status/")
+    ran = sandbox.stats()
+    assert ran["fileflare"] > before["fileflare"] and ran["downloads"] > before["downloads"]
+
+    again = " ".join(merchant_client.post("/status/").content.decode().split())  # a colleague, 0 s later
+
+    assert sandbox.stats() == ran  # one run for both presses
+    assert "The checks ran" in again and "at most once every 60 seconds for the whole team" in again
+    assert "Last checked" in again and '<span class="badge badge-ok">ok</span>' in again
+    shown = " ".join(support_client.get("/status/").content.decode().split())  # and whoever opens it
+    assert "Last checked" in shown and "Checked just now" not in shown and sandbox.stats() == ran
+
+
+def test_the_checks_never_take_the_requests_kept_for_staff(
+    support_client: Client, sandbox: Sandbox, settings
+) -> None:
+    settings.FILEFLARE_BUDGET_PER_MINUTE = 55
+    settings.UPSTREAM_WRITE_RESERVE = 5
+    settings.STAFF_READ_RESERVE = 20
+    support_client.get("/status/")
+    for _ in range(26):  # staff's pages have used the budget up to the slots kept for them
+        assert budget.acquire(FILEFLARE.budget_name(), 55) is None
+    before = sandbox.stats()
+
+    page = " ".join(support_client.post("/status/").content.decode().split())
+
+    assert sandbox.stats() == before
+    assert "The checks did not run: the shared budget has no requests to spare" in page
+    assert "Try again in 5 seconds." in page
+    # The press that ran nothing holds no claim: once there is room, the next one runs.
+    settings.STATUS_CHECK_MIN_SECONDS = 60
+    settings.FILEFLARE_BUDGET_PER_MINUTE = 100_000
+    assert "Checked just now" in support_client.post("/status/").content.decode()
+
+
+def test_running_the_checks_needs_the_forms_csrf_token(support_user, sandbox: Sandbox) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(support_user)
+    before = sandbox.stats()
+    assert client.post("/status/").status_code == 403
+    assert sandbox.stats() == before
