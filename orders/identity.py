@@ -4,7 +4,8 @@ search box, the customer's view, the order page, the writes' audit entries and b
 Number → ID asks, cheapest first:
 1. the order index (orders_index: no call), when it holds exactly one order with the number;
 2. the API layer's read cache (no call), when an earlier answer showed the order;
-3. Fileflare (one list call filtered by the number; its answer primes the cache for the order page).
+3. Fileflare (one list call filtered by the number; its answer primes the cache for the order page,
+   and goes into the index at once).
 ID → number asks the index, then the read cache, never Fileflare: reading the order itself tells it.
 
 Text → number is fileflare_admin.order_numbers' (pure, and used by apps below this one too). This module
@@ -17,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fileflare_admin.api import fileflare, types
-from orders_index.services import order_index_id_for, order_index_number_for
+from orders_index.services import order_index_id_for, order_index_number_for, order_index_saw
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ def order_lookup_by_number(number: int) -> NumberLookup:
     if known is not None:
         return NumberLookup(number, known)
     listed = fileflare.order_list(order_number=number, with_assets=True)
+    order_index_saw(listed.value.items, fetched_at=listed.fetched_at, stale=listed.stale)
     lookup = NumberLookup(number, None, listed)
     matches = lookup.matches
     return NumberLookup(number, matches[0].id, listed) if len(matches) == 1 else lookup

@@ -15,9 +15,11 @@ from orders.complaints import LABELS, Complaint, complaint_in
 from orders.identity import order_lookup_by_number
 from orders.models import KnownCustomerToken
 from orders_index.services import (
+    Recheck,
     order_index_holding,
     order_index_id_for,
     order_index_page,
+    order_index_saw,
     order_sync_progress,
 )
 
@@ -282,6 +284,9 @@ class SearchResult:
     @property
     def complaint_label(self) -> str:
         return LABELS[self.query.complaint] if self.query.complaint else ""
+    # The message states what the index last read, not a fact checked now: the page ends it with "as of"
+    # the oldest time any shown order was read (`fetched_at`).
+    message_as_of: bool = False
 
 
 def order_search(
@@ -482,13 +487,33 @@ def _from_index(query: Query, *, page: int, per_page: int, never_sent_only: bool
     )
     if never_sent_only:
         counted = _orders_counted(listed.orders.total or 0)
-        result.message = f"{counted} in this shop never had the download e-mail sent."
+        result.message = f"{counted} in this shop had no download e-mail sent"
+        result.message_as_of = True
     return result
 
 
 def _orders_n(total: int) -> str:
     """"0 orders", "1 order", "1,204 orders"."""
     return f"{total:,} order{'s' if total != 1 else ''}"
+
+
+def recheck_sentence(found: Recheck) -> str:
+    """What "Re-check these N orders now" found, as the flash message says it."""
+    calls = f"{found.calls:,} request{'s' if found.calls != 1 else ''}"
+    which = f"{found.checked:,} of {found.asked:,} orders"
+    if found.checked == found.asked:
+        which = "the order" if found.asked == 1 else f"all {found.asked:,} orders"
+    changes = [f"{found.changed:,} had changed and now show what Fileflare holds" if found.changed else ""]
+    if found.gone:
+        exist = "exists" if found.gone == 1 else "exist"
+        changes.append(f"{found.gone:,} no longer {exist} there and left the list")
+    told = "; ".join(change for change in changes if change) or "nothing had changed"
+    sentence = f"Re-checked {which} at Fileflare ({calls}): {told}."
+    if found.error and not found.checked:
+        return f"Nothing was re-checked: {found.error} The list keeps what the order index last read."
+    if found.error:
+        sentence += f" {found.error} The others keep what the order index last read: press again in a minute."
+    return sentence
 
 
 def _orders_counted(total: int) -> str:
@@ -521,7 +546,7 @@ def _ordered_between(
     total, between = listed.orders.total or 0, _between_text(start, end)
     counted = _orders_counted(total)
     if never:
-        message = f"{counted} placed {between} never had the download e-mail sent."
+        message = f"{counted} placed {between} had no download e-mail sent"
     else:
         message = f"{counted} {'were' if total > 1 else 'was'} placed {between}."
     result = SearchResult(
@@ -530,6 +555,7 @@ def _ordered_between(
         fetched_at=listed.fetched_at,
         stale=listed.stale,
         message=message,
+        message_as_of=never,
         from_index=True,
         whole_shop=listed.complete,
     )
@@ -553,9 +579,9 @@ def _newest_orders(query: Query, *, page: int, per_page: int) -> SearchResult:
     to answer oldest first (Laravel's default, by id), page N here would become page last_page + 1 - N,
     learnt from the first answer's `meta.last_page`: one extra call, on the first view only."""
     if page != 1:
-        fetched = fileflare.order_list(page=page, limit=per_page)
+        fetched = _listed(page=page, limit=per_page)
         return SearchResult(query, orders=fetched.value, fetched_at=fetched.fetched_at, stale=fetched.stale)
-    fetched = fileflare.order_list(page=1, limit=fileflare.RECENT_ORDERS, with_assets=True)
+    fetched = _listed(page=1, limit=fileflare.RECENT_ORDERS, with_assets=True)
     newest = fetched.value
     total = newest.total
     shown = types.Page(
@@ -568,8 +594,15 @@ def _newest_orders(query: Query, *, page: int, per_page: int) -> SearchResult:
     return SearchResult(query, orders=shown, fetched_at=fetched.fetched_at, stale=fetched.stale)
 
 
+def _listed(*, page: int, limit: int, with_assets: bool = False) -> types.Fetched[types.Page[types.Order]]:
+    """A page of Fileflare's list; what it says goes into the order index at once."""
+    fetched = fileflare.order_list(page=page, limit=limit, with_assets=with_assets)
+    order_index_saw(fetched.value.items, fetched_at=fetched.fetched_at, stale=fetched.stale)
+    return fetched
+
+
 def _never_sent(query: Query, *, page: int, per_page: int) -> SearchResult:
-    fetched = fileflare.order_list(page=1, limit=fileflare.RECENT_ORDERS, with_assets=True)
+    fetched = _listed(page=1, limit=fileflare.RECENT_ORDERS, with_assets=True)
     loaded = fetched.value.items
     never = tuple(order for order in loaded if order.email_sent_at is None)
     last_page = max(-(-len(never) // per_page), 1)

@@ -24,7 +24,7 @@ from orders.identity import order_id_for_number, order_number_for_id
 from orders.links import status_link_for
 from orders.models import KnownCustomerToken, ReplyTemplate
 from orders.resend import EMAIL_RESEND
-from orders_index.services import order_index_forget
+from orders_index.services import order_index_forget, order_index_saw
 from staff import roles
 
 T = TypeVar("T")
@@ -153,6 +153,8 @@ def order_page(
             order_index_forget(order_id)  # Fileflare says it is gone: the index must not send anyone here
             raise
     order = fetched.value
+    # What Fileflare just said goes into the index at once: the Orders page's filters read it.
+    order_index_saw([order], fetched_at=fetched.fetched_at, stale=fetched.stale)
     if early_records is not None and number == order.order_number:
         records = early_records.result()
         customer = early_customer.result() if early_customer else Section[types.CustomerView]()

@@ -5,6 +5,7 @@ from orders import actions, attach_views, reply_views, views
 app_name = "orders"
 urlpatterns = [
     path("", views.order_list, name="list"),
+    path("recheck/", views.order_recheck, name="recheck"),
     path("replies/", reply_views.reply_templates, name="replies"),
     path("<uuid:order_id>/", views.order_detail, name="detail"),
     path("<uuid:order_id>/resend/", actions.order_resend, name="resend"),

@@ -7,7 +7,9 @@
 - `order_index_page(...)`: a page of orders, newest first, with filters the API cannot do.
 - `order_index_holding(filename=, url=)`: the orders a file is attached to (search by a pasted file).
 - `order_index_note(order)`: our own write changed an order (a resend): keep what the upstream answered.
+- `order_index_saw(orders, fetched_at=, stale=)`: a page read these orders fresh: keep them at once.
 - `order_index_forget(order_id)`: Fileflare says the order no longer exists.
+- `order_index_recheck(order_ids=)`: read these rows from Fileflare now (the Orders page's button).
 - `order_sync_progress()`: how far the background sync has got (the status page).
 - `order_sync_ensure()`: start the sync, or resume it after its worker was lost: the task worker's
   keeper (registered in OrdersIndexConfig.ready, see background.keepers), and `manage.py order_sync`.
@@ -15,20 +17,24 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import DatabaseError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from fileflare_admin.api import types
-from fileflare_admin.api.errors import NotConfigured
+from fileflare_admin.api import fileflare, types
+from fileflare_admin.api.errors import ApiError, NotConfigured, NotFound
 from fileflare_admin.api.http import FILEFLARE
 from orders_index import sync, tasks
 from orders_index.models import IndexedOrder, OrderSync
-from orders_index.store import as_order, rows_as_orders, store_orders
+from orders_index.store import as_order, forget_missing, rows_as_orders, store_orders
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -170,16 +176,118 @@ def order_index_holding(*, filename: str = "", url: str = "") -> list[IndexedOrd
     return found
 
 
-def order_index_note(order: types.Order) -> None:
-    """Our own write's answer (a resend's order, with its new e-mail time) goes into the index at once."""
+def order_index_note(order: types.Order, *, seen_at: datetime | None = None) -> None:
+    """Our own write's answer (a resend's order, with its new e-mail time) goes into the index at once;
+    `seen_at`: when Fileflare said so (default now). An older answer never overwrites a newer row."""
     shop = _shop()
     if shop:
         with transaction.atomic():  # a failure here must not break the caller's transaction
-            store_orders(shop=shop, orders=[order], seen_at=timezone.now())
+            store_orders(shop=shop, orders=[order], seen_at=seen_at or timezone.now())
+
+
+def order_index_saw(orders: Sequence[types.Order], *, fetched_at: datetime, stale: bool) -> None:
+    """A page read these orders from Fileflare (the order page, a search, a list): the index keeps what
+    it was told at once, so no filter answers from an older copy than a page has shown. A saved copy
+    ("as of", `stale`) tells nothing new. The index failing never breaks the page that read them."""
+    shop = _shop()
+    if not shop or stale or not orders:
+        return
+    try:
+        with transaction.atomic():
+            store_orders(shop=shop, orders=orders, seen_at=fetched_at)
+    except DatabaseError as error:
+        logger.warning("order index not updated from a page's read: %s", type(error).__name__)
 
 
 def order_index_forget(order_id: str) -> None:
     _rows().filter(order_id=str(order_id).lower()).delete()
+
+
+# The Orders page's "Re-check these N orders now": at most this many list reads (1,000 orders each) and
+# single-order reads (for an order no list read placed), from staff's own budget like any page.
+RECHECK_LIST_READS = 3
+RECHECK_SINGLE_READS = 10
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """What re-checking indexed orders at Fileflare found: `checked` of `asked` read now, `changed`
+    of them differed from the index, `gone` no longer exist there; `calls` requests made; `error` the
+    sentence of a read that failed (the rest then wait for the next press)."""
+
+    asked: int
+    checked: int
+    changed: int
+    gone: int
+    calls: int
+    error: str = ""
+
+
+def _position(rows: QuerySet[IndexedOrder], row: IndexedOrder) -> int | None:
+    """Where the order stands in Fileflare's list, newest first, as far as the index knows."""
+    if row.ordered_at is None:
+        return None
+    newer = Q(ordered_at__gt=row.ordered_at) | Q(ordered_at=row.ordered_at, order_number__gt=row.order_number)
+    return rows.filter(newer).count()
+
+
+def _snapshot(row: IndexedOrder) -> tuple[object, ...]:
+    return (row.email_sent_at, row.assets, row.order_number, row.ordered_at)
+
+
+def order_index_recheck(*, order_ids: Sequence[str]) -> Recheck:
+    """Read these indexed orders from Fileflare now and keep what it says (the Orders page's rows).
+
+    The pages of the list that hold them are read (1,000 orders with their files a request, so a page of
+    the Orders list costs one read, seldom two or three); an order no such read placed is read alone,
+    and one Fileflare no longer has leaves the index. Every read takes a slot of staff's budget: when it
+    is spent the rest wait, and `error` says so."""
+    shop = _shop()
+    rows = _rows()
+    wanted = {row.order_id: row for row in rows.filter(order_id__in=[str(i).lower() for i in order_ids])}
+    before = {order_id: _snapshot(row) for order_id, row in wanted.items()}
+    if not shop or not wanted:
+        return Recheck(asked=len(order_ids), checked=0, changed=0, gone=0, calls=0)
+    positions = [_position(rows, row) for row in wanted.values()]
+    pages = sorted({position // sync.PAGE_SIZE + 1 for position in positions if position is not None})
+    seen: set[str] = set()
+    calls, error = 0, ""
+    try:
+        for page in pages[:RECHECK_LIST_READS]:
+            fetched = fileflare.order_list(page=page, limit=sync.PAGE_SIZE, with_assets=True, fresh=True)
+            calls += 1
+            listed = fetched.value
+            store_orders(shop=shop, orders=listed.items, seen_at=fetched.fetched_at)
+            last = len(listed.items) < sync.PAGE_SIZE
+            forget_missing(
+                shop=shop, listed=listed.items, seen_at=fetched.fetched_at, first=page == 1, last=last
+            )
+            seen |= {order.id for order in listed.items}
+        still = set(rows.filter(order_id__in=list(wanted)).values_list("order_id", flat=True))
+        left = [order_id for order_id in wanted if order_id not in seen and order_id in still]
+        for order_id in left[:RECHECK_SINGLE_READS]:
+            calls += 1
+            try:
+                single = fileflare.order_get(order_id=order_id, fresh=True)
+            except NotFound:
+                order_index_forget(order_id)
+                continue
+            store_orders(shop=shop, orders=[single.value], seen_at=single.fetched_at)
+            seen.add(order_id)
+    except ApiError as failed:
+        error = failed.user_message
+    now = {row.order_id: _snapshot(row) for row in rows.filter(order_id__in=list(wanted))}
+    gone = len(wanted) - len(now)  # left the index: Fileflare no longer has them
+    checked = [order_id for order_id in now if order_id in seen]
+    changed = sum(1 for order_id in checked if now[order_id] != before[order_id])
+    return Recheck(
+        asked=len(order_ids),
+        checked=len(checked) + gone,
+        changed=changed,
+        gone=gone,
+        calls=calls,
+        error=error,
+    )
 
 
 @dataclass(frozen=True)
@@ -251,6 +359,7 @@ __all__ = [
     "IndexedOrderView",
     "OrderIndexPage",
     "OrderSyncProgress",
+    "Recheck",
     "order_index_forget",
     "order_index_get",
     "order_index_id_for",
@@ -258,6 +367,8 @@ __all__ = [
     "order_index_note",
     "order_index_number_for",
     "order_index_page",
+    "order_index_recheck",
+    "order_index_saw",
     "order_sync_ensure",
     "order_sync_progress",
 ]

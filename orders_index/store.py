@@ -95,3 +95,28 @@ def store_orders(*, shop: str, orders: Sequence[types.Order], seen_at: datetime)
 
 def rows_as_orders(rows: Iterable[IndexedOrder]) -> tuple[types.Order, ...]:
     return tuple(as_order(row) for row in rows)
+
+
+def forget_missing(
+    *, shop: str, listed: Sequence[types.Order], seen_at: datetime, first: bool, last: bool
+) -> int:
+    """A page of Fileflare's list (newest first) answered at `seen_at`: the indexed orders it should have
+    held but did not are gone at Fileflare; drop them. Returns how many.
+
+    An order placed strictly between the page's newest and oldest order is on that page in the same
+    answer, whatever arrived meanwhile; on the first page nothing is newer than its newest, and on the
+    last nothing older than its oldest. Orders noted after `seen_at` are left alone, and so are ties with
+    the page's ends (their order is the list's to choose)."""
+    dates = [order.ordered_at for order in listed if order.ordered_at is not None]
+    if not dates:
+        return 0
+    rows = IndexedOrder.objects.filter(shop=shop, seen_at__lt=seen_at, ordered_at__isnull=False)
+    if not first:
+        rows = rows.filter(ordered_at__lt=max(dates))
+    if not last:
+        rows = rows.filter(ordered_at__gt=min(dates))
+    listed_ids = {order.id for order in listed}
+    gone = [pk for pk, order_id in rows.values_list("pk", "order_id") if order_id not in listed_ids]
+    for start in range(0, len(gone), CHUNK):
+        IndexedOrder.objects.filter(pk__in=gone[start : start + CHUNK]).delete()
+    return len(gone)

@@ -25,7 +25,7 @@ from fileflare_admin.api import fileflare
 from fileflare_admin.api.errors import ApiError, NotConfigured, RateLimited, Unavailable
 from fileflare_admin.api.http import FILEFLARE
 from orders_index.models import IndexedOrder, OrderSync
-from orders_index.store import store_orders
+from orders_index.store import forget_missing, store_orders
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +105,11 @@ def read_once(state: OrderSync, read: Read) -> None:
     if fetched.stale:
         # A saved copy: the budget was spent or Fileflare did not answer. Kept, but the walk waits.
         raise Unavailable("Fileflare did not answer the sync in time; it will try again.")
+    # Orders the page should hold and does not were deleted at Fileflare: the index forgets them.
+    last = len(listed.items) < PAGE_SIZE or (listed.last_page is not None and read.page >= listed.last_page)
+    forget_missing(
+        shop=state.shop, listed=listed.items, seen_at=fetched.fetched_at, first=read.page == 1, last=last
+    )
     now = timezone.now()
     if listed.total is not None:
         state.total = listed.total
