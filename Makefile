@@ -86,6 +86,7 @@ bench: venv-dev system-deps
 	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench --database postgres --out bench/results/latest-postgres.json
+	$(BIN)/python -m bench.bulk
 
 # The README's pictures, taken by the browser test that checks them (tests/browser/test_layout.py).
 screenshots: venv-dev system-deps
