@@ -23,7 +23,7 @@ from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import ApiError, BadResponse, OutcomeUnknown, Unavailable
 from fileflare_admin.submissions import new_submission_token, submission_claim, submission_release
 from orders.identity import order_number_for_id
-from orders_index.services import order_index_note
+from orders_index.services import order_index_note, order_index_saw
 from staff import roles
 
 logger = logging.getLogger(__name__)
@@ -57,8 +57,11 @@ class Resent:
 
 
 def order_get(*, order_id: str) -> types.Order:
-    """One order with its files (the resend confirmation names it and shows when it was last sent)."""
-    return fileflare.order_get(order_id=order_id).value
+    """One order with its files (the resend confirmation names it and shows when it was last sent); what
+    Fileflare said goes into the order index at once."""
+    fetched = fileflare.order_get(order_id=order_id)
+    order_index_saw([fetched.value], fetched_at=fetched.fetched_at, stale=fetched.stale)
+    return fetched.value
 
 
 def _sent_at(moment: datetime | None) -> dict[str, str | None]:
