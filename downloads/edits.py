@@ -15,6 +15,7 @@ other field needs the edit permission (Merchant).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from audit.models import AuditEntry
@@ -64,10 +65,22 @@ def count_revert(entry: AuditEntry) -> tuple[int, int]:
     return _side(entry.after)["download_count"], _side(entry.before)["download_count"]
 
 
-def _record_gone(entry: AuditEntry) -> CannotUndo:
-    return CannotUndo(
-        f"Record {entry.download_id} no longer exists at the downloads API, so this change cannot be undone."
-    )
+def _set_back(
+    entry: AuditEntry, write: Callable[[], RecordWrite], conflict: Callable[[EditConflict], CannotUndo]
+) -> tuple[AuditEntry, str]:
+    """Run an undo's write: (its entry, " (checked at the API)" when the answer was read back). A
+    colleague's change since is `conflict`'s CannotUndo; a record gone says so."""
+    try:
+        written = write()
+    except EditConflict as clash:
+        raise conflict(clash) from clash
+    except errors.NotFound as gone:
+        raise CannotUndo(
+            f"Record {entry.download_id} no longer exists at the downloads API, "
+            "so this change cannot be undone."
+        ) from gone
+    assert written.entry is not None  # a revert changes what its entry changed: it always has an entry
+    return written.entry, " (checked at the API)" if written.checked else ""
 
 
 def _count_refusal(person: roles.AnyUser, *, old: int, new: int) -> str | None:
@@ -96,8 +109,9 @@ class CountRevert:
 
     def perform(self, actor: Actor, entry: AuditEntry, reason: str) -> Undone:
         now, back = count_revert(entry)
-        try:
-            written = download_record_count_set(
+        written, checked = _set_back(
+            entry,
+            lambda: download_record_count_set(
                 actor=roles.as_person(actor),
                 download_id=entry.download_id,
                 count=back,
@@ -106,17 +120,11 @@ class CountRevert:
                 order_number=entry.order_number,
                 action=COUNT_REVERT,
                 undo_of=entry,
-            )
-        except EditConflict as conflict:
-            raise UndoConflict(conflict.current.download_count) from conflict
-        except errors.NotFound as gone:
-            raise _record_gone(entry) from gone
-        assert written.entry is not None  # a revert always writes its entry
-        checked = " (checked at the API)" if written.checked else ""
-        return Undone(
-            entry=written.entry,
-            message=f"Set the download count of record {entry.download_id} back to {back}{checked}.",
+            ),
+            lambda clash: UndoConflict(clash.current.download_count),
         )
+        message = f"Set the download count of record {entry.download_id} back to {back}{checked}."
+        return Undone(entry=written, message=message)
 
 
 # --- Undo: an edit set back whole ----------------------------------------------------------------
@@ -172,8 +180,9 @@ class EditRevert:
 
     def perform(self, actor: Actor, entry: AuditEntry, reason: str) -> Undone:
         now, back = edit_revert(entry)
-        try:
-            written = download_record_update(
+        written, checked = _set_back(
+            entry,
+            lambda: download_record_update(
                 actor=roles.as_person(actor),
                 download_id=entry.download_id,
                 fields=back,
@@ -181,19 +190,15 @@ class EditRevert:
                 reason=reason,
                 action=UPDATE_REVERT,
                 undo_of=entry,
-            )
-        except EditConflict as conflict:
-            changed = records.field_list(conflict.changed)
-            raise CannotUndo(
-                f"Record {entry.download_id} was changed again since ({changed}); undo would overwrite that."
-            ) from conflict
-        except errors.NotFound as gone:
-            raise _record_gone(entry) from gone
-        assert written.entry is not None  # the revert changes what the edit changed: it has an entry
-        checked = " (checked at the API)" if written.checked else ""
+            ),
+            lambda clash: CannotUndo(
+                f"Record {entry.download_id} was changed again since ({records.field_list(clash.changed)}); "
+                "undo would overwrite that."
+            ),
+        )
         moved = _moves(now, back)
         message = f"Set record {entry.download_id} back as it was before the edit{checked}: {moved}."
-        return Undone(entry=written.entry, message=message)
+        return Undone(entry=written, message=message)
 
 
 UPDATE = declare_write(
