@@ -23,11 +23,11 @@ from audit.registry import declare_write
 from audit.services import Actor, audited
 from audit.undo import CannotUndo, Undone
 from downloads import readback, records
+from downloads.reads import download_record_get
 from downloads.services import (
     EditConflict,
     RecordWrite,
     count_headline,
-    download_record_get,
     read_current,
     record_lock,
     refusal_names_its_order,

@@ -9,8 +9,8 @@ from django import forms
 from django.core import signing
 from django.http import QueryDict
 
+from downloads.reads import PER_PAGE_CHOICES, parse_sort
 from downloads.records import FIELD_LABELS, SORTABLE_FIELDS, WRITABLE_FIELDS, Merge, MergedField
-from downloads.services import PER_PAGE_CHOICES, parse_sort
 from fileflare_admin.submissions import new_submission_token
 
 # The downloads API documents its ids and counts as int(11): up to 2,147,483,647. The forms take every

@@ -1,6 +1,6 @@
-"""Download records: what a person reads, and the writes that make or remove a record — create,
-restore (the undo of a delete) and delete. Editing a record and setting its count are in
-downloads/edits.py, over the pieces every write shares, which are here.
+"""Download records: the writes that make or remove a record — create, restore (the undo of a delete)
+and delete. Editing a record and setting its count are in downloads/edits.py, over the pieces every
+write shares, which are here; reading records is in downloads/reads.py.
 
 Every write is audited ahead (audit.services.audited: the entry exists before anything is sent), checks
 the person's role, and — for a record that exists — holds the record's lock in the shared cache while it
@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from audit.models import AuditEntry
@@ -32,14 +31,10 @@ from fileflare_admin import clock
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import errors, types
 from fileflare_admin.api.cache import shared_lock, write_lock_seconds
-from fileflare_admin.order_numbers import read_order_number
 from fileflare_admin.sentences import UserFacingError
 from fileflare_admin.submissions import submission_claim, submission_release
 from staff import roles
 
-PER_PAGE_CHOICES: tuple[int, ...] = (25, 50, 100)
-# How many records of one order are fetched in the single call the order page makes.
-ORDER_RECORDS_LIMIT = 100
 CREATE_PURPOSE = "download_record_create"
 # How long a contender waits for a colleague's write to the same record before being told to retry.
 RECORD_LOCK_WAIT = 15.0
@@ -81,135 +76,6 @@ class RecordWrite:
     record: types.DownloadRecord | None
     entry: AuditEntry | None  # None when nothing needed writing
     checked: bool = False  # the answer was unclear; the outcome was read back from the API
-
-
-# --- Reads ---------------------------------------------------------------------------------------
-
-
-def parse_sort(
-    sort: str | None, *, allowed: frozenset[str] = records.SORTABLE_FIELDS
-) -> tuple[str, str] | None:
-    """`field` or `-field` as (sortby, sortdir); None for anything else."""
-    if not sort:
-        return None
-    field, direction = (sort[1:], "DESC") if sort.startswith("-") else (sort, "ASC")
-    return (field, direction) if field in allowed else None
-
-
-def sortable_fields(user: roles.AnyUser) -> frozenset[str]:
-    """What this person may sort by: never by a value they may not see."""
-    if roles.allows(user, "see_amazon_key"):
-        return records.SORTABLE_FIELDS
-    return records.SORTABLE_FIELDS - {"amazon_key"}
-
-
-def download_record_list(
-    *, user: roles.AnyUser, q: str | None = None, sort: str | None = None, page: int = 1, per_page: int = 25
-) -> types.Fetched[types.Page[types.DownloadRecord]]:
-    """One page of records, searched and sorted by the API. An unknown sort is left out, never sent."""
-    roles.require(user, "use_dashboard")
-    sorting = parse_sort(sort, allowed=sortable_fields(user))
-    return downloads_api.record_list(
-        page=max(int(page), 1),
-        per_page=min(max(int(per_page), 1), max(PER_PAGE_CHOICES)),
-        sortby=sorting[0] if sorting else None,
-        sortdir=sorting[1] if sorting else "ASC",
-        search=(q or "").strip() or None,
-    )
-
-
-def order_number_query(q: str | None) -> int | None:
-    """The order number a list search names ("#1050", "order:1050", "Order #1,050"): its records only,
-    never ids that contain the digits. A bare number keeps the API's own search."""
-    number = read_order_number(q)
-    return number.value if number is not None and number.labelled and number.value > 0 else None
-
-
-def bare_number_query(q: str | None) -> int | None:
-    """A number typed bare ("1050"): an order number most likely, but also maybe a product ID or part of
-    a download ID or file name. The API's search answers all of them; the list shows each page's records
-    of that order first and the other matches apart."""
-    number = read_order_number(q)
-    return number.value if number is not None and not number.labelled and number.value > 0 else None
-
-
-@dataclass(frozen=True)
-class OrderRecords:
-    """One order's records for the list: `complete` is False when the API had more matches for the
-    number than one call reads (records of the order may then be missing)."""
-
-    fetched: types.Fetched[types.Page[types.DownloadRecord]]
-    order_number: int
-    complete: bool
-
-
-def download_record_list_of_order(
-    *, user: roles.AnyUser, order_number: int, sort: str | None = None
-) -> OrderRecords:
-    """The records of one order only, sorted by the API, on one page.
-
-    The API's search for a number matches the order number, the product ID and every download ID or
-    file name holding those digits; only records whose order number equals it are kept.
-    """
-    roles.require(user, "use_dashboard")
-    sorting = parse_sort(sort, allowed=sortable_fields(user))
-    fetched = downloads_api.record_list(
-        page=1,
-        per_page=ORDER_RECORDS_LIMIT,
-        sortby=sorting[0] if sorting else None,
-        sortdir=sorting[1] if sorting else "ASC",
-        search=str(order_number),
-    )
-    items = tuple(record for record in fetched.value.items if record.order_id == order_number)
-    page = types.Page(items=items, page=1, per_page=ORDER_RECORDS_LIMIT, total=len(items), last_page=1)
-    return OrderRecords(
-        fetched=types.Fetched(value=page, fetched_at=fetched.fetched_at, stale=fetched.stale),
-        order_number=order_number,
-        complete=not fetched.value.has_next,
-    )
-
-
-def download_records_for_order(*, order_number: int) -> types.Fetched[list[types.DownloadRecord]]:
-    """The records of one shop order, oldest first, in one upstream call.
-
-    The API's search matches order_id exactly for a number, but also product_id, so the answer is
-    filtered to the order.
-    """
-    fetched = downloads_api.record_list(
-        page=1, per_page=ORDER_RECORDS_LIMIT, sortby="date_created", sortdir="ASC", search=str(order_number)
-    )
-    items = [record for record in fetched.value.items if record.order_id == order_number]
-    return types.Fetched(value=items, fetched_at=fetched.fetched_at, stale=fetched.stale)
-
-
-@dataclass(frozen=True)
-class RecordsNaming:
-    """The records whose file name holds a text; `complete` is False when the API had more matches
-    than one call reads."""
-
-    records: tuple[types.DownloadRecord, ...]
-    fetched_at: datetime
-    stale: bool
-    complete: bool
-
-
-def download_records_naming(*, filename: str) -> RecordsNaming:
-    """The records whose file name holds this text (any case), newest first, in one upstream call. The
-    API's search also matches download IDs: records that match only by their ID are left out."""
-    fetched = downloads_api.record_list(
-        page=1, per_page=ORDER_RECORDS_LIMIT, sortby="date_created", sortdir="DESC", search=filename
-    )
-    wanted = " ".join(filename.split()).casefold()
-    items = tuple(
-        record
-        for record in fetched.value.items
-        if wanted in " ".join(record.download_file_name.split()).casefold()
-    )
-    return RecordsNaming(items, fetched.fetched_at, fetched.stale, complete=not fetched.value.has_next)
-
-
-def download_record_get(*, download_id: str, fresh: bool = False) -> types.Fetched[types.DownloadRecord]:
-    return downloads_api.record_get(download_id=download_id, fresh=fresh)
 
 
 # --- Pieces every write shares -------------------------------------------------------------------

@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from downloads import edits, limits, records, services
+from downloads import edits, limits, reads, records, services
 from downloads.forms import (
     RecordCreateForm,
     RecordDeleteForm,
@@ -109,7 +109,7 @@ def unknown_notice(failed: services.DownloadRecordOutcomeUnknown) -> dict[str, s
 
 def _more_than_read(order_number: int) -> str:
     return (
-        f"The downloads API matched more than {services.ORDER_RECORDS_LIMIT} records for {order_number} "
+        f"The downloads API matched more than {reads.ORDER_RECORDS_LIMIT} records for {order_number} "
         "(download IDs and file names holding those digits count too), so some records of this order may "
         "be missing below. Open the order to see all of its records."
     )
@@ -131,17 +131,17 @@ def _bare_number_split(
 
 @require_http_methods(["GET", "HEAD"])
 def record_list(request: StaffRequest) -> HttpResponse:
-    sortable = services.sortable_fields(request.user)
+    sortable = reads.sortable_fields(request.user)
     form = RecordListForm(request.GET, sortable=sortable)
     params = form.params()
-    order_number = services.order_number_query(params["q"])  # "#1050": that order's records only
+    order_number = reads.order_number_query(params["q"])  # "#1050": that order's records only
     fetched: types.Fetched[types.Page[types.DownloadRecord]] | None = None
     error, notes = "", form.notes()
     try:
         if order_number is None:
-            fetched = services.download_record_list(user=request.user, **params)
+            fetched = reads.download_record_list(user=request.user, **params)
         else:
-            listing = services.download_record_list_of_order(
+            listing = reads.download_record_list_of_order(
                 user=request.user, order_number=order_number, sort=params["sort"]
             )
             fetched = listing.fetched
@@ -159,10 +159,10 @@ def record_list(request: StaffRequest) -> HttpResponse:
         "page": fetched.value if fetched else None,
         "records": fetched.value.items if fetched else [],
         "record_limits": limits.limits_for_records(fetched.value.items if fetched else []),
-        **_bare_number_split(services.bare_number_query(params["q"]), fetched),
+        **_bare_number_split(reads.bare_number_query(params["q"]), fetched),
         "sortable": sortable,
         "show_order": True,
-        "per_page_choices": services.PER_PAGE_CHOICES,
+        "per_page_choices": reads.PER_PAGE_CHOICES,
     }
     return page_or_partial(
         request, page="downloads/record_list.html", partial="downloads/_record_results.html", context=context
@@ -259,7 +259,7 @@ def _edit_page(request: StaffRequest, download_id: str, status: int = 200, **con
 
 def _edit_open(request: StaffRequest, download_id: str) -> HttpResponse:
     try:
-        fetched = services.download_record_get(download_id=download_id, fresh=True)
+        fetched = reads.download_record_get(download_id=download_id, fresh=True)
     except errors.NotFound:
         return not_found(request)
     except errors.ApiError as failed:
@@ -336,7 +336,7 @@ def _delete_page(request: StaffRequest, download_id: str, **context: Any) -> Htt
 def _delete_ask(request: StaffRequest, download_id: str) -> HttpResponse:
     roles.require(request.user, "delete")
     try:
-        record = services.download_record_get(download_id=download_id, fresh=True).value
+        record = reads.download_record_get(download_id=download_id, fresh=True).value
     except errors.NotFound:
         return not_found(request)
     except errors.ApiError as failed:

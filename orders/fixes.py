@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from audit.models import AuditEntry
 from downloads.edits import download_record_count_set
 from downloads.limits import limits_learn
+from downloads.reads import download_records_for_order
 from downloads.records import count_lowered
-from downloads.services import download_records_for_order
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import ApiError
 from fileflare_admin.sentences import UserFacingError

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from downloads.services import download_records_naming
+from downloads.reads import download_records_naming
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import ApiError, NotFound

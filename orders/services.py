@@ -13,7 +13,7 @@ from audit.models import AuditEntry
 from audit.services import audit_entries_for_order
 from downloads import records
 from downloads.limits import KnownLimit, limits_for_files, limits_for_records, limits_learn
-from downloads.services import download_records_for_order
+from downloads.reads import download_records_for_order
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.deadline import PagePool
 from fileflare_admin.api.errors import ApiError, NotFound

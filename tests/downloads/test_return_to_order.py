@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from downloads.services import order_number_query
+from downloads.reads import order_number_query
 from tests.conftest import Sandbox
 from tests.downloads.conftest import DownloadsApi
 from tests.downloads.test_views import _form_values

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from audit.models import AuditEntry
-from downloads import edits, records, services
+from downloads import edits, reads, records, services
 from fileflare_admin.api import downloads as downloads_client
 from fileflare_admin.api import errors
 from tests.downloads.conftest import DownloadsApi
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _loaded(download_id: str) -> dict[str, Any]:
-    return records.loaded_snapshot(services.download_record_get(download_id=download_id, fresh=True).value)
+    return records.loaded_snapshot(reads.download_record_get(download_id=download_id, fresh=True).value)
 
 
 def _writable(record: dict[str, Any]) -> dict[str, Any]:
@@ -269,7 +269,7 @@ def test_records_for_an_order_are_that_order_only(
     second = make_record(download_file_name="b.pdf")
     # The API's numeric search also matches product ids: that record belongs to another order.
     make_record(order_id=order_number + 1, product_id=order_number)
-    fetched = services.download_records_for_order(order_number=order_number)
+    fetched = reads.download_records_for_order(order_number=order_number)
     assert {record.download_id for record in fetched.value} == {first["download_id"], second["download_id"]}
     assert not fetched.stale
 
@@ -279,13 +279,13 @@ def test_list_searches_and_sorts_through_the_api(
 ) -> None:
     for count in (3, 1, 2):
         make_record(download_count=count)
-    ascending = services.download_record_list(user=merchant_user, q=str(order_number), sort="download_count")
+    ascending = reads.download_record_list(user=merchant_user, q=str(order_number), sort="download_count")
     assert [r.download_count for r in ascending.value.items] == [1, 2, 3]
-    descending = services.download_record_list(
+    descending = reads.download_record_list(
         user=merchant_user, q=str(order_number), sort="-download_count"
     )
     assert [r.download_count for r in descending.value.items] == [3, 2, 1]
-    paged = services.download_record_list(
+    paged = reads.download_record_list(
         user=merchant_user, q=str(order_number), sort="download_count", per_page=2
     )
     assert paged.value.total == 3
@@ -297,7 +297,7 @@ def test_a_sort_the_api_cannot_do_is_left_out_not_sent(
     sort: str, merchant_user: User, make_record: Any, order_number: int, fault_proxy: FaultProxy
 ) -> None:
     make_record()
-    fetched = services.download_record_list(user=merchant_user, q=str(order_number), sort=sort)
+    fetched = reads.download_record_list(user=merchant_user, q=str(order_number), sort=sort)
     assert len(fetched.value.items) == 1
     assert not [path for _method, path, _status in fault_proxy.forwarded if "sortby" in path]
 

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from downloads import services
+from downloads import reads
 from tests.conftest import Sandbox
 from tests.downloads.conftest import DownloadsApi
 from tests.support.forms import form_values as _form_values
@@ -511,7 +511,7 @@ def test_the_order_page_table_posts_with_the_order_context(
     record = make_record()
     request = rf.get("/orders/some-order/")
     request.user = merchant_user
-    fetched = services.download_records_for_order(order_number=record["order_id"])
+    fetched = reads.download_records_for_order(order_number=record["order_id"])
     html = render_to_string(
         "downloads/_records_table.html",
         {"records": fetched.value, "show_order": False},  # what this person may do: `may`, from the request
