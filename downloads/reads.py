@@ -51,19 +51,22 @@ def download_record_list(
     )
 
 
+def _number_typed(q: str | None, *, labelled: bool) -> int | None:
+    number = read_order_number(q)
+    return number.value if number is not None and number.labelled == labelled and number.value > 0 else None
+
+
 def order_number_query(q: str | None) -> int | None:
     """The order number a list search names ("#1050", "order:1050", "Order #1,050"): its records only,
     never ids that contain the digits. A bare number keeps the API's own search."""
-    number = read_order_number(q)
-    return number.value if number is not None and number.labelled and number.value > 0 else None
+    return _number_typed(q, labelled=True)
 
 
 def bare_number_query(q: str | None) -> int | None:
     """A number typed bare ("1050"): an order number most likely, but also maybe a product ID or part of
     a download ID or file name. The API's search answers all of them; the list shows each page's records
     of that order first and the other matches apart."""
-    number = read_order_number(q)
-    return number.value if number is not None and not number.labelled and number.value > 0 else None
+    return _number_typed(q, labelled=False)
 
 
 @dataclass(frozen=True)
@@ -132,11 +135,9 @@ def download_records_naming(*, filename: str) -> RecordsNaming:
     fetched = downloads_api.record_list(
         page=1, per_page=ORDER_RECORDS_LIMIT, sortby="date_created", sortdir="DESC", search=filename
     )
-    wanted = " ".join(filename.split()).casefold()
+    wanted = records.file_key(filename)
     items = tuple(
-        record
-        for record in fetched.value.items
-        if wanted in " ".join(record.download_file_name.split()).casefold()
+        record for record in fetched.value.items if wanted in records.file_key(record.download_file_name)
     )
     return RecordsNaming(items, fetched.fetched_at, fetched.stale, complete=not fetched.value.has_next)
 
