@@ -139,18 +139,14 @@ def removals(download_ids: set[str]) -> dict[str, AuditEntry]:
     return found
 
 
-def removed_since(entry: AuditEntry, known: dict[str, AuditEntry] | None = None) -> AuditEntry | None:
-    """The later entry that removed this entry's record, if the trail has one (`known`: removals()
-    of a page of entries, read at once)."""
+def _gone(entry: AuditEntry, known: dict[str, AuditEntry] | None = None) -> CannotUndo | None:
+    """Why this entry cannot be undone when a later entry removed its record, naming that entry; None
+    when the trail has no such entry (`known`: removals() of a page of entries, read at once)."""
     if not entry.download_id:
         return None
     removal = (known if known is not None else removals({entry.download_id})).get(entry.download_id)
     if removal is None or (removal.created_at, removal.pk) <= (entry.created_at, entry.pk):
         return None
-    return removal
-
-
-def _gone(entry: AuditEntry, removal: AuditEntry) -> CannotUndo:
     when = clock.date_time(removal.created_at, seconds=True)
     return CannotUndo(
         f"Record {entry.download_id} was deleted since (by {removal.actor_name} at {when}, audit entry "
@@ -194,9 +190,9 @@ def undo_state(*, actor: Actor, entry: AuditEntry, removed: dict[str, AuditEntry
     handler = _handler(entry)
     if not kind or done is not None or handler is None:
         return UndoState(kind=kind, done=done, refusal=None, description="")
-    removal = removed_since(entry, removed)
-    if removal is not None:
-        return UndoState(kind=kind, done=None, refusal=None, description="", gone=str(_gone(entry, removal)))
+    gone = _gone(entry, removed)
+    if gone is not None:
+        return UndoState(kind=kind, done=None, refusal=None, description="", gone=str(gone))
     return UndoState(
         kind=kind,
         done=None,
@@ -222,9 +218,9 @@ def undo_check(*, actor: Actor, entry: AuditEntry) -> str:
     done = undone_by(entry)
     if done is not None:
         raise _already_undone(done)
-    removal = removed_since(entry)
-    if removal is not None:
-        raise _gone(entry, removal)
+    gone = _gone(entry)
+    if gone is not None:
+        raise gone
     refusal = handler.refusal(actor, entry)
     if refusal is not None:
         raise UndoNotAllowed(refusal)
@@ -285,9 +281,9 @@ def audit_undo(*, actor: Actor, entry_id: int, reason: str = "") -> Undone:
     done = AuditEntry.objects.filter(undo_of=entry, outcome=AuditEntry.Outcome.SUCCESS).first()
     if done is not None:
         raise _already_undone(done)
-    removal = removed_since(entry)
-    if removal is not None:
-        raise _gone(entry, removal)
+    gone = _gone(entry)
+    if gone is not None:
+        raise gone
 
     claim = _claim(entry, actor)
     try:
