@@ -202,26 +202,14 @@ def job_items(job: BulkJob, *, page: int = 1, state: str = "") -> Page[BulkJobIt
 
 
 @dataclass(frozen=True)
-class JobFollow:
-    """Where a job stands, as its page and its progress bar show it."""
+class JobPage:
+    """A job's page: its dry run (while a draft), where it stands (as its progress bar shows it too), and
+    one page of its items."""
 
+    plan: PlanSummary | None
     progress: JobProgress
     stalled_since: datetime | None
     undo_refusal: str
-
-
-def job_follow(job: BulkJob) -> JobFollow:
-    return JobFollow(
-        progress=job_progress(job), stalled_since=stalled_since(job), undo_refusal=undo_refusal(job)
-    )
-
-
-@dataclass(frozen=True)
-class JobPage:
-    """A job's page: its dry run (while a draft), where it stands, and one page of its items."""
-
-    plan: PlanSummary | None
-    follow: JobFollow
     items: Page[BulkJobItem]
     item_state: str  # the items shown are in this state; "" for every item
 
@@ -229,7 +217,9 @@ class JobPage:
 def job_page(job: BulkJob, *, page: int = 1, state: str = "") -> JobPage:
     return JobPage(
         plan=plan_summary(job) if job.state == BulkJob.State.DRAFT else None,
-        follow=job_follow(job),
+        progress=job_progress(job),
+        stalled_since=stalled_since(job),
+        undo_refusal=undo_refusal(job),
         items=job_items(job, page=page, state=state),
         item_state=state,
     )

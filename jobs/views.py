@@ -58,9 +58,9 @@ def _page_context(request: StaffRequest, job: BulkJob) -> dict[str, object]:
     return {
         "job": job,
         "plan": shown.plan,
-        "progress": shown.follow.progress,
-        "stalled_since": shown.follow.stalled_since,
-        "undo_refusal": shown.follow.undo_refusal,
+        "progress": shown.progress,
+        "stalled_since": shown.stalled_since,
+        "undo_refusal": shown.undo_refusal,
         "items": shown.items,
         "item_state": shown.item_state,
         "item_states": BulkJobItem.State.choices,
