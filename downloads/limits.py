@@ -55,21 +55,22 @@ class KnownLimit:
     def reached(self, count: int) -> bool:
         return self.limit is not None and count >= self.limit
 
+    def _whose(self) -> str:
+        return "this order's" if self.source == "this_order" else f"order #{self.order_number}'s"
+
     def page(self) -> str:
         """The page the limit was read on, as evidence names it."""
         if self.source == "shop_default":
             return SHOP_DEFAULT
-        whose = "this order's" if self.source == "this_order" else f"order #{self.order_number}'s"
-        return f"{whose} customer page (Fileflare v2)"
+        return f"{self._whose()} customer page (Fileflare v2)"
 
     def source_text(self, now: datetime) -> str:
         """"limit seen on order #1049's customer page, 3 days ago" / "shop default"."""
         if self.source == "shop_default" or self.seen_at is None:
             return "shop default"
-        whose = "this order's" if self.source == "this_order" else f"order #{self.order_number}'s"
         more = self.orders - 1
         others = f" (and {more} other order{'s' if more > 1 else ''})" if more else ""
-        return f"limit seen on {whose} customer page{others}, {ago(self.seen_at, now)}"
+        return f"limit seen on {self._whose()} customer page{others}, {ago(self.seen_at, now)}"
 
 
 def limits_learn(*, view: types.CustomerView, seen_at: datetime) -> None:
