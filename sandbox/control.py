@@ -205,15 +205,17 @@ def index(request: HttpRequest) -> HttpResponse:
         f"<tr><td>#{order.order_number}</td>"
         f"<td>{_link(customer_page_path(order), 'customer page')} "
         f"({_link(f'/api/v2/customer-account-orders?id={order.customer_token}', 'v2 JSON')})</td>"
-        f"<td>{_link(f'/_sandbox/orders/{order.order_number}', 'token and status link')}</td></tr>"
+        f"<td>{_link(f'/_sandbox/orders/{order.order_number}', 'token and status link')}</td>"
+        f"<td>{_link(f'/orders/{order.id}', 'in Fileflare')}</td></tr>"
         for order in orders
     )
     body = (
         "<p>A stand-in for Fileflare's API and the downloads API (WP EasyCart), for the dashboard, its tests "
         "and training. See <code>sandbox/README.md</code>.</p>"
         "<h2>Customer pages</h2>"
-        f"<table><tr><th>Order</th><th>What the customer sees</th><th>Playing the customer</th></tr>"
-        f"{customer_rows or '<tr><td colspan=3>No orders yet: run seed_sandbox.</td></tr>'}</table>"
+        "<table><tr><th>Order</th><th>What the customer sees</th><th>Playing the customer</th>"
+        "<th>The merchant's page</th></tr>"
+        f"{customer_rows or '<tr><td colspan=4>No orders yet: run seed_sandbox.</td></tr>'}</table>"
         "<h2>Sandbox pages</h2><ul>"
         f"<li>{_link('/_sandbox/outbox/view/', 'Outbox')}: the download e-mails “sent” "
         f"({_link('/_sandbox/outbox', 'JSON')})</li>"

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from sandbox import control, customer, downloads, fileflare
+from sandbox import app_pages, control, customer, downloads, fileflare
 from sandbox.laravel import route_not_found
 from sandbox.wordpress import no_route
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("api/v1/products", fileflare.products),
     path("api/v2/customer-account-orders", customer.customer_account_orders),
     re_path(r"^api/", route_not_found),
+    # Fileflare's own app: the order page "Open in Fileflare" leads to (by ID or number)
+    re_path(r"^orders/(?P<reference>[^/]+)/?$", app_pages.order_page),
     path("easycart/downloads", downloads.downloads),
     re_path(r"^easycart/downloads/(?P<download_id>[0-9a-zA-Z]+)$", downloads.download_detail),
     re_path(r"^easycart(?:/|$)", no_route),  # WordPress's answer under its REST namespace

@@ -220,3 +220,20 @@ def test_the_order_in_fileflares_app_is_linked_and_its_address_can_be_set(
     settings.FILEFLARE_APP_ORDER_URL = "https://admin.example/apps/fileflare/orders/{order_number}?id={order_id}"  # type: ignore[attr-defined]
     page = support_client.get(f"/orders/{EXAMPLE_ID}/").content.decode()
     assert f'href="https://admin.example/apps/fileflare/orders/1050?id={EXAMPLE_ID}"' in page
+
+
+def test_open_in_fileflare_leads_to_the_sandboxs_page_of_that_order(
+    support_client: Client, make_order: object
+) -> None:
+    """In the demo the link is no dead end: the sandbox stands in for the order's page in Fileflare's app."""
+    order: MadeOrder = make_order({"planner.pdf": (2, 10), "bonus.zip": (0, None)})  # type: ignore[operator]
+    page = support_client.get(f"/orders/{order.id}/").content.decode()
+    link = re.search(r'<a class="btn" href="([^"]+)"[^>]*>Open in Fileflare</a>', page)
+    assert link is not None, page
+    shown = requests.get(link.group(1).replace("&amp;", "&"), timeout=10)
+    assert shown.status_code == 200 and shown.headers["Content-Type"].startswith("text/html")
+    text = re.sub(r"<[^>]+>", " ", shown.text)
+    text = re.sub(r"\s+", " ", text)
+    assert f"Order #{order.order_number}" in text and order.id in text
+    assert re.search(r"Download e-mail (Not sent|Sent \d{4}-\d\d-\d\d \d\d:\d\d UTC) ", text), text
+    assert "planner.pdf Budget Planner 2 of 10" in text and "bonus.zip Budget Planner 0 of no limit" in text

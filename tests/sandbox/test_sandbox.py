@@ -291,3 +291,13 @@ def test_sandbox_tables_stay_out_of_the_dashboard_database() -> None:
 
     assert SandboxRouter().allow_migrate("default", "sandbox") is False
     assert SandboxRouter().allow_migrate("default", "orders") is None
+
+
+def test_the_orders_page_in_fileflares_app_is_served_by_id_or_number(sandbox: Sandbox) -> None:
+    by_id = requests.get(f"{sandbox.url}/orders/{EXAMPLE_ID}", timeout=10)
+    by_number = requests.get(f"{sandbox.url}/orders/1050", timeout=10)
+    assert by_id.status_code == by_number.status_code == 200
+    assert by_id.text == by_number.text and "Order #1050" in by_id.text and EXAMPLE_ID in by_id.text
+    assert re.search(r"Download e-mail</th><td>(Sent \d{4}-\d\d-\d\d \d\d:\d\d UTC|Not sent)<", by_id.text)
+    missing = requests.get(f"{sandbox.url}/orders/99999999", timeout=10)
+    assert missing.status_code == 404 and "The sandbox has no order with that ID or number." in missing.text
