@@ -72,7 +72,12 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def _port_free(host: str, port: int) -> bool:
+    """Whether a server could listen on `port` now. The check binds as the servers do (Django's
+    runserver and the sandbox set SO_REUSEADDR, as every socketserver.TCPServer does): connections of
+    a stopped server that linger in TIME-WAIT for a minute do not keep it from starting again, while a
+    server still listening there does."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
