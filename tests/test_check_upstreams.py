@@ -88,6 +88,33 @@ def test_an_unreachable_api_fails_and_skips_the_rest(settings: object) -> None:
     assert {by_name[name].status for name in ("key accepted", "answers parse", "clock skew")} == {"skipped"}
 
 
+def test_unreachable_names_the_address_tried_and_what_to_set(settings: object) -> None:
+    """`check_upstreams` with nothing set tries the sandbox's address: it says so, and what to set."""
+    sandbox_url = f"http://127.0.0.1:{free_port()}"
+    settings.DEMO_MODE = True  # type: ignore[attr-defined]
+    settings.SANDBOX_URL = sandbox_url  # type: ignore[attr-defined]
+    settings.FILEFLARE_API_URL = f"{sandbox_url}/api"  # type: ignore[attr-defined]
+    output, failed = run_checks("--api", "fileflare")
+    assert failed is not None
+    assert line(output, "Fileflare", "reachable") == (
+        f"FAIL    Fileflare: reachable — Could not connect to Fileflare (tried {sandbox_url}/api). "
+        "FILEFLARE_API_URL is not set, so the dashboard uses the sandbox there: start it (make run, or "
+        "python manage.py runsandbox), or set FILEFLARE_API_URL, FILEFLARE_API_KEY, DOWNLOADS_API_URL and "
+        "DOWNLOADS_API_TOKEN (see .env.example) to use the real APIs."
+    )
+    settings.DEMO_MODE = False  # type: ignore[attr-defined]
+    port = free_port()
+    settings.DOWNLOADS_API_URL = f"http://shopadmin:hunter2@127.0.0.1:{port}/easycart?key=s3cr3t"  # type: ignore[attr-defined]
+    output, failed = run_checks("--api", "downloads")
+    assert failed is not None
+    assert line(output, "The downloads API", "reachable").endswith(
+        f"Could not connect to the downloads API (tried http://127.0.0.1:{port}/easycart). "
+        "Check DOWNLOADS_API_URL, and that the server is up and reachable from here."
+    )
+    for secret in ("hunter2", "s3cr3t", "shopadmin", settings.DOWNLOADS_API_TOKEN):  # type: ignore[attr-defined]
+        assert secret not in output
+
+
 @pytest.mark.outer  # another process is given the sandbox's address
 def test_a_wrong_address_fails_the_command_with_its_exit_status(sandbox: Sandbox) -> None:
     """As a person runs it: a process with the settings from the environment, the address mistyped

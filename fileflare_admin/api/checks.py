@@ -20,6 +20,7 @@ from django.conf import settings
 
 from fileflare_admin.api import downloads
 from fileflare_admin.api.errors import ApiError, BadResponse, NotConfigured, NotFound, RateLimited
+from fileflare_admin.api.failures import shown_base
 from fileflare_admin.api.http import DOWNLOADS, FILEFLARE, Answer, Api, send
 from fileflare_admin.api.types import Asset, DownloadRecord, Order, Product, data_list
 
@@ -103,7 +104,7 @@ def _first_call(run: _Run, path: str, params: dict[str, Any]) -> Answer | None:
         return None
     except ApiError as failed:
         if failed.status is None:  # no answer at all: refused connection, timeout, breaker open
-            run.add("reachable", "fail", failed.user_message)
+            run.add("reachable", "fail", _unreachable(api, failed))
             run.skip("key accepted", "routes exist")
         else:
             run.add("reachable", "ok", f"It answered (status {failed.status}).")
@@ -113,6 +114,19 @@ def _first_call(run: _Run, path: str, params: dict[str, Any]) -> Answer | None:
     run.add("reachable", "ok", f"It answered in {seconds * 1000:.0f} ms.")
     run.add("key accepted", "ok", f"{api.key_setting} was accepted.")
     return answer
+
+
+def _unreachable(api: Api, failed: ApiError) -> str:
+    """No answer: what failed, the address tried (never its user, password or query), what to set."""
+    what = failed.user_message.removesuffix(" Try again in a moment.").removesuffix(".")
+    said = f"{what} (tried {shown_base(api)})."
+    if getattr(settings, "DEMO_MODE", False) and api.base_url().startswith(settings.SANDBOX_URL):
+        return (
+            f"{said} FILEFLARE_API_URL is not set, so the dashboard uses the sandbox there: start it "
+            "(make run, or python manage.py runsandbox), or set FILEFLARE_API_URL, FILEFLARE_API_KEY, "
+            "DOWNLOADS_API_URL and DOWNLOADS_API_TOKEN (see .env.example) to use the real APIs."
+        )
+    return f"{said} Check {api.url_setting}, and that the server is up and reachable from here."
 
 
 def _routes(run: _Run, first: str, others: list[tuple[str, dict[str, Any] | None, bool]]) -> dict[str, Any]:

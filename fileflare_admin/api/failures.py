@@ -121,7 +121,7 @@ def _credentials_refused(api: Api, response: requests.Response, body: dict[str, 
     )
 
 
-def _shown_base(api: Api) -> str:
+def shown_base(api: Api) -> str:
     """The base URL without what may be secret: no user or password, no query, no fragment."""
     parts = urlsplit(api.base_url())
     host = parts.hostname or ""
@@ -173,7 +173,7 @@ def failure_for(api: Api, response: requests.Response) -> ApiError:
         if _no_such_route(api, response, body):
             name = api_title(api) if api.label.endswith("API") else f"The {api.label} API"
             return NotConfigured(
-                f"{name} address looks wrong: {_shown_base(api)} has no {_route_of(api, response)} route. "
+                f"{name} address looks wrong: {shown_base(api)} has no {_route_of(api, response)} route. "
                 f"Check {api.url_setting}.",
                 status=status,
                 api=api.name,
