@@ -162,6 +162,37 @@ def test_long_names_wrap_between_words_and_a_name_without_spaces_never_widens_th
     expect(page.locator(f"#record-{tour.record_id} code").last).to_have_attribute("title", tour.record_id)
 
 
+def test_the_support_replies_wrap_at_375_and_1280_px_for_both_roles(
+    page: Page, merchant_user: User, support_user: User
+) -> None:
+    """Support reads the replies as text (long lines wrap), a Merchant edits them in boxes that fit."""
+    for user in (support_user, merchant_user):
+        page.context.clear_cookies()
+        sign_in(page, user)
+        page.goto("/orders/replies/")
+        for size in (LAPTOP, PHONE):
+            page.set_viewport_size(size)
+            expect(page.get_by_role("heading", name="Support replies")).to_be_visible()
+            assert sideways_overflow(page) == 0, (user.get_username(), size)
+
+
+def test_a_bulk_fixs_record_ids_are_whole_at_375_px(page: Page, merchant_user: User, sandbox: Sandbox) -> None:
+    tour = prepare_tour(page, sandbox, merchant_user)
+    page.set_viewport_size(PHONE)
+    page.goto(tour.dry_run_url)
+    ids = page.locator("#job-items-table td[data-label=Record] code")
+    expect(ids.first).to_be_visible()
+    for index in range(ids.count()):
+        code = ids.nth(index)
+        assert len(code.inner_text().replace("\n", "")) == 45
+        box = code.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+        assert code.evaluate("(el) => el.scrollWidth <= el.clientWidth + 1"), "the ID is cut off"
+    scrolled = page.evaluate("() => { const s = document.querySelector('#job-items .audit-scroll'); "
+                             "return s.scrollWidth - s.clientWidth; }")
+    assert scrolled <= 0, f"the items scroll sideways by {scrolled} px at 375 px"
+
+
 def _readme_pictures(page: Page, tour: Tour, folder: Path) -> list[Path]:
     pictures = []
     shots = [
