@@ -64,6 +64,32 @@ class BulkJob(ChainRow):
         return f"bulk fix #{self.pk}"
 
     @property
+    def title(self) -> str:
+        """What the job does, its N filled in: "Set the download count to 2", "Undo bulk fix #1"."""
+        if self.kind == self.Kind.UNDO and self.undo_of_id:
+            return f"Undo bulk fix #{self.undo_of_id}"
+        if self.kind == self.Kind.COUNT_SET and self.amount is not None:
+            return f"Set the download count to {self.amount}"
+        if self.kind == self.Kind.COUNT_GIVE and self.amount is not None:
+            return f"Give {self.amount} more download{'s' if self.amount != 1 else ''}"
+        return self.get_kind_display()
+
+    @property
+    def filter_text(self) -> str:
+        """The filter as the person gave it, its criteria joined by "; " (nothing after the last)."""
+        chosen = self.selection or {}
+        numbers = ", ".join(str(number) for number in chosen.get("order_numbers") or ())
+        parts = [
+            f"orders {numbers[:199] + '…' if len(numbers) > 200 else numbers}" if numbers else "",
+            f"product {chosen['product_id']}" if chosen.get("product_id") is not None else "",
+            f"file name contains “{chosen['file_name']}”" if chosen.get("file_name") else "",
+            f"count at least {chosen['count_at_least']}" if chosen.get("count_at_least") is not None else "",
+            f"created from {chosen['created_from']}" if chosen.get("created_from") else "",
+            f"created until {chosen['created_to']}" if chosen.get("created_to") else "",
+        ]
+        return "; ".join(part for part in parts if part)
+
+    @property
     def is_email(self) -> bool:
         return self.kind == self.Kind.EMAIL_RESEND
 
