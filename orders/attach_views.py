@@ -59,9 +59,14 @@ def _changed_message(done: attachments.AssetsChanged) -> str:
     if done.customer is not None:
         shown = {item.asset.id for item in done.customer.all_assets}
         visible = [asset for asset in done.changed if (asset.id in shown) == (done.change == "attach")]
-        seen = " The customer's page shows it now." if len(visible) == len(done.changed) else (
+        them = "them" if len(done.changed) > 1 else "it"
+        read = f" The customer's page shows {them} now." if done.change == "attach" else (
+            f" The customer's page no longer shows {them}."
+        )
+        seen = read if len(visible) == len(done.changed) else (
             " The customer's page does not show the change yet: reload in a moment."
         )
+        seen = seen if done.changed else ""
     elif done.customer_error:
         seen = f" The customer's page could not be read again: {done.customer_error}"
     return f"{verb} {names} {where} order #{done.order.order_number}{checked}.{seen}"

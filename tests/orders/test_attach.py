@@ -234,3 +234,15 @@ def test_when_the_order_cannot_be_read_back_either_the_outcome_is_unknown_not_fa
     entry = AuditEntry.objects.get(action="order_assets_attach")
     assert entry.outcome == "unknown"
     assert [asset["id"] for asset in upstream.order_assets(order.id)] == [PART_2]  # it did go through
+
+
+def test_a_detach_says_the_customers_page_no_longer_shows_the_file(
+    merchant_client: Client, make_order: Any
+) -> None:
+    """Only what was read again is said: after a detach, the file is gone from the customer's page."""
+    order: MadeOrder = make_order({"planner.pdf": (1, 10)})
+    _paste(merchant_client, order)
+    _attach(merchant_client, order, PART_2)
+    done = _flash(merchant_client.post(f"/orders/{order.id}/detach/", {"asset": PART_2}, follow=True))
+    assert f"Detached “{PART_2_NAME}” from order #{order.order_number}." in done
+    assert "The customer&#x27;s page no longer shows it." in done and "shows it now" not in done
