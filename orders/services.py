@@ -13,6 +13,7 @@ from audit.models import AuditEntry
 from audit.services import audit_entries_for_order
 from downloads import records
 from downloads.limits import KnownLimit, limits_for_files, limits_for_records, limits_learn
+from downloads.products import product_names_from_files, product_names_remember
 from downloads.reads import download_records_for_order
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.deadline import PagePool
@@ -181,7 +182,24 @@ def order_page(
         record_limits=limits_for_records(records.value or []),
     )
     _diagnose(page, user=user, situation=situation)
+    _remember_product_names(page)
     return page
+
+
+def _remember_product_names(page: OrderPage) -> None:
+    """The customer's view names each product with its files: the records of those files get the name
+    in every list of records (downloads.products), at no extra call."""
+    view = page.customer.value
+    if view is None or not page.records.value:
+        return
+    files: dict[str, str] = {}
+    for line in view.lines:
+        variant = line.product.variant_name
+        name = f"{line.product.name} \N{EM DASH} {variant}" if variant else line.product.name
+        for item in line.assets:
+            key = records.file_key(item.asset.filename)
+            files[key] = name if files.get(key, name) == name else ""
+    product_names_remember(product_names_from_files(page.records.value, files))
 
 
 def _diagnose(page: OrderPage, *, user: roles.AnyUser, situation: Situation | None) -> None:

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from downloads.limits import limits_for_records
+from downloads.products import product_names_known
 from staff.roles import Permissions
 
 register = template.Library()
@@ -25,6 +26,20 @@ def record_urls(record: Any) -> dict[str, str] | None:
     if not isinstance(download_id, str) or not _DOWNLOAD_ID.fullmatch(download_id):
         return None
     return {name: reverse(f"downloads:{name}", args=[download_id]) for name in ("edit", "delete", "count")}
+
+
+@register.simple_tag
+def product_names(records: Any) -> dict[int, str]:
+    """The product names known for a table's records, asked of the cache once (downloads.products)."""
+    return product_names_known(getattr(record, "product_id", None) for record in records or ())
+
+
+@register.simple_tag
+def product_name(record: Any, names: object = None) -> str:
+    """The record's product name when known; a row alone (after a save) asks the cache for its own."""
+    product_id = getattr(record, "product_id", None)
+    known = names if isinstance(names, dict) else product_names_known([product_id])
+    return known.get(product_id, "") if isinstance(product_id, int) else ""
 
 
 @register.simple_tag

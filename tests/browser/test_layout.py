@@ -176,7 +176,9 @@ def test_the_support_replies_wrap_at_375_and_1280_px_for_both_roles(
             assert sideways_overflow(page) == 0, (user.get_username(), size)
 
 
-def test_a_bulk_fixs_record_ids_are_whole_at_375_px(page: Page, merchant_user: User, sandbox: Sandbox) -> None:
+def test_a_bulk_fixs_record_ids_are_whole_at_375_px(
+    page: Page, merchant_user: User, sandbox: Sandbox
+) -> None:
     tour = prepare_tour(page, sandbox, merchant_user)
     page.set_viewport_size(PHONE)
     page.goto(tour.dry_run_url)

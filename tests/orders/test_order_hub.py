@@ -193,7 +193,7 @@ def test_the_blocked_reply_never_quotes_the_used_up_count(
     paste_link(support_client, order)
     reply = section(support_client.get(f"/orders/{order.id}/").content.decode(), "support-reply-box")
     assert "10 of 10" not in reply and "downloads used" not in reply
-    assert "we are fixing it" in reply and '(fits now)' in reply
+    assert "we are fixing it" in reply and '(suggested for this order)' in reply and "fits now" not in reply
 
 
 def test_another_reply_can_be_picked_and_carries_the_status_link(
@@ -237,3 +237,21 @@ def test_open_in_fileflare_leads_to_the_sandboxs_page_of_that_order(
     assert f"Order #{order.order_number}" in text and order.id in text
     assert re.search(r"Download e-mail (Not sent|Sent \d{4}-\d\d-\d\d \d\d:\d\d UTC) ", text), text
     assert "planner.pdf Budget Planner 2 of 10" in text and "bonus.zip Budget Planner 0 of no limit" in text
+
+
+def test_records_name_their_product_where_the_customers_view_names_it(
+    support_client: Client, make_order: object, upstream: SandboxHttp
+) -> None:
+    """The order page's records say "Budget Planner" beside the store's product number, and so does the
+    records list afterwards (no extra call per row: the name comes from the customer's view)."""
+    order: MadeOrder = make_order({"planner.pdf": (2, 10)})  # type: ignore[operator]
+    product_id = upstream.record(order.records["planner.pdf"])["product_id"]
+    named = f'Budget Planner <span class="muted small">{product_id}</span>'
+    before = section(support_client.get(f"/orders/{order.id}/").content.decode(), "order-records")
+    assert named not in before and f'data-label="Product">{product_id}</td>' in before  # no view yet
+    paste_link(support_client, order)
+    records = section(support_client.get(f"/orders/{order.id}/").content.decode(), "order-records")
+    assert named in records
+    assert "Open these records in the records list" in records and "Records in the list" not in records
+    listed = support_client.get(f"/downloads/?q=order:{order.order_number}").content.decode()
+    assert named in listed
