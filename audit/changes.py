@@ -97,3 +97,23 @@ def entry_changes(entry: AuditEntry) -> Changes:
             rest.append(_change(name, _shown(value), _shown(value)))
     label = _rest_label(entry, one_sided=one_sided, before=before, after=after, count=len(rest))
     return Changes(changed=changed, rest=rest, rest_label=label)
+
+
+def cut_around_difference(before: str, after: str, length: int = 40) -> tuple[str, str]:
+    """Both values cut to at most `length` characters so that where they differ is in view: when the
+    first difference lies beyond the cut, both start a little before it ("…" marks a cut at either end).
+    Two long values alike at the start never read the same."""
+    if len(before) <= length and len(after) <= length:
+        return before, after
+    same = next((at for at, (a, b) in enumerate(zip(before, after, strict=False)) if a != b),
+                min(len(before), len(after)))
+    context = length // 3
+    start = same - context if same >= length - context else 0
+    return _cut(before, start, length), _cut(after, start, length)
+
+
+def _cut(text: str, start: int, length: int) -> str:
+    lead = "…" if start > 0 else ""
+    body = text[start:]
+    room = length - len(lead)
+    return lead + (body if len(body) <= room else body[: room - 1].rstrip() + "…")

@@ -7,7 +7,9 @@ from typing import Any
 
 from django import template
 
+from audit.changes import cut_around_difference
 from audit.registry import audit_action
+from fileflare_admin.templatetags.display import printable, readable
 
 register = template.Library()
 
@@ -36,6 +38,14 @@ def masked(change: Any, may: Any) -> Any:
         change,
         before=change.before if change.before in NOTHING else MASKED,
         after=change.after if change.after in NOTHING else MASKED,
+    )
+
+
+@register.filter
+def shown_apart(change: Any, length: int = 40) -> tuple[str, str]:
+    """A change's before and after as read, each cut so that where they differ shows."""
+    return cut_around_difference(
+        printable(readable(change.before)), printable(readable(change.after)), int(length)
     )
 
 

@@ -280,3 +280,26 @@ def test_the_orders_apps_actions_are_named_in_the_log() -> None:
     assert labels[DETACH] == "Detached files from order"
     assert labels[REPLY_TEMPLATE_EDIT] == "Changed a support reply"
     assert labels[EMAIL_RESEND] == "Resent download e-mail"
+
+
+def test_long_values_alike_at_the_start_are_cut_where_they_differ(
+    merchant_client: Client, merchant_user: User
+) -> None:
+    before = "Deluxe Guitar Tabs, Guitar Tabs - Commercial Licence (single seat).pdf"
+    after = "Deluxe Guitar Tabs, Guitar Tabs - Commercial Licence (five seats).pdf"
+    entry = _entry(
+        merchant_user,
+        action="download_record_update",
+        download_id="rec-long",
+        before={"download_file_name": before},
+        after={"download_file_name": after},
+    )
+    row = merchant_client.get("/audit/").content.decode().split(f'id="entry-{entry.pk}"', 1)[1]
+    row = row.split("</tr>", 1)[0]
+    shown_before = re.search(r"<del [^>]*>([^<]*)</del>", row)
+    shown_after = re.search(r"<ins [^>]*>([^<]*)</ins>", row)
+    assert shown_before and shown_after, row
+    assert shown_before.group(1) != shown_after.group(1)
+    assert "single seat" in shown_before.group(1) and "five seats" in shown_after.group(1)
+    assert shown_before.group(1).startswith("…") and len(shown_before.group(1)) <= 40
+    assert f'title="{before}"' in row and f'title="{after}"' in row  # the whole of each on hover

@@ -95,3 +95,16 @@ def test_the_timeline_headline_is_the_count_the_app_says_moved() -> None:
     )
     assert headline(same) is None
     assert headline(_entry(EMAIL_RESEND, before={"download_count": 5}, after={})) is None
+
+
+def test_values_are_cut_around_their_first_difference() -> None:
+    from audit.changes import cut_around_difference
+
+    assert cut_around_difference("short", "shorter") == ("short", "shorter")
+    common = "Deluxe Guitar Tabs, Guitar Tabs - Comme"
+    before, after = cut_around_difference(f"{common}rcial A and more text", f"{common}rcial B and more", 40)
+    assert before != after and len(before) <= 40 and len(after) <= 40
+    assert before.startswith("…") and "A and more" in before and "B and more" in after
+    # A difference within the first characters keeps the start, cut at the end.
+    before, after = cut_around_difference("A" + "x" * 60, "B" + "x" * 60, 20)
+    assert before == "A" + "x" * 18 + "…" and after == "B" + "x" * 18 + "…"
