@@ -69,7 +69,7 @@ def test_status_page_shows_how_far_the_order_index_has_got(support_client: Clien
     progress = order_sync_progress()
     page = support_client.get("/status/").content.decode()
     assert progress.sentence in page and progress.indexed > 0
-    assert f"{progress.indexed} of {progress.total} Fileflare counted" in page
+    assert f"{progress.indexed:,} of {progress.total:,} Fileflare counted" in page
 
 
 def test_status_page_runs_the_upstream_checks_only_when_asked(

@@ -26,6 +26,15 @@ def printable(value: object) -> str:
 
 
 @register.filter
+def thousands(value: object) -> object:
+    """A count as every page and sentence writes it: "15,608" (Python's `{:,}`, as the services' sentences
+    write counts). Anything but a whole number is shown as it is."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return value
+
+
+@register.filter
 def shorten(value: object, length: int = 60) -> str:
     """Printable text cut to `length` characters with an ellipsis. Pair with title= for the whole."""
     text = printable(value)
