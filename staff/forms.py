@@ -3,10 +3,15 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
-from staff.models import StaffPreferences, time_zone_names
+from staff.models import StaffPreferences, common_time_zones, time_zone_names
+
+DATALIST_ID = "time-zone-choices"
 
 
 class TimeZoneForm(forms.ModelForm):
+    """A searchable field (typed text, suggestions from a datalist of the common current zones, grouped
+    by region in their names): empty is the shop's zone; any zone this machine knows is taken."""
+
     class Meta:
         model = StaffPreferences
         fields = ["time_zone"]
@@ -14,10 +19,43 @@ class TimeZoneForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         shop = settings.SHOP_TIME_ZONE
-        self.fields["time_zone"] = forms.ChoiceField(
+        self.fields["time_zone"] = forms.CharField(
             label="Your time zone",
             required=False,
-            choices=[("", f"The shop's time zone ({shop})"), *((name, name) for name in time_zone_names())],
-            help_text="Every date and time in the dashboard is shown in this zone, with its name beside it.",
-            error_messages={"invalid_choice": "Pick a time zone from the list."},
+            max_length=64,
+            help_text=(
+                "Type a city or region (Tokyo, New York, Europe) and pick it from the suggestions; leave it "
+                f"empty for the shop's time zone ({shop}). Every date and time in the dashboard is shown "
+                "in this zone, with its name beside it."
+            ),
+            widget=forms.TextInput(
+                attrs={
+                    "list": DATALIST_ID,
+                    "autocomplete": "off",
+                    "spellcheck": "false",
+                    "placeholder": f"The shop's time zone ({shop})",
+                }
+            ),
         )
+
+    @property
+    def zone_choices(self) -> list[tuple[str, str]]:
+        """(name, how it reads): "America/New_York", "New York (America)"."""
+        return [(name, _readable(name)) for name in common_time_zones()]
+
+    def clean_time_zone(self) -> str:
+        typed = " ".join(str(self.cleaned_data.get("time_zone") or "").split())
+        if not typed:
+            return ""
+        by_key = {name.casefold(): name for name in time_zone_names()}
+        name = by_key.get(typed.replace(" ", "_").casefold())
+        if name is None:
+            raise forms.ValidationError(
+                f"“{typed}” is not a time zone this dashboard knows. Pick a time zone from the list."
+            )
+        return name
+
+
+def _readable(name: str) -> str:
+    area, _, place = name.partition("/")
+    return f"{place.replace('_', ' ').replace('/', ', ')} ({area})" if place else name

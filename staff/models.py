@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,6 +17,41 @@ from django.db import models
 def time_zone_names() -> tuple[str, ...]:
     """Every IANA zone this machine knows, sorted (the choices of the "your time zone" page)."""
     return tuple(sorted(zoneinfo.available_timezones()))
+
+
+# Current zones are named Area/City (or Area/Region/City); "US/Eastern", "Etc/GMT+5", "Japan" are old aliases.
+_AREA_CITY = re.compile(
+    r"(Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific)/[A-Z][\w/+-]*"
+)
+
+
+def _zone_tab() -> str:
+    """tzdb's zone.tab (one zone a country: the names people look for), from the tzdata package or the
+    system's zone files; "" when neither has it."""
+    try:
+        return (resources.files("tzdata.zoneinfo") / "zone.tab").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError, OSError):
+        pass
+    for folder in zoneinfo.TZPATH:
+        path = Path(folder) / "zone.tab"
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    return ""
+
+
+@lru_cache(maxsize=1)
+def common_time_zones() -> tuple[str, ...]:
+    """The zones the time-zone page offers: each country's current Area/City zones (tzdb's zone.tab) and
+    UTC, without the old aliases; every zone in time_zone_names() is still accepted when typed."""
+    known = set(time_zone_names())
+    listed = {
+        line.split("\t")[2].strip()
+        for line in _zone_tab().splitlines()
+        if line and not line.startswith("#") and line.count("\t") >= 2
+    }
+    if not listed:
+        listed = {name for name in known if _AREA_CITY.fullmatch(name)}
+    return (*sorted(name for name in listed if name in known), "UTC")
 
 
 def validate_time_zone(value: str) -> None:

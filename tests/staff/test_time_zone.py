@@ -77,3 +77,21 @@ def test_the_filters_write_readable_times_with_their_zone(settings: object) -> N
         assert clock.date_time(datetime(2024, 7, 1, 12, 0, tzinfo=UTC)) == "1 Jul 2024, 14:00 CEST"
     assert readable("handbook.pdf") == "handbook.pdf" and readable(7) == 7
     assert when(None) == "" and when("not a date") == ""
+
+
+def test_the_picker_offers_the_current_zones_searchable_and_takes_a_typed_city(
+    support_client: Client, support_user: User
+) -> None:
+    form = support_client.get(URL).content.decode()
+    offered = re.findall(r'<option value="([^"]+)" label="([^"]+)"', form)
+    names = [name for name, _ in offered]
+    assert 'list="time-zone-choices"' in form and '<datalist id="time-zone-choices">' in form
+    assert ("Asia/Tokyo", "Tokyo (Asia)") in offered and ("America/New_York", "New York (America)") in offered
+    assert "Asia/Kolkata" in names and "UTC" in names
+    for alias in ("Asia/Calcutta", "US/Eastern", "Japan", "Etc/GMT+5", "GB"):
+        assert alias not in names
+    assert len(names) < 450  # not the ~600 names with their aliases
+    # Typed as a person might: spaces for underscores, any case.
+    response = support_client.post(URL, {"time_zone": " america/new york "})
+    assert response.status_code == 302
+    assert StaffPreferences.objects.get(user=support_user).time_zone == "America/New_York"
