@@ -3,6 +3,8 @@ sentence (issue 25, item 7)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
@@ -47,3 +49,20 @@ def test_the_filter_line_joins_its_criteria_and_ends_without_a_semicolon(
     )
     page = merchant_client.get(reverse("jobs:detail", kwargs={"pk": job.pk})).content.decode()
     assert "<dt>Filter</dt><dd>orders 1050, 1051; file name contains “tabs”; count at least 3</dd>" in page
+
+
+def test_a_jobs_counts_are_written_with_thousands_on_its_page_and_in_the_list(
+    merchant_client: Client, merchant_user: User
+) -> None:
+    from jobs.models import BulkJobItem
+
+    job = _job(merchant_user, kind=Kind.COUNT_RESET, state="done")
+    BulkJobItem.objects.bulk_create(
+        BulkJobItem(job=job, position=n, download_id=f"r{n}", count_before=1, count_after=0, state="done")
+        for n in range(1, 1201)
+    )
+    page = merchant_client.get(reverse("jobs:detail", kwargs={"pk": job.pk})).content.decode()
+    assert "<strong>1,200 of 1,200</strong> processed" in page and "1,200 done" in page
+    assert "1200" not in re.sub(r"<[^>]*>", " ", page)  # as text; attributes (the bar's max) stay numbers
+    listed = merchant_client.get(reverse("jobs:list")).content.decode()
+    assert "<strong>1,200 of 1,200</strong> processed" in listed
