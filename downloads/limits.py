@@ -21,8 +21,8 @@ from django.conf import settings
 from django.utils.timesince import timesince
 
 from downloads.models import SeenLimit
-from downloads.records import file_key
 from fileflare_admin.api import types
+from fileflare_admin.filenames import file_key
 
 LimitSource = Literal["this_order", "learned", "shop_default"]
 SHOP_DEFAULT = "the shop's default limit (SHOP_DOWNLOAD_LIMIT)"
@@ -121,7 +121,7 @@ def _seen(keys: set[str]) -> dict[str, list[SeenLimit]]:
 
 
 def limits_for_files(*, order_number: int, filenames: Iterable[str]) -> dict[str, KnownLimit]:
-    """File key (records.file_key) → the limit known for that file on this order (one query)."""
+    """File key (filenames.file_key) → the limit known for that file on this order (one query)."""
     keys = {file_key(name) for name in filenames if name.strip()}
     seen = _seen(keys)
     known = {key: _choose(seen.get(key, []), order_number) for key in keys}

@@ -7,7 +7,7 @@ class SeenLimit(models.Model):
 
     One row per order and asset: in Fileflare a limit is the product's (or the shop's global one) and an
     order may override it, so the limit most orders showed is taken for the others. `limit` null: the page
-    said the file has no limit. `file_key` is the file name as records match it (records.file_key)."""
+    said the file has no limit. `file_key` is the file name as records match it (filenames.file_key)."""
 
     order_number = models.BigIntegerField()
     asset_id = models.CharField(max_length=64)

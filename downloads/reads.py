@@ -11,6 +11,7 @@ from datetime import datetime
 from downloads import records
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import types
+from fileflare_admin.filenames import file_key
 from fileflare_admin.order_numbers import read_order_number
 from staff import roles
 
@@ -135,9 +136,9 @@ def download_records_naming(*, filename: str) -> RecordsNaming:
     fetched = downloads_api.record_list(
         page=1, per_page=ORDER_RECORDS_LIMIT, sortby="date_created", sortdir="DESC", search=filename
     )
-    wanted = records.file_key(filename)
+    wanted = file_key(filename)
     items = tuple(
-        record for record in fetched.value.items if wanted in records.file_key(record.download_file_name)
+        record for record in fetched.value.items if wanted in file_key(record.download_file_name)
     )
     return RecordsNaming(items, fetched.fetched_at, fetched.stale, complete=not fetched.value.has_next)
 

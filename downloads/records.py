@@ -183,12 +183,6 @@ def merge_after_conflict(
 # --- Counts --------------------------------------------------------------------------------------
 
 
-def file_key(name: str) -> str:
-    """A file name as the records API and Fileflare both may write it: spaces and case set aside (a
-    record keeps the name as text). Two names are the same file when their keys are equal."""
-    return " ".join(name.split()).casefold()
-
-
 def count_lowered(count: int, *, by: int | None) -> int:
     """`count` lowered by `by`, never below 0; `by=None` (no limit on the step) lowers it to 0."""
     return 0 if by is None else max(count - by, 0)

@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from downloads.limits import KnownLimit
-from downloads.records import count_lowered, file_key
+from downloads.records import count_lowered
 from fileflare_admin.api import types
+from fileflare_admin.filenames import file_key, same_file
 from fileflare_admin.weblinks import is_http_url
 from orders.complaints import Complaint  # what a ticket complains of (`?complaint=`): its findings lead
 
@@ -89,11 +90,6 @@ class Finding:
     fix: CountFix | None = None
     topic: Complaint | None = None  # the complaint it answers (it leads when the ticket says so)
     evidence: tuple[Evidence, ...] = field(default=())
-
-
-def same_file(record_name: str, asset_name: str) -> bool:
-    """Whether a download record names this file (the records API keeps the name as text)."""
-    return file_key(record_name) == file_key(asset_name)
 
 
 def count_fix(

@@ -16,8 +16,8 @@ from downloads.reads import download_records_for_order
 from downloads.records import count_lowered
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import ApiError
+from fileflare_admin.filenames import same_file
 from fileflare_admin.sentences import UserFacingError
-from orders.diagnosis import same_file
 from orders.links import customer_view_fresh
 from orders.models import KnownCustomerToken
 from orders.services import fileflare_app_order_url

@@ -30,6 +30,7 @@ from django.utils import timezone
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import ApiError, NotConfigured, NotFound
 from fileflare_admin.api.http import FILEFLARE
+from fileflare_admin.filenames import same_file
 from orders_index import sync, tasks
 from orders_index.models import IndexedOrder, OrderSync
 from orders_index.store import as_order, forget_missing, rows_as_orders, store_orders
@@ -143,18 +144,14 @@ def order_index_page(
     )
 
 
-def _same_text(a: str, b: str) -> bool:
-    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
-
-
 def _holds(item: object, filename: str, url: str) -> bool:
     if not isinstance(item, dict):
         return False
     name, link = str(item.get("filename") or ""), str(item.get("url") or "")
-    if url and link and _same_text(link.rstrip("/"), url.rstrip("/")):
+    if url and link and same_file(link.rstrip("/"), url.rstrip("/")):
         return True
     last = link.rstrip("/").rsplit("/", 1)[-1] if link else ""
-    return bool(filename) and (_same_text(name, filename) or (bool(last) and _same_text(last, filename)))
+    return bool(filename) and (same_file(name, filename) or (bool(last) and same_file(last, filename)))
 
 
 HOLDING_LIMIT = 50  # orders listed for one file: enough to see who has it, a page's worth
