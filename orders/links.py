@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 from downloads.limits import limits_learn
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import NotFound
+from orders.classify import classify_query
 from orders.models import KnownCustomerToken
-from orders.search import classify_query
 
 _STATUS_URL = re.compile(
     r"(?:https?://)?[^\s/?#]*\.[^\s/?#]+(?:/[^\s?#]*)?/orders/([0-9a-f]{32})(?![0-9a-z])", re.I

@@ -1,41 +1,24 @@
-"""The search box: what a ticket's text is (classify_query, pure) and where it leads (order_search)."""
+"""The search box: where a ticket's text leads (order_search); what the text is, orders.classify."""
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
-from urllib.parse import unquote, urlsplit
 
-from downloads.reads import download_records_naming
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import ApiError, NotFound
-from fileflare_admin.order_numbers import find_order_number, read_order_number
-from orders.complaints import LABELS, Complaint, complaint_in
+from orders.classify import FILE_WORD, Query, classify_query, dashed
+from orders.complaints import LABELS, Complaint
+from orders.file_search import FileMatches, file_matches
 from orders.identity import order_lookup_by_number
 from orders.models import KnownCustomerToken
 from orders_index.services import (
     Recheck,
-    order_index_holding,
-    order_index_id_for,
     order_index_page,
     order_index_saw,
     order_sync_progress,
 )
 
-QueryKind = Literal[
-    "empty",
-    "number",  # a shop order number, 1 or more
-    "no_such_number",  # 0 or a negative number: no order can have it
-    "order_id",  # a Fileflare order UUID (canonical, lower case)
-    "token",  # the 32 hex characters of a customer's order-status link (lower case)
-    "order_id_or_token",  # a bare 32-hex that could be either: the search decides by asking
-    "download_id",
-    "file",  # a download link or a file name the customer pasted
-    "email",  # an e-mail address: Fileflare's API cannot search by it
-    "person_name",  # words that may be a customer's name (or a file's): tried as a file name first
-    "unknown",
-]
 SEARCH_TAKES = (
     "Search takes an order number (1050 or #1050), an order ID, the customer's order-status link "
     "or its token, a download record ID, or a file's name or download link."
@@ -49,173 +32,6 @@ NO_EMAIL_SEARCH = (
     + ASK_INSTEAD
 )
 
-# Characters a ticket wraps an id in, and the punctuation a sentence ends it with.
-_WRAPPERS = "\"'`“”\u2018\u2019„«»\u2039\u203a()[]{}<>"  # curly single quotes and angle quotes too
-_TRAILING = ".,;:!?…"
-_UUID = re.compile(
-    r"(?<![0-9a-f])([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})(?![0-9a-f])", re.I
-)
-_HEX32 = re.compile(r"(?<![0-9a-z])[0-9a-f]{32}(?![0-9a-z])", re.I)
-_HEX45 = re.compile(r"(?<![0-9a-z])[0-9a-f]{45}(?![0-9a-z])", re.I)
-_URL = re.compile(r"(?:https?://|www\.)\S+|\S+/orders/\S+", re.I)
-# A customer's order-status link: …/orders/<32 hex>, whatever follows (/authenticate?key=…, #top).
-_STATUS_PATH = re.compile(r"/orders/([0-9a-f]{32})(?![0-9a-z])", re.I)
-# Words that make a bare 32-hex an order ID ("order id 82664d96…") or a token ("status link token …").
-_ORDER_ID_WORDS = re.compile(r"\b(?:order[\s_-]*id|uuid|fileflare\s+id)\b", re.I)
-_TOKEN_WORDS = re.compile(r"\b(?:token|status|link)\b", re.I)
-_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.I)
-# The kinds of files shops sell: a text ending in one of these is a file name ("My book.pdf").
-FILE_EXTENSIONS = (
-    "pdf", "epub", "mobi", "azw3", "zip", "rar", "7z", "mp3", "m4a", "m4b", "wav", "flac", "aac", "ogg",
-    "mp4", "mov", "m4v", "avi", "mkv", "png", "jpg", "jpeg", "gif", "svg", "webp", "psd", "ai", "eps",
-    "tif", "tiff", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "txt", "csv", "rtf", "ttf", "otf",
-    "woff", "stl", "obj", "dwg", "procreate", "brushset", "abr", "xmp", "lrtemplate", "cube", "dng",
-    "exe", "dmg", "apk",
-)
-_EXTENSION = r"\.(?:" + "|".join(FILE_EXTENSIONS) + r")"
-_NOT_IN_A_NAME = "\\s\"'“”«»()<>\\[\\]/\\\\"  # spaces, quotes, brackets and slashes
-_FILE_NAME = re.compile(r"[^\n\r/\\()<>\[\]\"“”«»]{1,200}" + _EXTENSION, re.I)
-# A file name inside a sentence ("I got Planner-2026.pdf twice"): the word that ends in an extension.
-_FILE_WORD = re.compile(rf"(?<![^\s\"'“”«»(<\[/\\])[^{_NOT_IN_A_NAME}]+{_EXTENSION}\b", re.I)
-_DOWNLOAD_PATH = re.compile(rf"/downloads?/|{_EXTENSION}$", re.I)
-# Two to four capitalized words, letters only: "Jane Doe", "Marie-Claire Dupont", "Seán O'Brien".
-_PERSON_NAME = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
-
-
-@dataclass(frozen=True)
-class Query:
-    kind: QueryKind
-    value: str
-    # What the ticket complains about, read beside its number (orders.complaints); steers the page.
-    complaint: Complaint | None = field(default=None, compare=False)
-
-
-def _unwrap(text: str) -> str:
-    """The text without the spaces, quotes and brackets around it and the punctuation after it."""
-    previous = None
-    while previous != text:
-        previous = text
-        text = text.strip().strip(_WRAPPERS).rstrip(_TRAILING)
-    return text
-
-
-def _dashed(hex32: str) -> str:
-    h = hex32.lower()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def _looks_like_uuid4(hex32: str) -> bool:
-    """The version and variant digits every UUID Fileflare makes carries (4, and 8/9/a/b)."""
-    return hex32[12] == "4" and hex32[16].lower() in "89ab"
-
-
-def _number_query(value: int) -> Query:
-    if value < 1:
-        return Query("no_such_number", str(value))
-    return Query("number", str(value))
-
-
-def _from_url(url: str) -> Query | None:
-    status = _STATUS_PATH.search(url)
-    if status:
-        return Query("token", status.group(1).lower())
-    uuid = _UUID.search(url)
-    if uuid:
-        return Query("order_id", "-".join(uuid.groups()).lower())
-    return None
-
-
-def _from_hex32(text: str, hex32: str) -> Query:
-    if _ORDER_ID_WORDS.search(text):
-        return Query("order_id", _dashed(hex32))
-    if _TOKEN_WORDS.search(text) or not _looks_like_uuid4(hex32):
-        return Query("token", hex32.lower())
-    return Query("order_id_or_token", hex32.lower())
-
-
-def _download_link(url: str) -> str | None:
-    """A link that is a file's (its path ends in a file name or goes through /download/), cut where a
-    sentence goes on; None for any other page."""
-    url = url.rstrip(_TRAILING + _WRAPPERS)
-    path = urlsplit(url if "://" in url else f"https://{url}").path
-    return url if _DOWNLOAD_PATH.search(path) else None
-
-
-def _looks_like_a_name(text: str) -> bool:
-    words = text.split()
-    return 2 <= len(words) <= 4 and len(text) <= 60 and all(
-        _PERSON_NAME.fullmatch(word) and word[0].isupper() for word in words
-    )
-
-
-def classify_query(raw: str | None) -> Query:
-    """What a ticket's text points at, and what it complains about, without asking any upstream.
-
-    The rule, in order (the first that applies wins):
-    1. A link: `…/orders/<32 hex>` with anything after it (`/authenticate?key=…`) is a customer's
-       order-status token; a link holding an order UUID (Fileflare's app, this dashboard) is that order.
-       Any other link is unknown.
-    2. An order UUID with dashes, anywhere in the text, in any case.
-    3. The whole text is a number, labelled or not: `1050`, `#1,050`, `Order #1050`, `order 1050`,
-       `1050.`; inside longer text only a labelled one (`order 1050`, `#1050`). 0 and negatives are
-       numbers no order has (fileflare_admin.order_numbers reads them).
-    4. 32 hex characters without dashes: an order UUID written without its dashes and a status-link
-       token look alike, so context decides. Words around it ("order id", "uuid") make it an order ID;
-       ("token", "status", "link") a token; with no such word it is a token unless it carries a UUID's
-       version and variant digits (one token in 64 does), and then the search tries both.
-    5. 45 hex characters (the downloads API's ids), or a whole text of letters and digits up to 64
-       long with a digit in it: a download record ID (hex ones in lower case, as the API makes them).
-    6. Any other link whose path ends in a file name or goes through /download/, a text that is a file
-       name ("My book.pdf"), or a word of longer text that is one ("I got Planner.pdf twice"): a file,
-       searched for among the orders and records holding it.
-    7. An e-mail address, or two to four capitalized words ("Jane Doe"): a person, whom Fileflare's
-       API cannot search for (the words are tried as a file's name first).
-    Anything else is unknown, and the page says what search takes.
-
-    The complaint ("limit reached", "pas reçu", "link scaduto"…) is read from the whole text whatever
-    it points at (orders.complaints).
-    """
-    query = _classified(raw)
-    complaint = complaint_in(raw)
-    return Query(query.kind, query.value, complaint) if complaint else query
-
-
-def _classified(raw: str | None) -> Query:
-    text = _unwrap(raw or "")
-    if not text:
-        return Query("empty", "")
-    url = _URL.search(text)
-    if url:
-        download = _download_link(url.group(0))
-        found = _from_url(url.group(0)) or (Query("file", download) if download else None)
-        return found or Query("unknown", text)
-    uuid = _UUID.search(text)
-    if uuid:
-        return Query("order_id", "-".join(uuid.groups()).lower())
-    number = read_order_number(text) or find_order_number(text)
-    if number is not None:
-        return _number_query(number.value)
-    hex32 = _HEX32.search(text)
-    if hex32:
-        return _from_hex32(text, hex32.group(0))
-    hex45 = _HEX45.search(text)
-    if hex45:
-        return Query("download_id", hex45.group(0).lower())
-    if text.isascii() and text.isalnum() and len(text) <= 64 and any(ch.isdigit() for ch in text):
-        lowered = text.lower()
-        return Query("download_id", lowered if all(ch in "0123456789abcdef" for ch in lowered) else text)
-    email = _EMAIL.search(text)
-    if email:
-        return Query("email", email.group(0))
-    if _FILE_NAME.fullmatch(text):
-        return Query("file", " ".join(text.split()))
-    file_word = _FILE_WORD.search(text)
-    if file_word:
-        return Query("file", file_word.group(0))
-    if _looks_like_a_name(text):
-        return Query("person_name", text)
-    return Query("unknown", text)
-
 
 @dataclass(frozen=True)
 class Target:
@@ -225,29 +41,6 @@ class Target:
     kind: Literal["order", "customer"]
     key: str
     link: str = ""  # the whole status link, when that is what was pasted (kept to show it back)
-
-
-@dataclass(frozen=True)
-class FileHolder:
-    """An order that holds the searched file: attached to the order itself (from the order index), or
-    named by its download records (the downloads API). `order_id` is None when no answer has shown the
-    order yet: the page links to a search by its number instead."""
-
-    order_number: int
-    order_id: str | None
-    attached: bool = False
-    records: tuple[types.DownloadRecord, ...] = ()
-
-
-@dataclass(frozen=True)
-class FileMatches:
-    """Where a pasted file (its name, or its download link) is: the orders holding it, newest first."""
-
-    searched: str  # the file name (or link) as searched for
-    names: tuple[str, ...]  # the file names looked for (a link's file may have another name)
-    holders: tuple[FileHolder, ...]
-    records_complete: bool = True  # False: the downloads API had more matches than one call reads
-    assets_complete: bool = True  # False: the shop has more files than one call lists
 
 
 @dataclass
@@ -264,6 +57,9 @@ class SearchResult:
     partial_note: str = ""  # a filter only the index answers, before it has read every order: says so
     shop_total: int | None = None  # the whole shop's count at Fileflare, when the list is all its orders
     files: FileMatches | None = None  # a pasted file's orders and records
+    # The message states what the index last read, not a fact checked now: the page ends it with "as of"
+    # the oldest time any shown order was read (`fetched_at`).
+    message_as_of: bool = False
 
     @property
     def counted(self) -> str:
@@ -284,9 +80,6 @@ class SearchResult:
     @property
     def complaint_label(self) -> str:
         return LABELS[self.query.complaint] if self.query.complaint else ""
-    # The message states what the index last read, not a fact checked now: the page ends it with "as of"
-    # the oldest time any shown order was read (`fetched_at`).
-    message_as_of: bool = False
 
 
 def order_search(
@@ -351,55 +144,6 @@ def order_search(
     return SearchResult(query, message=SEARCH_TAKES)
 
 
-# --- A pasted file: the orders and records holding it ----------------------------------------------
-
-
-def _link_names(url: str) -> tuple[list[str], bool]:
-    """The names of the shop's files whose link this is (one list call, cached like every read), and
-    the link's own last part ("my-book.pdf"); and whether the list held every file of the shop."""
-    listed = fileflare.asset_list(page=1, limit=fileflare.RECENT_ORDERS).value
-    wanted = url.rstrip("/").casefold()
-    names = [
-        asset.filename
-        for asset in listed.items
-        if asset.url and asset.url.strip().rstrip("/").casefold() == wanted
-    ]
-    last = unquote(urlsplit(url if "://" in url else f"https://{url}").path.rstrip("/").rsplit("/", 1)[-1])
-    return list(dict.fromkeys([*names, *([last] if last else [])])), not listed.has_next
-
-
-def file_matches(searched: str, *, url: str = "") -> FileMatches:
-    """The orders that hold a file: attached to the order (the order index: no call) or named by a
-    download record (one downloads API call, for the file's first name). A link costs one Fileflare
-    call more: the shop's files, to learn the name of the file behind it."""
-    names, assets_complete = _link_names(url) if url else ([searched], True)
-    attached = {
-        view.order.order_number: view.order.id
-        for name in names
-        for view in order_index_holding(filename=name, url=url)
-    }
-    found = download_records_naming(filename=names[0]) if names else None
-    by_order: dict[int, list[types.DownloadRecord]] = {}
-    for record in found.records if found else ():
-        by_order.setdefault(record.order_id, []).append(record)
-    holders = tuple(
-        FileHolder(
-            order_number=number,
-            order_id=attached.get(number) or order_index_id_for(number) or fileflare.order_id_for(number),
-            attached=number in attached,
-            records=tuple(by_order.get(number, ())),
-        )
-        for number in sorted(set(attached) | set(by_order), reverse=True)
-    )
-    return FileMatches(
-        searched=searched,
-        names=tuple(names),
-        holders=holders,
-        records_complete=found.complete if found else True,
-        assets_complete=assets_complete,
-    )
-
-
 def _file_result(query: Query, matches: FileMatches) -> SearchResult:
     """One order holds the file: go there (its ID asked of Fileflare when no answer has shown it yet).
     Several: list them. None: say where the dashboard looked and what to ask for."""
@@ -425,7 +169,7 @@ def _by_file(query: Query) -> SearchResult:
     if "/" in query.value:
         return _file_result(query, file_matches(query.value, url=query.value))
     matches = file_matches(query.value)
-    word = _FILE_WORD.search(query.value)
+    word = FILE_WORD.search(query.value)
     if not matches.holders and word and word.group(0) != query.value:
         matches = file_matches(word.group(0))
     return _file_result(query, matches)
@@ -462,7 +206,7 @@ def _order_id_or_token(query: Query) -> SearchResult:
     as_token = SearchResult(query, target=Target("customer", query.value), match_label="Order-status link")
     if KnownCustomerToken.objects.filter(token=query.value).exists():
         return as_token
-    order_id = _dashed(query.value)
+    order_id = dashed(query.value)
     try:
         fileflare.order_get(order_id=order_id)
     except NotFound:

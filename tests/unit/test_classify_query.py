@@ -1,9 +1,9 @@
 """What the search box makes of ticket text, without any upstream: a table of snippets as tickets have
-them (orders/search.py states the rule)."""
+them (orders/classify.py states the rule)."""
 
 import pytest
 
-from orders.search import Query, classify_query
+from orders.classify import Query, classify_query
 
 ORDER_ID = "82664d96-6dfd-4343-aaaa-05c46f412a5b"
 TOKEN = "0c732eb6fd9802a0821a9d29888baee8"  # the documented example: not a UUID's version digits

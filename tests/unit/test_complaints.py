@@ -3,8 +3,8 @@
 
 import pytest
 
+from orders.classify import classify_query
 from orders.complaints import COMPLAINTS, LABELS, PHRASES, Complaint, complaint_in, parse_complaint
-from orders.search import classify_query
 
 LIMIT, EXPIRED, NO_EMAIL, WRONG, MISSING = COMPLAINTS
 
