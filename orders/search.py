@@ -359,7 +359,7 @@ def _never_sent(query: Query, *, page: int, per_page: int) -> SearchResult:
         last_page=last_page,
     )
     newest = f"the newest {len(loaded):,} orders" if len(loaded) > 1 else "the newest order"
-    counted = "No order" if not never else f"{len(never):,} order{'s' if len(never) != 1 else ''}"
+    counted = _orders_counted(len(never))
     message = f"{counted} of {newest} never had the download e-mail sent."
     return SearchResult(
         query, orders=shown, fetched_at=fetched.fetched_at, stale=fetched.stale, message=message
