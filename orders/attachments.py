@@ -127,7 +127,7 @@ def undo_description(entry: AuditEntry) -> str:
     kind = undo_kind(entry)
     if kind is None:
         return "This entry cannot be undone."
-    names = ", ".join(f"“{item.get('filename') or item['id']}”" for item in undo_files(entry))
+    names = _names(undo_files(entry))
     where = f"order #{entry.order_number}" if entry.order_number else "the order"
     if kind == "detach":
         return f"Detach {names} from {where} again (the files this entry attached)."
