@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 
 from django.core.cache import cache
 
-from downloads.records import file_key
+from fileflare_admin.filenames import file_key
 
 TTL_SECONDS = 7 * 24 * 3600
 _KEY = "product-name:{}"
@@ -33,7 +33,7 @@ def product_names_known(product_ids: Iterable[object]) -> dict[int, str]:
 def product_names_from_files(
     records: Iterable[object], products_of_files: Mapping[str, str]
 ) -> dict[int, str]:
-    """Product number → name, where a record's file (matched as records.file_key matches names) is listed
+    """Product number → name, where a record's file (matched as filenames.file_key matches names) is listed
     under one named product, and the records of a number never point at two different names.
     `products_of_files`: file key → product name ("" when two products list the file)."""
     names: dict[int, str] = {}

@@ -18,6 +18,7 @@ from downloads.reads import download_records_for_order
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.deadline import PagePool
 from fileflare_admin.api.errors import ApiError, NotFound
+from fileflare_admin.filenames import file_key
 from orders import diagnosis
 from orders.attachments import ATTACH, DETACH
 from orders.diagnosis import Complaint, Finding, ReadAt, RecentChanges, Situation
@@ -197,7 +198,7 @@ def _remember_product_names(page: OrderPage) -> None:
         variant = line.product.variant_name
         name = f"{line.product.name} \N{EM DASH} {variant}" if variant else line.product.name
         for item in line.assets:
-            key = records.file_key(item.asset.filename)
+            key = file_key(item.asset.filename)
             files[key] = name if files.get(key, name) == name else ""
     product_names_remember(product_names_from_files(page.records.value, files))
 
