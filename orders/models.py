@@ -44,7 +44,7 @@ class KnownCustomerToken(models.Model):
 
 
 class ReplyTemplate(models.Model):
-    """The shop's own wording of one support reply (orders.diagnosis.DEFAULT_REPLIES until edited).
+    """The shop's own wording of one support reply (orders.reply_text.DEFAULT_REPLIES until edited).
 
     Editing one is audited (orders.replies); the row keeps only the current text."""
 

@@ -18,9 +18,9 @@ from fileflare_admin.api.errors import ApiError, NotFound
 from fileflare_admin.htmx import StaffRequest, page_or_partial
 from orders import services
 from orders.complaints import LABELS, Complaint
-from orders.diagnosis import Situation
 from orders.forms import CustomerLinkForm, ResendForm
 from orders.models import ReplyTemplate
+from orders.reply_text import Situation
 from orders.search import Target
 
 NO_SUCH_ORDER = "No order with that ID in this shop."

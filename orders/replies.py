@@ -10,8 +10,8 @@ from audit.models import AuditEntry
 from audit.registry import declare_write
 from audit.services import audited
 from fileflare_admin.sentences import UserFacingError
-from orders.diagnosis import DEFAULT_REPLIES, REPLY_PLACEHOLDERS, Situation, unknown_placeholders
 from orders.models import ReplyTemplate
+from orders.reply_text import DEFAULT_REPLIES, REPLY_PLACEHOLDERS, Situation, unknown_placeholders
 from staff import roles
 
 MAX_LENGTH = 5000

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_http_methods
 from audit.services import AuditUnavailable
 from fileflare_admin.htmx import StaffRequest
 from orders import replies
-from orders.diagnosis import REPLY_PLACEHOLDERS, Situation
 from orders.forms import ReplyTemplateForm
 from orders.pages import audit_links
+from orders.reply_text import REPLY_PLACEHOLDERS, Situation
 
 
 @require_http_methods(["GET", "POST"])

@@ -19,12 +19,13 @@ from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.deadline import PagePool
 from fileflare_admin.api.errors import ApiError, NotFound
 from fileflare_admin.filenames import file_key
-from orders import diagnosis
+from orders import diagnosis, reply_text
 from orders.attachments import ATTACH, DETACH
-from orders.diagnosis import Complaint, Finding, ReadAt, RecentChanges, Situation
+from orders.diagnosis import Complaint, Finding, ReadAt
 from orders.identity import order_id_for_number, order_number_for_id
 from orders.links import status_link_for
 from orders.models import KnownCustomerToken, ReplyTemplate
+from orders.reply_text import RecentChanges, Situation
 from orders.resend import EMAIL_RESEND
 from orders_index.services import order_index_forget, order_index_saw
 from staff import roles
@@ -124,7 +125,7 @@ def _files_named(listed: object) -> dict[str, str]:
 def reply_template(situation: Situation) -> str:
     """The shop's wording of this reply, or the default."""
     body = ReplyTemplate.objects.filter(situation=situation).values_list("body", flat=True).first()
-    return body if body is not None else diagnosis.DEFAULT_REPLIES[situation]
+    return body if body is not None else reply_text.DEFAULT_REPLIES[situation]
 
 
 def order_page(
@@ -221,9 +222,9 @@ def _diagnose(page: OrderPage, *, user: roles.AnyUser, situation: Situation | No
         now=timezone.now(),
     )
     recent = recent_changes(page.timeline)
-    page.fitting = diagnosis.reply_situation(findings=page.findings, recent=recent)
+    page.fitting = reply_text.reply_situation(findings=page.findings, recent=recent)
     page.situation = situation or page.fitting
-    page.support_reply = diagnosis.support_reply(
+    page.support_reply = reply_text.support_reply(
         order=page.order,
         customer=page.customer.value,
         status_link=page.status_link,

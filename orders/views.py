@@ -19,11 +19,11 @@ from fileflare_admin.api.errors import ApiError, InvalidIdentifier, NotFound
 from fileflare_admin.htmx import StaffRequest, page_or_partial, safe_next, wants_partial
 from orders import services
 from orders.complaints import parse_complaint
-from orders.diagnosis import Situation
 from orders.forms import PER_PAGE_CHOICES, OrderSearchForm
 from orders.links import parse_status_link
 from orders.models import ReplyTemplate
 from orders.pages import not_found, order_page_response, target_url
+from orders.reply_text import Situation
 from orders.search import SearchResult, order_search, recheck_sentence
 from orders_index.services import order_index_recheck
 

@@ -4,8 +4,8 @@ import pytest
 from django.test import Client
 
 from audit.models import AuditEntry
-from orders.diagnosis import DEFAULT_REPLIES
 from orders.models import ReplyTemplate
+from orders.reply_text import DEFAULT_REPLIES
 
 pytestmark = pytest.mark.django_db
 EXAMPLE_ID = "82664d96-6dfd-4343-aaaa-05c46f412a5b"

@@ -6,12 +6,10 @@ from datetime import UTC, datetime
 import pytest
 
 from fileflare_admin.api import types
-from orders.diagnosis import (
+from orders.diagnosis import CountFix, count_fix, diagnose
+from orders.reply_text import (
     DEFAULT_REPLIES,
-    CountFix,
     RecentChanges,
-    count_fix,
-    diagnose,
     reply_situation,
     support_reply,
     unknown_placeholders,
