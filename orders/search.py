@@ -7,6 +7,7 @@ from typing import Literal
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import ApiError, NotFound
+from fileflare_admin.days import day_text
 from orders.classify import FILE_WORD, Query, classify_query, dashed
 from orders.complaints import LABELS, Complaint
 from orders.file_search import FileMatches, file_matches
@@ -267,7 +268,7 @@ def _orders_counted(total: int) -> str:
 
 def _between_text(start: date | None, end: date | None) -> str:
     """"between 1 Mar 2026 and 31 Mar 2026", "on 1 Mar 2026", "on or after …", "on or before …"."""
-    start_text, end_text = (f"{day.day} {day:%b %Y}" if day else "" for day in (start, end))
+    start_text, end_text = (day_text(day) if day else "" for day in (start, end))
     if start_text and end_text:
         return f"on {start_text}" if start == end else f"between {start_text} and {end_text}"
     return f"on or after {start_text}" if start_text else f"on or before {end_text}"
