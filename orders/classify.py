@@ -107,12 +107,16 @@ def _from_hex32(text: str, hex32: str) -> Query:
     return Query("order_id_or_token", hex32.lower())
 
 
+def link_path(url: str) -> str:
+    """The path of a pasted link, which may come without its scheme ("www.shop.com/d/book.pdf")."""
+    return urlsplit(url if "://" in url else f"https://{url}").path
+
+
 def _download_link(url: str) -> str | None:
     """A link that is a file's (its path ends in a file name or goes through /download/), cut where a
     sentence goes on; None for any other page."""
     url = url.rstrip(_TRAILING + _WRAPPERS)
-    path = urlsplit(url if "://" in url else f"https://{url}").path
-    return url if _DOWNLOAD_PATH.search(path) else None
+    return url if _DOWNLOAD_PATH.search(link_path(url)) else None
 
 
 def _looks_like_a_name(text: str) -> bool:

@@ -1,10 +1,11 @@
 """A pasted file (its name, or its download link): the orders and records holding it."""
 
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from downloads.reads import download_records_naming
 from fileflare_admin.api import fileflare, types
+from orders.classify import link_path
 from orders_index.services import order_index_holding, order_index_id_for
 
 
@@ -41,7 +42,7 @@ def _link_names(url: str) -> tuple[list[str], bool]:
         for asset in listed.items
         if asset.url and asset.url.strip().rstrip("/").casefold() == wanted
     ]
-    last = unquote(urlsplit(url if "://" in url else f"https://{url}").path.rstrip("/").rsplit("/", 1)[-1])
+    last = unquote(link_path(url).rstrip("/").rsplit("/", 1)[-1])
     return list(dict.fromkeys([*names, *([last] if last else [])])), not listed.has_next
 
 
