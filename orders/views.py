@@ -79,7 +79,7 @@ def _results(result: SearchResult, url: str | None, *, listed: bool) -> dict[str
     }
 
 
-RECHECK_MOST = 100  # the largest page of the Orders list
+RECHECK_MOST = max(PER_PAGE_CHOICES)  # the largest page of the Orders list
 
 
 @require_POST
