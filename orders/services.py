@@ -16,7 +16,7 @@ from downloads.limits import KnownLimit, limits_for_files, limits_for_records, l
 from downloads.products import product_names_from_files, product_names_remember
 from downloads.reads import download_records_for_order
 from fileflare_admin.api import fileflare, types
-from fileflare_admin.api.deadline import PagePool
+from fileflare_admin.api.deadline import PageCalls
 from fileflare_admin.api.errors import ApiError, NotFound
 from fileflare_admin.filenames import file_key
 from orders import diagnosis, reply_text
@@ -137,14 +137,15 @@ def order_page(
 ) -> OrderPage:
     """The order, its download records, and (when its token is known) the customer's view: at most three
     upstream calls, made at the same time when the order number is already known (from an answer the
-    API layer has seen, or the order index). They share the page's deadline (PagePool). `situation`
+    API layer has seen, or the order index). They share the page's deadline; what is fresh in the read
+    cache is answered at once, with no thread (PageCalls). `situation`
     picks a reply other than the one that fits; `complaint` (what the ticket says) leads the findings.
     The customer's view, when read, teaches each file's limit (downloads.limits)."""
     number = order_number_for_id(order_id)
     token = KnownCustomerToken.token_for(number) if number is not None else None
     early_records: Future[Section[list[types.DownloadRecord]]] | None = None
     early_customer: Future[Section[types.CustomerView]] | None = None
-    with PagePool(max_workers=3) as pool:
+    with PageCalls(max_workers=3) as pool:
         order_future = pool.submit(fileflare.order_get, order_id=order_id, with_assets=True)
         if number is not None:
             early_records = pool.submit(_records, number)
@@ -163,7 +164,7 @@ def order_page(
         customer = early_customer.result() if early_customer else Section[types.CustomerView]()
     else:
         token = KnownCustomerToken.token_for(order.order_number)
-        with PagePool(max_workers=2) as pool:
+        with PageCalls(max_workers=2) as pool:
             records_future = pool.submit(_records, order.order_number)
             customer_future = pool.submit(_customer, token) if token else None
             records = records_future.result()

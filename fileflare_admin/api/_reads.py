@@ -4,7 +4,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from fileflare_admin.api import cache
+from fileflare_admin.api import cache, deadline
 from fileflare_admin.api.http import Api, send
 from fileflare_admin.api.types import Fetched
 
@@ -37,6 +37,8 @@ def get(
     family = family or api.name
     key = cache.read_key(family, api.identity(), path, params)
     if fresh:
+        if deadline.cache_only():
+            raise deadline.NotFresh(key)
         before = cache.generation(family)
         return cache.store(key, fetch(), at_generation=before)
 

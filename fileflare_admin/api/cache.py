@@ -158,6 +158,8 @@ def cached(key: str, fetch: Callable[[], Any], *, on_event: Callable[[str], None
     if entry is not None and _is_fresh(entry, current):
         on_event("hit")
         return _fetched(entry, stale=False)
+    if deadline.cache_only():
+        raise deadline.NotFresh(key)
     # With a saved copy to show instead, nobody waits long for a fresh one.
     patience = deadline.within(settings.UPSTREAM_STALE_WAIT) if entry else nullcontext()
     with patience:

@@ -11,6 +11,9 @@
 - `PagePool` is a ThreadPoolExecutor whose tasks run inside the submitting request's context, so calls
   made in parallel for one page share its deadline and its slot. A plain ThreadPoolExecutor's tasks
   get a deadline of their own and take no slot.
+- `PageCalls` answers each call at once, on the request's own thread, when every read it makes is fresh
+  in the read cache (`from_cache_only`), and starts a PagePool only for the calls that must wait: a warm
+  page starts no thread (issue 28).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import ParamSpec, TypeVar
 
 from django.conf import settings
@@ -143,3 +147,56 @@ class PagePool(ThreadPoolExecutor):
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         context = contextvars.copy_context()
         return super().submit(functools.partial(context.run, fn, *args, **kwargs))
+
+
+_cache_only: contextvars.ContextVar[bool] = contextvars.ContextVar("upstream_cache_only", default=False)
+
+
+class NotFresh(Exception):
+    """Inside `from_cache_only`: this read has no fresh saved answer (it would have to ask the upstream)."""
+
+
+def cache_only() -> bool:
+    """True inside `from_cache_only`: the read cache raises NotFresh rather than fetch or wait."""
+    return _cache_only.get()
+
+
+def from_cache_only(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T] | None:
+    """`fn`'s outcome, as a finished Future, when every read it makes is fresh in the cache; else None."""
+    token = _cache_only.set(True)
+    done: Future[T] = Future()
+    try:
+        done.set_result(fn(*args, **kwargs))
+    except NotFresh:
+        return None
+    except Exception as error:  # kept for .result() to raise, as a pool's Future would
+        done.set_exception(error)
+    finally:
+        _cache_only.reset(token)
+    return done
+
+
+class PageCalls:
+    """The upstream calls of one page: each answered at once from the read cache when it is fresh there,
+    the others made at the same time on a PagePool, started only when one is needed."""
+
+    def __init__(self, max_workers: int) -> None:
+        self.max_workers = max_workers
+        self.pool: PagePool | None = None
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        done = from_cache_only(fn, *args, **kwargs)
+        if done is not None:
+            return done
+        if self.pool is None:
+            self.pool = PagePool(max_workers=self.max_workers)
+        return self.pool.submit(fn, *args, **kwargs)
+
+    def __enter__(self) -> PageCalls:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)

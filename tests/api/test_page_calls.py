@@ -1,0 +1,59 @@
+"""A warm page answers from the read cache on its own thread; only the calls that must reach an
+upstream go to a PagePool (fileflare_admin.api.deadline.PageCalls, issue 28)."""
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from fileflare_admin.api import cache, deadline, fileflare
+from fileflare_admin.api.errors import InvalidIdentifier
+from tests.conftest import Sandbox
+
+pytestmark = pytest.mark.django_db
+EXAMPLE_ID = "82664d96-6dfd-4343-aaaa-05c46f412a5b"
+
+
+@pytest.fixture
+def pool_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the functions handed to a PagePool thread."""
+    made: list[str] = []
+    submit = deadline.PagePool.submit
+
+    def counted(self: deadline.PagePool, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        made.append(fn.__name__)
+        return submit(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(deadline.PagePool, "submit", counted)
+    return made
+
+
+def test_the_warm_order_page_starts_no_thread_and_the_cold_one_makes_its_calls_on_the_pool(
+    support_client: Client, pool_calls: list[str]
+) -> None:
+    cold = support_client.get(f"/orders/{EXAMPLE_ID}/")
+    assert cold.status_code == 200 and "order_get" in pool_calls
+    pool_calls.clear()
+    warm = support_client.get(f"/orders/{EXAMPLE_ID}/")
+    assert warm.status_code == 200 and pool_calls == []
+    assert warm.content.decode().count("#1050") == cold.content.decode().count("#1050")
+
+
+def test_a_read_with_no_fresh_copy_is_not_fetched_from_cache_only(
+    sandbox: Sandbox, pool_calls: list[str]
+) -> None:
+    assert deadline.from_cache_only(fileflare.order_get, order_id=EXAMPLE_ID) is None  # nothing saved yet
+    with deadline.PageCalls(max_workers=2) as calls:
+        first = calls.submit(fileflare.order_get, order_id=EXAMPLE_ID).result()
+    assert pool_calls == ["order_get"]
+    saved = deadline.from_cache_only(fileflare.order_get, order_id=EXAMPLE_ID)
+    assert saved is not None and saved.result().value == first.value and not saved.result().stale
+    cache.invalidate("fileflare")  # a write since: the copy is no longer fresh
+    assert deadline.from_cache_only(fileflare.order_get, order_id=EXAMPLE_ID) is None
+
+
+def test_an_error_from_the_cache_only_attempt_is_raised_where_the_result_is_read() -> None:
+    done = deadline.from_cache_only(fileflare.order_get, order_id="not an order id")
+    assert done is not None
+    with pytest.raises(InvalidIdentifier):
+        done.result()
