@@ -19,6 +19,8 @@ register.filter("is_http_url", is_http_url)
 def printable(value: object) -> str:
     """The text with control and format characters (bidi overrides, zero-width, NUL) made visible."""
     text = "" if value is None else str(value)
+    if text.isprintable():  # no Cc or Cf character in it (the common case, checked in C): as it is
+        return text
     return "".join(
         f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\n\t" else ch
         for ch in text

@@ -1,5 +1,8 @@
 """Upstream text renders inert: links only for http(s), control characters visible, lists shortened."""
 
+import sys
+import unicodedata
+
 from django.template import Context, Template
 
 from fileflare_admin.templatetags.display import is_http_url, printable, shorten
@@ -40,3 +43,18 @@ def test_control_characters_are_shown_not_obeyed() -> None:
 def test_long_values_are_shortened_for_lists() -> None:
     assert shorten("x" * 10_000, 40) == "x" * 39 + "…"
     assert shorten("short", 40) == "short"
+
+
+def test_printable_text_has_no_control_or_format_character_anywhere_in_unicode() -> None:
+    """`printable` returns text that str.isprintable() accepts as it is: no code point it accepts is a
+    control (Cc) or format (Cf) character, which are the ones shown as \\uXXXX."""
+    accepted_yet_hidden = [
+        hex(code)
+        for code in range(sys.maxunicode + 1)
+        if chr(code).isprintable() and unicodedata.category(chr(code)) in ("Cc", "Cf")
+    ]
+    assert accepted_yet_hidden == []
+    assert (
+        printable("report\u202e.pdf") == "report\\u202e.pdf"
+        and printable("plain name.pdf") == "plain name.pdf"
+    )
