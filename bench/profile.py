@@ -1,0 +1,134 @@
+"""`python -m bench.profile`: where the dashboard's own time goes on a warm page, in one process.
+
+The dashboard and its upstreams (the sandbox's own code, served in this process as the inner test ring
+serves it: tests/support/inprocess.py) run with the test settings on a throwaway database; a Support
+person signs in with Django's test client. For each page: the median and p90 of N warm loads (in ms),
+its database queries, and a cProfile of 10 more loads (cumulative and own time). No network, no gunicorn,
+no Redis: for the figures staff see, run `make bench`; this is for finding what to make faster.
+
+    python -m bench.profile                    # the order page of #1050, the records list, the lists
+    python -m bench.profile -n 50 --top 40 --path /orders/ --path "/downloads/?q=1050"
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import logging
+import os
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.test import Client
+
+PAGES = (
+    "/orders/82664d96-6dfd-4343-aaaa-05c46f412a5b/",  # order #1050
+    "/downloads/?q=1050",
+    "/orders/",
+    "/audit/",
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=30, help="timed warm loads per page (default 30)")
+    parser.add_argument("--top", type=int, default=25, help="profile lines shown per page (default 25)")
+    parser.add_argument("--path", action="append", help="a page to measure (repeatable; default: four pages)")
+    parser.add_argument("--no-profile", action="store_true", help="timings and query counts only")
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+    import django
+
+    django.setup()
+    logging.disable(logging.INFO)  # one line per upstream read would bury the figures
+    from django.conf import settings
+    from django.contrib.auth.models import Group, User
+    from django.core.cache import cache
+    from django.test import Client
+    from django.test.utils import (
+        override_settings,
+        setup_databases,
+        setup_test_environment,
+        teardown_databases,
+        teardown_test_environment,
+    )
+
+    from sandbox.launcher import Credentials
+    from tests.support.inprocess import start_inprocess
+
+    setup_test_environment(debug=False)
+    databases = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    stand_in = start_inprocess(
+        credentials=Credentials(
+            key=settings.SANDBOX_FILEFLARE_KEY,
+            token=settings.SANDBOX_DOWNLOADS_TOKEN,
+            secret=settings.SANDBOX_DOWNLOADS_SECRET,
+        )
+    )
+    try:
+        with override_settings(
+            FILEFLARE_API_URL=stand_in.fileflare_url,
+            FILEFLARE_API_KEY=stand_in.key,
+            DOWNLOADS_API_URL=stand_in.downloads_url,
+            DOWNLOADS_API_TOKEN=stand_in.token,
+            FILEFLARE_BUDGET_PER_MINUTE=100_000,
+            FILEFLARE_EMAIL_BUDGET_PER_MINUTE=100_000,
+            DOWNLOADS_BUDGET_PER_MINUTE=0,
+        ):
+            cache.clear()
+            person = User.objects.create_user("profile-support")  # no password: signed in by the client
+            person.groups.add(Group.objects.get_or_create(name="Support")[0])
+            client = Client()
+            client.force_login(person)
+            for path in args.path or PAGES:
+                _measure(client, path, args)
+    finally:
+        stand_in.stop()
+        teardown_databases(databases, verbosity=0)
+        teardown_test_environment()
+
+
+def _measure(client: Client, path: str, args: argparse.Namespace) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    get = client.get
+    get(path)  # cold: fills the read cache
+    with CaptureQueriesContext(connection) as captured:
+        status = get(path).status_code
+        queries = len(captured.captured_queries)
+    times = []
+    for _ in range(args.n):
+        started = time.perf_counter()
+        get(path)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    print(
+        f"{path}: HTTP {status}, warm median {statistics.median(times):.1f} ms, "
+        f"p90 {times[int(len(times) * 0.9) - 1]:.1f} ms (n={args.n}), {queries} queries, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
+    if args.no_profile:
+        return
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(10):
+        get(path)
+    profile.disable()
+    shown = io.StringIO()
+    stats = pstats.Stats(profile, stream=shown)
+    stats.sort_stats("cumulative").print_stats(args.top)
+    stats.sort_stats("tottime").print_stats(args.top)
+    print(shown.getvalue())
+
+
+if __name__ == "__main__":
+    main()
