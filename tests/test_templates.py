@@ -41,3 +41,13 @@ def test_no_template_has_a_multi_line_short_comment(path: Path) -> None:
         f"{path.relative_to(PROJECT)} line(s) {lines}: a {{# … #}} comment must close on its own line "
         "(use {% comment %}…{% endcomment %} for a longer note), or the page shows it as text."
     )
+
+
+def test_templates_are_compiled_once_per_process_by_the_cached_loader() -> None:
+    """TEMPLATES names no `loaders`, so Django wraps the file and app loaders in its cached loader in
+    every setting (DEBUG too, where it reloads a changed file): no page parses its templates again."""
+    from django.template import engines
+    from django.template.loaders.cached import Loader as CachedLoader
+
+    engine = engines["django"].engine
+    assert [type(loader) for loader in engine.template_loaders] == [CachedLoader]
