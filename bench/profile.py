@@ -62,7 +62,7 @@ def main() -> None:
     )
 
     from sandbox.launcher import Credentials
-    from tests.support.inprocess import start_inprocess
+    from tests.support.inprocess import start_inprocess, upstream_settings
 
     setup_test_environment(debug=False)
     databases = setup_databases(verbosity=0, interactive=False, aliases={"default"})
@@ -74,15 +74,7 @@ def main() -> None:
         )
     )
     try:
-        with override_settings(
-            FILEFLARE_API_URL=stand_in.fileflare_url,
-            FILEFLARE_API_KEY=stand_in.key,
-            DOWNLOADS_API_URL=stand_in.downloads_url,
-            DOWNLOADS_API_TOKEN=stand_in.token,
-            FILEFLARE_BUDGET_PER_MINUTE=100_000,
-            FILEFLARE_EMAIL_BUDGET_PER_MINUTE=100_000,
-            DOWNLOADS_BUDGET_PER_MINUTE=0,
-        ):
+        with override_settings(**upstream_settings(stand_in)):
             cache.clear()
             person = User.objects.create_user("profile-support")  # no password: signed in by the client
             person.groups.add(Group.objects.get_or_create(name="Support")[0])

@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.test import Client, override_settings
 
 from sandbox.launcher import Credentials, Sandbox, SandboxApis, SandboxFailed, free_port, start_sandbox
-from tests.support.inprocess import InProcessSandbox, start_inprocess
+from tests.support.inprocess import InProcessSandbox, start_inprocess, upstream_settings
 from tests.support.ports import claim_port_range
 from tests.support.static_files import remember_static_files
 
@@ -150,17 +150,7 @@ def sandbox(request: pytest.FixtureRequest) -> SandboxApis:
 def _upstream_settings(sandbox: SandboxApis) -> Iterator[None]:
     """Every test talks to the test sandbox, with a clean cache and budgets that do not get in the way.
     One override for all of them (a test's own `settings` changes go on top of it)."""
-    with override_settings(
-        FILEFLARE_API_URL=sandbox.fileflare_url,
-        FILEFLARE_API_KEY=sandbox.key,
-        DOWNLOADS_API_URL=sandbox.downloads_url,
-        DOWNLOADS_API_TOKEN=sandbox.token,
-        FILEFLARE_BUDGET_PER_MINUTE=100_000,
-        FILEFLARE_EMAIL_BUDGET_PER_MINUTE=100_000,
-        DOWNLOADS_BUDGET_PER_MINUTE=0,
-        UPSTREAM_RETRIES=2,
-        UPSTREAM_BACKOFF=0.05,
-    ):
+    with override_settings(**upstream_settings(sandbox)):
         cache.clear()
         yield
         cache.clear()

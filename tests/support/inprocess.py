@@ -320,6 +320,22 @@ class _LogTo:
         self.logger.propagate = self.saved[1]
 
 
+def upstream_settings(sandbox: SandboxApis) -> dict[str, Any]:
+    """The dashboard's settings for talking to this sandbox (in this process or another), with budgets
+    that do not get in the way: every test's (tests/conftest.py) and bench.profile's."""
+    return {
+        "FILEFLARE_API_URL": sandbox.fileflare_url,
+        "FILEFLARE_API_KEY": sandbox.key,
+        "DOWNLOADS_API_URL": sandbox.downloads_url,
+        "DOWNLOADS_API_TOKEN": sandbox.token,
+        "FILEFLARE_BUDGET_PER_MINUTE": 100_000,
+        "FILEFLARE_EMAIL_BUDGET_PER_MINUTE": 100_000,
+        "DOWNLOADS_BUDGET_PER_MINUTE": 0,
+        "UPSTREAM_RETRIES": 2,
+        "UPSTREAM_BACKOFF": 0.05,
+    }
+
+
 def start_inprocess(*, credentials: Credentials, log_path: Path | None = None) -> InProcessSandbox:
     """The stand-in, seeded and answering; every requests.Session of this process reaches it at BASE_URL
     until it stops."""
