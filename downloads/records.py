@@ -183,11 +183,6 @@ def merge_after_conflict(
 # --- Counts --------------------------------------------------------------------------------------
 
 
-def count_lowered(count: int, *, by: int | None) -> int:
-    """`count` lowered by `by`, never below 0; `by=None` (no limit on the step) lowers it to 0."""
-    return 0 if by is None else max(count - by, 0)
-
-
 def count_change(before: Any, after: Any) -> tuple[int, int] | None:
     """(before, after) download count when a write moved (or tried to move) a record's count."""
     old = before.get("download_count") if isinstance(before, dict) else None

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from downloads.records import count_lowered
 from fileflare_admin.api import types
+from fileflare_admin.counts import count_lowered
 from fileflare_admin.storable import storable
 from jobs import pace
 from jobs.models import BulkJob, BulkJobItem

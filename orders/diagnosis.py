@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from downloads.limits import KnownLimit
-from downloads.records import count_lowered
 from fileflare_admin.api import types
+from fileflare_admin.counts import count_lowered
 from fileflare_admin.filenames import file_key, same_file
 from fileflare_admin.weblinks import is_http_url
 from orders.complaints import Complaint  # what a ticket complains of (`?complaint=`): its findings lead

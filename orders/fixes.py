@@ -13,9 +13,9 @@ from audit.models import AuditEntry
 from downloads.edits import download_record_count_set
 from downloads.limits import limits_learn
 from downloads.reads import download_records_for_order
-from downloads.records import count_lowered
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import ApiError
+from fileflare_admin.counts import count_lowered
 from fileflare_admin.filenames import same_file
 from fileflare_admin.sentences import UserFacingError
 from orders.links import customer_view_fresh

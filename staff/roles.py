@@ -31,6 +31,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 
+from fileflare_admin.counts import count_lowered
 from fileflare_admin.sentences import UserFacingError
 
 SUPPORT = "Support"
@@ -145,7 +146,7 @@ def max_count_step(user: AnyUser) -> int | None:
 
 def _counts_within(step: int, count: int) -> tuple[int, int]:
     """The lowest and highest count a move of at most `step` from `count` reaches (never below 0)."""
-    return max(count - step, 0), count + step
+    return count_lowered(count, by=step), count + step
 
 
 def require_count_change_allowed(user: AnyUser, *, old: int, new: int) -> None:

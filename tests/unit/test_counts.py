@@ -1,6 +1,7 @@
 """A download count is lowered in one way everywhere: by N, never below 0 (downloads.records)."""
 
-from downloads.records import count_change, count_lowered
+from downloads.records import count_change
+from fileflare_admin.counts import count_lowered
 
 
 def test_a_count_is_lowered_by_n_and_never_below_zero() -> None:
