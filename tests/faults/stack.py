@@ -77,7 +77,8 @@ class FaultStack(Stack):
 
     # --- faults -------------------------------------------------------------------------------------
     def calm(self) -> None:
-        """No fault anywhere, nothing saved, no breaker open, no rate limit at the sandbox."""
+        """No fault anywhere, nothing saved (cache and order index), no breaker open, no rate limit at the
+        sandbox."""
         assert self.sandbox is not None
         self.sandbox.reset_faults()
         redis_was_down = self.redis.process is None or self.redis.process.poll() is not None
@@ -85,9 +86,16 @@ class FaultStack(Stack):
             self.restart_redis()
         self.redis.resume()
         self.redis.flush()
+        self.forget_index()
         if redis_was_down or self.redis_stalled:
             time.sleep(1.2)  # CACHE_RETRY_SECONDS: every worker is back on Redis
         self.redis_stalled = False
+
+    def forget_index(self) -> None:
+        """Nothing saved means the order index too: every order page read fresh notes its order there
+        (orders_index), and a search answered from the index would meet no fault at all."""
+        with sqlite3.connect(self.database, timeout=5) as connection:
+            connection.execute("DELETE FROM orders_index_indexedorder")
 
     def stall_redis(self) -> None:
         self.redis.stall()

@@ -117,6 +117,7 @@ def measure(stack: FaultStack, faults: list[Fault] = FAULTS) -> list[Cell]:
             time.sleep(CACHE_TTL + 0.2)  # what was saved is no longer fresh
         else:
             stack.redis.flush()  # reading the forms saved copies of what they showed: forget them
+            stack.forget_index()  # and the orders those pages noted in the order index
         with fault.begin(stack):
             for page, act in PAGES.items():
                 if not stack.redis_stalled and stack.redis.process and stack.redis.process.poll() is None:
