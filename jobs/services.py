@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 
 from background import chain
@@ -291,7 +291,10 @@ def job_undo(*, actor: User, job_id: int, reason: str) -> BulkJob:
     before its write), queued at once. Raises JobRefused."""
     job = job_get(actor=actor, job_id=job_id)
     with transaction.atomic():
-        BulkJob.objects.select_for_update().filter(pk=job.pk).first()  # one undo at a time (PostgreSQL)
+        # One undo at a time, on both engines: a write as the transaction's first statement locks the
+        # job's row (PostgreSQL) or the database (SQLite, which has no row locks and, had the transaction
+        # read first, could not take the write lock later while a worker wrote: "database is locked").
+        BulkJob.objects.filter(pk=job.pk).update(state=F("state"))
         refusal = undo_refusal(job)
         if refusal:
             raise JobRefused(refusal)
