@@ -196,6 +196,7 @@ INSTALLED_APPS = [
     "background",  # the chain kernel, pacing and budget shares, the worker that keeps chains alive
     "orders_index",
     "jobs",
+    "insights",  # reports, counts over time, link-scanner suspects, the daily digest (issue 29)
     # Listed for its management commands (runsandbox, seed_sandbox). Its tables live in its own
     # database, never in the dashboard's (see sandbox.routers).
     "sandbox",

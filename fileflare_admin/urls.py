@@ -13,6 +13,7 @@ urlpatterns = [
     path("downloads/", include("downloads.urls")),
     path("audit/", include("audit.urls")),
     path("jobs/", include("jobs.urls")),
+    path("reports/", include("insights.urls")),
     path("staff/", include("staff.urls")),
     path("status/", views.status, name="status"),
     path("healthz", views.healthz, name="healthz"),
