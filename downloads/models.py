@@ -21,3 +21,46 @@ class SeenLimit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} on #{self.order_number}: {self.limit}"
+
+
+class CountChange(models.Model):
+    """A change the dashboard saw in a download record's count: one row per change, never per look.
+
+    `delta` is `count` minus the count known before (None for a record's first sighting when its earlier
+    count is unknown; 0 for a first sighting at count 0, since nothing was downloaded yet). Downloads in
+    a period are the positive deltas not made by staff (`downloads.history.DOWNLOADED`): a staff write
+    that lowers a count is stored too, so the next snapshot does not take a reset for downloads.
+    `hour` is `seen_at` cut to the hour (UTC), so a year's report groups by one indexed column.
+    `latest` marks each record's newest row (`downloads.history.last_counts` reads only those)."""
+
+    class Source(models.TextChoices):
+        SNAPSHOT = "snapshot", "snapshot"
+        READ = "read", "a page's read"
+        WRITE = "write", "the dashboard's write"
+
+    download_id = models.CharField(max_length=64)
+    order_number = models.BigIntegerField()
+    product_id = models.BigIntegerField()
+    file_name = models.CharField(max_length=500)
+    count = models.IntegerField()
+    delta = models.IntegerField(null=True, blank=True)
+    seen_at = models.DateTimeField()
+    hour = models.DateTimeField()
+    source = models.CharField(max_length=8, choices=Source.choices)
+    latest = models.BooleanField(default=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["seen_at"], name="count_change_seen"),
+            models.Index(fields=["hour", "delta"], name="count_change_hour"),
+            models.Index(fields=["download_id", "seen_at"], name="count_change_record"),
+            models.Index(fields=["order_number"], name="count_change_order"),
+            models.Index(
+                fields=["download_id"], condition=models.Q(latest=True), name="count_change_latest"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.download_id}: {self.count} ({self.delta:+d})" if self.delta is not None else (
+            f"{self.download_id}: {self.count} (first seen)"
+        )

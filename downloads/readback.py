@@ -17,8 +17,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
+from django.utils import timezone
+
 from audit.services import CHECKED_AT_THE_API, OpenEntry, download_ids_recorded
 from downloads import records
+from downloads.history import note_seen
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import errors, types
 
@@ -74,7 +77,16 @@ def patch_check(download_id: str, *, changes: dict[str, Any], before: dict[str, 
 def patch(
     audit: OpenEntry, download_id: str, *, changes: dict[str, Any], current: types.DownloadRecord
 ) -> tuple[types.DownloadRecord, bool]:
-    """PATCH `changes` onto the record (`current` is how it was just read). Returns (record, checked)."""
+    """PATCH `changes` onto the record (`current` is how it was just read). Returns (record, checked).
+    The count it leaves is noted in the counts' history (a write: a lowered count is no download)."""
+    record, checked = _patched(audit, download_id, changes=changes, current=current)
+    note_seen([record], seen_at=timezone.now(), source="write")
+    return record, checked
+
+
+def _patched(
+    audit: OpenEntry, download_id: str, *, changes: dict[str, Any], current: types.DownloadRecord
+) -> tuple[types.DownloadRecord, bool]:
     audit.sent = True
     try:
         return downloads_api.record_update(download_id=download_id, fields=changes), False

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from downloads import records
+from downloads.history import note_seen
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import types
 from fileflare_admin.filenames import file_key
@@ -43,13 +44,16 @@ def download_record_list(
     """One page of records, searched and sorted by the API. An unknown sort is left out, never sent."""
     roles.require(user, "use_dashboard")
     sorting = parse_sort(sort, allowed=sortable_fields(user))
-    return downloads_api.record_list(
+    fetched = downloads_api.record_list(
         page=max(int(page), 1),
         per_page=min(max(int(per_page), 1), max(PER_PAGE_CHOICES)),
         sortby=sorting[0] if sorting else None,
         sortdir=sorting[1] if sorting else "ASC",
         search=(q or "").strip() or None,
     )
+    # The counts this page shows go into their history at no upstream call (downloads.history).
+    note_seen(fetched.value.items, seen_at=fetched.fetched_at, source="read", stale=fetched.stale)
+    return fetched
 
 
 def _number_typed(q: str | None, *, labelled: bool) -> int | None:
@@ -98,6 +102,7 @@ def download_record_list_of_order(
         search=str(order_number),
     )
     items = tuple(record for record in fetched.value.items if record.order_id == order_number)
+    note_seen(fetched.value.items, seen_at=fetched.fetched_at, source="read", stale=fetched.stale)
     page = types.Page(items=items, page=1, per_page=ORDER_RECORDS_LIMIT, total=len(items), last_page=1)
     return OrderRecords(
         fetched=types.Fetched(value=page, fetched_at=fetched.fetched_at, stale=fetched.stale),
@@ -107,7 +112,8 @@ def download_record_list_of_order(
 
 
 def download_records_for_order(*, order_number: int) -> types.Fetched[list[types.DownloadRecord]]:
-    """The records of one shop order, oldest first, in one upstream call.
+    """The records of one shop order, oldest first, in one upstream call. Its counts are not noted here
+    (the order page reads it in a thread of its pool): the caller notes them (downloads.history).
 
     The API's search matches order_id exactly for a number, but also product_id, so the answer is
     filtered to the order.
@@ -136,6 +142,7 @@ def download_records_naming(*, filename: str) -> RecordsNaming:
     fetched = downloads_api.record_list(
         page=1, per_page=ORDER_RECORDS_LIMIT, sortby="date_created", sortdir="DESC", search=filename
     )
+    note_seen(fetched.value.items, seen_at=fetched.fetched_at, source="read", stale=fetched.stale)
     wanted = file_key(filename)
     items = tuple(
         record for record in fetched.value.items if wanted in file_key(record.download_file_name)
@@ -144,4 +151,6 @@ def download_records_naming(*, filename: str) -> RecordsNaming:
 
 
 def download_record_get(*, download_id: str, fresh: bool = False) -> types.Fetched[types.DownloadRecord]:
-    return downloads_api.record_get(download_id=download_id, fresh=fresh)
+    fetched = downloads_api.record_get(download_id=download_id, fresh=fresh)
+    note_seen([fetched.value], seen_at=fetched.fetched_at, source="read", stale=fetched.stale)
+    return fetched

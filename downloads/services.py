@@ -26,6 +26,7 @@ from audit.registry import declare_write, register_secret_field
 from audit.services import Actor, OpenEntry, audited
 from audit.undo import UndoLink, Undone
 from downloads import readback, records
+from downloads.history import note_seen
 from downloads.readback import DownloadRecordOutcomeUnknown
 from fileflare_admin import clock
 from fileflare_admin.api import downloads as downloads_api
@@ -102,7 +103,9 @@ def refusal_names_its_order(audit: OpenEntry, download_id: str) -> Iterator[None
 
 
 def read_current(audit: OpenEntry, download_id: str) -> types.DownloadRecord:
-    current = downloads_api.record_get(download_id=download_id, fresh=True).value
+    fetched = downloads_api.record_get(download_id=download_id, fresh=True)
+    current = fetched.value
+    note_seen([current], seen_at=fetched.fetched_at, source="read")
     audit.order_number = current.order_id
     audit.before = records.record_snapshot(current)
     return current

@@ -12,6 +12,7 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from audit.services import audit_entries_for_order
 from downloads import records
+from downloads.history import note_seen
 from downloads.limits import KnownLimit, limits_for_files, limits_for_records, limits_learn
 from downloads.products import product_names_from_files, product_names_remember
 from downloads.reads import download_records_for_order
@@ -171,6 +172,7 @@ def order_page(
             customer = customer_future.result() if customer_future else Section[types.CustomerView]()
     if customer.value is not None and customer.fetched_at is not None:
         limits_learn(view=customer.value, seen_at=customer.fetched_at)  # here, not in the pool's threads
+    note_seen(records.value or [], seen_at=records.fetched_at, source="read", stale=records.stale)
     page = OrderPage(
         order=order,
         fetched_at=fetched.fetched_at,

@@ -1,0 +1,153 @@
+"""Download counts over time: the changes the dashboard saw in each record's count, and the latest known.
+
+Every time the dashboard holds a record anyway (a snapshot's page, a page's fresh read, its own write)
+it notes the count; a row is written only when the count differs from the last one known, so a year of a
+20,000-record shop is a row per record plus a row per change seen. Rules (decided here, tested in
+tests/downloads/test_history.py):
+- a record never seen before is stored with delta None (its earlier count is unknown: the downloads before
+  the first sighting are not counted as downloads of that moment), or delta 0 when its count is 0;
+- a sighting no newer than the last known one (a cached or stale copy read after a newer look) is ignored,
+  so rows of one record always go forward in time;
+- a staff write is noted with source "write": a lowered count then is a negative delta, and the next
+  snapshot's rise is counted from there. A write never counts as downloads (`DOWNLOADED`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, transaction
+from django.db.models import Q
+
+from downloads.models import CountChange
+from fileflare_admin.api import types
+
+logger = logging.getLogger(__name__)
+
+SOURCES = frozenset(CountChange.Source.values)
+# The rows whose delta is downloads: a rise seen by a snapshot or a page's read, never a staff write.
+DOWNLOADED = Q(delta__gt=0) & ~Q(source=CountChange.Source.WRITE)
+
+
+@dataclass(frozen=True)
+class KnownCount:
+    """A record's latest known count, when it was seen, and what the record names."""
+
+    download_id: str
+    order_number: int
+    product_id: int
+    file_name: str
+    count: int
+    seen_at: datetime
+
+
+def _hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def note_counts(records: Iterable[types.DownloadRecord], *, seen_at: datetime, source: str) -> int:
+    """Note each record's count as seen at `seen_at`; write a row only where it changed (or the record is
+    new). One query reads the batch's last known counts; only if something changed, one UPDATE and one
+    INSERT store the changes, in one transaction. Returns how many rows were written."""
+    if source not in SOURCES:
+        raise ValueError(f"Unknown source of a count: {source!r}")
+    batch = {record.download_id: record for record in records}  # the last of a download ID wins
+    if not batch:
+        return 0
+    known = {row.download_id: row for row in _latest_rows(batch)}
+    rows = []
+    for download_id, record in batch.items():
+        last = known.get(download_id)
+        if last is not None and (seen_at <= last.seen_at or record.download_count == last.count):
+            continue
+        if last is not None:
+            delta: int | None = record.download_count - last.count
+        else:
+            delta = 0 if record.download_count == 0 else None
+        rows.append(
+            CountChange(
+                download_id=download_id[:64],
+                order_number=record.order_id,
+                product_id=record.product_id,
+                file_name=record.download_file_name[:500],
+                count=record.download_count,
+                delta=delta,
+                seen_at=seen_at,
+                hour=_hour(seen_at),
+                source=source,
+                latest=True,
+            )
+        )
+    if rows:
+        with transaction.atomic():
+            changed = [row.download_id for row in rows if row.download_id in known]
+            if changed:
+                CountChange.objects.filter(download_id__in=changed, latest=True).update(latest=False)
+            CountChange.objects.bulk_create(rows)
+    return len(rows)
+
+
+def note_seen(
+    records: Iterable[types.DownloadRecord], *, seen_at: datetime | None, source: str, stale: bool = False
+) -> int:
+    """note_counts for a sighting a page or a write made anyway. A saved copy ("as of", `stale`) tells
+    nothing new, and the same answer read again from the read cache is noted once (a warm page costs no
+    query: the answer's key is kept in the cache once committed, as orders_index.services does). It never
+    fails what the person is doing: a busy database loses the sighting, and the next snapshot sees the
+    count again."""
+    listed = list(records)
+    if seen_at is None or stale or not listed:
+        return 0
+    kept = _answer_key(listed, seen_at, source)
+    if cache.get(kept):
+        return 0
+    try:
+        written = note_counts(listed, seen_at=seen_at, source=source)
+    except DatabaseError as error:
+        logger.warning("count history: a %s sighting was not noted (%s)", source, type(error).__name__)
+        return 0
+    if written:  # kept once committed: a rolled-back note is made again by the next page that reads it
+        transaction.on_commit(lambda: cache.set(kept, True, timeout=settings.UPSTREAM_STALE_TTL))
+    else:
+        cache.set(kept, True, timeout=settings.UPSTREAM_STALE_TTL)
+    return written
+
+
+def _answer_key(records: list[types.DownloadRecord], seen_at: datetime, source: str) -> str:
+    listed = "|".join(f"{record.download_id}:{record.download_count}" for record in records)
+    digest = hashlib.sha256(f"{source}|{seen_at.isoformat()}|{listed}".encode()).hexdigest()[:32]
+    return f"ffa:counts-noted:{digest}"
+
+
+def _latest_rows(download_ids: Iterable[str] | None) -> list[CountChange]:
+    rows = CountChange.objects.filter(latest=True)
+    if download_ids is not None:
+        rows = rows.filter(download_id__in=list(download_ids))
+    # Two workers noting one record at the same moment may both leave a latest row: the newest wins.
+    return list(rows.order_by("download_id", "seen_at", "pk"))
+
+
+def last_counts(download_ids: Iterable[str] | None = None) -> dict[str, KnownCount]:
+    """Download ID → its latest known count (all records when `download_ids` is None), one query."""
+    known: dict[str, KnownCount] = {}
+    for row in _latest_rows(download_ids):
+        known[row.download_id] = KnownCount(
+            download_id=row.download_id,
+            order_number=row.order_number,
+            product_id=row.product_id,
+            file_name=row.file_name,
+            count=row.count,
+            seen_at=row.seen_at,
+        )
+    return known
+
+
+def changes_of_order(order_number: int) -> list[CountChange]:
+    """Every count change seen on one order's records, oldest first (the suspect rule, the order page)."""
+    return list(CountChange.objects.filter(order_number=order_number).order_by("seen_at", "pk"))

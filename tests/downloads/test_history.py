@@ -1,0 +1,194 @@
+"""downloads.history: a record's count noted only when it changes, with its delta; the first sighting; a
+staff write lowering a count; sightings the dashboard makes anyway (reads, writes) at no upstream call."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+from django.contrib.auth.models import User
+from django.db import DatabaseError
+from django.test import Client
+
+from downloads import edits, history, reads
+from downloads.models import CountChange
+from fileflare_admin.api import types
+from tests.conftest import Sandbox
+from tests.downloads.conftest import DownloadsApi
+
+pytestmark = pytest.mark.django_db
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def _record(
+    download_id: str = "r1", count: int = 0, order_number: int = 1050, **fields: Any
+) -> types.DownloadRecord:
+    values: dict[str, Any] = {
+        "download_id": download_id,
+        "date_created": T0,
+        "product_id": 7,
+        "order_id": order_number,
+        "download_count": count,
+        "download_file_name": "handbook.pdf",
+        "is_amazon": False,
+        "amazon_key": "",
+        **fields,
+    }
+    return types.DownloadRecord(**values)
+
+
+def _rows(download_id: str = "r1") -> list[tuple[int, int | None, str]]:
+    return [
+        (row.count, row.delta, row.source)
+        for row in CountChange.objects.filter(download_id=download_id).order_by("seen_at", "pk")
+    ]
+
+
+def test_only_changes_are_stored_each_with_its_delta() -> None:
+    for minutes, count in enumerate([0, 0, 1, 1, 1, 3, 3]):
+        history.note_counts(
+            [_record(count=count)], seen_at=T0 + timedelta(minutes=minutes), source="snapshot"
+        )
+    assert _rows() == [(0, 0, "snapshot"), (1, 1, "snapshot"), (3, 2, "snapshot")]
+    latest = CountChange.objects.filter(latest=True)
+    assert [(row.count, row.seen_at) for row in latest] == [(3, T0 + timedelta(minutes=5))]
+
+
+def test_a_first_sighting_above_zero_has_no_delta_so_earlier_downloads_are_not_dated_now() -> None:
+    written = history.note_counts(
+        [_record("a", count=4), _record("b", count=0)], seen_at=T0, source="snapshot"
+    )
+    assert written == 2
+    assert _rows("a") == [(4, None, "snapshot")] and _rows("b") == [(0, 0, "snapshot")]
+    assert not CountChange.objects.filter(history.DOWNLOADED).exists()
+
+
+def test_a_write_lowering_a_count_is_no_download_and_the_next_rise_counts_from_it() -> None:
+    history.note_counts([_record(count=2)], seen_at=T0, source="snapshot")
+    history.note_counts([_record(count=5)], seen_at=T0 + timedelta(hours=1), source="read")
+    history.note_counts([_record(count=0)], seen_at=T0 + timedelta(hours=2), source="write")
+    history.note_counts([_record(count=1)], seen_at=T0 + timedelta(hours=3), source="snapshot")
+    assert _rows() == [(2, None, "snapshot"), (5, 3, "read"), (0, -5, "write"), (1, 1, "snapshot")]
+    downloads = sum(row.delta for row in CountChange.objects.filter(history.DOWNLOADED))
+    assert downloads == 4
+
+
+def test_a_write_raising_a_count_is_not_counted_as_downloads() -> None:
+    history.note_counts([_record(count=1)], seen_at=T0, source="snapshot")
+    history.note_counts([_record(count=3)], seen_at=T0 + timedelta(minutes=1), source="write")
+    assert _rows() == [(1, None, "snapshot"), (3, 2, "write")]
+    assert not CountChange.objects.filter(history.DOWNLOADED).exists()
+
+
+def test_a_sighting_older_than_the_last_known_is_ignored() -> None:
+    history.note_counts([_record(count=3)], seen_at=T0 + timedelta(hours=1), source="snapshot")
+    assert history.note_counts([_record(count=1)], seen_at=T0, source="read") == 0
+    assert history.note_counts([_record(count=5)], seen_at=T0 + timedelta(hours=1), source="read") == 0
+    assert _rows() == [(3, None, "snapshot")]
+
+
+def test_a_batch_is_read_in_one_query_and_written_in_one_insert(django_assert_num_queries: Any) -> None:
+    history.note_counts([_record(f"r{n}", count=1) for n in range(50)], seen_at=T0, source="snapshot")
+    changed = [_record(f"r{n}", count=2 if n % 2 else 1) for n in range(50)] + [_record("new", count=0)]
+    # the last known counts; savepoint, the UPDATE of the superseded rows, the INSERT, release
+    with django_assert_num_queries(5):
+        written = history.note_counts(changed, seen_at=T0 + timedelta(hours=1), source="snapshot")
+    assert written == 26
+    assert CountChange.objects.filter(latest=True).count() == 51
+
+
+def test_last_counts_give_each_records_latest_count_and_when_it_was_seen() -> None:
+    history.note_counts([_record("a", count=1), _record("b", count=2)], seen_at=T0, source="snapshot")
+    history.note_counts([_record("a", count=3)], seen_at=T0 + timedelta(hours=1), source="read")
+    history.note_counts(
+        [_record("a", count=3), _record("b", count=2)], seen_at=T0 + timedelta(hours=2), source="snapshot"
+    )
+    known = history.last_counts()
+    assert {key: (value.count, value.seen_at) for key, value in known.items()} == {
+        "a": (3, T0 + timedelta(hours=1)),
+        "b": (2, T0),
+    }
+    assert known["a"].order_number == 1050 and known["a"].file_name == "handbook.pdf"
+    assert set(history.last_counts(["b", "missing"])) == {"b"}
+
+
+def test_changes_of_order_are_that_orders_oldest_first() -> None:
+    history.note_counts(
+        [_record("a", count=1), _record("x", count=0, order_number=2000)], seen_at=T0, source="snapshot"
+    )
+    history.note_counts([_record("a", count=4)], seen_at=T0 + timedelta(minutes=3), source="snapshot")
+    assert [(row.download_id, row.count, row.delta) for row in history.changes_of_order(1050)] == [
+        ("a", 1, None),
+        ("a", 4, 3),
+    ]
+
+
+def test_an_unknown_source_is_refused() -> None:
+    with pytest.raises(ValueError):
+        history.note_counts([_record()], seen_at=T0, source="guess")
+
+
+def test_a_sighting_the_database_cannot_store_never_fails_the_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    def busy(*args: Any, **kwargs: Any) -> Any:
+        raise DatabaseError("database is locked")
+
+    monkeypatch.setattr(CountChange.objects, "bulk_create", busy)
+    assert history.note_seen([_record(count=1)], seen_at=T0, source="read") == 0
+    assert not CountChange.objects.exists()
+
+
+def test_a_count_write_notes_the_count_read_before_it_and_the_count_it_left(
+    merchant_user: User, make_record: Any, downloads_api: DownloadsApi
+) -> None:
+    record = make_record(download_count=2)
+    download_id = record["download_id"]
+    downloads_api.patch(download_id, download_count=4)  # the customer downloaded twice, unseen by us
+    reads.download_record_get(download_id=download_id, fresh=True)
+    edits.download_record_count_set(actor=merchant_user, download_id=download_id, count=1, expected=4)
+    assert _rows(download_id) == [(4, None, "read"), (1, -3, "write")]
+
+
+def _calls(sandbox: Sandbox) -> int:
+    stats = requests.get(f"{sandbox.url}/_sandbox/stats", timeout=10).json()
+    return sum(value for value in stats.values() if isinstance(value, int))
+
+
+def test_the_records_list_notes_counts_without_another_upstream_call(
+    merchant_client: Client, make_record: Any, order_number: int, sandbox: Sandbox
+) -> None:
+    first = make_record(download_count=0)
+    second = make_record(download_count=3, download_file_name="extras.zip")
+    before = _calls(sandbox)
+    response = merchant_client.get("/downloads/", {"q": f"order:{order_number}"})
+    assert response.status_code == 200
+    assert _calls(sandbox) - before == 1
+    known = history.last_counts([first["download_id"], second["download_id"]])
+    assert {key: value.count for key, value in known.items()} == {
+        first["download_id"]: 0,
+        second["download_id"]: 3,
+    }
+
+
+def test_the_order_page_notes_its_records_counts(support_client: Client, downloads_api: DownloadsApi) -> None:
+    response = support_client.get("/orders/82664d96-6dfd-4343-aaaa-05c46f412a5b/")
+    assert response.status_code == 200
+    at_api = {item["download_id"]: item["download_count"] for item in downloads_api.for_order(1050)}
+    assert at_api
+    assert {key: value.count for key, value in history.last_counts().items()} == at_api
+
+
+def test_the_same_answer_read_again_from_the_cache_costs_no_query(
+    django_assert_num_queries: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    answer = [_record("a", count=1), _record("b", count=2)]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert history.note_seen(answer, seen_at=T0, source="read") == 2
+    with django_assert_num_queries(0):
+        assert history.note_seen(answer, seen_at=T0, source="read") == 0
+    newer = [_record("a", count=1), _record("b", count=3)]
+    assert history.note_seen(newer, seen_at=T0 + timedelta(minutes=1), source="read") == 1
+
+
+def test_a_saved_copy_shown_as_of_tells_nothing_new() -> None:
+    assert history.note_seen([_record(count=4)], seen_at=T0, source="read", stale=True) == 0
+    assert not CountChange.objects.exists()
