@@ -21,6 +21,7 @@ from typing import Any
 
 import requests
 
+from bench.growth import measure_growth
 from bench.index import wait_for_fresh_pages, warm_index
 from bench.report import machine, report, write_rules
 from bench.stack import DEMO_KEY, DEMO_TOKEN, PROJECT, Stack
@@ -352,6 +353,9 @@ def main() -> None:
     parser.add_argument("--replay-seconds", type=int, default=60)
     parser.add_argument("--per-minute", type=int, default=300, help="page views a minute in the replay")
     parser.add_argument("--throughput-seconds", type=int, default=10)
+    parser.add_argument(
+        "--growth-loads", type=int, default=15, help="warm loads of each page at each size (growth checks)"
+    )
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     parser.add_argument(
@@ -417,6 +421,8 @@ def measure(args: argparse.Namespace, rng: random.Random, database_url: str) -> 
         )
         memory = worker_memory(stack)
         tp = throughput(stack, dashboard, targets[0]["order"][0], args.throughput_seconds)
+        print("throughput measured; growth checks…", flush=True)
+        growth = measure_growth(stack, dashboard, loads=args.growth_loads)  # last: its entries stay
         result = {
             "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": machine(),
@@ -428,6 +434,7 @@ def measure(args: argparse.Namespace, rng: random.Random, database_url: str) -> 
             "replay": replay,
             "throughput": tp,
             "memory": memory,
+            "growth": growth,
         }
     return result
 

@@ -41,6 +41,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=25, help="profile lines shown per page (default 25)")
     parser.add_argument("--path", action="append", help="a page to measure (repeatable; default: four pages)")
     parser.add_argument("--no-profile", action="store_true", help="timings and query counts only")
+    parser.add_argument("--sql", action="store_true", help="print each warm load's database queries")
     args = parser.parse_args()
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -96,7 +97,7 @@ def _measure(client: Client, path: str, args: argparse.Namespace) -> None:
     get(path)  # cold: fills the read cache
     with CaptureQueriesContext(connection) as captured:
         status = get(path).status_code
-        queries = len(captured.captured_queries)
+        queries = list(captured.captured_queries)  # copied: the next request empties the log
     times = []
     for _ in range(args.n):
         started = time.perf_counter()
@@ -105,9 +106,12 @@ def _measure(client: Client, path: str, args: argparse.Namespace) -> None:
     times.sort()
     print(
         f"{path}: HTTP {status}, warm median {statistics.median(times):.1f} ms, "
-        f"p90 {times[int(len(times) * 0.9) - 1]:.1f} ms (n={args.n}), {queries} queries, "
+        f"p90 {times[int(len(times) * 0.9) - 1]:.1f} ms (n={args.n}), {len(queries)} queries, "
         f"load average {os.getloadavg()[0]:.2f}"
     )
+    if args.sql:
+        for query in queries:
+            print(f"  {query['time']}s  {query['sql'][:300]}")
     if args.no_profile:
         return
     profile = cProfile.Profile()
