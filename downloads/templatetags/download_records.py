@@ -8,9 +8,11 @@ from typing import Any
 from django import template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from downloads.limits import limits_for_records
 from downloads.products import product_names_known
+from fileflare_admin import fragments
 from staff.roles import Permissions
 
 register = template.Library()
@@ -54,6 +56,35 @@ def count_limits(record: Any, may: Permissions | None) -> dict[str, Any]:
     return {"min": low, "max": high, "can_reset": low == 0, "step": may.max_count_step if may else 0}
 
 
+ROW = "downloads/_record_row.html"
+
+
+@register.simple_tag(takes_context=True)
+def record_rows(context: template.Context, records: Any) -> SafeString:
+    """The table's rows: ROW for each record, as `{% include %}` would, each cached by everything it
+    shows (fileflare_admin.fragments): the record with every field the API sent, its product name and
+    known limit (with its "seen 3 days ago"), the columns shown and the page its links return to; the
+    fragments module adds the person's permissions, time zone and language. A row with a message (after
+    a save) is never cached."""
+    records = list(records or ())
+    names = product_names(records)
+    known_limits = context.get("record_limits")
+    if known_limits is None:  # one query for the table, not one a row
+        known_limits = limits_for_records([row for row in records if hasattr(row, "download_file_name")])
+    request = context.get("request")
+    back = context.get("row_next") or (request.get_full_path() if request is not None else "")
+    shown = (bool(context.get("show_order")), back, bool(context.get("row_message")))
+    items = []
+    for record in records:
+        data = fragments.data_version(record)
+        known = _limit_line(known_limits, record)
+        version = None
+        if data is not None and not shown[2]:
+            version = (data, product_name(record, names), repr(known), shown)
+        items.append((version, {"record": record, "product_names": names, "record_limits": known_limits}))
+    return fragments.render_many(context, ROW, items)
+
+
 @register.simple_tag(takes_context=True)
 def record_limit(context: template.Context, record: Any) -> dict[str, Any] | None:
     """The limit known for the record's file on its order (downloads.limits): "5 of 10", where it comes
@@ -62,6 +93,10 @@ def record_limit(context: template.Context, record: Any) -> dict[str, Any] | Non
     known_limits = context.get("record_limits")
     if known_limits is None:
         known_limits = limits_for_records([record]) if hasattr(record, "download_file_name") else {}
+    return _limit_line(known_limits, record)
+
+
+def _limit_line(known_limits: dict[str, Any], record: Any) -> dict[str, Any] | None:
     known = known_limits.get(str(getattr(record, "download_id", "")))
     if known is None:
         return None

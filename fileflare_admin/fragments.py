@@ -1,0 +1,114 @@
+"""Rendered template fragments cached by the version of what they show (issue 28).
+
+A fragment's key is a hash of everything it is rendered from: the data it shows (a record as the
+upstream answered it, with every field), what the page adds to it (a product name, a known limit and its
+"3 days ago"), who looks and how (their permissions, time zone and language), and the code that renders
+it (the template's source and the template tags' modules). Nothing is ever invalidated and nothing waits
+for a timeout to be right: when any input changes the key changes, so a fragment can neither outlive its
+data nor reach a person who would see it otherwise.
+
+The CSRF token, the one thing in a fragment that is each person's own, is never stored: a fragment is
+rendered and kept with a placeholder, and the request's token goes in on the way out.
+
+A page's fragments are read with one `get_many` and the missing ones written with one `set_many`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from django.core.cache import cache
+from django.template import Context
+from django.template.base import Template
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
+
+PREFIX = "fragment:"
+TIMEOUT = 3600  # only to let unused fragments go: a fragment is never wrong while it is kept
+# Alphanumeric, so it survives escaping unchanged and is never a real token (those are 64 characters).
+CSRF_PLACEHOLDER = "fragmentcsrftokenplaceholder"
+
+
+def data_version(value: object) -> tuple[Any, ...] | None:
+    """A dataclass's every field (those left out of its repr too, such as a record's S3 key), with its
+    type: the version of the data it carries. None for anything else (it is then not cached)."""
+    if not dataclasses.is_dataclass(value) or isinstance(value, type):
+        return None
+    return (type(value).__qualname__, *(getattr(value, field.name) for field in dataclasses.fields(value)))
+
+
+def viewer(context: Context) -> tuple[str, str, str]:
+    """Who looks and how: their permissions (`may`: role, label, count step), time zone and language."""
+    may = context.get("may")
+    if callable(may):
+        may = may()
+    return (repr(may), timezone.get_current_timezone_name(), translation.get_language() or "")
+
+
+@functools.cache
+def _code_version(template_source: str, modules: tuple[str, ...]) -> str:
+    """The template's source and its tag libraries' files, hashed (once per process)."""
+    digest = hashlib.sha256(template_source.encode())
+    for name in modules:
+        module = sys.modules.get(name)
+        path = getattr(module, "__file__", None)
+        if path:
+            digest.update(Path(path).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _template_version(template: Template) -> str:
+    modules = sorted(
+        {
+            function.__module__
+            for library in template.engine.template_libraries.values()
+            for function in (*library.tags.values(), *library.filters.values())
+            if not function.__module__.startswith("django.")
+        }
+    )
+    return _code_version(template.source, tuple(modules))
+
+
+def render_many(
+    context: Context, template_name: str, items: Iterable[tuple[Any, Mapping[str, Any]]]
+) -> SafeString:
+    """`template_name` rendered once for each item, as `{% include %}` would with the item's values
+    pushed onto `context`; each rendering cached under a key made from the item's `version` (everything
+    the item's values hold that the template shows: None renders it uncached) and the viewer.
+
+    `items`: (version, values) pairs. The caller names the whole of what a fragment shows in `version`:
+    the template sees the page's context too, and anything it reads from there must be in it."""
+    template = context.template.engine.get_template(template_name) if context.template else None
+    if template is None:
+        raise ValueError("render_many needs a context being rendered by a template")
+    token = context.get("csrf_token")
+    cacheable = bool(token) and str(token) != "NOTPROVIDED"
+    prefix = (_template_version(template), viewer(context)) if cacheable else None
+    entries = []
+    for version, values in items:
+        key = None
+        if prefix is not None and version is not None:
+            key = PREFIX + hashlib.sha256(repr((prefix, version)).encode()).hexdigest()
+        entries.append((key, values))
+    found = cache.get_many([key for key, _ in entries if key]) if prefix is not None else {}
+    rendered, missing = [], {}
+    for key, values in entries:
+        html = found.get(key) if key else None
+        if html is None:
+            with context.push(csrf_token=CSRF_PLACEHOLDER if cacheable else token, **values):
+                html = str(template.render(context))
+            if key:
+                missing[key] = html
+        rendered.append(html)
+    if missing:
+        cache.set_many(missing, TIMEOUT)
+    page = "".join(rendered)
+    if cacheable:
+        page = page.replace(CSRF_PLACEHOLDER, str(token))
+    return mark_safe(page)  # noqa: S308  # each piece is a template's own autoescaped output

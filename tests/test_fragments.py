@@ -1,0 +1,144 @@
+"""Cached fragments (fileflare_admin.fragments; issue 28): the records table's rows are cached by
+everything they show, so a row changes the moment its data changes and never reaches a person who would
+see it otherwise (another role, another time zone), and a cached row carries the request's own CSRF
+token. Each test renders the table once (filling the cache), changes one input, and renders it again."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import zoneinfo
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.middleware.csrf import _unmask_cipher_token
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+from django.utils import timezone
+
+from downloads.limits import KnownLimit
+from downloads.products import product_names_remember
+from fileflare_admin import fragments
+from fileflare_admin.api.types import DownloadRecord
+
+pytestmark = pytest.mark.django_db
+TABLE = "downloads/_records_table.html"
+RECORD = DownloadRecord(
+    download_id="frag1234abcd",
+    date_created=datetime(2026, 12, 1, 23, 30, tzinfo=UTC),
+    product_id=777_001,
+    order_id=4321,
+    download_count=2,
+    download_file_name="handbook.pdf",
+    is_amazon=True,
+    amazon_key="bucket/handbook-secret.pdf",
+)
+Render = Callable[..., str]
+
+
+def _fragments() -> int:
+    """How many row fragments the cache holds (the test cache is Django's local memory cache)."""
+    keys = getattr(cache, "_cache", {})
+    return sum(1 for key in keys if fragments.PREFIX in str(key))
+
+
+@pytest.fixture
+def render(rf: RequestFactory) -> Render:
+    def render(user: User, records: list[Any], **context: Any) -> str:
+        request = rf.get("/downloads/", {"q": "4321"})
+        request.user = user
+        return render_to_string(TABLE, {"records": records, "show_order": True, **context}, request=request)
+
+    return render
+
+
+def _row(page: str, record: DownloadRecord = RECORD) -> str:
+    return page.split(f'id="record-{record.download_id}"', 1)[1].split("</tr>", 1)[0]
+
+
+def test_a_cached_row_is_the_row_rendered_afresh(render: Render, merchant_user: User) -> None:
+    first = render(merchant_user, [RECORD])  # rendered, then kept
+    assert _fragments() == 1
+    again = render(merchant_user, [RECORD])  # read back
+    without_token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    assert without_token.sub("", again) == without_token.sub("", first)
+    assert "handbook.pdf" in again and 'value="2"' in again
+
+
+def test_a_row_changes_the_moment_its_record_changes(render: Render, merchant_user: User) -> None:
+    render(merchant_user, [RECORD])
+    for changed in (
+        dataclasses.replace(RECORD, download_count=5),
+        dataclasses.replace(RECORD, download_file_name="handbook-v2.pdf"),
+        dataclasses.replace(RECORD, amazon_key="bucket/other-key.pdf"),  # a field the record's repr hides
+    ):
+        row = _row(render(merchant_user, [changed]))
+        assert f'value="{changed.download_count}"' in row
+        assert changed.download_file_name in row and changed.amazon_key in row
+
+
+def test_a_row_changes_with_its_product_name_and_known_limit(render: Render, merchant_user: User) -> None:
+    assert "Field Guide" not in _row(render(merchant_user, [RECORD]))
+    product_names_remember({RECORD.product_id: "Field Guide"})
+    assert "Field Guide" in _row(render(merchant_user, [RECORD]))
+    seen = timezone.now() - timedelta(days=3)
+    limit = KnownLimit(limit=10, source="learned", order_number=1049, seen_at=seen)
+    row = _row(render(merchant_user, [RECORD], record_limits={RECORD.download_id: limit}))
+    assert "2 of 10" in row and "3 days ago" in row
+    lower = dataclasses.replace(limit, limit=2)
+    row = _row(render(merchant_user, [RECORD], record_limits={RECORD.download_id: lower}))
+    assert "2 of 2" in row and "Limit reached" in row
+    # "3 days ago" is part of what the row shows: a day later it is a new row, not the kept one.
+    older = dataclasses.replace(limit, seen_at=seen - timedelta(days=1))
+    assert "4 days ago" in _row(render(merchant_user, [RECORD], record_limits={RECORD.download_id: older}))
+
+
+def test_a_row_never_crosses_roles(render: Render, merchant_user: User, support_user: User) -> None:
+    merchant = _row(render(merchant_user, [RECORD]))
+    assert RECORD.amazon_key in merchant and ">Edit<" in merchant and "Delete" in merchant
+    support = _row(render(support_user, [RECORD]))
+    assert RECORD.amazon_key not in support and "key hidden" in support
+    assert ">Open<" in support and "Delete" not in support
+    assert 'max="' in support and 'max="' not in merchant  # Support's count range
+    assert _fragments() == 2
+    assert RECORD.amazon_key in _row(render(merchant_user, [RECORD]))  # each keeps their own
+
+
+def test_a_row_never_crosses_time_zones(render: Render, merchant_user: User) -> None:
+    with timezone.override(zoneinfo.ZoneInfo("Europe/Paris")):
+        paris = _row(render(merchant_user, [RECORD]))
+    with timezone.override(zoneinfo.ZoneInfo("Asia/Tokyo")):
+        tokyo = _row(render(merchant_user, [RECORD]))
+    assert "2 Dec 2026, 00:30 CET" in paris
+    assert "2 Dec 2026, 08:30 JST" in tokyo
+
+
+def test_a_cached_row_carries_the_requests_own_csrf_token(
+    rf: RequestFactory, merchant_user: User
+) -> None:
+    tokens = []
+    for _ in range(2):  # two people's sessions (two CSRF secrets), the second served from the cache
+        request = rf.get("/downloads/")
+        request.user = merchant_user
+        page = render_to_string(TABLE, {"records": [RECORD]}, request=request)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert token is not None and fragments.CSRF_PLACEHOLDER not in page
+        tokens.append((_unmask_cipher_token(token.group(1)), request.META["CSRF_COOKIE"]))
+    assert _fragments() == 1
+    for shown, own in tokens:
+        assert shown == own  # this request's secret, not the one the row was first made with
+    assert tokens[0][1] != tokens[1][1]
+
+
+def test_the_page_it_returns_to_and_a_row_message_are_part_of_the_row(
+    render: Render, merchant_user: User
+) -> None:
+    assert "next=%2Forders%2Fabc%2F" in _row(render(merchant_user, [RECORD], row_next="/orders/abc/"))
+    assert "next=%2Forders%2Fdef%2F" in _row(render(merchant_user, [RECORD], row_next="/orders/def/"))
+    saved = render(merchant_user, [RECORD], row_message="Saved.", row_message_level="success")
+    assert "Saved." in _row(saved)
+    assert "Saved." not in _row(render(merchant_user, [RECORD]))
