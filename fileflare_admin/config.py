@@ -359,6 +359,36 @@ GROUPS: tuple[Group, ...] = (
         ),
     ),
     Group(
+        "Link-scanner suspects and the daily digest",
+        (
+            S(
+                "SUSPECT_BURST_DOWNLOADS",
+                "3",
+                "Downloads seen within SUSPECT_WINDOW_MINUTES of an order's e-mail that make its record a "
+                "link-scanner suspect.",
+                "int",
+            ),
+            S(
+                "SUSPECT_WINDOW_MINUTES",
+                "60",
+                "How long after an e-mail a burst of downloads counts as its link scanner's.",
+                "int",
+            ),
+            S(
+                "SUSPECT_DOWNLOADS_PER_HOUR",
+                "5",
+                "More downloads than this seen within one hour, at any time, make a record a suspect.",
+                "int",
+            ),
+            S(
+                "DASHBOARD_URL",
+                "http://127.0.0.1:8000",
+                "The dashboard's own address, for the links in its e-mails (the daily digest), e.g. "
+                "https://admin.example.com",
+            ),
+        ),
+    ),
+    Group(
         "Sandbox (the demo upstream; python manage.py runsandbox)",
         (
             S(

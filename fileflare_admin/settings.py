@@ -143,6 +143,13 @@ BACKGROUND_KEEPALIVE_SECONDS = _read("BACKGROUND_KEEPALIVE_SECONDS")
 # The largest change to a download count that a Support account may make in one step.
 SUPPORT_MAX_COUNT_STEP = _read("SUPPORT_MAX_COUNT_STEP")
 
+# Link-scanner suspects (downloads.suspects): a burst of downloads right after an order's e-mail, or more
+# than the shop's threshold within any hour. The daily digest's links start with DASHBOARD_URL.
+SUSPECT_BURST_DOWNLOADS = _read("SUSPECT_BURST_DOWNLOADS")
+SUSPECT_WINDOW_MINUTES = _read("SUSPECT_WINDOW_MINUTES")
+SUSPECT_DOWNLOADS_PER_HOUR = _read("SUSPECT_DOWNLOADS_PER_HOUR")
+DASHBOARD_URL = _read("DASHBOARD_URL").rstrip("/")
+
 # --- Core -------------------------------------------------------------------------------------------
 DEBUG = _read("DEBUG")
 
