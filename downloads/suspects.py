@@ -12,7 +12,8 @@ The evidence is what the dashboard saw, not what happened: a change is known onl
 before it and its own (`seen_at`), so "3 downloads within 4 minutes of the e-mail" means "seen by 4
 minutes after the e-mail" and an hourly snapshot places a burst only to within its hour. A first
 sighting (delta None: the count before it is unknown) is never counted as downloads, and a lowered
-count (a fix giving downloads back) is not a download. The sentence names no time (the page shows the
+count (a fix giving downloads back) is not a download, nor is a rise the dashboard wrote itself (that
+fix undone). The sentence names no time (the page shows the
 evidence's times in the person's zone); `reason` is what the give-back fix writes in the audit trail.
 """
 
@@ -27,6 +28,8 @@ from typing import Literal, Protocol
 from django.conf import settings
 
 from fileflare_admin.counts import count_lowered
+
+WRITE = "write"  # downloads.models.CountChange.Source.WRITE: a count the dashboard itself set
 
 
 class SeenCount(Protocol):
@@ -44,6 +47,8 @@ class SeenCount(Protocol):
     def delta(self) -> int | None: ...
     @property
     def seen_at(self) -> datetime: ...
+    @property
+    def source(self) -> str: ...  # "snapshot", "read" or "write" (the dashboard's own write)
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,8 @@ def _minutes(since: datetime, until: datetime) -> int:
 
 
 def _downloads(changes: Sequence[SeenCount]) -> list[SeenCount]:
-    return [change for change in changes if change.delta is not None and change.delta > 0]
+    """The changes that are downloads: a rise seen, never the dashboard's own write (an undone fix)."""
+    return [c for c in changes if c.delta is not None and c.delta > 0 and c.source != WRITE]
 
 
 def _evidence(changes: Iterable[SeenCount]) -> tuple[Evidence, ...]:

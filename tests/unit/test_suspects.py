@@ -22,6 +22,7 @@ class Seen:
     download_id: str = "d1"
     order_number: int = 1050
     file_name: str = "guide.pdf"
+    source: str = "snapshot"
 
 
 def at(minutes: float) -> datetime:
@@ -47,6 +48,11 @@ def test_two_downloads_after_the_email_or_three_after_the_window_are_a_customer(
 def test_a_first_sighting_and_a_lowered_count_are_not_downloads() -> None:
     seen = [Seen(at(1), 5, None), Seen(at(2), 1, -4), Seen(at(3), 2, 1), Seen(at(4), 3, 1)]
     assert record_suspects(seen, emails=[SENT], limits=LIMITS) == []
+
+
+def test_a_rise_the_dashboard_wrote_itself_is_not_a_download() -> None:
+    undone = [Seen(at(2), 0, -3, source="write"), Seen(at(3), 3, 3, source="write")]
+    assert record_suspects(undone, emails=[SENT], limits=LIMITS) == []
 
 
 def test_a_resend_is_an_email_too_and_each_burst_is_its_own_suspect() -> None:
