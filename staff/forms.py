@@ -1,3 +1,4 @@
+from datetime import time
 from typing import Any
 
 from django import forms
@@ -6,6 +7,7 @@ from django.conf import settings
 from staff.models import StaffPreferences, common_time_zones, time_zone_names
 
 DATALIST_ID = "time-zone-choices"
+DEFAULT_DIGEST_AT = time(8, 0)
 
 
 class TimeZoneForm(forms.ModelForm):
@@ -54,6 +56,38 @@ class TimeZoneForm(forms.ModelForm):
                 f"“{typed}” is not a time zone this dashboard knows. Pick a time zone from the list."
             )
         return name
+
+
+class DigestForm(forms.ModelForm):
+    """The daily digest: on (with the time of day it comes, in the person's zone) or off."""
+
+    class Meta:
+        model = StaffPreferences
+        fields = ["digest_at"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["wanted"] = forms.BooleanField(
+            label="Send me the daily digest", required=False, initial=self.instance.digest_at is not None
+        )
+        self.fields["digest_at"] = forms.TimeField(
+            label="At",
+            required=False,
+            input_formats=["%H:%M", "%H.%M", "%H:%M:%S"],
+            help_text="A time of day as 08:00 (24-hour clock), in your time zone.",
+            widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+            error_messages={"invalid": "Write the time as hours and minutes, such as 08:00."},
+        )
+        self.initial["digest_at"] = self.instance.digest_at or DEFAULT_DIGEST_AT
+        self.order_fields(["wanted", "digest_at"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("wanted"):
+            cleaned["digest_at"] = None
+        elif cleaned.get("digest_at") is None and "digest_at" not in self.errors:
+            self.add_error("digest_at", "Say at what time the digest should come, such as 08:00.")
+        return cleaned
 
 
 def _readable(name: str) -> str:

@@ -67,6 +67,9 @@ class StaffPreferences(models.Model):
     )
     # Empty: the shop's time zone (settings.SHOP_TIME_ZONE), which follows the shop if it changes.
     time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
+    # The daily digest (insights.digest), opt-in: the time of day it is sent, in the person's time zone
+    # (the one above, or the shop's); null: no digest.
+    digest_at = models.TimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "staff preferences"

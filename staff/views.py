@@ -1,4 +1,4 @@
-"""A staff member's own settings: for now, the time zone every page shows times in."""
+"""A staff member's own settings: the time zone every page shows times in, and the daily digest."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from fileflare_admin.htmx import StaffRequest, safe_next
-from staff.forms import TimeZoneForm
+from staff.forms import DigestForm, TimeZoneForm
 from staff.middleware import TIME_ZONE_SESSION_KEY
 from staff.models import StaffPreferences
 
@@ -30,3 +30,30 @@ def time_zone_settings(request: StaffRequest) -> HttpResponse:
         "staff/time_zone.html",
         {"form": form, "back": back, "shop_time_zone": settings.SHOP_TIME_ZONE},
     )
+
+
+@require_http_methods(["GET", "POST"])
+def digest_settings(request: StaffRequest) -> HttpResponse:
+    """The daily digest, opt-in: whether it comes and at what time of the person's day (insights.digest
+    sends it)."""
+    preferences = StaffPreferences.objects.filter(user=request.user).first()
+    preferences = preferences or StaffPreferences(user=request.user)
+    form = DigestForm(request.POST or None, instance=preferences)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        zone = saved.time_zone or settings.SHOP_TIME_ZONE
+        if saved.digest_at is None:
+            messages.success(request, "You will not get the daily digest.")
+        elif not request.user.email:
+            messages.warning(
+                request,
+                f"The digest is set for {saved.digest_at:%H:%M} ({zone}), but your account has no e-mail "
+                "address: ask an Administrator to add one.",
+            )
+        else:
+            messages.success(
+                request, f"The daily digest goes to {request.user.email} at {saved.digest_at:%H:%M} ({zone})."
+            )
+        return redirect("staff:digest")
+    zone = preferences.time_zone or settings.SHOP_TIME_ZONE
+    return render(request, "staff/digest.html", {"form": form, "zone": zone, "email": request.user.email})
