@@ -84,6 +84,7 @@ class Suspect:
     since: datetime  # the e-mail (rule "email"), or the sighting before the burst's first (rule "hour")
     minutes: int  # from `since` to the last sighting of the burst, rounded up
     per_hour: int = 0  # the shop's threshold the rule "hour" went over
+    order_id: str = ""  # the order's Fileflare ID, for links, where the caller knows it
 
     @property
     def first_seen(self) -> datetime:

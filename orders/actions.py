@@ -1,5 +1,6 @@
-"""What the order page does: learn the customer's link, give a used-up file its downloads back, resend
-the download e-mail. Each POST calls one service and goes back to the order page (Post/Redirect/Get)
+"""What the order page does: learn the customer's link, give a used-up file its downloads back, give a
+link scanner's downloads back, resend the download e-mail.
+Each POST calls one service and goes back to the order page (Post/Redirect/Get)
 with a flash message that links to its audit entry; a failure re-renders the page with what was typed."""
 
 from uuid import UUID
@@ -12,13 +13,14 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import AuditUnavailable
+from downloads.services import EditConflict
 from fileflare_admin import clock
 from fileflare_admin.api.errors import ApiError, NotFound, RateLimited
 from fileflare_admin.htmx import StaffRequest
 from fileflare_admin.sentences import UserFacingError
 from fileflare_admin.submissions import AlreadySubmitted
-from orders import fixes, links, resend
-from orders.forms import CountFixForm, CustomerLinkForm, ResendForm
+from orders import fixes, links, resend, suspects
+from orders.forms import CountFixForm, CustomerLinkForm, ResendForm, SuspectGiveBackForm
 from orders.pages import NO_SUCH_ORDER, audit_links, not_found, order_page_response, order_url
 
 
@@ -92,6 +94,48 @@ def count_fix(request: StaffRequest, order_id: UUID) -> HttpResponse:
     for failure in result.failures:
         messages.error(request, failure)
     return redirect(order_url(key, anchor="diagnosis"))
+
+
+@require_POST
+def suspect_give_back(request: StaffRequest, order_id: UUID) -> HttpResponse:
+    """A link-scanner suspect's fix: its downloads given back, audited with its reason; back to its line."""
+    form = SuspectGiveBackForm(request.POST)
+    key = str(order_id)
+    back = order_url(key, anchor="suspects")
+    if not form.is_valid():
+        messages.error(request, "That fix could not be read: reload the order and press it again.")
+        return redirect(back)
+    data = form.cleaned_data
+    try:
+        done = suspects.order_suspect_give_back(
+            actor=request.user,
+            order_id=key,
+            download_id=data["record"],
+            since=data["since"],
+            seen=data["seen"],
+        )
+    except NotFound:
+        return not_found(request, NO_SUCH_ORDER)
+    except EditConflict as clash:
+        now = clash.current.download_count
+        messages.warning(
+            request,
+            f"Nothing was given back: the count of record {data['record']} is {now} now, not the "
+            f"{data['seen']} the page showed. Check the order again before giving downloads back.",
+        )
+        return redirect(back)
+    except UserFacingError as failed:
+        messages.error(request, f"Nothing was given back: {failed.user_message}")
+        return redirect(back)
+    record, checked = done.written.record, " (checked at the API)" if done.written.checked else ""
+    entries = [done.written.entry] if done.written.entry is not None else []
+    count = record.download_count if record is not None else data["seen"]
+    sentence = (
+        f"Gave back {done.suspect.downloads} download{'s' * (done.suspect.downloads != 1)} of "
+        f"“{done.suspect.file_name}”: the count is {count}{checked}."
+    )
+    messages.success(request, format_html("{}{}", sentence, audit_links(entries, viewer=request.user)))
+    return redirect(back)
 
 
 def _resend_failure(failure: ApiError) -> str:

@@ -139,6 +139,14 @@ class CountFixForm(forms.Form):
         return counts
 
 
+class SuspectGiveBackForm(forms.Form):
+    """A link-scanner suspect's fix: its record, when its burst began, and the count the person saw."""
+
+    record = forms.RegexField(regex=r"^[A-Za-z0-9]{1,64}$", max_length=64)
+    since = forms.DateTimeField(input_formats=["%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"])
+    seen = forms.IntegerField(min_value=0)
+
+
 class AssetSearchForm(forms.Form):
     filename = forms.CharField(required=False, max_length=200, strip=True)
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from audit.services import audit_entries_for_order
 from downloads import records
-from downloads.history import note_seen
+from downloads.history import changes_of_order, note_seen
 from downloads.limits import KnownLimit, limits_for_files, limits_for_records, limits_learn
 from downloads.products import product_names_from_files, product_names_remember
 from downloads.reads import download_records_for_order
@@ -28,6 +28,7 @@ from orders.links import status_link_for
 from orders.models import KnownCustomerToken, ReplyTemplate
 from orders.reply_text import RecentChanges, Situation
 from orders.resend import EMAIL_RESEND
+from orders.suspects import SuspectLine, suspect_lines
 from orders_index.services import order_index_forget, order_index_saw
 from staff import roles
 
@@ -63,6 +64,7 @@ class OrderPage:
     fileflare_app_url: str = ""
     complaint: Complaint | None = None  # what the ticket says (its findings lead)
     record_limits: dict[str, KnownLimit] = field(default_factory=dict)  # download ID → its file's limit
+    suspects: list[SuspectLine] = field(default_factory=list)  # records whose count jumped like a scanner's
 
 
 def _section(load: Callable[[], types.Fetched[T]]) -> Section[T]:
@@ -185,6 +187,14 @@ def order_page(
         fileflare_app_url=fileflare_app_order_url(order),
         complaint=complaint,
         record_limits=limits_for_records(records.value or []),
+    )
+    # The counts' history the dashboard keeps (one query, no upstream call): a scanner's burst of downloads.
+    page.suspects = suspect_lines(
+        order=order,
+        records=records.value or [],
+        changes=changes_of_order(order.order_number),
+        timeline=page.timeline,
+        user=user,
     )
     _diagnose(page, user=user, situation=situation)
     _remember_product_names(page)

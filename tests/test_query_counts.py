@@ -23,6 +23,10 @@ pytestmark = pytest.mark.django_db
 Kind = BulkJob.Kind
 # Product IDs no seeded product has, one per made order, so a search by number finds only its records.
 _product_ids = itertools.count(random.randint(800_000, 890_000) * 10)
+# The order page: 16, and 1 more (issue 29) for the changes the dashboard saw in its records' counts
+# (downloads.history.changes_of_order, one query whatever the number of records), which its link-scanner
+# line is read from.
+ORDER_PAGE_QUERIES = 17
 ORDER_1050 = "/orders/82664d96-6dfd-4343-aaaa-05c46f412a5b/"
 
 
@@ -95,7 +99,7 @@ def test_the_order_page_costs_the_same_queries_with_one_audit_entry_or_fifty(
     _entries(support_user, 1, order_number=1050)
     one = _queries(lambda: support_client.get(ORDER_1050))
     _entries(support_user, 49, order_number=1050)
-    assert one <= 16
+    assert one <= ORDER_PAGE_QUERIES
     _no_more_than(django_assert_max_num_queries, one, lambda: support_client.get(ORDER_1050))
 
 
@@ -105,7 +109,7 @@ def test_the_order_page_costs_the_same_queries_with_one_record_or_forty(
     small_id, _ = _order_with_records(sandbox, 1)
     large_id, _ = _order_with_records(sandbox, 40)
     one = _queries(lambda: support_client.get(f"/orders/{small_id}/"))
-    assert one <= 16
+    assert one <= ORDER_PAGE_QUERIES
     _no_more_than(
         django_assert_max_num_queries,
         one,

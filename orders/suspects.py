@@ -1,0 +1,150 @@
+"""The order page's link-scanner line: each record of the order whose count jumped like a scanner's
+(downloads.suspects, over the changes downloads.history saw), with the fix at hand — give those downloads
+back, through the count write of downloads.edits (audited ahead with the suspect's reason, checked against
+the count the person saw, refused beyond their role's step, undoable from the audit log like any count fix).
+
+The e-mail times are the order's (Fileflare's latest, as the page read it) and the dashboard's own resends
+(the order's audit entries, which the page has already read).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from audit.models import AuditEntry
+from audit.services import audit_entries_for_order
+from downloads.edits import COUNT, download_record_count_set
+from downloads.history import changes_of_order
+from downloads.models import CountChange
+from downloads.services import RecordWrite
+from downloads.suspects import Suspect, record_suspects
+from fileflare_admin.api import fileflare, types
+from fileflare_admin.sentences import UserFacingError
+from orders.resend import EMAIL_RESEND
+from staff import roles
+
+
+class SuspectGone(UserFacingError):
+    default_message = (
+        "That burst of downloads is no longer listed for this record (its counts were seen again "
+        "since). Nothing was changed: reload the order to see it as it is now."
+    )
+
+
+class AlreadyGivenBack(UserFacingError):
+    default_message = (
+        "These downloads were already given back (see the audit log). Nothing was changed: undo that fix "
+        "first if it was wrong."
+    )
+
+
+@dataclass(frozen=True)
+class SuspectLine:
+    """A suspect on the order page, and what its fix would do for this person."""
+
+    suspect: Suspect
+    count: int | None  # the record's count as the page read it (None: the record was not read)
+    after: int | None  # the count the fix sets
+    given_back: AuditEntry | None  # the fix already made (succeeded, not undone)
+    refusal: str  # why this person may not give them back ("" when they may)
+
+
+def order_emails(order: types.Order, entries: Iterable[AuditEntry]) -> list[datetime]:
+    """When the order's download e-mail went out: Fileflare's latest, and each resend the trail holds."""
+    times = {order.email_sent_at} if order.email_sent_at is not None else set()
+    times |= {entry.created_at for entry in entries if entry.action == EMAIL_RESEND and entry.succeeded}
+    return sorted(times)
+
+
+def _given_back(suspect: Suspect, entries: Iterable[AuditEntry]) -> AuditEntry | None:
+    """The count fix that gave this suspect's downloads back, if one succeeded and was not undone."""
+    for entry in entries:
+        if (
+            entry.action == COUNT
+            and entry.download_id == suspect.download_id
+            and entry.reason == suspect.reason
+            and entry.succeeded
+            and not any(undo.succeeded for undo in entry.undone_by.all())
+        ):
+            return entry
+    return None
+
+
+def _refusal(user: roles.AnyUser, *, old: int, new: int) -> str:
+    try:
+        roles.require_count_change_allowed(user, old=old, new=new)
+    except roles.NotAllowed as refused:
+        return refused.user_message
+    return ""
+
+
+def _suspects(changes: Sequence[CountChange], emails: Sequence[datetime]) -> list[Suspect]:
+    by_record: dict[str, list[CountChange]] = {}
+    for change in changes:
+        by_record.setdefault(change.download_id, []).append(change)
+    found = [suspect for rows in by_record.values() for suspect in record_suspects(rows, emails=emails)]
+    return sorted(found, key=lambda suspect: suspect.last_seen, reverse=True)
+
+
+def suspect_lines(
+    *,
+    order: types.Order,
+    records: Sequence[types.DownloadRecord],
+    changes: Sequence[CountChange],
+    timeline: Sequence[AuditEntry],
+    user: roles.AnyUser,
+) -> list[SuspectLine]:
+    """The order page's suspects, newest first, each with its fix as this person may make it."""
+    counts = {record.download_id: record.download_count for record in records}
+    lines = []
+    for suspect in _suspects(changes, order_emails(order, timeline)):
+        count = counts.get(suspect.download_id)
+        after = suspect.given_back(count) if count is not None else None
+        refusal = _refusal(user, old=count, new=after) if count is not None and after is not None else ""
+        lines.append(
+            SuspectLine(
+                suspect=suspect,
+                count=count,
+                after=after,
+                given_back=_given_back(suspect, timeline),
+                refusal=refusal,
+            )
+        )
+    return lines
+
+
+@dataclass(frozen=True)
+class GiveBack:
+    suspect: Suspect
+    written: RecordWrite
+
+
+def order_suspect_give_back(
+    *, actor: roles.AnyUser, order_id: str, download_id: str, since: datetime, seen: int
+) -> GiveBack:
+    """Give back the downloads of the suspect of `download_id` whose burst began at `since`: set the
+    record's count from `seen` (what the person saw) to `seen` less the burst's downloads, audited with
+    the suspect's reason. The suspect is found again here, from the history, never taken from the form.
+    Raises SuspectGone, AlreadyGivenBack, and whatever the count write raises (EditConflict when the count
+    is no longer `seen`, NotAllowed beyond the person's step)."""
+    order = fileflare.order_get(order_id=order_id).value
+    timeline = audit_entries_for_order(order_number=order.order_number)
+    changes = [change for change in changes_of_order(order.order_number) if change.download_id == download_id]
+    listed = _suspects(changes, order_emails(order, timeline))
+    found = [suspect for suspect in listed if suspect.since == since]
+    if not found:
+        raise SuspectGone()
+    suspect = found[0]
+    if _given_back(suspect, timeline) is not None:
+        raise AlreadyGivenBack()
+    written = download_record_count_set(
+        actor=actor,
+        download_id=download_id,
+        count=suspect.given_back(seen),
+        expected=seen,
+        reason=suspect.reason,
+        order_number=order.order_number,
+    )
+    return GiveBack(suspect=suspect, written=written)
