@@ -448,6 +448,14 @@ GROUPS: tuple[Group, ...] = (
                 "UTC",
                 "The time zone the sandbox's downloads API writes its dates in.",
             ),
+            S(
+                "SANDBOX_TRICKLE_SECONDS",
+                "0.0",
+                "The sandbox's shop lives: a step of downloads, orders and link scanners every this many "
+                "seconds (0 = off; make run sets 5).",
+                "float",
+            ),
+            S("SANDBOX_TRICKLE_SEED", "1050", "What the sandbox's trickle draws its steps from.", "int"),
         ),
     ),
     Group(

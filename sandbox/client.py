@@ -3,6 +3,7 @@ and `make run`. Standard library only, so nothing here needs Django or the sandb
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -73,6 +74,31 @@ class SandboxClient:
 
     def create_order(self, payload: dict[str, Any]) -> dict[str, Any]:
         return self.call("/_sandbox/orders", payload, method="POST")
+
+    def trickle(
+        self,
+        *,
+        steps: int = 1,
+        at: str | None = None,
+        every: int = 60,
+        seed: int | None = None,
+        dry_run: bool = False,
+    ) -> Any:
+        """Run the trickle's steps (sandbox.trickle): the first at `at` (ISO, default now), then every
+        `every` seconds. Answers what they did (downloads and refusals by kind, orders made); `dry_run`:
+        what the step at `at` would do, doing nothing."""
+        body: dict[str, Any] = {"steps": steps, "every": every, "dry_run": dry_run}
+        body.update({name: value for name, value in (("at", at), ("seed", seed)) if value is not None})
+        return self.call("/_sandbox/trickle", body, method="POST")
+
+    def download_events(
+        self, *, since: str | None = None, until: str | None = None, order: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The downloads the sandbox made or refused (the ground truth), oldest first."""
+        query = urllib.parse.urlencode(
+            {name: value for name, value in (("since", since), ("until", until), ("order", order)) if value}
+        )
+        return self.call(f"/_sandbox/download-events{'?' + query if query else ''}")
 
     def reseed(self, *, orders: int | None = None, seed: int | None = None) -> dict[str, Any]:
         body = {name: value for name, value in (("orders", orders), ("seed", seed)) if value is not None}

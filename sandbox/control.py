@@ -3,11 +3,13 @@ hostile data for tests, reseeding. The real APIs have none of these."""
 
 import json
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 
@@ -15,7 +17,19 @@ from sandbox import seed, state
 from sandbox.common import answer, html_page
 from sandbox.customer import customer_page_path, customer_status_url
 from sandbox.laravel import invalid, not_found, read_json
-from sandbox.models import Asset, LineAsset, Order, OrderAsset, OrderLine, OutboxMessage, Product, atomic
+from sandbox.models import (
+    Asset,
+    DownloadEvent,
+    LineAsset,
+    Order,
+    OrderAsset,
+    OrderLine,
+    OutboxMessage,
+    Product,
+    atomic,
+)
+from sandbox.trickle import plan as trickle_plan
+from sandbox.trickle import steps as trickle_steps
 from sandbox.wordpress import server_zone
 
 FLOAT_KEYS = {"error_rate", "hang_rate", "malformed_rate"}
@@ -179,6 +193,63 @@ def _create_order(request: HttpRequest, body: dict[str, Any]) -> HttpResponse:
     return answer(customer_json(request, order), status=201)
 
 
+def _moment(text: object) -> datetime | None:
+    """An ISO-8601 time with its offset, else None."""
+    try:
+        moment = parse_datetime(str(text))
+    except ValueError:
+        return None
+    return moment if moment is not None and not timezone.is_naive(moment) else None
+
+
+@csrf_exempt
+def trickle(request: HttpRequest) -> HttpResponse:
+    """POST {"steps": N, "at": ISO time (default now), "every": seconds between steps (default 60),
+    "seed": S}: run the trickle's steps (sandbox.trickle) and say what they did. Tests drive time with it;
+    the demo's own trickle runs by itself (SANDBOX_TRICKLE_SECONDS). With "dry_run": true, what the step
+    at `at` would do, doing nothing."""
+    if request.method != "POST":
+        return answer({"message": 'POST {"steps": N, "at": ISO time}.'}, status=405)
+    body, error = read_json(request)
+    if error:
+        return error
+    body = body or {}
+    problems: dict[str, list[str]] = {}
+    count, every, seed_value = (
+        body.get("steps", 1),
+        body.get("every", 60),
+        body.get("seed", seed.DEFAULT_SEED),
+    )
+    for key, value, most in (("steps", count, 1000), ("every", every, 86400), ("seed", seed_value, 2**62)):
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= most:
+            problems[key] = [f"A whole number from 0 to {most}."]
+    at = _moment(body["at"]) if body.get("at") is not None else timezone.now()
+    if at is None:
+        problems["at"] = ["An ISO-8601 time with its offset, e.g. 2026-12-07T10:00:00+00:00."]
+    if problems:
+        return invalid(problems)
+    assert at is not None  # checked above
+    if body.get("dry_run") is True:
+        return answer(trickle_plan(at=at, seed=seed_value).as_json())
+    done = trickle_steps(count=count, at=at, every=timedelta(seconds=every), seed=seed_value)
+    return answer(done.as_json())
+
+
+def download_events(request: HttpRequest) -> HttpResponse:
+    """GET ?since=&until= (ISO times) &order=N: the downloads the sandbox made (the ground truth), oldest
+    first, at most 5,000."""
+    events = DownloadEvent.objects.all()
+    for name, lookup in (("since", "at__gte"), ("until", "at__lt")):
+        if request.GET.get(name):
+            moment = _moment(request.GET[name])
+            if moment is None:
+                return invalid({name: ["An ISO-8601 time with its offset."]})
+            events = events.filter(**{lookup: moment})
+    if request.GET.get("order", "").isdigit():
+        events = events.filter(order_number=int(request.GET["order"]))
+    return answer([event.as_json() for event in events.order_by("at", "pk")[:5000]])
+
+
 @csrf_exempt
 def reseed(request: HttpRequest) -> HttpResponse:
     try:
@@ -221,6 +292,8 @@ def index(request: HttpRequest) -> HttpResponse:
         f"({_link('/_sandbox/outbox', 'JSON')})</li>"
         f"<li>{_link('/_sandbox/config', 'Config')}: faults and rate limits (POST JSON to change)</li>"
         f"<li>{_link('/_sandbox/stats', 'Stats')}: requests answered on each API since start</li>"
+        f"<li>{_link('/_sandbox/download-events', 'Downloads made')}: every download the customer pages "
+        "and the trickle made (customers, link scanners), oldest first (JSON)</li>"
         "</ul><h2>The APIs</h2><ul>"
         "<li><code>/api/v1/…</code> Fileflare (Bearer <code>$SANDBOX_FILEFLARE_KEY</code>)</li>"
         "<li><code>/api/v2/customer-account-orders?id=&lt;token&gt;</code> (no key)</li>"

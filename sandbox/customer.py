@@ -8,18 +8,20 @@ a file with no record keeps its own counter. A download on the sandbox's custome
 """
 
 import re
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import F, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
 from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from sandbox.common import answer, html_page
 from sandbox.laravel import not_found
-from sandbox.models import DownloadRecord, LineAsset, Order, OrderAsset, atomic
+from sandbox.models import DownloadEvent, DownloadRecord, LineAsset, Order, OrderAsset, atomic
 from sandbox.seed import SHOP_STATUS_URL
 
 TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -136,24 +138,36 @@ def customer_page(request: HttpRequest, token: str) -> HttpResponse:
     return html_page(order.text_title, body)
 
 
-def count_download(order: Order, link: Link) -> bool:
-    """One download of `link` by the customer: False when its limit is reached. It counts on the oldest
-    of the order's records for that file, or on the file's own counter when it has none."""
+def count_download(
+    order: Order, link: Link, *, kind: str = DownloadEvent.Kind.CUSTOMER, at: datetime | None = None
+) -> bool:
+    """One download of `link` (by the customer, or a link scanner: `kind`): False when its limit is
+    reached. It counts on the oldest of the order's records for that file, or on the file's own counter
+    when it has none, and goes into the ground truth (DownloadEvent), refused or not."""
     with atomic():
         counts = recorded_counts(order)
-        if link.limit is not None and downloaded(link, counts) >= link.limit:
-            return False
         record = (
             DownloadRecord.objects.select_for_update()
             .filter(order_id=order.order_number, download_file_name=link.asset.filename)
             .order_by("date_created", "download_id")
             .first()
         )
-        if record is not None:
+        refused = link.limit is not None and downloaded(link, counts) >= link.limit
+        if not refused and record is not None:
             DownloadRecord.objects.filter(pk=record.pk).update(download_count=F("download_count") + 1)
-        else:
+        elif not refused:
             type(link).objects.filter(pk=link.pk).update(downloaded=F("downloaded") + 1)
-    return True
+        DownloadEvent.objects.create(
+            at=at or timezone.now(),
+            kind=kind,
+            order_number=order.order_number,
+            download_id=record.download_id if record is not None else None,
+            product_id=record.product_id if record is not None else None,
+            file_name=link.asset.filename,
+            asset_id=link.asset.id,
+            refused=refused,
+        )
+    return not refused
 
 
 @csrf_exempt

@@ -4,6 +4,7 @@ attach/detach, assets, products. Bearer key, 60 requests a minute a key (the e-m
 import secrets
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -147,7 +148,14 @@ def send_email(request: HttpRequest, order_id: str) -> HttpResponse:
     order = find_order(order_id)
     if order is None:
         return not_found()
-    order.email_sent_at = timezone.now().replace(microsecond=0)
+    email_send(order, at=timezone.now())
+    return answer({"data": order_json(order, with_assets=True)})
+
+
+def email_send(order: Order, *, at: datetime) -> None:
+    """The download e-mail "sent" (into the outbox), and the order's `email_sent_at` set: by the e-mail
+    call, and by the trickle's new orders (sandbox.trickle)."""
+    order.email_sent_at = at.replace(microsecond=0)
     order.save(update_fields=["email_sent_at"])
     OutboxMessage.objects.create(
         order_number=order.order_number,
@@ -155,7 +163,6 @@ def send_email(request: HttpRequest, order_id: str) -> HttpResponse:
         subject=f"Your downloads for order #{order.order_number}",
         body=_email_body(order),
     )
-    return answer({"data": order_json(order, with_assets=True)})
 
 
 def _assets_named(request: HttpRequest) -> tuple[list[Asset] | None, HttpResponse | None]:

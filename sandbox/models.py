@@ -129,6 +129,43 @@ class OutboxMessage(models.Model):
         ordering = ["-sent_at", "-pk"]
 
 
+class DownloadEvent(models.Model):
+    """One download the sandbox performed (or refused at the limit): the ground truth that the dashboard's
+    figures, made from snapshots of counts, are checked against. Written by every download the sandbox
+    makes: the customer's page (`kind` "customer") and the trickle (`sandbox.trickle`: customers, and
+    link scanners right after an e-mail, `kind` "scanner"). `download_id` is the record it counted on
+    (None when the file has no record and its own counter moved); `refused`: the limit was reached, and
+    nothing was counted."""
+
+    class Kind(models.TextChoices):
+        CUSTOMER = "customer"
+        SCANNER = "scanner"
+
+    at = models.DateTimeField(db_index=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    order_number = models.BigIntegerField(db_index=True)
+    download_id = models.CharField(max_length=64, null=True, blank=True)
+    product_id = models.BigIntegerField(null=True, blank=True)  # the record's (the store's product number)
+    file_name = models.CharField(max_length=20000)
+    asset_id = models.UUIDField()
+    refused = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def as_json(self) -> dict:
+        return {
+            "at": self.at.isoformat(),
+            "kind": self.kind,
+            "order_number": self.order_number,
+            "download_id": self.download_id,
+            "product_id": self.product_id,
+            "file_name": self.file_name,
+            "asset_id": str(self.asset_id),
+            "refused": self.refused,
+        }
+
+
 def atomic() -> transaction.Atomic:
     """A transaction on whichever database holds the sandbox's tables: its own process's only database,
     or the sandbox alias when it runs inside the test process (tests/support/inprocess.py)."""

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sandbox.models import (
     Asset,
+    DownloadEvent,
     DownloadRecord,
     LineAsset,
     Order,
@@ -362,7 +363,18 @@ def seed(*, orders: int = DEFAULT_ORDERS, seed: int = DEFAULT_SEED) -> dict[str,
     started = time.monotonic()
     built = build(orders=orders, seed=seed)
     with atomic():
-        for model in (OutboxMessage, DownloadRecord, OrderAsset, LineAsset, OrderLine, Order, Asset, Product):
+        tables = (
+            DownloadEvent,
+            OutboxMessage,
+            DownloadRecord,
+            OrderAsset,
+            LineAsset,
+            OrderLine,
+            Order,
+            Asset,
+            Product,
+        )
+        for model in tables:
             model.objects.all().delete()
         Product.objects.bulk_create(built.products, batch_size=2000)
         Asset.objects.bulk_create(built.assets, batch_size=2000)

@@ -42,6 +42,10 @@ SANDBOX_HANG_SECONDS = env.float("SANDBOX_HANG_SECONDS", default=30.0)
 # is_amazon_download); the MySQL connection's time zone date_created is rendered in.
 SANDBOX_DOWNLOADS_ROWS = env.str("SANDBOX_DOWNLOADS_ROWS", default="documented")
 SANDBOX_DOWNLOADS_TIMEZONE = env.str("SANDBOX_DOWNLOADS_TIMEZONE", default="UTC")
+# The shop's downloads over time (sandbox.trickle): a step every this many seconds; 0 (the default, and in
+# tests) leaves it off. `make run` sets 5. SANDBOX_TRICKLE_SEED draws the steps.
+SANDBOX_TRICKLE_SECONDS = env.float("SANDBOX_TRICKLE_SECONDS", default=0.0)
+SANDBOX_TRICKLE_SEED = env.int("SANDBOX_TRICKLE_SEED", default=1050)
 
 LOGGING = {
     "version": 1,

@@ -60,7 +60,9 @@ class Command(BaseCommand):
         if settings.DEMO_MODE:
             child_env["SANDBOX_URL"] = f"http://{host}:{sandbox_port}"
             try:
-                processes.append(start_sandbox(host=host, port=sandbox_port, wait=False).process)
+                # The shop lives: customers download, new orders come in, link scanners follow e-mails.
+                trickle = {"SANDBOX_TRICKLE_SECONDS": os.environ.get("SANDBOX_TRICKLE_SECONDS", "5")}
+                processes.append(start_sandbox(host=host, port=sandbox_port, wait=False, env=trickle).process)
             except SandboxFailed as failed:
                 self.stderr.write(f"The sandbox cannot start. {failed} (make run SANDBOX_PORT=…)")
                 return

@@ -40,6 +40,18 @@ class Command(BaseCommand):
             raise KeyboardInterrupt
 
         signal.signal(signal.SIGTERM, stop)
+        if settings.SANDBOX_TRICKLE_SECONDS > 0:
+            from sandbox.trickle import run_in_background
+
+            run_in_background(
+                every_seconds=settings.SANDBOX_TRICKLE_SECONDS,
+                stopping=stopping,
+                seed=settings.SANDBOX_TRICKLE_SEED,
+            )
+            self.stdout.write(
+                f"Downloads happen by themselves: a step every {settings.SANDBOX_TRICKLE_SECONDS:g} s "
+                "(/_sandbox/download-events lists them)."
+            )
         try:
             run(host, int(port), get_internal_wsgi_application(), threading=True, ipv6=False)
         except KeyboardInterrupt:
