@@ -22,7 +22,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from django.test import Client
@@ -42,6 +42,12 @@ def main() -> None:
     parser.add_argument("--path", action="append", help="a page to measure (repeatable; default: four pages)")
     parser.add_argument("--no-profile", action="store_true", help="timings and query counts only")
     parser.add_argument("--sql", action="store_true", help="print each warm load's database queries")
+    parser.add_argument(
+        "--tree", action="store_true", help="a pyinstrument call tree instead of cProfile's tables"
+    )
+    parser.add_argument(
+        "--entries", type=int, default=0, help="audit entries put in the trail first (count fixes of #1050)"
+    )
     args = parser.parse_args()
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -81,12 +87,33 @@ def main() -> None:
             person.groups.add(Group.objects.get_or_create(name="Support")[0])
             client = Client()
             client.force_login(person)
+            _entries(person, args.entries)
             for path in args.path or PAGES:
                 _measure(client, path, args)
     finally:
         stand_in.stop()
         teardown_databases(databases, verbosity=0)
         teardown_test_environment()
+
+
+def _entries(person: Any, count: int) -> None:
+    """`count` successful count fixes on order #1050 in the trail, as bench.growth makes them."""
+    from audit.models import AuditEntry
+
+    for start in range(0, count, 5000):
+        AuditEntry.objects.bulk_create(
+            AuditEntry(
+                actor=person,
+                actor_name=person.username,
+                action="download_record_count",
+                order_number=1050 if index % 100 == 0 else 900_000 + index % 5000,
+                download_id=f"profile-{index}",
+                before={"download_count": 2},
+                after={"download_count": 1},
+                outcome="success",
+            )
+            for index in range(start, min(start + 5000, count))
+        )
 
 
 def _measure(client: Client, path: str, args: argparse.Namespace) -> None:
@@ -113,6 +140,15 @@ def _measure(client: Client, path: str, args: argparse.Namespace) -> None:
         for query in queries:
             print(f"  {query['time']}s  {query['sql'][:300]}")
     if args.no_profile:
+        return
+    if args.tree:
+        from pyinstrument import Profiler
+
+        sampler = Profiler(interval=0.0002)
+        with sampler:
+            for _ in range(20):
+                get(path)
+        print(sampler.output_text(color=False))
         return
     profile = cProfile.Profile()
     profile.enable()
