@@ -3,7 +3,7 @@
 A fragment's key is a hash of everything it is rendered from: the data it shows (a record as the
 upstream answered it, with every field), what the page adds to it (a product name, a known limit and its
 "3 days ago"), who looks and how (their permissions, time zone and language), and the code that renders
-it (the template's source and the template tags' modules). Nothing is ever invalidated and nothing waits
+it (the template's source and the project's code as deployed). Nothing is ever invalidated and nothing waits
 for a timeout to be right: when any input changes the key changes, so a fragment can neither outlive its
 data nor reach a person who would see it otherwise.
 
@@ -18,11 +18,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import sys
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.template import Context
 from django.template.base import Template
@@ -51,28 +52,29 @@ def viewer(context: Context) -> tuple[str, str, str]:
     return (repr(may), timezone.get_current_timezone_name(), translation.get_language() or "")
 
 
+SKIPPED_FOLDERS = {"tests", "node_modules", "static", "staticfiles", "media", "docs"}
+
+
 @functools.cache
-def _code_version(template_source: str, modules: tuple[str, ...]) -> str:
-    """The template's source and its tag libraries' files, hashed (once per process)."""
-    digest = hashlib.sha256(template_source.encode())
-    for name in modules:
-        module = sys.modules.get(name)
-        path = getattr(module, "__file__", None)
-        if path:
-            digest.update(Path(path).read_bytes())
+def code_version() -> str:
+    """The dashboard's code as this process runs it: every .py and .html file of the project (its path,
+    size and modification time), hashed once per process. A deploy that changes any of them (a template,
+    a filter, a URL, a sentence) renders every fragment afresh, though the shared cache outlives it."""
+    digest = hashlib.sha256()
+    root = Path(settings.BASE_DIR)
+    for folder, folders, files in os.walk(root):
+        folders[:] = sorted(name for name in folders if name[0] != "." and name not in SKIPPED_FOLDERS)
+        for name in sorted(files):
+            if name.endswith((".py", ".html")):
+                path = Path(folder, name)
+                stat = path.stat()
+                digest.update(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns};".encode())
     return digest.hexdigest()[:16]
 
 
 def _template_version(template: Template) -> str:
-    modules = sorted(
-        {
-            function.__module__
-            for library in template.engine.template_libraries.values()
-            for function in (*library.tags.values(), *library.filters.values())
-            if not function.__module__.startswith("django.")
-        }
-    )
-    return _code_version(template.source, tuple(modules))
+    """The template's own source (exact) and the project's code (code_version)."""
+    return hashlib.sha256(template.source.encode()).hexdigest()[:16] + code_version()
 
 
 def render_many(

@@ -142,3 +142,21 @@ def test_the_page_it_returns_to_and_a_row_message_are_part_of_the_row(
     saved = render(merchant_user, [RECORD], row_message="Saved.", row_message_level="success")
     assert "Saved." in _row(saved)
     assert "Saved." not in _row(render(merchant_user, [RECORD]))
+
+
+def test_a_deploy_that_changes_any_code_or_template_renders_every_fragment_afresh(
+    tmp_path: Any, settings: Any
+) -> None:
+    """The shared cache outlives a deploy: the key holds the project's code as the process runs it."""
+    settings.BASE_DIR = tmp_path
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "tags.py").write_text("A = 1\n")
+    (tmp_path / "row.html").write_text("<tr></tr>")
+    versions = []
+    for change in (None, ("app/tags.py", "A = 2\n"), ("row.html", "<tr><td></td></tr>")):
+        if change:
+            (tmp_path / change[0]).write_text(change[1])
+        fragments.code_version.cache_clear()
+        versions.append(fragments.code_version())
+    fragments.code_version.cache_clear()
+    assert len(set(versions)) == 3
