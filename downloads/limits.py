@@ -123,15 +123,33 @@ def _seen(keys: set[str]) -> dict[str, list[SeenLimit]]:
 def limits_for_files(*, order_number: int, filenames: Iterable[str]) -> dict[str, KnownLimit]:
     """File key (filenames.file_key) → the limit known for that file on this order (one query)."""
     keys = {file_key(name) for name in filenames if name.strip()}
-    seen = _seen(keys)
-    known = {key: _choose(seen.get(key, []), order_number) for key in keys}
-    return {key: limit for key, limit in known.items() if limit is not None}
+    return _by_file(_seen(keys), keys, order_number)
 
 
 def limits_for_records(records: Iterable[types.DownloadRecord]) -> dict[str, KnownLimit]:
     """Download ID → the limit known for the record's file on its order (one query for a page)."""
     listed = list(records)
-    seen = _seen({file_key(record.download_file_name) for record in listed})
+    return _by_record(_seen({file_key(record.download_file_name) for record in listed}), listed)
+
+
+def limits_for_order(
+    *, order_number: int, records: Iterable[types.DownloadRecord]
+) -> tuple[dict[str, KnownLimit], dict[str, KnownLimit]]:
+    """An order page's two views of its records' limits in one query: limits_for_files of their file
+    names (the diagnosis) and limits_for_records (the records table)."""
+    listed = list(records)
+    keys = {file_key(record.download_file_name) for record in listed}
+    seen = _seen(keys)
+    named = {file_key(record.download_file_name) for record in listed if record.download_file_name.strip()}
+    return _by_file(seen, named, order_number), _by_record(seen, listed)
+
+
+def _by_file(seen: dict[str, list[SeenLimit]], keys: set[str], order_number: int) -> dict[str, KnownLimit]:
+    known = {key: _choose(seen.get(key, []), order_number) for key in keys}
+    return {key: limit for key, limit in known.items() if limit is not None}
+
+
+def _by_record(seen: dict[str, list[SeenLimit]], listed: list[types.DownloadRecord]) -> dict[str, KnownLimit]:
     known = {
         record.download_id: _choose(seen.get(file_key(record.download_file_name), []), record.order_id)
         for record in listed

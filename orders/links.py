@@ -50,7 +50,11 @@ def parse_status_link(text: str) -> StatusLink | None:
 
 def status_link_for(order_number: int) -> str:
     """The order's status link as the customer has it, or "" when its token is not known."""
-    known = KnownCustomerToken.link_for(order_number)
+    return status_link_of(KnownCustomerToken.link_for(order_number))
+
+
+def status_link_of(known: tuple[str, str] | None) -> str:
+    """status_link_for with the order's (token, status_url) already read (KnownCustomerToken.link_for)."""
     if known is None:
         return ""
     token, url = known

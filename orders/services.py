@@ -13,7 +13,7 @@ from audit.models import AuditEntry
 from audit.services import audit_entries_for_order
 from downloads import records
 from downloads.history import changes_of_order, note_seen
-from downloads.limits import KnownLimit, limits_for_files, limits_for_records, limits_learn
+from downloads.limits import KnownLimit, limits_for_order, limits_learn
 from downloads.products import product_names_from_files, product_names_remember
 from downloads.reads import download_records_for_order
 from fileflare_admin.api import fileflare, types
@@ -24,7 +24,7 @@ from orders import diagnosis, reply_text
 from orders.attachments import ATTACH, DETACH
 from orders.diagnosis import Complaint, Finding, ReadAt
 from orders.identity import order_id_for_number, order_number_for_id
-from orders.links import status_link_for
+from orders.links import status_link_of
 from orders.models import KnownCustomerToken, ReplyTemplate
 from orders.reply_text import RecentChanges, Situation
 from orders.resend import EMAIL_RESEND
@@ -65,6 +65,7 @@ class OrderPage:
     complaint: Complaint | None = None  # what the ticket says (its findings lead)
     record_limits: dict[str, KnownLimit] = field(default_factory=dict)  # download ID → its file's limit
     suspects: list[SuspectLine] = field(default_factory=list)  # records whose count jumped like a scanner's
+    file_limits: dict[str, KnownLimit] = field(default_factory=dict)  # file key → its limit on this order
 
 
 def _section(load: Callable[[], types.Fetched[T]]) -> Section[T]:
@@ -145,7 +146,8 @@ def order_page(
     picks a reply other than the one that fits; `complaint` (what the ticket says) leads the findings.
     The customer's view, when read, teaches each file's limit (downloads.limits)."""
     number = order_number_for_id(order_id)
-    token = KnownCustomerToken.token_for(number) if number is not None else None
+    known_link = KnownCustomerToken.link_for(number) if number is not None else None  # (token, status URL)
+    token = known_link[0] if known_link else None
     early_records: Future[Section[list[types.DownloadRecord]]] | None = None
     early_customer: Future[Section[types.CustomerView]] | None = None
     with PageCalls(max_workers=3) as pool:
@@ -166,7 +168,8 @@ def order_page(
         records = early_records.result()
         customer = early_customer.result() if early_customer else Section[types.CustomerView]()
     else:
-        token = KnownCustomerToken.token_for(order.order_number)
+        known_link = KnownCustomerToken.link_for(order.order_number)
+        token = known_link[0] if known_link else None
         with PageCalls(max_workers=2) as pool:
             records_future = pool.submit(_records, order.order_number)
             customer_future = pool.submit(_customer, token) if token else None
@@ -182,11 +185,13 @@ def order_page(
         records=records,
         customer=customer,
         token=token,
-        status_link=status_link_for(order.order_number),
+        status_link=status_link_of(known_link),
         timeline=audit_entries_for_order(order_number=order.order_number),
         fileflare_app_url=fileflare_app_order_url(order),
         complaint=complaint,
-        record_limits=limits_for_records(records.value or []),
+    )
+    page.file_limits, page.record_limits = limits_for_order(
+        order_number=order.order_number, records=records.value or []
     )
     # The counts' history the dashboard keeps (one query, no upstream call): a scanner's burst of downloads.
     page.suspects = suspect_lines(
@@ -218,16 +223,13 @@ def _remember_product_names(page: OrderPage) -> None:
 
 
 def _diagnose(page: OrderPage, *, user: roles.AnyUser, situation: Situation | None) -> None:
-    listed = page.records.value or []
     page.findings = diagnosis.diagnose(
         order=page.order,
         customer=page.customer.value,
         customer_known=page.token is not None,
         records=page.records.value if not page.records.error else None,
         max_count_step=roles.permissions_for(user).max_count_step,
-        known_limits=limits_for_files(
-            order_number=page.order.order_number, filenames=[record.download_file_name for record in listed]
-        ),
+        known_limits=page.file_limits,  # read with the records table's (limits_for_order)
         complaint=page.complaint,
         read_at=ReadAt(
             order=page.fetched_at, customer=page.customer.fetched_at, records=page.records.fetched_at
