@@ -12,6 +12,9 @@
 | detach a file from an order        | detach               | no                  | yes                     |
 | run bulk fixes                     | run_bulk_fixes       | no                  | yes                     |
 | change the shop's reply templates  | edit_reply_templates | no                  | yes                     |
+| see the Reports page's customer    | view_reports         | yes                 | yes                     |
+| lists and download figures         |                      |                     |                         |
+| see staff activity (Reports)       | view_staff_activity  | no                  | yes                     |
 
 Support's step is the setting SUPPORT_MAX_COUNT_STEP, read when asked. An account without a role may do
 none of it. The table is RULES below (who may, and the sentence everyone else reads), with MOVE_ANY_COUNT
@@ -89,6 +92,8 @@ Action = Literal[
     "detach",
     "run_bulk_fixes",
     "edit_reply_templates",
+    "view_reports",
+    "view_staff_activity",
 ]
 
 
@@ -109,6 +114,8 @@ RULES: dict[Action, Rule] = {
     "detach": Rule(EDITORS, "Only a Merchant can detach files from an order."),
     "run_bulk_fixes": Rule(EDITORS, "Only a Merchant can run bulk fixes."),
     "edit_reply_templates": Rule(EDITORS, "Only a Merchant can change the shop's reply templates."),
+    "view_reports": Rule(STAFF, "Your account has no role that may see the Reports page. Ask a merchant."),
+    "view_staff_activity": Rule(EDITORS, "Only a Merchant can see what each member of staff did."),
 }
 
 # Moving a download count, the one rule with a size: these roles by any amount in one change, these by at

@@ -75,11 +75,13 @@ EVERY_ACTION = {
     "detach",
     "run_bulk_fixes",
     "edit_reply_templates",
+    "view_reports",
+    "view_staff_activity",
 }
 ALLOWED = {
     "admin": EVERY_ACTION,
     "merchant": EVERY_ACTION,
-    "support": {"use_dashboard", "resend", "attach"},
+    "support": {"use_dashboard", "resend", "attach", "view_reports"},
     "no_role": set(),
     "anonymous": set(),
 }
