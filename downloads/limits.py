@@ -12,7 +12,7 @@ taken. A shop may also declare its global limit (SHOP_DOWNLOAD_LIMIT): the last 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -150,9 +150,23 @@ def _by_file(seen: dict[str, list[SeenLimit]], keys: set[str], order_number: int
 
 
 def _by_record(seen: dict[str, list[SeenLimit]], listed: list[types.DownloadRecord]) -> dict[str, KnownLimit]:
+    return _by_download_id(
+        seen, {record.download_id: (record.order_id, record.download_file_name) for record in listed}
+    )
+
+
+def limits_by_download_id(files: Mapping[str, tuple[int | None, str]]) -> dict[str, KnownLimit]:
+    """Download ID → the limit known for its (order number, file name), as limits_for_records asks it,
+    for records known only by what the dashboard noted of them (one query)."""
+    return _by_download_id(_seen({file_key(name) for _, name in files.values()}), files)
+
+
+def _by_download_id(
+    seen: dict[str, list[SeenLimit]], files: Mapping[str, tuple[int | None, str]]
+) -> dict[str, KnownLimit]:
     known = {
-        record.download_id: _choose(seen.get(file_key(record.download_file_name), []), record.order_id)
-        for record in listed
-        if record.download_file_name.strip()
+        download_id: _choose(seen.get(file_key(name), []), order_number)
+        for download_id, (order_number, name) in files.items()
+        if name.strip()
     }
     return {download_id: limit for download_id, limit in known.items() if limit is not None}

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
 
 from fileflare_admin.days import DayField
 from jobs.models import BulkJob
-from jobs.selection import Selection, parse_order_numbers, too_many_order_numbers
+from jobs.selection import (
+    Selection,
+    parse_download_ids,
+    parse_order_numbers,
+    too_many_download_ids,
+    too_many_order_numbers,
+)
 
 # The downloads API stores counts and ids as int(11).
 INT_MAX = 2_147_483_647
@@ -28,6 +35,13 @@ class BulkFixForm(forms.Form):
         max_length=1_000_000,  # room for any paste: more than BULK_MAX_ORDER_NUMBERS are refused by count
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
         help_text="Paste them from a ticket export: any mix of spaces, commas, new lines and #.",
+    )
+    download_ids = forms.CharField(
+        label="Download IDs",
+        required=False,
+        max_length=1_000_000,
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+        help_text="Records chosen one by one (the Reports page fills this in): IDs separated by spaces.",
     )
     product_id = forms.IntegerField(label="Product ID", required=False, min_value=1, max_value=INT_MAX)
     file_name = forms.CharField(
@@ -65,6 +79,18 @@ class BulkFixForm(forms.Form):
             raise forms.ValidationError(refusal)
         return numbers
 
+    def clean_download_ids(self) -> tuple[str, ...]:
+        ids, rejected = parse_download_ids(self.cleaned_data.get("download_ids") or "")
+        if rejected:
+            shown = ", ".join(f"“{piece[:20]}”" for piece in rejected[:5])
+            more = f" and {len(rejected) - 5} more" if len(rejected) > 5 else ""
+            raise forms.ValidationError(
+                f"These are not download IDs: {shown}{more}. Download IDs are letters and digits only."
+            )
+        if refusal := too_many_download_ids(len(ids)):
+            raise forms.ValidationError(refusal)
+        return ids
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("action") in NEEDS_AMOUNT and data.get("amount") is None:
@@ -74,14 +100,15 @@ class BulkFixForm(forms.Form):
             self.add_error("created_to", "The end date is before the start date.")
         if not self.errors and self.selection().empty:
             raise forms.ValidationError(
-                "Choose at least one filter (order numbers, product, file name, count or dates), so that "
-                "not every record is changed by accident."
+                "Choose at least one filter (download IDs, order numbers, product, file name, count or dates), "
+                "so that not every record is changed by accident."
             )
         return data
 
     def selection(self) -> Selection:
         data = self.cleaned_data
         return Selection(
+            download_ids=tuple(data.get("download_ids") or ()),
             order_numbers=tuple(data.get("order_numbers") or ()),
             product_id=data.get("product_id"),
             file_name=data.get("file_name") or "",
@@ -89,6 +116,15 @@ class BulkFixForm(forms.Form):
             created_from=data.get("created_from"),
             created_to=data.get("created_to"),
         )
+
+
+PREFILLED = ("download_ids", "action", "amount", "reason")
+
+
+def prefilled(query: Mapping[str, str]) -> dict[str, str]:
+    """What a link may fill in on the empty form (the Reports page's "give N more downloads to these
+    records"): the IDs, the action, N and the reason, as typed; nothing is planned until Dry run."""
+    return {name: query[name][:1_000_000] for name in PREFILLED if query.get(name)}
 
 
 class UndoJobForm(forms.Form):

@@ -79,7 +79,9 @@ class BulkJob(ChainRow):
         """The filter as the person gave it, its criteria joined by "; " (nothing after the last)."""
         chosen = self.selection or {}
         numbers = ", ".join(str(number) for number in chosen.get("order_numbers") or ())
+        ids = chosen.get("download_ids") or ()
         parts = [
+            f"{len(ids)} record{'s' if len(ids) != 1 else ''} chosen by download ID" if ids else "",
             f"orders {numbers[:199] + '…' if len(numbers) > 200 else numbers}" if numbers else "",
             f"product {chosen['product_id']}" if chosen.get("product_id") is not None else "",
             f"file name contains “{chosen['file_name']}”" if chosen.get("file_name") else "",

@@ -20,7 +20,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from fileflare_admin.api import downloads as downloads_api
-from fileflare_admin.api import types
+from fileflare_admin.api import types, validators
+from fileflare_admin.api.errors import NotFound
 from fileflare_admin.order_numbers import parse_order_number
 from fileflare_admin.sentences import UserFacingError
 
@@ -60,6 +61,33 @@ def parse_order_numbers(text: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
     return tuple(numbers), tuple(rejected)
 
 
+def too_many_download_ids(count: int) -> str:
+    """The sentence refusing `count` download IDs, or "" when they are within the limit (the same as for
+    pasted order numbers: each is one read)."""
+    limit = settings.BULK_MAX_ORDER_NUMBERS
+    if count <= limit:
+        return ""
+    return (
+        f"Choose at most {limit:,} records by download ID at a time; you chose {count:,}. Run the fix in parts."
+    )
+
+
+def parse_download_ids(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Download IDs from a list (the Reports page's, or pasted): (IDs in the order given, without repeats;
+    the pieces that are not download IDs)."""
+    ids: dict[str, None] = {}
+    rejected: list[str] = []
+    for piece in _SEPARATORS.split(text or ""):
+        token = piece.strip().strip("\"'")
+        if not token:
+            continue
+        try:
+            ids[validators.download_id(token)] = None
+        except NotFound:
+            rejected.append(piece.strip())
+    return tuple(ids), tuple(rejected)
+
+
 @dataclass(frozen=True)
 class Selection:
     """Which download records: every given criterion must hold (an empty one is not a criterion)."""
@@ -70,11 +98,13 @@ class Selection:
     count_at_least: int | None = None
     created_from: date | None = None
     created_to: date | None = None
+    download_ids: tuple[str, ...] = ()  # chosen one by one (the Reports page's customers at their limit)
 
     @property
     def empty(self) -> bool:
         return not (
-            self.order_numbers
+            self.download_ids
+            or self.order_numbers
             or self.product_id is not None
             or self.file_name
             or self.count_at_least is not None
@@ -85,6 +115,7 @@ class Selection:
     def as_json(self) -> dict[str, Any]:
         values = asdict(self)
         values["order_numbers"] = list(self.order_numbers)
+        values["download_ids"] = list(self.download_ids)
         for name in ("created_from", "created_to"):
             values[name] = values[name].isoformat() if values[name] else None
         return values
@@ -108,7 +139,8 @@ class Selection:
         start, end = self.bounds()
         created = record.date_created
         return (
-            (not self.order_numbers or record.order_id in self.order_numbers)
+            (not self.download_ids or record.download_id in self.download_ids)
+            and (not self.order_numbers or record.order_id in self.order_numbers)
             and (self.product_id is None or record.product_id == self.product_id)
             and (not self.file_name or self.file_name.casefold() in record.download_file_name.casefold())
             and (self.count_at_least is None or record.download_count >= self.count_at_least)
@@ -164,8 +196,19 @@ def _of_orders(numbers: tuple[int, ...]) -> Iterator[types.DownloadRecord]:
         yield from _walk(search=str(number), past=_never)
 
 
+def _by_id(download_ids: tuple[str, ...]) -> Iterator[types.DownloadRecord]:
+    """Each record read fresh by its ID; one deleted since it was listed is left out."""
+    for download_id in download_ids:
+        try:
+            yield downloads_api.record_get(download_id=download_id, fresh=True).value
+        except NotFound:
+            continue
+
+
 def _candidates(selection: Selection) -> Iterator[types.DownloadRecord]:
-    if selection.order_numbers:
+    if selection.download_ids:
+        yield from _by_id(selection.download_ids)
+    elif selection.order_numbers:
         yield from _of_orders(selection.order_numbers)
     elif selection.product_id is not None:
         yield from _walk(search=str(selection.product_id), past=_never)
@@ -189,7 +232,9 @@ def records_matching(selection: Selection) -> list[types.DownloadRecord]:
     are more than BULK_MAX_ITEMS, and the API client's errors."""
     if selection.empty:
         raise SelectionError("Choose at least one filter, so that not every record is changed by accident.")
-    if refusal := too_many_order_numbers(len(selection.order_numbers)):
+    if refusal := too_many_order_numbers(len(selection.order_numbers)) or too_many_download_ids(
+        len(selection.download_ids)
+    ):
         raise SelectionError(refusal)
     found: dict[str, types.DownloadRecord] = {}
     for record in _candidates(selection):

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fileflare_admin.api.errors import ApiError
 from fileflare_admin.htmx import StaffRequest, page_or_partial
 from jobs import services
-from jobs.forms import BulkFixForm, ItemFilterForm, UndoJobForm
+from jobs.forms import BulkFixForm, ItemFilterForm, UndoJobForm, prefilled
 from jobs.models import BulkJob, BulkJobItem
 from jobs.selection import SelectionError
 from staff import roles
@@ -33,7 +33,9 @@ def job_list(request: StaffRequest) -> HttpResponse:
 def job_new(request: StaffRequest) -> HttpResponse:
     """The filter and action form; a valid POST makes the dry run and shows it."""
     roles.require(request.user, "run_bulk_fixes")
-    form = BulkFixForm(request.POST or None)
+    # A GET only fills the form in (a link from the Reports page); a POST plans the dry run.
+    posted = request.method == "POST"
+    form = BulkFixForm(request.POST) if posted else BulkFixForm(initial=prefilled(request.GET))
     problem = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

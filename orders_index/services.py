@@ -81,6 +81,18 @@ def _rows() -> QuerySet[IndexedOrder]:
     return IndexedOrder.objects.filter(shop=shop) if shop else IndexedOrder.objects.none()
 
 
+def order_index_rows() -> QuerySet[IndexedOrder]:
+    """This shop's indexed orders (none when Fileflare is not configured), for store-wide reports."""
+    return _rows()
+
+
+def order_index_as_of() -> datetime | None:
+    """When the sync last read the newest page of this shop's orders: what the index knows is as of then."""
+    shop = _shop()
+    state = OrderSync.objects.filter(shop=shop).first() if shop else None
+    return state.newest_seen_at if state is not None else None
+
+
 def order_index_lookup(order_number: int) -> list[IndexedOrderView]:
     """The indexed orders with this number (one, normally), newest first."""
     return [IndexedOrderView(as_order(row), row.seen_at) for row in _rows().filter(order_number=order_number)]

@@ -1,0 +1,326 @@
+"""The Reports page's figures: store-wide numbers read from the dashboard's own database, never upstream.
+
+Each query takes a `Span` (whole days in the person's time zone, from a day to a year) and returns a
+`Figure`: its title, a sentence a screen reader reads in place of the chart, its table (columns and rows,
+which are also its CSV), and when its data was last brought up to date ("as of").
+
+- Downloads come from the changes the dashboard saw in the records' counts (downloads.history): the
+  positive deltas a snapshot or a page's read saw, never a staff write. A change is placed in the hour
+  it was seen (CountChange.hour, one indexed column a year groups by), and that hour in the person's day.
+- Orders never e-mailed come from the order index (ordered that day, no e-mail sent as the index last saw).
+- Resends and staff activity come from the audit trail (successful entries only, bulk fixes included).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Literal
+
+from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from audit.models import AuditEntry
+from downloads.edits import COUNT, UPDATE
+from downloads.history import DOWNLOADED
+from downloads.models import CountChange
+from downloads.products import product_names_known
+from downloads.services import CREATE, DELETE
+from fileflare_admin.days import day_text
+from orders.attachments import ATTACH, DETACH
+from orders.resend import EMAIL_RESEND
+from orders_index.services import order_index_as_of, order_index_rows
+
+Period = Literal["day", "week"]
+By = Literal["product", "file"]
+Cell = str | int | None
+
+MAX_DAYS = 366  # a year, leap day included
+
+# What "staff activity" counts, by audit action: a fix changes a record, an attach changes an order's
+# files (attach or detach), an undo is any entry that sets back another (its undo_of), whatever its action.
+FIXES = (COUNT, UPDATE, CREATE, DELETE)
+ATTACHES = (ATTACH, DETACH)
+
+
+@dataclass(frozen=True)
+class Span:
+    """Whole days, first to last (both included), in a time zone."""
+
+    first: date
+    last: date
+    zone: tzinfo
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time.min, tzinfo=self.zone)
+
+    @property
+    def end(self) -> datetime:
+        """The midnight after the last day (exclusive)."""
+        return datetime.combine(self.last + timedelta(days=1), time.min, tzinfo=self.zone)
+
+    @property
+    def days(self) -> list[date]:
+        return [self.first + timedelta(days=offset) for offset in range((self.last - self.first).days + 1)]
+
+    def text(self) -> str:
+        if self.first == self.last:
+            return day_text(self.first)
+        return f"{day_text(self.first)} to {day_text(self.last)}"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of the page: its chart's data is its table; `summary` says it in one sentence."""
+
+    title: str
+    summary: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Cell, ...]]
+    as_of: datetime | None
+    csv_name: str
+    # For the chart: the label of each row and its value(s) by series, in `series` order.
+    series: tuple[str, ...] = ()
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def csv_rows(self) -> Iterable[Sequence[Cell]]:
+        yield self.columns
+        yield from self.rows
+
+
+def period_start(day: date, period: Period) -> date:
+    """The first day of the day's period: itself, or the Monday of its week (ISO weeks)."""
+    return day if period == "day" else day - timedelta(days=day.weekday())
+
+
+def period_label(start: date, period: Period) -> str:
+    return day_text(start) if period == "day" else f"Week of {day_text(start)}"
+
+
+def _periods(span: Span, period: Period) -> list[date]:
+    return list(dict.fromkeys(period_start(day, period) for day in span.days))
+
+
+def _local_day(moment: datetime, zone: tzinfo) -> date:
+    return timezone.localtime(moment, zone).date()
+
+
+def _plural(number: int, word: str, words: str = "") -> str:
+    return f"{number:,} {word if number == 1 else words or word + 's'}"
+
+
+def _busiest(totals: dict[date, int], period: Period) -> str:
+    if not totals or not any(totals.values()):
+        return ""
+    best = max(totals, key=lambda start: (totals[start], start))
+    named = period_label(best, period).replace("Week of ", "the week of ")
+    return f" The busiest {period} was {named} ({totals[best]:,})."
+
+
+# --- Downloads ------------------------------------------------------------------------------------
+
+
+def downloads_as_of() -> datetime | None:
+    """When the counts were last seen (the newest change noted)."""
+    return CountChange.objects.aggregate(newest=Max("seen_at"))["newest"]
+
+
+def _downloads_by_hour(span: Span, by: By | None) -> list[dict[str, object]]:
+    key = {"product": ["product_id"], "file": ["file_name"]}.get(by or "", [])
+    rows = (
+        CountChange.objects.filter(DOWNLOADED, hour__gte=span.start, hour__lt=span.end)
+        .values("hour", *key)
+        .annotate(downloads=Sum("delta"))
+        .order_by()
+    )
+    return list(rows)
+
+
+def downloads_per_period(
+    span: Span, *, period: Period = "day", by: By | None = None, as_of: datetime | None = None
+) -> Figure:
+    """Downloads per day (or week) over the span; `by` product or file: one row per period and key that
+    had downloads (the CSV behind the "by product" and "by file" figures)."""
+    as_of = as_of if as_of is not None else downloads_as_of()
+    periods = _periods(span, period)
+    unit = "Day" if period == "day" else "Week"
+    if by is None:
+        totals = dict.fromkeys(periods, 0)
+        for row in _downloads_by_hour(span, None):
+            start = period_start(_local_day(row["hour"], span.zone), period)  # type: ignore[arg-type]  # a datetime
+            totals[start] = totals.get(start, 0) + int(row["downloads"])  # type: ignore[call-overload]  # a sum
+        total = sum(totals.values())
+        summary = f"{_plural(total, 'download')} from {span.text()}, {_plural(len(periods), period)}."
+        return Figure(
+            title=f"Downloads per {period}",
+            summary=summary + _busiest(totals, period),
+            columns=(unit, "Downloads"),
+            rows=[(period_label(start, period), totals[start]) for start in periods],
+            as_of=as_of,
+            csv_name=f"downloads-per-{period}",
+            series=("Downloads",),
+            extra={"starts": periods},
+        )
+    name = "product_id" if by == "product" else "file_name"
+    cells: dict[tuple[date, object], int] = defaultdict(int)
+    for row in _downloads_by_hour(span, by):
+        start = period_start(_local_day(row["hour"], span.zone), period)  # type: ignore[arg-type]  # a datetime
+        cells[(start, row[name])] += int(row["downloads"])  # type: ignore[call-overload]  # a sum
+    label = _product_label if by == "product" else str
+    names = product_names_known({key for _, key in cells}) if by == "product" else {}
+    ordered = sorted(cells, key=lambda cell: (cell[0], -cells[cell], str(cell[1])))
+    return Figure(
+        title=f"Downloads per {period}, by {by}",
+        summary=f"{_plural(sum(cells.values()), 'download')} from {span.text()}, per {period} and {by}.",
+        columns=(unit, "Product" if by == "product" else "File", "Downloads"),
+        rows=[(period_label(start, period), label(key, names), cells[(start, key)]) for (start, key) in ordered],
+        as_of=as_of,
+        csv_name=f"downloads-per-{period}-by-{by}",
+    )
+
+
+def _product_label(product_id: object, names: dict[int, str] | None = None) -> str:
+    name = (names or {}).get(product_id) if isinstance(product_id, int) else None
+    return f"{name} (#{product_id})" if name else f"Product #{product_id}"
+
+
+def downloads_by(span: Span, *, by: By, as_of: datetime | None = None) -> Figure:
+    """Downloads over the whole span per product (or file), most downloaded first."""
+    as_of = as_of if as_of is not None else downloads_as_of()
+    name = "product_id" if by == "product" else "file_name"
+    rows = (
+        CountChange.objects.filter(DOWNLOADED, hour__gte=span.start, hour__lt=span.end)
+        .values(name)
+        .annotate(downloads=Sum("delta"))
+        .order_by("-downloads", name)
+    )
+    totals = [(row[name], int(row["downloads"])) for row in rows]
+    names = product_names_known(key for key, _ in totals) if by == "product" else {}
+    labelled = [(_product_label(key, names) if by == "product" else str(key), count) for key, count in totals]
+    if labelled:
+        top = ", ".join(f"{label} ({count:,})" for label, count in labelled[:3])
+        summary = f"{_plural(len(labelled), by)} downloaded from {span.text()}; most: {top}."
+    else:
+        summary = f"No {by} was downloaded from {span.text()}."
+    return Figure(
+        title=f"Downloads by {by}",
+        summary=summary,
+        columns=("Product" if by == "product" else "File", "Downloads"),
+        rows=list(labelled),
+        as_of=as_of,
+        csv_name=f"downloads-by-{by}",
+        series=("Downloads",),
+    )
+
+
+# --- The order index and the audit trail ----------------------------------------------------------
+
+
+def _per_day(span: Span, counted: Iterable[dict[str, object]]) -> dict[date, int]:
+    totals = dict.fromkeys(span.days, 0)
+    for row in counted:
+        day = row["day"]
+        if isinstance(day, date) and day in totals:
+            totals[day] += int(row["n"])  # type: ignore[call-overload]  # a count
+    return totals
+
+
+def never_emailed_per_day(span: Span) -> Figure:
+    """Orders placed each day whose download e-mail was never sent (as the order index last saw them)."""
+    counted = (
+        order_index_rows()
+        .filter(ordered_at__gte=span.start, ordered_at__lt=span.end, email_sent_at__isnull=True)
+        .annotate(day=TruncDate("ordered_at", tzinfo=span.zone))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    totals = _per_day(span, counted)
+    total = sum(totals.values())
+    return Figure(
+        title="Orders never e-mailed, per day",
+        summary=f"{_plural(total, 'order')} placed from {span.text()} never had the download e-mail."
+        + _busiest(totals, "day"),
+        columns=("Day ordered", "Orders never e-mailed"),
+        rows=[(day_text(day), totals[day]) for day in span.days],
+        as_of=order_index_as_of(),
+        csv_name="orders-never-emailed",
+        series=("Orders never e-mailed",),
+    )
+
+
+def _succeeded(span: Span) -> Q:
+    return Q(outcome=AuditEntry.Outcome.SUCCESS, created_at__gte=span.start, created_at__lt=span.end)
+
+
+def resends_per_day(span: Span, *, now: datetime | None = None) -> Figure:
+    """Download e-mails resent each day (by staff or a bulk fix), from the audit trail."""
+    counted = (
+        AuditEntry.objects.filter(_succeeded(span), action=EMAIL_RESEND)
+        .annotate(day=TruncDate("created_at", tzinfo=span.zone))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    totals = _per_day(span, counted)
+    return Figure(
+        title="Resends per day",
+        summary=f"{_plural(sum(totals.values()), 'download e-mail')} resent from {span.text()}."
+        + _busiest(totals, "day"),
+        columns=("Day", "Resends"),
+        rows=[(day_text(day), totals[day]) for day in span.days],
+        as_of=now or timezone.now(),
+        csv_name="resends-per-day",
+        series=("Resends",),
+    )
+
+
+def staff_activity(span: Span, *, now: datetime | None = None) -> Figure:
+    """Per person and day: record fixes, resends, attaches (and detaches), undos; busiest first within
+    a day. Only successful entries count."""
+    counted = (
+        AuditEntry.objects.filter(_succeeded(span))
+        .annotate(day=TruncDate("created_at", tzinfo=span.zone))
+        .values("day", "actor_name")
+        .annotate(
+            fixes=Count("pk", filter=Q(action__in=FIXES, undo_of__isnull=True)),
+            resends=Count("pk", filter=Q(action=EMAIL_RESEND, undo_of__isnull=True)),
+            attaches=Count("pk", filter=Q(action__in=ATTACHES, undo_of__isnull=True)),
+            undos=Count("pk", filter=Q(undo_of__isnull=False)),
+        )
+        .order_by()
+    )
+    rows: list[tuple[Cell, ...]] = []
+    people: set[str] = set()
+    totals = [0, 0, 0, 0]
+    found = sorted(counted, key=lambda row: (row["day"], -_sum(row), row["actor_name"]))
+    for row in found:
+        numbers = [int(row[name]) for name in ("fixes", "resends", "attaches", "undos")]
+        if not any(numbers):
+            continue
+        people.add(str(row["actor_name"]))
+        totals = [total + number for total, number in zip(totals, numbers, strict=True)]
+        rows.append((day_text(row["day"]), str(row["actor_name"]), *numbers))
+    summary = (
+        f"From {span.text()}, {_plural(len(people), 'person', 'people')} made "
+        f"{_plural(totals[0], 'fix', 'fixes')}, {_plural(totals[1], 'resend')}, "
+        f"{_plural(totals[2], 'attach', 'attaches')} and {_plural(totals[3], 'undo')}."
+    )
+    return Figure(
+        title="Staff activity",
+        summary=summary,
+        columns=("Day", "Person", "Fixes", "Resends", "Attaches", "Undos"),
+        rows=rows,
+        as_of=now or timezone.now(),
+        csv_name="staff-activity",
+        series=("Fixes", "Resends", "Attaches", "Undos"),
+        extra={"totals": totals},
+    )
+
+
+def _sum(row: dict[str, object]) -> int:
+    return sum(int(row[name]) for name in ("fixes", "resends", "attaches", "undos"))  # type: ignore[call-overload]

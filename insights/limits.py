@@ -1,0 +1,68 @@
+"""Customers at or near their download limit now, from the counts the dashboard last saw (no upstream call).
+
+A record is listed when its last known count (downloads.history.last_counts) is at its file's limit or
+within `near` of it, the limit known as the order page knows it (downloads.limits: this order's customer
+page, another order's, or the shop's default), newest first (when the count was seen). A record whose
+limit is unknown (no customer page seen for its file, no shop default) or unlimited is never listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from downloads.history import last_counts
+from downloads.limits import KnownLimit, limits_by_download_id
+from orders_index.services import order_index_rows
+
+
+@dataclass(frozen=True)
+class AtLimit:
+    download_id: str
+    order_number: int
+    order_id: str | None  # Fileflare's order ID when the index knows it (the order page's address)
+    product_id: int
+    file_name: str
+    count: int
+    limit: KnownLimit
+    seen_at: datetime
+
+    @property
+    def left(self) -> int:
+        """Downloads left (0 at or past the limit)."""
+        return max((self.limit.limit or 0) - self.count, 0)
+
+    @property
+    def reached(self) -> bool:
+        return self.limit.reached(self.count)
+
+
+def at_limit_now(*, near: int = 1) -> list[AtLimit]:
+    """The records at their limit or within `near` downloads of it, newest sighting first."""
+    known = last_counts()
+    limits = limits_by_download_id({key: (row.order_number, row.file_name) for key, row in known.items()})
+    found = [
+        (row, limits[key])
+        for key, row in known.items()
+        if key in limits and limits[key].limit is not None and row.count >= (limits[key].limit or 0) - near
+    ]
+    numbers = {row.order_number for row, _ in found}
+    order_ids: dict[int, str] = {}
+    for number, order_id in order_index_rows().filter(order_number__in=numbers).values_list(
+        "order_number", "order_id"
+    ):
+        order_ids[number] = order_id if number not in order_ids else ""  # two orders with one number: neither
+    listed = [
+        AtLimit(
+            download_id=row.download_id,
+            order_number=row.order_number,
+            order_id=order_ids.get(row.order_number) or None,
+            product_id=row.product_id,
+            file_name=row.file_name,
+            count=row.count,
+            limit=limit,
+            seen_at=row.seen_at,
+        )
+        for row, limit in found
+    ]
+    return sorted(listed, key=lambda item: (item.seen_at, item.download_id), reverse=True)
