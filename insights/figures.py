@@ -14,10 +14,10 @@ which are also its CSV), and when its data was last brought up to date ("as of")
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Literal
+from typing import Any, Literal
 
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncDate
@@ -85,7 +85,12 @@ class Figure:
     csv_name: str
     # For the chart: the label of each row and its value(s) by series, in `series` order.
     series: tuple[str, ...] = ()
+    not_yet: str = "No download counts seen yet."  # instead of "as of" while nothing was seen
     extra: dict[str, object] = field(default_factory=dict)
+
+    def labelled_rows(self) -> list[list[tuple[str, Cell]]]:
+        """Each row's cells with their column's name (the table's data-label, for a phone)."""
+        return [list(zip(self.columns, row, strict=True)) for row in self.rows]
 
     def csv_rows(self) -> Iterable[Sequence[Cell]]:
         yield self.columns
@@ -129,7 +134,7 @@ def downloads_as_of() -> datetime | None:
     return CountChange.objects.aggregate(newest=Max("seen_at"))["newest"]
 
 
-def _downloads_by_hour(span: Span, by: By | None) -> list[dict[str, object]]:
+def _downloads_by_hour(span: Span, by: By | None) -> list[dict[str, Any]]:
     key = {"product": ["product_id"], "file": ["file_name"]}.get(by or "", [])
     rows = (
         CountChange.objects.filter(DOWNLOADED, hour__gte=span.start, hour__lt=span.end)
@@ -151,8 +156,8 @@ def downloads_per_period(
     if by is None:
         totals = dict.fromkeys(periods, 0)
         for row in _downloads_by_hour(span, None):
-            start = period_start(_local_day(row["hour"], span.zone), period)  # type: ignore[arg-type]  # a datetime
-            totals[start] = totals.get(start, 0) + int(row["downloads"])  # type: ignore[call-overload]  # a sum
+            start = period_start(_local_day(row["hour"], span.zone), period)
+            totals[start] = totals.get(start, 0) + int(row["downloads"])
         total = sum(totals.values())
         summary = f"{_plural(total, 'download')} from {span.text()}, {_plural(len(periods), period)}."
         return Figure(
@@ -168,16 +173,19 @@ def downloads_per_period(
     name = "product_id" if by == "product" else "file_name"
     cells: dict[tuple[date, object], int] = defaultdict(int)
     for row in _downloads_by_hour(span, by):
-        start = period_start(_local_day(row["hour"], span.zone), period)  # type: ignore[arg-type]  # a datetime
-        cells[(start, row[name])] += int(row["downloads"])  # type: ignore[call-overload]  # a sum
-    label = _product_label if by == "product" else str
+        start = period_start(_local_day(row["hour"], span.zone), period)
+        cells[(start, row[name])] += int(row["downloads"])
     names = product_names_known({key for _, key in cells}) if by == "product" else {}
+
+    def label(key: object) -> str:
+        return _product_label(key, names) if by == "product" else str(key)
+
     ordered = sorted(cells, key=lambda cell: (cell[0], -cells[cell], str(cell[1])))
     return Figure(
         title=f"Downloads per {period}, by {by}",
         summary=f"{_plural(sum(cells.values()), 'download')} from {span.text()}, per {period} and {by}.",
         columns=(unit, "Product" if by == "product" else "File", "Downloads"),
-        rows=[(period_label(start, period), label(key, names), cells[(start, key)]) for (start, key) in ordered],
+        rows=[(period_label(start, period), label(key), cells[(start, key)]) for start, key in ordered],
         as_of=as_of,
         csv_name=f"downloads-per-{period}-by-{by}",
     )
@@ -220,12 +228,12 @@ def downloads_by(span: Span, *, by: By, as_of: datetime | None = None) -> Figure
 # --- The order index and the audit trail ----------------------------------------------------------
 
 
-def _per_day(span: Span, counted: Iterable[dict[str, object]]) -> dict[date, int]:
+def _per_day(span: Span, counted: Iterable[Mapping[str, Any]]) -> dict[date, int]:
     totals = dict.fromkeys(span.days, 0)
     for row in counted:
         day = row["day"]
         if isinstance(day, date) and day in totals:
-            totals[day] += int(row["n"])  # type: ignore[call-overload]  # a count
+            totals[day] += int(row["n"])
     return totals
 
 
@@ -249,6 +257,7 @@ def never_emailed_per_day(span: Span) -> Figure:
         rows=[(day_text(day), totals[day]) for day in span.days],
         as_of=order_index_as_of(),
         csv_name="orders-never-emailed",
+        not_yet="The order index has not read any orders yet.",
         series=("Orders never e-mailed",),
     )
 
@@ -322,5 +331,5 @@ def staff_activity(span: Span, *, now: datetime | None = None) -> Figure:
     )
 
 
-def _sum(row: dict[str, object]) -> int:
-    return sum(int(row[name]) for name in ("fixes", "resends", "attaches", "undos"))  # type: ignore[call-overload]
+def _sum(row: Mapping[str, Any]) -> int:
+    return sum(int(row[name]) for name in ("fixes", "resends", "attaches", "undos"))

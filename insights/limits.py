@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils import timezone
+
 from downloads.history import last_counts
 from downloads.limits import KnownLimit, limits_by_download_id
 from orders_index.services import order_index_rows
@@ -26,6 +28,7 @@ class AtLimit:
     count: int
     limit: KnownLimit
     seen_at: datetime
+    limit_source: str  # as the order page says it: "limit seen on this order's customer page, 2 days ago"
 
     @property
     def left(self) -> int:
@@ -37,8 +40,9 @@ class AtLimit:
         return self.limit.reached(self.count)
 
 
-def at_limit_now(*, near: int = 1) -> list[AtLimit]:
+def at_limit_now(*, near: int = 1, now: datetime | None = None) -> list[AtLimit]:
     """The records at their limit or within `near` downloads of it, newest sighting first."""
+    now = now or timezone.now()
     known = last_counts()
     limits = limits_by_download_id({key: (row.order_number, row.file_name) for key, row in known.items()})
     found = [
@@ -48,8 +52,8 @@ def at_limit_now(*, near: int = 1) -> list[AtLimit]:
     ]
     numbers = {row.order_number for row, _ in found}
     order_ids: dict[int, str] = {}
-    for number, order_id in order_index_rows().filter(order_number__in=numbers).values_list(
-        "order_number", "order_id"
+    for number, order_id in (
+        order_index_rows().filter(order_number__in=numbers).values_list("order_number", "order_id")
     ):
         order_ids[number] = order_id if number not in order_ids else ""  # two orders with one number: neither
     listed = [
@@ -62,6 +66,7 @@ def at_limit_now(*, near: int = 1) -> list[AtLimit]:
             count=row.count,
             limit=limit,
             seen_at=row.seen_at,
+            limit_source=limit.source_text(now),
         )
         for row, limit in found
     ]

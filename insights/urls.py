@@ -1,5 +1,11 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from insights import views
 
 app_name = "insights"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.report_page, name="page"),
+    path("<slug:name>.csv", views.figure_csv, name="csv"),
+    path("<slug:name>.svg", views.figure_svg, name="chart"),
+]

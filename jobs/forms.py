@@ -100,8 +100,8 @@ class BulkFixForm(forms.Form):
             self.add_error("created_to", "The end date is before the start date.")
         if not self.errors and self.selection().empty:
             raise forms.ValidationError(
-                "Choose at least one filter (download IDs, order numbers, product, file name, count or dates), "
-                "so that not every record is changed by accident."
+                "Choose at least one filter (download IDs, order numbers, product, file name, count or "
+                "dates), so that not every record is changed by accident."
             )
         return data
 

@@ -68,7 +68,8 @@ def too_many_download_ids(count: int) -> str:
     if count <= limit:
         return ""
     return (
-        f"Choose at most {limit:,} records by download ID at a time; you chose {count:,}. Run the fix in parts."
+        f"Choose at most {limit:,} records by download ID at a time; you chose {count:,}. "
+        "Run the fix in parts."
     )
 
 

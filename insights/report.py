@@ -1,0 +1,161 @@
+"""The Reports page as a service: which figures a person may see, each by the name its CSV and chart URLs
+carry, built from the dashboard's own database only (0 upstream calls)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from django.utils import timezone
+
+from downloads.limits import ago
+from fileflare_admin.clock import date_time
+from insights import figures
+from insights.figures import Figure, Period, Span
+from insights.limits import AtLimit, at_limit_now
+from staff import roles
+from staff.roles import Action, AnyUser
+
+Chart = Literal["bars", "ranking", ""]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One figure of the page: how it is built, who may see it, how it is drawn."""
+
+    build: Callable[[Span, Period], Figure]
+    action: Action
+    chart: Chart
+
+
+def at_limit_figure(items: list[AtLimit], *, now: datetime | None = None) -> Figure:
+    """Customers at or near their limit, as a table (and CSV): newest sighting first."""
+    now = now or timezone.now()
+    reached = sum(1 for item in items if item.reached)
+    return Figure(
+        title="Customers at or near their download limit now",
+        summary=(
+            f"{reached:,} record{'s' if reached != 1 else ''} at the limit and "
+            f"{len(items) - reached:,} within one download of it, by the counts last seen."
+        ),
+        columns=(
+            "Count seen",
+            "Order",
+            "File",
+            "Downloads",
+            "Limit",
+            "Left",
+            "Limit's source",
+            "Download ID",
+        ),
+        rows=[
+            (
+                date_time(item.seen_at),
+                item.order_number,
+                item.file_name,
+                item.count,
+                item.limit.limit,
+                item.left,
+                item.limit_source,
+                item.download_id,
+            )
+            for item in items
+        ],
+        as_of=figures.downloads_as_of(),
+        csv_name="customers-at-their-limit",
+    )
+
+
+def _staff_per_person(span: Span, period: Period) -> Figure:
+    """Staff activity's chart: each person's actions over the whole span (the table has them per day)."""
+    activity = figures.staff_activity(span)
+    totals: dict[str, int] = defaultdict(int)
+    for row in activity.rows:
+        totals[str(row[1])] += sum(value for value in row[2:] if isinstance(value, int))
+    ranked = sorted(totals.items(), key=lambda pair: (-pair[1], pair[0]))
+    return Figure(
+        title="Staff activity per person",
+        summary=activity.summary,
+        columns=("Person", "Actions"),
+        rows=[(person, total) for person, total in ranked],
+        as_of=activity.as_of,
+        csv_name="staff-activity-per-person",
+    )
+
+
+KINDS: dict[str, Kind] = {
+    "downloads": Kind(
+        lambda span, period: figures.downloads_per_period(span, period=period), "view_reports", "bars"
+    ),
+    "downloads-by-product": Kind(
+        lambda span, period: figures.downloads_by(span, by="product"), "view_reports", "ranking"
+    ),
+    "downloads-by-file": Kind(
+        lambda span, period: figures.downloads_by(span, by="file"), "view_reports", "ranking"
+    ),
+    "downloads-per-period-by-product": Kind(
+        lambda span, period: figures.downloads_per_period(span, period=period, by="product"),
+        "view_reports",
+        "",
+    ),
+    "downloads-per-period-by-file": Kind(
+        lambda span, period: figures.downloads_per_period(span, period=period, by="file"), "view_reports", ""
+    ),
+    "at-limit": Kind(lambda span, period: at_limit_figure(at_limit_now()), "view_reports", ""),
+    "never-emailed": Kind(lambda span, period: figures.never_emailed_per_day(span), "view_reports", "bars"),
+    "resends": Kind(lambda span, period: figures.resends_per_day(span), "view_staff_activity", "bars"),
+    "staff-activity": Kind(lambda span, period: figures.staff_activity(span), "view_staff_activity", ""),
+    "staff-per-person": Kind(_staff_per_person, "view_staff_activity", "ranking"),
+}
+
+
+def figure_get(*, actor: AnyUser, name: str, span: Span, period: Period) -> Figure:
+    """One figure by name. Raises KeyError for no such figure, NotAllowed for a person who may not see it."""
+    kind = KINDS[name]
+    roles.require(actor, kind.action)
+    return kind.build(span, period)
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    span: Span
+    period: Period
+    downloads: Figure
+    by_product: Figure
+    by_file: Figure
+    at_limit: list[AtLimit]
+    at_limit_table: Figure
+    never_emailed: Figure
+    resends: Figure | None  # None: this person may not see staff activity
+    staff_activity: Figure | None
+    counts_seen: str  # "counts last seen 3 minutes ago", or a sentence saying none were yet
+
+
+def report_page(*, actor: AnyUser, span: Span, period: Period) -> ReportPage:
+    """Every figure this person may see. Raises NotAllowed for a person who may see no report."""
+    roles.require(actor, "view_reports")
+    staff = roles.allows(actor, "view_staff_activity")
+    now = timezone.now()
+    items = at_limit_now(now=now)
+    downloads = figures.downloads_per_period(span, period=period)
+    seen = downloads.as_of
+    return ReportPage(
+        span=span,
+        period=period,
+        downloads=downloads,
+        by_product=figures.downloads_by(span, by="product", as_of=seen),
+        by_file=figures.downloads_by(span, by="file", as_of=seen),
+        at_limit=items,
+        at_limit_table=at_limit_figure(items, now=now),
+        never_emailed=figures.never_emailed_per_day(span),
+        resends=figures.resends_per_day(span, now=now) if staff else None,
+        staff_activity=figures.staff_activity(span, now=now) if staff else None,
+        counts_seen=(
+            f"Download counts last seen {ago(seen, now)}."
+            if seen is not None
+            else "No download counts have been seen yet: the figures fill in as the snapshots run."
+        ),
+    )
