@@ -88,10 +88,6 @@ class Figure:
     not_yet: str = "No download counts seen yet."  # instead of "as of" while nothing was seen
     extra: dict[str, object] = field(default_factory=dict)
 
-    def labelled_rows(self) -> list[list[tuple[str, Cell]]]:
-        """Each row's cells with their column's name (the table's data-label, for a phone)."""
-        return [list(zip(self.columns, row, strict=True)) for row in self.rows]
-
     def csv_rows(self) -> Iterable[Sequence[Cell]]:
         yield self.columns
         yield from self.rows
@@ -196,19 +192,29 @@ def _product_label(product_id: object, names: dict[int, str] | None = None) -> s
     return f"{name} (#{product_id})" if name else f"Product #{product_id}"
 
 
-def downloads_by(span: Span, *, by: By, as_of: datetime | None = None) -> Figure:
-    """Downloads over the whole span per product (or file), most downloaded first."""
-    as_of = as_of if as_of is not None else downloads_as_of()
-    name = "product_id" if by == "product" else "file_name"
+def _totals(span: Span) -> list[tuple[int, str, int]]:
+    """(product, file, downloads) over the span: one scan serves both "by product" and "by file"."""
     rows = (
         CountChange.objects.filter(DOWNLOADED, hour__gte=span.start, hour__lt=span.end)
-        .values(name)
+        .values_list("product_id", "file_name")
         .annotate(downloads=Sum("delta"))
-        .order_by("-downloads", name)
+        .order_by()
     )
-    totals = [(row[name], int(row["downloads"])) for row in rows]
-    names = product_names_known(key for key, _ in totals) if by == "product" else {}
-    labelled = [(_product_label(key, names) if by == "product" else str(key), count) for key, count in totals]
+    return [(product_id, file_name, int(downloads)) for product_id, file_name, downloads in rows]
+
+
+def _ranked(span: Span, by: By, totals: list[tuple[int, str, int]], as_of: datetime | None) -> Figure:
+    summed: dict[object, int] = defaultdict(int)
+    for product_id, file_name, downloads in totals:
+        summed[product_id if by == "product" else file_name] += downloads
+    names = product_names_known(summed) if by == "product" else {}
+    labelled = sorted(
+        (
+            (_product_label(key, names) if by == "product" else str(key), count)
+            for key, count in summed.items()
+        ),
+        key=lambda pair: (-pair[1], pair[0]),
+    )
     if labelled:
         top = ", ".join(f"{label} ({count:,})" for label, count in labelled[:3])
         summary = f"{_plural(len(labelled), by)} downloaded from {span.text()}; most: {top}."
@@ -223,6 +229,17 @@ def downloads_by(span: Span, *, by: By, as_of: datetime | None = None) -> Figure
         csv_name=f"downloads-by-{by}",
         series=("Downloads",),
     )
+
+
+def downloads_by(span: Span, *, by: By, as_of: datetime | None = None) -> Figure:
+    """Downloads over the whole span per product (or file), most downloaded first."""
+    return _ranked(span, by, _totals(span), as_of if as_of is not None else downloads_as_of())
+
+
+def downloads_by_product_and_file(span: Span, *, as_of: datetime | None) -> tuple[Figure, Figure]:
+    """downloads_by product and by file, from one scan (the Reports page shows both)."""
+    totals = _totals(span)
+    return _ranked(span, "product", totals, as_of), _ranked(span, "file", totals, as_of)
 
 
 # --- The order index and the audit trail ----------------------------------------------------------
@@ -288,13 +305,16 @@ def resends_per_day(span: Span, *, now: datetime | None = None) -> Figure:
     )
 
 
-def staff_activity(span: Span, *, now: datetime | None = None) -> Figure:
-    """Per person and day: record fixes, resends, attaches (and detaches), undos; busiest first within
-    a day. Only successful entries count."""
+_KINDS = ("fixes", "resends", "attaches", "undos")
+
+
+def _activity(span: Span, *, per_day: bool) -> list[dict[str, Any]]:
+    """Successful audit entries counted by kind, per person (and per day in the span's zone)."""
+    entries = AuditEntry.objects.filter(_succeeded(span))
+    if per_day:
+        entries = entries.annotate(day=TruncDate("created_at", tzinfo=span.zone))
     counted = (
-        AuditEntry.objects.filter(_succeeded(span))
-        .annotate(day=TruncDate("created_at", tzinfo=span.zone))
-        .values("day", "actor_name")
+        entries.values(*(["day"] if per_day else []), "actor_name")
         .annotate(
             fixes=Count("pk", filter=Q(action__in=FIXES, undo_of__isnull=True)),
             resends=Count("pk", filter=Q(action=EMAIL_RESEND, undo_of__isnull=True)),
@@ -303,33 +323,49 @@ def staff_activity(span: Span, *, now: datetime | None = None) -> Figure:
         )
         .order_by()
     )
-    rows: list[tuple[Cell, ...]] = []
-    people: set[str] = set()
-    totals = [0, 0, 0, 0]
-    found = sorted(counted, key=lambda row: (row["day"], -_sum(row), row["actor_name"]))
-    for row in found:
-        numbers = [int(row[name]) for name in ("fixes", "resends", "attaches", "undos")]
-        if not any(numbers):
-            continue
-        people.add(str(row["actor_name"]))
-        totals = [total + number for total, number in zip(totals, numbers, strict=True)]
-        rows.append((day_text(row["day"]), str(row["actor_name"]), *numbers))
-    summary = (
+    return [row for row in counted if _sum(row)]
+
+
+def _activity_summary(span: Span, rows: list[dict[str, Any]]) -> str:
+    totals = [sum(int(row[kind]) for row in rows) for kind in _KINDS]
+    people = {row["actor_name"] for row in rows}
+    return (
         f"From {span.text()}, {_plural(len(people), 'person', 'people')} made "
         f"{_plural(totals[0], 'fix', 'fixes')}, {_plural(totals[1], 'resend')}, "
         f"{_plural(totals[2], 'attach', 'attaches')} and {_plural(totals[3], 'undo')}."
     )
+
+
+def staff_activity(span: Span, *, now: datetime | None = None) -> Figure:
+    """Per person and day: record fixes, resends, attaches (and detaches), undos; busiest first within
+    a day. Only successful entries count (bulk fixes' items included)."""
+    found = sorted(_activity(span, per_day=True), key=lambda row: (row["day"], -_sum(row), row["actor_name"]))
     return Figure(
-        title="Staff activity",
-        summary=summary,
+        title="Staff activity per day",
+        summary=_activity_summary(span, found),
         columns=("Day", "Person", "Fixes", "Resends", "Attaches", "Undos"),
-        rows=rows,
+        rows=[
+            (day_text(row["day"]), str(row["actor_name"]), *(int(row[kind]) for kind in _KINDS))
+            for row in found
+        ],
         as_of=now or timezone.now(),
         csv_name="staff-activity",
-        series=("Fixes", "Resends", "Attaches", "Undos"),
-        extra={"totals": totals},
+    )
+
+
+def staff_per_person(span: Span, *, now: datetime | None = None) -> Figure:
+    """Per person over the whole span: the same counts as staff_activity, and all of them together (the
+    chart's bars), busiest first."""
+    found = sorted(_activity(span, per_day=False), key=lambda row: (-_sum(row), row["actor_name"]))
+    return Figure(
+        title="Staff activity",
+        summary=_activity_summary(span, found),
+        columns=("Person", "Fixes", "Resends", "Attaches", "Undos", "All"),
+        rows=[(str(row["actor_name"]), *(int(row[kind]) for kind in _KINDS), _sum(row)) for row in found],
+        as_of=now or timezone.now(),
+        csv_name="staff-activity-per-person",
     )
 
 
 def _sum(row: Mapping[str, Any]) -> int:
-    return sum(int(row[name]) for name in ("fixes", "resends", "attaches", "undos"))
+    return sum(int(row[kind]) for kind in _KINDS)

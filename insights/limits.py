@@ -11,10 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
+from django.db.models import Min
 from django.utils import timezone
 
 from downloads.history import last_counts
 from downloads.limits import KnownLimit, limits_by_download_id
+from downloads.models import CountChange, SeenLimit
 from orders_index.services import order_index_rows
 
 
@@ -40,10 +43,24 @@ class AtLimit:
         return self.limit.reached(self.count)
 
 
+def _lowest_limit() -> int | None:
+    """The lowest limit any file has (a customer page's, or the shop's default): no record counted below
+    it minus `near` can be near its own."""
+    seen = SeenLimit.objects.filter(limit__isnull=False).aggregate(lowest=Min("limit"))["lowest"]
+    default = settings.SHOP_DOWNLOAD_LIMIT
+    known = [limit for limit in (seen, default) if limit is not None]
+    return int(min(known)) if known else None
+
+
 def at_limit_now(*, near: int = 1, now: datetime | None = None) -> list[AtLimit]:
     """The records at their limit or within `near` downloads of it, newest sighting first."""
     now = now or timezone.now()
-    known = last_counts()
+    lowest = _lowest_limit()
+    if lowest is None:
+        return []
+    # Only the records counted high enough to be near some limit are weighed one by one.
+    candidates = CountChange.objects.filter(latest=True, count__gte=lowest - near)
+    known = last_counts(candidates.values_list("download_id", flat=True).distinct())
     limits = limits_by_download_id({key: (row.order_number, row.file_name) for key, row in known.items()})
     found = [
         (row, limits[key])

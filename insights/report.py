@@ -3,10 +3,8 @@ carry, built from the dashboard's own database only (0 upstream calls)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 
 from django.utils import timezone
@@ -20,6 +18,7 @@ from staff import roles
 from staff.roles import Action, AnyUser
 
 Chart = Literal["bars", "ranking", ""]
+AT_LIMIT_SHOWN = 100  # the newest on the page (and in its bulk fix); the CSV has them all
 
 
 @dataclass(frozen=True)
@@ -31,16 +30,22 @@ class Kind:
     chart: Chart
 
 
-def at_limit_figure(items: list[AtLimit], *, now: datetime | None = None) -> Figure:
-    """Customers at or near their limit, as a table (and CSV): newest sighting first."""
-    now = now or timezone.now()
+AT_LIMIT_TITLE = "Customers at or near their download limit now"
+
+
+def at_limit_summary(items: list[AtLimit]) -> str:
     reached = sum(1 for item in items if item.reached)
+    return (
+        f"{reached:,} record{'s' if reached != 1 else ''} at the limit and "
+        f"{len(items) - reached:,} within one download of it, by the counts last seen."
+    )
+
+
+def at_limit_figure(items: list[AtLimit]) -> Figure:
+    """Customers at or near their limit, as a table (the CSV): newest sighting first."""
     return Figure(
-        title="Customers at or near their download limit now",
-        summary=(
-            f"{reached:,} record{'s' if reached != 1 else ''} at the limit and "
-            f"{len(items) - reached:,} within one download of it, by the counts last seen."
-        ),
+        title=AT_LIMIT_TITLE,
+        summary=at_limit_summary(items),
         columns=(
             "Count seen",
             "Order",
@@ -69,23 +74,6 @@ def at_limit_figure(items: list[AtLimit], *, now: datetime | None = None) -> Fig
     )
 
 
-def _staff_per_person(span: Span, period: Period) -> Figure:
-    """Staff activity's chart: each person's actions over the whole span (the table has them per day)."""
-    activity = figures.staff_activity(span)
-    totals: dict[str, int] = defaultdict(int)
-    for row in activity.rows:
-        totals[str(row[1])] += sum(value for value in row[2:] if isinstance(value, int))
-    ranked = sorted(totals.items(), key=lambda pair: (-pair[1], pair[0]))
-    return Figure(
-        title="Staff activity per person",
-        summary=activity.summary,
-        columns=("Person", "Actions"),
-        rows=[(person, total) for person, total in ranked],
-        as_of=activity.as_of,
-        csv_name="staff-activity-per-person",
-    )
-
-
 KINDS: dict[str, Kind] = {
     "downloads": Kind(
         lambda span, period: figures.downloads_per_period(span, period=period), "view_reports", "bars"
@@ -108,7 +96,9 @@ KINDS: dict[str, Kind] = {
     "never-emailed": Kind(lambda span, period: figures.never_emailed_per_day(span), "view_reports", "bars"),
     "resends": Kind(lambda span, period: figures.resends_per_day(span), "view_staff_activity", "bars"),
     "staff-activity": Kind(lambda span, period: figures.staff_activity(span), "view_staff_activity", ""),
-    "staff-per-person": Kind(_staff_per_person, "view_staff_activity", "ranking"),
+    "staff-per-person": Kind(
+        lambda span, period: figures.staff_per_person(span), "view_staff_activity", "ranking"
+    ),
 }
 
 
@@ -126,8 +116,9 @@ class ReportPage:
     downloads: Figure
     by_product: Figure
     by_file: Figure
-    at_limit: list[AtLimit]
-    at_limit_table: Figure
+    at_limit: list[AtLimit]  # the newest AT_LIMIT_SHOWN
+    at_limit_total: int
+    at_limit_summary: str
     never_emailed: Figure
     resends: Figure | None  # None: this person may not see staff activity
     staff_activity: Figure | None
@@ -142,17 +133,19 @@ def report_page(*, actor: AnyUser, span: Span, period: Period) -> ReportPage:
     items = at_limit_now(now=now)
     downloads = figures.downloads_per_period(span, period=period)
     seen = downloads.as_of
+    by_product, by_file = figures.downloads_by_product_and_file(span, as_of=seen)
     return ReportPage(
         span=span,
         period=period,
         downloads=downloads,
-        by_product=figures.downloads_by(span, by="product", as_of=seen),
-        by_file=figures.downloads_by(span, by="file", as_of=seen),
-        at_limit=items,
-        at_limit_table=at_limit_figure(items, now=now),
+        by_product=by_product,
+        by_file=by_file,
+        at_limit=items[:AT_LIMIT_SHOWN],
+        at_limit_total=len(items),
+        at_limit_summary=at_limit_summary(items),
         never_emailed=figures.never_emailed_per_day(span),
         resends=figures.resends_per_day(span, now=now) if staff else None,
-        staff_activity=figures.staff_activity(span, now=now) if staff else None,
+        staff_activity=figures.staff_per_person(span, now=now) if staff else None,
         counts_seen=(
             f"Download counts last seen {ago(seen, now)}."
             if seen is not None

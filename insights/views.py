@@ -50,7 +50,7 @@ def report_page(request: StaffRequest) -> HttpResponse:
             ("downloads-per-period-by-product", f"CSV per {page.period} and product"),
             ("downloads-per-period-by-file", f"CSV per {page.period} and file"),
         ],
-        "staff_csvs": [("staff-per-person", "CSV per person")],
+        "staff_csvs": [("staff-activity", "CSV per day and person")],
     }
     return render(request, "insights/report_page.html", context)
 

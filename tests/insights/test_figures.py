@@ -162,4 +162,7 @@ def test_resends_and_staff_activity_count_what_the_audit_trail_says_each_person_
     assert activity.summary == (f"From {span.text()}, 2 people made 1 fix, 3 resends, 0 attaches and 1 undo.")
     yesterday = Span(span.first - timedelta(days=1), span.first - timedelta(days=1), span.zone)
     assert figures.staff_activity(yesterday).rows == [] and figures.resends_per_day(yesterday).rows[0][1] == 0
+    per_person = figures.staff_per_person(span)
+    assert per_person.rows == [("mia-merchant", 1, 1, 0, 1, 3), ("sam-support", 0, 2, 0, 0, 2)]
+    assert per_person.summary == activity.summary
     assert ATTACH in figures.ATTACHES
