@@ -31,7 +31,14 @@ from typing import Any
 from sandbox.launcher import free_port
 
 GOAL_MS = 300
-CHARTS = ("downloads", "downloads-by-product", "downloads-by-file", "never-emailed", "resends", "staff-per-person")
+CHARTS = (
+    "downloads",
+    "downloads-by-product",
+    "downloads-by-file",
+    "never-emailed",
+    "resends",
+    "staff-per-person",
+)
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -125,7 +132,7 @@ def _fill(records: int, changes: int, seed: int) -> dict[str, int]:
         for pk in AuditEntry.objects.values_list("pk", flat=True)
     ]
     with connection.cursor() as cursor:
-        cursor.executemany(f"UPDATE {AuditEntry._meta.db_table} SET created_at = %s WHERE id = %s", moved)
+        cursor.executemany("UPDATE audit_auditentry SET created_at = %s WHERE id = %s", moved)
     return {"count changes": len(rows), "indexed orders": len(orders), "audit entries": len(entries)}
 
 
@@ -178,7 +185,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--records", type=int, default=20_000)
-    parser.add_argument("--changes", type=int, default=4, help="rises of a record's count over the year, mean")
+    parser.add_argument("--changes", type=int, default=4, help="rises of a record's count in a year, mean")
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--seed", type=int, default=29)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON only")

@@ -28,6 +28,14 @@ ACTIONS = [
 NEEDS_AMOUNT = (BulkJob.Kind.COUNT_SET, BulkJob.Kind.COUNT_GIVE)
 
 
+def _refuse(rejected: tuple[str, ...], what: str, hint: str) -> None:
+    """Names the first pieces of a paste that are not `what` (order numbers, download IDs), if any."""
+    if rejected:
+        shown = ", ".join(f"“{piece[:20]}”" for piece in rejected[:5])
+        more = f" and {len(rejected) - 5} more" if len(rejected) > 5 else ""
+        raise forms.ValidationError(f"These are not {what}: {shown}{more}. {hint}")
+
+
 class BulkFixForm(forms.Form):
     order_numbers = forms.CharField(
         label="Order numbers",
@@ -69,24 +77,14 @@ class BulkFixForm(forms.Form):
 
     def clean_order_numbers(self) -> tuple[int, ...]:
         numbers, rejected = parse_order_numbers(self.cleaned_data.get("order_numbers") or "")
-        if rejected:
-            shown = ", ".join(f"“{piece[:20]}”" for piece in rejected[:5])
-            more = f" and {len(rejected) - 5} more" if len(rejected) > 5 else ""
-            raise forms.ValidationError(
-                f"These are not order numbers: {shown}{more}. Remove them, or paste only the number column."
-            )
+        _refuse(rejected, "order numbers", "Remove them, or paste only the number column.")
         if refusal := too_many_order_numbers(len(numbers)):
             raise forms.ValidationError(refusal)
         return numbers
 
     def clean_download_ids(self) -> tuple[str, ...]:
         ids, rejected = parse_download_ids(self.cleaned_data.get("download_ids") or "")
-        if rejected:
-            shown = ", ".join(f"“{piece[:20]}”" for piece in rejected[:5])
-            more = f" and {len(rejected) - 5} more" if len(rejected) > 5 else ""
-            raise forms.ValidationError(
-                f"These are not download IDs: {shown}{more}. Download IDs are letters and digits only."
-            )
+        _refuse(rejected, "download IDs", "Download IDs are letters and digits only.")
         if refusal := too_many_download_ids(len(ids)):
             raise forms.ValidationError(refusal)
         return ids
