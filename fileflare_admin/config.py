@@ -324,6 +324,20 @@ GROUPS: tuple[Group, ...] = (
                 "Bulk fixes: downloads API requests a minute (a record is a read and a write).",
                 "int",
             ),
+            S(
+                "SNAPSHOT_FULL_EVERY_SECONDS",
+                "86400",
+                "How often (seconds) the background reads every download record's count (0 = never).",
+                "int",
+            ),
+            S(
+                "SNAPSHOT_RECENT_EVERY_SECONDS",
+                "3600",
+                "How often (seconds) it reads the counts of orders e-mailed within SNAPSHOT_RECENT_HOURS "
+                "(0 = never).",
+                "int",
+            ),
+            S("SNAPSHOT_RECENT_HOURS", "48", "How far back (hours) an e-mail makes an order recent.", "int"),
             S("BULK_MAX_ITEMS", "5000", "The most records (or orders) one bulk fix may change.", "int"),
             S(
                 "BULK_MAX_ORDER_NUMBERS",

@@ -126,6 +126,10 @@ ORDER_SYNC_REWALK_HOURS = _read("ORDER_SYNC_REWALK_HOURS")
 BULK_FILEFLARE_BUDGET_PER_MINUTE = _read("BULK_FILEFLARE_BUDGET_PER_MINUTE")
 BULK_EMAIL_BUDGET_PER_MINUTE = _read("BULK_EMAIL_BUDGET_PER_MINUTE")
 BULK_DOWNLOADS_BUDGET_PER_MINUTE = _read("BULK_DOWNLOADS_BUDGET_PER_MINUTE")
+# The count snapshots (insights.snapshots): every record, and recent orders' records, in the background.
+SNAPSHOT_FULL_EVERY_SECONDS = _read("SNAPSHOT_FULL_EVERY_SECONDS")
+SNAPSHOT_RECENT_EVERY_SECONDS = _read("SNAPSHOT_RECENT_EVERY_SECONDS")
+SNAPSHOT_RECENT_HOURS = _read("SNAPSHOT_RECENT_HOURS")
 BULK_MAX_ITEMS = _read("BULK_MAX_ITEMS")
 # The most order numbers one bulk fix takes pasted: the dry run reads their records inside the page's
 # deadline (one walk of the list sorted by order number, or one search per number when that is fewer).

@@ -7,3 +7,15 @@ class InsightsConfig(AppConfig):
 
     name = "insights"
     verbose_name = "Reports"
+
+    def ready(self) -> None:
+        from background.keepers import register_keeper
+        from fileflare_admin.status import register_status_section
+        from insights.snapshots import snapshot_progress
+        from insights.tasks import count_snapshots_ensure
+
+        # The task worker starts the count snapshots and queues them again after a lost worker.
+        register_keeper("count snapshots", lambda: int(count_snapshots_ensure()))
+        register_status_section(
+            "count_snapshots", template="insights/_status_snapshots.html", figures=snapshot_progress
+        )

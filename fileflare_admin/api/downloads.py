@@ -72,7 +72,9 @@ def record_list(
     sortby: str | None = None,
     sortdir: str = "ASC",
     search: str | None = None,
+    fresh: bool = False,
 ) -> Fetched[Page[DownloadRecord]]:
+    """A page of records. `fresh`: past the read cache (the counts' snapshots, insights.snapshots)."""
     params: dict[str, Any] = {"page": max(int(page), 1), "perpage": max(int(per_page), 1)}
     if sortby:
         if sortby not in SORT_COLUMNS:
@@ -85,7 +87,7 @@ def record_list(
         params["sortdir"] = "DESC" if str(sortdir).upper() == "DESC" else "ASC"
     if search:
         params["search"] = search
-    fetched = get(DOWNLOADS, "/downloads", params, with_headers=True)
+    fetched = get(DOWNLOADS, "/downloads", params, with_headers=True, fresh=fresh)
     rows = fetched.value["json"]
     if isinstance(rows, dict) and isinstance(rows.get("data"), list):
         rows = rows["data"]

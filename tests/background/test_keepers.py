@@ -77,11 +77,11 @@ def test_the_keepers_queue_a_step_for_a_lost_job_and_start_the_sync_once(
     tasks = DBTaskResult.objects.count()
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert keep_alive() == {"order sync": 1, "bulk fixes": 1}
-    with django_capture_on_commit_callbacks(execute=True):
-        assert keep_alive() == {"order sync": 0, "bulk fixes": 0}  # the queued steps are due, not lost
+        assert keep_alive() == {"order sync": 1, "bulk fixes": 1, "count snapshots": 1}
+    with django_capture_on_commit_callbacks(execute=True):  # the queued steps are due, not lost
+        assert keep_alive() == {"order sync": 0, "bulk fixes": 0, "count snapshots": 0}
 
-    assert DBTaskResult.objects.count() == tasks + 2
+    assert DBTaskResult.objects.count() == tasks + 3
     lost_job.refresh_from_db()
     assert lost_job.step_token != "the-dead-workers-step" and lost_job.step_due_at is not None
     assert OrderSync.objects.get().step_due_at is not None
@@ -94,4 +94,8 @@ def test_background_resume_runs_the_keepers_once_and_says_what_it_queued(
         call_command("background_resume")
 
     said = capsys.readouterr().out.splitlines()
-    assert said == ["order sync: 1 step queued.", "bulk fixes: 1 step queued."]
+    assert said == [
+        "order sync: 1 step queued.",
+        "bulk fixes: 1 step queued.",
+        "count snapshots: 1 step queued.",
+    ]

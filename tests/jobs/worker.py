@@ -60,6 +60,9 @@ def worker_env(sandbox: Sandbox, **settings: Any) -> dict[str, str]:
         "UPSTREAM_BACKOFF": "0.05",
         "BACKGROUND_LEASE_SECONDS": "4",
         "BACKGROUND_KEEPALIVE_SECONDS": "1",
+        # The count snapshots read every record: off unless a test asks (they would spend the bulk share).
+        "SNAPSHOT_FULL_EVERY_SECONDS": "0",
+        "SNAPSHOT_RECENT_EVERY_SECONDS": "0",
         "PYTHONUNBUFFERED": "1",
     }
     for name in ("FILEFLARE_API_URL", "FILEFLARE_API_KEY", "DOWNLOADS_API_URL", "DOWNLOADS_API_TOKEN"):
