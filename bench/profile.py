@@ -43,6 +43,9 @@ def main() -> None:
     parser.add_argument("--no-profile", action="store_true", help="timings and query counts only")
     parser.add_argument("--sql", action="store_true", help="print each warm load's database queries")
     parser.add_argument(
+        "--cold", action="store_true", help="empty the cache before each load (the dashboard's own cold work)"
+    )
+    parser.add_argument(
         "--tree", action="store_true", help="a pyinstrument call tree instead of cProfile's tables"
     )
     parser.add_argument(
@@ -121,6 +124,13 @@ def _measure(client: Client, path: str, args: argparse.Namespace) -> None:
     from django.test.utils import CaptureQueriesContext
 
     get = client.get
+    if args.cold:
+        from django.core.cache import cache
+
+        def get(path: str) -> Any:
+            cache.clear()
+            return client.get(path)
+
     get(path)  # cold: fills the read cache
     with CaptureQueriesContext(connection) as captured:
         status = get(path).status_code
