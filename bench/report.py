@@ -95,6 +95,7 @@ def report(result: dict[str, Any]) -> str:
             f"write rules per write on {figures['database']}: write-ahead entry {entry['median_ms']:.1f} ms "
             f"(p95 {entry['p95_ms']:.1f}), record lock {lock['median_ms']:.1f} ms (p95 {lock['p95_ms']:.1f})"
         )
+    lines += growth_lines(result.get("growth"))
     return "\n".join(lines)
 
 
