@@ -156,14 +156,19 @@ def order_page(
             early_records = pool.submit(_records, number)
         if token:
             early_customer = pool.submit(_customer, token)
+        # While the calls are out (a cold page), what only our own database knows of the order.
+        timeline = audit_entries_for_order(order_number=number) if number is not None else None
         try:
             fetched = order_future.result()  # NotFound and other failures of the order itself propagate
         except NotFound:
             order_index_forget(order_id)  # Fileflare says it is gone: the index must not send anyone here
             raise
+        # What Fileflare just said goes into the index at once (the Orders page's filters read it),
+        # while the records may still be on their way.
+        order_index_saw([fetched.value], fetched_at=fetched.fetched_at, stale=fetched.stale)
     order = fetched.value
-    # What Fileflare just said goes into the index at once: the Orders page's filters read it.
-    order_index_saw([order], fetched_at=fetched.fetched_at, stale=fetched.stale)
+    if timeline is None or number != order.order_number:
+        timeline = audit_entries_for_order(order_number=order.order_number)
     if early_records is not None and number == order.order_number:
         records = early_records.result()
         customer = early_customer.result() if early_customer else Section[types.CustomerView]()
@@ -186,7 +191,7 @@ def order_page(
         customer=customer,
         token=token,
         status_link=status_link_of(known_link),
-        timeline=audit_entries_for_order(order_number=order.order_number),
+        timeline=timeline,
         fileflare_app_url=fileflare_app_order_url(order),
         complaint=complaint,
     )
