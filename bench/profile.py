@@ -49,6 +49,9 @@ def main() -> None:
         "--tree", action="store_true", help="a pyinstrument call tree instead of cProfile's tables"
     )
     parser.add_argument(
+        "--records", type=int, default=0, help="also measure the page of a new order with N download records"
+    )
+    parser.add_argument(
         "--entries", type=int, default=0, help="audit entries put in the trail first (count fixes of #1050)"
     )
     args = parser.parse_args()
@@ -91,7 +94,10 @@ def main() -> None:
             client = Client()
             client.force_login(person)
             _entries(person, args.entries)
-            for path in args.path or PAGES:
+            paths = list(args.path or PAGES)
+            if args.records:
+                paths.append(_order_with_records(stand_in, args.records))
+            for path in paths:
                 _measure(client, path, args)
     finally:
         stand_in.stop()
@@ -117,6 +123,28 @@ def _entries(person: Any, count: int) -> None:
             )
             for index in range(start, min(start + 5000, count))
         )
+
+
+def _order_with_records(sandbox: Any, count: int) -> str:
+    """A new order in the sandbox with `count` download records of its own (as bench.growth makes them);
+    its page's path."""
+    import requests
+
+    order = sandbox.create_order({})
+    session = requests.Session()
+    for index in range(count):
+        session.post(
+            f"{sandbox.downloads_url}/downloads",
+            json={
+                "order_id": order["order_number"],
+                "product_id": 990_001,
+                "download_file_name": f"growth-{order['order_number']}-{index}.zip",
+                "download_count": index % 4,
+            },
+            headers={"Authorization": f"Bearer {sandbox.token}"},
+            timeout=30,
+        ).raise_for_status()
+    return f"/orders/{order['id']}/"
 
 
 def _measure(client: Client, path: str, args: argparse.Namespace) -> None:

@@ -197,11 +197,14 @@ def _records_at_limit(
     that gives downloads back, within the person's step)."""
     findings = []
     files: dict[str, str] = {}
+    of_file: dict[str, list[types.DownloadRecord]] = {}  # grouped once (was a scan of all records a file)
     for record in records:
-        files.setdefault(file_key(record.download_file_name), record.download_file_name)
+        key = file_key(record.download_file_name)
+        files.setdefault(key, record.download_file_name)
+        of_file.setdefault(key, []).append(record)
     for key, filename in files.items():
         known = known_limits.get(key)
-        mine = [record for record in records if file_key(record.download_file_name) == key]
+        mine = of_file[key]
         total = sum(record.download_count for record in mine)
         if known is None or not (known.reached(total) or complaint == "limit"):
             continue
