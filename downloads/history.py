@@ -9,7 +9,9 @@ tests/downloads/test_history.py):
 - a sighting no newer than the last known one (a cached or stale copy read after a newer look) is ignored,
   so rows of one record always go forward in time;
 - a staff write is noted with source "write": a lowered count then is a negative delta, and the next
-  snapshot's rise is counted from there. A write never counts as downloads (`DOWNLOADED`).
+  snapshot's rise is counted from there. A write never counts as downloads (`DOWNLOADED`);
+- a deleted record (the dashboard's delete, or one a full snapshot no longer finds) keeps its rows but
+  leaves the latest counts (`forget_records`, `forget_unseen`).
 """
 
 from __future__ import annotations
@@ -84,6 +86,14 @@ def note_counts(records: Iterable[types.DownloadRecord], *, seen_at: datetime, s
                 latest=True,
             )
         )
+    if source == CountChange.Source.SNAPSHOT:  # a snapshot also says which records still exist
+        unchanged = [
+            key
+            for key, row in known.items()
+            if seen_at > row.seen_at and batch[key].download_count == row.count
+        ]
+        if unchanged:
+            CountChange.objects.filter(download_id__in=unchanged, latest=True).update(confirmed_at=seen_at)
     if rows:
         with transaction.atomic():
             changed = [row.download_id for row in rows if row.download_id in known]
@@ -146,6 +156,29 @@ def last_counts(download_ids: Iterable[str] | None = None) -> dict[str, KnownCou
             seen_at=row.seen_at,
         )
     return known
+
+
+def forget_records(download_ids: Iterable[str]) -> int:
+    """Records deleted (by the dashboard's own delete): no longer among the latest counts (their changes
+    stay, for the reports of the days they were downloaded). Returns how many were forgotten. It never
+    fails the delete that was made: a busy database leaves it to the next full snapshot."""
+    try:
+        rows = CountChange.objects.filter(download_id__in=list(download_ids), latest=True)
+        return rows.update(latest=False)
+    except DatabaseError as error:
+        logger.warning("count history: a deleted record was not forgotten (%s)", type(error).__name__)
+        return 0
+
+
+def forget_unseen(*, since: datetime) -> int:
+    """After a full snapshot that began at `since`: the records it neither saw change nor found unchanged
+    were deleted at the API; they are forgotten as `forget_records` does. (One deleted during the pass
+    can shift a later record past the pass's pages: forgotten too, it comes back at its next sighting,
+    as a first sighting.)"""
+    unseen = CountChange.objects.filter(latest=True, seen_at__lt=since).filter(
+        Q(confirmed_at__isnull=True) | Q(confirmed_at__lt=since)
+    )
+    return unseen.update(latest=False)
 
 
 def changes_of_order(order_number: int) -> list[CountChange]:

@@ -31,7 +31,8 @@ class CountChange(models.Model):
     a period are the positive deltas not made by staff (`downloads.history.DOWNLOADED`): a staff write
     that lowers a count is stored too, so the next snapshot does not take a reset for downloads.
     `hour` is `seen_at` cut to the hour (UTC), so a year's report groups by one indexed column.
-    `latest` marks each record's newest row (`downloads.history.last_counts` reads only those)."""
+    `latest` marks each record's newest row (`downloads.history.last_counts` reads only those); a record
+    deleted (by the dashboard, or not found by a full snapshot) keeps its rows, none of them latest."""
 
     class Source(models.TextChoices):
         SNAPSHOT = "snapshot", "snapshot"
@@ -48,6 +49,9 @@ class CountChange(models.Model):
     hour = models.DateTimeField()
     source = models.CharField(max_length=8, choices=Source.choices)
     latest = models.BooleanField(default=True)
+    # On a record's latest row: the last time a snapshot found the count unchanged (the record still
+    # exists). A full pass forgets the records it found neither changed nor unchanged: they were deleted.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

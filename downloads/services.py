@@ -26,7 +26,7 @@ from audit.registry import declare_write, register_secret_field
 from audit.services import Actor, OpenEntry, audited
 from audit.undo import UndoLink, Undone
 from downloads import readback, records
-from downloads.history import note_seen
+from downloads.history import forget_records, note_seen
 from downloads.readback import DownloadRecordOutcomeUnknown
 from fileflare_admin import clock
 from fileflare_admin.api import downloads as downloads_api
@@ -286,4 +286,5 @@ def download_record_delete(
                     changed=changed,
                 )
             checked = readback.delete(audit, download_id)
+    forget_records([download_id])  # no longer among the counts the Reports page lists
     return RecordWrite(record=None, entry=audit.entry, checked=checked)

@@ -30,7 +30,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from background import chain, pacing, shares
-from downloads.history import note_counts
+from downloads.history import forget_unseen, note_counts
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api.errors import ApiError, NotConfigured, RateLimited, Unavailable
 from fileflare_admin.api.http import DOWNLOADS, FILEFLARE
@@ -157,6 +157,8 @@ def read_once(state: CountSnapshots, read: Read) -> None:
         state.full_page = 0 if last else state.full_page + 1
         if last:
             state.full_finished_at = now
+            if state.full_records and state.full_started_at:  # an empty answer proves nothing was deleted
+                forget_unseen(since=state.full_started_at)
     elif read.kind == "newest":
         state.recent_records += len(items)
         since = recent_since(state.recent_started_at or now)

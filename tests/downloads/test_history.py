@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.db import DatabaseError
 from django.test import Client
 
-from downloads import edits, history, reads
+from downloads import edits, history, reads, services
 from downloads.models import CountChange
 from fileflare_admin.api import types
 from tests.conftest import Sandbox
@@ -90,8 +90,9 @@ def test_a_sighting_older_than_the_last_known_is_ignored() -> None:
 def test_a_batch_is_read_in_one_query_and_written_in_one_insert(django_assert_num_queries: Any) -> None:
     history.note_counts([_record(f"r{n}", count=1) for n in range(50)], seen_at=T0, source="snapshot")
     changed = [_record(f"r{n}", count=2 if n % 2 else 1) for n in range(50)] + [_record("new", count=0)]
-    # the last known counts; savepoint, the UPDATE of the superseded rows, the INSERT, release
-    with django_assert_num_queries(5):
+    # the last known counts; the UPDATE of the unchanged ones' confirmation; savepoint, the UPDATE of the
+    # superseded rows, the INSERT, release
+    with django_assert_num_queries(6):
         written = history.note_counts(changed, seen_at=T0 + timedelta(hours=1), source="snapshot")
     assert written == 26
     assert CountChange.objects.filter(latest=True).count() == 51
@@ -192,3 +193,24 @@ def test_the_same_answer_read_again_from_the_cache_costs_no_query(
 def test_a_saved_copy_shown_as_of_tells_nothing_new() -> None:
     assert history.note_seen([_record(count=4)], seen_at=T0, source="read", stale=True) == 0
     assert not CountChange.objects.exists()
+
+
+def test_a_record_deleted_by_the_dashboard_leaves_the_latest_counts_but_keeps_its_changes(
+    merchant_user: User, make_record: Any
+) -> None:
+    download_id = make_record(download_count=3)["download_id"]
+    reads.download_record_get(download_id=download_id, fresh=True)
+    assert download_id in history.last_counts()
+    services.download_record_delete(actor=merchant_user, download_id=download_id)
+    assert download_id not in history.last_counts()
+    assert _rows(download_id) == [(3, None, "read")]
+
+
+def test_records_a_full_snapshot_neither_saw_change_nor_found_unchanged_are_forgotten() -> None:
+    history.note_counts([_record("kept"), _record("changed"), _record("gone")], seen_at=T0, source="read")
+    started = T0 + timedelta(days=1)
+    later = started + timedelta(minutes=5)
+    history.note_counts([_record("kept"), _record("changed", count=2)], seen_at=later, source="snapshot")
+    assert history.forget_unseen(since=started) == 1
+    assert set(history.last_counts()) == {"kept", "changed"}
+    assert _rows("gone") == [(0, 0, "read")]

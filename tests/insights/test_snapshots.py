@@ -15,7 +15,7 @@ from django.utils import timezone
 from background import pacing
 from downloads import history
 from downloads.models import CountChange
-from fileflare_admin.api import budget
+from fileflare_admin.api import budget, types
 from fileflare_admin.api.http import DOWNLOADS, FILEFLARE
 from insights import snapshots
 from insights.models import CountSnapshots
@@ -50,6 +50,19 @@ def _state() -> CountSnapshots:
     return CountSnapshots.objects.get(api=DOWNLOADS.identity())
 
 
+def _gone() -> types.DownloadRecord:
+    return types.DownloadRecord(
+        download_id="gone",
+        date_created=None,
+        product_id=1,
+        order_id=1,
+        download_count=4,
+        download_file_name="deleted.pdf",
+        is_amazon=False,
+        amazon_key="",
+    )
+
+
 def _records_total(sandbox: SandboxApis) -> int:
     answer = requests.get(
         f"{sandbox.downloads_url}/downloads",
@@ -67,13 +80,20 @@ def test_a_full_pass_reads_every_records_count_once_and_stores_only_changes_afte
     monkeypatch.setattr(snapshots, "PAGE_SIZE", 500)  # the sandbox's largest page: fewer requests here
     monkeypatch.setattr(snapshots, "STEP_SECONDS", 60)
     total = _records_total(sandbox)
+    deleted_since = history.note_counts(  # a record the API no longer has, seen two days ago
+        [_gone()],
+        seen_at=timezone.now() - timedelta(days=2),
+        source="snapshot",
+    )
+    assert deleted_since == 1
     before = sandbox.stats()["downloads"]
     queued = step()
     state = _state()
     assert state.full_finished_at is not None and state.full_page == 0
     assert state.full_records == total and state.calls == -(-total // 500)
     assert sandbox.stats()["downloads"] - before == state.calls
-    assert CountChange.objects.filter(latest=True).count() == total
+    assert CountChange.objects.filter(latest=True).count() == total  # and "gone", not found, is forgotten
+    assert "gone" not in history.last_counts() and CountChange.objects.filter(download_id="gone").exists()
     assert CountChange.objects.filter(delta__isnull=False).exclude(count=0).count() == 0  # first sightings
     # The next full pass is due a day after this one started: the next step waits for it in the queue.
     assert queued[-1][1] is not None and queued[-1][1] > timezone.now() + timedelta(hours=23)
