@@ -25,6 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Model
 from django.template import Context
 from django.template.base import Template
 from django.utils import timezone, translation
@@ -42,6 +43,12 @@ def data_version(value: object) -> tuple[Any, ...] | None:
     if not dataclasses.is_dataclass(value) or isinstance(value, type):
         return None
     return (type(value).__qualname__, *(getattr(value, field.name) for field in dataclasses.fields(value)))
+
+
+def model_version(instance: Model) -> tuple[Any, ...]:
+    """A model instance's every stored field, with its model: the version of the row it was read from."""
+    meta = instance._meta
+    return (meta.label, *(getattr(instance, field.attname) for field in meta.concrete_fields))
 
 
 def viewer(context: Context) -> tuple[str, str, str]:

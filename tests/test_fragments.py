@@ -160,3 +160,50 @@ def test_a_deploy_that_changes_any_code_or_template_renders_every_fragment_afres
         versions.append(fragments.code_version())
     fragments.code_version.cache_clear()
     assert len(set(versions)) == 3
+
+
+# --- an order's History (audit/_timeline.html): entries cached by their version --------------------------
+
+
+def _history(rf: RequestFactory, user: User, order_number: int = 6060) -> str:
+    from audit.services import audit_entries_for_order
+
+    request = rf.get("/orders/x/")
+    request.user = user
+    entries = audit_entries_for_order(order_number=order_number)
+    return render_to_string("audit/_timeline.html", {"timeline_entries": entries}, request=request)
+
+
+def test_a_history_entry_changes_when_it_is_closed_undone_or_seen_from_another_zone(
+    rf: RequestFactory, merchant_user: User
+) -> None:
+    from audit.models import AuditEntry
+
+    entry = AuditEntry.objects.create(
+        actor=merchant_user,
+        actor_name="mia",
+        action="download_record_count",
+        order_number=6060,
+        download_id="hist1",
+        before={"download_count": 3},
+        after={"download_count": 0},
+        outcome=AuditEntry.Outcome.PENDING,
+    )
+    assert "pending" in _history(rf, merchant_user)
+    assert _fragments() == 1
+    AuditEntry.objects.close_pending(entry.pk, outcome=AuditEntry.Outcome.SUCCESS)
+    closed = _history(rf, merchant_user)
+    assert "pending" not in closed and "done" in closed and "3 → 0" in closed
+    AuditEntry.objects.create(
+        actor=merchant_user,
+        actor_name="sam",
+        action="download_record_count_revert",
+        order_number=6060,
+        download_id="hist1",
+        undo_of=entry,
+        outcome=AuditEntry.Outcome.SUCCESS,
+    )
+    assert "undone by sam" in _history(rf, merchant_user)
+    stamp = timezone.localtime(entry.created_at, zoneinfo.ZoneInfo("Asia/Tokyo")).strftime("%H:%M:%S JST")
+    with timezone.override(zoneinfo.ZoneInfo("Asia/Tokyo")):
+        assert stamp in _history(rf, merchant_user)

@@ -6,9 +6,11 @@ from dataclasses import replace
 from typing import Any
 
 from django import template
+from django.utils.safestring import SafeString
 
 from audit.changes import cut_around_difference
 from audit.registry import audit_action
+from fileflare_admin import fragments
 from fileflare_admin.templatetags.display import printable, readable
 
 register = template.Library()
@@ -54,3 +56,18 @@ def headline(entry: Any) -> tuple[Any, Any] | None:
     """The change an entry made in brief, (before, after), as its app states it (its `headline`)."""
     action = audit_action(getattr(entry, "action", ""))
     return action.headline(entry) if action is not None and action.headline is not None else None
+
+
+TIMELINE_ENTRY = "audit/_timeline_entry.html"
+
+
+@register.simple_tag(takes_context=True)
+def timeline_rows(context: template.Context, entries: Any) -> SafeString:
+    """An order's History: TIMELINE_ENTRY for each entry, each cached (fileflare_admin.fragments) by the
+    entry with every field the trail holds (a pending entry closed is a new version) and the undos of it
+    (who, and whether each went through), with the viewer's time zone."""
+    items = []
+    for entry in entries or ():
+        undone = tuple((later.pk, later.outcome, later.actor_name) for later in entry.undone_by.all())
+        items.append(((fragments.model_version(entry), undone), {"entry": entry}))
+    return fragments.render_many(context, TIMELINE_ENTRY, items)
