@@ -11,6 +11,7 @@ from django.http import QueryDict
 
 from downloads.reads import PER_PAGE_CHOICES, parse_sort
 from downloads.records import FIELD_LABELS, SORTABLE_FIELDS, WRITABLE_FIELDS, Merge, MergedField
+from fileflare_admin.numbers import LocalizedIntegerField
 from fileflare_admin.submissions import new_submission_token
 
 # The downloads API documents its ids and counts as int(11): up to 2,147,483,647. The forms take every
@@ -104,9 +105,9 @@ class RecordListForm(forms.Form):
 
 
 def _count_field(**kwargs: Any) -> forms.IntegerField:
-    return forms.IntegerField(
+    """A download count as a person of the page's language types it ("1 536", "1.536" in Italian)."""
+    return LocalizedIntegerField(
         min_value=0,
-        widget=forms.NumberInput(attrs={"step": "1", "inputmode": "numeric"}),
         error_messages={
             "invalid": "Enter a whole number, 0 or more.",
             "min_value": "A download count cannot be below 0.",

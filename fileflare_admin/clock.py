@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.dateparse import parse_datetime
 
 
@@ -36,10 +37,11 @@ def clock(value: datetime) -> str:
 
 
 def date_time(value: datetime, *, seconds: bool = False) -> str:
-    """"8 Jan 2023, 21:50 CET" (with seconds where order matters: the audit trail)."""
+    """"8 Jan 2023, 21:50 CET" (with seconds where order matters: the audit trail), the date in the
+    page's language: "7 déc. 2026, 10:42", "7 dic 2026, 10:42" (DATE_FORMAT, fileflare_admin/formats)."""
     moment = timezone.localtime(value)
     time_of_day = f"{moment:%H:%M:%S}" if seconds else f"{moment:%H:%M}"
-    return f"{moment.day} {moment:%b %Y}, {time_of_day} {zone_name(moment)}"
+    return f"{date_format(moment)}, {time_of_day} {zone_name(moment)}"
 
 
 def zone_name(moment: datetime) -> str:

@@ -118,6 +118,12 @@ GROUPS: tuple[Group, ...] = (
                 "The shop's time zone, e.g. Europe/Berlin, for every page unless a person "
                 "picks their own; empty = TIME_ZONE.",
             ),
+            S(
+                "LANGUAGE_CODE",
+                "en",
+                "The shop's language: en, fr or it; a staff member may pick their own, else their "
+                "browser's (Accept-Language) is used when it is one of these.",
+            ),
             S("STATIC_ROOT", "", "Where collectstatic writes; empty = staticfiles beside manage.py."),
         ),
     ),

@@ -220,12 +220,14 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",  # Security
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # Accept-Language, else LANGUAGE_CODE
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "staff.middleware.RoleRequiredMiddleware",  # Security: no role, no page
     "staff.middleware.TimeZoneMiddleware",  # times in the person's zone (or the shop's)
+    "staff.middleware.LanguageMiddleware",  # the language the person picked, over Accept-Language
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -292,7 +294,15 @@ LOGIN_REDIRECT_URL = "orders:list"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = _read("SESSION_COOKIE_AGE")
 
-LANGUAGE_CODE = "en-us"
+# Languages (issue 30): the person's pick (Your language, in the header; staff.middleware), else the
+# browser's Accept-Language (django.middleware.locale.LocaleMiddleware), else the shop's LANGUAGE_CODE.
+# Each name in its own language. No i18n_patterns: URLs are the same in every language.
+LANGUAGE_CODE = _read("LANGUAGE_CODE", blank=True)
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("it", "Italiano")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our own date and number formats where Django's differ from what a support desk reads
+# (fileflare_admin/formats/<lang>/formats.py; the rest is Django's).
+FORMAT_MODULE_PATH = ["fileflare_admin.formats"]
 TIME_ZONE = _read("TIME_ZONE")
 # The shop's time zone: what every page shows times in unless a staff member picks their own
 # (Your time zone, in the header). Defaults to TIME_ZONE.

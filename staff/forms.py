@@ -3,6 +3,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from staff.models import StaffPreferences, common_time_zones, time_zone_names
 
@@ -56,6 +57,26 @@ class TimeZoneForm(forms.ModelForm):
                 f"“{typed}” is not a time zone this dashboard knows. Pick a time zone from the list."
             )
         return name
+
+
+class LanguageForm(forms.ModelForm):
+    """The person's language: one of settings.LANGUAGES (each named in its own language), or empty for
+    the browser's."""
+
+    class Meta:
+        model = StaffPreferences
+        fields = ["language"]
+
+    def __init__(self, *args: Any, browser_language: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        names = dict(settings.LANGUAGES)
+        browser = names.get(browser_language, names.get(settings.LANGUAGE_CODE, browser_language))
+        self.fields["language"] = forms.ChoiceField(
+            label=_("Your language"),
+            required=False,
+            choices=[("", _("Your browser's language (%(name)s now)") % {"name": browser}), *settings.LANGUAGES],
+            widget=forms.RadioSelect,
+        )
 
 
 class DigestForm(forms.ModelForm):

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from staff.models import StaffPreferences
 from staff.roles import NotAllowed, require
@@ -49,21 +49,36 @@ class RoleRequiredMiddleware:
         return None
 
 
-# The person's chosen zone, remembered in their session ("" = the shop's) so a page costs no query.
+# The person's chosen zone and language, remembered in their session ("" = the shop's zone, the browser's
+# language) so a page costs no query: both are read from the database together, once a session.
 TIME_ZONE_SESSION_KEY = "staff_time_zone"
+LANGUAGE_SESSION_KEY = "staff_language"
+
+
+def _chosen(request: HttpRequest, key: str) -> str:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return ""
+    value = request.session.get(key)
+    if not isinstance(value, str):
+        found = (
+            StaffPreferences.objects.filter(user_id=user.pk).values_list("time_zone", "language").first()
+        )
+        zone, language = found or ("", "")
+        request.session[TIME_ZONE_SESSION_KEY] = zone
+        request.session[LANGUAGE_SESSION_KEY] = language
+        value = zone if key == TIME_ZONE_SESSION_KEY else language
+    return value
 
 
 def chosen_time_zone(request: HttpRequest) -> str:
     """The zone this person chose, or "" for the shop's (settings.SHOP_TIME_ZONE)."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return ""
-    name = request.session.get(TIME_ZONE_SESSION_KEY)
-    if not isinstance(name, str):
-        found = StaffPreferences.objects.filter(user_id=user.pk).values_list("time_zone", flat=True).first()
-        name = found or ""
-        request.session[TIME_ZONE_SESSION_KEY] = name
-    return name
+    return _chosen(request, TIME_ZONE_SESSION_KEY)
+
+
+def chosen_language(request: HttpRequest) -> str:
+    """The language this person chose, or "" for their browser's (LocaleMiddleware's choice)."""
+    return _chosen(request, LANGUAGE_SESSION_KEY)
 
 
 class TimeZoneMiddleware:
@@ -82,3 +97,22 @@ class TimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class LanguageMiddleware:
+    """The signed-in person's chosen language over the one LocaleMiddleware took from Accept-Language
+    (or LANGUAGE_CODE): it runs after authentication, which LocaleMiddleware comes before. A signed-out
+    page (sign-in) keeps the browser's language. Costs a dictionary lookup in the session."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = chosen_language(request)
+        if language and language != getattr(request, "LANGUAGE_CODE", None) and language in _LANGUAGES:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)
+
+
+_LANGUAGES = frozenset(code for code, _name in settings.LANGUAGES)

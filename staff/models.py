@@ -70,6 +70,8 @@ class StaffPreferences(models.Model):
     # The daily digest (insights.digest), opt-in: the time of day it is sent, in the person's time zone
     # (the one above, or the shop's); null: no digest.
     digest_at = models.TimeField(null=True, blank=True)
+    # Empty: the browser's language (Accept-Language), else the shop's (settings.LANGUAGE_CODE).
+    language = models.CharField(max_length=8, blank=True, choices=settings.LANGUAGES)
 
     class Meta:
         verbose_name = "staff preferences"

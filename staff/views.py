@@ -5,11 +5,13 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from fileflare_admin.htmx import StaffRequest, safe_next
-from staff.forms import DigestForm, TimeZoneForm
-from staff.middleware import TIME_ZONE_SESSION_KEY
+from staff.forms import DigestForm, LanguageForm, TimeZoneForm
+from staff.middleware import LANGUAGE_SESSION_KEY, TIME_ZONE_SESSION_KEY
 from staff.models import StaffPreferences
 
 
@@ -30,6 +32,26 @@ def time_zone_settings(request: StaffRequest) -> HttpResponse:
         "staff/time_zone.html",
         {"form": form, "back": back, "shop_time_zone": settings.SHOP_TIME_ZONE},
     )
+
+
+@require_http_methods(["GET", "POST"])
+def language_settings(request: StaffRequest) -> HttpResponse:
+    """The person's language (beside the time zone in the header): remembered on their preferences and
+    in their session, so the next page costs no query; empty = the browser's language."""
+    preferences = StaffPreferences.objects.filter(user=request.user).first()
+    preferences = preferences or StaffPreferences(user=request.user)
+    back = safe_next(request, request.POST.get("next") or request.GET.get("next"), reverse("orders:list"))
+    browser = translation.get_language_from_request(request)
+    form = LanguageForm(request.POST or None, instance=preferences, browser_language=browser)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        request.session[LANGUAGE_SESSION_KEY] = saved.language
+        with translation.override(saved.language or browser):
+            messages.success(request, _("The dashboard now speaks %(language)s.") % {
+                "language": dict(settings.LANGUAGES)[translation.get_language() or settings.LANGUAGE_CODE]
+            })
+        return redirect(back)
+    return render(request, "staff/language.html", {"form": form, "back": back})
 
 
 @require_http_methods(["GET", "POST"])

@@ -8,6 +8,7 @@ from django import template
 from django.utils.html import format_html
 
 from fileflare_admin import clock
+from fileflare_admin.numbers import grouped
 from fileflare_admin.weblinks import is_http_url
 
 register = template.Library()
@@ -29,10 +30,10 @@ def printable(value: object) -> str:
 
 @register.filter
 def thousands(value: object) -> object:
-    """A count as every page and sentence writes it: "15,608" (Python's `{:,}`, as the services' sentences
-    write counts). Anything but a whole number is shown as it is."""
+    """A count as every page and sentence writes it, in the page's language: "15,608", "15 608"
+    (fileflare_admin.numbers.grouped). Anything but a whole number is shown as it is."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
+        return grouped(value)
     return value
 
 
