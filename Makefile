@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8000
 SANDBOX_PORT ?= 8001
 
-.PHONY: help run test check check-tests check-ruff check-mypy lint bench screenshots venv venv-dev system-deps clean
+.PHONY: help run test check check-tests check-ruff check-mypy lint bench screenshots messages venv venv-dev system-deps clean
 
 help:
 	@echo "make run    set up (first time) and start the dashboard on the sandbox at http://127.0.0.1:$(PORT)/"
@@ -17,6 +17,7 @@ help:
 	@echo "            gunicorn, nginx, sandbox process or PostgreSQL, then ruff and mypy"
 	@echo "make bench  measure the dashboard against the raw API (reports, never fails on figures)"
 	@echo "make screenshots  refresh the README's pictures in docs/ from the browser tests"
+	@echo "make messages  re-extract every marked string into locale/{fr,it} and compile the .mo files"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,12 +34,15 @@ venv: $(VENV)/.runtime-installed
 venv-dev: $(VENV)/.dev-installed
 
 # Debian packages the tests drive: a real headless Chromium, a real Redis (the shared upstream budget) and
-# a real PostgreSQL server (the database tests run on it as well as on SQLite) and nginx (tests/deploy).
+# a real PostgreSQL server (the database tests run on it as well as on SQLite), nginx (tests/deploy) and
+# GNU gettext (tests/i18n runs makemessages). `make run` needs none of them: the compiled .mo files are
+# committed.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v xgettext >/dev/null 2>&1 || missing="$$missing gettext"; \
 	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing from Debian:$$missing"; \
@@ -91,6 +95,19 @@ bench: venv-dev system-deps
 # The README's pictures, taken by the browser test that checks them (tests/browser/test_layout.py).
 screenshots: venv-dev system-deps
 	SCREENSHOTS_DIR=docs $(BIN)/python -m pytest tests/browser/test_layout.py -k readme -q -p no:cacheprovider
+
+# The translation catalogues (docs/house-style.md, Translations): every marked string into
+# locale/fr and locale/it (new ones with an empty msgstr, to be translated), then compiled to the .mo
+# files that are committed beside them. Needs GNU gettext (Debian's `gettext`). The sandbox (the vendor's
+# stand-in), the tests and the bench stay English. POT-Creation-Date is dropped: it would make every
+# branch's catalogue conflict with every other's.
+MESSAGES_IGNORE := -i .venv -i tests -i sandbox -i node_modules -i bench -i staticfiles -i deploy
+
+messages: venv-dev
+	@command -v xgettext >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends gettext >/dev/null; }
+	$(BIN)/python manage.py makemessages -l fr -l it --no-location --no-obsolete $(MESSAGES_IGNORE)
+	sed -i '/^"POT-Creation-Date: /d' locale/*/LC_MESSAGES/django.po
+	$(BIN)/python manage.py compilemessages -l fr -l it $(MESSAGES_IGNORE)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 sandbox.sqlite3 .demo-secret-key staticfiles

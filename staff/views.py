@@ -47,9 +47,7 @@ def language_settings(request: StaffRequest) -> HttpResponse:
         saved = form.save()
         request.session[LANGUAGE_SESSION_KEY] = saved.language
         with translation.override(saved.language or browser):
-            messages.success(request, _("The dashboard now speaks %(language)s.") % {
-                "language": dict(settings.LANGUAGES)[translation.get_language() or settings.LANGUAGE_CODE]
-            })
+            messages.success(request, _("Saved: pages are now shown in this language."))
         return redirect(back)
     return render(request, "staff/language.html", {"form": form, "back": back})
 

@@ -1,0 +1,152 @@
+"""English left on a French or Italian page: the msgids of OUR catalogue (locale/<lang>/LC_MESSAGES/
+django.po) that appear, untranslated, in the text a person reads.
+
+    from tests.support.i18n import untranslated
+    assert untranslated(response.content.decode(), "fr") == []
+
+For the marking lanes (after marking a page, its French and Italian render shows none of our English) and
+the browser walk (`untranslated(page.content(), "it")`). It knows only our catalogue: English that was
+never marked is not found here (makemessages finds that: tests/i18n/test_catalogues.py), nor are Django's
+own strings.
+
+What counts as read: text nodes (visually hidden ones too: a screen reader says them) and the attributes
+a person meets: title, placeholder, aria-label, alt, and the value of a button or submit input. Not read:
+<script>, <style>, <template>, and any element in another language than the page (`lang="en"` on the
+picker's "English", on a customer's name or a file name quoted as it is).
+
+The rule, so a French or Italian sentence is not taken for English:
+- an entry whose translation is the msgid itself ("Fileflare Admin", "Support", "API") is skipped;
+- a msgid is cut at its placeholders (%(count)s, %s) and HTML tags: each piece of two words or more is looked for,
+  case-sensitively, between word boundaries ("Search orders", "change your time zone");
+- a one-word msgid ("Orders", "Save") is looked for only if it has 5 letters or more and is no word of
+  the page's catalogue (any msgstr) nor of SHARED_WORDS: "Main" (la main), "Type", "Total", "Date",
+  "Note", "Image", "Version", "Description" are words of French or Italian too.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from html.parser import HTMLParser
+from pathlib import Path
+
+import polib
+
+LOCALE = Path(__file__).resolve().parents[2] / "locale"
+# One-word msgids that are also words (or common loanwords) in French or Italian: never reported alone.
+SHARED_WORDS = frozenset(
+    word.casefold()
+    for word in (
+        "Description Date Format Image Note Page Question Stop Total Type Version Action Actions Message "
+        "Position Options Option Service Source Solution Status Test Article Minute Minutes Performance "
+        "Email Download Downloads File Files Record Records Report Reports Support Manager Backup Link"
+    ).split()
+)
+MIN_SINGLE_WORD = 5
+# Where a msgid is cut: its placeholders and, in a blocktranslate's msgid, its HTML tags.
+_PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[#0 +-]*\d*(?:\.\d+)?[sdifr%]|<[^>]+>")
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_SKIPPED_TAGS = frozenset({"script", "style", "template", "noscript"})
+_READ_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+)
+
+
+class _VisibleText(HTMLParser):
+    def __init__(self, language: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.language = language
+        self.stack: list[tuple[str, bool]] = []  # (tag, skipped)
+        self.pieces: list[str] = []
+
+    def _skipping(self) -> bool:
+        return bool(self.stack) and self.stack[-1][1]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        lang = values.get("lang", "").split("-")[0].casefold()
+        skipped = (
+            self._skipping()
+            or tag in _SKIPPED_TAGS
+            or (tag != "html" and bool(lang) and lang != self.language)
+            or values.get("translate") == "no"
+        )
+        if not skipped:
+            self.pieces.extend(values[name] for name in _READ_ATTRIBUTES if values.get(name))
+            if tag == "button" or (tag == "input" and values.get("type") in ("submit", "button", "reset")):
+                self.pieces.append(values.get("value", ""))
+        if tag not in _VOID:
+            self.stack.append((tag, skipped))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        for index in range(len(self.stack) - 1, -1, -1):
+            if self.stack[index][0] == tag:
+                del self.stack[index:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping():
+            self.pieces.append(data)
+
+
+def visible_text(html: str, language: str) -> str:
+    """What a person reads on the page (see the module's docstring), whitespace collapsed."""
+    parser = _VisibleText(language)
+    parser.feed(html)
+    parser.close()
+    return " ".join(" ".join(parser.pieces).split())
+
+
+@lru_cache(maxsize=4)
+def _catalogue(language: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(msgid, its English pieces to look for) for each entry worth looking for."""
+    po = polib.pofile(str(LOCALE / language / "LC_MESSAGES" / "django.po"))
+    words = {word.casefold() for entry in po for text in _msgstrs(entry) for word in _WORD.findall(text)}
+    looked_for = []
+    for entry in po:
+        if entry.obsolete or not entry.msgid:
+            continue
+        if any(text == entry.msgid or text == entry.msgid_plural for text in _msgstrs(entry)):
+            continue
+        pieces = _pieces(entry.msgid, words)
+        if entry.msgid_plural:
+            pieces += _pieces(entry.msgid_plural, words)
+        if pieces:
+            looked_for.append((entry.msgid, tuple(pieces)))
+    return tuple(looked_for)
+
+
+def _msgstrs(entry: polib.POEntry) -> list[str]:
+    return list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr]
+
+
+def _pieces(msgid: str, words: set[str]) -> list[str]:
+    cut = [" ".join(piece.split()) for piece in _PLACEHOLDER.split(msgid)]
+    long_pieces = [piece for piece in cut if len(_WORD.findall(piece)) >= 2]
+    if long_pieces:
+        return long_pieces
+    single = [piece.strip(" .,:;!?()«»“”\"'") for piece in cut if piece.strip()]
+    return [
+        word
+        for word in single
+        if _WORD.fullmatch(word)
+        and len(word) >= MIN_SINGLE_WORD
+        and word.casefold() not in words
+        and word.casefold() not in SHARED_WORDS
+    ]
+
+
+def untranslated(html: str, language: str) -> list[str]:
+    """The msgids of our catalogue whose English shows in the page's readable text, in catalogue order."""
+    text = visible_text(html, language)
+    found = []
+    for msgid, pieces in _catalogue(language):
+        if any(re.search(rf"(?<!\w){re.escape(piece)}(?!\w)", text) for piece in pieces):
+            found.append(msgid)
+    return found
