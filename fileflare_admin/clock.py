@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 
 
 def as_datetime(value: object) -> datetime | None:

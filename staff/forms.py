@@ -74,7 +74,10 @@ class LanguageForm(forms.ModelForm):
         self.fields["language"] = forms.ChoiceField(
             label=_("Your language"),
             required=False,
-            choices=[("", _("Your browser's language (%(name)s now)") % {"name": browser}), *settings.LANGUAGES],
+            choices=[
+                ("", _("Your browser's language (%(name)s now)") % {"name": browser}),
+                *settings.LANGUAGES,
+            ],
             widget=forms.RadioSelect,
         )
 

@@ -89,7 +89,8 @@ def test_makemessages_finds_no_marked_string_missing_from_the_catalogues(tmp_pat
         ROOT,
         copy,
         ignore=shutil.ignore_patterns(
-            ".git", ".venv", "node_modules", "__pycache__", "*.sqlite3*", "staticfiles", "*.png", "test-artifacts"
+            ".git", ".venv", "node_modules", "__pycache__", "*.sqlite3*", "staticfiles", "*.png",
+            "test-artifacts",
         ),
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "fileflare_admin.settings", "PYTHONPATH": str(copy)}
