@@ -64,15 +64,16 @@ SKIPPED_FOLDERS = {"tests", "node_modules", "static", "staticfiles", "media", "d
 
 @functools.cache
 def code_version() -> str:
-    """The dashboard's code as this process runs it: every .py and .html file of the project (its path,
-    size and modification time), hashed once per process. A deploy that changes any of them (a template,
-    a filter, a URL, a sentence) renders every fragment afresh, though the shared cache outlives it."""
+    """The dashboard's code as this process runs it: every .py, .html and compiled catalogue (.mo) file
+    of the project (its path, size and modification time), hashed once per process. A deploy that changes
+    any of them (a template, a filter, a URL, a sentence, a translation) renders every fragment afresh,
+    though the shared cache outlives it."""
     digest = hashlib.sha256()
     root = Path(settings.BASE_DIR)
     for folder, folders, files in os.walk(root):
         folders[:] = sorted(name for name in folders if name[0] != "." and name not in SKIPPED_FOLDERS)
         for name in sorted(files):
-            if name.endswith((".py", ".html")):
+            if name.endswith((".py", ".html", ".mo")):
                 path = Path(folder, name)
                 stat = path.stat()
                 digest.update(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns};".encode())
