@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from downloads.limits import limits_for_records
@@ -57,6 +58,7 @@ def count_limits(record: Any, may: Permissions | None) -> dict[str, Any]:
 
 
 ROW = "downloads/_record_row.html"
+SORT_HEADER = "downloads/_sort_header.html"
 
 
 @register.simple_tag(takes_context=True)
@@ -111,20 +113,24 @@ def _limit_line(known_limits: dict[str, Any], record: Any) -> dict[str, Any] | N
     }
 
 
-@register.inclusion_tag("downloads/_sort_header.html", takes_context=True)
-def sort_header(context: template.Context, field: str, label: str, css: str = "") -> dict[str, Any]:
-    """A column header: a sort link (with htmx, keeping the other parameters) when the list offers
-    sorting by this field, the column's current direction for screen readers."""
+@register.simple_tag(takes_context=True)
+def sort_header(context: template.Context, field: str, label: str, css: str = "") -> SafeString:
+    """A column header: a sort link (with htmx, keeping the other parameters; downloads/_sort_header.html)
+    when the list offers sorting by this field, with the column's current direction for screen readers;
+    else the plain header, written here (the order page's table has six a load, none sortable)."""
     sortable = context.get("sortable") or frozenset()
     query = context.get("query")
-    current = query.get("sort", "") if query is not None else ""
+    if field not in sortable or query is None:
+        return format_html('<th scope="col"{}>{}</th>', format_html(' class="{}"', css) if css else "", label)
+    current = query.get("sort", "")
     state = {field: "ascending", f"-{field}": "descending"}.get(current)
-    return {
+    values = {
         "request": context.get("request"),
         "query": query,
         "label": label,
         "css": css,
-        "linked": field in sortable and query is not None,
         "state": state,
         "target": f"-{field}" if state == "ascending" else field,
     }
+    engine = context.template.engine if context.template is not None else template.Engine.get_default()
+    return engine.get_template(SORT_HEADER).render(context.new(values))
