@@ -56,7 +56,12 @@ class CountChange(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["seen_at"], name="count_change_seen"),
-            models.Index(fields=["hour", "delta"], name="count_change_hour"),
+            # Downloads per hour, product or file read from this index alone (DOWNLOADED's rows only).
+            models.Index(
+                fields=["hour", "delta", "product_id", "file_name"],
+                condition=models.Q(delta__gt=0) & ~models.Q(source="write"),
+                name="count_change_downloads",
+            ),
             models.Index(fields=["download_id", "seen_at"], name="count_change_record"),
             models.Index(fields=["order_number"], name="count_change_order"),
             models.Index(

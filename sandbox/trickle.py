@@ -140,18 +140,17 @@ def burst(seed: int, order: Order) -> list[datetime]:
 def _scanner_downloads(seed: int, at: datetime) -> list[Download]:
     due: list[Download] = []
     for order in Order.objects.filter(email_sent_at__gt=at - SCANNER_LATE, email_sent_at__lte=at):
-        times = burst(seed, order)
-        if not times:
-            continue
-        links = _links(order)
-        if not links:
+        due_times = sum(1 for moment in burst(seed, order) if moment <= at)
+        if not due_times:
             continue
         assert order.email_sent_at is not None  # filtered above
         made = DownloadEvent.objects.filter(
             order_number=order.order_number, kind=DownloadEvent.Kind.SCANNER, at__gte=order.email_sent_at
         ).count()
-        owed = sum(1 for moment in times if moment <= at) - made
-        due += [Download(order.order_number, links[0][0], DownloadEvent.Kind.SCANNER)] * max(owed, 0)
+        links = _links(order) if due_times > made else []
+        if links:  # the e-mail's first file, once for each download due and not yet made
+            scanner = Download(order.order_number, links[0][0], DownloadEvent.Kind.SCANNER)
+            due += [scanner] * (due_times - made)
     return due
 
 

@@ -44,6 +44,7 @@ def _rows(download_id: str = "r1") -> list[tuple[int, int | None, str]]:
     ]
 
 
+@pytest.mark.engine
 def test_only_changes_are_stored_each_with_its_delta() -> None:
     for minutes, count in enumerate([0, 0, 1, 1, 1, 3, 3]):
         history.note_counts(
@@ -87,6 +88,7 @@ def test_a_sighting_older_than_the_last_known_is_ignored() -> None:
     assert _rows() == [(3, None, "snapshot")]
 
 
+@pytest.mark.engine
 def test_a_batch_is_read_in_one_query_and_written_in_one_insert(django_assert_num_queries: Any) -> None:
     history.note_counts([_record(f"r{n}", count=1) for n in range(50)], seen_at=T0, source="snapshot")
     changed = [_record(f"r{n}", count=2 if n % 2 else 1) for n in range(50)] + [_record("new", count=0)]
@@ -95,9 +97,12 @@ def test_a_batch_is_read_in_one_query_and_written_in_one_insert(django_assert_nu
     with django_assert_num_queries(6):
         written = history.note_counts(changed, seen_at=T0 + timedelta(hours=1), source="snapshot")
     assert written == 26
+    downloads = CountChange.objects.filter(history.DOWNLOADED)  # read from its own index (the Reports page)
+    assert downloads.count() == 25 and sum(row.delta for row in downloads) == 25
     assert CountChange.objects.filter(latest=True).count() == 51
 
 
+@pytest.mark.engine
 def test_last_counts_give_each_records_latest_count_and_when_it_was_seen() -> None:
     history.note_counts([_record("a", count=1), _record("b", count=2)], seen_at=T0, source="snapshot")
     history.note_counts([_record("a", count=3)], seen_at=T0 + timedelta(hours=1), source="read")
@@ -206,6 +211,7 @@ def test_a_record_deleted_by_the_dashboard_leaves_the_latest_counts_but_keeps_it
     assert _rows(download_id) == [(3, None, "read")]
 
 
+@pytest.mark.engine
 def test_records_a_full_snapshot_neither_saw_change_nor_found_unchanged_are_forgotten() -> None:
     history.note_counts([_record("kept"), _record("changed"), _record("gone")], seen_at=T0, source="read")
     started = T0 + timedelta(days=1)
