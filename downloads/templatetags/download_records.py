@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from django import template
+from django.template.defaulttags import querystring
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -124,13 +125,8 @@ def sort_header(context: template.Context, field: str, label: str, css: str = ""
         return format_html('<th scope="col"{}>{}</th>', format_html(' class="{}"', css) if css else "", label)
     current = query.get("sort", "")
     state = {field: "ascending", f"-{field}": "descending"}.get(current)
-    values = {
-        "request": context.get("request"),
-        "query": query,
-        "label": label,
-        "css": css,
-        "state": state,
-        "target": f"-{field}" if state == "ascending" else field,
-    }
+    target = f"-{field}" if state == "ascending" else field
+    href = reverse("downloads:list") + querystring(context, query, sort=target, page=None)
+    values = {"href": href, "label": label, "css": css, "state": state}
     engine = context.template.engine if context.template is not None else template.Engine.get_default()
     return engine.get_template(SORT_HEADER).render(context.new(values))
