@@ -20,7 +20,7 @@ evidence's times in the person's zone); `reason` is what the give-back fix write
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -211,7 +211,7 @@ def record_suspects(
 def suspects_of(
     changes: Iterable[SeenCount],
     *,
-    emails: dict[int, Sequence[datetime]],
+    emails: Mapping[int, Sequence[datetime]],
     limits: Thresholds | None = None,
 ) -> list[Suspect]:
     """The suspects among many records' changes; `emails` gives each order number's e-mail times.

@@ -11,6 +11,7 @@ class InsightsConfig(AppConfig):
     def ready(self) -> None:
         from background.keepers import register_keeper
         from fileflare_admin.status import register_status_section
+        from insights.digest import digest_keep
         from insights.snapshots import snapshot_progress
         from insights.tasks import count_snapshots_ensure
 
@@ -19,3 +20,5 @@ class InsightsConfig(AppConfig):
         register_status_section(
             "count_snapshots", template="insights/_status_snapshots.html", figures=snapshot_progress
         )
+        # Each worker looks for digests due on its keep-alive timer; the claim sends each one once.
+        register_keeper("daily digest", digest_keep)

@@ -1,12 +1,13 @@
-"""The count snapshots' task: one step of the chain (see background.chain and insights.snapshots)."""
+"""The insights' tasks: one step of the count snapshots' chain (see background.chain and
+insights.snapshots), and one person's digest of one day, sent once (insights.digest)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django_tasks import task
 
-from insights import snapshots
+from insights import digest, snapshots
 
 
 @task()
@@ -22,3 +23,8 @@ def count_snapshots_ensure() -> bool:
     """Start the snapshots, or queue them again when their step was lost with a worker; True when a step
     was queued. Safe any time: a step running or due is left alone."""
     return snapshots.ensure(enqueue=enqueue)
+
+
+@task()
+def digest_send_task(user_id: int, day: str) -> bool:
+    return digest.digest_send(user_id=user_id, day=date.fromisoformat(day))
