@@ -10,10 +10,12 @@ from typing import Literal
 from django.utils import timezone
 
 from downloads.limits import ago
+from downloads.suspects import Suspect
 from fileflare_admin.clock import date_time
 from insights import figures
 from insights.figures import Figure, Period, Span
 from insights.limits import AtLimit, at_limit_now
+from insights.suspects import suspects_between, suspects_figure
 from staff import roles
 from staff.roles import Action, AnyUser
 
@@ -93,6 +95,9 @@ KINDS: dict[str, Kind] = {
         lambda span, period: figures.downloads_per_period(span, period=period, by="file"), "view_reports", ""
     ),
     "at-limit": Kind(lambda span, period: at_limit_figure(at_limit_now()), "view_reports", ""),
+    "suspects": Kind(
+        lambda span, period: suspects_figure(span, suspects_between(span.start, span.end)), "view_reports", ""
+    ),
     "never-emailed": Kind(lambda span, period: figures.never_emailed_per_day(span), "view_reports", "bars"),
     "resends": Kind(lambda span, period: figures.resends_per_day(span), "view_staff_activity", "bars"),
     "staff-activity": Kind(lambda span, period: figures.staff_activity(span), "view_staff_activity", ""),
@@ -120,6 +125,8 @@ class ReportPage:
     at_limit_total: int
     at_limit_summary: str
     never_emailed: Figure
+    suspects: list[Suspect]  # link-scanner suspects (insights.suspects) and their figure
+    suspects_figure: Figure
     resends: Figure | None  # None: this person may not see staff activity
     staff_activity: Figure | None
     counts_seen: str  # "counts last seen 3 minutes ago", or a sentence saying none were yet
@@ -134,6 +141,7 @@ def report_page(*, actor: AnyUser, span: Span, period: Period) -> ReportPage:
     downloads = figures.downloads_per_period(span, period=period)
     seen = downloads.as_of
     by_product, by_file = figures.downloads_by_product_and_file(span, as_of=seen)
+    suspects = suspects_between(span.start, span.end)
     return ReportPage(
         span=span,
         period=period,
@@ -144,6 +152,8 @@ def report_page(*, actor: AnyUser, span: Span, period: Period) -> ReportPage:
         at_limit_total=len(items),
         at_limit_summary=at_limit_summary(items),
         never_emailed=figures.never_emailed_per_day(span),
+        suspects=suspects,
+        suspects_figure=suspects_figure(span, suspects),
         resends=figures.resends_per_day(span, now=now) if staff else None,
         staff_activity=figures.staff_per_person(span, now=now) if staff else None,
         counts_seen=(
