@@ -1,13 +1,18 @@
 """The page frame, sign-in, and the demo setup that `make run` relies on."""
 
+from datetime import datetime, timedelta
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from staff.models import StaffPreferences
 from staff.roles import role_of
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +71,18 @@ def test_demo_staff_are_created_once_with_one_account_per_role() -> None:
     call_command("ensure_demo_staff", stdout=again)
     assert again.getvalue() == ""
     assert User.objects.count() == 3
+
+
+def test_the_demo_merchant_gets_the_daily_digest_a_few_minutes_after_the_accounts_are_made() -> None:
+    call_command("ensure_demo_staff", stdout=StringIO())
+    merchant = User.objects.get(username="merchant")
+    digest_at = StaffPreferences.objects.get(user=merchant).digest_at
+    soon = timezone.localtime(timezone.now() + timedelta(minutes=5), ZoneInfo(settings.SHOP_TIME_ZONE))
+    assert digest_at is not None and abs(
+        datetime.combine(soon.date(), digest_at) - soon.replace(tzinfo=None)
+    ) < timedelta(minutes=2)
+    assert merchant.email == "merchant@example.com"
+    assert not StaffPreferences.objects.filter(user__username="support", digest_at__isnull=False).exists()
 
 
 def test_unknown_page_is_a_404_page_not_a_stack_trace(support_client: Client) -> None:

@@ -19,6 +19,7 @@ from sandbox.launcher import SandboxFailed, start_sandbox
 
 MANAGE_PY = str(Path(settings.BASE_DIR) / "manage.py")
 DEMO_SNAPSHOTS = {"SNAPSHOT_FULL_EVERY_SECONDS": "300", "SNAPSHOT_RECENT_EVERY_SECONDS": "30"}
+DEMO_OUTBOX = ".demo-outbox"  # the demo's outbox: one file per e-mail the dashboard sends
 
 
 def _answers(url: str) -> bool:
@@ -58,11 +59,19 @@ class Command(BaseCommand):
     def handle(self, *args: Any, host: str, port: int, sandbox_port: int, **options: Any) -> None:
         child_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         processes: list[subprocess.Popen[bytes]] = []
+        address = f"http://{host}:{port}/"
+        outbox = Path(settings.BASE_DIR) / DEMO_OUTBOX
         if settings.DEMO_MODE:
             child_env["SANDBOX_URL"] = f"http://{host}:{sandbox_port}"
             # The Reports page lives within minutes: every record's count every 5 minutes, recent orders'
             # every 30 s (a real shop's defaults are a day and an hour).
             child_env = {**DEMO_SNAPSHOTS, **child_env}
+            # The dashboard's own e-mail (the daily digest) goes to files in the demo's outbox, with links
+            # back here; EMAIL_URL and DASHBOARD_URL, when set, win.
+            if "EMAIL_URL" not in os.environ:
+                outbox.mkdir(exist_ok=True)
+                child_env["EMAIL_URL"] = f"filemail:///{outbox}"  # a third slash: an absolute path
+            child_env.setdefault("DASHBOARD_URL", address.rstrip("/"))
             try:
                 # The shop lives: customers download, new orders come in, link scanners follow e-mails.
                 trickle = {"SANDBOX_TRICKLE_SECONDS": os.environ.get("SANDBOX_TRICKLE_SECONDS", "5")}
@@ -84,7 +93,6 @@ class Command(BaseCommand):
         processes.append(
             subprocess.Popen([sys.executable, MANAGE_PY, "background_worker"], env=child_env)  # noqa: S603
         )
-        address = f"http://{host}:{port}/"
 
         def stop(signum: int, frame: object) -> None:
             raise KeyboardInterrupt
@@ -100,6 +108,8 @@ class Command(BaseCommand):
                     return
                 time.sleep(0.2)
             self.stdout.write(self.style.SUCCESS(f"\nFileflare Admin is running: open {address}"))
+            if settings.DEMO_MODE and "EMAIL_URL" not in os.environ:
+                self.stdout.write(f"The dashboard's e-mail (the daily digest) is written to {outbox}/.")
             self.stdout.write("Press Ctrl-C to stop the dashboard, the sandbox and the task worker.\n")
             while all(p.poll() is None for p in processes):
                 time.sleep(0.5)
