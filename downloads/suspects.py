@@ -5,8 +5,8 @@ pages' fresh reads, the dashboard's own writes) and the times the order's e-mail
 downloads does not import the order index):
 - **after an e-mail**: downloads (the positive deltas) adding up to at least `burst` seen within
   `window` after an e-mail, the moment e-mail security scanners open every link of a message;
-- **in any hour**: more than `per_hour` downloads seen within one hour, at any time (a shared link, a
-  bot, a scanner of a forwarded e-mail).
+- **in one hour**: more than `per_hour` downloads seen within one clock hour (UTC, the hour a report
+  groups by), at any time (a shared link, a bot, a scanner of a forwarded e-mail).
 
 The evidence is what the dashboard saw, not what happened: a change is known only between the sighting
 before it and its own (`seen_at`), so "3 downloads within 4 minutes of the e-mail" means "seen by 4
@@ -22,13 +22,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
 from django.conf import settings
 
 from fileflare_admin.counts import count_lowered
 
+HOUR = timedelta(hours=1)
 WRITE = "write"  # downloads.models.CountChange.Source.WRITE: a count the dashboard itself set
 
 
@@ -157,40 +158,40 @@ def _after_email(
     return found
 
 
+def clock_hour(moment: datetime) -> datetime:
+    """The clock hour (UTC) a sighting falls in: downloads.models.CountChange.hour, which SQL groups by."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
 def _in_an_hour(
     changes: Sequence[SeenCount], downloads: Sequence[SeenCount], taken: set[datetime], limits: Thresholds
 ) -> list[Suspect]:
-    """Each longest run of downloads seen within an hour that adds up to more than `per_hour` (sliding,
-    oldest first; runs do not overlap). Sightings an e-mail's suspect already holds are left to it."""
+    """Each clock hour whose downloads add up to more than `per_hour` (the hour they were seen in, as a
+    report groups them). Sightings an e-mail's suspect already holds are left to it."""
+    hours: dict[datetime, list[SeenCount]] = {}
+    for change in downloads:
+        if change.seen_at not in taken:
+            hours.setdefault(clock_hour(change.seen_at), []).append(change)
     found: list[Suspect] = []
-    hour = timedelta(hours=1)
-    start = 0
-    free = [c for c in downloads if c.seen_at not in taken]
-    while start < len(free):
-        end = start
-        while end + 1 < len(free) and free[end + 1].seen_at - free[start].seen_at <= hour:
-            end += 1
-        run = free[start : end + 1]
+    for run in hours.values():
         total = sum(c.delta or 0 for c in run)
-        if total > limits.per_hour:
-            before = [c.seen_at for c in changes if c.seen_at < run[0].seen_at]
-            since = before[-1] if before and run[0].seen_at - before[-1] <= hour else run[0].seen_at
-            found.append(
-                Suspect(
-                    download_id=run[0].download_id,
-                    order_number=run[0].order_number,
-                    file_name=run[0].file_name,
-                    rule="hour",
-                    downloads=total,
-                    evidence=_evidence(run),
-                    since=since,
-                    minutes=_minutes(since, run[-1].seen_at),
-                    per_hour=limits.per_hour,
-                )
+        if total <= limits.per_hour:
+            continue
+        before = [c.seen_at for c in changes if c.seen_at < run[0].seen_at]
+        since = before[-1] if before and run[0].seen_at - before[-1] <= HOUR else run[0].seen_at
+        found.append(
+            Suspect(
+                download_id=run[0].download_id,
+                order_number=run[0].order_number,
+                file_name=run[0].file_name,
+                rule="hour",
+                downloads=total,
+                evidence=_evidence(run),
+                since=since,
+                minutes=_minutes(since, run[-1].seen_at),
+                per_hour=limits.per_hour,
             )
-            start = end + 1
-        else:
-            start += 1
+        )
     return found
 
 

@@ -13,7 +13,7 @@ class InsightsConfig(AppConfig):
         from fileflare_admin.status import register_status_section
         from insights.digest import digest_keep
         from insights.snapshots import snapshot_progress
-        from insights.tasks import count_snapshots_ensure
+        from insights.tasks import count_snapshots_ensure, suspects_keep
 
         # The task worker starts the count snapshots and queues them again after a lost worker.
         register_keeper("count snapshots", lambda: int(count_snapshots_ensure()))
@@ -22,3 +22,4 @@ class InsightsConfig(AppConfig):
         )
         # Each worker looks for digests due on its keep-alive timer; the claim sends each one once.
         register_keeper("daily digest", digest_keep)
+        register_keeper("link-scanner suspects", suspects_keep)  # a scan when counts were noted since

@@ -31,7 +31,7 @@ from fileflare_admin.days import day_text
 from insights.figures import Span, downloads_by, downloads_per_period, never_emailed_per_day
 from insights.limits import at_limit_now
 from insights.models import DigestSent
-from insights.suspects import suspects_between
+from insights.suspects import suspects_between, suspects_refresh
 from staff import roles
 from staff.models import StaffPreferences
 
@@ -206,6 +206,7 @@ def digest_send(*, user_id: int, day: date) -> bool:
     if claim is None:
         return False
     try:
+        suspects_refresh()  # the suspects up to this moment (the scan usually ran seconds ago)
         zone = zone_of(preferences.time_zone)
         with timezone.override(zone):  # every time in the e-mail in the person's zone
             digest = digest_build(day=day, zone=zone)

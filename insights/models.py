@@ -48,3 +48,41 @@ class CountSnapshots(ChainRow):
 
     def __str__(self) -> str:
         return f"count snapshots {self.api}"
+
+
+class SuspectBurst(models.Model):
+    """A link-scanner suspect (downloads.suspects) as the last scan of the counts' history found it, kept
+    so that the Reports page and the digest read a year of them in one indexed query
+    (insights.suspects.suspects_refresh writes them; a burst that grows is updated in place)."""
+
+    download_id = models.CharField(max_length=64)
+    order_number = models.BigIntegerField()
+    order_id = models.CharField(max_length=36, blank=True)  # Fileflare's, where the index knew it
+    file_name = models.CharField(max_length=500)
+    rule = models.CharField(max_length=8)  # "email" or "hour"
+    since = models.DateTimeField()  # the e-mail, or the sighting before the hour's first
+    last_seen = models.DateTimeField()
+    downloads = models.PositiveIntegerField()
+    minutes = models.PositiveIntegerField()
+    per_hour = models.PositiveIntegerField(default=0)
+    evidence = models.JSONField(default=list)  # [[seen_at ISO, count, delta], ...], oldest first
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["download_id", "rule", "since"], name="suspect_burst_once")
+        ]
+        indexes = [models.Index(fields=["last_seen"], name="suspect_burst_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.download_id}: {self.downloads} downloads ({self.rule})"
+
+
+class SuspectScan(models.Model):
+    """How far the scan for suspects has read the counts' history (one row): the newest CountChange it
+    read, and when it finished (the suspects' "as of")."""
+
+    last_change = models.BigIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"suspects scanned up to change #{self.last_change}"

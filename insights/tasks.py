@@ -1,5 +1,6 @@
 """The insights' tasks: one step of the count snapshots' chain (see background.chain and
-insights.snapshots), and one person's digest of one day, sent once (insights.digest)."""
+insights.snapshots); one person's digest of one day, sent once (insights.digest); and a scan of the counts
+noted since the last one for link-scanner suspects (insights.suspects)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import date, datetime
 
 from django_tasks import task
 
-from insights import digest, snapshots
+from insights import digest, snapshots, suspects
 
 
 @task()
@@ -28,3 +29,16 @@ def count_snapshots_ensure() -> bool:
 @task()
 def digest_send_task(user_id: int, day: str) -> bool:
     return digest.digest_send(user_id=user_id, day=date.fromisoformat(day))
+
+
+@task()
+def suspects_refresh_task() -> int:
+    return suspects.suspects_refresh()
+
+
+def suspects_keep() -> int:
+    """The keeper: queue a scan when counts were noted since the last one (background.keepers)."""
+    if not suspects.suspects_waiting():
+        return 0
+    suspects_refresh_task.enqueue()
+    return 1

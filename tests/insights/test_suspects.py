@@ -14,7 +14,9 @@ from downloads.history import note_counts
 from fileflare_admin.api import types
 from fileflare_admin.api.http import FILEFLARE
 from insights.figures import Span
-from insights.suspects import suspects_between, suspects_figure
+from insights.models import SuspectBurst
+from insights.suspects import suspects_between, suspects_figure, suspects_refresh, suspects_waiting
+from insights.tasks import suspects_keep
 from orders.resend import EMAIL_RESEND
 from orders_index.models import IndexedOrder
 
@@ -55,6 +57,7 @@ def test_a_burst_after_the_index_e_mail_or_a_resend_is_listed_and_a_customer_is_
     resent_at = AuditEntry.objects.get().created_at
     note_counts([_record("resent", 4, 3)], seen_at=resent_at + timedelta(minutes=6), source="snapshot")
 
+    assert suspects_waiting() and suspects_refresh() == 2 and not suspects_waiting()
     found = suspects_between(SENT - timedelta(days=1), resent_at + timedelta(hours=1))
     assert [(s.download_id, s.downloads, s.minutes, s.order_id) for s in found] == [
         ("resent", 4, 6, "00000000-0000-4000-8000-000000000003"),
@@ -70,6 +73,7 @@ def test_a_dashboard_write_that_raises_a_count_is_no_burst() -> None:
     _indexed(1, SENT)
     _seen(-5, _record("fixed", 0, 1))
     note_counts([_record("fixed", 3, 1)], seen_at=SENT + timedelta(minutes=2), source="write")
+    suspects_refresh()
     assert suspects_between(SENT - timedelta(hours=1), SENT + timedelta(hours=1)) == []
 
 
@@ -77,6 +81,7 @@ def test_the_figure_says_it_in_a_sentence_with_the_evidence_in_its_table() -> No
     _indexed(1, SENT)
     _seen(-5, _record("scanned", 0, 1))
     _seen(3, _record("scanned", 3, 1))
+    suspects_refresh()
     span = Span(date(2026, 3, 1), date(2026, 3, 1), UTC)
     found = suspects_between(span.start, span.end)
     figure = suspects_figure(span, found)
@@ -102,6 +107,7 @@ def test_the_reports_page_lists_the_suspects_with_their_order_and_csv(
     _indexed(1, SENT)
     _seen(-5, _record("scanned", 0, 1))
     _seen(3, _record("scanned", 3, 1))
+    suspects_refresh()  # as the worker's scan does; the page only reads what it stored
     page = support_client.get("/reports/", {"start": "2026-03-01", "end": "2026-03-01"}).content.decode()
     assert 'id="figure-suspects"' in page
     assert "3 downloads within 3 minutes of the e-mail: possibly a link scanner" in page
@@ -110,3 +116,35 @@ def test_the_reports_page_lists_the_suspects_with_their_order_and_csv(
     csv = b"".join(support_client.get("/reports/suspects.csv", days).streaming_content).decode()
     assert csv.splitlines()[0] == "Last seen,Order,File,Record,Downloads,What was seen,Counts seen"
     assert ",scanned.pdf,scanned,3," in csv
+
+
+def test_the_scan_reads_only_what_is_new_and_a_burst_that_grows_is_updated_in_place() -> None:
+    _indexed(1, SENT)
+    _seen(-5, _record("scanned", 0, 1))
+    _seen(3, _record("scanned", 3, 1))
+    assert suspects_refresh() == 1
+    assert suspects_refresh() == 0  # nothing noted since: nothing read, nothing stored
+    _seen(9, _record("scanned", 5, 1))  # the scanner came back within the hour
+    suspects_refresh()
+    [burst] = SuspectBurst.objects.all()
+    assert (burst.downloads, burst.minutes) == (5, 9)
+    [suspect] = suspects_between(SENT, SENT + timedelta(hours=1))
+    assert suspect.sentence == "5 downloads within 9 minutes of the e-mail: possibly a link scanner"
+    assert [seen.count for seen in suspect.evidence] == [3, 5]
+
+
+def test_the_worker_queues_a_scan_only_when_counts_were_noted_since_the_last(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    queued: list[str] = []
+
+    class Task:
+        def enqueue(self) -> None:
+            queued.append("scan")
+
+    monkeypatch.setattr("insights.tasks.suspects_refresh_task", Task())
+    assert suspects_keep() == 0 and queued == []
+    _seen(3, _record("scanned", 3, 1))
+    assert suspects_keep() == 1 and queued == ["scan"]
+    suspects_refresh()
+    assert suspects_keep() == 0 and queued == ["scan"]
