@@ -90,6 +90,15 @@ def test_five_within_an_hour_is_not_more_than_five_nor_six_spread_over_two_hours
     assert record_suspects(spread, emails=[], limits=LIMITS) == []
 
 
+def test_the_hourly_rule_counts_a_clock_hour_as_reports_group_them() -> None:
+    day = at(3 * 24 * 60)  # 10:00 UTC
+    straddling = [Seen(day + timedelta(minutes=50), 3, 3), Seen(day + timedelta(minutes=65), 6, 3)]
+    assert record_suspects(straddling, emails=[], limits=LIMITS) == []  # 3 in 10:xx, 3 in 11:xx
+    within = [Seen(day + timedelta(minutes=5), 3, 3), Seen(day + timedelta(minutes=55), 6, 3)]
+    [suspect] = record_suspects(within, emails=[], limits=LIMITS)
+    assert (suspect.rule, suspect.downloads, suspect.since) == ("hour", 6, day + timedelta(minutes=5))
+
+
 def test_the_email_burst_is_not_counted_again_by_the_hourly_rule() -> None:
     seen = [Seen(at(2), 4, 4), Seen(at(20), 7, 3)]
     [suspect] = record_suspects(seen, emails=[SENT], limits=LIMITS)
