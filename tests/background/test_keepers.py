@@ -70,6 +70,10 @@ def test_no_page_view_starts_or_restarts_background_work(
     assert lost_job.step_token == "the-dead-workers-step" and lost_job.step_due_at is None
 
 
+# No digest is due and no count was noted: the insights' other keepers queue nothing.
+IDLE_INSIGHTS = {"daily digest": 0, "link-scanner suspects": 0}
+
+
 @pytest.mark.engine
 def test_the_keepers_queue_a_step_for_a_lost_job_and_start_the_sync_once(
     lost_job: BulkJob, django_capture_on_commit_callbacks
@@ -77,9 +81,9 @@ def test_the_keepers_queue_a_step_for_a_lost_job_and_start_the_sync_once(
     tasks = DBTaskResult.objects.count()
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert keep_alive() == {"order sync": 1, "bulk fixes": 1, "count snapshots": 1}
+        assert keep_alive() == {"order sync": 1, "bulk fixes": 1, "count snapshots": 1, **IDLE_INSIGHTS}
     with django_capture_on_commit_callbacks(execute=True):  # the queued steps are due, not lost
-        assert keep_alive() == {"order sync": 0, "bulk fixes": 0, "count snapshots": 0}
+        assert keep_alive() == {"order sync": 0, "bulk fixes": 0, "count snapshots": 0, **IDLE_INSIGHTS}
 
     assert DBTaskResult.objects.count() == tasks + 3
     lost_job.refresh_from_db()
@@ -98,4 +102,6 @@ def test_background_resume_runs_the_keepers_once_and_says_what_it_queued(
         "order sync: 1 step queued.",
         "bulk fixes: 1 step queued.",
         "count snapshots: 1 step queued.",
+        "daily digest: 0 steps queued.",
+        "link-scanner suspects: 0 steps queued.",
     ]
