@@ -25,7 +25,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from fileflare_admin.days import day_text
 from insights.figures import Span, downloads_by, downloads_per_period, never_emailed_per_day
@@ -208,7 +208,8 @@ def digest_send(*, user_id: int, day: date) -> bool:
     try:
         suspects_refresh()  # the suspects up to this moment (the scan usually ran seconds ago)
         zone = zone_of(preferences.time_zone)
-        with timezone.override(zone):  # every time in the e-mail in the person's zone
+        language = preferences.language or settings.LANGUAGE_CODE
+        with timezone.override(zone), translation.override(language):  # the person's zone and language
             digest = digest_build(day=day, zone=zone)
             context = {"digest": digest, "person": user.get_username(), "settings_url": _absolute(
                 reverse("staff:digest")
