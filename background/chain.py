@@ -31,6 +31,8 @@ from django.db import DatabaseError, connections, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from fileflare_admin.api.errors import ApiError, RateLimited
+
 # How long a due step may wait for a worker before it counts as lost and is queued again.
 GRACE = timedelta(seconds=60)
 
@@ -102,6 +104,27 @@ def chain_next(rows: models.QuerySet[Any], token: str, *, due: datetime, enqueue
     run_after = due if due > timezone.now() else None
     transaction.on_commit(lambda: enqueue(new, run_after))
     return True
+
+
+def chain_run(
+    rows: models.QuerySet[Any], token: str, *, work: Callable[[], float], enqueue: Enqueue
+) -> None:
+    """One step of a chain driven by a single row (the order sync's, the count snapshots'): take the step's
+    lease (nothing when it was superseded or another step runs), `work` while the lease is kept, then queue
+    the next step the seconds `work` returned from now."""
+    if not chain_claim(rows, token):
+        return
+    with lease_kept(rows, token):
+        delay = work()
+    chain_next(rows, token, due=timezone.now() + timedelta(seconds=delay), enqueue=enqueue)
+
+
+def backoff_seconds(error: ApiError, *, failures: int, most: float) -> float:
+    """How long a chain waits after `failures` failed reads in a row: an upstream's 429 says; otherwise
+    5 s doubling with each failure, at most `most`."""
+    if isinstance(error, RateLimited):
+        return float(error.retry_after)
+    return float(min(5 * 2 ** min(failures, 8), most))
 
 
 def chain_end(rows: models.QuerySet[Any], token: str) -> None:

@@ -32,7 +32,7 @@ from django.utils import timezone
 from background import chain, pacing, shares
 from downloads.history import forget_unseen, note_counts
 from fileflare_admin.api import downloads as downloads_api
-from fileflare_admin.api.errors import ApiError, NotConfigured, RateLimited, Unavailable
+from fileflare_admin.api.errors import ApiError, NotConfigured, Unavailable
 from fileflare_admin.api.http import DOWNLOADS, FILEFLARE
 from insights.models import CountSnapshots
 from orders_index.models import IndexedOrder
@@ -184,11 +184,7 @@ def run_step(token: str, *, enqueue: chain.Enqueue) -> None:
         return
     rows = CountSnapshots.objects.filter(api=api)
     snapshots_row(api)
-    if not chain.chain_claim(rows, token):
-        return
-    with chain.lease_kept(rows, token):
-        delay = _work(api, token)
-    chain.chain_next(rows, token, due=timezone.now() + timedelta(seconds=delay), enqueue=enqueue)
+    chain.chain_run(rows, token, work=lambda: _work(api, token), enqueue=enqueue)
 
 
 def _work(api: str, token: str) -> float:
@@ -218,9 +214,7 @@ def _failed(state: CountSnapshots, error: ApiError) -> float:
     state.last_error, state.last_error_at = error.user_message, timezone.now()
     state.save(update_fields=["failures", "last_error", "last_error_at", "calls"])
     logger.warning("count snapshots: %s", error.user_message)
-    if isinstance(error, RateLimited):
-        return float(error.retry_after)
-    return float(min(5 * 2 ** min(state.failures, 8), MAX_BACKOFF))
+    return chain.backoff_seconds(error, failures=state.failures, most=MAX_BACKOFF)
 
 
 def ensure(*, enqueue: chain.Enqueue, force: bool = False) -> bool:

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from background import chain, pacing, shares
 from fileflare_admin.api import fileflare
-from fileflare_admin.api.errors import ApiError, NotConfigured, RateLimited, Unavailable
+from fileflare_admin.api.errors import ApiError, NotConfigured, Unavailable
 from fileflare_admin.api.http import FILEFLARE
 from orders_index.models import IndexedOrder, OrderSync
 from orders_index.store import forget_missing, store_orders
@@ -139,11 +139,7 @@ def run_step(token: str, *, enqueue: chain.Enqueue) -> None:
         return  # no Fileflare configured: nothing to index (a step is queued again once there is)
     rows = OrderSync.objects.filter(shop=shop)
     sync_row(shop)
-    if not chain.chain_claim(rows, token):
-        return
-    with chain.lease_kept(rows, token):
-        delay = _work(shop, token)
-    chain.chain_next(rows, token, due=timezone.now() + timedelta(seconds=delay), enqueue=enqueue)
+    chain.chain_run(rows, token, work=lambda: _work(shop, token), enqueue=enqueue)
 
 
 def _work(shop: str, token: str) -> float:
@@ -173,9 +169,7 @@ def _failed(state: OrderSync, error: ApiError) -> float:
     state.last_error, state.last_error_at = error.user_message, timezone.now()
     state.save(update_fields=["failures", "last_error", "last_error_at", "calls"])
     logger.warning("order sync: %s", error.user_message)
-    if isinstance(error, RateLimited):
-        return float(error.retry_after)
-    return float(min(5 * 2 ** min(state.failures, 8), MAX_BACKOFF))
+    return chain.backoff_seconds(error, failures=state.failures, most=MAX_BACKOFF)
 
 
 def ensure(*, enqueue: chain.Enqueue, force: bool = False) -> bool:

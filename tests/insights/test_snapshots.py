@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-import requests
 from django.test import Client
 from django.utils import timezone
 
@@ -22,6 +21,7 @@ from insights.models import CountSnapshots
 from orders_index.models import IndexedOrder
 from tests.conftest import SandboxApis
 from tests.downloads.conftest import DownloadsApi
+from tests.insights.conftest import records_total
 
 pytestmark = pytest.mark.django_db
 Queued = list[tuple[str, datetime | None]]
@@ -63,23 +63,13 @@ def _gone() -> types.DownloadRecord:
     )
 
 
-def _records_total(sandbox: SandboxApis) -> int:
-    answer = requests.get(
-        f"{sandbox.downloads_url}/downloads",
-        params={"perpage": 1},
-        headers={"Authorization": f"Bearer {sandbox.token}"},
-        timeout=10,
-    )
-    return int(answer.headers["X-WP-Total"])
-
-
 def test_a_full_pass_reads_every_records_count_once_and_stores_only_changes_after(
     settings: Any, sandbox: SandboxApis, step: Callable[[], Queued], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings.SNAPSHOT_RECENT_EVERY_SECONDS = 0
     monkeypatch.setattr(snapshots, "PAGE_SIZE", 500)  # the sandbox's largest page: fewer requests here
     monkeypatch.setattr(snapshots, "STEP_SECONDS", 60)
-    total = _records_total(sandbox)
+    total = records_total(sandbox)
     deleted_since = history.note_counts(  # a record the API no longer has, seen two days ago
         [_gone()],
         seen_at=timezone.now() - timedelta(days=2),

@@ -13,20 +13,11 @@ from fileflare_admin.api.http import DOWNLOADS
 from insights import snapshots
 from insights.models import CountSnapshots
 from tests.conftest import Sandbox
+from tests.insights.conftest import records_total
 
 
 def _snapshots() -> CountSnapshots | None:
     return CountSnapshots.objects.filter(api=DOWNLOADS.identity()).first()
-
-
-def _records_total(sandbox: Sandbox) -> int:
-    answer = requests.get(
-        f"{sandbox.downloads_url}/downloads",
-        params={"perpage": 1},
-        headers={"Authorization": f"Bearer {sandbox.token}"},
-        timeout=10,
-    )
-    return int(answer.headers["X-WP-Total"])
 
 
 def test_a_worker_snapshots_every_count_then_sees_a_customers_downloads_as_the_log_has_them(
@@ -38,7 +29,7 @@ def test_a_worker_snapshots_every_count_then_sees_a_customers_downloads_as_the_l
         lambda: (row := _snapshots()) is not None and row.full_finished_at is not None and row,
         timeout=300,
     )
-    total = _records_total(sandbox)
+    total = records_total(sandbox)
     assert state.full_records == total  # nobody makes records meanwhile (the trickle is off in tests)
     assert CountChange.objects.filter(latest=True).count() >= total
     assert snapshots.as_of() is not None
