@@ -41,6 +41,8 @@ from sandbox.seed import DEFAULT_SEED, new_download_id
 logger = logging.getLogger("sandbox")
 
 RECENT_ORDERS = 300  # customers who download are mostly recent buyers: the newest e-mailed orders
+JUST_BOUGHT = timedelta(hours=1)  # and half of the downloads are by those e-mailed within the hour, if any
+JUST_BOUGHT_SHARE = 0.5
 CUSTOMER_DOWNLOADS = (0, 1, 1, 1, 2, 3)  # downloads by customers in a step, drawn
 KEEN_SHARE = 0.06  # a step where one customer downloads a file again and again, until refused at its limit
 KEEN_MOST = 60  # a keen customer stops there at the latest (a limit above it, or one raised meanwhile)
@@ -163,8 +165,11 @@ def plan(*, at: datetime, seed: int = DEFAULT_SEED) -> Plan:
         top = Order.objects.order_by("-order_number").values_list("order_number", flat=True).first() or 1000
         sale = Sale(top + 1, rng.choice(recent).order_number, emailed=rng.random() >= UNSENT_SHARE)
     downloads: list[Download] = []
+    just_bought = [
+        order for order in recent if order.email_sent_at and order.email_sent_at > at - JUST_BOUGHT
+    ]
     for _ in range(rng.choice(CUSTOMER_DOWNLOADS) if recent else 0):
-        order = rng.choice(recent)
+        order = rng.choice(just_bought if just_bought and rng.random() < JUST_BOUGHT_SHARE else recent)
         links = _links(order)
         if links:
             downloads.append(Download(order.order_number, rng.choice(links)[0], DownloadEvent.Kind.CUSTOMER))

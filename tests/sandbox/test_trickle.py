@@ -85,7 +85,7 @@ def test_a_link_scanner_downloads_several_times_within_minutes_of_the_email_and_
     times = scanned(seed)
     assert 3 <= times <= 5
     done = sandbox.trickle(at=after, seed=seed)
-    assert done["downloads"]["scanner"] >= 3
+    assert done["downloads"]["scanner"] + done["refused"]["scanner"] >= times  # (the customer may come first)
     events = [
         event
         for event in sandbox.download_events(since=emailed.isoformat())
