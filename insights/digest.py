@@ -1,7 +1,8 @@
 """The daily digest: once a day, at the time of day each person chose in their own time zone
 (staff.StaffPreferences.digest_at, opt-in), an e-mail of what needs a look, each line a link:
-customers who reached their download limit (insights.limits), link-scanner suspects of the last 24 hours
-(insights.suspects), orders of the last week never e-mailed and yesterday's downloads (insights.figures).
+customers who reached their download limit (insights.limits) and link-scanner suspects
+(insights.suspects), both in the last 24 hours, orders of the last week never e-mailed and yesterday's
+downloads (insights.figures).
 All of it read from the dashboard's own database: a digest costs no upstream call.
 
 Sent once per person per day however many workers run: the worker's keeper (background.keepers, every
@@ -39,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 MOST_LINES = 20  # a section lists at most this many lines, then links to the rest
 NEVER_EMAILED_DAYS = 7
+SINCE_LAST = timedelta(hours=24)  # the alerts of a digest: what happened since the day before's
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ def digest_build(*, day: date, zone: tzinfo, now: datetime | None = None) -> Dig
     yesterday = Span(day - timedelta(days=1), day - timedelta(days=1), zone)
     week = Span(day - timedelta(days=NEVER_EMAILED_DAYS), day - timedelta(days=1), zone)
     reports = reverse("insights:page")
+    since = now - SINCE_LAST
 
     at_limit = [
         Line(
@@ -111,14 +114,14 @@ def digest_build(*, day: date, zone: tzinfo, now: datetime | None = None) -> Dig
             _order_url(item.order_id, item.order_number),
         )
         for item in at_limit_now(near=0, now=now)
-        if item.reached
+        if item.reached and item.seen_at >= since  # reached it since the last digest, not every day again
     ]
     suspects = [
         Line(
             f"#{suspect.order_number} “{suspect.file_name}”: {suspect.sentence}",
             _order_url(suspect.order_id, suspect.order_number, anchor="suspects"),
         )
-        for suspect in suspects_between(now - timedelta(hours=24), now)
+        for suspect in suspects_between(since, now)
     ]
     never = never_emailed_per_day(week)
     never_url = _absolute(
@@ -132,9 +135,9 @@ def digest_build(*, day: date, zone: tzinfo, now: datetime | None = None) -> Dig
     by_product = downloads_by(yesterday, by="product")
     sections = (
         _section(
-            "Customers at their download limit",
+            "Customers who reached their download limit (last 24 hours)",
             at_limit,
-            "No customer is at their download limit.",
+            "No customer reached their download limit.",
             _absolute(reports) + "#figure-at-limit",
         ),
         _section(
@@ -152,7 +155,8 @@ def digest_build(*, day: date, zone: tzinfo, now: datetime | None = None) -> Dig
     )
     alerts = len(at_limit) + len(suspects)
     subject = f"Fileflare Admin digest, {day_text(day)}" + (
-        f": {len(at_limit)} at their limit, {len(suspects)} possible link scanner{'s' * (len(suspects) != 1)}"
+        f": {len(at_limit)} reached their limit, "
+        f"{len(suspects)} possible link scanner{'s' * (len(suspects) != 1)}"
         if alerts
         else ""
     )

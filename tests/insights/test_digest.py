@@ -62,7 +62,8 @@ def _record(download_id: str, count: int, order: int, file: str) -> types.Downlo
 
 
 def _world(now: datetime) -> None:
-    """Order 7001 at its limit (5 of 5), order 7002 scanned right after its e-mail, order 7003 never
+    """Order 7001 at its limit (5 of 5) since 21 hours, order 7004 at it since two days (an old story),
+    order 7002 scanned right after its e-mail, order 7003 never
     e-mailed yesterday, and 4 downloads yesterday."""
     shop = FILEFLARE.identity()
     for number, sent in ((7001, None), (7002, now - timedelta(hours=2)), (7003, None)):
@@ -79,6 +80,10 @@ def _world(now: datetime) -> None:
     )
     note_counts([_record("song", 4, 7001, "Song.mp3")], seen_at=now - timedelta(hours=22), source="snapshot")
     note_counts([_record("song", 5, 7001, "Song.mp3")], seen_at=now - timedelta(hours=21), source="snapshot")
+    SeenLimit.objects.create(
+        order_number=7004, asset_id="a4", filename="Old.mp3", file_key="old.mp3", limit=2, seen_at=now
+    )
+    note_counts([_record("old", 2, 7004, "Old.mp3")], seen_at=now - timedelta(days=2), source="snapshot")
     note_counts([_record("scan", 0, 7002, "Guide.pdf")], seen_at=now - timedelta(hours=3), source="snapshot")
     scanned = now - timedelta(hours=1, minutes=55)
     note_counts([_record("scan", 3, 7002, "Guide.pdf")], seen_at=scanned, source="snapshot")
@@ -97,12 +102,13 @@ def test_the_digest_sends_each_line_as_a_link_once_a_day(
     [message] = mail.outbox
     assert message.to == ["sam@example.com"]
     assert message.subject == (
-        f"Fileflare Admin digest, {today.day} {today:%b %Y}: 1 at their limit, 1 possible link scanner"
+        f"Fileflare Admin digest, {today.day} {today:%b %Y}: 1 reached their limit, 1 possible link scanner"
     )
     text = message.body
     order = "https://admin.example.com/orders/00000000-0000-4000-8000-00000000700"
     assert "- #7001 “Song.mp3”: 5 of 5 downloads (limit seen on this order's customer page" in text
     assert f"  {order}1/\n" in text
+    assert "Old.mp3" not in text  # at its limit since before the last digest: not news
     assert "- #7002 “Guide.pdf”: 3 downloads within 5 minutes of the e-mail: possibly a link scanner" in text
     assert f"  {order}2/#suspects\n" in text
     assert "- 2 orders placed from" in text and "never had the download e-mail." in text
