@@ -44,6 +44,7 @@ def test_a_person_is_due_once_their_time_has_come_in_their_own_zone(
     assert (merchant_user.pk, date(2026, 3, 10)) in digest.digests_due(now=NOW + timedelta(hours=1))
 
 
+@pytest.mark.engine  # the once-a-day claim is a unique row
 def test_nobody_is_due_without_asking_without_an_address_or_once_claimed(
     support_user: User, merchant_user: User, admin_user: User
 ) -> None:
@@ -89,6 +90,7 @@ def _world(now: datetime) -> None:
     note_counts([_record("scan", 3, 7002, "Guide.pdf")], seen_at=scanned, source="snapshot")
 
 
+@pytest.mark.engine  # the once-a-day claim is a unique row
 def test_the_digest_sends_each_line_as_a_link_once_a_day(
     support_user: User, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -121,6 +123,7 @@ def test_the_digest_sends_each_line_as_a_link_once_a_day(
     assert (sent.user, sent.day, sent.sent_to) == (support_user, today, "sam@example.com") and sent.sent_at
 
 
+@pytest.mark.engine  # the once-a-day claim is a unique row
 def test_a_send_that_fails_gives_the_day_back_for_the_next_round(
     support_user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,6 +10,7 @@ from datetime import time, timedelta
 from email import message_from_string
 from pathlib import Path
 
+import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -39,6 +40,7 @@ def _messages(outbox: Path) -> list[str]:
     return found
 
 
+@pytest.mark.engine  # the once-a-day claim is a unique row
 def test_two_workers_send_the_digest_once_with_its_lines_as_links(
     start_worker: Callable[..., Worker], support_user: User, tmp_path: Path
 ) -> None:

@@ -43,6 +43,7 @@ def _indexed(number: int, sent: datetime | None) -> None:
     )
 
 
+@pytest.mark.engine  # time arithmetic in SQL, and an upsert
 def test_a_burst_after_the_index_e_mail_or_a_resend_is_listed_and_a_customer_is_not() -> None:
     _indexed(1, SENT)
     _indexed(2, SENT)
@@ -118,6 +119,7 @@ def test_the_reports_page_lists_the_suspects_with_their_order_and_csv(
     assert ",scanned.pdf,scanned,3," in csv
 
 
+@pytest.mark.engine  # time arithmetic in SQL, and an upsert
 def test_the_scan_reads_only_what_is_new_and_a_burst_that_grows_is_updated_in_place() -> None:
     _indexed(1, SENT)
     _seen(-5, _record("scanned", 0, 1))
