@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.core.exceptions import ValidationError
+from django_stubs_ext import StrOrPromise
 
 if TYPE_CHECKING:
     from audit.models import AuditEntry
@@ -42,9 +43,9 @@ class AuditAction:
     """
 
     code: str
-    label: str
+    label: StrOrPromise  # lazily translated: the log shows it in the reader's language
     record_side: Side | None = None
-    record_label: str = ""
+    record_label: StrOrPromise = ""
     headline: Headline | None = None
     undo: UndoHandler | None = field(default=None, compare=False)
 
@@ -56,10 +57,10 @@ _secrets: dict[str, str] = {}
 
 def declare_write(
     code: str,
-    label: str,
+    label: StrOrPromise,
     *,
     record_side: Side | None = None,
-    record_label: str = "",
+    record_label: StrOrPromise = "",
     headline: Headline | None = None,
     undo: UndoHandler | None = None,
 ) -> str:
@@ -100,12 +101,12 @@ def record_removing_actions() -> list[str]:
 def action_label(code: str) -> str:
     """How the log names an action; an unregistered code (an app since removed) as itself."""
     action = _actions.get(code)
-    return action.label if action is not None else code
+    return str(action.label) if action is not None else code
 
 
 def action_choices() -> list[tuple[str, str]]:
     """(code, label) of every registered action, in the order the apps registered them."""
-    return [(action.code, action.label) for action in _actions.values()]
+    return [(action.code, str(action.label)) for action in _actions.values()]
 
 
 def secret_shown_to(name: str) -> str:

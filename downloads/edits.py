@@ -18,6 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from audit.models import AuditEntry
 from audit.registry import declare_write
 from audit.services import Actor, audited
@@ -33,6 +36,7 @@ from downloads.services import (
     refusal_names_its_order,
 )
 from fileflare_admin.api import errors
+from fileflare_admin.numbers import grouped
 from staff import roles
 
 
@@ -44,7 +48,8 @@ class UndoConflict(CannotUndo):
 
     def __init__(self, current_count: int) -> None:
         super().__init__(
-            f"The count was changed again since (now {current_count}); undo would overwrite that."
+            _("The count was changed again since (now %(count)s); undo would overwrite that.")
+            % {"count": grouped(current_count)}
         )
         self.current_count = current_count
 
@@ -67,20 +72,20 @@ def count_revert(entry: AuditEntry) -> tuple[int, int]:
 
 def _set_back(
     entry: AuditEntry, write: Callable[[], RecordWrite], conflict: Callable[[EditConflict], CannotUndo]
-) -> tuple[AuditEntry, str]:
-    """Run an undo's write: (its entry, " (checked at the API)" when the answer was read back). A
-    colleague's change since is `conflict`'s CannotUndo; a record gone says so."""
+) -> tuple[AuditEntry, bool]:
+    """Run an undo's write: (its entry, whether the answer was read back at the API). A colleague's
+    change since is `conflict`'s CannotUndo; a record gone says so."""
     try:
         written = write()
     except EditConflict as clash:
         raise conflict(clash) from clash
     except errors.NotFound as gone:
         raise CannotUndo(
-            f"Record {entry.download_id} no longer exists at the downloads API, "
-            "so this change cannot be undone."
+            _("Record %(id)s no longer exists at the downloads API, so this change cannot be undone.")
+            % {"id": entry.download_id}
         ) from gone
     assert written.entry is not None  # a revert changes what its entry changed: it always has an entry
-    return written.entry, " (checked at the API)" if written.checked else ""
+    return written.entry, written.checked
 
 
 def _count_refusal(person: roles.AnyUser, *, old: int, new: int) -> str | None:
@@ -101,7 +106,11 @@ class CountRevert:
 
     def description(self, entry: AuditEntry) -> str:
         now, back = count_revert(entry)
-        return f"Set the download count of record {entry.download_id} back from {now} to {back}."
+        return _("Set the download count of record %(id)s back from %(now)s to %(back)s.") % {
+            "id": entry.download_id,
+            "now": grouped(now),
+            "back": grouped(back),
+        }
 
     def refusal(self, actor: Actor, entry: AuditEntry) -> str | None:
         now, back = count_revert(entry)
@@ -123,7 +132,11 @@ class CountRevert:
             ),
             lambda clash: UndoConflict(clash.current.download_count),
         )
-        message = f"Set the download count of record {entry.download_id} back to {back}{checked}."
+        message = (
+            _("Set the download count of record %(id)s back to %(back)s (checked at the API).")
+            if checked
+            else _("Set the download count of record %(id)s back to %(back)s.")
+        ) % {"id": entry.download_id, "back": grouped(back)}
         return Undone(entry=written, message=message)
 
 
@@ -149,9 +162,10 @@ def _moves(now: dict[str, Any], back: dict[str, Any]) -> str:
     for name, value in back.items():
         label = records.FIELD_LABELS.get(name, name)
         if name == "amazon_key":
-            moves.append(f"{label} (to the one it had)")
+            moves.append(_("%(field)s (to the one it had)") % {"field": label})
         elif isinstance(value, str):
-            moves.append(f"{label} “{now[name]}” → “{value}”")
+            values = {"field": label, "now": now[name], "back": value}
+            moves.append(_("%(field)s “%(now)s” → “%(back)s”") % values)
         else:
             moves.append(f"{label} {now[name]} → {value}")
     return ", ".join(moves)
@@ -165,7 +179,10 @@ class EditRevert:
 
     def description(self, entry: AuditEntry) -> str:
         now, back = edit_revert(entry)
-        return f"Set record {entry.download_id} back as it was before this edit: {_moves(now, back)}."
+        return _("Set record %(id)s back as it was before this edit: %(moves)s.") % {
+            "id": entry.download_id,
+            "moves": _moves(now, back),
+        }
 
     def refusal(self, actor: Actor, entry: AuditEntry) -> str | None:
         now, back = edit_revert(entry)
@@ -192,26 +209,36 @@ class EditRevert:
                 undo_of=entry,
             ),
             lambda clash: CannotUndo(
-                f"Record {entry.download_id} was changed again since ({records.field_list(clash.changed)}); "
-                "undo would overwrite that."
+                _("Record %(id)s was changed again since (%(fields)s); undo would overwrite that.")
+                % {"id": entry.download_id, "fields": records.field_list(clash.changed)}
             ),
         )
-        moved = _moves(now, back)
-        message = f"Set record {entry.download_id} back as it was before the edit{checked}: {moved}."
+        values = {"id": entry.download_id, "moves": _moves(now, back)}
+        message = (
+            _("Set record %(id)s back as it was before the edit (checked at the API): %(moves)s.")
+            if checked
+            else _("Set record %(id)s back as it was before the edit: %(moves)s.")
+        ) % values
         return Undone(entry=written, message=message)
 
 
 UPDATE = declare_write(
-    "download_record_update", "Edited download record", headline=count_headline, undo=EditRevert()
+    "download_record_update",
+    gettext_lazy("Edited download record"),
+    headline=count_headline,
+    undo=EditRevert(),
 )
 UPDATE_REVERT = declare_write(
-    "download_record_update_revert", "Reverted download record edit", headline=count_headline
+    "download_record_update_revert", gettext_lazy("Reverted download record edit"), headline=count_headline
 )
 COUNT = declare_write(
-    "download_record_count", "Changed download count", headline=count_headline, undo=CountRevert()
+    "download_record_count",
+    gettext_lazy("Changed download count"),
+    headline=count_headline,
+    undo=CountRevert(),
 )
 COUNT_REVERT = declare_write(
-    "download_record_count_revert", "Reverted download count", headline=count_headline
+    "download_record_count_revert", gettext_lazy("Reverted download count"), headline=count_headline
 )
 
 
@@ -261,8 +288,8 @@ def download_record_update(
                 hidden = set() if roles.allows(actor, "see_amazon_key") else {"amazon_key"}
                 shown = frozenset(records.WRITABLE_FIELDS) - hidden
                 raise EditConflict(
-                    f"Someone changed this record since you opened it ({records.field_list(changed)}). "
-                    "Nothing was saved.",
+                    _("Someone changed this record since you opened it (%(fields)s). Nothing was saved.")
+                    % {"fields": records.field_list(changed)},
                     current=current,
                     changed=changed,
                     merge=records.merge_after_conflict(
@@ -314,8 +341,15 @@ def download_record_count_set(
                 roles.require_count_change_allowed(actor, old=current.download_count, new=count)
             elif current.download_count != expected:
                 raise EditConflict(
-                    f"Someone changed this count from {expected} to {current.download_count} meanwhile, "
-                    f"so your {count} was not saved.",
+                    _(
+                        "Someone changed this count from %(expected)s to %(now)s meanwhile, so your "
+                        "%(count)s was not saved."
+                    )
+                    % {
+                        "expected": grouped(expected),
+                        "now": grouped(current.download_count),
+                        "count": grouped(count),
+                    },
                     current=current,
                     changed=("download_count",),
                 )

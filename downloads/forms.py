@@ -8,6 +8,9 @@ from typing import Any
 from django import forms
 from django.core import signing
 from django.http import QueryDict
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from downloads.reads import PER_PAGE_CHOICES, parse_sort
 from downloads.records import FIELD_LABELS, SORTABLE_FIELDS, WRITABLE_FIELDS, Merge, MergedField
@@ -18,6 +21,7 @@ from fileflare_admin.submissions import new_submission_token
 # value in that range and set no upper bound of their own: a larger value is the API's to refuse, and its
 # answer lands on the field.
 SNAPSHOT_SALT = "downloads.record-loaded"
+REASON_LABEL = gettext_lazy("Reason (optional, kept in the audit log)")
 API_FIELDS = frozenset(WRITABLE_FIELDS)
 
 
@@ -63,7 +67,7 @@ class RecordListForm(forms.Form):
     def clean_sort(self) -> str:
         sort: str = self.cleaned_data.get("sort") or ""
         if sort and parse_sort(sort, allowed=self.sortable) is None:
-            raise forms.ValidationError("unknown column")
+            raise forms.ValidationError(gettext_lazy("unknown column"))
         return sort
 
     def params(self) -> dict[str, Any]:
@@ -94,13 +98,17 @@ class RecordListForm(forms.Form):
         for name in self.errors:
             raw = str(self.data.get(name, ""))[:40]
             if name == "sort":
-                notes.append(f"Cannot sort by “{raw}”, so the list is in the API's own order.")
+                cannot = _("Cannot sort by “%(column)s”, so the list is in the API's own order.")
+                notes.append(cannot % {"column": raw})
             elif name == "per_page":
-                notes.append(f"“{raw}” records a page is not offered; showing {PER_PAGE_CHOICES[0]}.")
+                notes.append(
+                    _("“%(asked)s” records a page is not offered; showing %(shown)s.")
+                    % {"asked": raw, "shown": PER_PAGE_CHOICES[0]}
+                )
             elif name == "page":
-                notes.append(f"“{raw}” is not a page number; showing page 1.")
+                notes.append(_("“%(asked)s” is not a page number; showing page 1.") % {"asked": raw})
             else:
-                notes.append("The search was too long and was ignored.")
+                notes.append(_("The search was too long and was ignored."))
         return notes
 
 
@@ -109,22 +117,22 @@ def _count_field(**kwargs: Any) -> forms.IntegerField:
     return LocalizedIntegerField(
         min_value=0,
         error_messages={
-            "invalid": "Enter a whole number, 0 or more.",
-            "min_value": "A download count cannot be below 0.",
+            "invalid": gettext_lazy("Enter a whole number, 0 or more."),
+            "min_value": gettext_lazy("A download count cannot be below 0."),
         },
         **kwargs,
     )
 
 
-def _id_field(label: str) -> forms.IntegerField:
+def _id_field(label: StrOrPromise) -> forms.IntegerField:
     return forms.IntegerField(
         label=label,
         min_value=1,
         widget=forms.NumberInput(attrs={"step": "1", "inputmode": "numeric"}),
         error_messages={
-            "invalid": "Enter a whole number above 0.",
-            "min_value": "Enter a whole number above 0.",
-            "required": "Enter the number.",
+            "invalid": gettext_lazy("Enter a whole number above 0."),
+            "min_value": gettext_lazy("Enter a whole number above 0."),
+            "required": gettext_lazy("Enter the number."),
         },
     )
 
@@ -132,22 +140,24 @@ def _id_field(label: str) -> forms.IntegerField:
 class RecordForm(forms.Form):
     """Create and edit. `editable` limits what a person may change (Support: the count only)."""
 
-    product_id = _id_field("Product ID")
-    order_id = _id_field("Order number")
-    download_count = _count_field(label="Download count", initial=0)
+    product_id = _id_field(gettext_lazy("Product ID"))
+    order_id = _id_field(gettext_lazy("Order number"))
+    download_count = _count_field(label=gettext_lazy("Download count"), initial=0)
     download_file_name = forms.CharField(
-        label="File name", max_length=255, error_messages={"required": "Enter the file name."}
+        label=gettext_lazy("File name"),
+        max_length=255,
+        error_messages={"required": gettext_lazy("Enter the file name.")},
     )
-    is_amazon = forms.BooleanField(label="Stored on Amazon S3", required=False)
+    is_amazon = forms.BooleanField(label=gettext_lazy("Stored on Amazon S3"), required=False)
     amazon_key = forms.CharField(
-        label="S3 key",
+        label=gettext_lazy("S3 key"),
         required=False,
         max_length=1024,
-        help_text="Required when the file is stored on Amazon S3.",
+        help_text=gettext_lazy("Required when the file is stored on Amazon S3."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     reason = forms.CharField(
-        label="Reason (optional, kept in the audit log)",
+        label=REASON_LABEL,
         required=False,
         max_length=500,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
@@ -180,7 +190,7 @@ class RecordForm(forms.Form):
         if self.fields["download_file_name"].disabled:
             return name
         if not name.strip():
-            raise forms.ValidationError("Enter the file name.")
+            raise forms.ValidationError(_("Enter the file name."))
         return name
 
     def clean(self) -> dict[str, Any]:
@@ -188,7 +198,7 @@ class RecordForm(forms.Form):
         key_field = self.fields.get("amazon_key")
         key_missing = data.get("is_amazon") and not (data.get("amazon_key") or "").strip()
         if key_field is not None and not key_field.disabled and key_missing:
-            self.add_error("amazon_key", "Enter the S3 key: the file is stored on Amazon S3.")
+            self.add_error("amazon_key", _("Enter the S3 key: the file is stored on Amazon S3."))
         return data
 
     def editable_fields(self) -> list[str]:
@@ -216,7 +226,8 @@ class RecordForm(forms.Form):
                     self.add_error(name, message)
                 else:
                     label = FIELD_LABELS.get(name, name)
-                    self.add_error(None, f"{label}: {message}" if name not in self.fields else message)
+                    named = _("%(field)s: %(message)s") % {"field": label, "message": message}
+                    self.add_error(None, named if name not in self.fields else message)
                 placed = True
         if not placed:
             self.add_error(None, fallback)
@@ -251,7 +262,9 @@ class LoadedSnapshotMixin(forms.Form):
             return None
         snapshot = unsign_loaded(token)
         if snapshot is None:
-            raise forms.ValidationError("This form was changed outside the dashboard. Open the record again.")
+            raise forms.ValidationError(
+                _("This form was changed outside the dashboard. Open the record again.")
+            )
         return snapshot
 
     def clean(self) -> dict[str, Any]:
@@ -281,7 +294,7 @@ class RecordEditForm(LoadedSnapshotMixin, RecordForm):
 class RecordDeleteForm(LoadedSnapshotMixin, forms.Form):
     loaded_required = False
     loaded = forms.CharField(widget=forms.HiddenInput, required=False)
-    reason = forms.CharField(label="Reason (optional, kept in the audit log)", required=False, max_length=500)
+    reason = forms.CharField(label=REASON_LABEL, required=False, max_length=500)
 
 
 class CountForm(forms.Form):
@@ -301,5 +314,5 @@ class CountForm(forms.Form):
             data["count"] = 0
             self.errors.pop("count", None)
         elif data.get("count") is None and "count" not in self.errors:
-            self.add_error("count", "Enter a whole number, 0 or more.")
+            self.add_error("count", _("Enter a whole number, 0 or more."))
         return data

@@ -19,20 +19,23 @@ from typing import Literal
 
 from django.conf import settings
 from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from downloads.models import SeenLimit
 from fileflare_admin.api import types
 from fileflare_admin.filenames import file_key
+from fileflare_admin.numbers import grouped
 
 LimitSource = Literal["this_order", "learned", "shop_default"]
-SHOP_DEFAULT = "the shop's default limit (SHOP_DOWNLOAD_LIMIT)"
+SHOP_DEFAULT = gettext_lazy("the shop's default limit (SHOP_DOWNLOAD_LIMIT)")
 
 
 def ago(moment: datetime, now: datetime) -> str:
     """"3 days ago", "just now": how long ago a page was seen, in one unit."""
     if (now - moment).total_seconds() < 60:
-        return "just now"
-    return f"{timesince(moment, now, depth=1)} ago".replace("\xa0", " ")
+        return _("just now")
+    return (_("%(time)s ago") % {"time": timesince(moment, now, depth=1)}).replace("\xa0", " ")
 
 
 @dataclass(frozen=True)
@@ -50,27 +53,36 @@ class KnownLimit:
         return self.source == "learned"
 
     def used(self, count: int) -> str:
-        return f"{count} of {self.limit}" if self.limit is not None else f"{count} (no limit)"
+        if self.limit is None:
+            return _("%(count)s (no limit)") % {"count": grouped(count)}
+        return _("%(count)s of %(limit)s") % {"count": grouped(count), "limit": grouped(self.limit)}
 
     def reached(self, count: int) -> bool:
         return self.limit is not None and count >= self.limit
 
-    def _whose(self) -> str:
-        return "this order's" if self.source == "this_order" else f"order #{self.order_number}'s"
-
     def page(self) -> str:
         """The page the limit was read on, as evidence names it."""
         if self.source == "shop_default":
-            return SHOP_DEFAULT
-        return f"{self._whose()} customer page (Fileflare v2)"
+            return str(SHOP_DEFAULT)
+        if self.source == "this_order":
+            return _("this order's customer page (Fileflare v2)")
+        return _("order #%(number)s's customer page (Fileflare v2)") % {"number": self.order_number}
 
     def source_text(self, now: datetime) -> str:
         """"limit seen on order #1049's customer page, 3 days ago" / "shop default"."""
         if self.source == "shop_default" or self.seen_at is None:
-            return "shop default"
-        more = self.orders - 1
-        others = f" (and {more} other order{'s' if more > 1 else ''})" if more else ""
-        return f"limit seen on {self._whose()} customer page{others}, {ago(self.seen_at, now)}"
+            return _("shop default")
+        more, seen = grouped(self.orders - 1), ago(self.seen_at, now)
+        values = {"number": self.order_number, "more": more, "ago": seen}
+        if self.source == "this_order":
+            return _("limit seen on this order's customer page, %(ago)s") % values
+        if self.orders > 1:
+            return ngettext(
+                "limit seen on order #%(number)s's customer page (and %(more)s other order), %(ago)s",
+                "limit seen on order #%(number)s's customer page (and %(more)s other orders), %(ago)s",
+                self.orders - 1,
+            ) % values
+        return _("limit seen on order #%(number)s's customer page, %(ago)s") % values
 
 
 def limits_learn(*, view: types.CustomerView, seen_at: datetime) -> None:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.services import CHECKED_AT_THE_API, OpenEntry, download_ids_recorded
 from downloads import records
@@ -98,14 +99,16 @@ def _patched(
         )
     except errors.NotFound:
         raise errors.NotFound(
-            "This record no longer exists at the downloads API: someone deleted it meanwhile.",
+            _("This record no longer exists at the downloads API: someone deleted it meanwhile."),
             status=404,
             api=failure.api,
         ) from failure
     except errors.ApiError as unreadable:
         raise DownloadRecordOutcomeUnknown(
-            "The downloads API's answer was lost and the record could not be read back, so we cannot "
-            "tell whether your change was saved. Open the record to check before trying again.",
+            _(
+                "The downloads API's answer was lost and the record could not be read back, so we cannot "
+                "tell whether your change was saved. Open the record to check before trying again."
+            ),
             download_id=download_id,
             api=failure.api,
         ) from unreadable
@@ -114,10 +117,12 @@ def _patched(
         return check.record, True
     if check.not_saved:
         audit.verified = CHECKED_AT_THE_API
-        raise _not_done(failure, "Nothing was saved (checked at the API); you can try again.") from failure
+        raise _not_done(failure, _("Nothing was saved (checked at the API); you can try again.")) from failure
     raise DownloadRecordOutcomeUnknown(
-        "The downloads API's answer was lost, and the record now holds other values than yours or the "
-        "ones you started from, so we cannot tell what happened. Open the record to check.",
+        _(
+            "The downloads API's answer was lost, and the record now holds other values than yours or the "
+            "ones you started from, so we cannot tell what happened. Open the record to check."
+        ),
         download_id=download_id,
         api=failure.api,
     ) from failure
@@ -143,13 +148,15 @@ def delete(audit: OpenEntry, download_id: str) -> bool:
         return True
     except errors.ApiError as unreadable:
         raise DownloadRecordOutcomeUnknown(
-            "The downloads API's answer was lost and the record could not be read back, so we cannot "
-            "tell whether it was deleted. Open the record to check before trying again.",
+            _(
+                "The downloads API's answer was lost and the record could not be read back, so we cannot "
+                "tell whether it was deleted. Open the record to check before trying again."
+            ),
             download_id=download_id,
             api=failure.api,
         ) from unreadable
     audit.verified = CHECKED_AT_THE_API
-    still_there = "The record is still there (checked at the API); you can try again."
+    still_there = _("The record is still there (checked at the API); you can try again.")
     raise _not_done(failure, still_there) from failure
 
 
@@ -171,14 +178,21 @@ def create(
         return downloads_api.record_create(fields=payload), False
     except UNCLEAR as unclear:
         failure: errors.ApiError = unclear
-    look = (
-        f" Look at order {order_number}'s download records before creating it again."
+    sentence = (
+        _(
+            "The downloads API did not answer clearly and the order's records could not be read back, so "
+            "we cannot tell whether the record was created. Look at order %(number)s's download records "
+            "before creating it again."
+        )
+        % {"number": order_number}
         if order_number
-        else ""
+        else _(
+            "The downloads API did not answer clearly and the order's records could not be read back, so "
+            "we cannot tell whether the record was created."
+        )
     )
     unknown = DownloadRecordOutcomeUnknown(
-        "The downloads API did not answer clearly and the order's records could not be read back, so "
-        f"we cannot tell whether the record was created.{look}",
+        sentence,
         order_number=order_number,
         api=failure.api,
     )
@@ -202,6 +216,6 @@ def create(
         raise unknown from failure
     audit.verified = CHECKED_AT_THE_API
     if not found:
-        raise _not_done(failure, "No record was created (checked at the API); you can send it again.")
+        raise _not_done(failure, _("No record was created (checked at the API); you can send it again."))
     earliest = min(found, key=lambda record: (record.date_created is None, record.date_created or started))
     return earliest, True

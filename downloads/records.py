@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from fileflare_admin.api import types
 from fileflare_admin.order_numbers import parse_order_number
@@ -20,26 +22,26 @@ from fileflare_admin.order_numbers import parse_order_number
 @dataclass(frozen=True)
 class RecordField:
     name: str  # the API's name
-    label: str  # how staff know it (lower case, for the middle of a sentence)
+    label: StrOrPromise  # how staff know it (lower case, for the middle of a sentence), translated when read
     writable: bool  # a create or an update may send it
     sortable: bool  # the API can sort its list by it
 
 
 FIELDS: tuple[RecordField, ...] = (
-    RecordField("download_id", "download ID", writable=False, sortable=True),
-    RecordField("date_created", "created", writable=False, sortable=True),
-    RecordField("product_id", "product ID", writable=True, sortable=True),
-    RecordField("order_id", "order number", writable=True, sortable=True),
-    RecordField("download_count", "download count", writable=True, sortable=True),
-    RecordField("download_file_name", "file name", writable=True, sortable=True),
+    RecordField("download_id", gettext_lazy("download ID"), writable=False, sortable=True),
+    RecordField("date_created", gettext_lazy("created"), writable=False, sortable=True),
+    RecordField("product_id", gettext_lazy("product ID"), writable=True, sortable=True),
+    RecordField("order_id", gettext_lazy("order number"), writable=True, sortable=True),
+    RecordField("download_count", gettext_lazy("download count"), writable=True, sortable=True),
+    RecordField("download_file_name", gettext_lazy("file name"), writable=True, sortable=True),
     # The real plugin's column is `is_amazon_download`: a sort by `is_amazon` is a database error there.
-    RecordField("is_amazon", "on S3", writable=True, sortable=False),
-    RecordField("amazon_key", "S3 key", writable=True, sortable=True),
+    RecordField("is_amazon", gettext_lazy("on S3"), writable=True, sortable=False),
+    RecordField("amazon_key", gettext_lazy("S3 key"), writable=True, sortable=True),
 )
 RECORD_FIELDS: tuple[str, ...] = tuple(field.name for field in FIELDS)
 WRITABLE_FIELDS: tuple[str, ...] = tuple(field.name for field in FIELDS if field.writable)
 SORTABLE_FIELDS: frozenset[str] = frozenset(field.name for field in FIELDS if field.sortable)
-FIELD_LABELS: dict[str, str] = {field.name: field.label for field in FIELDS}
+FIELD_LABELS: dict[str, StrOrPromise] = {field.name: field.label for field in FIELDS}
 
 _KEY_DIGEST_SALT = "downloads.amazon_key"
 
@@ -111,7 +113,7 @@ def holds(record: types.DownloadRecord, fields: dict[str, Any]) -> bool:
 
 
 def field_list(names: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(FIELD_LABELS.get(name, name) for name in names)
+    return ", ".join(str(FIELD_LABELS.get(name, name)) for name in names)
 
 
 def order_number_of(value: Any) -> int | None:
@@ -170,7 +172,7 @@ def merge_after_conflict(
         rows.append(
             MergedField(
                 name=name,
-                label=FIELD_LABELS[name].capitalize(),
+                label=str(FIELD_LABELS[name]).capitalize(),
                 yours=yours,
                 now=now,
                 changed_by_you=name in yours_changed,

@@ -11,14 +11,16 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from downloads import edits, services
 from downloads.forms import CountForm
-from downloads.views import CHECKED, DOWNLOAD_ID, not_found, unknown_notice
+from downloads.views import DOWNLOAD_ID, not_found, unknown_notice
 from fileflare_admin.api import errors, types
 from fileflare_admin.htmx import StaffRequest, safe_next, wants_partial
+from fileflare_admin.numbers import grouped
 from fileflare_admin.sentences import UserFacingError
 from staff import roles
 
@@ -61,7 +63,7 @@ def record_count(request: StaffRequest, download_id: str) -> HttpResponse:
     next_url = safe_next(request, request.POST.get("next"), reverse("downloads:list"))
     if not form.is_valid():
         first = next(iter(form.errors.values()))[0]
-        return _row_failed(request, download_id, next_url, f"Not saved: {first}")
+        return _row_failed(request, download_id, next_url, _("Not saved: %(why)s") % {"why": first})
     count, expected = form.cleaned_data["count"], form.cleaned_data.get("expected")
     try:
         written = edits.download_record_count_set(
@@ -73,10 +75,10 @@ def record_count(request: StaffRequest, download_id: str) -> HttpResponse:
         )
     except services.EditConflict as clash:
         now = clash.current.download_count
-        sentence = (
-            f"Not saved: someone changed this count from {expected} to {now} meanwhile. "
-            f"It shows their value now; enter {count} again and save to replace it."
-        )
+        sentence = _(
+            "Not saved: someone changed this count from %(expected)s to %(now)s meanwhile. "
+            "It shows their value now; enter %(count)s again and save to replace it."
+        ) % {"expected": grouped(expected or 0), "now": grouped(now), "count": grouped(count)}
         if not wants_partial(request):
             messages.warning(request, sentence)
             return redirect(next_url)
@@ -85,14 +87,15 @@ def record_count(request: StaffRequest, download_id: str) -> HttpResponse:
         check_url = unknown_notice(unknown)["check_url"]
         return _row_failed(request, download_id, next_url, unknown.user_message, check_url)
     except errors.NotFound:
-        gone = "This record no longer exists at the downloads API: someone deleted it meanwhile."
+        gone = _("This record no longer exists at the downloads API: someone deleted it meanwhile.")
         return _row_failed(request, download_id, next_url, gone)
     except roles.NotAllowed as refused:
         if not wants_partial(request):
             raise  # our 403 page with the sentence
         return _row_failed(request, download_id, next_url, refused.user_message)
     except UserFacingError as failed:
-        return _row_failed(request, download_id, next_url, f"Not saved: {failed.user_message}")
+        not_saved = _("Not saved: %(why)s") % {"why": failed.user_message}
+        return _row_failed(request, download_id, next_url, not_saved)
     return _count_saved(request, written, form, next_url)
 
 
@@ -101,12 +104,19 @@ def _count_saved(
 ) -> HttpResponse:
     record = written.record
     assert record is not None  # a count fix returns the record
-    checked = CHECKED if written.checked else ""
+    values = {"id": record.download_id, "count": grouped(record.download_count)}
     if not wants_partial(request):
-        messages.success(
-            request, f"Download count of record {record.download_id} set to {record.download_count}{checked}."
+        done = (
+            _("Download count of record %(id)s set to %(count)s — checked at the API.")
+            if written.checked
+            else _("Download count of record %(id)s set to %(count)s.")
         )
+        messages.success(request, done % values)
         return redirect(next_url)
-    sentence = f"Saved{checked}: download count is {record.download_count}."
+    sentence = (
+        _("Saved — checked at the API: download count is %(count)s.")
+        if written.checked
+        else _("Saved: download count is %(count)s.")
+    ) % values
     response = _row(request, record, form, next_url, sentence, "ok")
     return trigger_client_event(response, "downloadRecordChanged", {"download_id": record.download_id})

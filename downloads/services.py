@@ -21,6 +21,9 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
 from audit.models import AuditEntry
 from audit.registry import declare_write, register_secret_field
 from audit.services import Actor, OpenEntry, audited
@@ -32,6 +35,7 @@ from fileflare_admin import clock
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import errors, types
 from fileflare_admin.api.cache import shared_lock, write_lock_seconds
+from fileflare_admin.numbers import grouped
 from fileflare_admin.sentences import UserFacingError
 from fileflare_admin.submissions import submission_claim, submission_release
 from staff import roles
@@ -133,12 +137,21 @@ class RestoreDeleted:
 
     def description(self, entry: AuditEntry) -> str:
         kept = _kept(entry)
-        return (
-            f"Create record {entry.download_id} again from the copy kept when it was deleted "
-            f"(order {kept.get('order_id')}, file {kept.get('download_file_name') or '—'}, "
-            f"{kept.get('download_count')} downloads). It comes back as a new record: the downloads API "
-            "gives it a new download ID and today's date as its created date."
-        )
+        count = kept.get("download_count")
+        return ngettext(
+            "Create record %(id)s again from the copy kept when it was deleted (order %(number)s, file "
+            "%(file)s, %(count)s download). It comes back as a new record: the downloads API gives it a "
+            "new download ID and today's date as its created date.",
+            "Create record %(id)s again from the copy kept when it was deleted (order %(number)s, file "
+            "%(file)s, %(count)s downloads). It comes back as a new record: the downloads API gives it a "
+            "new download ID and today's date as its created date.",
+            count if isinstance(count, int) else 0,
+        ) % {
+            "id": entry.download_id,
+            "number": kept.get("order_id"),
+            "file": kept.get("download_file_name") or "—",
+            "count": grouped(count) if isinstance(count, int) else count,
+        }
 
     def refusal(self, actor: Actor, entry: AuditEntry) -> str | None:
         return roles.refusal(roles.as_person(actor), "create")
@@ -152,16 +165,38 @@ class RestoreDeleted:
             undo_of=entry,
         )
         assert written.entry is not None and written.record is not None  # a create always has both
-        checked = " (checked at the API)" if written.checked else ""
         new_id = written.record.download_id
         created = written.record.date_created
-        dated = f", created {clock.date_time(created)}" if created is not None else ""
+        values = {"new_id": new_id, "old_id": entry.download_id}
+        if created is not None:
+            values["created"] = clock.date_time(created)
+            sentence = (
+                _(
+                    "Restored the deleted record as a new record, %(new_id)s, created %(created)s (checked "
+                    "at the API): the downloads API gives a restored record a new download ID and date "
+                    "(%(old_id)s is gone)."
+                )
+                if written.checked
+                else _(
+                    "Restored the deleted record as a new record, %(new_id)s, created %(created)s: the "
+                    "downloads API gives a restored record a new download ID and date (%(old_id)s is gone)."
+                )
+            )
+        else:
+            sentence = (
+                _(
+                    "Restored the deleted record as a new record, %(new_id)s (checked at the API): the "
+                    "downloads API gives a restored record a new download ID and date (%(old_id)s is gone)."
+                )
+                if written.checked
+                else _(
+                    "Restored the deleted record as a new record, %(new_id)s: the downloads API gives a "
+                    "restored record a new download ID and date (%(old_id)s is gone)."
+                )
+            )
         return Undone(
             entry=written.entry,
-            message=(
-                f"Restored the deleted record as a new record, {new_id}{dated}{checked}: the downloads "
-                f"API gives a restored record a new download ID and date ({entry.download_id} is gone)."
-            ),
+            message=sentence % values,
             link=UndoLink(text=new_id, url_name="downloads:edit", args=(new_id,)),
         )
 
@@ -169,23 +204,23 @@ class RestoreDeleted:
 # The entries of a create and a restore hold the record as created; a deletion's, the deleted record.
 CREATE = declare_write(
     "download_record_create",
-    "Created download record",
+    gettext_lazy("Created download record"),
     record_side="after",
-    record_label="the record as created",
+    record_label=gettext_lazy("the record as created"),
     headline=count_headline,
 )
 RESTORE = declare_write(
     "download_record_restore",
-    "Restored deleted record",
+    gettext_lazy("Restored deleted record"),
     record_side="after",
-    record_label="the record as created",
+    record_label=gettext_lazy("the record as created"),
     headline=count_headline,
 )
 DELETE = declare_write(
     "download_record_delete",
-    "Deleted download record",
+    gettext_lazy("Deleted download record"),
     record_side="before",
-    record_label="the deleted record",
+    record_label=gettext_lazy("the deleted record"),
     headline=count_headline,
     undo=RestoreDeleted(),
 )
@@ -280,8 +315,11 @@ def download_record_delete(
             changed = records.changed_since_loaded(loaded, current) if loaded is not None else ()
             if changed:
                 raise EditConflict(
-                    "Someone changed this record since you opened this page "
-                    f"({records.field_list(changed)}). It was not deleted.",
+                    _(
+                        "Someone changed this record since you opened this page (%(fields)s). It was not "
+                        "deleted."
+                    )
+                    % {"fields": records.field_list(changed)},
                     current=current,
                     changed=changed,
                 )

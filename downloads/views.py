@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from downloads import edits, limits, reads, records, services
@@ -31,6 +32,7 @@ from downloads.forms import (
 )
 from fileflare_admin.api import errors, types
 from fileflare_admin.htmx import StaffRequest, page_or_partial, safe_next
+from fileflare_admin.numbers import grouped
 from fileflare_admin.order_numbers import parse_order_number
 from fileflare_admin.sentences import UserFacingError
 from fileflare_admin.submissions import AlreadySubmitted
@@ -39,7 +41,6 @@ from staff.roles import permissions_for
 
 # The downloads API's own rule for ids; anything else never reaches it and is a 404 here.
 DOWNLOAD_ID = re.compile(r"[0-9A-Za-z]{1,64}")
-CHECKED = " — checked at the API"
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -80,7 +81,7 @@ def _create_initial(query: QueryDict) -> dict[str, Any]:
 
 
 def not_found(request: HttpRequest) -> HttpResponse:
-    reason = "There is no download record with that ID at the downloads API. Someone may have deleted it."
+    reason = _("There is no download record with that ID at the downloads API. Someone may have deleted it.")
     return render(request, "404.html", {"reason": reason}, status=404)
 
 
@@ -108,11 +109,11 @@ def unknown_notice(failed: services.DownloadRecordOutcomeUnknown) -> dict[str, s
 
 
 def _more_than_read(order_number: int) -> str:
-    return (
-        f"The downloads API matched more than {reads.ORDER_RECORDS_LIMIT} records for {order_number} "
-        "(download IDs and file names holding those digits count too), so some records of this order may "
-        "be missing below. Open the order to see all of its records."
-    )
+    return _(
+        "The downloads API matched more than %(limit)s records for %(number)s (download IDs and file names "
+        "holding those digits count too), so some records of this order may be missing below. Open the "
+        "order to see all of its records."
+    ) % {"limit": grouped(reads.ORDER_RECORDS_LIMIT), "number": order_number}
 
 
 
@@ -194,10 +195,12 @@ def _create_sent(request: StaffRequest, form: RecordCreateForm) -> HttpResponse:
     else:
         record = written.record
         assert record is not None  # a create returns the record it made
-        checked = CHECKED if written.checked else ""
-        messages.success(
-            request, f"Created download record {record.download_id} for order {record.order_id}{checked}."
+        sentence = (
+            _("Created download record %(id)s for order %(number)s — checked at the API.")
+            if written.checked
+            else _("Created download record %(id)s for order %(number)s.")
         )
+        messages.success(request, sentence % {"id": record.download_id, "number": record.order_id})
         return redirect(back_to(request, order_records_url(record.order_id), record.download_id))
     return _create_page(request, form, status=status, outcome_unknown=notice)
 
@@ -302,9 +305,12 @@ def _edit_saved(request: StaffRequest, download_id: str, form: RecordEditForm) -
         return _edit_page(request, download_id, status=status, form=form, record=form.cleaned_data["loaded"])
     assert written.record is not None  # an edit returns the record as saved
     if written.entry is None:
-        messages.success(request, "Nothing was changed, so nothing was saved.")
+        messages.success(request, _("Nothing was changed, so nothing was saved."))
+    elif written.checked:
+        saved = _("Saved download record %(id)s — checked at the API.")
+        messages.success(request, saved % {"id": download_id})
     else:
-        messages.success(request, f"Saved download record {download_id}{CHECKED if written.checked else ''}.")
+        messages.success(request, _("Saved download record %(id)s.") % {"id": download_id})
     return redirect(back_to(request, order_records_url(written.record.order_id), download_id))
 
 
@@ -383,10 +389,12 @@ def _delete_sent(
         form.add_error(None, failed.user_message)
         return _delete_page(request, download_id, form=form, record=loaded)
     order_number = written.entry.order_number if written.entry else None
-    checked = CHECKED if written.checked else ""
-    messages.success(
-        request, f"Deleted download record {download_id}{checked}. Its entry in the audit log can restore it."
+    sentence = (
+        _("Deleted download record %(id)s — checked at the API. Its entry in the audit log can restore it.")
+        if written.checked
+        else _("Deleted download record %(id)s. Its entry in the audit log can restore it.")
     )
+    messages.success(request, sentence % {"id": download_id})
     # The row is gone, so no row to highlight: back to where the person started.
     fallback = order_records_url(order_number) if order_number else reverse("downloads:list")
     return redirect(back_to(request, fallback))

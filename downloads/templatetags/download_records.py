@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from downloads.limits import limits_for_records
 from downloads.products import product_names_known
@@ -30,6 +31,18 @@ def record_urls(record: Any) -> dict[str, str] | None:
     if not isinstance(download_id, str) or not _DOWNLOAD_ID.fullmatch(download_id):
         return None
     return {name: reverse(f"downloads:{name}", args=[download_id]) for name in ("edit", "delete", "count")}
+
+
+@register.simple_tag
+def order_link(number: object) -> SafeString:
+    """"#1050" linking to the order's page (the orders search), for a sentence that names the order."""
+    return format_html(
+        '<a href="{}?q={}" title="{}">#{}</a>',
+        reverse("orders:list"),
+        number,
+        _("Open order #%(number)s") % {"number": number},
+        number,
+    )
 
 
 @register.simple_tag

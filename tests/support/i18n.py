@@ -49,6 +49,17 @@ _PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[#0 +-]*\d*(?:\.\d+)?[sdifr%]|<[^>]+>
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
 _SKIPPED_TAGS = frozenset({"script", "style", "template", "noscript"})
 _READ_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
+# A sentence never runs from one of these into the next (an h1 "Record di download" before a dt "ID download"
+# is not the English "download ID"): untranslated() looks for a msgid inside one block's text only.
+_BLOCKS = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "br", "button", "caption", "dd", "details", "div", "dl",
+        "dt", "fieldset", "figcaption", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr",
+        "label", "legend", "li", "main", "nav", "ol", "option", "p", "pre", "section", "select", "summary",
+        "table", "td", "textarea", "th", "title", "tr", "ul",
+    }
+)
+_BOUNDARY = "\x00"
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 )
@@ -73,10 +84,14 @@ class _VisibleText(HTMLParser):
             or (tag != "html" and bool(lang) and lang != self.language)
             or values.get("translate") == "no"
         )
+        if tag in _BLOCKS:
+            self.pieces.append(_BOUNDARY)
         if not skipped:
-            self.pieces.extend(values[name] for name in _READ_ATTRIBUTES if values.get(name))
+            for name in _READ_ATTRIBUTES:
+                if values.get(name):
+                    self.pieces.extend((_BOUNDARY, values[name], _BOUNDARY))
             if tag == "button" or (tag == "input" and values.get("type") in ("submit", "button", "reset")):
-                self.pieces.append(values.get("value", ""))
+                self.pieces.extend((_BOUNDARY, values.get("value", ""), _BOUNDARY))
         if tag not in _VOID:
             self.stack.append((tag, skipped))
 
@@ -86,6 +101,8 @@ class _VisibleText(HTMLParser):
             self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
+        if tag in _BLOCKS:
+            self.pieces.append(_BOUNDARY)
         for index in range(len(self.stack) - 1, -1, -1):
             if self.stack[index][0] == tag:
                 del self.stack[index:]
@@ -96,12 +113,14 @@ class _VisibleText(HTMLParser):
             self.pieces.append(data)
 
 
-def visible_text(html: str, language: str) -> str:
-    """What a person reads on the page (see the module's docstring), whitespace collapsed."""
+def visible_text(html: str, language: str, *, blocks: bool = False) -> str:
+    """What a person reads on the page (see the module's docstring), whitespace collapsed. `blocks`: each
+    block's text (a heading, a paragraph, a cell, an attribute) kept apart by a NUL."""
     parser = _VisibleText(language)
     parser.feed(html)
     parser.close()
-    return " ".join(" ".join(parser.pieces).split())
+    pieces = parser.pieces if blocks else [piece for piece in parser.pieces if piece != _BOUNDARY]
+    return " ".join(" ".join(pieces).split())
 
 
 @lru_cache(maxsize=4)
@@ -145,7 +164,7 @@ def _pieces(msgid: str, words: set[str]) -> list[str]:
 
 def untranslated(html: str, language: str) -> list[str]:
     """The msgids of our catalogue whose English shows in the page's readable text, in catalogue order."""
-    text = visible_text(html, language)
+    text = visible_text(html, language, blocks=True)
     found = []
     for msgid, pieces in _catalogue(language):
         if any(re.search(rf"(?<!\w){re.escape(piece)}(?!\w)", text) for piece in pieces):
