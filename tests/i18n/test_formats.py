@@ -52,6 +52,14 @@ def test_a_january_date_in_each_language() -> None:
     }
 
 
+# The count's error, in the page's language (downloads/forms.py).
+WHOLE_NUMBER = {
+    "en": "Enter a whole number, 0 or more.",
+    "fr": "Saisissez un nombre entier, 0 ou plus.",
+    "it": "Inserisci un numero intero, 0 o più.",
+}
+
+
 @pytest.mark.parametrize(
     ("language", "typed", "read"),
     [
@@ -82,7 +90,7 @@ def test_a_count_is_read_as_a_person_of_the_language_types_it(
         if read is not None:
             assert form.cleaned_data["count"] == read
         else:
-            assert form.errors["count"] == ["Enter a whole number, 0 or more."]
+            assert form.errors["count"] == [WHOLE_NUMBER[language]]
 
 
 def test_the_record_forms_count_is_a_text_box_with_the_numeric_keyboard_and_keeps_its_range() -> None:
@@ -90,7 +98,7 @@ def test_the_record_forms_count_is_a_text_box_with_the_numeric_keyboard_and_keep
         data = {"download_count": "-1", "product_id": "1", "order_id": "1", "download_file_name": "a"}
         form = RecordForm(data)
         assert not form.is_valid()
-        assert form.errors["download_count"] == ["A download count cannot be below 0."]
+        assert form.errors["download_count"] == ["Un numero di download non può essere inferiore a 0."]
         html = str(form["download_count"])
     assert 'type="text"' in html and 'inputmode="numeric"' in html
 
