@@ -32,20 +32,18 @@ ENTRIES = (
 )
 
 
-def _order_with_records(stack: Stack, count: int) -> str:
-    """A new sandbox order with `count` download records of its own; the order's page path."""
-    made = requests.post(f"{stack.sandbox_url}/_sandbox/orders", json={}, timeout=30)
-    made.raise_for_status()
-    order = made.json()
-    headers = {"Authorization": f"Bearer {DEMO_TOKEN}", "Accept": "application/json"}
+def add_records(downloads_url: str, token: str, order_number: int, count: int, *, workers: int = 8) -> None:
+    """`count` download records of one order, made through the downloads API at `downloads_url` (the
+    benchmark's sandbox, or bench.profile's in-process one)."""
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
 
     def record(index: int) -> None:
         answer = requests.post(
-            f"{stack.sandbox_url}/easycart/downloads",
+            f"{downloads_url}/downloads",
             json={
-                "order_id": order["order_number"],
+                "order_id": order_number,
                 "product_id": 990_001,  # no seeded product: a search by the number finds only these
-                "download_file_name": f"growth-{order['order_number']}-{index}.zip",
+                "download_file_name": f"growth-{order_number}-{index}.zip",
                 "download_count": index % 4,
             },
             headers=headers,
@@ -53,8 +51,16 @@ def _order_with_records(stack: Stack, count: int) -> str:
         )
         answer.raise_for_status()
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(record, range(count)))
+
+
+def _order_with_records(stack: Stack, count: int) -> str:
+    """A new sandbox order with `count` download records of its own; the order's page path."""
+    made = requests.post(f"{stack.sandbox_url}/_sandbox/orders", json={}, timeout=30)
+    made.raise_for_status()
+    order = made.json()
+    add_records(f"{stack.sandbox_url}/easycart", DEMO_TOKEN, order["order_number"], count)
     return f"/orders/{order['id']}/"
 
 

@@ -126,24 +126,11 @@ def _entries(person: Any, count: int) -> None:
 
 
 def _order_with_records(sandbox: Any, count: int) -> str:
-    """A new order in the sandbox with `count` download records of its own (as bench.growth makes them);
-    its page's path."""
-    import requests
+    """A new order in the sandbox with `count` download records of its own (bench.growth's); its page."""
+    from bench.growth import add_records
 
     order = sandbox.create_order({})
-    session = requests.Session()
-    for index in range(count):
-        session.post(
-            f"{sandbox.downloads_url}/downloads",
-            json={
-                "order_id": order["order_number"],
-                "product_id": 990_001,
-                "download_file_name": f"growth-{order['order_number']}-{index}.zip",
-                "download_count": index % 4,
-            },
-            headers={"Authorization": f"Bearer {sandbox.token}"},
-            timeout=30,
-        ).raise_for_status()
+    add_records(sandbox.downloads_url, sandbox.token, order["order_number"], count, workers=1)
     return f"/orders/{order['id']}/"
 
 
