@@ -42,7 +42,12 @@ def data_version(value: object) -> tuple[Any, ...] | None:
     type: the version of the data it carries. None for anything else (it is then not cached)."""
     if not dataclasses.is_dataclass(value) or isinstance(value, type):
         return None
-    return (type(value).__qualname__, *(getattr(value, field.name) for field in dataclasses.fields(value)))
+    return (type(value).__qualname__, *(getattr(value, name) for name in _field_names(type(value))))
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(kind))
 
 
 def model_version(instance: Model) -> tuple[Any, ...]:
@@ -98,7 +103,8 @@ def render_many(
     if template is None:
         raise ValueError("render_many needs a context being rendered by a template")
     token = context.get("csrf_token")
-    cacheable = bool(token) and str(token) != "NOTPROVIDED"
+    # With DEBUG a template edited while the server runs is reloaded without a restart: nothing is kept.
+    cacheable = bool(token) and str(token) != "NOTPROVIDED" and not settings.DEBUG
     prefix = (_template_version(template), viewer(context)) if cacheable else None
     entries = []
     for version, values in items:

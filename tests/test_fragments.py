@@ -207,3 +207,10 @@ def test_a_history_entry_changes_when_it_is_closed_undone_or_seen_from_another_z
     stamp = timezone.localtime(entry.created_at, zoneinfo.ZoneInfo("Asia/Tokyo")).strftime("%H:%M:%S JST")
     with timezone.override(zoneinfo.ZoneInfo("Asia/Tokyo")):
         assert stamp in _history(rf, merchant_user)
+
+
+def test_nothing_is_kept_with_debug_on(render: Render, merchant_user: User, settings: Any) -> None:
+    """Under DEBUG a template edited while the server runs is reloaded without a restart."""
+    settings.DEBUG = True
+    assert "handbook.pdf" in render(merchant_user, [RECORD])
+    assert _fragments() == 0
