@@ -1,6 +1,8 @@
 """Why a customer cannot download and what fixes each reason (what to tell them: orders.reply_text).
 
 Pure functions of what the APIs answered (no request, no database): unit-tested without the sandbox.
+The findings are written in the active language (the staff member's: they read them), made when the
+page is built, never stored.
 """
 
 from collections.abc import Mapping
@@ -8,19 +10,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
 from downloads.limits import KnownLimit
 from fileflare_admin.api import types
 from fileflare_admin.counts import count_lowered
 from fileflare_admin.filenames import file_key, same_file
+from fileflare_admin.numbers import grouped
 from fileflare_admin.weblinks import is_http_url
 from orders.complaints import Complaint  # what a ticket complains of (`?complaint=`): its findings lead
 
 FindingAction = Literal["", "resend", "attach", "paste_link", "count_fix", "fileflare"]
 
-# Where a finding's numbers come from, as its evidence names them.
-ORDER_API = "Fileflare's order API (v1)"
-CUSTOMER_PAGE = "the customer's page (Fileflare v2)"
-RECORDS_API = "the downloads API"
+# Where a finding's numbers come from, as its evidence names them ("From …, read …: …").
+ORDER_API = gettext_lazy("Fileflare's order API (v1)")
+CUSTOMER_PAGE = gettext_lazy("the customer's page (Fileflare v2)")
+RECORDS_API = gettext_lazy("the downloads API")
 
 
 @dataclass(frozen=True)
@@ -31,7 +37,7 @@ class Evidence:
     source: str
     facts: str
     at: datetime | None = None
-    verb: str = "read"  # "read" an answer; a learned limit was "seen"
+    verb: Literal["read", "seen"] = "read"  # "read" an answer; a learned limit was "seen" (the page says it)
 
 
 @dataclass(frozen=True)
@@ -64,8 +70,10 @@ class CountFix:
     @property
     def label(self) -> str:
         if self.resets:
-            return "Reset to 0"
-        return f"Give {self.gives} more download{'s' if self.gives != 1 else ''}"
+            return _("Reset to 0")
+        return ngettext(
+            "Give %(count)s more download", "Give %(count)s more downloads", self.gives
+        ) % {"count": grouped(self.gives)}
 
     @property
     def customer_after(self) -> int:
@@ -124,21 +132,24 @@ def _records_evidence(
         return ()
     counts = [record.download_count for record in records if same_file(record.download_file_name, filename)]
     if not counts:
-        facts = f"no record of this order names “{filename}”"
+        facts = _("no record of this order names “%(file)s”") % {"file": filename}
     else:
-        listed = " + ".join(str(count) for count in counts)
-        plural = "s" if len(counts) != 1 else ""
-        facts = f"{len(counts)} record{plural} of this order for “{filename}”, count {listed}"
-        facts += f" = {sum(counts)}" if len(counts) > 1 else ""
-    return (Evidence(RECORDS_API, facts, read_at.records),)
+        listed = " + ".join(grouped(count) for count in counts)
+        listed += f" = {grouped(sum(counts))}" if len(counts) > 1 else ""
+        facts = ngettext(
+            "%(count)s record of this order for “%(file)s”, count %(counts)s",
+            "%(count)s records of this order for “%(file)s”, count %(counts)s",
+            len(counts),
+        ) % {"count": grouped(len(counts)), "file": filename, "counts": listed}
+    return (Evidence(str(RECORDS_API), facts, read_at.records),)
 
 
 def _cannot_lower(filename: str, records: list[types.DownloadRecord], max_count_step: int | None) -> str:
     if max_count_step == 0:
-        return "your account has no role that may change download counts"
+        return _("your account has no role that may change download counts")
     if any(same_file(record.download_file_name, filename) for record in records):
-        return "this order's download records for it already show 0, so the limit is kept by Fileflare"
-    return "no download record of this order names the file"
+        return _("this order's download records for it already show 0, so the limit is kept by Fileflare")
+    return _("no download record of this order names the file")
 
 
 def _used_up(
@@ -148,11 +159,15 @@ def _used_up(
     read_at: ReadAt,
 ) -> Finding:
     limits = item.limits
-    used = f"“{item.asset.filename}” has used {limits.downloaded} of {limits.limit} downloads"
+    numbers = {
+        "file": item.asset.filename,
+        "used": grouped(limits.downloaded),
+        "limit": grouped(limits.limit) if limits.limit is not None else "",
+    }
     evidence = (
         Evidence(
-            CUSTOMER_PAGE,
-            f"“{item.asset.filename}”: downloaded {limits.downloaded}, limit {limits.limit}",
+            str(CUSTOMER_PAGE),
+            _("“%(file)s”: downloaded %(used)s, limit %(limit)s") % numbers,
             read_at.customer,
         ),
         *_records_evidence(item.asset.filename, records, read_at),
@@ -160,27 +175,40 @@ def _used_up(
     if records is None:
         return Finding(
             "bad",
-            f"{used}. This order's download records could not be read, so the count cannot be lowered "
-            "here right now: raise the limit in Fileflare, or reload in a moment.",
+            _(
+                "“%(file)s” has used %(used)s of %(limit)s downloads. This order's download records could "
+                "not be read, so the count cannot be lowered here right now: raise the limit in Fileflare, "
+                "or reload in a moment."
+            ) % numbers,
             action="fileflare",
             topic="limit",
             evidence=evidence,
         )
     fix = count_fix(item=item, records=records, max_count_step=max_count_step)
     if fix is not None:
-        return Finding("bad", f"{used}: the customer cannot download it again.", action="count_fix", fix=fix,
-                       topic="limit", evidence=evidence)
+        text = _(
+            "“%(file)s” has used %(used)s of %(limit)s downloads: the customer cannot download it again."
+        )
+        return Finding("bad", text % numbers, action="count_fix", fix=fix, topic="limit", evidence=evidence)
     reason = _cannot_lower(item.asset.filename, records, max_count_step)
-    return Finding("bad", f"{used}, and {reason}: raise the limit in Fileflare.", action="fileflare",
-                   topic="limit", evidence=evidence)
+    text = _(
+        "“%(file)s” has used %(used)s of %(limit)s downloads, and %(reason)s: raise the limit in Fileflare."
+    )
+    return Finding("bad", text % {**numbers, "reason": reason}, action="fileflare", topic="limit",
+                   evidence=evidence)
 
 
 def _limit_evidence(known: KnownLimit) -> Evidence:
-    limit = "no limit" if known.limit is None else f"limit {known.limit}"
+    if known.limit is None:
+        limit = _("no limit")
+    elif known.learned and known.source != "shop_default":
+        limit = _("limit %(limit)s (learned from another order: this order may override it)") % {
+            "limit": grouped(known.limit)
+        }
+    else:
+        limit = _("limit %(limit)s") % {"limit": grouped(known.limit)}
     if known.source == "shop_default":
         return Evidence(known.page(), limit)
-    if known.learned:
-        limit += " (learned from another order: this order may override it)"
     return Evidence(known.page(), limit, known.seen_at, verb="seen")
 
 
@@ -208,34 +236,40 @@ def _records_at_limit(
         total = sum(record.download_count for record in mine)
         if known is None or not (known.reached(total) or complaint == "limit"):
             continue
-        used = (
-            f"“{filename}”: this order's download records show {known.used(total)} downloads used "
-            f"({known.source_text(now)})"
-        )
+        used = _(
+            "“%(file)s”: this order's download records show %(used)s downloads used (%(source)s)"
+        ) % {"file": filename, "used": known.used(total), "source": known.source_text(now)}
         learned = (
-            " The limit is learned, not this customer's own: their order-status link shows theirs."
+            " " + _("The limit is learned, not this customer's own: their order-status link shows theirs.")
             if known.learned else ""
         )
         evidence = (*_records_evidence(filename, records, read_at), _limit_evidence(known))
         fix = _records_fix(filename, total, known.limit, mine, max_count_step)
         if not known.reached(total):
+            text = _(
+                "%(used)s: by these records the limit is not reached. Fileflare may count on its own, or "
+                "this order may have its own limit: the customer's order-status link shows what they see. "
+                "Giving downloads back needs no link."
+            ) % {"used": used}
             findings.append(Finding(
                 "warn",
-                f"{used}: by these records the limit is not reached. Fileflare may count on its own, or "
-                "this order may have its own limit: the customer's order-status link shows what they see. "
-                f"Giving downloads back needs no link.{learned}",
+                text + learned,
                 action="count_fix" if fix is not None else "",
                 fix=fix,
                 topic="limit",
                 evidence=evidence,
             ))
         elif fix is not None:
-            findings.append(Finding("bad", f"{used}, so the customer cannot download it again.{learned}",
-                                    action="count_fix", fix=fix, topic="limit", evidence=evidence))
+            text = _("%(used)s, so the customer cannot download it again.") % {"used": used}
+            findings.append(Finding("bad", text + learned, action="count_fix", fix=fix, topic="limit",
+                                    evidence=evidence))
         else:
             reason = _cannot_lower(filename, mine, max_count_step)
-            findings.append(Finding("bad", f"{used}, and {reason}: raise the limit in Fileflare.{learned}",
-                                    action="fileflare", topic="limit", evidence=evidence))
+            text = _("%(used)s, and %(reason)s: raise the limit in Fileflare.") % {
+                "used": used, "reason": reason
+            }
+            findings.append(Finding("bad", text + learned, action="fileflare", topic="limit",
+                                    evidence=evidence))
     return findings
 
 
@@ -266,9 +300,10 @@ def diagnose(
     now = now or datetime.now(UTC)
     findings: list[Finding] = []
     if order.email_sent_at is None:
-        never = "The download e-mail was never sent to this customer."
+        never = _("The download e-mail was never sent to this customer.")
+        empty = _("%(field)s is empty") % {"field": "email_sent_at"}  # the API's own field name
         findings.append(Finding("bad", never, action="resend", topic="no_email",
-                                evidence=(Evidence(ORDER_API, "email_sent_at is empty", read_at.order),)))
+                                evidence=(Evidence(str(ORDER_API), empty, read_at.order),)))
     assets: list[types.Asset] = list(order.assets)
     if customer is not None:
         assets += [item.asset for item in customer.all_assets]
@@ -276,20 +311,21 @@ def diagnose(
             findings.append(
                 Finding(
                     "bad",
-                    "No files are attached to this order or its products, so the customer has nothing "
-                    "to download. Attach a file to this order, or to the product in Fileflare.",
+                    _(
+                        "No files are attached to this order or its products, so the customer has nothing "
+                        "to download. Attach a file to this order, or to the product in Fileflare."
+                    ),
                     action="attach",
                     topic="missing_file",
-                    evidence=(Evidence(CUSTOMER_PAGE, f"{len(customer.lines)} product line(s), 0 files",
+                    evidence=(Evidence(str(CUSTOMER_PAGE), _lines_without_files(len(customer.lines)),
                                        read_at.customer),),
                 )
             )
         for line in customer.lines:
             if not line.assets:
-                findings.append(Finding("warn", f"“{_product_name(line.product)}” has no files attached.",
-                                        topic="missing_file",
-                                        evidence=(Evidence(CUSTOMER_PAGE, "0 files on this product line",
-                                                           read_at.customer),)))
+                bare = _("“%(product)s” has no files attached.") % {"product": _product_name(line.product)}
+                none = Evidence(str(CUSTOMER_PAGE), _("0 files on this product line"), read_at.customer)
+                findings.append(Finding("warn", bare, topic="missing_file", evidence=(none,)))
         for item in customer.all_assets:
             if item.limits.over_limit or item.limits.at_limit:
                 findings.append(_used_up(item, records, max_count_step, read_at))
@@ -305,10 +341,12 @@ def diagnose(
             findings.append(
                 Finding(
                     "warn",
-                    "The ticket says the download limit is reached, but no limit is known for this "
-                    "order's files: no customer's page showing them has been read and the shop sets no "
-                    "default. Ask the customer for their order-status link (the reply below does), then "
-                    "paste it under “What the customer sees”.",
+                    _(
+                        "The ticket says the download limit is reached, but no limit is known for this "
+                        "order's files: no customer's page showing them has been read and the shop sets no "
+                        "default. Ask the customer for their order-status link (the reply below does), then "
+                        "paste it under “%(section)s”."
+                    ) % {"section": _("What the customer sees")},
                     action="paste_link",
                     topic="limit",
                     evidence=(*_records_evidence_all(records, read_at),),
@@ -318,8 +356,10 @@ def diagnose(
             findings.append(
                 Finding(
                     "warn",
-                    "Download counts, and the files that come through the order's products, are unknown "
-                    "until the customer's order-status link is pasted under “What the customer sees”.",
+                    _(
+                        "Download counts, and the files that come through the order's products, are unknown "
+                        "until the customer's order-status link is pasted under “%(section)s”."
+                    ) % {"section": _("What the customer sees")},
                     action="paste_link",
                 )
             )
@@ -328,15 +368,19 @@ def diagnose(
             findings.append(
                 Finding(
                     "bad",
-                    f"“{asset.filename}” is a link whose address is not a web address, so it cannot be "
-                    "downloaded. Fix the link in Fileflare.",
+                    _(
+                        "“%(file)s” is a link whose address is not a web address, so it cannot be "
+                        "downloaded. Fix the link in Fileflare."
+                    ) % {"file": asset.filename},
                     action="fileflare",
                     topic="wrong_file",
-                    evidence=(Evidence(ORDER_API, f"“{asset.filename}”: url {asset.url!r}", read_at.order),),
+                    evidence=(
+                        Evidence(str(ORDER_API), f"“{asset.filename}”: url {asset.url!r}", read_at.order),
+                    ),
                 )
             )
     if not findings:
-        findings.append(Finding("ok", "Nothing the APIs tell us stops this customer from downloading."))
+        findings.append(Finding("ok", _("Nothing the APIs tell us stops this customer from downloading.")))
     if complaint:
         findings.sort(key=lambda finding: finding.topic != complaint)  # stable: the rest keep their order
     return findings
@@ -345,6 +389,14 @@ def diagnose(
 def _records_evidence_all(records: list[types.DownloadRecord] | None, read_at: ReadAt) -> list[Evidence]:
     if records is None:
         return []
-    counts = ", ".join(f"“{record.download_file_name}” {record.download_count}" for record in records)
-    facts = f"this order's records: {counts or 'none'}; no limit is known"
-    return [Evidence(RECORDS_API, facts, read_at.records)]
+    counts = ", ".join(
+        f"“{record.download_file_name}” {grouped(record.download_count)}" for record in records
+    )
+    facts = _("this order's records: %(counts)s; no limit is known") % {"counts": counts or _("none")}
+    return [Evidence(str(RECORDS_API), facts, read_at.records)]
+
+
+def _lines_without_files(lines: int) -> str:
+    return ngettext(
+        "%(count)s product line, 0 files", "%(count)s product lines, 0 files", lines
+    ) % {"count": grouped(lines)}

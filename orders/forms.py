@@ -3,6 +3,7 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.conf import settings
 
 from fileflare_admin.days import DayField, day_text
 from fileflare_admin.submissions import new_submission_token
@@ -166,6 +167,8 @@ class AssetsChangeForm(forms.Form):
 
 class ReplyTemplateForm(forms.Form):
     situation = forms.ChoiceField(choices=ReplyTemplate.Situation.choices, widget=forms.HiddenInput)
+    # The reply's language, not the page's (none: the page's).
+    language = forms.ChoiceField(required=False, choices=settings.LANGUAGES, widget=forms.HiddenInput)
     body = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 9, "cols": 80}), strip=False)
     reason = _reason("Why the wording changes")
     default = forms.BooleanField(required=False, label="Put the default wording back")

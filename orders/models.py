@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
 
 
 class KnownCustomerToken(models.Model):
@@ -44,24 +45,32 @@ class KnownCustomerToken(models.Model):
 
 
 class ReplyTemplate(models.Model):
-    """The shop's own wording of one support reply (orders.reply_text.DEFAULT_REPLIES until edited).
+    """The shop's own wording of one support reply in one language (orders.reply_text's default in that
+    language until edited). A reply goes to a customer, so it is kept per language: editing the French
+    one changes French replies only. The rows from before languages are the English ones.
 
     Editing one is audited (orders.replies); the row keeps only the current text."""
 
     class Situation(models.TextChoices):
-        READY = "ready", "The customer can download"
-        DOWNLOADS_RESET = "downloads_reset", "Downloads were reset"
-        FILES_ATTACHED = "files_attached", "Files were attached"
-        EMAIL_RESENT = "email_resent", "The e-mail was sent again"
-        BLOCKED = "blocked", "Still blocked: we are on it"
-        NEED_STATUS_LINK = "need_status_link", "Asking for the order-status link"
+        READY = "ready", _("The customer can download")
+        DOWNLOADS_RESET = "downloads_reset", _("Downloads were reset")
+        FILES_ATTACHED = "files_attached", _("Files were attached")
+        EMAIL_RESENT = "email_resent", _("The e-mail was sent again")
+        BLOCKED = "blocked", _("Still blocked: we are on it")
+        NEED_STATUS_LINK = "need_status_link", _("Asking for the order-status link")
 
-    situation = models.CharField(max_length=32, unique=True, choices=Situation.choices)
+    situation = models.CharField(max_length=32, choices=Situation.choices)
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES)
     body = models.TextField()
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["situation", "language"], name="orders_reply_one_per_language")
+        ]
+
     def __str__(self) -> str:
-        return self.get_situation_display()
+        return f"{self.get_situation_display()} ({self.language})"

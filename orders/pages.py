@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -72,6 +73,7 @@ def order_page_response(
     *,
     situation: Situation | None = None,
     complaint: Complaint | None = None,
+    reply_language: str | None = None,
     partial: str | None = None,
     extra: Mapping[str, Any] | None = None,
     status: int = 200,
@@ -79,7 +81,11 @@ def order_page_response(
     """The order page (or `partial` of it for htmx), with what an action adds (its form, its error)."""
     try:
         page = services.order_page(
-            order_id=order_id, user=request.user, situation=situation, complaint=complaint
+            order_id=order_id,
+            user=request.user,
+            situation=situation,
+            complaint=complaint,
+            reply_language=reply_language,
         )
     except NotFound:
         return not_found(request, NO_SUCH_ORDER)
@@ -96,6 +102,7 @@ def order_page_response(
         "timeline_entries": page.timeline,
         "row_next": order_url(order_id),
         "reply_choices": ReplyTemplate.Situation.choices,
+        "reply_languages": settings.LANGUAGES,
         "resend_form": ResendForm(),
         "complaint_label": LABELS[complaint] if complaint else "",  # the chip: "Ticket says: …"
         "link_form": CustomerLinkForm(),

@@ -1,21 +1,26 @@
-"""The shop's own wording of its support replies: one template per situation, edited by a Merchant,
-each change audited (the text before and after) like every other change staff make."""
+"""The shop's own wording of its support replies: one template per situation and language (a reply is
+written in the customer's language), edited by a Merchant, each change audited (the text before and
+after, and its language) like every other change staff make. A language the shop has not reworded
+uses the dashboard's default wording in that language."""
 
 from dataclasses import dataclass
 from typing import cast
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEntry
 from audit.registry import declare_write
 from audit.services import audited
+from fileflare_admin.numbers import grouped
 from fileflare_admin.sentences import UserFacingError
 from orders.models import ReplyTemplate
-from orders.reply_text import DEFAULT_REPLIES, REPLY_PLACEHOLDERS, Situation, unknown_placeholders
+from orders.reply_text import REPLY_PLACEHOLDERS, Situation, default_reply, unknown_placeholders
 from staff import roles
 
 MAX_LENGTH = 5000
-REPLY_TEMPLATE_EDIT = declare_write("reply_template_edit", "Changed a support reply")
+REPLY_TEMPLATE_EDIT = declare_write("reply_template_edit", cast(str, gettext_lazy("Changed a support reply")))
 
 
 class BadTemplate(UserFacingError):
@@ -25,19 +30,29 @@ class BadTemplate(UserFacingError):
 @dataclass(frozen=True)
 class ReplyTemplateText:
     situation: Situation
+    language: str
     label: str
     body: str
     edited: bool  # the shop's own wording, not the default
 
 
-def reply_templates() -> list[ReplyTemplateText]:
-    """Every situation's reply, in the order the page lists them."""
-    saved = dict(ReplyTemplate.objects.values_list("situation", "body"))
+def reply_template(situation: Situation, language: str) -> str:
+    """The shop's wording of this reply in `language`, or the default wording in that language."""
+    saved = ReplyTemplate.objects.filter(situation=situation, language=language)
+    body = saved.values_list("body", flat=True).first()
+    return body if body is not None else default_reply(situation, language)
+
+
+def reply_templates(language: str) -> list[ReplyTemplateText]:
+    """Every situation's reply in `language`, in the order the page lists them (labels in the active
+    language: the staff member's)."""
+    saved = dict(ReplyTemplate.objects.filter(language=language).values_list("situation", "body"))
     return [
         ReplyTemplateText(
             situation=cast(Situation, value),
+            language=language,
             label=str(label),
-            body=saved.get(value, DEFAULT_REPLIES[cast(Situation, value)]),
+            body=saved.get(value) or default_reply(cast(Situation, value), language),
             edited=value in saved,
         )
         for value, label in ReplyTemplate.Situation.choices
@@ -47,14 +62,20 @@ def reply_templates() -> list[ReplyTemplateText]:
 def _check(body: str) -> str:
     body = body.replace("\r\n", "\n").strip()
     if not body:
-        raise BadTemplate("A reply cannot be empty: write the reply, or put the default back.")
+        raise BadTemplate(_("A reply cannot be empty: write the reply, or put the default back."))
     if len(body) > MAX_LENGTH:
-        raise BadTemplate(f"A reply is at most {MAX_LENGTH} characters long; this one has {len(body)}.")
+        raise BadTemplate(
+            _("A reply is at most %(most)s characters long; this one has %(count)s.")
+            % {"most": grouped(MAX_LENGTH), "count": grouped(len(body))}
+        )
     unknown = unknown_placeholders(body)
     if unknown:
         names = ", ".join(f"{{{name}}}" for name in unknown)
         known = ", ".join(f"{{{name}}}" for name in REPLY_PLACEHOLDERS)
-        raise BadTemplate(f"The reply names {names}, which it cannot fill. It can use {known}.")
+        raise BadTemplate(
+            _("The reply names %(names)s, which it cannot fill. It can use %(known)s.")
+            % {"names": names, "known": known}
+        )
     return body
 
 
@@ -65,27 +86,31 @@ class SavedReply:
 
 
 def reply_template_save(
-    *, actor: roles.AnyUser, situation: Situation, body: str | None, reason: str = ""
+    *, actor: roles.AnyUser, situation: Situation, language: str, body: str | None, reason: str = ""
 ) -> SavedReply:
-    """Save the shop's wording of one reply (None puts the default back). Audited ahead, Merchant only;
-    raises NotAllowed, BadTemplate, AuditUnavailable (nothing saved)."""
-    current = next(template for template in reply_templates() if template.situation == situation)
+    """Save the shop's wording of one reply in one language (None puts that language's default back);
+    the other languages' wordings are left as they are. Audited ahead, Merchant only; raises NotAllowed,
+    BadTemplate, AuditUnavailable (nothing saved)."""
+    current = next(template for template in reply_templates(language) if template.situation == situation)
     with audited(
         actor=actor,
         action=REPLY_TEMPLATE_EDIT,
-        before={"situation": situation, "body": current.body, "edited": current.edited},
+        before={"situation": situation, "language": language, "body": current.body, "edited": current.edited},
         reason=reason,
     ) as audit:
         roles.require(actor, "edit_reply_templates")
-        text = DEFAULT_REPLIES[situation] if body is None else _check(body)
+        text = default_reply(situation, language) if body is None else _check(body)
         with transaction.atomic():
             if body is None:
-                ReplyTemplate.objects.filter(situation=situation).delete()
+                ReplyTemplate.objects.filter(situation=situation, language=language).delete()
             else:
                 ReplyTemplate.objects.update_or_create(
                     situation=situation,
+                    language=language,
                     defaults={"body": text, "updated_by_id": actor.pk if actor.is_authenticated else None},
                 )
-        audit.after = {"situation": situation, "body": text, "edited": body is not None}
-    saved = ReplyTemplateText(situation=situation, label=current.label, body=text, edited=body is not None)
+        audit.after = {"situation": situation, "language": language, "body": text, "edited": body is not None}
+    saved = ReplyTemplateText(
+        situation=situation, language=language, label=current.label, body=text, edited=body is not None
+    )
     return SavedReply(template=saved, entry=audit.entry)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.models import AuditEntry
 from audit.services import audit_entries_for_order
@@ -20,12 +20,12 @@ from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.deadline import PageCalls
 from fileflare_admin.api.errors import ApiError, NotFound
 from fileflare_admin.filenames import file_key
-from orders import diagnosis, reply_text
+from orders import diagnosis, replies, reply_text
 from orders.attachments import ATTACH, DETACH
 from orders.diagnosis import Complaint, Finding, ReadAt
 from orders.identity import order_id_for_number, order_number_for_id
 from orders.links import status_link_of
-from orders.models import KnownCustomerToken, ReplyTemplate
+from orders.models import KnownCustomerToken
 from orders.reply_text import RecentChanges, Situation
 from orders.resend import EMAIL_RESEND
 from orders.suspects import SuspectLine, suspect_lines
@@ -59,6 +59,7 @@ class OrderPage:
     findings: list[Finding] = field(default_factory=list)
     fitting: Situation = "ready"  # the reply the diagnosis and the recent changes call for
     situation: Situation = "ready"  # the reply shown (another when the person picked one)
+    reply_language: str = ""  # the customer's language the reply is written in (picked, else the staff's)
     support_reply: str = ""
     timeline: list[AuditEntry] = field(default_factory=list)
     fileflare_app_url: str = ""
@@ -126,24 +127,21 @@ def _files_named(listed: object) -> dict[str, str]:
     return {str(item.get("id")): str(item.get("filename")) for item in items if isinstance(item, dict)}
 
 
-def reply_template(situation: Situation) -> str:
-    """The shop's wording of this reply, or the default."""
-    body = ReplyTemplate.objects.filter(situation=situation).values_list("body", flat=True).first()
-    return body if body is not None else reply_text.DEFAULT_REPLIES[situation]
-
-
 def order_page(
     *,
     order_id: str,
     user: roles.AnyUser,
     situation: Situation | None = None,
     complaint: Complaint | None = None,
+    reply_language: str | None = None,
 ) -> OrderPage:
     """The order, its download records, and (when its token is known) the customer's view: at most three
     upstream calls, made at the same time when the order number is already known (from an answer the
     API layer has seen, or the order index). They share the page's deadline; what is fresh in the read
     cache is answered at once, with no thread (PageCalls). `situation`
-    picks a reply other than the one that fits; `complaint` (what the ticket says) leads the findings.
+    picks a reply other than the one that fits, `reply_language` the language it is written in (the
+    customer's; default: the active one, the staff member's); `complaint` (what the ticket says) leads the
+    findings.
     The customer's view, when read, teaches each file's limit (downloads.limits)."""
     number = order_number_for_id(order_id)
     known_link = KnownCustomerToken.link_for(number) if number is not None else None  # (token, status URL)
@@ -206,7 +204,7 @@ def order_page(
         timeline=page.timeline,
         user=user,
     )
-    _diagnose(page, user=user, situation=situation)
+    _diagnose(page, user=user, situation=situation, reply_language=reply_language)
     _remember_product_names(page)
     return page
 
@@ -227,7 +225,9 @@ def _remember_product_names(page: OrderPage) -> None:
     product_names_remember(product_names_from_files(page.records.value, files))
 
 
-def _diagnose(page: OrderPage, *, user: roles.AnyUser, situation: Situation | None) -> None:
+def _diagnose(
+    page: OrderPage, *, user: roles.AnyUser, situation: Situation | None, reply_language: str | None
+) -> None:
     page.findings = diagnosis.diagnose(
         order=page.order,
         customer=page.customer.value,
@@ -244,13 +244,15 @@ def _diagnose(page: OrderPage, *, user: roles.AnyUser, situation: Situation | No
     recent = recent_changes(page.timeline)
     page.fitting = reply_text.reply_situation(findings=page.findings, recent=recent)
     page.situation = situation or page.fitting
+    page.reply_language = reply_text.reply_language(reply_language, default=translation.get_language())
     page.support_reply = reply_text.support_reply(
         order=page.order,
         customer=page.customer.value,
         status_link=page.status_link,
         recent=recent,
-        template=reply_template(page.situation),
+        template=replies.reply_template(page.situation, page.reply_language),
         situation=page.situation,
+        language=page.reply_language,
     )
 
 

@@ -103,14 +103,20 @@ def order_recheck(request: StaffRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def order_detail(request: StaffRequest, order_id: UUID) -> HttpResponse:
-    """The order page; `?reply=<situation>` shows another of the shop's replies (htmx: only that box);
+    """The order page; `?reply=<situation>` shows another of the shop's replies and `?reply_language=`
+    writes it in another language (the customer's; default: the person's own) (htmx: only that box);
     `?complaint=` (limit, expired, no_email, wrong_file, missing_file: what the ticket says, as the search
     box passes it on) shows as a chip and leads the findings with it; an unknown value is ignored."""
     chosen = request.GET.get("reply", "")
     situation = cast(Situation, chosen) if chosen in ReplyTemplate.Situation.values else None
     complaint = parse_complaint(request.GET.get("complaint"))
     return order_page_response(
-        request, str(order_id), situation=situation, complaint=complaint, partial="orders/_support_reply.html"
+        request,
+        str(order_id),
+        situation=situation,
+        complaint=complaint,
+        reply_language=request.GET.get("reply_language"),  # an unknown one: the person's language
+        partial="orders/_support_reply.html",
     )
 
 

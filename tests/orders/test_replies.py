@@ -39,7 +39,9 @@ def test_putting_the_default_back_is_audited_too(merchant_client: Client) -> Non
     merchant_client.post("/orders/replies/", {"situation": "blocked", "body": "", "default": "on"})
     assert not ReplyTemplate.objects.filter(situation="blocked").exists()
     latest = AuditEntry.objects.filter(action="reply_template_edit").latest("pk")
-    assert latest.after == {"situation": "blocked", "body": DEFAULT_REPLIES["blocked"], "edited": False}
+    assert latest.after == {
+        "situation": "blocked", "language": "en", "body": DEFAULT_REPLIES["blocked"], "edited": False
+    }
 
 
 def test_a_reply_naming_what_it_cannot_fill_is_refused_and_kept(merchant_client: Client) -> None:
