@@ -46,7 +46,7 @@ def reply_templates(request: StaffRequest) -> HttpResponse:
                 form.add_error("body", refused.user_message)
             else:
                 links = audit_links([saved.entry], viewer=request.user)
-                said = _("Saved the reply “{label}” in {language}.")
+                said = _("Saved the reply “{label}” ({language}).")
                 named = get_language_info(language)["name_translated"]
                 messages.success(request, format_html(said + "{links}", label=saved.template.label,
                                                       language=named, links=links))
@@ -64,7 +64,7 @@ def reply_templates(request: StaffRequest) -> HttpResponse:
     context = {
         "templates": list(zip(templates, forms, strict=True)),
         "placeholders": REPLY_PLACEHOLDERS,
-        "language": language,
+        "replies_language": language,  # not `language`: base.html names the page's so
         "languages": settings.LANGUAGES,
     }
     return render(request, "orders/reply_templates.html", context, status=200)
