@@ -20,7 +20,7 @@ from orders.reply_text import REPLY_PLACEHOLDERS, Situation, default_reply, unkn
 from staff import roles
 
 MAX_LENGTH = 5000
-REPLY_TEMPLATE_EDIT = declare_write("reply_template_edit", cast(str, gettext_lazy("Changed a support reply")))
+REPLY_TEMPLATE_EDIT = declare_write("reply_template_edit", gettext_lazy("Changed a support reply"))
 
 
 class BadTemplate(UserFacingError):

@@ -13,6 +13,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.test import Client, override_settings
+from django.utils import translation
 
 from sandbox.launcher import Credentials, Sandbox, SandboxApis, SandboxFailed, free_port, start_sandbox
 from tests.support.inprocess import InProcessSandbox, start_inprocess, upstream_settings
@@ -165,6 +166,15 @@ def _wants_transaction(request: pytest.FixtureRequest, marker: pytest.Mark | Non
     if {"transactional_db", "live_server"} & set(request.fixturenames):
         return True
     return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+
+
+@pytest.fixture(autouse=True)
+def _language_after_each_test() -> Iterator[None]:
+    """A request through the test client leaves its language active in the thread (LocaleMiddleware
+    activates and nothing deactivates): each test starts in the shop's language, not the last page's."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
