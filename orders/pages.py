@@ -21,7 +21,7 @@ from orders import services
 from orders.complaints import LABELS, Complaint
 from orders.forms import CustomerLinkForm, ResendForm
 from orders.models import ReplyTemplate
-from orders.reply_text import Situation
+from orders.reply_text import Situation, reply_languages
 from orders.search import Target
 
 NO_SUCH_ORDER = "No order with that ID in this shop."
@@ -67,6 +67,25 @@ def audit_links(entries: list[AuditEntry], *, viewer: Actor) -> SafeString:
     return SafeString("".join(links))
 
 
+# The session remembers the reply language support picked for each of the last orders they opened, so a
+# fix, a resend or a reload of that order keeps writing to the customer in their language.
+REPLY_LANGUAGES = "reply_languages"
+REPLY_LANGUAGES_KEPT = 50
+
+
+def reply_language_for(request: StaffRequest, order_id: str, picked: str | None) -> str | None:
+    """The reply language for this order: the one just `picked` (remembered), else the one picked
+    earlier in this session, else None (the person's own language)."""
+    remembered: dict[str, str] = dict(request.session.get(REPLY_LANGUAGES) or {})
+    if picked not in reply_languages():
+        return remembered.get(order_id)
+    if remembered.get(order_id) != picked:
+        remembered.pop(order_id, None)
+        remembered[order_id] = picked  # the newest last: the oldest go first
+        request.session[REPLY_LANGUAGES] = dict(list(remembered.items())[-REPLY_LANGUAGES_KEPT:])
+    return picked
+
+
 def order_page_response(
     request: StaffRequest,
     order_id: str,
@@ -85,7 +104,7 @@ def order_page_response(
             user=request.user,
             situation=situation,
             complaint=complaint,
-            reply_language=reply_language,
+            reply_language=reply_language_for(request, order_id, reply_language),
         )
     except NotFound:
         return not_found(request, NO_SUCH_ORDER)

@@ -90,9 +90,24 @@ def test_the_choice_persists_across_the_htmx_swap(support_client: Client, suppor
     assert 'name="reply"' in form and 'name="reply_language"' in form
     again = support_client.get(ORDER, {"reply": "ready", "reply_language": "it"}, **HTMX).content.decode()
     assert _selected(again, "reply_language") == "it" and _reply(again)[1].startswith("Ciao,")
-    # An unknown language is no error: the staff member's.
+    # An unknown language is no error: the one picked for this order stays.
     odd = support_client.get(ORDER, {"reply_language": "<b>de</b>"}, **HTMX)
-    assert odd.status_code == 200 and _reply(odd.content.decode())[0] == "fr"
+    assert odd.status_code == 200 and _reply(odd.content.decode())[0] == "it"
+
+
+def test_the_reply_language_picked_for_an_order_stays_for_that_order_only(
+    support_client: Client, support_user: User
+) -> None:
+    _speaks(support_user, "fr")
+    support_client.get(ORDER, {"reply_language": "it"}, **HTMX)
+    # A reload, or the page a fix or a resend comes back to: still Italian for this customer.
+    assert _reply(support_client.get(ORDER).content.decode())[0] == "it"
+    assert _reply(support_client.get(ORDER, {"reply": "blocked"}, **HTMX).content.decode())[0] == "it"
+    other = support_client.get("/orders/", {"q": "#1049"})["Location"]
+    assert other.startswith("/orders/") and other != ORDER
+    assert _reply(support_client.get(other).content.decode())[0] == "fr"  # another customer: the staff's
+    support_client.get(ORDER, {"reply_language": "fr"}, **HTMX)
+    assert _reply(support_client.get(ORDER).content.decode())[0] == "fr"
 
 
 def test_a_reply_template_edited_in_french_shows_in_french_replies_only(
