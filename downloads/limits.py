@@ -176,9 +176,17 @@ def limits_by_download_id(files: Mapping[str, tuple[int | None, str]]) -> dict[s
 def _by_download_id(
     seen: dict[str, list[SeenLimit]], files: Mapping[str, tuple[int | None, str]]
 ) -> dict[str, KnownLimit]:
-    known = {
-        download_id: _choose(seen.get(file_key(name), []), order_number)
-        for download_id, (order_number, name) in files.items()
-        if name.strip()
-    }
-    return {download_id: limit for download_id, limit in known.items() if limit is not None}
+    # A file's limit is the same for every order whose own page did not show it: chosen once per file.
+    orders_of = {key: {row.order_number for row in rows} for key, rows in seen.items()}
+    chosen: dict[tuple[str, int | None], KnownLimit | None] = {}
+    known: dict[str, KnownLimit] = {}
+    for download_id, (order_number, name) in files.items():
+        if not name.strip():
+            continue
+        key = file_key(name)
+        whose = (key, order_number if order_number in orders_of.get(key, ()) else None)
+        if whose not in chosen:
+            chosen[whose] = _choose(seen.get(key, []), order_number)
+        if (limit := chosen[whose]) is not None:
+            known[download_id] = limit
+    return known
