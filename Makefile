@@ -91,10 +91,12 @@ bench: venv-dev system-deps
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench --database postgres --out bench/results/latest-postgres.json
 	$(BIN)/python -m bench.bulk
+	$(BIN)/python -m bench.reports
+	$(BIN)/python -m bench.reports --database postgres
 
 # The README's pictures, taken by the browser test that checks them (tests/browser/test_layout.py).
 screenshots: venv-dev system-deps
-	SCREENSHOTS_DIR=docs $(BIN)/python -m pytest tests/browser/test_layout.py -k readme -q -p no:cacheprovider
+	SCREENSHOTS_DIR=docs $(BIN)/python -m pytest tests/browser/test_layout.py tests/browser/test_reports.py -k readme -q -p no:cacheprovider
 
 # The translation catalogues (docs/house-style.md, Translations): every marked string into
 # locale/fr and locale/it (new ones with an empty msgstr, to be translated), then compiled to the .mo

@@ -329,6 +329,8 @@ def _activity(span: Span, *, per_day: bool) -> list[dict[str, Any]]:
 def _activity_summary(span: Span, rows: list[dict[str, Any]]) -> str:
     totals = [sum(int(row[kind]) for row in rows) for kind in _KINDS]
     people = {row["actor_name"] for row in rows}
+    if not people:
+        return f"Nobody made a fix, a resend, an attach or an undo from {span.text()}."
     return (
         f"From {span.text()}, {_plural(len(people), 'person', 'people')} made "
         f"{_plural(totals[0], 'fix', 'fixes')}, {_plural(totals[1], 'resend')}, "

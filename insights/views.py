@@ -39,11 +39,16 @@ def report_page(request: StaffRequest) -> HttpResponse:
     query = "?" + urlencode(
         {"start": span.first.isoformat(), "end": span.last.isoformat(), "period": page.period}
     )
+    preset = form.preset()
+    if form.is_valid() and preset:  # the date boxes show the preset's days, ready to change
+        form = RangeForm(
+            {**request.GET.dict(), "start": span.first.isoformat(), "end": span.last.isoformat()}
+        )
     context = {
         "form": form,
         "page": page,
         "presets": PRESETS,
-        "preset": form.preset(),
+        "preset": preset,
         "query": query,
         "today": timezone.localdate(),
         "download_csvs": [

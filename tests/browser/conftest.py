@@ -110,6 +110,7 @@ class Tour:
             "new bulk fix": "/jobs/new/",
             "bulk fix dry run": self.dry_run_url,
             "status": "/status/",
+            "reports": "/reports/?range=30d",
             "time zone": "/staff/time-zone/",
             "404": "/orders/not-a-page/",
         }
@@ -122,6 +123,7 @@ class Tour:
             "record edit": f"/downloads/{self.record_id}/edit/",
             "audit log": "/audit/",
             "undo confirmation": self.undo_count_url,
+            "reports": "/reports/?range=7d",
             "403": "/downloads/new/",
         }
 
