@@ -30,6 +30,7 @@ from downloads.models import CountChange
 from downloads.products import product_names_known
 from downloads.services import CREATE, DELETE
 from fileflare_admin.days import day_text
+from insights.snapshots import as_of as snapshots_as_of
 from orders.attachments import ATTACH, DETACH
 from orders.resend import EMAIL_RESEND
 from orders_index.services import order_index_as_of, order_index_rows
@@ -126,8 +127,10 @@ def _busiest(totals: dict[date, int], period: Period) -> str:
 
 
 def downloads_as_of() -> datetime | None:
-    """When the counts were last seen (the newest change noted)."""
-    return CountChange.objects.aggregate(newest=Max("seen_at"))["newest"]
+    """When the counts were last seen: the last snapshot pass's end, or a newer change a page's read
+    noted (a quiet shop's counts do not change, and the snapshots say they were seen)."""
+    newest = CountChange.objects.aggregate(newest=Max("seen_at"))["newest"]
+    return max((moment for moment in (newest, snapshots_as_of()) if moment is not None), default=None)
 
 
 def _downloads_by_hour(span: Span, by: By | None) -> list[dict[str, Any]]:

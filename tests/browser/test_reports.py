@@ -14,14 +14,11 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from downloads.history import note_counts
-from fileflare_admin.api import cache
-from fileflare_admin.api import downloads as downloads_api
-from fileflare_admin.api.http import DOWNLOADS
 from tests.browser.conftest import sideways_overflow, sign_in
 from tests.browser.test_accessibility import _axe_problems
 from tests.browser.test_layout import LAPTOP, PHONE, STACKED
 from tests.conftest import Sandbox, _make_user
+from tests.insights.snapshot import snapshot_every_count
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,28 +28,16 @@ CHARTS_LOADED = """() => Array.from(document.querySelectorAll("img.report-chart"
 )"""
 
 
-def _snapshot(at: object) -> None:
-    """Every record's count noted as a snapshot at `at` notes it (read past the dashboard's read cache)."""
-    cache.invalidate(DOWNLOADS.name)
-    page = 1
-    while True:
-        listed = downloads_api.record_list(page=page, per_page=500, sortby="date_created", sortdir="DESC").value
-        note_counts(listed.items, seen_at=at, source="snapshot")  # type: ignore[arg-type]  # a datetime
-        if not listed.items or not listed.has_next:
-            return
-        page += 1
-
-
 def _a_week_of_the_demo(sandbox: Sandbox) -> None:
     """The demo's world as `make run` lives it, a week long: each day, the trickle's customers, new
     orders and link scanners for some hours, then a snapshot of every count (as the snapshot chain
     takes them)."""
     today = timezone.now().replace(minute=0, second=0, microsecond=0)
-    _snapshot(today - timedelta(days=7, hours=1))
+    snapshot_every_count(today - timedelta(days=7, hours=1))
     for days_ago in range(7, -1, -1):
         started = today - timedelta(days=days_ago, hours=10)
         sandbox.trickle(steps=24, at=started.isoformat(), every=900, seed=29)
-        _snapshot(started + timedelta(hours=7))
+        snapshot_every_count(started + timedelta(hours=7))
 
 
 def _charts(page: Page) -> list[dict[str, object]]:
@@ -79,7 +64,8 @@ def test_the_reports_page_passes_axe_fits_a_phone_and_its_charts_are_pictures_fo
             assert all(chart["loaded"] and str(chart["alt"]).startswith("Chart: ") for chart in shown), shown
             problems += _axe_problems(page, f"{user.get_username()} at {size['width']} px")
             if sideways_overflow(page) > 0:
-                problems.append(f"{user.get_username()}: {sideways_overflow(page)} px too wide at {size['width']}")
+                wide = sideways_overflow(page)
+                problems.append(f"{user.get_username()}: {wide} px too wide at {size['width']} px")
             if size is PHONE and not page.evaluate(STACKED):
                 problems.append(f"{user.get_username()}: a table does not stack at 375 px")
     assert problems == [], "\n".join(problems)

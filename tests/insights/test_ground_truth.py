@@ -13,43 +13,24 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from downloads.history import note_counts
-from fileflare_admin.api import cache
-from fileflare_admin.api import downloads as downloads_api
-from fileflare_admin.api.http import DOWNLOADS
 from insights import figures
 from insights.figures import Span
 from insights.limits import at_limit_now
 from tests.conftest import Sandbox
+from tests.insights.snapshot import snapshot_every_count
 
 pytestmark = pytest.mark.django_db
-
-
-def _snapshot(at: datetime) -> set[str]:
-    """Every record's count noted as seen at `at`, read past the dashboard's read cache. Returns the IDs."""
-    cache.invalidate(DOWNLOADS.name)
-    seen: set[str] = set()
-    page = 1
-    while True:
-        listed = downloads_api.record_list(
-            page=page, per_page=500, sortby="date_created", sortdir="DESC"
-        ).value
-        note_counts(listed.items, seen_at=at, source="snapshot")
-        seen |= {record.download_id for record in listed.items}
-        if not listed.items or not listed.has_next:
-            return seen
-        page += 1
 
 
 def _trickled(sandbox: Sandbox, *, steps: int, seed: int) -> tuple[datetime, datetime, list[dict[str, Any]]]:
     """A first snapshot, `steps` minutes of the shop's life, a second snapshot; the downloads made between
     them (refusals left out) of the records the first snapshot saw."""
     start = timezone.now().replace(microsecond=0) + timedelta(days=2)
-    known = _snapshot(start)
+    known = snapshot_every_count(start)
     first = start + timedelta(minutes=1)
     sandbox.trickle(steps=steps, at=first.isoformat(), every=60, seed=seed)
     end = first + timedelta(minutes=steps + 1)
-    _snapshot(end)
+    snapshot_every_count(end)
     events = sandbox.download_events(since=start.isoformat(), until=end.isoformat())
     made = [event for event in events if not event["refused"] and event.get("download_id") in known]
     return start, end, made
