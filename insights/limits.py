@@ -31,12 +31,17 @@ class AtLimit:
     count: int
     limit: KnownLimit
     seen_at: datetime
-    limit_source: str  # as the order page says it: "limit seen on this order's customer page, 2 days ago"
+    now: datetime  # when the list was made: how long ago its limit was seen is counted from then
 
     @property
     def left(self) -> int:
         """Downloads left (0 at or past the limit)."""
         return max((self.limit.limit or 0) - self.count, 0)
+
+    @property
+    def limit_source(self) -> str:
+        """As the order page says it: "limit seen on this order's customer page, 2 days ago"."""
+        return self.limit.source_text(self.now)
 
     @property
     def reached(self) -> bool:
@@ -88,7 +93,7 @@ def at_limit_now(*, near: int = 1, now: datetime | None = None) -> list[AtLimit]
             count=row.count,
             limit=limit,
             seen_at=row.seen_at,
-            limit_source=limit.source_text(now),
+            now=now,
         )
         for row, limit in found
     ]
