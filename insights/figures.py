@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Literal
 
-from django.db.models import Count, Max, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import CharField, Count, Max, Q, Sum
+from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 
 from audit.models import AuditEntry
@@ -107,8 +107,12 @@ def _periods(span: Span, period: Period) -> list[date]:
     return list(dict.fromkeys(period_start(day, period) for day in span.days))
 
 
-def _local_day(moment: datetime, zone: tzinfo) -> date:
-    return timezone.localtime(moment, zone).date()
+def _local_day(hour: str, zone: tzinfo) -> date:
+    """The day in `zone` of an hour as the database writes it in UTC ("2026-03-01 10:00:00", with "+00"
+    on PostgreSQL): read as text, since a year is 8,760 of them and Django's conversion of each is
+    most of the figure's time."""
+    moment = datetime.fromisoformat(hour)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone).date()
 
 
 def _plural(number: int, word: str, words: str = "") -> str:
@@ -137,7 +141,8 @@ def _downloads_by_hour(span: Span, by: By | None) -> list[dict[str, Any]]:
     key = {"product": ["product_id"], "file": ["file_name"]}.get(by or "", [])
     rows = (
         CountChange.objects.filter(DOWNLOADED, hour__gte=span.start, hour__lt=span.end)
-        .values("hour", *key)
+        .annotate(hour_text=Cast("hour", CharField()))
+        .values("hour_text", *key)
         .annotate(downloads=Sum("delta"))
         .order_by()
     )
@@ -155,7 +160,7 @@ def downloads_per_period(
     if by is None:
         totals = dict.fromkeys(periods, 0)
         for row in _downloads_by_hour(span, None):
-            start = period_start(_local_day(row["hour"], span.zone), period)
+            start = period_start(_local_day(row["hour_text"], span.zone), period)
             totals[start] = totals.get(start, 0) + int(row["downloads"])
         total = sum(totals.values())
         summary = f"{_plural(total, 'download')} from {span.text()}, {_plural(len(periods), period)}."
@@ -172,7 +177,7 @@ def downloads_per_period(
     name = "product_id" if by == "product" else "file_name"
     cells: dict[tuple[date, object], int] = defaultdict(int)
     for row in _downloads_by_hour(span, by):
-        start = period_start(_local_day(row["hour"], span.zone), period)
+        start = period_start(_local_day(row["hour_text"], span.zone), period)
         cells[(start, row[name])] += int(row["downloads"])
     names = product_names_known({key for _, key in cells}) if by == "product" else {}
 
