@@ -15,9 +15,9 @@ from django.conf import settings
 from django.db.models import Min
 from django.utils import timezone
 
-from downloads.history import KnownCount
+from downloads.history import last_counts
 from downloads.limits import KnownLimit, limits_by_download_id
-from downloads.models import CountChange, SeenLimit
+from downloads.models import SeenLimit
 from orders_index.services import order_index_rows
 
 
@@ -63,17 +63,8 @@ def at_limit_now(*, near: int = 1, now: datetime | None = None) -> list[AtLimit]
     lowest = _lowest_limit()
     if lowest is None:
         return []
-    # Only the records counted high enough to be near some limit are weighed one by one: their latest
-    # rows (downloads.history.last_counts' rows, read here as plain values for a shop's thousands).
-    known: dict[str, KnownCount] = {}
-    # No ORDER BY: SQLite would walk the seen_at index to avoid a sort (10x slower); of two latest rows
-    # of one record (two workers at once), the newest wins here.
-    latest = CountChange.objects.filter(latest=True, count__gte=lowest - near).order_by()
-    for download_id, order_number, product_id, file_name, count, seen_at in latest.values_list(
-        "download_id", "order_number", "product_id", "file_name", "count", "seen_at"
-    ):
-        if download_id not in known or seen_at >= known[download_id].seen_at:
-            known[download_id] = KnownCount(download_id, order_number, product_id, file_name, count, seen_at)
+    # Only the records counted high enough to be near some limit are weighed one by one.
+    known = last_counts(at_least=lowest - near)
     limits = limits_by_download_id({key: (row.order_number, row.file_name) for key, row in known.items()})
     found = [
         (row, limits[key])
