@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from downloads.limits import KnownLimit
 from fileflare_admin.api import types
@@ -375,7 +375,9 @@ def diagnose(
                     action="fileflare",
                     topic="wrong_file",
                     evidence=(
-                        Evidence(str(ORDER_API), f"“{asset.filename}”: url {asset.url!r}", read_at.order),
+                        Evidence(
+                            str(ORDER_API), f"{_quoted(asset.filename)}: url {asset.url!r}", read_at.order
+                        ),
                     ),
                 )
             )
@@ -390,10 +392,15 @@ def _records_evidence_all(records: list[types.DownloadRecord] | None, read_at: R
     if records is None:
         return []
     counts = ", ".join(
-        f"“{record.download_file_name}” {grouped(record.download_count)}" for record in records
+        f"{_quoted(record.download_file_name)} {grouped(record.download_count)}" for record in records
     )
     facts = _("this order's records: %(counts)s; no limit is known") % {"counts": counts or _("none")}
     return [Evidence(str(RECORDS_API), facts, read_at.records)]
+
+
+def _quoted(name: str) -> str:
+    """A file's name quoted as the staff member's language quotes it (“Book”, « Book »)."""
+    return pgettext("a name quoted in a sentence", "“%(name)s”") % {"name": name}
 
 
 def _lines_without_files(lines: int) -> str:

@@ -18,6 +18,7 @@ The rule, so a French or Italian sentence is not taken for English:
 - an entry whose translation is the msgid itself ("Fileflare Admin", "Support", "API") is skipped;
 - a msgid is cut at its placeholders (%(count)s, %s) and HTML tags: each piece of two words or more
   is looked for, case-sensitively, between word boundaries ("Search orders", "change your time zone");
+  a piece the language's own translations write too ("in Fileflare" in Italian) is not looked for;
 - a one-word msgid ("Orders", "Save") is looked for only if it has 5 letters or more and is no word of
   the page's catalogue (any msgstr) nor of SHARED_WORDS: "Main" (la main), "Type", "Total", "Date",
   "Note", "Image", "Version", "Description" are words of French or Italian too.
@@ -128,6 +129,9 @@ def _catalogue(language: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """(msgid, its English pieces to look for) for each entry worth looking for."""
     po = polib.pofile(str(LOCALE / language / "LC_MESSAGES" / "django.po"))
     words = {word.casefold() for entry in po for text in _msgstrs(entry) for word in _WORD.findall(text)}
+    # Every translation at once, so a piece the language itself writes ("in Fileflare" in Italian) is
+    # not taken for English.
+    written = "\n".join(" ".join(text.split()) for entry in po for text in _msgstrs(entry))
     looked_for = []
     for entry in po:
         if entry.obsolete or not entry.msgid:
@@ -137,6 +141,7 @@ def _catalogue(language: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         pieces = _pieces(entry.msgid, words)
         if entry.msgid_plural:
             pieces += _pieces(entry.msgid_plural, words)
+        pieces = [piece for piece in pieces if not re.search(rf"(?<!\w){re.escape(piece)}(?!\w)", written)]
         if pieces:
             looked_for.append((entry.msgid, tuple(pieces)))
     return tuple(looked_for)

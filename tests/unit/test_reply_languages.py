@@ -120,3 +120,39 @@ def test_the_fix_buttons_label_is_the_staff_members_language(
         assert CountFix("P", 10, 10, (("r1", 10, 0),)).label == reset
         assert CountFix("P", 10, 10, (("r1", 10, 9),)).label == give_one
         assert CountFix("P", 10, 10, (("r1", 10, 8),)).label == give_two
+
+
+# --- The diagnosis speaks the staff member's language ----------------------------------------------
+@pytest.mark.parametrize("language", ["fr", "it"])
+def test_every_finding_and_its_evidence_is_in_the_staff_members_language(language: str) -> None:
+    from downloads.limits import KnownLimit
+    from orders.diagnosis import ReadAt, diagnose
+    from tests.support.i18n import untranslated
+    from tests.unit.test_diagnosis import SENT, asset, record
+
+    read = ReadAt(order=SENT, customer=SENT, records=SENT)
+    learned = KnownLimit(10, "learned", order_number=1049, seen_at=datetime(2025, 12, 29, tzinfo=UTC))
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with translation.override(language):
+        findings = [
+            *diagnose(order=order(sent=False), customer=view(item("Planner", 10, 10), item("Free", 0, None)),
+                      customer_known=True, records=[record("Planner", 10)], read_at=read),
+            *diagnose(order=order(sent=False), customer=view(item("Planner", 10, 10)), customer_known=True,
+                      records=None, read_at=read),
+            *diagnose(order=order(), customer=None, customer_known=False,
+                      records=[record("Planner", 10), record("Planner", 2, "r2")], max_count_step=0,
+                      known_limits={"planner": learned}, read_at=read, now=now),
+            *diagnose(order=order(), customer=None, customer_known=False, records=[record("Planner", 3)],
+                      known_limits={"planner": KnownLimit(5, "shop_default")}, complaint="limit", now=now),
+            *diagnose(order=order(), customer=None, customer_known=False, records=[record("Planner", 3)],
+                      complaint="limit", now=now),
+            *diagnose(order=order(assets=(asset("Odd", url="ftp://x", link=True),)), customer=view(),
+                      customer_known=True),
+            *diagnose(order=order(), customer=view(item("Planner", 1, 10)), customer_known=True),
+        ]
+        texts = [finding.text for finding in findings]
+        texts += [f"{seen.source}: {seen.facts}" for finding in findings for seen in finding.evidence]
+        texts += [finding.fix.label for finding in findings if finding.fix is not None]
+    assert len(findings) >= 8
+    for text in texts:
+        assert untranslated(f"<p>{text}</p>", language) == [], text
