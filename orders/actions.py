@@ -10,6 +10,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import AuditUnavailable
@@ -17,6 +19,7 @@ from downloads.services import EditConflict
 from fileflare_admin import clock
 from fileflare_admin.api.errors import ApiError, NotFound, RateLimited
 from fileflare_admin.htmx import StaffRequest
+from fileflare_admin.numbers import grouped
 from fileflare_admin.sentences import UserFacingError
 from fileflare_admin.submissions import AlreadySubmitted
 from orders import fixes, links, resend, suspects
@@ -36,29 +39,40 @@ def customer_link(request: StaffRequest, order_id: UUID) -> HttpResponse:
         except UserFacingError as failed:  # not a link, another order's, or Fileflare not answering
             form.add_error("link", failed.user_message)
         else:
-            messages.success(request, f"Saved the customer's link of order #{number}: this is what they see.")
+            saved = _("Saved the customer's link of order #%(number)s: this is what they see.")
+            messages.success(request, saved % {"number": number})
             return redirect(order_url(key, anchor="customer-view"))
     return order_page_response(request, key, extra={"link_form": form})
 
 
 def _fix_message(result: fixes.CountFixResult) -> str:
-    name = f"“{result.filename}”"
-    checked = " (checked at the API)" if result.checked else ""
-    counts = ", ".join(str(record.download_count) for record in result.written)
-    done = f"Set the download count of {name} to {counts}{checked}."
+    counts = ", ".join(grouped(record.download_count) for record in result.written)
+    done = (
+        _("Set the download count of “%(file)s” to %(counts)s (checked at the API).")
+        if result.checked
+        else _("Set the download count of “%(file)s” to %(counts)s.")
+    ) % {"file": result.filename, "counts": counts}
     if result.now is None:
         if result.read_error:
-            return f"{done} The customer's page could not be read again: {result.read_error}"
-        return f"{done} Paste the customer's order-status link to see what they see now."
-    now = f"{result.now.downloaded} of {result.now.limit if result.now.limit is not None else 'unlimited'}"
-    if result.moved is False:
-        return (
-            f"{done} But the customer's page still says {now}: Fileflare keeps this limit itself and does "
-            "not count these records. Raise it in Fileflare's app (Override global limitations)."
-        )
-    return f"{done} The customer now sees {now}: " + (
-        "they can download." if result.can_download else "still at the limit."
+            return _("%(done)s The customer's page could not be read again: %(error)s") % {
+                "done": done,
+                "error": result.read_error,
+            }
+        return _("%(done)s Paste the customer's order-status link to see what they see now.") % {"done": done}
+    downloaded = grouped(result.now.downloaded)
+    now = (
+        _("%(downloaded)s of unlimited") % {"downloaded": downloaded}
+        if result.now.limit is None
+        else _("%(downloaded)s of %(limit)s") % {"downloaded": downloaded, "limit": grouped(result.now.limit)}
     )
+    if result.moved is False:
+        return _(
+            "%(done)s But the customer's page still says %(now)s: Fileflare keeps this limit itself and does "
+            "not count these records. Raise it in Fileflare's app (Override global limitations)."
+        ) % {"done": done, "now": now}
+    if result.can_download:
+        return _("%(done)s The customer now sees %(now)s: they can download.") % {"done": done, "now": now}
+    return _("%(done)s The customer now sees %(now)s: still at the limit.") % {"done": done, "now": now}
 
 
 @require_POST
@@ -67,7 +81,7 @@ def count_fix(request: StaffRequest, order_id: UUID) -> HttpResponse:
     form = CountFixForm(request.POST)
     key = str(order_id)
     if not form.is_valid():
-        messages.error(request, "That fix could not be read: reload the order and press it again.")
+        messages.error(request, _("That fix could not be read: reload the order and press it again."))
         return redirect(order_url(key, anchor="diagnosis"))
     try:
         result = fixes.order_count_fix(
@@ -86,9 +100,10 @@ def count_fix(request: StaffRequest, order_id: UUID) -> HttpResponse:
     message = _fix_message(result)
     if result.moved is False:
         message = format_html(
-            '{} <a href="{}" rel="noopener noreferrer" target="_blank">Open the order in Fileflare</a>.',
+            '{} <a href="{}" rel="noopener noreferrer" target="_blank">{}</a>.',
             message,
             result.fileflare_app_url,
+            _("Open the order in Fileflare"),
         )
     level(request, format_html("{}{}", message, audit_links(result.entries, viewer=request.user)))
     for failure in result.failures:
@@ -103,7 +118,7 @@ def suspect_give_back(request: StaffRequest, order_id: UUID) -> HttpResponse:
     key = str(order_id)
     back = order_url(key, anchor="suspects")
     if not form.is_valid():
-        messages.error(request, "That fix could not be read: reload the order and press it again.")
+        messages.error(request, _("That fix could not be read: reload the order and press it again."))
         return redirect(back)
     data = form.cleaned_data
     try:
@@ -117,23 +132,39 @@ def suspect_give_back(request: StaffRequest, order_id: UUID) -> HttpResponse:
     except NotFound:
         return not_found(request, NO_SUCH_ORDER)
     except EditConflict as clash:
-        now = clash.current.download_count
         messages.warning(
             request,
-            f"Nothing was given back: the count of record {data['record']} is {now} now, not the "
-            f"{data['seen']} the page showed. Check the order again before giving downloads back.",
+            _(
+                "Nothing was given back: the count of record %(record)s is %(now)s now, not the %(seen)s "
+                "the page showed. Check the order again before giving downloads back."
+            )
+            % {
+                "record": data["record"],
+                "now": grouped(clash.current.download_count),
+                "seen": grouped(data["seen"]),
+            },
         )
         return redirect(back)
     except UserFacingError as failed:
-        messages.error(request, f"Nothing was given back: {failed.user_message}")
+        messages.error(request, _("Nothing was given back: %(why)s") % {"why": failed.user_message})
         return redirect(back)
-    record, checked = done.written.record, " (checked at the API)" if done.written.checked else ""
+    record = done.written.record
     entries = [done.written.entry] if done.written.entry is not None else []
     count = record.download_count if record is not None else data["seen"]
-    sentence = (
-        f"Gave back {done.suspect.downloads} download{'s' * (done.suspect.downloads != 1)} of "
-        f"“{done.suspect.file_name}”: the count is {count}{checked}."
-    )
+    given = done.suspect.downloads
+    values = {"given": grouped(given), "file": done.suspect.file_name, "count": grouped(count)}
+    if done.written.checked:
+        sentence = ngettext(
+            "Gave back %(given)s download of “%(file)s”: the count is %(count)s (checked at the API).",
+            "Gave back %(given)s downloads of “%(file)s”: the count is %(count)s (checked at the API).",
+            given,
+        ) % values
+    else:
+        sentence = ngettext(
+            "Gave back %(given)s download of “%(file)s”: the count is %(count)s.",
+            "Gave back %(given)s downloads of “%(file)s”: the count is %(count)s.",
+            given,
+        ) % values
     messages.success(request, format_html("{}{}", sentence, audit_links(entries, viewer=request.user)))
     return redirect(back)
 
@@ -141,11 +172,10 @@ def suspect_give_back(request: StaffRequest, order_id: UUID) -> HttpResponse:
 def _resend_failure(failure: ApiError) -> str:
     if isinstance(failure, RateLimited):
         # Either limit may be the one reached (a 429 does not say which): name both, honestly.
-        return (
+        return _(
             "Fileflare is not taking more e-mails from this shop right now (it allows 30 e-mails "
-            f"and 60 requests a minute). Try again at {clock.clock(failure.retry_at)}; "
-            "your reason is kept below."
-        )
+            "and 60 requests a minute). Try again at %(time)s; your reason is kept below."
+        ) % {"time": clock.clock(failure.retry_at)}
     return failure.user_message
 
 
@@ -163,10 +193,13 @@ def _resend_post(request: StaffRequest, key: str, form: ResendForm) -> tuple[Htt
     except ApiError as failure:
         return None, _resend_failure(failure)
     when = clock.clock(sent.order.email_sent_at or timezone.now())
-    checked = " (checked at the API)" if sent.checked else ""
-    sentence = f"Download e-mail sent to the customer of order #{sent.order.order_number} at {when}"
+    sentence = (
+        _("Download e-mail sent to the customer of order #%(number)s at %(time)s (checked at the API).")
+        if sent.checked
+        else _("Download e-mail sent to the customer of order #%(number)s at %(time)s.")
+    ) % {"number": sent.order.order_number, "time": when}
     links = audit_links([sent.entry], viewer=request.user)
-    messages.success(request, format_html("{}{}.{}", sentence, checked, links))
+    messages.success(request, format_html("{}{}", sentence, links))
     return redirect(order_url(key)), ""
 
 

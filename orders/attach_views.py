@@ -8,6 +8,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from fileflare_admin.api import types
@@ -51,25 +53,44 @@ def _names(found: types.Page[types.Asset] | None, asset_ids: tuple[str, ...]) ->
 
 
 def _changed_message(done: attachments.AssetsChanged) -> str:
-    names = ", ".join(f"“{asset.filename}”" for asset in done.changed) or "nothing new (already so)"
-    checked = " (checked at the API)" if done.checked else ""
-    verb = "Attached" if done.change == "attach" else "Detached"
-    where = "to" if done.change == "attach" else "from"
-    seen = ""
+    names = ", ".join(f"“{asset.filename}”" for asset in done.changed) or _("nothing new (already so)")
+    values = {"names": names, "number": done.order.order_number}
+    if done.change == "attach":
+        said = (
+            _("Attached %(names)s to order #%(number)s (checked at the API).")
+            if done.checked
+            else _("Attached %(names)s to order #%(number)s.")
+        ) % values
+    else:
+        said = (
+            _("Detached %(names)s from order #%(number)s (checked at the API).")
+            if done.checked
+            else _("Detached %(names)s from order #%(number)s.")
+        ) % values
+    return f"{said} {_customer_sees(done)}".rstrip()
+
+
+def _customer_sees(done: attachments.AssetsChanged) -> str:
+    """What the customer's page, read again after the change, shows of it ("" when it was not read)."""
     if done.customer is not None:
+        if not done.changed:
+            return ""
         shown = {item.asset.id for item in done.customer.all_assets}
         visible = [asset for asset in done.changed if (asset.id in shown) == (done.change == "attach")]
-        them = "them" if len(done.changed) > 1 else "it"
-        read = f" The customer's page shows {them} now." if done.change == "attach" else (
-            f" The customer's page no longer shows {them}."
+        if len(visible) != len(done.changed):
+            return _("The customer's page does not show the change yet: reload in a moment.")
+        if done.change == "attach":
+            return ngettext(
+                "The customer's page shows it now.", "The customer's page shows them now.", len(done.changed)
+            )
+        return ngettext(
+            "The customer's page no longer shows it.",
+            "The customer's page no longer shows them.",
+            len(done.changed),
         )
-        seen = read if len(visible) == len(done.changed) else (
-            " The customer's page does not show the change yet: reload in a moment."
-        )
-        seen = seen if done.changed else ""
-    elif done.customer_error:
-        seen = f" The customer's page could not be read again: {done.customer_error}"
-    return f"{verb} {names} {where} order #{done.order.order_number}{checked}.{seen}"
+    if done.customer_error:
+        return _("The customer's page could not be read again: %(error)s") % {"error": done.customer_error}
+    return ""
 
 
 def _confirm(
@@ -108,8 +129,8 @@ def _apply(
     follow_up = ""
     if change == "attach" and done.changed:
         follow_up = format_html(
-            ' <a href="{}">Resend the download e-mail</a> (it asks first).',
-            reverse("orders:resend", kwargs={"order_id": key}),
+            " " + _('<a href="{url}">Resend the download e-mail</a> (it asks first).'),
+            url=reverse("orders:resend", kwargs={"order_id": key}),
         )
     links = audit_links([done.entry], viewer=request.user)
     messages.success(request, format_html("{}{}{}", _changed_message(done), follow_up, links))

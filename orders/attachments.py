@@ -25,9 +25,11 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from django.db import DatabaseError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from audit.models import AuditEntry
 from audit.registry import declare_write
@@ -62,7 +64,7 @@ ORDER_LOCK_WAIT = 15.0
 
 
 class NoFilesChosen(UserFacingError):
-    default_message = "Choose at least one file first."
+    default_message = cast(str, gettext_lazy("Choose at least one file first."))
 
 
 class UnknownAsset(UserFacingError):
@@ -71,10 +73,10 @@ class UnknownAsset(UserFacingError):
 
 class AssetsOutcomeUnknown(OutcomeUnknown):
     outcome_unknown = True
-    default_message = (
+    default_message = cast(str, gettext_lazy(
         "Fileflare did not answer clearly and the order could not be read again, so we cannot tell "
         "whether the files changed. Reload the order to see its files before trying again."
-    )
+    ))
 
 
 class UndoFilesConflict(CannotUndo):
@@ -126,12 +128,17 @@ def undo_files(entry: AuditEntry) -> list[dict[str, Any]]:
 def undo_description(entry: AuditEntry) -> str:
     kind = undo_kind(entry)
     if kind is None:
-        return "This entry cannot be undone."
-    names = _names(undo_files(entry))
-    where = f"order #{entry.order_number}" if entry.order_number else "the order"
+        return _("This entry cannot be undone.")
+    values = {"names": _names(undo_files(entry)), "number": entry.order_number}
     if kind == "detach":
-        return f"Detach {names} from {where} again (the files this entry attached)."
-    return f"Attach {names} to {where} again (the files this entry detached)."
+        if entry.order_number:
+            return _(
+                "Detach %(names)s from order #%(number)s again (the files this entry attached)."
+            ) % values
+        return _("Detach %(names)s from the order again (the files this entry attached).") % values
+    if entry.order_number:
+        return _("Attach %(names)s to order #%(number)s again (the files this entry detached).") % values
+    return _("Attach %(names)s to the order again (the files this entry detached).") % values
 
 
 def _names(files: list[dict[str, Any]]) -> str:
@@ -166,26 +173,53 @@ def undo_conflict(entry: AuditEntry, order: types.Order) -> UndoFilesConflict | 
         touched = {str(item["id"]) for other in later for item in undo_files(other)}
         again = [item for item in files if str(item["id"]) in touched]
         shown = later[-3:]
-        what = ", then ".join(
-            f"{'attached' if other.action == ATTACH else 'detached'} by {other.actor_name} at "
-            f"{clock.date_time(other.finished_at or other.created_at, seconds=True)} (entry #{other.pk})"
-            for other in shown
-        )
-        more = f"{len(later) - len(shown)} more changes, then " if len(later) > len(shown) else ""
-        verb = "was" if len(again) == 1 else "were"
+        what = _(", then ").join(_change_named(other) for other in shown)
+        if len(later) > len(shown):
+            more = len(later) - len(shown)
+            what = ngettext(
+                "%(count)s more change, then %(changes)s", "%(count)s more changes, then %(changes)s", more
+            ) % {"count": more, "changes": what}
         return UndoFilesConflict(
-            f"{_names(again)} {verb} changed again since: {more}{what}; undo would overwrite that."
+            ngettext(
+                "%(names)s was changed again since: %(changes)s; undo would overwrite that.",
+                "%(names)s were changed again since: %(changes)s; undo would overwrite that.",
+                len(again),
+            )
+            % {"names": _names(again), "changes": what}
         )
     attached = {asset.id for asset in order.assets}
     left_attached = entry.action == ATTACH  # the state the entry left its files in
     moved = [item for item in files if (str(item["id"]) in attached) != left_attached]
     if not moved:
         return None
-    now = "not attached to the order" if left_attached else "attached to the order"
-    verb = "was" if len(moved) == 1 else "were"
-    return UndoFilesConflict(
-        f"{_names(moved)} {verb} changed again since (now {now}), so there is nothing to undo."
-    )
+    values = {"names": _names(moved)}
+    if left_attached:
+        said = ngettext(
+            "%(names)s was changed again since (now not attached to the order), so there is nothing to "
+            "undo.",
+            "%(names)s were changed again since (now not attached to the order), so there is nothing to "
+            "undo.",
+            len(moved),
+        )
+    else:
+        said = ngettext(
+            "%(names)s was changed again since (now attached to the order), so there is nothing to undo.",
+            "%(names)s were changed again since (now attached to the order), so there is nothing to undo.",
+            len(moved),
+        )
+    return UndoFilesConflict(said % values)
+
+
+def _change_named(other: AuditEntry) -> str:
+    """A later change of the same files, as an undo's refusal names it."""
+    values = {
+        "name": other.actor_name,
+        "time": clock.date_time(other.finished_at or other.created_at, seconds=True),
+        "entry": other.pk,
+    }
+    if other.action == ATTACH:
+        return _("attached by %(name)s at %(time)s (entry #%(entry)s)") % values
+    return _("detached by %(name)s at %(time)s (entry #%(entry)s)") % values
 
 
 @contextmanager
@@ -222,10 +256,12 @@ class OrderAssetsUndo:
             reason=reason,
             undo_of=entry,
         )
-        names = ", ".join(f"“{asset.filename}”" for asset in done.changed) or "nothing (already so)"
-        verb = "Detached" if kind == "detach" else "Attached"
-        checked = " (checked at the API)" if done.checked else ""
-        return Undone(entry=done.entry, message=f"{verb} {names}{checked}.")
+        names = ", ".join(f"“{asset.filename}”" for asset in done.changed) or _("nothing (already so)")
+        if kind == "detach":
+            said = _("Detached %(names)s (checked at the API).") if done.checked else _("Detached %(names)s.")
+        else:
+            said = _("Attached %(names)s (checked at the API).") if done.checked else _("Attached %(names)s.")
+        return Undone(entry=done.entry, message=said % {"names": names})
 
 
 ATTACH = declare_write("order_assets_attach", "Attached files to order", undo=OrderAssetsUndo())
@@ -306,9 +342,11 @@ def _change_locked(
         own = {asset.id for asset in before.assets}
         if not set(asset_ids) <= own:
             raise NoFilesChosen(
-                "Only files attached to the order itself can be detached, and a chosen file is not (now): "
-                "someone may have detached it meanwhile, or it comes through one of the order's products "
-                "and belongs to the product. Nothing was changed."
+                _(
+                    "Only files attached to the order itself can be detached, and a chosen file is not "
+                    "(now): someone may have detached it meanwhile, or it comes through one of the order's "
+                    "products and belongs to the product. Nothing was changed."
+                )
             )
     audit.sent = True
     send = fileflare.order_attach_assets if change == "attach" else fileflare.order_detach_assets
@@ -320,8 +358,11 @@ def _change_locked(
         after = fileflare.order_get(order_id=order_id, fresh=True).value
     except (NotFound, ValidationFailed) as refused:
         raise UnknownAsset(
-            f"Fileflare refused: {refused.user_message} One of the chosen files may have been deleted "
-            "meanwhile; search again. Nothing was changed."
+            _(
+                "Fileflare refused: %(why)s One of the chosen files may have been deleted meanwhile; "
+                "search again. Nothing was changed."
+            )
+            % {"why": refused.user_message}
         ) from refused
     except UNCLEAR:
         after = _read_back(audit, order_id)
@@ -341,10 +382,26 @@ def _change_locked(
     }
     _note_in_index(after)  # as read after the write: right even when it did not all go through
     if missing and checked:
+        values = {"count": len(missing)}
         raise Unavailable(
-            f"Fileflare did not answer clearly, and reading the order again shows {len(missing)} of the "
-            f"chosen files {'not attached' if change == 'attach' else 'still attached'} (checked at the "
-            "API). You can try again."
+            (
+                ngettext(
+                    "Fileflare did not answer clearly, and reading the order again shows %(count)s of the "
+                    "chosen files not attached (checked at the API). You can try again.",
+                    "Fileflare did not answer clearly, and reading the order again shows %(count)s of the "
+                    "chosen files not attached (checked at the API). You can try again.",
+                    len(missing),
+                )
+                if change == "attach"
+                else ngettext(
+                    "Fileflare did not answer clearly, and reading the order again shows %(count)s of the "
+                    "chosen files still attached (checked at the API). You can try again.",
+                    "Fileflare did not answer clearly, and reading the order again shows %(count)s of the "
+                    "chosen files still attached (checked at the API). You can try again.",
+                    len(missing),
+                )
+            )
+            % values
         )
     return after, changed, checked
 

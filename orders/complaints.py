@@ -17,17 +17,20 @@ import re
 import unicodedata
 from typing import Literal, get_args
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 # What a ticket complains of: the values of the order page's `?complaint=`.
 Complaint = Literal["limit", "expired", "no_email", "wrong_file", "missing_file"]
 COMPLAINTS: tuple[Complaint, ...] = get_args(Complaint)
 
-# What the chip says after "Ticket says: ".
-LABELS: dict[Complaint, str] = {
-    "limit": "limit reached",
-    "expired": "link expired",
-    "no_email": "no e-mail received",
-    "wrong_file": "wrong file",
-    "missing_file": "missing file",
+# What the chip says after "Ticket says: " (in the page's language; the phrases below are read in all three).
+LABELS: dict[Complaint, Promise] = {
+    "limit": _("limit reached"),
+    "expired": _("link expired"),
+    "no_email": _("no e-mail received"),
+    "wrong_file": _("wrong file"),
+    "missing_file": _("missing file"),
 }
 
 

@@ -8,6 +8,10 @@ by Fileflare itself (a real Fileflare does not count these records), which only 
 """
 
 from dataclasses import dataclass, field
+from typing import cast
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEntry
 from downloads.edits import download_record_count_set
@@ -25,10 +29,10 @@ from staff import roles
 
 
 class NothingToFix(UserFacingError):
-    default_message = (
+    default_message = cast(str, gettext_lazy(
         "None of this order's download records for that file shows downloads any more, so there is "
         "nothing to lower. Reload the order to see it as it is now."
-    )
+    ))
 
 
 @dataclass
@@ -111,7 +115,9 @@ def order_count_fix(
                 order_number=number,
             )
         except UserFacingError as failed:  # a refusal, a conflict, an upstream failure: the others go on
-            result.failures.append(f"Record {download_id[:14]}…: {failed.user_message}")
+            result.failures.append(
+                _("Record %(record)s…: %(why)s") % {"record": download_id[:14], "why": failed.user_message}
+            )
             continue
         if write.record is not None:
             result.written.append(write.record)

@@ -1,9 +1,12 @@
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from fileflare_admin.days import DayField, day_text
 from fileflare_admin.submissions import new_submission_token
@@ -13,10 +16,10 @@ PER_PAGE_CHOICES = (25, 50, 100)
 REASON_WIDGET_ATTRS = {"maxlength": 500, "autocomplete": "off"}
 
 
-def _day_field(label: str, element_id: str) -> DayField:
+def _day_field(label: StrOrPromise, element_id: str) -> DayField:
     """A date box of the "ordered between" filter, described by the filter's help and its error."""
     return DayField(
-        label=label,
+        label=cast(str, label),  # lazy: in the page's language when shown
         # The filter's help (the days' time zone) and, when there is one, its error sentence.
         attrs={"id": element_id, "aria-describedby": "order-dates-help order-dates-error"},
     )
@@ -50,9 +53,11 @@ class OrderSearchForm(forms.Form):
         empty_value=PER_PAGE_CHOICES[0],  # type: ignore[arg-type]  # the stubs say str; Django returns it as given
         choices=[(n, n) for n in PER_PAGE_CHOICES],
     )
-    email = forms.ChoiceField(required=False, choices=[("", "Any"), ("never", "E-mail never sent")])
-    ordered_from = _day_field("Ordered from", "ordered-from")
-    ordered_to = _day_field("to", "ordered-to")
+    email = forms.ChoiceField(
+        required=False, choices=[("", gettext_lazy("Any")), ("never", gettext_lazy("E-mail never sent"))]
+    )
+    ordered_from = _day_field(gettext_lazy("Ordered from"), "ordered-from")
+    ordered_to = _day_field(pgettext_lazy("date filter", "to"), "ordered-to")
 
     def clean_q(self) -> str:
         # Nothing we search for is this long; a pasted essay is answered with "search takes…", not lost.
@@ -64,8 +69,11 @@ class OrderSearchForm(forms.Form):
         if start and end and start > end:
             self.add_error(
                 "ordered_to",
-                f"“Ordered from” ({day_text(start)}) is after “to” ({day_text(end)}): choose a “to” day on "
-                "or after the “from” day, or swap the two.",
+                _(
+                    "“Ordered from” (%(start)s) is after “to” (%(end)s): choose a “to” day on or after the "
+                    "“from” day, or swap the two."
+                )
+                % {"start": day_text(start), "end": day_text(end)},
             )
         return data
 
@@ -89,21 +97,21 @@ class OrderSearchForm(forms.Form):
         )
 
 
-def _reason(placeholder: str, label: str = "Reason") -> forms.CharField:
+def _reason(placeholder: StrOrPromise, label: StrOrPromise | None = None) -> forms.CharField:
     return forms.CharField(
         required=False,
         max_length=500,
         strip=True,
-        label=label,
+        label=label if label is not None else gettext_lazy("Reason"),
         widget=forms.TextInput(attrs={"placeholder": placeholder, **REASON_WIDGET_ATTRS}),
-        help_text="Optional. Kept in the audit log.",
+        help_text=gettext_lazy("Optional. Kept in the audit log."),
     )
 
 
 class ResendForm(forms.Form):
     """Resend confirmation. `submission` is the form's one-time token: the same form sends once."""
 
-    reason = _reason("e.g. ticket #4521: customer lost the e-mail")
+    reason = _reason(gettext_lazy("e.g. ticket #4521: customer lost the e-mail"))
     submission = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -116,8 +124,8 @@ class CustomerLinkForm(forms.Form):
     link = forms.CharField(
         max_length=2000,
         strip=True,
-        label="Customer's order-status link",
-        error_messages={"required": "Paste the customer's order-status link first."},
+        label=gettext_lazy("Customer's order-status link"),
+        error_messages={"required": gettext_lazy("Paste the customer's order-status link first.")},
         widget=forms.TextInput(
             attrs={"placeholder": "https://my-store.com/account/orders/…", "autocomplete": "off"}
         ),
@@ -129,7 +137,7 @@ class CountFixForm(forms.Form):
 
     file = forms.CharField(max_length=500, strip=False)
     record = forms.CharField(required=False)  # repeated; read with getlist in `seen`
-    reason = _reason("Why the customer gets their downloads back")
+    reason = _reason(gettext_lazy("Why the customer gets their downloads back"))
 
     def seen(self, values: list[str]) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -160,7 +168,7 @@ class AssetSearchForm(forms.Form):
 class AssetsChangeForm(forms.Form):
     """Attach or detach: the chosen files (`asset`, repeated) and an optional reason."""
 
-    reason = _reason("e.g. ticket #4521: the customer got the wrong edition")
+    reason = _reason(gettext_lazy("e.g. ticket #4521: the customer got the wrong edition"))
     filename = forms.CharField(required=False, max_length=200, strip=True, widget=forms.HiddenInput)
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000, widget=forms.HiddenInput)
 
@@ -170,5 +178,5 @@ class ReplyTemplateForm(forms.Form):
     # The reply's language, not the page's (none: the page's).
     language = forms.ChoiceField(required=False, choices=settings.LANGUAGES, widget=forms.HiddenInput)
     body = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 9, "cols": 80}), strip=False)
-    reason = _reason("Why the wording changes")
-    default = forms.BooleanField(required=False, label="Put the default wording back")
+    reason = _reason(gettext_lazy("Why the wording changes"))
+    default = forms.BooleanField(required=False, label=gettext_lazy("Put the default wording back"))

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from django.utils.translation import gettext as _
+
 from downloads.limits import limits_learn
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import NotFound
@@ -70,21 +72,23 @@ def customer_link_remember(*, order_number: int, text: str) -> StatusLink:
     link = parse_status_link(text)
     if link is None:
         raise NotAStatusLink(
-            "That is not a customer's order-status link: paste the whole link from the ticket or the "
-            "Shopify order (it ends in 32 characters of 0-9 and a-f)."
+            _(
+                "That is not a customer's order-status link: paste the whole link from the ticket or the "
+                "Shopify order (it ends in 32 characters of 0-9 and a-f)."
+            )
         )
     try:
         fetched = fileflare.customer_view_get(token=link.token)
     except NotFound as unknown:
         raise NotAStatusLink(
-            "Fileflare knows no order with that order-status link. Check that the whole link was pasted."
+            _("Fileflare knows no order with that order-status link. Check that the whole link was pasted.")
         ) from unknown
     view = fetched.value
     limits_learn(view=view, seen_at=fetched.fetched_at)  # any order's page teaches its files' limits
     if view.order_number != order_number:
         raise NotAStatusLink(
-            f"That link is the customer's link of order #{view.order_number}, not of #{order_number}: "
-            "nothing was saved."
+            _("That link is the customer's link of order #%(theirs)s, not of #%(this)s: nothing was saved.")
+            % {"theirs": view.order_number, "this": order_number}
         )
     KnownCustomerToken.remember(order_number=order_number, token=link.token, status_url=link.url)
     return link

@@ -9,8 +9,11 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEntry
 from audit.services import Actor
@@ -24,10 +27,10 @@ from orders.models import ReplyTemplate
 from orders.reply_text import Situation, reply_languages
 from orders.search import Target
 
-NO_SUCH_ORDER = "No order with that ID in this shop."
+NO_SUCH_ORDER = gettext_lazy("No order with that ID in this shop.")
 
 
-def not_found(request: StaffRequest, sentence: str) -> HttpResponse:
+def not_found(request: StaffRequest, sentence: str | Promise) -> HttpResponse:
     return render(request, "404.html", {"reason": sentence}, status=404)
 
 
@@ -56,7 +59,8 @@ def audit_links(entries: list[AuditEntry], *, viewer: Actor) -> SafeString:
     audit log offers it to `viewer` (the button's word when they may press it, else the log's note)."""
     links = []
     for entry in entries:
-        link = format_html(' <a href="{}">Audit entry #{}</a>', audit_entry_url(entry), entry.pk)
+        label = _("Audit entry #%(number)s") % {"number": entry.pk}
+        link = format_html(' <a href="{}">{}</a>', audit_entry_url(entry), label)
         undo = undo_state(actor=viewer, entry=entry)
         if undo.offered:
             url = reverse("audit:undo", args=[entry.pk])

@@ -13,8 +13,11 @@ answer was only unclear.
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from django.db import DatabaseError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEntry
 from audit.registry import declare_write
@@ -43,10 +46,10 @@ __all__ = [
 
 class ResendOutcomeUnknown(OutcomeUnknown):
     outcome_unknown = True
-    default_message = (
+    default_message = cast(str, gettext_lazy(
         "Fileflare did not answer clearly and the order could not be read again, so we cannot tell "
         "whether the e-mail was sent. Check the order's “Download e-mail sent” time before sending again."
-    )
+    ))
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,8 @@ def _read_back(audit: OpenEntry, before: types.Order, unclear: ApiError) -> type
     if went_out:
         return now
     raise Unavailable(
-        f"{unclear.user_message} The e-mail was not sent (checked at the API): you can send it again.",
+        _("%(what)s The e-mail was not sent (checked at the API): you can send it again.")
+        % {"what": unclear.user_message},
         status=unclear.status,
         api=unclear.api,
     ) from unclear

@@ -4,10 +4,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import ApiError, NotFound
 from fileflare_admin.days import day_text
+from fileflare_admin.numbers import grouped
 from orders.classify import FILE_WORD, Query, classify_query, dashed
 from orders.complaints import LABELS, Complaint
 from orders.file_search import FileMatches, file_matches
@@ -20,18 +24,19 @@ from orders_index.services import (
     order_sync_progress,
 )
 
-SEARCH_TAKES = (
+SEARCH_TAKES = gettext_lazy(
     "Search takes an order number (1050 or #1050), an order ID, the customer's order-status link "
     "or its token, a download record ID, or a file's name or download link."
 )
-ASK_INSTEAD = (
+ASK_INSTEAD = gettext_lazy(
     "Ask the customer for their order number (it is on their receipt, e.g. #1050), the link to their "
     "order-status page, or the name of the file they cannot download."
 )
-NO_EMAIL_SEARCH = (
-    "Fileflare's API gives no customer e-mail address or name, so orders cannot be found by them. "
-    + ASK_INSTEAD
-)
+
+
+def _no_email_search() -> str:
+    cannot = _("Fileflare's API gives no customer e-mail address or name, so orders cannot be found by them.")
+    return f"{cannot} {ASK_INSTEAD}"
 
 
 @dataclass(frozen=True)
@@ -63,16 +68,42 @@ class SearchResult:
     message_as_of: bool = False
 
     @property
-    def counted(self) -> str:
-        """What the pager says after "Page N": " of 400 · 10,000 orders". From an index still being
-        filled, only what is known: " · at least 10,000 orders so far; 15,608 at Fileflare"."""
+    def pager(self) -> str:
+        """What the pager says: "Page 1 of 400 · 10,000 orders". From an index still being filled, only
+        what is known: "Page 1 · at least 10,000 orders so far; 15,608 at Fileflare"."""
         page = self.orders
-        if page is None or page.total is None:
-            return f" of {page.last_page:,}" if page is not None and page.last_page else ""
-        if self.from_index and not self.whole_shop:
-            at_fileflare = f"; {self.shop_total:,} at Fileflare" if self.shop_total is not None else ""
-            return f" · at least {_orders_n(page.total)} so far{at_fileflare}"
-        return (f" of {page.last_page:,}" if page.last_page else "") + f" · {_orders_n(page.total)}"
+        if page is None:
+            return ""
+        values = {
+            "page": grouped(page.page),
+            "last": grouped(page.last_page or 0),
+            "count": grouped(page.total or 0),
+            "shop": grouped(self.shop_total or 0),
+        }
+        total = page.total
+        if total is None:
+            said = _("Page %(page)s of %(last)s") if page.last_page else _("Page %(page)s")
+        elif self.from_index and not self.whole_shop and self.shop_total is not None:
+            said = ngettext(
+                "Page %(page)s · at least %(count)s order so far; %(shop)s at Fileflare",
+                "Page %(page)s · at least %(count)s orders so far; %(shop)s at Fileflare",
+                total,
+            )
+        elif self.from_index and not self.whole_shop:
+            said = ngettext(
+                "Page %(page)s · at least %(count)s order so far",
+                "Page %(page)s · at least %(count)s orders so far",
+                total,
+            )
+        elif page.last_page:
+            said = ngettext(
+                "Page %(page)s of %(last)s · %(count)s order",
+                "Page %(page)s of %(last)s · %(count)s orders",
+                total,
+            )
+        else:
+            said = ngettext("Page %(page)s · %(count)s order", "Page %(page)s · %(count)s orders", total)
+        return said % values
 
     @property
     def complaint(self) -> Complaint | None:
@@ -80,7 +111,7 @@ class SearchResult:
 
     @property
     def complaint_label(self) -> str:
-        return LABELS[self.query.complaint] if self.query.complaint else ""
+        return str(LABELS[self.query.complaint]) if self.query.complaint else ""
 
 
 def order_search(
@@ -116,11 +147,11 @@ def order_search(
     if query.kind == "empty":
         return _newest_orders(query, page=page, per_page=per_page)
     if query.kind == "order_id":
-        return SearchResult(query, target=Target("order", query.value), match_label="Order ID")
+        return SearchResult(query, target=Target("order", query.value), match_label=_("Order ID"))
     if query.kind == "token":
         link = (q or "").strip() if "/" in (q or "") else ""
         return SearchResult(
-            query, target=Target("customer", query.value, link=link), match_label="Order-status link"
+            query, target=Target("customer", query.value, link=link), match_label=_("Order-status link")
         )
     if query.kind == "order_id_or_token":
         return _order_id_or_token(query)
@@ -128,21 +159,23 @@ def order_search(
         return _by_number(query, int(query.value))
     if query.kind == "no_such_number":
         number = query.value
-        return SearchResult(query, message=f"No order has the number {number}: order numbers start at 1.")
+        none = _("No order has the number %(number)s: order numbers start at 1.")
+        return SearchResult(query, message=none % {"number": number})
     if query.kind == "download_id":
         return _by_download_id(query)
     if query.kind == "file":
         return _by_file(query)
     if query.kind == "email":
-        return SearchResult(query, message=NO_EMAIL_SEARCH)
+        return SearchResult(query, message=_no_email_search())
     if query.kind == "person_name":
         return _by_name(query)
     if query.complaint is not None:
         return SearchResult(
             query,
-            message=f"The ticket says “{LABELS[query.complaint]}”, but names no order. {ASK_INSTEAD}",
+            message=_("The ticket says “%(label)s”, but names no order. %(ask)s")
+            % {"label": LABELS[query.complaint], "ask": ASK_INSTEAD},
         )
-    return SearchResult(query, message=SEARCH_TAKES)
+    return SearchResult(query, message=str(SEARCH_TAKES))
 
 
 def _file_result(query: Query, matches: FileMatches) -> SearchResult:
@@ -154,13 +187,16 @@ def _file_result(query: Query, matches: FileMatches) -> SearchResult:
         order_id = holder.order_id or order_lookup_by_number(holder.order_number).order_id
         if order_id:
             result.target = Target("order", order_id)
-            result.match_label = f"Order #{holder.order_number} holds “{matches.searched}”"
+            result.match_label = _("Order #%(number)s holds “%(file)s”") % {
+                "number": holder.order_number,
+                "file": matches.searched,
+            }
     elif not matches.holders:
-        result.message = (
-            f"No order or download record holds “{matches.searched}”: no file attached to an order in the "
+        result.message = _(
+            "No order or download record holds “%(file)s”: no file attached to an order in the "
             "dashboard's order index has that name or link, and no download record names it. Files that "
-            f"come through a product are found by their record's name. {ASK_INSTEAD}"
-        )
+            "come through a product are found by their record's name. %(ask)s"
+        ) % {"file": matches.searched, "ask": ASK_INSTEAD}
     return result
 
 
@@ -182,21 +218,23 @@ def _by_name(query: Query) -> SearchResult:
     try:
         matches = file_matches(query.value)
     except ApiError:
-        unread = " The downloads API did not answer, so no file of that name was looked for."
-        return SearchResult(query, message=NO_EMAIL_SEARCH + unread)
+        unread = _("The downloads API did not answer, so no file of that name was looked for.")
+        return SearchResult(query, message=f"{_no_email_search()} {unread}")
     if matches.holders:
         return _file_result(query, matches)
-    return SearchResult(query, message=NO_EMAIL_SEARCH)
+    return SearchResult(query, message=_no_email_search())
 
 
 def _by_download_id(query: Query) -> SearchResult:
     try:
         record = downloads_api.record_get(download_id=query.value).value
     except NotFound:
-        return SearchResult(query, message=f"No order or download record matches “{query.value}”.")
+        return SearchResult(
+            query, message=_("No order or download record matches “%(text)s”.") % {"text": query.value}
+        )
     result = _by_number(query, record.order_id)
     if result.target:
-        result.match_label = f"Download record {record.download_id}"
+        result.match_label = _("Download record %(id)s") % {"id": record.download_id}
     return result
 
 
@@ -204,7 +242,7 @@ def _order_id_or_token(query: Query) -> SearchResult:
     """A bare 32-hex that may be an order ID without its dashes or a status-link token: a token staff
     pasted before is known without a call; otherwise Fileflare is asked for the order (one call) and,
     when it has none, the text is taken as a token."""
-    as_token = SearchResult(query, target=Target("customer", query.value), match_label="Order-status link")
+    as_token = SearchResult(query, target=Target("customer", query.value), match_label=_("Order-status link"))
     if KnownCustomerToken.objects.filter(token=query.value).exists():
         return as_token
     order_id = dashed(query.value)
@@ -212,7 +250,7 @@ def _order_id_or_token(query: Query) -> SearchResult:
         fileflare.order_get(order_id=order_id)
     except NotFound:
         return as_token
-    return SearchResult(query, target=Target("order", order_id), match_label="Order ID")
+    return SearchResult(query, target=Target("order", order_id), match_label=_("Order ID"))
 
 
 def _from_index(query: Query, *, page: int, per_page: int, never_sent_only: bool) -> SearchResult | None:
@@ -231,47 +269,98 @@ def _from_index(query: Query, *, page: int, per_page: int, never_sent_only: bool
         shop_total=None if never_sent_only else listed.shop_total,
     )
     if never_sent_only:
-        counted = _orders_counted(listed.orders.total or 0)
-        result.message = f"{counted} in this shop had no download e-mail sent"
+        total = listed.orders.total or 0
+        result.message = (
+            ngettext(
+                "%(count)s order in this shop had no download e-mail sent",
+                "%(count)s orders in this shop had no download e-mail sent",
+                total,
+            )
+            % {"count": grouped(total)}
+            if total
+            else _("No order in this shop had no download e-mail sent")
+        )
         result.message_as_of = True
     return result
 
 
-def _orders_n(total: int) -> str:
-    """"0 orders", "1 order", "1,204 orders"."""
-    return f"{total:,} order{'s' if total != 1 else ''}"
-
-
 def recheck_sentence(found: Recheck) -> str:
     """What "Re-check these N orders now" found, as the flash message says it."""
-    calls = f"{found.calls:,} request{'s' if found.calls != 1 else ''}"
-    which = f"{found.checked:,} of {found.asked:,} orders"
-    if found.checked == found.asked:
-        which = "the order" if found.asked == 1 else f"all {found.asked:,} orders"
-    changes = [f"{found.changed:,} had changed and now show what Fileflare holds" if found.changed else ""]
+    calls = ngettext("%(count)s request", "%(count)s requests", found.calls) % {"count": grouped(found.calls)}
+    if found.checked != found.asked:
+        which = _("%(checked)s of %(asked)s orders") % {
+            "checked": grouped(found.checked),
+            "asked": grouped(found.asked),
+        }
+    elif found.asked == 1:
+        which = _("the order")
+    else:
+        which = _("all %(count)s orders") % {"count": grouped(found.asked)}
+    changes = []
+    if found.changed:
+        changes.append(
+            ngettext(
+                "%(count)s had changed and now show what Fileflare holds",
+                "%(count)s had changed and now show what Fileflare holds",
+                found.changed,
+            )
+            % {"count": grouped(found.changed)}
+        )
     if found.gone:
-        exist = "exists" if found.gone == 1 else "exist"
-        changes.append(f"{found.gone:,} no longer {exist} there and left the list")
-    told = "; ".join(change for change in changes if change) or "nothing had changed"
-    sentence = f"Re-checked {which} at Fileflare ({calls}): {told}."
+        changes.append(
+            ngettext(
+                "%(count)s no longer exists there and left the list",
+                "%(count)s no longer exist there and left the list",
+                found.gone,
+            )
+            % {"count": grouped(found.gone)}
+        )
+    told = "; ".join(changes) or _("nothing had changed")
     if found.error and not found.checked:
-        return f"Nothing was re-checked: {found.error} The list keeps what the order index last read."
+        return _("Nothing was re-checked: %(error)s The list keeps what the order index last read.") % {
+            "error": found.error
+        }
+    sentence = _("Re-checked %(which)s at Fileflare (%(calls)s): %(told)s.") % {
+        "which": which,
+        "calls": calls,
+        "told": told,
+    }
     if found.error:
-        sentence += f" {found.error} The others keep what the order index last read: press again in a minute."
+        return _(
+            "%(sentence)s %(error)s The others keep what the order index last read: press again in a minute."
+        ) % {"sentence": sentence, "error": found.error}
     return sentence
-
-
-def _orders_counted(total: int) -> str:
-    """"No order", "1 order", "1,204 orders": how a filtered list's summary starts."""
-    return _orders_n(total) if total else "No order"
 
 
 def _between_text(start: date | None, end: date | None) -> str:
     """"between 1 Mar 2026 and 31 Mar 2026", "on 1 Mar 2026", "on or after …", "on or before …"."""
     start_text, end_text = (day_text(day) if day else "" for day in (start, end))
     if start_text and end_text:
-        return f"on {start_text}" if start == end else f"between {start_text} and {end_text}"
-    return f"on or after {start_text}" if start_text else f"on or before {end_text}"
+        if start == end:
+            return _("on %(day)s") % {"day": start_text}
+        return _("between %(start)s and %(end)s") % {"start": start_text, "end": end_text}
+    if start_text:
+        return _("on or after %(day)s") % {"day": start_text}
+    return _("on or before %(day)s") % {"day": end_text}
+
+
+def _placed_sentence(total: int, between: str, *, never: bool) -> str:
+    """"12 orders were placed between …", or with `never`: "12 orders placed … had no download e-mail
+    sent" (the page ends that one with "as of")."""
+    values = {"count": grouped(total), "between": between}
+    if never and not total:
+        return _("No order placed %(between)s had no download e-mail sent") % values
+    if never:
+        return ngettext(
+            "%(count)s order placed %(between)s had no download e-mail sent",
+            "%(count)s orders placed %(between)s had no download e-mail sent",
+            total,
+        ) % values
+    if not total:
+        return _("No order was placed %(between)s.") % values
+    return ngettext(
+        "%(count)s order was placed %(between)s.", "%(count)s orders were placed %(between)s.", total
+    ) % values
 
 
 def _ordered_between(
@@ -285,32 +374,36 @@ def _ordered_between(
     if listed is None:
         return SearchResult(
             query,
-            message="Only the dashboard's order index can list orders by date, and it has not read this "
-            "shop's orders yet. Try again in a minute: the Status page shows how far it has got.",
+            message=_(
+                "Only the dashboard's order index can list orders by date, and it has not read this "
+                "shop's orders yet. Try again in a minute: the Status page shows how far it has got."
+            ),
         )
-    total, between = listed.orders.total or 0, _between_text(start, end)
-    counted = _orders_counted(total)
-    if never:
-        message = f"{counted} placed {between} had no download e-mail sent"
-    else:
-        message = f"{counted} {'were' if total > 1 else 'was'} placed {between}."
+    total = listed.orders.total or 0
     result = SearchResult(
         query,
         orders=listed.orders,
         fetched_at=listed.fetched_at,
         stale=listed.stale,
-        message=message,
+        message=_placed_sentence(total, _between_text(start, end), never=never),
         message_as_of=never,
         from_index=True,
         whole_shop=listed.complete,
     )
     if not listed.complete:
         progress = order_sync_progress()  # the index's own count: no call
-        read = f"{progress.indexed:,}" + (f" of about {progress.total:,}" if progress.total else "")
+        values = {"read": grouped(progress.indexed), "total": grouped(progress.total or 0)}
         result.partial_note = (
-            f"The order index has read {read} orders so far, newest first; orders it has not reached yet "
-            "are not in this list. The Status page shows how far it has got."
-        )
+            _(
+                "The order index has read %(read)s of about %(total)s orders so far, newest first; orders it "
+                "has not reached yet are not in this list. The Status page shows how far it has got."
+            )
+            if progress.total
+            else _(
+                "The order index has read %(read)s orders so far, newest first; orders it has not reached "
+                "yet are not in this list. The Status page shows how far it has got."
+            )
+        ) % values
     return result
 
 
@@ -359,12 +452,26 @@ def _never_sent(query: Query, *, page: int, per_page: int) -> SearchResult:
         total=len(never),
         last_page=last_page,
     )
-    newest = f"the newest {len(loaded):,} orders" if len(loaded) > 1 else "the newest order"
-    counted = _orders_counted(len(never))
-    message = f"{counted} of {newest} never had the download e-mail sent."
+    message = _never_sent_sentence(len(never), len(loaded))
     return SearchResult(
         query, orders=shown, fetched_at=fetched.fetched_at, stale=fetched.stale, message=message
     )
+
+
+def _never_sent_sentence(never: int, loaded: int) -> str:
+    """"3 orders of the newest 1,000 orders never had the download e-mail sent."."""
+    values = {"count": grouped(never), "loaded": grouped(loaded)}
+    if loaded <= 1:
+        if not never:
+            return _("No order of the newest order never had the download e-mail sent.")
+        return _("%(count)s order of the newest order never had the download e-mail sent.") % values
+    if not never:
+        return _("No order of the newest %(loaded)s orders never had the download e-mail sent.") % values
+    return ngettext(
+        "%(count)s order of the newest %(loaded)s orders never had the download e-mail sent.",
+        "%(count)s orders of the newest %(loaded)s orders never had the download e-mail sent.",
+        never,
+    ) % values
 
 
 def _by_number(query: Query, number: int) -> SearchResult:
@@ -379,7 +486,8 @@ def _by_number(query: Query, number: int) -> SearchResult:
             lookup.listed.stale,
         )
     if lookup.order_id is not None:
-        result.target, result.match_label = Target("order", lookup.order_id), f"Order #{number}"
+        result.target = Target("order", lookup.order_id)
+        result.match_label = _("Order #%(number)s") % {"number": number}
     elif not lookup.matches:
-        result.orders, result.message = None, f"No order has the number {number}."
+        result.orders, result.message = None, _("No order has the number %(number)s.") % {"number": number}
     return result

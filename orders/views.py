@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fileflare_admin.api import validators
@@ -94,7 +95,7 @@ def order_recheck(request: StaffRequest) -> HttpResponse:
             continue
     back = safe_next(request, request.POST.get("next"), reverse("orders:list"))
     if not order_ids:
-        messages.warning(request, "No order to re-check: press the button under a list of orders.")
+        messages.warning(request, _("No order to re-check: press the button under a list of orders."))
         return redirect(back)
     found = order_index_recheck(order_ids=order_ids)
     (messages.warning if found.error else messages.success)(request, recheck_sentence(found))
@@ -132,13 +133,15 @@ def customer_view(request: StaffRequest, token: str) -> HttpResponse:
     except InvalidIdentifier:
         return not_found(
             request,
-            "That is not a customer's order-status link: the last part should be 32 "
-            "characters of 0-9 and a-f.",
+            _(
+                "That is not a customer's order-status link: the last part should be 32 "
+                "characters of 0-9 and a-f."
+            ),
         )
     except NotFound:
         return not_found(
             request,
-            "Fileflare knows no order with that order-status link. Check that the whole link was pasted.",
+            _("Fileflare knows no order with that order-status link. Check that the whole link was pasted."),
         )
     except ApiError as error:
         return render(request, "orders/order_unavailable.html", {"error": error.user_message})

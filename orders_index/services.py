@@ -28,11 +28,14 @@ from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import ApiError, NotConfigured, NotFound
 from fileflare_admin.api.http import FILEFLARE
 from fileflare_admin.filenames import same_file
+from fileflare_admin.numbers import grouped
 from orders_index import sync, tasks
 from orders_index.models import IndexedOrder, OrderSync
 from orders_index.store import as_order, forget_missing, rows_as_orders, store_orders
@@ -335,14 +338,26 @@ class OrderSyncProgress:
     def sentence(self) -> str:
         """One line for the status page."""
         if self.newest_seen_at is None and not self.last_error:
-            return "The order index has not started yet: it starts with the task worker."
-        counted = f"{self.indexed:,} of {self.total:,}" if self.total is not None else f"{self.indexed:,}"
+            return _("The order index has not started yet: it starts with the task worker.")
+        values = {
+            "indexed": grouped(self.indexed),
+            "total": grouped(self.total or 0),
+            "next": grouped(self.next_page or 0),
+            "last": grouped(self.last_page or 0),
+            "fresh": fresh_orders_sentence(),
+        }
         if self.walking and self.next_page and self.last_page:
-            return (
-                f"Indexing the order list: page {self.next_page} of {self.last_page} next, "
-                f"{counted} orders indexed."
-            )
-        return f"All {counted} orders indexed; {fresh_orders_sentence()}"
+            if self.total is not None:
+                return _(
+                    "Indexing the order list: page %(next)s of %(last)s next, %(indexed)s of %(total)s "
+                    "orders indexed."
+                ) % values
+            return _(
+                "Indexing the order list: page %(next)s of %(last)s next, %(indexed)s orders indexed."
+            ) % values
+        if self.total is not None:
+            return _("All %(indexed)s of %(total)s orders indexed; %(fresh)s") % values
+        return _("All %(indexed)s orders indexed; %(fresh)s") % values
 
 
 def fresh_orders_sentence() -> str:
@@ -350,9 +365,11 @@ def fresh_orders_sentence() -> str:
     ORDER_SYNC_REFRESH_SECONDS): "the newest 2,000 are re-read every 25 seconds."."""
     newest = settings.ORDER_SYNC_FRESH_PAGES * sync.PAGE_SIZE
     seconds = settings.ORDER_SYNC_REFRESH_SECONDS
-    return (
-        f"the newest {newest:,} are re-read every {seconds} second{'s' if seconds != 1 else ''}."
-    )
+    return ngettext(
+        "the newest %(newest)s are re-read every %(seconds)s second.",
+        "the newest %(newest)s are re-read every %(seconds)s seconds.",
+        seconds,
+    ) % {"newest": grouped(newest), "seconds": grouped(seconds)}
 
 
 def order_sync_progress() -> OrderSyncProgress:
@@ -367,7 +384,7 @@ def order_sync_progress() -> OrderSyncProgress:
         last_page=state.last_page if state else None,
         walk_finished_at=state.walk_finished_at if state else None,
         newest_seen_at=state.newest_seen_at if state else None,
-        last_error=state.last_error if state else "",
+        last_error=_(state.last_error) if state and state.last_error else "",  # stored in English
         last_error_at=state.last_error_at if state else None,
         next_step_at=state.step_due_at if state else None,
         calls=state.calls if state else 0,

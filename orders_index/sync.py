@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from background import chain, pacing, shares
 from fileflare_admin.api import fileflare
@@ -104,7 +105,7 @@ def read_once(state: OrderSync, read: Read) -> None:
     state.calls += 1
     if fetched.stale:
         # A saved copy: the budget was spent or Fileflare did not answer. Kept, but the walk waits.
-        raise Unavailable("Fileflare did not answer the sync in time; it will try again.")
+        raise Unavailable(_("Fileflare did not answer the sync in time; it will try again."))
     # Orders the page should hold and does not were deleted at Fileflare: the index forgets them.
     last = len(listed.items) < PAGE_SIZE or (listed.last_page is not None and read.page >= listed.last_page)
     forget_missing(
@@ -158,7 +159,9 @@ def _work(shop: str, token: str) -> float:
         if wait is not None:
             return float(wait)
         try:
-            read_once(state, read)
+            # Its sentences in English: the error is stored, and each Status page translates it as shown.
+            with translation.override("en"):
+                read_once(state, read)
         except ApiError as error:
             return _failed(state, error)
     return 0.0
