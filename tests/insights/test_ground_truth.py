@@ -9,13 +9,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import requests
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
+from fileflare_admin.api import fileflare
+from fileflare_admin.api.http import FILEFLARE
 from insights import figures
 from insights.figures import Span
 from insights.limits import at_limit_now
+from orders_index.services import order_index_lookup
+from orders_index.store import store_orders
 from tests.conftest import Sandbox
 from tests.insights.snapshot import snapshot_every_count
 
@@ -74,3 +79,37 @@ def test_a_customer_refused_at_their_limit_is_listed_at_it_with_the_limit_their_
     item = listed[event["download_id"]]
     assert item.reached and item.order_number == event["order_number"]
     assert item.limit_source.startswith("limit seen on this order's customer page")
+
+
+def _email_sent_at(sandbox: Sandbox, order_number: int) -> object:
+    """The order's e-mail time as the sandbox's Fileflare says it (None: never sent)."""
+    answer = requests.get(
+        f"{sandbox.fileflare_url}/v1/orders",
+        params={"order_number": order_number},
+        headers={"Authorization": f"Bearer {sandbox.key}"},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    return answer.json()["data"][0]["email_sent_at"]
+
+
+def test_orders_never_e_mailed_per_day_are_the_shops_new_orders_whose_e_mail_was_not_sent(
+    sandbox: Sandbox,
+) -> None:
+    first = (timezone.now() + timedelta(days=20)).replace(hour=6, minute=0, second=0, microsecond=0)
+    made = sandbox.trickle(steps=80, at=first.isoformat(), every=900, seed=2903)["orders"]
+    unsent = [number for number in made if _email_sent_at(sandbox, number) is None]
+    assert made and unsent, "the trickle made orders, some never e-mailed (a seed chosen so that it did)"
+    # What the order index's sync stores of Fileflare's newest page (orders_index.sync's own store).
+    newest = fileflare.order_list(page=1, limit=200, fresh=True)
+    store_orders(shop=FILEFLARE.identity(), orders=newest.value.items, seen_at=newest.fetched_at)
+    ordered = {view.order.order_number: view.order.ordered_at for view in _indexed(made)}
+    span = Span(first.date(), (first + timedelta(minutes=15 * 80)).date(), UTC)
+    days = [ordered[number].astimezone(UTC).date() for number in unsent]
+    expected = Counter(figures.period_label(day, "day") for day in days)
+    figure = figures.never_emailed_per_day(span)
+    assert {label: count for label, count in figure.rows if count} == dict(expected)
+
+
+def _indexed(numbers: list[int]) -> list[Any]:
+    return [view for number in numbers for view in order_index_lookup(number)]
