@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
 from audit.models import AuditEntry
 from audit.registry import audit_action, secret_shown_to
 
@@ -43,11 +46,11 @@ def _shown(value: Any) -> str:
         return "—"
     if isinstance(value, list | tuple):
         # Files attached or detached ({id, filename} each) by name, never as a Python list.
-        return ", ".join(_named(item) for item in value) if value else "(none)"
+        return ", ".join(_named(item) for item in value) if value else _("(none)")
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return pgettext("value", "yes") if value else pgettext("value", "no")
     if value == "":
-        return "(empty)"
+        return _("(empty)")
     return str(value)
 
 
@@ -58,13 +61,13 @@ def _rest_label(entry: AuditEntry, *, one_sided: bool, before: Any, after: Any, 
         assert action is not None
         label = action.record_label
     elif one_sided and after and entry.succeeded:
-        label = action.record_label if action is not None and side == "after" else "after"
+        label = action.record_label if action is not None and side == "after" else pgettext("side", "after")
     elif one_sided and after:
-        label = "what was sent"
+        label = _("what was sent")
     elif one_sided:
-        label = "before"
+        label = pgettext("side", "before")
     else:
-        label = "unchanged fields"
+        label = _("unchanged fields")
     return f"{label} ({count})"
 
 

@@ -3,6 +3,9 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from audit.models import AuditEntry
 from audit.registry import action_choices
@@ -10,9 +13,9 @@ from audit.selectors import audit_actors
 from fileflare_admin.days import DayField
 
 
-def _any_action() -> list[tuple[str, str]]:
+def _any_action() -> list[tuple[str, StrOrPromise]]:
     """Every action an app registered, read when the form is made (the apps register at ready())."""
-    return [("", "Any action"), *action_choices()]
+    return [("", _("Any action")), *action_choices()]
 
 
 class AuditFilterForm(forms.Form):
@@ -22,27 +25,29 @@ class AuditFilterForm(forms.Form):
     """
 
     actor = forms.ModelChoiceField(
-        queryset=get_user_model().objects.none(), required=False, label="Person", empty_label="Anyone"
+        queryset=get_user_model().objects.none(), required=False, label=_("Person"), empty_label=_("Anyone")
     )
-    action = forms.ChoiceField(choices=_any_action, required=False)
+    action = forms.ChoiceField(choices=_any_action, required=False, label=_("Action"))
     order_number = forms.IntegerField(
         required=False,
         min_value=1,
         max_value=2**63 - 1,
-        label="Order number",
+        label=_("Order number"),
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1}),
     )
-    download_id = forms.CharField(required=False, max_length=64, label="Download ID", strip=True)
+    download_id = forms.CharField(required=False, max_length=64, label=_("Download ID"), strip=True)
     job_id = forms.CharField(
         required=False,
         max_length=37,
-        label="Bulk fix",
+        label=_("Bulk fix"),
         strip=True,
         widget=forms.TextInput(attrs={"placeholder": "#12", "inputmode": "numeric"}),
     )
-    date_from = DayField(label="From")
-    date_to = DayField(label="To")
-    outcome = forms.ChoiceField(choices=[("", "Any outcome"), *AuditEntry.Outcome.choices], required=False)
+    date_from = DayField(label=pgettext_lazy("days", "From"))
+    date_to = DayField(label=pgettext_lazy("days", "To"))
+    outcome = forms.ChoiceField(
+        choices=[("", _("Any outcome")), *AuditEntry.Outcome.choices], required=False, label=_("Outcome")
+    )
     page = forms.IntegerField(required=False, min_value=1, max_value=10**9, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -59,7 +64,7 @@ class AuditFilterForm(forms.Form):
         data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
-            self.add_error("date_to", "“To” is before “From”.")
+            self.add_error("date_to", _("“To” is before “From”."))
         return data
 
     def filters(self) -> dict[str, Any]:
@@ -86,7 +91,7 @@ class UndoForm(forms.Form):
         required=False,
         max_length=500,
         strip=True,
-        label="Reason (optional)",
-        widget=forms.TextInput(attrs={"placeholder": "Why this is being undone", "autocomplete": "off"}),
+        label=_("Reason (optional)"),
+        widget=forms.TextInput(attrs={"placeholder": _("Why this is being undone"), "autocomplete": "off"}),
     )
     next = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)

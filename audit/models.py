@@ -12,6 +12,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from audit.registry import action_label, validate_action
 
@@ -48,10 +50,10 @@ class AuditEntry(models.Model):
     """One staff action on upstream data, whether it went through or not."""
 
     class Outcome(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SUCCESS = "success", "Succeeded"
-        FAILED = "failed", "Failed"
-        UNKNOWN = "unknown", "Outcome unknown"
+        PENDING = "pending", pgettext_lazy("outcome", "Pending")
+        SUCCESS = "success", pgettext_lazy("outcome", "Succeeded")
+        FAILED = "failed", pgettext_lazy("outcome", "Failed")
+        UNKNOWN = "unknown", _("Outcome unknown")
 
     FINAL_OUTCOMES = frozenset({Outcome.SUCCESS, Outcome.FAILED, Outcome.UNKNOWN})
 

@@ -24,6 +24,8 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import DatabaseError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from audit.models import AuditEntry
 from fileflare_admin.api.errors import OutcomeUnknown
@@ -37,7 +39,8 @@ Actor = AbstractBaseUser | AnonymousUser | None
 # moment: the trail is tried this many times, a little apart, before the write is refused.
 DATABASE_ATTEMPTS = 3
 DATABASE_PAUSE = 0.05
-CHECKED_AT_THE_API = "checked at the API"
+# Stored as written (English) and translated where the log shows it (audit/_outcome.html).
+CHECKED_AT_THE_API = gettext_noop("checked at the API")
 # The bulk fix whose item is being written (audit_job): every entry written meanwhile names it, and the
 # job is told the entry it opened (to close exactly that one should its worker stop mid-write).
 _current_job: ContextVar[str] = ContextVar("audit_job", default="")
@@ -47,7 +50,7 @@ _on_open: ContextVar[Callable[[AuditEntry], None] | None] = ContextVar("audit_on
 class AuditUnavailable(UserFacingError):
     """The entry could not be written before the upstream call, so the call was not made."""
 
-    default_message = (
+    default_message = gettext_lazy(
         "The audit trail cannot be written right now, so nothing was sent. "
         "What you typed is kept below; try again in a moment."
     )
@@ -140,10 +143,14 @@ def _failure_outcome(failure: BaseException, handle: OpenEntry) -> tuple[str, st
         return AuditEntry.Outcome.UNKNOWN, message
     if isinstance(failure, UserFacingError):
         return AuditEntry.Outcome.FAILED, failure.user_message
-    stopped = f"The dashboard stopped with an unexpected error ({type(failure).__name__})"
+    error = {"error": type(failure).__name__}
     if handle.sent:
-        return AuditEntry.Outcome.UNKNOWN, f"{stopped} after sending the change."
-    return AuditEntry.Outcome.FAILED, f"{stopped}; nothing was sent."
+        return AuditEntry.Outcome.UNKNOWN, _(
+            "The dashboard stopped with an unexpected error (%(error)s) after sending the change."
+        ) % error
+    return AuditEntry.Outcome.FAILED, _(
+        "The dashboard stopped with an unexpected error (%(error)s); nothing was sent."
+    ) % error
 
 
 @contextmanager

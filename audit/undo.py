@@ -31,6 +31,8 @@ from typing import Protocol
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from audit.models import AuditEntry, UndoClaim
 from audit.registry import record_removing_actions, undo_handler
@@ -75,7 +77,7 @@ class UndoHandler(Protocol):
 class CannotUndo(UserFacingError):
     """The entry cannot be undone (now or ever); `user_message` says why."""
 
-    default_message = "This entry cannot be undone."
+    default_message = gettext_lazy("This entry cannot be undone.")
 
 
 class UndoNotAllowed(CannotUndo, PermissionDenied):
@@ -106,19 +108,23 @@ def undone_by(entry: AuditEntry) -> AuditEntry | None:
 
 def _already_undone(done: AuditEntry) -> CannotUndo:
     when = clock.date_time(done.created_at, seconds=True)
-    return CannotUndo(f"This was already undone by {done.actor_name} at {when}.")
+    return CannotUndo(
+        _("This was already undone by %(who)s at %(when)s.") % {"who": done.actor_name, "when": when}
+    )
 
 
 def _cannot(entry: AuditEntry) -> CannotUndo:
     if entry.outcome == AuditEntry.Outcome.PENDING:
-        return CannotUndo("This change is still under way (or stopped midway): there is nothing to undo yet.")
+        return CannotUndo(
+            _("This change is still under way (or stopped midway): there is nothing to undo yet.")
+        )
     if entry.outcome == AuditEntry.Outcome.UNKNOWN:
         return CannotUndo(
-            "Whether this change went through is unknown: check the record before undoing anything."
+            _("Whether this change went through is unknown: check the record before undoing anything.")
         )
     if entry.outcome == AuditEntry.Outcome.FAILED:
-        return CannotUndo("This attempt did not go through, so there is nothing to undo.")
-    return CannotUndo("This kind of entry cannot be undone.")
+        return CannotUndo(_("This attempt did not go through, so there is nothing to undo."))
+    return CannotUndo(_("This kind of entry cannot be undone."))
 
 
 # --- A record removed since: nothing left to undo on -----------------------------------------------
@@ -149,8 +155,11 @@ def _gone(entry: AuditEntry, known: dict[str, AuditEntry] | None = None) -> Cann
         return None
     when = clock.date_time(removal.created_at, seconds=True)
     return CannotUndo(
-        f"Record {entry.download_id} was deleted since (by {removal.actor_name} at {when}, audit entry "
-        f"#{removal.pk}), so this cannot be undone."
+        _(
+            "Record %(record)s was deleted since (by %(who)s at %(when)s, audit entry #%(entry)s), so this "
+            "cannot be undone."
+        )
+        % {"record": entry.download_id, "who": removal.actor_name, "when": when, "entry": removal.pk}
     )
 
 
@@ -167,7 +176,7 @@ class UndoState:
 
     @property
     def button(self) -> str:
-        return "Restore" if self.kind == "restore" else "Undo"
+        return pgettext("button", "Restore") if self.kind == "restore" else pgettext("button", "Undo")
 
     @property
     def offered(self) -> bool:
@@ -179,7 +188,9 @@ class UndoState:
         if self.gone:
             return self.gone
         if self.kind and self.done is None and self.refusal is not None:
-            return f"A Merchant can {self.button.lower()} this"
+            return (
+                _("A Merchant can restore this") if self.kind == "restore" else _("A Merchant can undo this")
+            )
         return ""
 
 
@@ -248,8 +259,11 @@ def _claim(entry: AuditEntry, actor: Actor) -> UndoClaim:
             raise _already_undone(done)
         if held.claimed_at > now - UNDO_CLAIM_TIMEOUT:
             raise UndoInProgress(
-                f"This is being undone by {held.actor_name} since {clock.clock(held.claimed_at)}. "
-                "Reload the page in a moment to see how it went."
+                _(
+                    "This is being undone by %(who)s since %(since)s. Reload the page in a moment to see how "
+                    "it went."
+                )
+                % {"who": held.actor_name, "since": clock.clock(held.claimed_at)}
             )
         # A claim whose undo died midway (a worker stopped): take it over, unless someone just did.
         taken = UndoClaim.objects.filter(pk=held.pk, claimed_at=held.claimed_at).update(
@@ -258,7 +272,7 @@ def _claim(entry: AuditEntry, actor: Actor) -> UndoClaim:
         if taken:
             logger.warning("took over a stale undo claim on audit entry %s", entry.pk)
             return UndoClaim(entry=entry, actor_name=name, claimed_at=now)
-    raise UndoInProgress("Someone else is undoing this right now. Reload the page in a moment.")
+    raise UndoInProgress(_("Someone else is undoing this right now. Reload the page in a moment."))
 
 
 def _release(claim: UndoClaim) -> None:
@@ -287,7 +301,8 @@ def audit_undo(*, actor: Actor, entry_id: int, reason: str = "") -> Undone:
 
     claim = _claim(entry, actor)
     try:
-        return handler.perform(actor, entry, reason.strip() or f"Undo of audit entry #{entry.pk}")
+        default_reason = _("Undo of audit entry #%(entry)s") % {"entry": entry.pk}
+        return handler.perform(actor, entry, reason.strip() or default_reason)
     except BaseException as failure:
         if not says_outcome_unknown(failure):
             _release(claim)

@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.changes import entry_changes
@@ -61,7 +62,7 @@ def _entry_or_404(pk: int) -> AuditEntry:
     try:
         return audit_entry_get(pk=pk)
     except AuditEntry.DoesNotExist:
-        raise Http404("No such audit entry.") from None
+        raise Http404(_("No such audit entry.")) from None
 
 
 def _undo_confirm(request: StaffRequest, entry: AuditEntry) -> HttpResponse:
@@ -103,7 +104,10 @@ def audit_undo_view(request: StaffRequest, pk: int) -> HttpResponse:
         messages.warning(request, refused.user_message)
     except UserFacingError as failure:
         unknown = says_outcome_unknown(failure)
-        messages.error(request, failure.user_message if unknown else f"Not undone: {failure.user_message}")
+        messages.error(
+            request,
+            failure.user_message if unknown else _("Not undone: %(why)s") % {"why": failure.user_message},
+        )
     else:
         messages.success(request, undone_message(done))
     return redirect(next_url)

@@ -17,6 +17,7 @@ from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class SignInGuardBackend(AxesStandaloneBackend):
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A refused POST without a valid CSRF token: our 403 page (Django's own has an inline style)."""
     logger.warning("CSRF check refused %s %s: %s", request.method, request.path, reason)
-    sentence = (
+    sentence = _(
         "This form could not be sent: it expired or came from another site. "
         "Go back, reload the page and send it again."
     )

@@ -28,6 +28,8 @@ from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fileflare_admin.clock import clock
 from fileflare_admin.htmx import safe_next
@@ -101,20 +103,30 @@ class SignInAttempts(AxesDatabaseHandler):
         return per_address
 
 
-def _minutes(count: int) -> str:
-    return f"{count} minute{'s' if count != 1 else ''}"
-
-
 def warning_sentence() -> str:
-    return (
-        "One more failed sign-in will lock this account for "
-        f"{_minutes(settings.AXES_COOLOFF_MINUTES)}. Check the username and password before trying again."
-    )
+    minutes = settings.AXES_COOLOFF_MINUTES
+    return ngettext(
+        "One more failed sign-in will lock this account for %(minutes)s minute. Check the username and "
+        "password before trying again.",
+        "One more failed sign-in will lock this account for %(minutes)s minutes. Check the username and "
+        "password before trying again.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 def lockout_sentence(ends: datetime | None) -> str:
-    when = f"at {clock(ends)}" if ends else f"in {_minutes(settings.AXES_COOLOFF_MINUTES)}"
-    return f"Too many failed sign-ins for this account: it is locked and unlocks by itself {when}."
+    if ends:
+        return _(
+            "Too many failed sign-ins for this account: it is locked and unlocks by itself at %(time)s."
+        ) % {"time": clock(ends)}
+    minutes = settings.AXES_COOLOFF_MINUTES
+    return ngettext(
+        "Too many failed sign-ins for this account: it is locked and unlocks by itself in "
+        "%(minutes)s minute.",
+        "Too many failed sign-ins for this account: it is locked and unlocks by itself in "
+        "%(minutes)s minutes.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 def unlock_command(username: str) -> str:

@@ -11,12 +11,14 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 from fileflare_admin import sharedcache
 from fileflare_admin.api import breaker, budget, downloads, fileflare
 from fileflare_admin.api.checks import CheckResult, check_upstreams
 from fileflare_admin.api.errors import ApiError
 from fileflare_admin.api.http import DOWNLOADS, FILEFLARE, Api
+from fileflare_admin.sentences import capitalized
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def _probe(api: Api) -> tuple[bool, str, datetime | None]:
     if fetched.stale:
         return (
             False,
-            "Showing a cached answer: the upstream did not answer or the budget is spent.",
+            _("Showing a cached answer: the upstream did not answer or the budget is spent."),
             fetched.fetched_at,
         )
     return True, "", fetched.fetched_at
@@ -83,7 +85,7 @@ def upstream_status(api: Api) -> UpstreamStatus:
     name = api.budget_name() if configured else ""
     used, blocked = budget.usage(name) if configured else (0, None)
     return UpstreamStatus(
-        label=api.label[0].upper() + api.label[1:],
+        label=capitalized(api.label),
         host=host,
         configured=configured,
         answers=answers,

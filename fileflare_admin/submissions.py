@@ -24,6 +24,7 @@ from datetime import datetime
 
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fileflare_admin import clock
 from fileflare_admin.sentences import UserFacingError
@@ -42,11 +43,11 @@ class AlreadySubmitted(UserFacingError):
     @staticmethod
     def sentence(sent_at: datetime | None) -> str:
         if sent_at is None:
-            return "This form was already sent once, so it was not sent again."
+            return _("This form was already sent once, so it was not sent again.")
         local = timezone.localtime(sent_at)
         today = timezone.localtime(timezone.now()).date()
         when = clock.clock(local) if local.date() == today else clock.date_time(local, seconds=True)
-        return f"This form was already sent at {when}, so it was not sent again."
+        return _("This form was already sent at %(when)s, so it was not sent again.") % {"when": when}
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "404.html", {"reason": "That page does not exist."}, status=404)
+    return render(request, "404.html", status=404)  # the template says "That page does not exist."
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

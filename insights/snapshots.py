@@ -28,12 +28,15 @@ from typing import Literal
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from background import chain, pacing, shares
 from downloads.history import forget_unseen, note_counts
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api.errors import ApiError, NotConfigured, Unavailable
 from fileflare_admin.api.http import DOWNLOADS, FILEFLARE
+from fileflare_admin.numbers import grouped
 from insights.models import CountSnapshots
 from orders_index.models import IndexedOrder
 
@@ -252,29 +255,41 @@ class SnapshotProgress:
     def sentence(self) -> str:
         """One line for the status page."""
         if full_every() is None and recent_every() is None:
-            return (
+            return _(
                 "Counts are not snapshotted: SNAPSHOT_FULL_EVERY_SECONDS and SNAPSHOT_RECENT_EVERY_SECONDS "
                 "are 0."
             )
         if self.full_finished_at is None and self.recent_finished_at is None and not self.last_error:
             if self.full_under_way:
-                return f"The first snapshot of every record's count is under way: {self.full_records:,} read."
-            return "Counts have not been snapshotted yet: the snapshots start with the task worker."
-        return (
-            f"Every record's count is read {_period(full_every())}, those of orders e-mailed in the last "
-            f"{settings.SNAPSHOT_RECENT_HOURS} hours {_period(recent_every())}; only changes are stored."
-        )
+                return _("The first snapshot of every record's count is under way: %(count)s read.") % {
+                    "count": grouped(self.full_records)
+                }
+            return _("Counts have not been snapshotted yet: the snapshots start with the task worker.")
+        hours = settings.SNAPSHOT_RECENT_HOURS
+        return ngettext(
+            "Every record's count is read %(full)s, those of orders e-mailed in the last %(hours)s hour "
+            "%(recent)s; only changes are stored.",
+            "Every record's count is read %(full)s, those of orders e-mailed in the last %(hours)s hours "
+            "%(recent)s; only changes are stored.",
+            hours,
+        ) % {"full": _period(full_every()), "hours": grouped(hours), "recent": _period(recent_every())}
 
 
 def _period(every: timedelta | None) -> str:
     if every is None:
-        return "never (turned off)"
+        return _("never (turned off)")
     seconds = int(every.total_seconds())
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+    units = (
+        (86400, lambda count: ngettext("every day", "every %(count)s days", count)),
+        (3600, lambda count: ngettext("every hour", "every %(count)s hours", count)),
+        (60, lambda count: ngettext("every minute", "every %(count)s minutes", count)),
+        (1, lambda count: ngettext("every second", "every %(count)s seconds", count)),
+    )
+    for size, words in units:
         if seconds % size == 0:
             count = seconds // size
-            return f"every {unit}" if count == 1 else f"every {count} {unit}s"
-    return f"every {seconds} seconds"
+            return words(count) % {"count": grouped(count)}
+    return ""  # not reached: every whole number of seconds is a multiple of 1
 
 
 def _state() -> CountSnapshots | None:

@@ -4,6 +4,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from staff.models import StaffPreferences, common_time_zones, time_zone_names
 
@@ -23,20 +24,21 @@ class TimeZoneForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         shop = settings.SHOP_TIME_ZONE
         self.fields["time_zone"] = forms.CharField(
-            label="Your time zone",
+            label=_("Your time zone"),
             required=False,
             max_length=64,
-            help_text=(
+            help_text=_(
                 "Type a city or region (Tokyo, New York, Europe) and pick it from the suggestions; leave it "
-                f"empty for the shop's time zone ({shop}). Every date and time in the dashboard is shown "
+                "empty for the shop's time zone (%(shop)s). Every date and time in the dashboard is shown "
                 "in this zone, with its name beside it."
-            ),
+            )
+            % {"shop": shop},
             widget=forms.TextInput(
                 attrs={
                     "list": DATALIST_ID,
                     "autocomplete": "off",
                     "spellcheck": "false",
-                    "placeholder": f"The shop's time zone ({shop})",
+                    "placeholder": _("The shop's time zone (%(shop)s)") % {"shop": shop},
                 }
             ),
         )
@@ -54,7 +56,8 @@ class TimeZoneForm(forms.ModelForm):
         name = by_key.get(typed.replace(" ", "_").casefold())
         if name is None:
             raise forms.ValidationError(
-                f"“{typed}” is not a time zone this dashboard knows. Pick a time zone from the list."
+                _("“%(typed)s” is not a time zone this dashboard knows. Pick a time zone from the list.")
+                % {"typed": typed}
             )
         return name
 
@@ -92,15 +95,15 @@ class DigestForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["wanted"] = forms.BooleanField(
-            label="Send me the daily digest", required=False, initial=self.instance.digest_at is not None
+            label=_("Send me the daily digest"), required=False, initial=self.instance.digest_at is not None
         )
         self.fields["digest_at"] = forms.TimeField(
-            label="At",
+            label=pgettext_lazy("digest time", "At"),
             required=False,
             input_formats=["%H:%M", "%H.%M", "%H:%M:%S"],
-            help_text="A time of day as 08:00 (24-hour clock), in your time zone.",
+            help_text=_("A time of day as 08:00 (24-hour clock), in your time zone."),
             widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
-            error_messages={"invalid": "Write the time as hours and minutes, such as 08:00."},
+            error_messages={"invalid": _("Write the time as hours and minutes, such as 08:00.")},
         )
         self.initial["digest_at"] = self.instance.digest_at or DEFAULT_DIGEST_AT
         self.order_fields(["wanted", "digest_at"])
@@ -110,7 +113,7 @@ class DigestForm(forms.ModelForm):
         if not cleaned.get("wanted"):
             cleaned["digest_at"] = None
         elif cleaned.get("digest_at") is None and "digest_at" not in self.errors:
-            self.add_error("digest_at", "Say at what time the digest should come, such as 08:00.")
+            self.add_error("digest_at", _("Say at what time the digest should come, such as 08:00."))
         return cleaned
 
 

@@ -33,8 +33,11 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from fileflare_admin.counts import count_lowered
+from fileflare_admin.numbers import grouped
 from fileflare_admin.sentences import UserFacingError
 
 SUPPORT = "Support"
@@ -72,10 +75,17 @@ def role_of(user: AnyUser) -> Role | None:
     return None
 
 
+# What a role is called on the page (the groups keep their English names: SUPPORT, MERCHANT).
+ROLE_LABELS: dict[str, StrOrPromise] = {
+    "admin": pgettext_lazy("role", "Administrator"),
+    "merchant": pgettext_lazy("role", "Merchant"),
+    "support": pgettext_lazy("role", "Support"),
+}
+
+
 def role_label(user: AnyUser) -> str:
-    return {"admin": "Administrator", "merchant": "Merchant", "support": "Support"}.get(
-        role_of(user) or "", "No role"
-    )
+    """The person's role as the header names it, in the page's language."""
+    return str(ROLE_LABELS.get(role_of(user) or "", pgettext_lazy("role", "No role")))
 
 
 STAFF: frozenset[Role] = frozenset({"admin", "merchant", "support"})
@@ -100,23 +110,25 @@ Action = Literal[
 @dataclass(frozen=True)
 class Rule:
     roles: frozenset[Role]  # the roles that may
-    refusal: str  # the sentence everyone else reads
+    refusal: StrOrPromise  # the sentence everyone else reads, in their language when read
 
 
+_ = gettext_lazy  # the refusals are read in the language of whoever is refused
 RULES: dict[Action, Rule] = {
-    "use_dashboard": Rule(STAFF, "Your account has no role yet. Ask a merchant to give you one."),
-    "resend": Rule(STAFF, "Only Support and Merchant staff can resend download e-mails."),
-    "edit": Rule(EDITORS, "Only a Merchant can change a record's product, order, file or S3 key."),
-    "create": Rule(EDITORS, "Only a Merchant can create download records."),
-    "delete": Rule(EDITORS, "Only a Merchant can delete download records."),
-    "see_amazon_key": Rule(EDITORS, "Only a Merchant can see S3 keys."),
-    "attach": Rule(STAFF, "Only Support and Merchant staff can attach files to an order."),
-    "detach": Rule(EDITORS, "Only a Merchant can detach files from an order."),
-    "run_bulk_fixes": Rule(EDITORS, "Only a Merchant can run bulk fixes."),
-    "edit_reply_templates": Rule(EDITORS, "Only a Merchant can change the shop's reply templates."),
-    "view_reports": Rule(STAFF, "Your account has no role that may see the Reports page. Ask a merchant."),
-    "view_staff_activity": Rule(EDITORS, "Only a Merchant can see what each member of staff did."),
+    "use_dashboard": Rule(STAFF, _("Your account has no role yet. Ask a merchant to give you one.")),
+    "resend": Rule(STAFF, _("Only Support and Merchant staff can resend download e-mails.")),
+    "edit": Rule(EDITORS, _("Only a Merchant can change a record's product, order, file or S3 key.")),
+    "create": Rule(EDITORS, _("Only a Merchant can create download records.")),
+    "delete": Rule(EDITORS, _("Only a Merchant can delete download records.")),
+    "see_amazon_key": Rule(EDITORS, _("Only a Merchant can see S3 keys.")),
+    "attach": Rule(STAFF, _("Only Support and Merchant staff can attach files to an order.")),
+    "detach": Rule(EDITORS, _("Only a Merchant can detach files from an order.")),
+    "run_bulk_fixes": Rule(EDITORS, _("Only a Merchant can run bulk fixes.")),
+    "edit_reply_templates": Rule(EDITORS, _("Only a Merchant can change the shop's reply templates.")),
+    "view_reports": Rule(STAFF, _("Your account has no role that may see the Reports page. Ask a merchant.")),
+    "view_staff_activity": Rule(EDITORS, _("Only a Merchant can see what each member of staff did.")),
 }
+del _
 
 # Moving a download count, the one rule with a size: these roles by any amount in one change, these by at
 # most settings.SUPPORT_MAX_COUNT_STEP (read when asked, so a deploy or a test may change it), anyone else
@@ -131,7 +143,7 @@ def allows(user: AnyUser, action: Action) -> bool:
 
 def refusal(user: AnyUser, action: Action) -> str | None:
     """The sentence that refuses this person the action, or None when they may (an undo's refusal)."""
-    return None if allows(user, action) else RULES[action].refusal
+    return None if allows(user, action) else str(RULES[action].refusal)
 
 
 def require(user: AnyUser, action: Action) -> None:
@@ -161,12 +173,15 @@ def require_count_change_allowed(user: AnyUser, *, old: int, new: int) -> None:
     if step is None:
         return
     if step == 0:
-        raise NotAllowed("Your account has no role that may change download counts.")
+        raise NotAllowed(gettext("Your account has no role that may change download counts."))
     if abs(new - old) > step:
         low, high = _counts_within(step, old)
         raise NotAllowed(
-            f"Support can move a download count by at most {step} at a time "
-            f"(from {old}, that is {low} to {high}). Ask a Merchant for a larger change."
+            gettext(
+                "Support can move a download count by at most %(step)s at a time "
+                "(from %(old)s, that is %(low)s to %(high)s). Ask a Merchant for a larger change."
+            )
+            % {"step": grouped(step), "old": grouped(old), "low": grouped(low), "high": grouped(high)}
         )
 
 

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -24,13 +24,19 @@ def time_zone_settings(request: StaffRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         saved = form.save()
         request.session[TIME_ZONE_SESSION_KEY] = saved.time_zone
-        zone = saved.time_zone or f"the shop's time zone ({settings.SHOP_TIME_ZONE})"
-        messages.success(request, f"Times are now shown in {zone}.")
+        if saved.time_zone:
+            messages.success(request, _("Times are now shown in %(zone)s.") % {"zone": saved.time_zone})
+        else:
+            messages.success(
+                request,
+                _("Times are now shown in the shop's time zone (%(zone)s).")
+                % {"zone": settings.SHOP_TIME_ZONE},
+            )
         return redirect(back)
     return render(
         request,
         "staff/time_zone.html",
-        {"form": form, "back": back, "shop_time_zone": settings.SHOP_TIME_ZONE},
+        {"form": form, "back": back, "shop_time_zone": settings.SHOP_TIME_ZONE, "now": timezone.now()},
     )
 
 
@@ -63,16 +69,21 @@ def digest_settings(request: StaffRequest) -> HttpResponse:
         saved = form.save()
         zone = saved.time_zone or settings.SHOP_TIME_ZONE
         if saved.digest_at is None:
-            messages.success(request, "You will not get the daily digest.")
+            messages.success(request, _("You will not get the daily digest."))
         elif not request.user.email:
             messages.warning(
                 request,
-                f"The digest is set for {saved.digest_at:%H:%M} ({zone}), but your account has no e-mail "
-                "address: ask an Administrator to add one.",
+                _(
+                    "The digest is set for %(time)s (%(zone)s), but your account has no e-mail address: "
+                    "ask an Administrator to add one."
+                )
+                % {"time": f"{saved.digest_at:%H:%M}", "zone": zone},
             )
         else:
             messages.success(
-                request, f"The daily digest goes to {request.user.email} at {saved.digest_at:%H:%M} ({zone})."
+                request,
+                _("The daily digest goes to %(email)s at %(time)s (%(zone)s).")
+                % {"email": request.user.email, "time": f"{saved.digest_at:%H:%M}", "zone": zone},
             )
         return redirect("staff:digest")
     zone = preferences.time_zone or settings.SHOP_TIME_ZONE

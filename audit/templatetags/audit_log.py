@@ -7,6 +7,7 @@ from typing import Any
 
 from django import template
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 
 from audit.changes import cut_around_difference
 from audit.registry import audit_action
@@ -15,8 +16,12 @@ from fileflare_admin.templatetags.display import printable, readable
 
 register = template.Library()
 
-MASKED = "•••••• (hidden)"
-NOTHING = frozenset({"—", "(empty)"})
+MASKED = _("•••••• (hidden)")
+
+
+def _nothing() -> frozenset[str]:
+    """The values that say there is nothing (audit.changes writes them): shown even for a secret."""
+    return frozenset({"—", str(_("(empty)"))})
 
 
 def _grants(may: Any, permission: str) -> bool:
@@ -38,8 +43,8 @@ def masked(change: Any, may: Any) -> Any:
         return change
     return replace(
         change,
-        before=change.before if change.before in NOTHING else MASKED,
-        after=change.after if change.after in NOTHING else MASKED,
+        before=change.before if change.before in _nothing() else str(MASKED),
+        after=change.after if change.after in _nothing() else str(MASKED),
     )
 
 

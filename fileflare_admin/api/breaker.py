@@ -16,8 +16,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import ngettext
+from django_stubs_ext import StrOrPromise
 
 from fileflare_admin.api.errors import Unavailable
+from fileflare_admin.sentences import capitalized
 
 logger = logging.getLogger("fileflare_admin.api")
 FAILURE_WINDOW = 120  # seconds: failures further apart than this are not "in a row"
@@ -26,11 +29,19 @@ FAILURE_WINDOW = 120  # seconds: failures further apart than this are not "in a 
 class CircuitOpen(Unavailable):
     """The upstream failed repeatedly just now: the dashboard did not send anything."""
 
-    def __init__(self, label: str, *, retry_after: int, api: str) -> None:
+    def __init__(self, label: StrOrPromise, *, retry_after: int, api: str) -> None:
         self.retry_after = max(retry_after, 1)
         super().__init__(
-            f"{label} did not answer the last few requests in time, so the dashboard is not waiting on it "
-            f"for now. Try again in {self.retry_after} second{'s' if self.retry_after != 1 else ''}.",
+            capitalized(
+                ngettext(
+                    "%(api)s did not answer the last few requests in time, so the dashboard is not "
+                    "waiting on it for now. Try again in %(seconds)s second.",
+                    "%(api)s did not answer the last few requests in time, so the dashboard is not "
+                    "waiting on it for now. Try again in %(seconds)s seconds.",
+                    self.retry_after,
+                )
+                % {"api": label, "seconds": self.retry_after}
+            ),
             api=api,
         )
 
@@ -48,7 +59,7 @@ def _keys(name: str) -> tuple[str, str, str]:
     return f"{base}:failures", f"{base}:open-until", f"{base}:probe"
 
 
-def admit(name: str, label: str, api: str) -> Ticket:
+def admit(name: str, label: StrOrPromise, api: str) -> Ticket:
     """May a call go out now? Raises CircuitOpen while the breaker is open (and while another call probes)."""
     failures_key, open_key, probe_key = _keys(name)
     state = cache.get_many([failures_key, open_key])

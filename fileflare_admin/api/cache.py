@@ -23,6 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
 
 from fileflare_admin import sharedcache
 from fileflare_admin.api import deadline
@@ -42,7 +43,7 @@ Generation = tuple[int, ...]
 class LockBusy(UserFacingError):
     """Someone else held the lock for longer than we were willing to wait."""
 
-    default_message = "Someone else is changing this right now. Wait a moment and try again."
+    default_message = _("Someone else is changing this right now. Wait a moment and try again.")
 
 
 @contextmanager

@@ -30,8 +30,13 @@ from types import TracebackType
 from typing import ParamSpec, TypeVar
 
 from django.conf import settings
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django_stubs_ext import StrOrPromise
 
 from fileflare_admin.api.errors import Unavailable
+from fileflare_admin.sentences import capitalized
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -94,7 +99,10 @@ def waited_since(started: float) -> float:
 def seconds_text(seconds: float) -> str:
     """`8 seconds`, `1.5 seconds`, `1 second`: how a sentence states a wait."""
     value = f"{seconds:.0f}" if seconds >= 10 else f"{seconds:.1f}".removesuffix(".0")
-    return f"{value} second{'' if value == '1' else 's'}"
+    shown = number_format(float(value)) if "." in value else value
+    return ngettext("%(seconds)s second", "%(seconds)s seconds", 1 if value == "1" else 2) % {
+        "seconds": shown
+    }
 
 
 # --- how many requests of this worker may wait on an upstream at once -----------------------------
@@ -117,7 +125,7 @@ class Busy(Unavailable):
 
 
 @contextmanager
-def waiting(label: str, api: str) -> Iterator[None]:
+def waiting(label: StrOrPromise, api: str) -> Iterator[None]:
     """Hold one of this worker's waiting slots for the request while the block runs."""
     current = _page.get()
     if current is None:
@@ -127,8 +135,13 @@ def waiting(label: str, api: str) -> Iterator[None]:
     with current.lock:
         if current.calls_waiting == 0 and not semaphore.acquire(timeout=SLOT_PATIENCE):
             raise Busy(
-                f"{label} is slow to answer and other pages are already waiting for it. "
-                "Try again in a moment.",
+                capitalized(
+                    _(
+                        "%(api)s is slow to answer and other pages are already waiting for it. "
+                        "Try again in a moment."
+                    )
+                    % {"api": label}
+                ),
                 api=api,
             )
         current.calls_waiting += 1

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from fileflare_admin.api import cache, validators
 from fileflare_admin.api._reads import get
@@ -48,8 +49,11 @@ def api_timezone() -> tzinfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise NotConfigured(
-            f"DOWNLOADS_API_TIMEZONE is “{name[:60]}”, which is not a time zone: use a name such as "
-            "America/New_York or an offset such as -05:00.",
+            _(
+                "DOWNLOADS_API_TIMEZONE is “%(name)s”, which is not a time zone: use a name such as "
+                "America/New_York or an offset such as -05:00."
+            )
+            % {"name": name[:60]},
             api=DOWNLOADS.name,
         ) from None
 
@@ -79,7 +83,8 @@ def record_list(
     if sortby:
         if sortby not in SORT_COLUMNS:
             raise ValidationFailed(
-                f"The downloads API cannot sort by “{str(sortby)[:40]}”: choose another column.",
+                _("The downloads API cannot sort by “%(column)s”: choose another column.")
+                % {"column": str(sortby)[:40]},
                 status=None,
                 api=DOWNLOADS.name,
             )
@@ -92,7 +97,7 @@ def record_list(
     if isinstance(rows, dict) and isinstance(rows.get("data"), list):
         rows = rows["data"]
     if not isinstance(rows, list):
-        raise BadResponse("The downloads API sent a list of records in a shape we do not know.")
+        raise BadResponse(_("The downloads API sent a list of records in a shape we do not know."))
     headers = fetched.value["headers"]
     page_obj = Page(
         items=tuple(_record(row) for row in rows),

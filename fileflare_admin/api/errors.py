@@ -3,13 +3,17 @@ a key, a token or credentials: they are built from fixed text, statuses and fiel
 
 from datetime import UTC, datetime, timedelta
 
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django_stubs_ext import StrOrPromise
+
 from fileflare_admin.sentences import UserFacingError
 
 
 class ApiError(UserFacingError):
     """Base class. `user_message` is the sentence for the page; str() gives the same."""
 
-    default_message = "The upstream service could not answer. Try again in a moment."
+    default_message: StrOrPromise = _("The upstream service could not answer. Try again in a moment.")
 
     def __init__(self, user_message: str | None = None, *, status: int | None = None, api: str = "") -> None:
         self.status = status
@@ -20,29 +24,31 @@ class ApiError(UserFacingError):
 class NotConfigured(ApiError):
     """401 from Fileflare, the downloads API's 400 "Unauthorized", or a missing URL or key."""
 
-    default_message = "The dashboard is not allowed into the upstream API. Check its key in the settings."
+    default_message: StrOrPromise = _(
+        "The dashboard is not allowed into the upstream API. Check its key in the settings."
+    )
 
 
 class PlanLimit(ApiError):
-    default_message = (
+    default_message: StrOrPromise = _(
         "Fileflare refused: the shop's plan limit is reached. Upgrade the plan in the Fileflare app."
     )
 
 
 class NotFound(ApiError):
-    default_message = "Nothing with that ID exists in this shop."
+    default_message: StrOrPromise = _("Nothing with that ID exists in this shop.")
 
 
 class InvalidIdentifier(NotFound):
     """Refused before any request was sent: the value cannot be an ID of that kind."""
 
-    default_message = "That is not a valid ID."
+    default_message: StrOrPromise = _("That is not a valid ID.")
 
 
 class ValidationFailed(ApiError):
     """422: the upstream refused the values; `field_errors` maps field names to messages."""
 
-    default_message = "The upstream refused these values."
+    default_message: StrOrPromise = _("The upstream refused these values.")
 
     def __init__(
         self,
@@ -73,22 +79,27 @@ class RateLimited(ApiError):
 
     @staticmethod
     def sentence(seconds: int) -> str:
-        return (
-            f"Fileflare allows only so many requests a minute and this shop has used them; "
-            f"try again in {seconds} second{'s' if seconds != 1 else ''}."
-        )
+        return ngettext(
+            "Fileflare allows only so many requests a minute and this shop has used them; "
+            "try again in %(seconds)s second.",
+            "Fileflare allows only so many requests a minute and this shop has used them; "
+            "try again in %(seconds)s seconds.",
+            seconds,
+        ) % {"seconds": seconds}
 
 
 class Unavailable(ApiError):
     """Timeout, refused connection, or a 5xx."""
 
-    default_message = "The upstream service is not answering right now. Try again in a moment."
+    default_message: StrOrPromise = _(
+        "The upstream service is not answering right now. Try again in a moment."
+    )
 
 
 class OutcomeUnknown(Unavailable):
     """A write that may not be repeated timed out: it may or may not have happened."""
 
-    default_message = (
+    default_message: StrOrPromise = _(
         "The upstream did not answer in time, so we cannot tell whether the change was made. "
         "Check before trying again."
     )
@@ -97,4 +108,6 @@ class OutcomeUnknown(Unavailable):
 class BadResponse(ApiError):
     """Not JSON, or not the documented shape."""
 
-    default_message = "The upstream answered with something we could not read. Try again in a moment."
+    default_message: StrOrPromise = _(
+        "The upstream answered with something we could not read. Try again in a moment."
+    )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
+from django.utils.translation import gettext as _
 
 from fileflare_admin.api.errors import (
     ApiError,
@@ -19,6 +20,7 @@ from fileflare_admin.api.errors import (
     Unavailable,
     ValidationFailed,
 )
+from fileflare_admin.sentences import capitalized
 
 if TYPE_CHECKING:
     from fileflare_admin.api.http import Api
@@ -48,7 +50,7 @@ _AUTH_CODES = frozenset(
 
 def api_title(api: Api) -> str:
     """The API's name at the start of a sentence ("The downloads API", "Fileflare")."""
-    return api.label[:1].upper() + api.label[1:]
+    return capitalized(api.label)
 
 
 def _error_body(response: requests.Response) -> dict[str, Any]:
@@ -101,7 +103,8 @@ def json_body(response: requests.Response, api: Api) -> Any:
         return response.json()
     except ValueError:
         raise BadResponse(
-            f"{api_title(api)} answered with something that is not JSON. Try again in a moment.",
+            _("%(api)s answered with something that is not JSON. Try again in a moment.")
+            % {"api": api_title(api)},
             status=response.status_code,
             api=api.name,
         ) from None
@@ -161,9 +164,13 @@ def failure_for(api: Api, response: requests.Response) -> ApiError:
     status = response.status_code
     body = _error_body(response)
     if _credentials_refused(api, response, body):
-        noun = "token" if api.key_setting.endswith("TOKEN") else "key"
+        refused = (
+            _("%(api)s refused the dashboard's token. Check %(setting)s.")
+            if api.key_setting.endswith("TOKEN")
+            else _("%(api)s refused the dashboard's key. Check %(setting)s.")
+        )
         return NotConfigured(
-            f"{api_title(api)} refused the dashboard's {noun}. Check {api.key_setting}.",
+            refused % {"api": api_title(api), "setting": api.key_setting},
             status=status,
             api=api.name,
         )
@@ -171,10 +178,20 @@ def failure_for(api: Api, response: requests.Response) -> ApiError:
         return PlanLimit(status=status, api=api.name)
     if status == 404:
         if _no_such_route(api, response, body):
-            name = api_title(api) if api.label.endswith("API") else f"The {api.label} API"
+            wrong = (
+                _(
+                    "The downloads API address looks wrong: %(base)s has no %(route)s route. "
+                    "Check %(setting)s."
+                )
+                if api.name == "downloads"
+                else _(
+                    "The Fileflare API address looks wrong: %(base)s has no %(route)s route. "
+                    "Check %(setting)s."
+                )
+            )
+            where = {"base": shown_base(api), "route": _route_of(api, response), "setting": api.url_setting}
             return NotConfigured(
-                f"{name} address looks wrong: {shown_base(api)} has no {_route_of(api, response)} route. "
-                f"Check {api.url_setting}.",
+                wrong % where,
                 status=status,
                 api=api.name,
             )
@@ -184,9 +201,13 @@ def failure_for(api: Api, response: requests.Response) -> ApiError:
         summary = "; ".join(message for messages in fields.values() for message in messages)
         reason = str(body.get("message") or "").strip()
         if summary:
-            sentence: str | None = _sentence(f"{api_title(api)} refused these values: {summary}")
+            sentence: str | None = _sentence(
+                _("%(api)s refused these values: %(why)s") % {"api": api_title(api), "why": summary}
+            )
         elif reason:
-            sentence = _sentence(f"{api_title(api)} refused the request: {reason}")
+            sentence = _sentence(
+                _("%(api)s refused the request: %(why)s") % {"api": api_title(api), "why": reason}
+            )
         else:
             sentence = None
         return ValidationFailed(sentence, field_errors=fields, status=status, api=api.name)
@@ -194,10 +215,14 @@ def failure_for(api: Api, response: requests.Response) -> ApiError:
         return RateLimited(retry_after=_retry_after(response), api=api.name)
     if status >= 500:
         return Unavailable(
-            f"{api_title(api)} had a problem on its side (error {status}). Try again in a moment.",
+            _("%(api)s had a problem on its side (error %(status)s). Try again in a moment.")
+            % {"api": api_title(api), "status": status},
             status=status,
             api=api.name,
         )
     return BadResponse(
-        f"{api_title(api)} answered with an unexpected status ({status}).", status=status, api=api.name
+        _("%(api)s answered with an unexpected status (%(status)s).")
+        % {"api": api_title(api), "status": status},
+        status=status,
+        api=api.name,
     )

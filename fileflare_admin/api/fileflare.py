@@ -5,6 +5,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache as django_cache
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from fileflare_admin.api import cache, validators
 from fileflare_admin.api._reads import get
@@ -13,7 +16,7 @@ from fileflare_admin.api.http import DOWNLOADS, FILEFLARE, send
 from fileflare_admin.api.types import Asset, CustomerView, Fetched, Order, Page, Product, data_list
 
 
-def _laravel_page(payload: Any, parse: Any, what: str, *, page: int, limit: int) -> Page[Any]:
+def _laravel_page(payload: Any, parse: Any, what: StrOrPromise, *, page: int, limit: int) -> Page[Any]:
     items = tuple(parse(item) for item in data_list(payload, what))
     meta = payload.get("meta") if isinstance(payload.get("meta"), dict) else {}
     total, last = meta.get("total"), meta.get("last_page")
@@ -30,7 +33,7 @@ def _paged(
     path: str,
     params: dict[str, Any],
     parse: Any,
-    what: str,
+    what: StrOrPromise,
     *,
     page: int,
     limit: int,
@@ -68,7 +71,7 @@ def order_list(
         "/v1/orders",
         params,
         Order.from_json,
-        "orders",
+        gettext_lazy("orders"),
         page=page,
         limit=limit,
         on_fetch=_prime_single_orders if with_assets else _remember_listed_numbers,
@@ -109,7 +112,7 @@ def _number_entries(items: list[Any]) -> dict[str, Any]:
     return entries
 
 
-def _remember_numbers(payload: Any, what: str) -> None:
+def _remember_numbers(payload: Any, what: StrOrPromise) -> None:
     try:
         items = data_list(payload, what)
     except BadResponse:
@@ -118,7 +121,7 @@ def _remember_numbers(payload: Any, what: str) -> None:
 
 
 def _remember_listed_numbers(payload: Any) -> None:
-    _remember_numbers(payload, "orders")
+    _remember_numbers(payload, gettext_lazy("orders"))
 
 
 def order_number_for(order_id: str) -> int | None:
@@ -138,7 +141,7 @@ def _prime_single_orders(payload: Any) -> None:
     answer it: keep them (in one round trip to the cache), so opening an order found by a search costs no
     second call. Which ID has which number is kept too (longer: it never changes)."""
     try:
-        items = data_list(payload, "orders")
+        items = data_list(payload, gettext_lazy("orders"))
     except BadResponse:
         return
     entries: dict[str, Any] = {}
@@ -169,11 +172,11 @@ def order_get(*, order_id: str, with_assets: bool = True, fresh: bool = False) -
         f"/v1/orders/{order_id}",
         {"with_assets": 1} if with_assets else None,
         fresh=fresh,
-        on_fetch=lambda payload: _remember_numbers(payload, "an order"),
+        on_fetch=lambda payload: _remember_numbers(payload, gettext_lazy("an order")),
     )
-    items = data_list(fetched.value, "an order")
+    items = data_list(fetched.value, gettext_lazy("an order"))
     if not items:
-        raise NotFound("No order with that ID in this shop.")
+        raise NotFound(_("No order with that ID in this shop."))
     return Fetched(Order.from_json(items[0]), fetched.fetched_at, fetched.stale)
 
 
@@ -202,11 +205,11 @@ def order_send_email(*, order_id: str) -> Order:
         cache.mark_stale(_single_order_key(order_id))  # it may or may not have been sent: read afresh
         raise
     cache.invalidate(LISTS)
-    items = data_list(answer.payload, "an order") if answer.payload else []
+    items = data_list(answer.payload, gettext_lazy("an order")) if answer.payload else []
     django_cache.set_many(_number_entries(items), timeout=ORDER_NUMBER_TTL)
     if not items:
         cache.mark_stale(_single_order_key(order_id))
-        raise BadResponse("Fileflare accepted the e-mail but did not send the order back.")
+        raise BadResponse(_("Fileflare accepted the e-mail but did not send the order back."))
     if isinstance(items[0], dict) and isinstance(items[0].get("assets"), list):
         cache.store(_single_order_key(order_id), {"data": [items[0]]})
     else:
@@ -237,7 +240,7 @@ def asset_list(*, filename: str | None = None, page: int = 1, limit: int = 25) -
         "/v1/assets",
         {"filename": filename} if filename else {},
         Asset.from_json,
-        "assets",
+        gettext_lazy("assets"),
         page=page,
         limit=limit,
     )
@@ -247,7 +250,7 @@ def product_list(
     *, name: str | None = None, sku: str | None = None, page: int = 1, limit: int = 25
 ) -> Fetched[Page[Product]]:
     params = {key: value for key, value in (("name", name), ("sku", sku)) if value}
-    return _paged("/v1/products", params, Product.from_json, "products", page=page, limit=limit)
+    return _paged("/v1/products", params, Product.from_json, gettext_lazy("products"), page=page, limit=limit)
 
 
 # The customer's page shows the order's files (Fileflare's writes) and how often each was downloaded,

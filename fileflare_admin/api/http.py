@@ -15,6 +15,9 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from fileflare_admin.api import breaker, budget, deadline
 from fileflare_admin.api.errors import (
@@ -39,7 +42,7 @@ class Api:
     """What differs between the two upstreams."""
 
     name: str  # "fileflare" | "downloads"
-    label: str  # how staff know it
+    label: StrOrPromise  # how staff know it, in the language of the page it is named on
     url_setting: str
     key_setting: str
     budget_setting: str
@@ -48,7 +51,9 @@ class Api:
         url = str(getattr(settings, self.url_setting, "") or "").rstrip("/")
         if not url:
             raise NotConfigured(
-                f"The dashboard has no address for {self.label}: set {self.url_setting}.", api=self.name
+                _("The dashboard has no address for %(api)s: set %(setting)s.")
+                % {"api": self.label, "setting": self.url_setting},
+                api=self.name,
             )
         return url
 
@@ -56,7 +61,9 @@ class Api:
         key = str(getattr(settings, self.key_setting, "") or "")
         if not key:
             raise NotConfigured(
-                f"The dashboard has no key for {self.label}: set {self.key_setting}.", api=self.name
+                _("The dashboard has no key for %(api)s: set %(setting)s.")
+                % {"api": self.label, "setting": self.key_setting},
+                api=self.name,
             )
         return key
 
@@ -79,7 +86,7 @@ FILEFLARE = Api(
 )
 DOWNLOADS = Api(
     "downloads",
-    "the downloads API",
+    gettext_lazy("the downloads API"),
     "DOWNLOADS_API_URL",
     "DOWNLOADS_API_TOKEN",
     "DOWNLOADS_BUDGET_PER_MINUTE",
@@ -135,7 +142,8 @@ def _timed_out(api: Api, started: float) -> Unavailable:
     """The sentence states the whole wait the person had, not one attempt's timeout."""
     waited = deadline.waited_since(started)
     return Unavailable(
-        f"{api_title(api)} did not answer within {deadline.seconds_text(waited)}. Try again in a moment.",
+        _("%(api)s did not answer within %(wait)s. Try again in a moment.")
+        % {"api": api_title(api), "wait": deadline.seconds_text(waited)},
         api=api.name,
     )
 
@@ -283,7 +291,9 @@ def _attempt(call: _Call, attempt: int) -> Answer | ApiError:
         seconds = time.monotonic() - sent
         call.log("connection-failed", seconds, attempt)
         now_open = breaker.failed(call.name, call.ticket, api.name)
-        failure = Unavailable(f"Could not connect to {api.label}. Try again in a moment.", api=api.name)
+        failure = Unavailable(
+            _("Could not connect to %(api)s. Try again in a moment.") % {"api": api.label}, api=api.name
+        )
     else:
         seconds = time.monotonic() - sent
         call.log(str(response.status_code), seconds, attempt, answered=True)

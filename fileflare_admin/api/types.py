@@ -12,35 +12,44 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Generic, TypeVar
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django_stubs_ext import StrOrPromise
+
 from fileflare_admin.api.errors import BadResponse
 
 T = TypeVar("T")
 _UNITS = {"": 1, "B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 
 
-def _obj(data: Any, what: str) -> dict[str, Any]:
+def _obj(data: Any, what: StrOrPromise) -> dict[str, Any]:
     if not isinstance(data, dict):
-        raise BadResponse(f"The upstream sent {what} in a shape we do not know.")
+        raise BadResponse(_("The upstream sent %(what)s in a shape we do not know.") % {"what": what})
     return data
 
 
-def _req(data: dict[str, Any], key: str, kind: type | tuple[type, ...], what: str) -> Any:
+def _req(data: dict[str, Any], key: str, kind: type | tuple[type, ...], what: StrOrPromise) -> Any:
     if key not in data:
-        raise BadResponse(f"The upstream sent {what} without its “{key}”.")
+        raise BadResponse(_("The upstream sent %(what)s without its “%(key)s”.") % {"what": what, "key": key})
     value = data[key]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise BadResponse(f"The upstream sent {what} with a “{key}” of the wrong type.")
+        raise BadResponse(
+            _("The upstream sent %(what)s with a “%(key)s” of the wrong type.") % {"what": what, "key": key}
+        )
     return value
 
 
-def _int(data: dict[str, Any], key: str, what: str, default: int | None = None) -> int:
+def _int(data: dict[str, Any], key: str, what: StrOrPromise, default: int | None = None) -> int:
     value = data.get(key, default)
     if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
         return int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         if key not in data and default is not None:
             return default
-        raise BadResponse(f"The upstream sent {what} with a “{key}” that is not a whole number.")
+        raise BadResponse(
+            _("The upstream sent %(what)s with a “%(key)s” that is not a whole number.")
+            % {"what": what, "key": key}
+        )
     return value
 
 
@@ -60,7 +69,7 @@ def parse_datetime(value: Any) -> datetime | None:
             parsed = None
         if parsed is not None:
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    raise BadResponse("The upstream sent a date we could not read.")
+    raise BadResponse(_("The upstream sent a date we could not read."))
 
 
 def parse_size(value: Any) -> tuple[str, int | None]:
@@ -77,7 +86,7 @@ def parse_size(value: Any) -> tuple[str, int | None]:
         return value.strip(), None
     if value is None:
         return "", None
-    raise BadResponse("The upstream sent a file size we could not read.")
+    raise BadResponse(_("The upstream sent a file size we could not read."))
 
 
 def _human_size(size: int) -> str:
@@ -89,14 +98,14 @@ def _human_size(size: int) -> str:
     return f"{amount}TB"
 
 
-def data_list(payload: Any, what: str) -> list[Any]:
+def data_list(payload: Any, what: StrOrPromise) -> list[Any]:
     """`data` as a list, whether the upstream sent a list or a single object."""
     data = _obj(payload, what).get("data")
     if isinstance(data, list):
         return data
     if isinstance(data, dict):
         return [data]
-    raise BadResponse(f"The upstream sent {what} without its “data”.")
+    raise BadResponse(_("The upstream sent %(what)s without its “data”.") % {"what": what})
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,7 @@ class Asset:
 
     @classmethod
     def from_json(cls, data: Any) -> "Asset":
-        what = "an asset"
+        what = _lazy("an asset")
         data = _obj(data, what)
         size_text, size_bytes = parse_size(data.get("size"))
         url = data.get("url")
@@ -136,8 +145,8 @@ class AssetLimit:
         data = _obj(data, "download limits")
         limit = data.get("limit")
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
-            raise BadResponse("The upstream sent a download limit that is not a whole number.")
-        return cls(downloaded=_int(data, "downloaded", "download limits", default=0), limit=limit)
+            raise BadResponse(_("The upstream sent a download limit that is not a whole number."))
+        return cls(downloaded=_int(data, "downloaded", _lazy("download limits"), default=0), limit=limit)
 
     @property
     def unlimited(self) -> bool:
@@ -163,7 +172,7 @@ class CustomerAsset:
 
     @classmethod
     def from_json(cls, data: Any) -> "CustomerAsset":
-        data = _obj(data, "a customer's asset")
+        data = _obj(data, _lazy("a customer's asset"))
         return cls(
             asset=Asset.from_json(data.get("data")), limits=AssetLimit.from_json(data.get("limits") or {})
         )
@@ -182,7 +191,7 @@ class Product:
 
     @classmethod
     def from_json(cls, data: Any) -> "Product":
-        what = "a product"
+        what = _lazy("a product")
         data = _obj(data, what)
         tags = data.get("tags") or []
         return cls(
@@ -204,7 +213,7 @@ class OrderLine:
 
     @classmethod
     def from_json(cls, data: Any) -> "OrderLine":
-        data = _obj(data, "an order line")
+        data = _obj(data, _lazy("an order line"))
         assets = data.get("assets") or []
         return cls(
             product=Product.from_json(data.get("product")),
@@ -223,7 +232,7 @@ class Order:
 
     @classmethod
     def from_json(cls, data: Any) -> "Order":
-        what = "an order"
+        what = _lazy("an order")
         data = _obj(data, what)
         assets = data.get("assets")
         return cls(
@@ -246,11 +255,12 @@ class CustomerView:
 
     @classmethod
     def from_json(cls, data: Any) -> "CustomerView":
-        data = _obj(data, "a customer's download page")
-        order = _obj(data.get("order"), "a customer's download page")
+        page = _lazy("a customer's download page")
+        data = _obj(data, page)
+        order = _obj(data.get("order"), page)
         text = data.get("text") if isinstance(data.get("text"), dict) else {}
         return cls(
-            order_number=_int(order, "order_number", "a customer's download page"),
+            order_number=_int(order, "order_number", page),
             lines=tuple(OrderLine.from_json(line) for line in order.get("lines") or []),
             assets=tuple(CustomerAsset.from_json(asset) for asset in order.get("assets") or []),
             title=text.get("title") if isinstance(text.get("title"), str) else None,
@@ -275,7 +285,7 @@ def _record_date(value: Any, zone: tzinfo) -> datetime | None:
         try:
             return datetime.fromisoformat(value.strip()).replace(tzinfo=zone).astimezone(UTC)
         except ValueError:
-            raise BadResponse("The upstream sent a date we could not read.") from None
+            raise BadResponse(_("The upstream sent a date we could not read.")) from None
     return parse_datetime(value)
 
 
@@ -283,7 +293,7 @@ def _record_int(data: dict[str, Any], key: str) -> int:
     """A whole number sent as a number or, as WordPress's database layer does, as a string; null is 0."""
     if data.get(key) is None:
         return 0
-    return _int(data, key, "a download record")
+    return _int(data, key, _lazy("a download record"))
 
 
 def _s3_flag(data: dict[str, Any]) -> bool:
@@ -297,7 +307,7 @@ def _s3_flag(data: dict[str, Any]) -> bool:
         return raw == 1
     if isinstance(raw, str) and raw.strip().lower() in ("0", "1", "true", "false"):
         return raw.strip().lower() in ("1", "true")
-    raise BadResponse("The upstream sent a download record whose S3 flag is neither true nor false.")
+    raise BadResponse(_("The upstream sent a download record whose S3 flag is neither true nor false."))
 
 
 @dataclass(frozen=True)
@@ -317,7 +327,7 @@ class DownloadRecord:
     @classmethod
     def from_json(cls, data: Any, *, zone: tzinfo = UTC) -> "DownloadRecord":
         """`zone`: the time zone the API's dates are written in (DOWNLOADS_API_TIMEZONE)."""
-        what = "a download record"
+        what = _lazy("a download record")
         data = _obj(data, what)
         return cls(
             download_id=str(_req(data, "download_id", (str, int), what)),

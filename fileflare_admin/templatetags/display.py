@@ -6,6 +6,8 @@ from datetime import datetime
 
 from django import template
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fileflare_admin import clock
 from fileflare_admin.numbers import grouped
@@ -56,7 +58,9 @@ def external_link(url: object, text: object = None, length: int = 0) -> str:
             printable(url),
             shown,
         )
-    return format_html('<span class="unsafe-link" title="Not a web link, so not clickable">{}</span>', shown)
+    return format_html(
+        '<span class="unsafe-link" title="{}">{}</span>', _("Not a web link, so not clickable"), shown
+    )
 
 
 @register.filter
@@ -92,15 +96,15 @@ def readable(value: object) -> object:
 
 # The download record's fields as the record form labels them (a test keeps the two the same).
 FIELD_LABELS = {
-    "download_id": "Download ID",
-    "date_created": "Created",
-    "order_id": "Order number",
-    "product_id": "Product ID",
-    "download_count": "Download count",
-    "download_file_name": "File name",
-    "is_amazon": "Stored on Amazon S3",
-    "amazon_key": "S3 key",
-    "amazon_key_digest": "S3 key (fingerprint)",
+    "download_id": gettext_lazy("Download ID"),
+    "date_created": gettext_lazy("Created"),
+    "order_id": gettext_lazy("Order number"),
+    "product_id": gettext_lazy("Product ID"),
+    "download_count": gettext_lazy("Download count"),
+    "download_file_name": gettext_lazy("File name"),
+    "is_amazon": gettext_lazy("Stored on Amazon S3"),
+    "amazon_key": gettext_lazy("S3 key"),
+    "amazon_key_digest": gettext_lazy("S3 key (fingerprint)"),
 }
 
 
@@ -118,4 +122,5 @@ def visible_field_errors(form: object) -> list[tuple[str, str]]:
 def field_label(name: object) -> str:
     """A field's label for people ("download_count" → "Download count"), never its raw name."""
     text = str(name)
-    return FIELD_LABELS.get(text) or text.replace("_", " ").strip().capitalize()
+    label = FIELD_LABELS.get(text)
+    return str(label) if label is not None else text.replace("_", " ").strip().capitalize()

@@ -1,3 +1,12 @@
+// The sentences this script writes, in the page's language: base.html renders them (translated) on <body>
+// as data-said-* attributes; the English here is only for a page without them. No inline script (CSP).
+function said(name, english) {
+  "use strict";
+  var body = document.body;
+  var key = "said" + name.charAt(0).toUpperCase() + name.slice(1);
+  return (body && body.dataset && body.dataset[key]) || english;
+}
+
 // Small behaviours every page shares. No inline scripts anywhere: the CSP forbids them.
 (function () {
   "use strict";
@@ -45,11 +54,11 @@
     }
     var label = button.textContent;
     copyText(text.trim()).then(function () {
-      button.textContent = "Copied";
+      button.textContent = said("copied", "Copied");
       button.classList.add("copied");
       setTimeout(function () { button.textContent = label; button.classList.remove("copied"); }, 1500);
     }, function () {
-      button.textContent = "Copy failed: select and copy by hand";
+      button.textContent = said("copyFailed", "Copy failed: select and copy by hand");
     });
   });
 
@@ -158,7 +167,7 @@
     region.removeAttribute("aria-busy");
     // A region that polls (a job's progress) would speak every few seconds: its <progress> says it instead.
     if (region.hasAttribute("data-quiet-poll")) return;
-    var text = summaryOf(region) || "Updated.";
+    var text = summaryOf(region) || said("updated", "Updated.");
     // Cleared first, so the same sentence twice is still announced twice.
     live.textContent = "";
     setTimeout(function () { live.textContent = text; }, 50);

@@ -1,8 +1,11 @@
-"""`python manage.py check_upstreams`: are both APIs usable with the configured settings?"""
+"""`python manage.py check_upstreams`: are both APIs usable with the configured settings? Its lines are in
+the shop's language (LANGUAGE_CODE, Django's default in a command); its --help stays English."""
 
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fileflare_admin.api.checks import check_downloads, check_fileflare, check_upstreams
 
@@ -26,10 +29,20 @@ class Command(BaseCommand):
             self.stdout.write(style.get(result.status, str)(result.line()))
         failed = [result for result in results if result.failed]
         if failed:
+            which = "; ".join(f"{result.api}: {result.label}" for result in failed)
             raise CommandError(
-                f"{len(failed)} check{'s' if len(failed) != 1 else ''} failed "
-                f"({'; '.join(f'{result.api}: {result.name}' for result in failed)}). See the lines above."
+                ngettext(
+                    "%(count)s check failed (%(which)s). See the lines above.",
+                    "%(count)s checks failed (%(which)s). See the lines above.",
+                    len(failed),
+                )
+                % {"count": len(failed), "which": which}
             )
         warned = sum(result.status == "warn" for result in results)
-        note = f", {warned} to look at" if warned else ""
-        self.stdout.write(f"No check failed ({len(results)} run{note}).")
+        if warned:
+            self.stdout.write(
+                _("No check failed (%(count)s run, %(warned)s to look at).")
+                % {"count": len(results), "warned": warned}
+            )
+        else:
+            self.stdout.write(_("No check failed (%(count)s run).") % {"count": len(results)})
