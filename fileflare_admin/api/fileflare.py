@@ -71,7 +71,7 @@ def order_list(
         "/v1/orders",
         params,
         Order.from_json,
-        gettext_lazy("orders"),
+        gettext_lazy("a list of orders"),
         page=page,
         limit=limit,
         on_fetch=_prime_single_orders if with_assets else _remember_listed_numbers,
@@ -121,7 +121,7 @@ def _remember_numbers(payload: Any, what: StrOrPromise) -> None:
 
 
 def _remember_listed_numbers(payload: Any) -> None:
-    _remember_numbers(payload, gettext_lazy("orders"))
+    _remember_numbers(payload, gettext_lazy("a list of orders"))
 
 
 def order_number_for(order_id: str) -> int | None:
@@ -141,7 +141,7 @@ def _prime_single_orders(payload: Any) -> None:
     answer it: keep them (in one round trip to the cache), so opening an order found by a search costs no
     second call. Which ID has which number is kept too (longer: it never changes)."""
     try:
-        items = data_list(payload, gettext_lazy("orders"))
+        items = data_list(payload, gettext_lazy("a list of orders"))
     except BadResponse:
         return
     entries: dict[str, Any] = {}
@@ -240,7 +240,7 @@ def asset_list(*, filename: str | None = None, page: int = 1, limit: int = 25) -
         "/v1/assets",
         {"filename": filename} if filename else {},
         Asset.from_json,
-        gettext_lazy("assets"),
+        gettext_lazy("a list of assets"),
         page=page,
         limit=limit,
     )
@@ -250,7 +250,8 @@ def product_list(
     *, name: str | None = None, sku: str | None = None, page: int = 1, limit: int = 25
 ) -> Fetched[Page[Product]]:
     params = {key: value for key, value in (("name", name), ("sku", sku)) if value}
-    return _paged("/v1/products", params, Product.from_json, gettext_lazy("products"), page=page, limit=limit)
+    products = gettext_lazy("a list of products")
+    return _paged("/v1/products", params, Product.from_json, products, page=page, limit=limit)
 
 
 # The customer's page shows the order's files (Fileflare's writes) and how often each was downloaded,
