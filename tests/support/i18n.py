@@ -167,9 +167,13 @@ def _pieces(msgid: str, words: set[str]) -> list[str]:
     ]
 
 
+_PATH = re.compile(r"(?<![\w/])/[\w./-]+")
+
+
 def untranslated(html: str, language: str) -> list[str]:
     """The msgids of our catalogue whose English shows in the page's readable text, in catalogue order."""
-    text = visible_text(html, language, blocks=True)
+    # An address quoted on the page (an API route "/v1/orders", a path) is no English sentence of ours.
+    text = _PATH.sub(" ", visible_text(html, language, blocks=True))
     found = []
     for msgid, pieces in _catalogue(language):
         if any(re.search(rf"(?<!\w){re.escape(piece)}(?!\w)", text) for piece in pieces):
