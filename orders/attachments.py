@@ -264,8 +264,10 @@ class OrderAssetsUndo:
         return Undone(entry=done.entry, message=said % {"names": names})
 
 
-ATTACH = declare_write("order_assets_attach", "Attached files to order", undo=OrderAssetsUndo())
-DETACH = declare_write("order_assets_detach", "Detached files from order", undo=OrderAssetsUndo())
+ATTACH = declare_write("order_assets_attach", gettext_lazy("Attached files to order"), undo=OrderAssetsUndo())
+DETACH = declare_write(
+    "order_assets_detach", gettext_lazy("Detached files from order"), undo=OrderAssetsUndo()
+)
 
 
 # --- The picker's search and the two writes ---------------------------------------------------

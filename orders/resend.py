@@ -31,7 +31,7 @@ from staff import roles
 
 logger = logging.getLogger(__name__)
 RESEND_PURPOSE = "order_resend"
-EMAIL_RESEND = declare_write("email_resend", "Resent download e-mail")
+EMAIL_RESEND = declare_write("email_resend", gettext_lazy("Resent download e-mail"))
 UNCLEAR = (Unavailable, BadResponse)
 
 __all__ = [

@@ -15,18 +15,23 @@ from __future__ import annotations
 import html
 import re
 from datetime import timedelta
+from io import StringIO
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.template.loader import render_to_string
 from django.test import Client
 from django.utils import timezone, translation
 
+from audit.registry import action_label
 from fileflare_admin.api.http import FILEFLARE
 from orders import links
+from orders.attachments import ATTACH, DETACH
 from orders.fixes import NothingToFix
+from orders.resend import EMAIL_RESEND
 from orders.search import recheck_sentence
 from orders.suspects import SuspectGone
 from orders_index.models import OrderSync
@@ -328,3 +333,32 @@ def test_refusals_are_written_in_the_language_they_are_raised_in(
         with pytest.raises(links.NotAStatusLink) as refused:
             links.customer_link_remember(order_number=1050, text="no link here")
     assert refused.value.user_message.startswith(not_a_link)
+
+
+@pytest.mark.parametrize(
+    ("lang", "resent", "attached", "detached"),
+    [
+        (
+            "fr",
+            "E-mail de téléchargement renvoyé",
+            "Fichiers joints à la commande",
+            "Fichiers retirés de la commande",
+        ),
+        ("it", "E-mail di download reinviata", "File allegati all'ordine", "File rimossi dall'ordine"),
+        ("en", "Resent download e-mail", "Attached files to order", "Detached files from order"),
+    ],
+)
+def test_the_orders_writes_are_named_in_the_audit_log_in_the_language(
+    lang: str, resent: str, attached: str, detached: str
+) -> None:
+    with translation.override(lang):
+        assert [action_label(code) for code in (EMAIL_RESEND, ATTACH, DETACH)] == [resent, attached, detached]
+
+
+def test_the_order_sync_command_speaks_english_whatever_the_shops_language(settings: Any) -> None:
+    settings.LANGUAGE_CODE = "fr"
+    out = StringIO()
+    with translation.override("fr"):
+        call_command("order_sync", stdout=out)
+    assert "order index" in out.getvalue() or "orders indexed" in out.getvalue()
+    assert "commandes" not in out.getvalue()

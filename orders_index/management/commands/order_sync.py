@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils import translation
 
 from orders_index.services import order_sync_ensure, order_sync_progress
 
@@ -12,5 +13,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         queued = order_sync_ensure()
-        progress = order_sync_progress()
-        self.stdout.write(("Queued the order sync. " if queued else "") + progress.sentence)
+        with translation.override("en"):  # an operator's command speaks English, as the logs do
+            said = order_sync_progress().sentence
+        self.stdout.write(("Queued the order sync. " if queued else "") + said)
