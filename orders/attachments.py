@@ -25,7 +25,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
@@ -64,7 +64,7 @@ ORDER_LOCK_WAIT = 15.0
 
 
 class NoFilesChosen(UserFacingError):
-    default_message = cast(str, gettext_lazy("Choose at least one file first."))
+    default_message = gettext_lazy("Choose at least one file first.")
 
 
 class UnknownAsset(UserFacingError):
@@ -73,10 +73,10 @@ class UnknownAsset(UserFacingError):
 
 class AssetsOutcomeUnknown(OutcomeUnknown):
     outcome_unknown = True
-    default_message = cast(str, gettext_lazy(
+    default_message = gettext_lazy(
         "Fileflare did not answer clearly and the order could not be read again, so we cannot tell "
         "whether the files changed. Reload the order to see its files before trying again."
-    ))
+    )
 
 
 class UndoFilesConflict(CannotUndo):

@@ -8,7 +8,6 @@ by Fileflare itself (a real Fileflare does not count these records), which only 
 """
 
 from dataclasses import dataclass, field
-from typing import cast
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,10 +28,10 @@ from staff import roles
 
 
 class NothingToFix(UserFacingError):
-    default_message = cast(str, gettext_lazy(
+    default_message = gettext_lazy(
         "None of this order's download records for that file shows downloads any more, so there is "
         "nothing to lower. Reload the order to see it as it is now."
-    ))
+    )
 
 
 @dataclass

@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -19,7 +19,7 @@ REASON_WIDGET_ATTRS = {"maxlength": 500, "autocomplete": "off"}
 def _day_field(label: StrOrPromise, element_id: str) -> DayField:
     """A date box of the "ordered between" filter, described by the filter's help and its error."""
     return DayField(
-        label=cast(str, label),  # lazy: in the page's language when shown
+        label=label,  # lazy: in the page's language when shown
         # The filter's help (the days' time zone) and, when there is one, its error sentence.
         attrs={"id": element_id, "aria-describedby": "order-dates-help order-dates-error"},
     )

@@ -13,7 +13,6 @@ answer was only unclear.
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
 
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
@@ -46,10 +45,10 @@ __all__ = [
 
 class ResendOutcomeUnknown(OutcomeUnknown):
     outcome_unknown = True
-    default_message = cast(str, gettext_lazy(
+    default_message = gettext_lazy(
         "Fileflare did not answer clearly and the order could not be read again, so we cannot tell "
         "whether the e-mail was sent. Check the order's “Download e-mail sent” time before sending again."
-    ))
+    )
 
 
 @dataclass(frozen=True)

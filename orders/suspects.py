@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
 
 from django.utils.translation import gettext_lazy
 
@@ -30,17 +29,17 @@ from staff import roles
 
 
 class SuspectGone(UserFacingError):
-    default_message = cast(str, gettext_lazy(
+    default_message = gettext_lazy(
         "That burst of downloads is no longer listed for this record (its counts were seen again "
         "since). Nothing was changed: reload the order to see it as it is now."
-    ))
+    )
 
 
 class AlreadyGivenBack(UserFacingError):
-    default_message = cast(str, gettext_lazy(
+    default_message = gettext_lazy(
         "These downloads were already given back (see the audit log). Nothing was changed: undo that fix "
         "first if it was wrong."
-    ))
+    )
 
 
 @dataclass(frozen=True)
