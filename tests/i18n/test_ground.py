@@ -302,3 +302,17 @@ def test_a_check_result_is_words_made_when_shown() -> None:
         with translation.override(language):
             assert str(kept.detail) == said[language]
     assert FILEFLARE.label == "Fileflare"
+
+
+def test_an_orders_history_cached_in_one_language_is_not_shown_in_another(merchant_user: User) -> None:
+    """The History's entries are cached fragments (issue 28): the key holds the reader's language."""
+    from django.template import Context, Template
+
+    entry = _count_entry(merchant_user, outcome="unknown", error="—")
+    history = Template("{% load audit_log %}{% timeline_rows entries %}")
+    shown = {}
+    for language in ("fr", "en", "it", "fr"):
+        with translation.override(language):
+            shown[language] = history.render(Context({"entries": [entry], "csrf_token": "t" * 64}))
+    assert "résultat inconnu" in shown["fr"] and "esito sconosciuto" in shown["it"]
+    assert "outcome unknown" in shown["en"] and "résultat inconnu" not in shown["en"]
