@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import html
 import pickle
-from io import StringIO
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.core.management import CommandError, call_command
 from django.db import OperationalError
 from django.test import Client, RequestFactory
 from django.utils import translation
@@ -27,6 +25,7 @@ from fileflare_admin.days import day_parsed
 from fileflare_admin.signin import lockout_sentence, warning_sentence
 from staff.roles import NotAllowed, require, require_count_change_allowed
 from tests.support.i18n import untranslated, visible_text
+from tests.test_check_upstreams import run_checks
 
 pytestmark = pytest.mark.django_db
 LANGUAGES = ["fr", "it"]
@@ -260,35 +259,26 @@ def test_refusals_sign_in_and_days_are_in_the_persons_language(
 # --- check_upstreams in the shop's LANGUAGE_CODE -----------------------------------------------------
 
 
-def _run_checks(*args: str) -> tuple[str, CommandError | None]:
-    out = StringIO()
-    try:
-        call_command("check_upstreams", *args, stdout=out, no_color=True)
-    except CommandError as failed:
-        return out.getvalue(), failed
-    return out.getvalue(), None
-
-
 def test_check_upstreams_speaks_the_shops_language(sandbox: Any, settings: Any) -> None:
     settings.LANGUAGE_CODE = "fr"  # resets the active language: a command speaks LANGUAGE_CODE
     translation.deactivate()
-    output, failed = _run_checks()
+    output, failed = run_checks()
     assert failed is None, output
     assert "OK      Fileflare: joignable — Elle a répondu en" in output
     assert "L'API des téléchargements: clé acceptée — DOWNLOADS_API_TOKEN a été acceptée." in output
     assert "Aucune vérification en échec (" in output
     settings.FILEFLARE_API_KEY = "revoked-key"
-    output, failed = _run_checks("--api", "fileflare")
+    output, failed = run_checks("--api", "fileflare")
     assert failed is not None and str(failed).startswith("1 vérification a échoué (Fileflare: clé acceptée).")
     assert "ÉCHEC   Fileflare: clé acceptée — Fileflare a refusé la clé du tableau de bord." in output
     settings.DOWNLOADS_API_TOKEN = "revoked-token"
-    _output, failed = _run_checks()
+    _output, failed = run_checks()
     assert failed is not None and str(failed).startswith("2 vérifications ont échoué (")
 
 
 def test_check_upstreams_stays_english_by_default(sandbox: Any) -> None:
     translation.deactivate()
-    output, failed = _run_checks("--api", "downloads")
+    output, failed = run_checks("--api", "downloads")
     assert failed is None and "OK      The downloads API: key accepted — " in output, output
 
 
