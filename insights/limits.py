@@ -57,8 +57,11 @@ def _lowest_limit() -> int | None:
     return int(min(known)) if known else None
 
 
-def at_limit_now(*, near: int = 1, now: datetime | None = None) -> list[AtLimit]:
-    """The records at their limit or within `near` downloads of it, newest sighting first."""
+def at_limit_now(
+    *, near: int = 1, now: datetime | None = None, linked_first: int | None = None
+) -> list[AtLimit]:
+    """The records at their limit or within `near` downloads of it, newest sighting first; the order ID
+    (for the order page's link) of the first `linked_first` only (all when None)."""
     now = now or timezone.now()
     lowest = _lowest_limit()
     if lowest is None:
@@ -71,13 +74,17 @@ def at_limit_now(*, near: int = 1, now: datetime | None = None) -> list[AtLimit]
         for key, row in known.items()
         if key in limits and limits[key].limit is not None and row.count >= (limits[key].limit or 0) - near
     ]
-    numbers = {row.order_number for row, _ in found}
+    found.sort(key=lambda pair: (pair[0].seen_at, pair[0].download_id), reverse=True)
+    # The order page's address (Fileflare's order ID, from the order index) of the rows a page links.
+    linked = found if linked_first is None else found[:linked_first]
     order_ids: dict[int, str] = {}
     for number, order_id in (
-        order_index_rows().filter(order_number__in=numbers).values_list("order_number", "order_id")
+        order_index_rows()
+        .filter(order_number__in={row.order_number for row, _ in linked})
+        .values_list("order_number", "order_id")
     ):
         order_ids[number] = order_id if number not in order_ids else ""  # two orders with one number: neither
-    listed = [
+    return [
         AtLimit(
             download_id=row.download_id,
             order_number=row.order_number,
@@ -91,4 +98,3 @@ def at_limit_now(*, near: int = 1, now: datetime | None = None) -> list[AtLimit]
         )
         for row, limit in found
     ]
-    return sorted(listed, key=lambda item: (item.seen_at, item.download_id), reverse=True)

@@ -137,7 +137,7 @@ def report_page(*, actor: AnyUser, span: Span, period: Period) -> ReportPage:
     roles.require(actor, "view_reports")
     staff = roles.allows(actor, "view_staff_activity")
     now = timezone.now()
-    items = at_limit_now(now=now)
+    items = at_limit_now(now=now, linked_first=AT_LIMIT_SHOWN)
     downloads = figures.downloads_per_period(span, period=period)
     seen = downloads.as_of
     by_product, by_file = figures.downloads_by_product_and_file(span, as_of=seen)
