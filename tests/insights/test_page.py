@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +19,9 @@ from downloads.history import note_counts
 from downloads.models import SeenLimit
 from fileflare_admin.api import types
 from insights.limits import at_limit_now
+from jobs.models import BulkJob
 from orders.resend import order_resend_email
+from staff.models import StaffPreferences
 from tests.conftest import Sandbox
 
 pytestmark = pytest.mark.django_db
@@ -197,3 +199,36 @@ def test_the_at_limit_button_opens_the_prefilled_bulk_fix_and_support_sees_no_bu
     assert 'name="action" value="count_give"' in form and 'name="amount" value="3"' in form
     assert "more downloads to these 2 records: dry run" in form
     assert 'id="at-limit-fix"' not in support_client.get(PAGE).content.decode()
+
+
+def test_the_days_are_the_persons_own_in_their_time_zone(
+    merchant_client: Client, merchant_user: User
+) -> None:
+    StaffPreferences.objects.update_or_create(user=merchant_user, defaults={"time_zone": "Pacific/Auckland"})
+    seen = datetime(2026, 3, 1, 13, 30, tzinfo=UTC)  # 1 March in UTC, 2 March 02:30 in Auckland
+    note_counts([_record("tz1", 0)], seen_at=seen - timedelta(hours=2), source="snapshot")
+    note_counts([_record("tz1", 3)], seen_at=seen, source="snapshot")
+    response = merchant_client.get("/reports/downloads.csv", {"start": "2026-03-01", "end": "2026-03-02"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows == [["Day", "Downloads"], ["1 Mar 2026", "0"], ["2 Mar 2026", "3"]]
+
+
+def test_the_at_limit_button_posts_a_dry_run_of_exactly_those_records(
+    merchant_client: Client, make_record: Any, settings: Any
+) -> None:
+    settings.SHOP_DOWNLOAD_LIMIT = 3
+    at_limit, near = make_record(download_count=3), make_record(download_count=2)
+    make_record(download_count=0)  # far from its limit: not chosen
+    merchant_client.get(reverse("downloads:list"), {"q": str(at_limit["order_id"])})  # the list notes counts
+    page = merchant_client.get(PAGE).content.decode()
+    form = page.split('id="at-limit-fix"', 1)[1].split("</form>", 1)[0]
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form))
+    assert fields["download_ids"].split() and fields["action"] == "count_give"
+    response = merchant_client.post(reverse("jobs:new"), {**fields, "amount": "2"})
+    job = BulkJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "jobs:detail", kwargs={"pk": job.pk}
+    )
+    items = {item.download_id: (item.count_before, item.count_after) for item in job.items.all()}
+    assert items == {at_limit["download_id"]: (3, 1), near["download_id"]: (2, 0)}
+    assert job.reason.startswith("Customers at or near their download limit (Reports, ")
