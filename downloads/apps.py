@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class DownloadsConfig(AppConfig):
     name = "downloads"
-    verbose_name = "Download records"
+    verbose_name = gettext_lazy("Download records")
 
     def ready(self) -> None:
         # Each module declares the audited writes it performs (audit.registry.declare_write) when it is

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -26,9 +27,9 @@ from audit.services import CHECKED_AT_THE_API, AuditUnavailable, audited_recover
 from audit.undo import CannotUndo, UndoInProgress, audit_undo
 from downloads import edits, readback
 from downloads.services import EditConflict
-from fileflare_admin import clock
 from fileflare_admin.api import errors, fileflare
 from fileflare_admin.api.cache import LockBusy
+from jobs import notes
 from jobs.models import BulkJob, BulkJobItem
 from orders import resend
 from orders.identity import order_id_for_number
@@ -43,24 +44,33 @@ NOT_SENT = (AuditUnavailable, LockBusy, errors.RateLimited)
 
 @dataclass(frozen=True)
 class Outcome:
+    """How an item ended: its state and its note (jobs.notes: said in the reader's language)."""
+
     state: str
-    note: str
+    said: dict[str, Any]
     entry_id: int | None = None
+
+    @property
+    def note(self) -> str:
+        """The note in English (the item's `note`)."""
+        return notes.english(self.said)
 
 
 class Retry(Exception):
     """The upstream did not answer clearly (or not at all): try the item again after `wait` seconds.
-    `sent`: the write may have gone out, so the next try verifies first."""
+    `sent`: the write may have gone out, so the next try verifies first. `said`: why (jobs.notes)."""
 
-    def __init__(self, message: str, *, sent: bool, wait: float | None = None) -> None:
-        super().__init__(message)
-        self.message, self.sent, self.wait = message, sent, wait
+    def __init__(self, said: dict[str, Any], *, sent: bool, wait: float | None = None) -> None:
+        self.message = notes.english(said)
+        super().__init__(self.message)
+        self.said, self.sent, self.wait = said, sent, wait
 
 
 def _retry(failure: Exception, *, sent: bool) -> Retry:
-    message = getattr(failure, "user_message", "") or "The upstream did not answer clearly."
+    message = getattr(failure, "user_message", "")
+    said = notes.text(message) if message else notes.note("unclear")
     wait = float(failure.retry_after) if isinstance(failure, errors.RateLimited) else None
-    return Retry(message, sent=sent and not isinstance(failure, NOT_SENT), wait=wait)
+    return Retry(said, sent=sent and not isinstance(failure, NOT_SENT), wait=wait)
 
 
 def job_reason(job: BulkJob) -> str:
@@ -118,17 +128,14 @@ def count_set(job: BulkJob, item: BulkJobItem, *, count: int, expected: int, und
             action=action,
         )
     except EditConflict as conflict:
-        return Outcome(
-            State.SKIPPED,
-            f"Changed since the dry run: the count is now {conflict.current.download_count}, "
-            "so it was left alone.",
-        )
+        now = conflict.current.download_count
+        return Outcome(State.SKIPPED, notes.note("changed_since_dry_run", count=now))
     except FINAL as refused:
-        return Outcome(State.FAILED, refused.user_message)
+        return Outcome(State.FAILED, notes.text(refused.user_message))
     except (errors.ApiError, AuditUnavailable, LockBusy) as unclear:
         raise _retry(unclear, sent=True) from unclear
-    checked = " (checked at the API)" if written.checked else ""
-    return Outcome(State.DONE, f"Set to {count}{checked}.", written.entry.pk if written.entry else None)
+    said = notes.note("set_checked" if written.checked else "set", count=count)
+    return Outcome(State.DONE, said, written.entry.pk if written.entry else None)
 
 
 def count_verify(item: BulkJobItem, *, count: int, expected: int) -> Outcome | None:
@@ -139,19 +146,16 @@ def count_verify(item: BulkJobItem, *, count: int, expected: int) -> Outcome | N
             item.download_id, changes={"download_count": count}, before={"download_count": expected}
         )
     except errors.NotFound:
-        return Outcome(State.FAILED, "This record no longer exists at the downloads API.")
+        return Outcome(State.FAILED, notes.note("record_gone"))
     except errors.ApiError as unclear:
         raise _retry(unclear, sent=True) from unclear
     if check.saved:
         entry_id = _close_left_pending(item, saved=True)
-        return Outcome(State.DONE, f"Set to {count} (checked at the API after the worker stopped).", entry_id)
+        return Outcome(State.DONE, notes.note("set_verified", count=count), entry_id)
     if check.not_saved:
         _close_left_pending(item, saved=False)
         return None
-    return Outcome(
-        State.SKIPPED,
-        f"Changed by someone else meanwhile: the count is now {check.record.download_count}; left alone.",
-    )
+    return Outcome(State.SKIPPED, notes.note("changed_meanwhile", count=check.record.download_count))
 
 
 # --- Resends -------------------------------------------------------------------------------------
@@ -178,16 +182,16 @@ def resend_send(job: BulkJob, item: BulkJobItem) -> Outcome:
     person = job.created_by
     assert person is not None  # a job whose person is gone is stopped before any item (jobs.runner)
     if not order_id_of(item):
-        return Outcome(State.FAILED, f"Fileflare has no order #{item.order_number}.")
+        return Outcome(State.FAILED, notes.note("no_such_order", number=str(item.order_number)))
     try:
         current = fileflare.order_get(order_id=item.order_id, fresh=True).value
         if _email_moved(item, current.email_sent_at):
-            when = clock.date_time(current.email_sent_at, seconds=True) if current.email_sent_at else None
+            sent_at = current.email_sent_at
             return Outcome(
                 State.SKIPPED,
-                f"Sent again by someone else since the dry run ({when}); not sent twice."
-                if when
-                else "Changed since the dry run; not sent.",
+                notes.note("sent_elsewhere", when=notes.moment(sent_at, seconds=True))
+                if sent_at
+                else notes.note("changed_not_sent"),
             )
         # The e-mail time just before the send: what the check after a stopped worker compares with.
         item.email_sent_before, item.email_known = current.email_sent_at, True
@@ -198,14 +202,13 @@ def resend_send(job: BulkJob, item: BulkJobItem) -> Outcome:
             actor=person, order_id=item.order_id, reason=job_reason(job)
         )
     except FINAL as refused:
-        return Outcome(State.FAILED, refused.user_message)
+        return Outcome(State.FAILED, notes.text(refused.user_message))
     except (errors.ApiError, AuditUnavailable, LockBusy) as unclear:
         raise _retry(unclear, sent=True) from unclear
     order_index_note(resent.order)
-    sent = resent.order.email_sent_at
-    when = clock.clock(sent or timezone.now())
-    checked = " (checked at Fileflare)" if resent.checked else ""
-    return Outcome(State.DONE, f"Sent at {when}{checked}.", resent.entry.pk)
+    when = notes.moment(resent.order.email_sent_at or timezone.now())
+    said = notes.note("sent_checked" if resent.checked else "sent", when=when)
+    return Outcome(State.DONE, said, resent.entry.pk)
 
 
 def resend_verify(item: BulkJobItem) -> Outcome | None:
@@ -216,7 +219,7 @@ def resend_verify(item: BulkJobItem) -> Outcome | None:
     settled = item.sent_at + _send_time()  # after this, a request sent then can no longer land
     if timezone.now() < settled:
         wait = (settled - timezone.now()).total_seconds() + 1
-        raise Retry("Waiting to read the order again, to see if its e-mail went out.", sent=True, wait=wait)
+        raise Retry(notes.note("waiting_to_check"), sent=True, wait=wait)
     try:
         order, went_out = resend.resend_check(order_id=item.order_id, sent_before=item.email_sent_before)
     except errors.ApiError as unclear:
@@ -224,7 +227,7 @@ def resend_verify(item: BulkJobItem) -> Outcome | None:
     if went_out:
         order_index_note(order)
         entry_id = _close_left_pending(item, saved=True)
-        return Outcome(State.DONE, "Sent (checked at Fileflare after the worker stopped).", entry_id)
+        return Outcome(State.DONE, notes.note("sent_verified"), entry_id)
     _close_left_pending(item, saved=False)
     return None
 
@@ -241,11 +244,11 @@ def undo_send(job: BulkJob, item: BulkJobItem) -> Outcome:
     try:
         undone = audit_undo(actor=job.created_by, entry_id=entry.pk, reason=job_reason(job))
     except UndoInProgress as busy:
-        raise Retry(busy.user_message, sent=False, wait=60) from busy
+        raise Retry(notes.text(busy.user_message), sent=False, wait=60) from busy
     except CannotUndo as cannot:
-        return Outcome(State.SKIPPED, cannot.user_message)
+        return Outcome(State.SKIPPED, notes.text(cannot.user_message))
     except FINAL as refused:
-        return Outcome(State.FAILED, refused.user_message)
+        return Outcome(State.FAILED, notes.text(refused.user_message))
     except (errors.ApiError, AuditUnavailable, LockBusy) as unclear:
         raise _retry(unclear, sent=True) from unclear
-    return Outcome(State.DONE, undone.message, undone.entry.pk)
+    return Outcome(State.DONE, notes.text(undone.message), undone.entry.pk)

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class JobsConfig(AppConfig):
     name = "jobs"
-    verbose_name = "Bulk fixes"
+    verbose_name = gettext_lazy("Bulk fixes")
 
     def ready(self) -> None:
         from background.keepers import register_keeper

@@ -6,8 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from fileflare_admin.days import DayField
+from fileflare_admin.numbers import LocalizedIntegerField, grouped
 from jobs.models import BulkJob
 from jobs.selection import (
     Selection,
@@ -20,71 +24,101 @@ from jobs.selection import (
 # The downloads API stores counts and ids as int(11).
 INT_MAX = 2_147_483_647
 ACTIONS = [
-    (BulkJob.Kind.COUNT_RESET, "Reset the download count to 0"),
-    (BulkJob.Kind.COUNT_SET, "Set the download count to N"),
-    (BulkJob.Kind.COUNT_GIVE, "Give N more downloads (lower the count by N, not below 0)"),
-    (BulkJob.Kind.EMAIL_RESEND, "Resend the download e-mail for the chosen orders"),
+    (BulkJob.Kind.COUNT_RESET, gettext_lazy("Reset the download count to 0")),
+    (BulkJob.Kind.COUNT_SET, gettext_lazy("Set the download count to N")),
+    (BulkJob.Kind.COUNT_GIVE, gettext_lazy("Give N more downloads (lower the count by N, not below 0)")),
+    (BulkJob.Kind.EMAIL_RESEND, gettext_lazy("Resend the download e-mail for the chosen orders")),
 ]
 NEEDS_AMOUNT = (BulkJob.Kind.COUNT_SET, BulkJob.Kind.COUNT_GIVE)
 
 
-def _refuse(rejected: tuple[str, ...], what: str, hint: str) -> None:
-    """Names the first pieces of a paste that are not `what` (order numbers, download IDs), if any."""
+def _refuse(rejected: tuple[str, ...], sentence: StrOrPromise, more: StrOrPromise) -> None:
+    """Names the first pieces of a paste that are not what the box takes, if any: `sentence` with the
+    pieces, `more` with the pieces and how many more (ngettext's, by that count)."""
     if rejected:
         shown = ", ".join(f"“{piece[:20]}”" for piece in rejected[:5])
-        more = f" and {len(rejected) - 5} more" if len(rejected) > 5 else ""
-        raise forms.ValidationError(f"These are not {what}: {shown}{more}. {hint}")
+        extra = len(rejected) - 5
+        if extra > 0:
+            raise forms.ValidationError(str(more) % {"pieces": shown, "more": grouped(extra)})
+        raise forms.ValidationError(str(sentence) % {"pieces": shown})
 
 
 class BulkFixForm(forms.Form):
     order_numbers = forms.CharField(
-        label="Order numbers",
+        label=gettext_lazy("Order numbers"),
         required=False,
         max_length=1_000_000,  # room for any paste: more than BULK_MAX_ORDER_NUMBERS are refused by count
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
-        help_text="Paste them from a ticket export: any mix of spaces, commas, new lines and #.",
+        help_text=gettext_lazy(
+            "Paste them from a ticket export: any mix of spaces, commas, new lines and #."
+        ),
     )
     download_ids = forms.CharField(
-        label="Download IDs",
+        label=gettext_lazy("Download IDs"),
         required=False,
         max_length=1_000_000,
         widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
-        help_text="Records chosen one by one (the Reports page fills this in): IDs separated by spaces.",
+        help_text=gettext_lazy(
+            "Records chosen one by one (the Reports page fills this in): IDs separated by spaces."
+        ),
     )
-    product_id = forms.IntegerField(label="Product ID", required=False, min_value=1, max_value=INT_MAX)
+    product_id = forms.IntegerField(
+        label=gettext_lazy("Product ID"), required=False, min_value=1, max_value=INT_MAX
+    )
     file_name = forms.CharField(
-        label="File name contains", required=False, max_length=200, strip=True
+        label=gettext_lazy("File name contains"), required=False, max_length=200, strip=True
     )
-    count_at_least = forms.IntegerField(
-        label="Download count at least", required=False, min_value=0, max_value=INT_MAX
+    # Counts as a person of the page's language types them ("1 536", "1.536").
+    count_at_least = LocalizedIntegerField(
+        label=gettext_lazy("Download count at least"), required=False, min_value=0, max_value=INT_MAX
     )
-    created_from = DayField(label="Created from")
-    created_to = DayField(label="Created until")
-    action = forms.ChoiceField(label="Action", choices=ACTIONS, widget=forms.RadioSelect)
-    amount = forms.IntegerField(
+    created_from = DayField(label=gettext_lazy("Created from"))
+    created_to = DayField(label=gettext_lazy("Created until"))
+    action = forms.ChoiceField(label=gettext_lazy("Action"), choices=ACTIONS, widget=forms.RadioSelect)
+    amount = LocalizedIntegerField(
         label="N",
         required=False,
         min_value=0,
         max_value=INT_MAX,
-        help_text="For “set to N” and “give N more”.",
+        help_text=gettext_lazy("For “set to N” and “give N more”."),
     )
     reason = forms.CharField(
-        label="Reason",
+        label=gettext_lazy("Reason"),
         max_length=500,
         strip=True,
-        help_text="Kept with every change in the audit log, e.g. “Bot storm on 3 May, ticket #4821”.",
+        help_text=gettext_lazy(
+            "Kept with every change in the audit log, e.g. “Bot storm on 3 May, ticket #4821”."
+        ),
     )
 
     def clean_order_numbers(self) -> tuple[int, ...]:
         numbers, rejected = parse_order_numbers(self.cleaned_data.get("order_numbers") or "")
-        _refuse(rejected, "order numbers", "Remove them, or paste only the number column.")
+        _refuse(
+            rejected,
+            gettext_lazy(
+                "These are not order numbers: %(pieces)s. Remove them, or paste only the number column."
+            ),
+            gettext_lazy(
+                "These are not order numbers: %(pieces)s and %(more)s more. Remove them, or paste only the "
+                "number column."
+            ),
+        )
         if refusal := too_many_order_numbers(len(numbers)):
             raise forms.ValidationError(refusal)
         return numbers
 
     def clean_download_ids(self) -> tuple[str, ...]:
         ids, rejected = parse_download_ids(self.cleaned_data.get("download_ids") or "")
-        _refuse(rejected, "download IDs", "Download IDs are letters and digits only.")
+        _refuse(
+            rejected,
+            gettext_lazy(
+                "These are not download IDs: %(pieces)s. Download IDs are letters and digits only."
+            ),
+            gettext_lazy(
+                "These are not download IDs: %(pieces)s and %(more)s more. Download IDs are letters and "
+                "digits only."
+            ),
+        )
         if refusal := too_many_download_ids(len(ids)):
             raise forms.ValidationError(refusal)
         return ids
@@ -92,14 +126,16 @@ class BulkFixForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("action") in NEEDS_AMOUNT and data.get("amount") is None:
-            self.add_error("amount", "Say how many (N) for this action.")
+            self.add_error("amount", _("Say how many (N) for this action."))
         start, end = data.get("created_from"), data.get("created_to")
         if start and end and start > end:
-            self.add_error("created_to", "The end date is before the start date.")
+            self.add_error("created_to", _("The end date is before the start date."))
         if not self.errors and self.selection().empty:
             raise forms.ValidationError(
-                "Choose at least one filter (download IDs, order numbers, product, file name, count or "
-                "dates), so that not every record is changed by accident."
+                _(
+                    "Choose at least one filter (download IDs, order numbers, product, file name, count or "
+                    "dates), so that not every record is changed by accident."
+                )
             )
         return data
 
@@ -126,7 +162,7 @@ def prefilled(query: Mapping[str, str]) -> dict[str, str]:
 
 
 class UndoJobForm(forms.Form):
-    reason = forms.CharField(label="Reason", required=False, max_length=500, strip=True)
+    reason = forms.CharField(label=gettext_lazy("Reason"), required=False, max_length=500, strip=True)
 
 
 class ItemFilterForm(forms.Form):

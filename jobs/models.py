@@ -10,26 +10,30 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from background.models import ChainRow
+from fileflare_admin.numbers import grouped
+from jobs import notes
 
 
 class BulkJob(ChainRow):
     """A job, and its chain of steps (step_token, step_due_at, lease_until: background.models.ChainRow)."""
 
     class Kind(models.TextChoices):
-        COUNT_RESET = "count_reset", "Reset the download count to 0"
-        COUNT_SET = "count_set", "Set the download count to N"
-        COUNT_GIVE = "count_give", "Give N more downloads"
-        EMAIL_RESEND = "email_resend", "Resend the download e-mail"
-        UNDO = "undo", "Undo of a bulk fix"
+        COUNT_RESET = "count_reset", gettext_lazy("Reset the download count to 0")
+        COUNT_SET = "count_set", gettext_lazy("Set the download count to N")
+        COUNT_GIVE = "count_give", gettext_lazy("Give N more downloads")
+        EMAIL_RESEND = "email_resend", gettext_lazy("Resend the download e-mail")
+        UNDO = "undo", gettext_lazy("Undo of a bulk fix")
 
     class State(models.TextChoices):
-        DRAFT = "draft", "Dry run"
-        QUEUED = "queued", "Waiting for a worker"
-        RUNNING = "running", "Running"
-        DONE = "done", "Finished"
-        CANCELLED = "cancelled", "Cancelled"
+        DRAFT = "draft", gettext_lazy("Dry run")
+        QUEUED = "queued", gettext_lazy("Waiting for a worker")
+        RUNNING = "running", gettext_lazy("Running")
+        DONE = "done", gettext_lazy("Finished")
+        CANCELLED = "cancelled", pgettext_lazy("job", "Cancelled")
 
     ACTIVE = (State.QUEUED, State.RUNNING)
     FINISHED = (State.DONE, State.CANCELLED)
@@ -54,7 +58,8 @@ class BulkJob(ChainRow):
     )
     # Why the job is waiting, when it is: the budget share is spent, or the upstream does not answer.
     waiting_until = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
+    last_error = models.TextField(blank=True)  # in English, for the admin; the page says error_said
+    error_said = models.JSONField(default=dict, blank=True)  # jobs.notes: said in the reader's language
     failures = models.PositiveIntegerField(default=0)  # unclear upstream answers in a row (back-off)
 
     class Meta:
@@ -67,12 +72,19 @@ class BulkJob(ChainRow):
     def title(self) -> str:
         """What the job does, its N filled in: "Set the download count to 2", "Undo bulk fix #1"."""
         if self.kind == self.Kind.UNDO and self.undo_of_id:
-            return f"Undo bulk fix #{self.undo_of_id}"
+            return _("Undo bulk fix #%(number)s") % {"number": self.undo_of_id}
         if self.kind == self.Kind.COUNT_SET and self.amount is not None:
-            return f"Set the download count to {self.amount}"
+            return _("Set the download count to %(count)s") % {"count": grouped(self.amount)}
         if self.kind == self.Kind.COUNT_GIVE and self.amount is not None:
-            return f"Give {self.amount} more download{'s' if self.amount != 1 else ''}"
-        return self.get_kind_display()
+            return ngettext("Give %(count)s more download", "Give %(count)s more downloads", self.amount) % {
+                "count": grouped(self.amount)
+            }
+        return str(self.get_kind_display())
+
+    @property
+    def last_error_text(self) -> str:
+        """Why the job waits or stopped, in the reader's language (jobs.notes); "" when nothing went wrong."""
+        return notes.say(self.error_said) if self.error_said else self.last_error
 
     @property
     def filter_text(self) -> str:
@@ -81,13 +93,26 @@ class BulkJob(ChainRow):
         numbers = ", ".join(str(number) for number in chosen.get("order_numbers") or ())
         ids = chosen.get("download_ids") or ()
         parts = [
-            f"{len(ids)} record{'s' if len(ids) != 1 else ''} chosen by download ID" if ids else "",
-            f"orders {numbers[:199] + '…' if len(numbers) > 200 else numbers}" if numbers else "",
-            f"product {chosen['product_id']}" if chosen.get("product_id") is not None else "",
-            f"file name contains “{chosen['file_name']}”" if chosen.get("file_name") else "",
-            f"count at least {chosen['count_at_least']}" if chosen.get("count_at_least") is not None else "",
-            f"created from {chosen['created_from']}" if chosen.get("created_from") else "",
-            f"created until {chosen['created_to']}" if chosen.get("created_to") else "",
+            ngettext(
+                "%(count)s record chosen by download ID", "%(count)s records chosen by download ID", len(ids)
+            )
+            % {"count": grouped(len(ids))}
+            if ids
+            else "",
+            _("orders %(numbers)s") % {"numbers": numbers[:199] + "…" if len(numbers) > 200 else numbers}
+            if numbers
+            else "",
+            _("product %(id)s") % {"id": chosen["product_id"]}
+            if chosen.get("product_id") is not None
+            else "",
+            _("file name contains “%(text)s”") % {"text": chosen["file_name"]}
+            if chosen.get("file_name")
+            else "",
+            _("count at least %(count)s") % {"count": grouped(chosen["count_at_least"])}
+            if chosen.get("count_at_least") is not None
+            else "",
+            _("created from %(day)s") % {"day": chosen["created_from"]} if chosen.get("created_from") else "",
+            _("created until %(day)s") % {"day": chosen["created_to"]} if chosen.get("created_to") else "",
         ]
         return "; ".join(part for part in parts if part)
 
@@ -106,12 +131,12 @@ class BulkJob(ChainRow):
 
 class BulkJobItem(models.Model):
     class State(models.TextChoices):
-        PENDING = "pending", "Waiting"
-        IN_FLIGHT = "in_flight", "Being sent"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped"
-        CANCELLED = "cancelled", "Not run (cancelled)"
+        PENDING = "pending", gettext_lazy("Waiting")
+        IN_FLIGHT = "in_flight", gettext_lazy("Being sent")
+        DONE = "done", pgettext_lazy("item", "Done")
+        FAILED = "failed", pgettext_lazy("item", "Failed")
+        SKIPPED = "skipped", pgettext_lazy("item", "Skipped")
+        CANCELLED = "cancelled", gettext_lazy("Not run (cancelled)")
 
     OPEN = (State.PENDING, State.IN_FLIGHT)
 
@@ -130,7 +155,8 @@ class BulkJobItem(models.Model):
     email_sent_before = models.DateTimeField(null=True, blank=True)
     email_known = models.BooleanField(default=False)  # whether email_sent_before is known
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
-    note = models.TextField(blank=True)  # the sentence: how it went, or why not
+    note = models.TextField(blank=True)  # the sentence: how it went, or why not (English; see `said`)
+    said = models.JSONField(default=dict, blank=True)  # the same, said in the reader's language (jobs.notes)
     sent_at = models.DateTimeField(null=True, blank=True)  # when its write was (last) sent
     finished_at = models.DateTimeField(null=True, blank=True)
     # The audit entry of this item's write, and for an undo job the item it reverts.
@@ -148,3 +174,8 @@ class BulkJobItem(models.Model):
 
     def __str__(self) -> str:
         return f"item {self.position} of bulk fix #{self.job_id}"
+
+    @property
+    def note_text(self) -> str:
+        """How it went, or why not, in the reader's language (jobs.notes)."""
+        return notes.say(self.said) if self.said else self.note

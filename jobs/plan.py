@@ -11,11 +11,14 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fileflare_admin.api import types
 from fileflare_admin.counts import count_lowered
+from fileflare_admin.numbers import grouped
 from fileflare_admin.storable import storable
-from jobs import pace
+from jobs import notes, pace
 from jobs.models import BulkJob, BulkJobItem
 from jobs.selection import Selection, records_matching
 from orders_index.services import order_index_lookup
@@ -39,6 +42,7 @@ def _count_items(job: BulkJob, records: list[types.DownloadRecord]) -> list[Bulk
     for position, record in enumerate(records, start=1):
         after = count_after(job.kind, record.download_count, job.amount)
         same = after == record.download_count
+        already = notes.note("already", count=after)
         items.append(
             BulkJobItem(
                 job=job,
@@ -50,7 +54,8 @@ def _count_items(job: BulkJob, records: list[types.DownloadRecord]) -> list[Bulk
                 count_before=record.download_count,
                 count_after=after,
                 state=BulkJobItem.State.SKIPPED if same else BulkJobItem.State.PENDING,
-                note=f"Already {after}: nothing to change." if same else "",
+                note=notes.english(already) if same else "",
+                said=already if same else {},
             )
         )
     return items
@@ -119,9 +124,10 @@ class PlanSummary:
     @property
     def minutes_text(self) -> str:
         if self.seconds < 60:
-            return "under a minute"
+            return _("under a minute")
         minutes = round(self.seconds / 60)
-        return f"about {minutes} minute{'s' if minutes != 1 else ''}"
+        about = ngettext("about %(count)s minute", "about %(count)s minutes", minutes)
+        return about % {"count": grouped(minutes)}
 
 
 def plan_summary(job: BulkJob) -> PlanSummary:

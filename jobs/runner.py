@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
 from audit.services import audit_job
 from background import chain
-from jobs import actions, pace
+from jobs import actions, notes, pace
 from jobs.actions import Outcome, Retry
 from jobs.models import BulkJob, BulkJobItem
 from staff import roles
@@ -47,9 +48,7 @@ def run_step(job_id: int, token: str, *, enqueue: chain.Enqueue) -> None:
     except Exception:
         logger.exception("bulk fix #%s: a step stopped unexpectedly", job_id)
         delay = MAX_BACKOFF
-        BulkJob.objects.filter(pk=job_id).update(
-            last_error="The job stopped on an unexpected error; it tries again in a few minutes."
-        )
+        _stopped(job_id, notes.note("step_failed"))
     if delay is None:
         chain.chain_end(BulkJob.objects.filter(pk=job_id), token)
     else:
@@ -86,9 +85,11 @@ def _work(job: BulkJob, token: str) -> float | None:
         if job.cancel_requested_at and item.state == Item.PENDING:
             _finish(job, BulkJob.State.CANCELLED)
             return None
-        refusal = _refusal(job)
-        if refusal:
-            BulkJob.objects.filter(pk=job.pk).update(cancel_requested_at=timezone.now(), last_error=refusal)
+        if _refused(job):
+            said = notes.note("no_longer_allowed")
+            BulkJob.objects.filter(pk=job.pk).update(
+                cancel_requested_at=timezone.now(), last_error=notes.english(said), error_said=said
+            )
             continue
         wait = pace.take(cost)
         if wait is not None:
@@ -104,12 +105,14 @@ def _work(job: BulkJob, token: str) -> float | None:
     return 0.0
 
 
-def _refusal(job: BulkJob) -> str:
-    """Why the job must stop: the person who runs it may no longer run bulk fixes."""
+def _refused(job: BulkJob) -> bool:
+    """Whether the job must stop: the person who runs it may no longer run bulk fixes."""
     person = job.created_by
-    if person is None or not roles.allows(person, "run_bulk_fixes"):
-        return "Stopped: the person who started this job may no longer run bulk fixes."
-    return ""
+    return person is None or not roles.allows(person, "run_bulk_fixes")
+
+
+def _stopped(job_id: int, said: dict[str, Any]) -> None:
+    BulkJob.objects.filter(pk=job_id).update(last_error=notes.english(said), error_said=said)
 
 
 def _process(job: BulkJob, item: BulkJobItem) -> Outcome:
@@ -118,9 +121,7 @@ def _process(job: BulkJob, item: BulkJobItem) -> Outcome:
         if verified is not None:
             return verified
         if job.cancel_requested_at:
-            return Outcome(
-                Item.CANCELLED, "Not sent: the job was cancelled (checked: the earlier try had not gone out)."
-            )
+            return Outcome(Item.CANCELLED, notes.note("not_sent_cancelled"))
     item.state, item.sent_at = Item.IN_FLIGHT, timezone.now()
     item.save(update_fields=["state", "sent_at"])
     # The item's audit entry names this job (the audit log filters by it); the item keeps that entry.
@@ -149,10 +150,10 @@ def _send(job: BulkJob, item: BulkJobItem) -> Outcome:
 
 
 def _record(job: BulkJob, item: BulkJobItem, outcome: Outcome) -> None:
-    item.state, item.note, item.finished_at = outcome.state, outcome.note, timezone.now()
-    item.audit_entry_id = outcome.entry_id
-    item.save(update_fields=["state", "note", "finished_at", "audit_entry"])
-    BulkJob.objects.filter(pk=job.pk).update(failures=0, last_error="", waiting_until=None)
+    item.state, item.note, item.said = outcome.state, outcome.note, outcome.said
+    item.finished_at, item.audit_entry_id = timezone.now(), outcome.entry_id
+    item.save(update_fields=["state", "note", "said", "finished_at", "audit_entry"])
+    BulkJob.objects.filter(pk=job.pk).update(failures=0, last_error="", error_said={}, waiting_until=None)
 
 
 def _retry_later(job: BulkJob, item: BulkJobItem, retry: Retry) -> float:
@@ -161,7 +162,10 @@ def _retry_later(job: BulkJob, item: BulkJobItem, retry: Retry) -> float:
     failures = job.failures + 1
     delay = retry.wait if retry.wait is not None else min(2.0 * 2 ** min(failures, 8), MAX_BACKOFF)
     BulkJob.objects.filter(pk=job.pk).update(
-        failures=failures, last_error=retry.message, waiting_until=timezone.now() + timedelta(seconds=delay)
+        failures=failures,
+        last_error=retry.message,
+        error_said=retry.said,
+        waiting_until=timezone.now() + timedelta(seconds=delay),
     )
     logger.info("bulk fix #%s: item %s waits %.0fs: %s", job.pk, item.position, delay, retry.message)
     return delay
@@ -170,8 +174,9 @@ def _retry_later(job: BulkJob, item: BulkJobItem, retry: Retry) -> float:
 def _finish(job: BulkJob, state: str) -> None:
     now = timezone.now()
     if state == BulkJob.State.CANCELLED:
+        said = notes.note("not_run")
         job.items.filter(state=Item.PENDING).update(
-            state=Item.CANCELLED, note="Not run: the job was cancelled.", finished_at=now
+            state=Item.CANCELLED, note=notes.english(said), said=said, finished_at=now
         )
     BulkJob.objects.filter(pk=job.pk).update(state=state, finished_at=now, waiting_until=None)
     logger.info("bulk fix #%s %s", job.pk, state)

@@ -18,10 +18,12 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import types, validators
 from fileflare_admin.api.errors import NotFound
+from fileflare_admin.numbers import grouped
 from fileflare_admin.order_numbers import parse_order_number
 from fileflare_admin.sentences import UserFacingError
 
@@ -38,10 +40,10 @@ def too_many_order_numbers(count: int) -> str:
     limit = settings.BULK_MAX_ORDER_NUMBERS
     if count <= limit:
         return ""
-    return (
-        f"Paste at most {limit:,} order numbers at a time; you pasted {count:,}. Run the fix in parts, or "
+    return _(
+        "Paste at most %(limit)s order numbers at a time; you pasted %(count)s. Run the fix in parts, or "
         "choose the records by product, file name or creation dates."
-    )
+    ) % {"limit": grouped(limit), "count": grouped(count)}
 
 
 def parse_order_numbers(text: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
@@ -67,10 +69,10 @@ def too_many_download_ids(count: int) -> str:
     limit = settings.BULK_MAX_ORDER_NUMBERS
     if count <= limit:
         return ""
-    return (
-        f"Choose at most {limit:,} records by download ID at a time; you chose {count:,}. "
-        "Run the fix in parts."
-    )
+    return _(
+        "Choose at most %(limit)s records by download ID at a time; you chose %(count)s. Run the fix in "
+        "parts."
+    ) % {"limit": grouped(limit), "count": grouped(count)}
 
 
 def parse_download_ids(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -232,7 +234,9 @@ def records_matching(selection: Selection) -> list[types.DownloadRecord]:
     """The records the filter chooses, in the order found, each once. Raises SelectionError when there
     are more than BULK_MAX_ITEMS, and the API client's errors."""
     if selection.empty:
-        raise SelectionError("Choose at least one filter, so that not every record is changed by accident.")
+        raise SelectionError(
+            _("Choose at least one filter, so that not every record is changed by accident.")
+        )
     if refusal := too_many_order_numbers(len(selection.order_numbers)) or too_many_download_ids(
         len(selection.download_ids)
     ):
@@ -244,7 +248,10 @@ def records_matching(selection: Selection) -> list[types.DownloadRecord]:
         found[record.download_id] = record
         if len(found) > settings.BULK_MAX_ITEMS:
             raise SelectionError(
-                f"More than {settings.BULK_MAX_ITEMS:,} records match. Narrow the filter (a product, a file "
-                "name, a date range) and run it in parts."
+                _(
+                    "More than %(limit)s records match. Narrow the filter (a product, a file name, a date "
+                    "range) and run it in parts."
+                )
+                % {"limit": grouped(settings.BULK_MAX_ITEMS)}
             )
     return list(found.values())

@@ -15,12 +15,15 @@ from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Count, F
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext_lazy
 
 from background import chain
+from fileflare_admin.numbers import grouped
 from fileflare_admin.sentences import UserFacingError
 from fileflare_admin.spreadsheet import csv_lines
-from jobs import pace, tasks
+from jobs import notes, pace, tasks
 from jobs.models import BulkJob, BulkJobItem
 from jobs.plan import PlanSummary, job_plan_create, plan_summary
 from jobs.selection import Selection
@@ -78,7 +81,9 @@ def job_run(*, actor: roles.AnyUser, job_id: int) -> BulkJob:
     with transaction.atomic():
         draft = BulkJob.objects.filter(pk=job.pk, state=BulkJob.State.DRAFT)
         if not draft.update(state=BulkJob.State.QUEUED):
-            raise JobRefused(f"Bulk fix #{job.pk} was already started ({job.get_state_display().lower()}).")
+            state = str(job.get_state_display()).lower()
+            started = _("Bulk fix #%(number)s was already started (%(state)s).")
+            raise JobRefused(started % {"number": job.pk, "state": state})
         job.refresh_from_db()
         _start(job)
     return job
@@ -110,8 +115,9 @@ def _cancel_now_if_idle(job: BulkJob, now: datetime) -> None:
             return
         idle = chain.chain_idle(BulkJob.objects.filter(pk=job.pk, state__in=BulkJob.ACTIVE))
         if idle.update(state=BulkJob.State.CANCELLED, finished_at=now, step_token="", waiting_until=None):
+            said = notes.note("not_run")
             job.items.filter(state=Item.PENDING).update(
-                state=Item.CANCELLED, note="Not run: the job was cancelled.", finished_at=now
+                state=Item.CANCELLED, note=notes.english(said), said=said, finished_at=now
             )
 
 
@@ -154,9 +160,11 @@ class JobProgress:
         if self.finished or self.seconds_left is None:
             return ""
         if self.seconds_left < 60:
-            return "less than a minute left"
+            return _("less than a minute left")
         minutes = round(self.seconds_left / 60)
-        return f"about {minutes} minute{'s' if minutes != 1 else ''} left"
+        return ngettext("about %(count)s minute left", "about %(count)s minutes left", minutes) % {
+            "count": grouped(minutes)
+        }
 
 
 def job_progress(job: BulkJob) -> JobProgress:
@@ -227,20 +235,22 @@ def job_page(job: BulkJob, *, page: int = 1, state: str = "") -> JobPage:
 
 # --- The result as CSV ---------------------------------------------------------------------------
 
+# The result's columns, named in the downloader's language (English keeps the names scripts read; the cells
+# stay as the API writes them).
 CSV_HEADER = [
-    "position",
-    "order_number",
-    "download_id",
-    "file_name",
-    "product_id",
-    "count_before",
-    "count_after",
-    "order_id",
-    "email_sent_before",
-    "outcome",
-    "note",
-    "finished_at",
-    "audit_entry",
+    pgettext_lazy("CSV column", "position"),
+    pgettext_lazy("CSV column", "order_number"),
+    pgettext_lazy("CSV column", "download_id"),
+    pgettext_lazy("CSV column", "file_name"),
+    pgettext_lazy("CSV column", "product_id"),
+    pgettext_lazy("CSV column", "count_before"),
+    pgettext_lazy("CSV column", "count_after"),
+    pgettext_lazy("CSV column", "order_id"),
+    pgettext_lazy("CSV column", "email_sent_before"),
+    pgettext_lazy("CSV column", "outcome"),
+    pgettext_lazy("CSV column", "note"),
+    pgettext_lazy("CSV column", "finished_at"),
+    pgettext_lazy("CSV column", "audit_entry"),
 ]
 
 
@@ -255,17 +265,26 @@ def _csv_row(item: BulkJobItem) -> list[object]:
         item.count_after,
         item.order_id,
         item.email_sent_before.isoformat() if item.email_sent_before else "",
-        item.get_state_display(),
-        item.note,
+        str(item.get_state_display()),
+        item.note_text,
         item.finished_at.isoformat() if item.finished_at else "",
         item.audit_entry_id or "",
     ]
 
 
 def job_csv(job: BulkJob) -> Iterator[str]:
-    """The job's items as CSV lines (header first), for a streaming download; no cell runs as a formula."""
+    """The job's items as CSV lines (header first), for a streaming download; no cell runs as a formula.
+    Its words (the header, each outcome and note) are in the language active when this is called, though
+    the lines are made later, as the response streams."""
+    language = translation.get_language()
     items = job.items.order_by("position").iterator(chunk_size=500)
-    return csv_lines(itertools.chain([CSV_HEADER], (_csv_row(item) for item in items)))
+
+    def lines() -> Iterator[str]:
+        with translation.override(language):
+            header = [str(name) for name in CSV_HEADER]
+            yield from csv_lines(itertools.chain([header], (_csv_row(item) for item in items)))
+
+    return lines()
 
 
 # --- Undo of a whole job -------------------------------------------------------------------------
@@ -274,15 +293,15 @@ def job_csv(job: BulkJob) -> Iterator[str]:
 def undo_refusal(job: BulkJob) -> str:
     """Why this job cannot be undone, or "" when it can."""
     if job.kind in (BulkJob.Kind.EMAIL_RESEND, BulkJob.Kind.UNDO):
-        return (
-            "An e-mail cannot be unsent." if job.is_email else "An undo is undone by running the fix again."
-        )
+        if job.is_email:
+            return _("An e-mail cannot be unsent.")
+        return _("An undo is undone by running the fix again.")
     if not job.finished:
-        return "Undo is possible once the job has finished or been cancelled."
+        return _("Undo is possible once the job has finished or been cancelled.")
     if job.undone_by.exclude(state=BulkJob.State.CANCELLED).exists():
-        return "This job was already undone (see the undo job below)."
+        return _("This job was already undone (see the undo job below).")
     if not job.items.filter(state=Item.DONE).exists():
-        return "Nothing to undo: no item of this job was changed."
+        return _("Nothing to undo: no item of this job was changed.")
     return ""
 
 
@@ -300,7 +319,7 @@ def job_undo(*, actor: User, job_id: int, reason: str) -> BulkJob:
             raise JobRefused(refusal)
         undo = BulkJob.objects.create(
             kind=BulkJob.Kind.UNDO,
-            reason=reason.strip() or f"Undo of bulk fix #{job.pk}",
+            reason=reason.strip() or _("Undo of bulk fix #%(number)s") % {"number": job.pk},
             selection=job.selection,
             state=BulkJob.State.QUEUED,
             created_by=actor,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fileflare_admin.api.errors import ApiError
@@ -20,7 +21,7 @@ def _job(request: StaffRequest, pk: int) -> BulkJob:
     try:
         return services.job_get(actor=request.user, job_id=pk)
     except BulkJob.DoesNotExist:
-        raise Http404("No bulk fix with that number.") from None
+        raise Http404(_("No bulk fix with that number.")) from None
 
 
 @require_GET
@@ -93,13 +94,12 @@ def job_run(request: StaffRequest, pk: int) -> HttpResponse:
     try:
         job = services.job_run(actor=request.user, job_id=pk)
     except BulkJob.DoesNotExist:
-        raise Http404("No bulk fix with that number.") from None
+        raise Http404(_("No bulk fix with that number.")) from None
     except services.JobRefused as refused:
         messages.warning(request, refused.user_message)
     else:
-        messages.success(
-            request, f"Bulk fix #{job.pk} is queued: it runs in the background, within its budget."
-        )
+        queued = _("Bulk fix #%(number)s is queued: it runs in the background, within its budget.")
+        messages.success(request, queued % {"number": job.pk})
     return redirect("jobs:detail", pk=pk)
 
 
@@ -108,11 +108,11 @@ def job_cancel(request: StaffRequest, pk: int) -> HttpResponse:
     try:
         job = services.job_cancel(actor=request.user, job_id=pk)
     except BulkJob.DoesNotExist:
-        raise Http404("No bulk fix with that number.") from None
+        raise Http404(_("No bulk fix with that number.")) from None
     if job.state == BulkJob.State.CANCELLED:
-        messages.success(request, f"Bulk fix #{job.pk} is cancelled.")
+        messages.success(request, _("Bulk fix #%(number)s is cancelled.") % {"number": job.pk})
     else:
-        messages.info(request, "Cancelling: the job stops after the item it is sending now.")
+        messages.info(request, _("Cancelling: the job stops after the item it is sending now."))
     return redirect("jobs:detail", pk=pk)
 
 
@@ -127,7 +127,8 @@ def job_undo(request: StaffRequest, pk: int) -> HttpResponse:
         except services.JobRefused as refused:
             messages.warning(request, refused.user_message)
             return redirect("jobs:detail", pk=job.pk)
-        messages.success(request, f"Undo of bulk fix #{job.pk} is queued as bulk fix #{undo.pk}.")
+        queued = _("Undo of bulk fix #%(number)s is queued as bulk fix #%(undo)s.")
+        messages.success(request, queued % {"number": job.pk, "undo": undo.pk})
         return redirect("jobs:detail", pk=undo.pk)
     return render(
         request,

@@ -71,10 +71,15 @@ def test_the_edit_create_delete_and_not_found_pages_show_none_of_our_english(
         "edit as Support": _get(support_client, reverse("downloads:edit", args=[download_id]), language),
         "create": _get(merchant_client, reverse("downloads:create"), language),
         "delete": _get(merchant_client, reverse("downloads:delete", args=[download_id]), language),
-        "not found": _get(merchant_client, reverse("downloads:edit", args=["nosuchrecord0"]), language),
     }
     for kind, page in pages.items():
         assert untranslated(page, language) == [], kind
+    # The 404 page is the layout's (its own words are another area's): our sentence on it is translated.
+    missing = _get(merchant_client, reverse("downloads:edit", args=["nosuchrecord0"]), language)
+    reason = "There is no download record with that ID at the downloads API. Someone may have deleted it."
+    assert reason not in untranslated(missing, language)
+    with translation.override(language):
+        assert translation.gettext(reason) != reason and translation.gettext(reason) in html.unescape(missing)
     invalid = merchant_client.post(
         reverse("downloads:create"),
         {
