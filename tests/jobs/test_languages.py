@@ -121,7 +121,7 @@ def test_every_bulk_fix_page_shows_none_of_our_english(
         "it": [
             "Impostato a 4 (verificato presso l'API).",
             "Non eseguito: l'operazione è stata interrotta.",
-            "Concedi 1 altro download",
+            "Concedi 1 download in più",
         ],
     }[language]
     assert all(sentence.lower() in finished_text.lower() for sentence in said), said
