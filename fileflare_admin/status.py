@@ -17,7 +17,7 @@ from fileflare_admin import sharedcache
 from fileflare_admin.api import breaker, budget, downloads, fileflare
 from fileflare_admin.api.checks import CheckResult, check_upstreams
 from fileflare_admin.api.errors import ApiError
-from fileflare_admin.api.http import DOWNLOADS, FILEFLARE, Api
+from fileflare_admin.api.http import DOWNLOADS, FILEFLARE, Api, last_error_sentence
 from fileflare_admin.sentences import capitalized
 
 
@@ -92,7 +92,7 @@ def upstream_status(api: Api) -> UpstreamStatus:
         problem=problem,
         checked_at=checked,
         last_ok=_when(stats.get("last_ok")),
-        last_error=stats.get("last_error", ""),
+        last_error=last_error_sentence(stats.get("last_error")),
         last_error_at=_when(stats.get("last_error_at")),
         latency_p50_ms=statistics.median(latencies) * 1000 if latencies else None,
         latency_p95_ms=latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))] * 1000

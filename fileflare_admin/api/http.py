@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
@@ -118,8 +119,11 @@ class Answer:
     headers: dict[str, str]
 
 
-def record_stats(api: Api, *, ok: bool, seconds: float, error: str = "") -> None:
-    """Recent figures for the status page (approximate under concurrency, which is fine for a gauge)."""
+def record_stats(api: Api, *, ok: bool, seconds: float, error: Callable[[], ApiError] | None = None) -> None:
+    """Recent figures for the status page (approximate under concurrency, which is fine for a gauge).
+
+    `error` makes the failure again: its sentence is kept in every language the dashboard speaks, so the
+    Status page shows it in its reader's (last_error_sentence), whoever met it."""
     key = f"ffa:stats:{api.name}"
     stats = cache.get(key) or {
         "latencies": [],
@@ -134,7 +138,7 @@ def record_stats(api: Api, *, ok: bool, seconds: float, error: str = "") -> None
         stats["last_ok"] = now
     else:
         stats["errors"] = [moment for moment in stats["errors"] if now - moment < 3600] + [now]
-        stats["last_error"], stats["last_error_at"] = error, now
+        stats["last_error"], stats["last_error_at"] = _in_every_language(error), now
     cache.set(key, stats, timeout=86400)
 
 
@@ -145,6 +149,29 @@ def _timed_out(api: Api, started: float) -> Unavailable:
         _("%(api)s did not answer within %(wait)s. Try again in a moment.")
         % {"api": api_title(api), "wait": deadline.seconds_text(waited)},
         api=api.name,
+    )
+
+
+def _in_every_language(make: Callable[[], ApiError] | None) -> dict[str, str]:
+    if make is None:
+        return {}
+    sentences = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            sentences[code] = make().user_message
+    return sentences
+
+
+def last_error_sentence(said: object) -> str:
+    """The last error kept by record_stats, in the page's language (a plain text kept before: as it is)."""
+    if isinstance(said, dict):
+        return str(said.get(translation.get_language() or "", "") or next(iter(said.values()), ""))
+    return str(said or "")
+
+
+def _not_connected(api: Api) -> Unavailable:
+    return Unavailable(
+        _("Could not connect to %(api)s. Try again in a moment.") % {"api": api.label}, api=api.name
     )
 
 
@@ -265,6 +292,7 @@ def _attempt(call: _Call, attempt: int) -> Answer | ApiError:
         raise _timed_out(api, call.started)
     _take_budget(call)
     sent = time.monotonic()
+    answered: requests.Response | None = None  # the upstream's answer, when the failure is one
     try:
         response = session_for(api).request(
             call.method,
@@ -283,17 +311,15 @@ def _attempt(call: _Call, attempt: int) -> Answer | ApiError:
         call.log("connect-timeout" if connect else "timeout", seconds, attempt)
         now_open = breaker.failed(call.name, call.ticket, api.name)
         if not call.repeatable and not connect:
-            unknown = OutcomeUnknown(api=api.name)
-            record_stats(api, ok=False, seconds=seconds, error=unknown.user_message)
-            raise unknown from None
-        failure: ApiError = _timed_out(api, call.started)
+            record_stats(api, ok=False, seconds=seconds, error=lambda: OutcomeUnknown(api=api.name))
+            raise OutcomeUnknown(api=api.name) from None
+        started = call.started
+        remake: Callable[[], ApiError] = lambda: _timed_out(api, started)  # noqa: E731
     except requests.RequestException:
         seconds = time.monotonic() - sent
         call.log("connection-failed", seconds, attempt)
         now_open = breaker.failed(call.name, call.ticket, api.name)
-        failure = Unavailable(
-            _("Could not connect to %(api)s. Try again in a moment.") % {"api": api.label}, api=api.name
-        )
+        remake = lambda: _not_connected(api)  # noqa: E731
     else:
         seconds = time.monotonic() - sent
         call.log(str(response.status_code), seconds, attempt, answered=True)
@@ -303,14 +329,17 @@ def _attempt(call: _Call, attempt: int) -> Answer | ApiError:
             payload = json_body(response, api) if response.content else None
             record_stats(api, ok=True, seconds=seconds)
             return Answer(response.status_code, payload, dict(response.headers))
-        failure = failure_for(api, response)
+        answered = response
+        remake = lambda: failure_for(api, response)  # noqa: E731
+        now_open = False
+    failure = remake()
+    if answered is not None:
         if isinstance(failure, RateLimited):
             budget.block(call.name, failure.retry_after)
-        elif response.status_code not in RETRY_STATUSES:
-            record_stats(api, ok=response.status_code < 500, seconds=seconds, error=failure.user_message)
+        elif answered.status_code not in RETRY_STATUSES:
+            record_stats(api, ok=answered.status_code < 500, seconds=seconds, error=remake)
             raise failure
-        now_open = False
-    record_stats(api, ok=False, seconds=seconds, error=failure.user_message)
+    record_stats(api, ok=False, seconds=seconds, error=remake)
     if now_open:  # nobody else waits on it now; neither do we
         raise failure
     return failure

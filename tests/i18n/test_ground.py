@@ -18,12 +18,13 @@ from django.utils import translation
 
 from audit.models import AuditEntry
 from fileflare_admin import views
-from fileflare_admin.api import checks, errors
+from fileflare_admin.api import checks, downloads, errors
 from fileflare_admin.api.breaker import CircuitOpen
 from fileflare_admin.api.http import DOWNLOADS, FILEFLARE
 from fileflare_admin.days import day_parsed
 from fileflare_admin.signin import lockout_sentence, warning_sentence
 from staff.roles import NotAllowed, require, require_count_change_allowed
+from tests.conftest import free_port
 from tests.support.i18n import untranslated, visible_text
 from tests.test_check_upstreams import run_checks
 
@@ -141,6 +142,22 @@ def test_the_last_checks_read_in_each_persons_language(
     assert "Elle a répondu en" in _read(french, "fr") and "L'API des téléchargements" in _read(french, "fr")
     assert "Ha risposto in" in _read(italian, "it") and "L'API dei download" in _read(italian, "it")
     assert untranslated(french, "fr") == [] and untranslated(italian, "it") == []
+
+
+def test_the_last_upstream_error_reads_in_each_persons_language(
+    support_client: Client, merchant_client: Client, settings: Any
+) -> None:
+    """An English speaker met the failure; the Status page states it to each reader in their language."""
+    settings.DOWNLOADS_API_URL = f"http://127.0.0.1:{free_port()}/easycart"
+    with translation.override("en"), pytest.raises(errors.Unavailable) as failed:
+        downloads.record_list(per_page=1, fresh=True)
+    assert failed.value.user_message.startswith("Could not connect to the downloads API.")
+    french = _read(_page(merchant_client, "/status/", "fr"), "fr")
+    italian = _read(_page(merchant_client, "/status/", "it"), "it")
+    assert "Impossible de se connecter à l'API des téléchargements. Réessayez dans un instant." in french
+    assert "Impossibile stabilire una connessione con l'API dei download." in italian
+    english = _read(_page(support_client, "/status/", "en"), "en")
+    assert "Could not connect to the downloads API. Try again in a moment." in english
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
