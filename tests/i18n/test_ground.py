@@ -181,6 +181,20 @@ def test_the_audit_log_and_the_undo_confirmation(
     assert {"fr": "n'est pas une date", "it": "non è una data"}[language] in _read(bad, language)
 
 
+def test_an_entrys_sentence_kept_in_english_reads_in_the_readers_language(
+    merchant_client: Client, merchant_user: User
+) -> None:
+    """A bulk fix's worker writes in the shop's LANGUAGE_CODE (English here): a sentence of our catalogue
+    kept so is shown translated; one a person met in French stays as they read it."""
+    with translation.override("en"):
+        _count_entry(merchant_user, outcome="unknown", error=errors.OutcomeUnknown().user_message)
+    with translation.override("fr"):
+        _count_entry(merchant_user, outcome="failed", error=errors.NotFound().user_message)
+    italian = _read(_page(merchant_client, "/audit/", "it"), "it")
+    assert "L'API non ha risposto in tempo, quindi non sappiamo se la modifica è stata fatta." in italian
+    assert "Rien ne porte cet ID dans cette boutique." in italian  # as its actor read it
+
+
 def test_the_audit_logs_count_has_its_plural(merchant_client: Client, merchant_user: User) -> None:
     _count_entry(merchant_user)
     one = {language: _read(_page(merchant_client, "/audit/", language), language) for language in LANGUAGES}
