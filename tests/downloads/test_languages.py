@@ -11,12 +11,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from audit.models import AuditEntry
 from downloads import edits, limits
+from fileflare_admin import clock
+from fileflare_admin.api import types
 from tests.downloads.conftest import DownloadsApi
 from tests.support.forms import form_values
 from tests.support.i18n import untranslated, visible_text
@@ -263,3 +266,18 @@ def test_a_cached_row_is_never_shown_in_another_language(
         page = merchant_client.get(url, query, HTTP_ACCEPT_LANGUAGE=language).content.decode()
         row = re.search(rf'<tr id="record-{record["download_id"]}".*?</tr>', page, re.S)
         assert row is not None and button in row.group(0), (language, row)
+
+
+@pytest.mark.parametrize("language", ["en", *LANGUAGES])
+def test_a_learned_limit_says_where_and_when_it_was_seen_in_plain_words(language: str) -> None:
+    """The limit line's title is the moment as words (it held a <time> element, which broke the row)."""
+    record = types.DownloadRecord("abc123", None, 42, 1050, 5, "guide.pdf", False, "")
+    seen = timezone.now() - timedelta(days=3)
+    known = {"abc123": limits.KnownLimit(10, "learned", 1049, seen, orders=2)}
+    with translation.override(language):
+        context = {"record": record, "record_limits": known, "may": None}
+        row = render_to_string("downloads/_record_row.html", context)
+        title = re.search(r'class="muted limit-source" title="([^"]*)"', row)
+        assert title is not None and "<" not in html.unescape(title.group(1)), row
+        assert html.unescape(title.group(1)) == clock.date_time(seen, seconds=True)
+        assert language == "en" or untranslated(row, language) == []
