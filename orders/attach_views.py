@@ -53,7 +53,8 @@ def _names(found: types.Page[types.Asset] | None, asset_ids: tuple[str, ...]) ->
 
 
 def _changed_message(done: attachments.AssetsChanged) -> str:
-    names = ", ".join(f"“{asset.filename}”" for asset in done.changed) or _("nothing new (already so)")
+    names = attachments.quoted_names(asset.filename for asset in done.changed)
+    names = names or _("nothing new (already so)")
     values = {"names": names, "number": done.order.order_number}
     if done.change == "attach":
         said = (

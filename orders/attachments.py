@@ -22,14 +22,14 @@ Roles: undoing an attach is a detach (Merchant); undoing a detach is an attach (
 """
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from audit.models import AuditEntry
 from audit.registry import declare_write
@@ -142,7 +142,12 @@ def undo_description(entry: AuditEntry) -> str:
 
 
 def _names(files: list[dict[str, Any]]) -> str:
-    return ", ".join(f"“{item.get('filename') or item['id']}”" for item in files)
+    return quoted_names(str(item.get("filename") or item["id"]) for item in files)
+
+
+def quoted_names(names: Iterable[str]) -> str:
+    """Files' names, each quoted as the person's language quotes a name (“Book”, « Book »), with commas."""
+    return ", ".join(pgettext("a name quoted in a sentence", "“%(name)s”") % {"name": name} for name in names)
 
 
 def changed_since(entry: AuditEntry) -> list[AuditEntry]:
@@ -256,7 +261,7 @@ class OrderAssetsUndo:
             reason=reason,
             undo_of=entry,
         )
-        names = ", ".join(f"“{asset.filename}”" for asset in done.changed) or _("nothing (already so)")
+        names = quoted_names(asset.filename for asset in done.changed) or _("nothing (already so)")
         if kind == "detach":
             said = _("Detached %(names)s (checked at the API).") if done.checked else _("Detached %(names)s.")
         else:

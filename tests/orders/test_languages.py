@@ -150,7 +150,7 @@ def test_the_order_page_attach_detach_and_resend_have_no_english_left(
     ).content.decode()
     flash = _flash(attached)
     joined = _words(
-        lang, "Fichiers joints à la commande n° %s : “%s”", "File allegati all'ordine n. %s: “%s”"
+        lang, "Fichiers joints à la commande n° %s : «\u00a0%s\u00a0»", "File allegati all'ordine n. %s: “%s”"
     )
     assert joined % (order.order_number, "My new book - part 2") in flash
     assert (
