@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.services import CHECKED_AT_THE_API, OpenEntry, download_ids_recorded
 from downloads import records
@@ -33,6 +34,10 @@ UNCLEAR = (errors.Unavailable, errors.BadResponse)
 CLOCK_SLACK = timedelta(minutes=2)
 # How many of the order's newest records the look-up for a lost create reads (one call).
 LOOKUP_LIMIT = 100
+# How a delete's outcome was read back, kept in English on its entry and translated where the log shows it
+# (audit/_outcome.html translates an entry's `verified`).
+VERIFIED_ANSWERED_404 = gettext_noop("checked at the API: it answered 404, the record is gone")
+VERIFIED_GONE = gettext_noop("checked at the API: the record is gone")
 
 
 class DownloadRecordOutcomeUnknown(errors.OutcomeUnknown):
@@ -137,14 +142,14 @@ def delete(audit: OpenEntry, download_id: str) -> bool:
     except errors.NotFound:
         # It existed a moment ago under our lock: this 404 answers a retry of our own DELETE (the first
         # went through and its answer was lost), so the record is gone, as asked.
-        audit.verified = f"{CHECKED_AT_THE_API}: it answered 404, the record is gone"
+        audit.verified = VERIFIED_ANSWERED_404
         return True
     except UNCLEAR as unclear:
         failure: errors.ApiError = unclear
     try:
         downloads_api.record_get(download_id=download_id, fresh=True)
     except errors.NotFound:
-        audit.verified = f"{CHECKED_AT_THE_API}: the record is gone"
+        audit.verified = VERIFIED_GONE
         return True
     except errors.ApiError as unreadable:
         raise DownloadRecordOutcomeUnknown(

@@ -21,9 +21,10 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from audit.models import AuditEntry
-from audit.services import CHECKED_AT_THE_API, AuditUnavailable, audited_recover
+from audit.services import AuditUnavailable, audited_recover
 from audit.undo import CannotUndo, UndoInProgress, audit_undo
 from downloads import edits, readback
 from downloads.services import EditConflict
@@ -105,8 +106,9 @@ def _close_left_pending(item: BulkJobItem, *, saved: bool) -> int | None:
     audited_recover(
         entry_id=item.audit_entry_id,
         saved=saved,
-        verified=f"{CHECKED_AT_THE_API} by bulk fix #{item.job_id} after its worker stopped",
-        error="Not saved: the worker stopped before the write reached the API.",
+        # Kept in English and translated where the log shows them; the entry's reason names the job.
+        verified=gettext_noop("checked at the API after its worker stopped"),
+        error=gettext_noop("Not saved: the worker stopped before the write reached the API."),
     )
     return item.audit_entry_id if saved else None
 

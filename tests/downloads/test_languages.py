@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from audit.models import AuditEntry
-from downloads import edits, limits
+from downloads import edits, limits, readback
 from fileflare_admin import clock
 from fileflare_admin.api import types
 from tests.downloads.conftest import DownloadsApi
@@ -281,3 +281,46 @@ def test_a_learned_limit_says_where_and_when_it_was_seen_in_plain_words(language
         assert title is not None and "<" not in html.unescape(title.group(1)), row
         assert html.unescape(title.group(1)) == clock.date_time(seen, seconds=True)
         assert language == "en" or untranslated(row, language) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "verified", "error"),
+    [
+        ("fr", "vérifié auprès de l'API : la fiche n'existe plus", None),
+        ("it", "verificato presso l'API: il record non esiste più", None),
+        (
+            "fr",
+            "vérifié auprès de l'API après l'arrêt de son processus",
+            "Non enregistré : le processus s'est arrêté avant que l'écriture n'atteigne l'API.",
+        ),
+        (
+            "it",
+            "verificato presso l'API dopo l'arresto del suo worker",
+            "Non salvato: il worker si è fermato prima che la scrittura raggiungesse l'API.",
+        ),
+    ],
+)
+def test_how_a_write_was_read_back_is_kept_in_english_and_read_in_the_readers_language(
+    merchant_client: Client, merchant_user: Any, language: str, verified: str, error: str | None
+) -> None:
+    """A read-back's note on an audit entry (written by a request or by a bulk fix's worker) is kept as a
+    msgid, so the audit log shows it in each reader's language."""
+    kept: dict[str, Any] = {"verified": readback.VERIFIED_GONE, "outcome": "success"}
+    if error is not None:  # what jobs.actions keeps when the worker's write was found not made
+        kept = {
+            "verified": "checked at the API after its worker stopped",
+            "error": "Not saved: the worker stopped before the write reached the API.",
+            "outcome": "failed",
+        }
+    AuditEntry.objects.create(
+        actor=merchant_user,
+        actor_name=merchant_user.get_username(),
+        action="download_record_delete",
+        order_number=5003,
+        download_id="rec-b",
+        reason="Ticket 78",
+        **kept,
+    )
+    page = html.unescape(merchant_client.get("/audit/", HTTP_ACCEPT_LANGUAGE=language).content.decode())
+    assert verified in page
+    assert error is None or error in page
