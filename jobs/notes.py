@@ -9,7 +9,8 @@ what to say and said when shown, in the reader's language and time zone: the wor
 A value is an int (a count, grouped as the language writes it), a str shown as it is (an ID, a file
 name, an order number), or a moment, `notes.moment(datetime)`, shown in the reader's zone. A sentence
 the worker got from elsewhere (an upstream's refusal, the undo of an audit entry) has no code here:
-`notes.text(sentence)` keeps it as it was made.
+`notes.text(sentence)` keeps it as it was made (and one of our msgids made in English, such as an
+upstream's plain refusal, is still said in the reader's language).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import translation
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from django_stubs_ext import StrOrPromise
 
 from fileflare_admin import clock
@@ -97,7 +98,10 @@ def say(said: dict[str, Any] | None) -> str:
         return ""
     values = said.get("values") or {}
     if said.get("code") == TEXT:
-        return str(values.get("text", ""))
+        # Made in the worker's language; one of our sentences without values, kept in English (a
+        # worker in LANGUAGE_CODE en), is still a msgid: said in the reader's language.
+        made = str(values.get("text", ""))
+        return gettext(made) if made else ""
     sentence = SENTENCES.get(str(said.get("code")))
     if sentence is None:
         return ""

@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from fileflare_admin.api import errors
 from jobs import notes, services
 from jobs.models import BulkJob, BulkJobItem
 from tests.support.i18n import untranslated, visible_text
@@ -234,8 +235,12 @@ def test_what_the_worker_noted_is_said_in_each_readers_language_and_time_zone(me
     assert shown["it"].startswith("Reinviato da qualcun altro dopo l'anteprima (7 dic 2026, 10:42:07")
     # The English kept on the row (logs, the admin) and a sentence made elsewhere, kept as it was.
     assert notes.english(notes.note("set", count=1536)) == "Set to 1,536."
+    with translation.override("en"):
+        refused = notes.text(errors.NotFound().user_message)  # an upstream's plain refusal, made in English
     with translation.override("fr"):
         assert notes.say(notes.text("Refusé par l'API.")) == "Refusé par l'API."
+        french = translation.gettext(refused["values"]["text"])
+        assert notes.say(refused) == french != refused["values"]["text"]
         assert notes.say(notes.note("set", count=1536)) == "Fixé à 1\xa0536."
 
 
