@@ -9,8 +9,9 @@
   saved copy), so a hanging upstream can never take every thread: pages that need no upstream (the
   audit log, sign-in, /healthz) always find one free.
 - `PagePool` is a ThreadPoolExecutor whose tasks run inside the submitting request's context, so calls
-  made in parallel for one page share its deadline and its slot. A plain ThreadPoolExecutor's tasks
-  get a deadline of their own and take no slot.
+  made in parallel for one page share its deadline and its slot, and in its language (a failure's
+  sentence is made in the thread that met it). A plain ThreadPoolExecutor's tasks get a deadline of
+  their own, take no slot, and speak LANGUAGE_CODE.
 - `PageCalls` answers each call at once, on the request's own thread, when every read it makes is fresh
   in the read cache (`from_cache_only`), and starts a PagePool only for the calls that must wait: a warm
   page starts no thread (issue 28).
@@ -30,6 +31,7 @@ from types import TracebackType
 from typing import ParamSpec, TypeVar
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -155,11 +157,18 @@ def waiting(label: StrOrPromise, api: str) -> Iterator[None]:
 
 
 class PagePool(ThreadPoolExecutor):
-    """A ThreadPoolExecutor whose tasks share the submitting request's deadline and waiting slot."""
+    """A ThreadPoolExecutor whose tasks share the submitting request's deadline and waiting slot, and
+    speak its language (Django's active language does not follow a copied context into a thread)."""
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         context = contextvars.copy_context()
-        return super().submit(functools.partial(context.run, fn, *args, **kwargs))
+        call = functools.partial(fn, *args, **kwargs)
+        return super().submit(context.run, _in_language, translation.get_language(), call)
+
+
+def _in_language(language: str | None, call: Callable[[], T]) -> T:
+    with translation.override(language):
+        return call()
 
 
 _cache_only: contextvars.ContextVar[bool] = contextvars.ContextVar("upstream_cache_only", default=False)

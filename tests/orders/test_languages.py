@@ -27,6 +27,7 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from audit.registry import action_label
+from fileflare_admin.api.deadline import PagePool
 from fileflare_admin.api.http import FILEFLARE
 from orders import links
 from orders.attachments import ATTACH, DETACH
@@ -39,6 +40,7 @@ from orders_index.services import Recheck
 from staff.models import StaffPreferences
 from tests.orders.conftest import MadeOrder, SandboxHttp
 from tests.orders.test_suspects import FILE, _seen, _sent_at
+from tests.support.faultproxy import FaultProxy
 from tests.support.i18n import untranslated
 
 pytestmark = pytest.mark.django_db
@@ -362,3 +364,43 @@ def test_the_order_sync_command_speaks_english_whatever_the_shops_language(setti
         call_command("order_sync", stdout=out)
     assert "order index" in out.getvalue() or "orders indexed" in out.getvalue()
     assert "commandes" not in out.getvalue()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_an_unknown_outcome_and_an_order_that_cannot_be_loaded_are_said_in_the_language(
+    support_client: Client, make_order: Any, fileflare_proxy: FaultProxy, settings: Any, lang: str
+) -> None:
+    settings.UPSTREAM_RETRIES = 0
+    order: MadeOrder = make_order({FILE: (1, 5)})
+    base = f"/orders/{order.id}/"
+    form = _get(support_client, f"{base}resend/", lang)
+    token = re.search(r'name="submission" value="([^"]+)"', form).group(1)
+    # The e-mail request's answer is lost and the order cannot be read again: nobody can tell.
+    fileflare_proxy.fault("drop", method="PUT", path=f"/v1/orders/{order.id}", times=1)
+    fileflare_proxy.fault("502", method="GET", path=f"/v1/orders/{order.id}", times=1, after="PUT")
+    unknown = support_client.post(f"{base}resend/", {"submission": token}, HTTP_ACCEPT_LANGUAGE=lang)
+    page = unknown.content.decode()
+    assert untranslated(page, lang) == []
+    assert _words(
+        lang,
+        "impossible de savoir si l'e-mail a été envoyé (résultat inconnu)",
+        "non sappiamo se l'e-mail è stata inviata (esito sconosciuto)",
+    ) in _text(page)
+
+    unread: MadeOrder = make_order({FILE: (1, 5)})  # never read by the dashboard: no saved copy to show
+    fileflare_proxy.fault("502", method="GET", path=f"/v1/orders/{unread.id}", times=5)
+    unavailable = _get(support_client, f"/orders/{unread.id}/", lang)
+    assert untranslated(unavailable, lang) == []
+    said = _text(unavailable)
+    assert _words(lang, "Impossible de charger cette commande", "Impossibile caricare questo ordine") in said
+    assert _words(lang, "Réessayer", "Riprova") in said
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_pages_parallel_calls_speak_its_language(lang: str) -> None:
+    """The order page reads the order, its records and the customer's view on a PagePool: a failure's
+    sentence, made in the pool's thread, is in the page's language (Django's language is per thread)."""
+    with translation.override(lang), PagePool(max_workers=1) as pool:
+        assert pool.submit(translation.get_language).result() == lang
+        assert pool.submit(lambda: NothingToFix().user_message).result() == NothingToFix().user_message
+    assert translation.get_language() == "en"
