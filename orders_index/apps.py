@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class OrdersIndexConfig(AppConfig):
     name = "orders_index"
-    verbose_name = "Order index"
+    verbose_name = gettext_lazy("Order index")
 
     def ready(self) -> None:
         from background.keepers import register_keeper
