@@ -70,7 +70,8 @@ def declare_write(
     registered = _actions.get(code)
     if registered is not None and (registered != action or type(registered.undo) is not type(undo)):
         raise ValueError(f"The audit action {code!r} is already registered as {registered.label!r}.")
-    _actions[code] = action
+    if registered is None:  # the same declared again keeps the first (its label may be lazily translated)
+        _actions[code] = action
     return code
 
 
