@@ -13,6 +13,7 @@ no Redis: for the figures staff see, run `make bench`; this is for finding what 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import io
 import logging
@@ -21,6 +22,7 @@ import pstats
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +52,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--records", type=int, default=0, help="also measure the page of a new order with N download records"
+    )
+    parser.add_argument(
+        "--cache-calls",
+        action="store_true",
+        help="list each warm load's shared-cache calls (each one a Redis round trip under gunicorn)",
     )
     parser.add_argument(
         "--entries", type=int, default=0, help="audit entries put in the trail first (count fixes of #1050)"
@@ -134,6 +141,37 @@ def _order_with_records(sandbox: Any, count: int) -> str:
     return f"/orders/{order['id']}/"
 
 
+@contextlib.contextmanager
+def _cache_calls() -> Iterator[list[str]]:
+    """The shared cache's calls made meanwhile, each as "method (caller)": under gunicorn each is one
+    round trip to Redis (a get_many or set_many too), which an in-process profile does not show."""
+    from django.core.cache import caches
+
+    backend = caches["default"]
+    calls: list[str] = []
+    methods = ("get", "get_many", "set", "set_many", "add", "delete", "delete_many", "incr", "touch")
+    originals = {name: getattr(backend, name) for name in methods}
+
+    def counted(name: str, original: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            frame = sys._getframe(1)
+            if frame.f_code.co_filename.endswith("django/core/cache/backends/base.py"):
+                return original(*args, **kwargs)  # get_many made of gets: one call of the caller's
+            where = f"{Path(frame.f_code.co_filename).stem}.{frame.f_code.co_name}"
+            calls.append(f"{name} ({where})")
+            return original(*args, **kwargs)
+
+        return call
+
+    for name, original in originals.items():
+        setattr(backend, name, counted(name, original))
+    try:
+        yield calls
+    finally:
+        for name in originals:
+            delattr(backend, name)
+
+
 def _measure(client: Client, path: str, args: argparse.Namespace) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -147,7 +185,7 @@ def _measure(client: Client, path: str, args: argparse.Namespace) -> None:
             return client.get(path)
 
     get(path)  # cold: fills the read cache
-    with CaptureQueriesContext(connection) as captured:
+    with CaptureQueriesContext(connection) as captured, _cache_calls() as calls:
         status = get(path).status_code
         queries = list(captured.captured_queries)  # copied: the next request empties the log
     times = []
@@ -159,8 +197,11 @@ def _measure(client: Client, path: str, args: argparse.Namespace) -> None:
     print(
         f"{path}: HTTP {status}, warm median {statistics.median(times):.1f} ms, "
         f"p90 {times[int(len(times) * 0.9) - 1]:.1f} ms (n={args.n}), {len(queries)} queries, "
-        f"load average {os.getloadavg()[0]:.2f}"
+        f"{len(calls)} cache calls, load average {os.getloadavg()[0]:.2f}"
     )
+    if args.cache_calls:
+        for call in calls:
+            print(f"  {call}")
     if args.sql:
         for query in queries:
             print(f"  {query['time']}s  {query['sql'][:300]}")

@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from audit.models import AuditEntry
 from audit.services import audit_entries_for_order
 from downloads import records
-from downloads.history import changes_of_order, note_seen
+from downloads.history import note_seen
 from downloads.limits import KnownLimit, limits_for_order, limits_learn
 from downloads.products import product_names_from_files, product_names_remember
 from downloads.reads import download_records_for_order
@@ -196,11 +196,10 @@ def order_page(
     page.file_limits, page.record_limits = limits_for_order(
         order_number=order.order_number, records=records.value or []
     )
-    # The counts' history the dashboard keeps (one query, no upstream call): a scanner's burst of downloads.
+    # The counts' history the dashboard keeps (two queries, no upstream call): a scanner's burst of downloads.
     page.suspects = suspect_lines(
         order=order,
         records=records.value or [],
-        changes=changes_of_order(order.order_number),
         timeline=page.timeline,
         user=user,
     )

@@ -18,10 +18,10 @@ from django.utils.translation import gettext_lazy
 from audit.models import AuditEntry
 from audit.services import audit_entries_for_order
 from downloads.edits import COUNT, download_record_count_set
-from downloads.history import changes_of_order
+from downloads.history import suspect_changes_of_order
 from downloads.models import CountChange
 from downloads.services import RecordWrite
-from downloads.suspects import Suspect, record_suspects
+from downloads.suspects import Suspect, Thresholds, record_suspects
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.sentences import UserFacingError
 from orders.resend import EMAIL_RESEND
@@ -82,11 +82,29 @@ def _refusal(user: roles.AnyUser, *, old: int, new: int) -> str:
     return ""
 
 
-def _suspects(changes: Sequence[CountChange], emails: Sequence[datetime]) -> list[Suspect]:
+def order_suspects(
+    order: types.Order, timeline: Iterable[AuditEntry], *, download_id: str | None = None
+) -> list[Suspect]:
+    """The order's suspects (of one record, with `download_id`), newest first, from the count changes
+    the rule needs (downloads.history.suspect_changes_of_order: a burst's worth, however long the order's
+    history) and the order's e-mail times."""
+    emails = order_emails(order, timeline)
+    limits = Thresholds.from_settings()
+    changes = suspect_changes_of_order(
+        order.order_number,
+        emails=emails,
+        window=limits.window,
+        per_hour=limits.per_hour,
+        download_id=download_id,
+    )
     by_record: dict[str, list[CountChange]] = {}
     for change in changes:
         by_record.setdefault(change.download_id, []).append(change)
-    found = [suspect for rows in by_record.values() for suspect in record_suspects(rows, emails=emails)]
+    found = [
+        suspect
+        for rows in by_record.values()
+        for suspect in record_suspects(rows, emails=emails, limits=limits)
+    ]
     return sorted(found, key=lambda suspect: suspect.last_seen, reverse=True)
 
 
@@ -94,14 +112,13 @@ def suspect_lines(
     *,
     order: types.Order,
     records: Sequence[types.DownloadRecord],
-    changes: Sequence[CountChange],
     timeline: Sequence[AuditEntry],
     user: roles.AnyUser,
 ) -> list[SuspectLine]:
     """The order page's suspects, newest first, each with its fix as this person may make it."""
     counts = {record.download_id: record.download_count for record in records}
     lines = []
-    for suspect in _suspects(changes, order_emails(order, timeline)):
+    for suspect in order_suspects(order, timeline):
         count = counts.get(suspect.download_id)
         after = suspect.given_back(count) if count is not None else None
         refusal = _refusal(user, old=count, new=after) if count is not None and after is not None else ""
@@ -133,8 +150,7 @@ def order_suspect_give_back(
     is no longer `seen`, NotAllowed beyond the person's step)."""
     order = fileflare.order_get(order_id=order_id).value
     timeline = audit_entries_for_order(order_number=order.order_number)
-    changes = [change for change in changes_of_order(order.order_number) if change.download_id == download_id]
-    listed = _suspects(changes, order_emails(order, timeline))
+    listed = order_suspects(order, timeline, download_id=download_id)
     found = [suspect for suspect in listed if suspect.since == since]
     if not found:
         raise SuspectGone()

@@ -220,3 +220,94 @@ def test_records_a_full_snapshot_neither_saw_change_nor_found_unchanged_are_forg
     assert history.forget_unseen(since=started) == 1
     assert set(history.last_counts()) == {"kept", "changed"}
     assert _rows("gone") == [(0, 0, "read")]
+
+
+def _random_history(rng: Any, order_number: int, records: int) -> None:
+    """Sightings of `records` records over two days, some quiet, some in bursts, a few staff writes."""
+    rows = []
+    for index in range(records):
+        moment, count = T0 + timedelta(minutes=rng.randrange(0, 600)), None
+        for _ in range(rng.randrange(1, 12)):
+            moment += timedelta(minutes=rng.choice([1, 3, 7, 20, 45, 70, 200]))
+            new = (count or 0) + rng.choice([-1, 1, 1, 2, 3, 4])
+            source = "write" if rng.random() < 0.1 else rng.choice(["snapshot", "read"])
+            rows.append(
+                CountChange(
+                    download_id=f"h{order_number}-{index}",
+                    order_number=order_number,
+                    product_id=7,
+                    file_name="handbook.pdf",
+                    count=max(new, 0),
+                    delta=None if count is None else max(new, 0) - count,
+                    seen_at=moment,
+                    hour=moment.replace(minute=0, second=0, microsecond=0),
+                    source=source,
+                )
+            )
+            count = max(new, 0)
+    CountChange.objects.bulk_create(rows)
+
+
+def test_the_suspect_rule_finds_in_the_rows_read_what_it_finds_in_the_whole_history() -> None:
+    import random
+
+    from downloads.suspects import Thresholds, record_suspects
+
+    rng = random.Random(28)
+    limits = Thresholds()
+    rules: list[str] = []
+    for order_number in range(3000, 3030):
+        _random_history(rng, order_number, records=rng.randrange(1, 6))
+        emails = sorted(T0 + timedelta(minutes=rng.randrange(0, 900)) for _ in range(rng.randrange(0, 3)))
+
+        def suspects(changes: list[CountChange], emails: list[datetime] = emails) -> list[Any]:
+            by_record: dict[str, list[CountChange]] = {}
+            for change in changes:
+                by_record.setdefault(change.download_id, []).append(change)
+            found = [
+                s for rows in by_record.values() for s in record_suspects(rows, emails=emails, limits=limits)
+            ]
+            return sorted(found, key=lambda suspect: (suspect.last_seen, suspect.download_id))
+
+        everything = history.changes_of_order(order_number)
+        read = history.suspect_changes_of_order(
+            order_number, emails=emails, window=limits.window, per_hour=limits.per_hour
+        )
+        assert suspects(read) == suspects(everything)
+        assert len(read) <= len(everything)
+        rules += [suspect.rule for suspect in suspects(everything)]
+    assert rules.count("email") >= 3 and rules.count("hour") >= 3  # both rules were put to the test
+
+
+def test_the_suspect_rows_read_do_not_grow_with_the_orders_quiet_records(
+    django_assert_max_num_queries: Any,
+) -> None:
+    """An order's quiet records (a download now and then) are never read for its suspect line: 200 of them
+    read as many rows, in as many queries, as one."""
+    emailed = T0 + timedelta(days=1)
+
+    def quiet(order_number: int, records: int) -> None:
+        CountChange.objects.bulk_create(
+            CountChange(
+                download_id=f"q{order_number}-{index}-{hours}",
+                order_number=order_number,
+                product_id=7,
+                file_name="handbook.pdf",
+                count=hours,
+                delta=1,
+                seen_at=T0 + timedelta(hours=hours),
+                hour=T0 + timedelta(hours=hours),
+                source="snapshot",
+            )
+            for index in range(records)
+            for hours in range(1, 4)
+        )
+
+    quiet(4001, 1)
+    quiet(4200, 200)
+    for order_number in (4001, 4200):
+        with django_assert_max_num_queries(2):
+            read = history.suspect_changes_of_order(
+                order_number, emails=[emailed], window=timedelta(minutes=60), per_hour=5
+            )
+        assert read == []
