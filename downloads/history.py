@@ -30,6 +30,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q, Sum
 
 from downloads.models import CountChange
+from fileflare_admin import readahead
 from fileflare_admin.api import types
 
 logger = logging.getLogger(__name__)
@@ -114,10 +115,10 @@ def note_seen(
     fails what the person is doing: a busy database loses the sighting, and the next snapshot sees the
     count again."""
     listed = list(records)
-    if seen_at is None or stale or not listed:
+    kept = noted_key(listed, seen_at=seen_at, source=source, stale=stale)
+    if kept is None or seen_at is None:
         return 0
-    kept = _answer_key(listed, seen_at, source)
-    if cache.get(kept):
+    if readahead.get(kept):
         return 0
     try:
         written = note_counts(listed, seen_at=seen_at, source=source)
@@ -129,6 +130,16 @@ def note_seen(
     else:
         cache.set(kept, True, timeout=settings.UPSTREAM_STALE_TTL)
     return written
+
+
+def noted_key(
+    records: list[types.DownloadRecord], *, seen_at: datetime | None, source: str, stale: bool = False
+) -> str | None:
+    """The cache key that says note_seen noted this answer already (None: it notes nothing), for a page
+    that reads it ahead with its other keys (fileflare_admin.readahead)."""
+    if seen_at is None or stale or not records:
+        return None
+    return _answer_key(records, seen_at, source)
 
 
 def _answer_key(records: list[types.DownloadRecord], seen_at: datetime, source: str) -> str:

@@ -8,8 +8,7 @@ of records shows them; nothing is ever fetched for a row (a list asks the cache 
 
 from collections.abc import Iterable, Mapping
 
-from django.core.cache import cache
-
+from fileflare_admin import readahead
 from fileflare_admin.filenames import file_key
 
 TTL_SECONDS = 7 * 24 * 3600
@@ -18,7 +17,7 @@ _KEY = "product-name:{}"
 
 def product_names_remember(names: Mapping[int, str]) -> None:
     if names:
-        cache.set_many({_KEY.format(product_id): name for product_id, name in names.items()}, TTL_SECONDS)
+        readahead.set_many({_KEY.format(product_id): name for product_id, name in names.items()}, TTL_SECONDS)
 
 
 def product_names_known(product_ids: Iterable[object]) -> dict[int, str]:
@@ -26,8 +25,14 @@ def product_names_known(product_ids: Iterable[object]) -> dict[int, str]:
     ids = {product_id for product_id in product_ids if isinstance(product_id, int)}
     if not ids:
         return {}
-    found = cache.get_many([_KEY.format(product_id) for product_id in ids])
+    found = readahead.get_many(product_name_keys(ids))
     return {product_id: found[key] for product_id in ids if (key := _KEY.format(product_id)) in found}
+
+
+def product_name_keys(product_ids: Iterable[object]) -> list[str]:
+    """The cache keys of these product numbers' names, for a page that reads them ahead with its other
+    keys (fileflare_admin.readahead)."""
+    return [_KEY.format(product_id) for product_id in product_ids if isinstance(product_id, int)]
 
 
 def product_names_from_files(

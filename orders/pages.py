@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from audit.models import AuditEntry
 from audit.services import Actor
 from audit.undo import undo_state
+from fileflare_admin import readahead
 from fileflare_admin.api.errors import ApiError, NotFound
 from fileflare_admin.htmx import StaffRequest, page_or_partial
 from orders import services
@@ -90,6 +91,7 @@ def reply_language_for(request: StaffRequest, order_id: str, picked: str | None)
     return picked
 
 
+@readahead.scope()  # the cache reads the page's answers name, read ahead once (orders.services.order_page)
 def order_page_response(
     request: StaffRequest,
     order_id: str,

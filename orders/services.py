@@ -4,7 +4,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from functools import partial
+from typing import Generic, TypeVar, cast
 
 from django.conf import settings
 from django.utils import timezone, translation
@@ -12,10 +13,16 @@ from django.utils import timezone, translation
 from audit.models import AuditEntry
 from audit.services import audit_entries_for_order
 from downloads import records
-from downloads.history import note_seen
+from downloads.history import note_seen, noted_key
 from downloads.limits import KnownLimit, limits_for_order, limits_learn
-from downloads.products import product_names_from_files, product_names_remember
+from downloads.products import (
+    product_name_keys,
+    product_names_from_files,
+    product_names_known,
+    product_names_remember,
+)
 from downloads.reads import download_records_for_order
+from fileflare_admin import readahead
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.deadline import PageCalls
 from fileflare_admin.api.errors import ApiError, NotFound
@@ -29,7 +36,7 @@ from orders.models import KnownCustomerToken
 from orders.reply_text import RecentChanges, Situation
 from orders.resend import EMAIL_RESEND
 from orders.suspects import SuspectLine, suspect_lines
-from orders_index.services import order_index_forget, order_index_saw
+from orders_index.services import order_index_forget, order_index_kept_key, order_index_saw
 from staff import roles
 
 T = TypeVar("T")
@@ -149,11 +156,18 @@ def order_page(
     early_records: Future[Section[list[types.DownloadRecord]]] | None = None
     early_customer: Future[Section[types.CustomerView]] | None = None
     with PageCalls(max_workers=3) as pool:
-        order_future = pool.submit(fileflare.order_get, order_id=order_id, with_assets=True)
+        # The cached answers of all three read in one round trip (a warm page: no thread, no call).
+        calls: list[Callable[[], object]] = [
+            partial(fileflare.order_get, order_id=order_id, with_assets=True)
+        ]
+        calls += [partial(_records, number)] if number is not None else []
+        calls += [partial(_customer, token)] if token else []
+        futures = iter(pool.submit_many(calls))
+        order_future = cast("Future[types.Fetched[types.Order]]", next(futures))
         if number is not None:
-            early_records = pool.submit(_records, number)
+            early_records = cast("Future[Section[list[types.DownloadRecord]]]", next(futures))
         if token:
-            early_customer = pool.submit(_customer, token)
+            early_customer = cast("Future[Section[types.CustomerView]]", next(futures))
         # While the calls are out (a cold page), what only our own database knows of the order.
         timeline = audit_entries_for_order(order_number=number) if number is not None else None
         try:
@@ -161,6 +175,8 @@ def order_page(
         except NotFound:
             order_index_forget(order_id)  # Fileflare says it is gone: the index must not send anyone here
             raise
+        # The page's other cache reads that these answers name, in one more round trip (readahead).
+        readahead.read_ahead(_read_next(fetched, early_records))
         # What Fileflare just said goes into the index at once (the Orders page's filters read it),
         # while the records may still be on their way.
         order_index_saw([fetched.value], fetched_at=fetched.fetched_at, stale=fetched.stale)
@@ -208,6 +224,20 @@ def order_page(
     return page
 
 
+def _read_next(
+    fetched: types.Fetched[types.Order], early_records: Future[Section[list[types.DownloadRecord]]] | None
+) -> list[str]:
+    """The cache keys the rest of the page reads, named by the answers in hand: whether the order index
+    has this answer already, whether the records' counts are noted already, the records' product names."""
+    keys = [order_index_kept_key([fetched.value], fetched_at=fetched.fetched_at, stale=fetched.stale)]
+    if early_records is not None and early_records.done() and early_records.exception() is None:
+        records = early_records.result()
+        listed = records.value or []
+        keys.append(noted_key(listed, seen_at=records.fetched_at, source="read", stale=records.stale))
+        keys += product_name_keys({record.product_id for record in listed})
+    return [key for key in keys if key]
+
+
 def _remember_product_names(page: OrderPage) -> None:
     """The customer's view names each product with its files: the records of those files get the name
     in every list of records (downloads.products), at no extra call."""
@@ -221,7 +251,9 @@ def _remember_product_names(page: OrderPage) -> None:
         for item in line.assets:
             key = file_key(item.asset.filename)
             files[key] = name if files.get(key, name) == name else ""
-    product_names_remember(product_names_from_files(page.records.value, files))
+    learned = product_names_from_files(page.records.value, files)
+    known = product_names_known(learned)  # read ahead with the page's other keys: no round trip
+    product_names_remember({number: name for number, name in learned.items() if known.get(number) != name})
 
 
 def _diagnose(

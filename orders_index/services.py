@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from fileflare_admin import readahead
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.errors import ApiError, NotConfigured, NotFound
 from fileflare_admin.api.http import FILEFLARE
@@ -203,11 +204,9 @@ def order_index_saw(orders: Sequence[types.Order], *, fetched_at: datetime, stal
     """A page read these orders from Fileflare (the order page, a search, a list): the index keeps what
     it was told at once, so no filter answers from an older copy than a page has shown. A saved copy
     ("as of", `stale`) tells nothing new. The index failing never breaks the page that read them."""
+    kept = order_index_kept_key(orders, fetched_at=fetched_at, stale=stale)
     shop = _shop()
-    if not shop or stale or not orders:
-        return
-    kept = _answer_kept_key(shop, orders, fetched_at)
-    if cache.get(kept):  # this very answer (a cached copy read again) is in the index already
+    if kept is None or shop is None or readahead.get(kept):  # a cached copy read again: stored already
         return
     try:
         with transaction.atomic():
@@ -217,6 +216,15 @@ def order_index_saw(orders: Sequence[types.Order], *, fetched_at: datetime, stal
         return
     # Noted only once it is committed: a rolled-back store is made again by the next page that reads it.
     transaction.on_commit(lambda: cache.set(kept, True, timeout=settings.UPSTREAM_STALE_TTL))
+
+
+def order_index_kept_key(orders: Sequence[types.Order], *, fetched_at: datetime, stale: bool) -> str | None:
+    """The cache key that says order_index_saw stored this answer already (None: it stores nothing), for a
+    page that reads it ahead with its other keys (fileflare_admin.readahead)."""
+    shop = _shop()
+    if not shop or stale or not orders:
+        return None
+    return _answer_kept_key(shop, orders, fetched_at)
 
 
 def _answer_kept_key(shop: str, orders: Sequence[types.Order], fetched_at: datetime) -> str:

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 
-from fileflare_admin import sharedcache
+from fileflare_admin import readahead, sharedcache
 from fileflare_admin.api import deadline
 from fileflare_admin.api.errors import BadResponse, RateLimited, Unavailable
 from fileflare_admin.api.types import Fetched
@@ -154,7 +154,10 @@ def _is_fresh(entry: dict[str, Any], current: Generation) -> bool:
 def cached(key: str, fetch: Callable[[], Any], *, on_event: Callable[[str], None]) -> Fetched[Any]:
     """The fresh cached answer, or one fetch shared by everyone asking at once, or the saved copy."""
     family = _family(key)
-    found = cache.get_many([key, *_generation_keys(family)])
+    keys = [key, *_generation_keys(family)]
+    if readahead.gather(keys):  # a page learning what it will read (deadline.PageCalls.submit_many)
+        raise deadline.NotFresh(key)
+    found = readahead.get_many(keys)
     entry, current = found.get(key), _generation_of(family, found)
     if entry is not None and _is_fresh(entry, current):
         on_event("hit")

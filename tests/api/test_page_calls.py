@@ -21,7 +21,7 @@ def pool_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     submit = deadline.PagePool.submit
 
     def counted(self: deadline.PagePool, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-        made.append(fn.__name__)
+        made.append(getattr(fn, "func", fn).__name__)  # a partial (PageCalls.submit_many): its function
         return submit(self, fn, *args, **kwargs)
 
     monkeypatch.setattr(deadline.PagePool, "submit", counted)

@@ -267,7 +267,7 @@ def test_the_suspect_rule_finds_in_the_rows_read_what_it_finds_in_the_whole_hist
             found = [
                 s for rows in by_record.values() for s in record_suspects(rows, emails=emails, limits=limits)
             ]
-            return sorted(found, key=lambda suspect: (suspect.last_seen, suspect.download_id))
+            return sorted(found, key=lambda found: (found.last_seen, found.download_id))
 
         everything = history.changes_of_order(order_number)
         read = history.suspect_changes_of_order(
@@ -275,7 +275,7 @@ def test_the_suspect_rule_finds_in_the_rows_read_what_it_finds_in_the_whole_hist
         )
         assert suspects(read) == suspects(everything)
         assert len(read) <= len(everything)
-        rules += [suspect.rule for suspect in suspects(everything)]
+        rules += [each.rule for each in suspects(everything)]
     assert rules.count("email") >= 3 and rules.count("hour") >= 3  # both rules were put to the test
 
 

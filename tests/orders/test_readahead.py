@@ -1,0 +1,117 @@
+"""A page's shared-cache reads in few round trips (fileflare_admin.readahead, issue 28): under gunicorn each
+call to the shared cache is a round trip to Redis, one after the other; the warm order page made six to
+eight of them."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache, caches
+from django.test import Client
+
+from audit.models import AuditEntry
+from fileflare_admin import readahead
+from orders.models import KnownCustomerToken
+from tests.orders.conftest import MadeOrder
+
+pytestmark = pytest.mark.django_db
+CALLS = ("get", "get_many", "set", "set_many", "add", "delete", "delete_many", "incr", "touch", "has_key")
+
+
+@pytest.fixture
+def cache_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Each call made to the shared cache's backend (a get_many or set_many is one call, as one Redis
+    round trip), by method name."""
+    backend = caches["default"]
+    made: list[str] = []
+    inside: list[str] = []  # the local-memory cache's get_many calls its get: one call, not two
+
+    for name in CALLS:
+        original = getattr(backend, name)
+
+        def counted(*args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
+            if not inside:
+                made.append(_name)
+            inside.append(_name)
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                inside.pop()
+
+        monkeypatch.setattr(backend, name, counted)
+    yield made
+
+
+@pytest.fixture
+def busy_order(make_order: Any, support_user: Any) -> MadeOrder:
+    """An order with two records, its customer's view known (its token remembered) and an audit entry."""
+    order: MadeOrder = make_order({"planner.pdf": (1, 5), "stickers.zip": (0, 5)})
+    KnownCustomerToken.remember(
+        order_number=order.order_number, token=order.token, status_url=order.status_url
+    )
+    AuditEntry.objects.create(
+        actor=support_user,
+        actor_name=support_user.get_username(),
+        action="download_record_count",
+        order_number=order.order_number,
+        download_id=order.records["planner.pdf"],
+        before={"download_count": 2},
+        after={"download_count": 1},
+        outcome="success",
+    )
+    return order
+
+
+def test_the_warm_order_page_reads_the_shared_cache_in_four_round_trips(
+    support_client: Client, busy_order: MadeOrder, cache_calls: list[str]
+) -> None:
+    """Its three upstream answers in one, what they name (the order index's and the counts' notes, the
+    product names) in one, the records' rows in one, the History entries in one; no write (the product
+    names the customer's view teaches are written only when new): 9 before."""
+    url = f"/orders/{busy_order.id}/"
+    for _ in range(2):  # cold, then warm (a test's transaction never commits: the counts' note is kept now)
+        assert support_client.get(url).status_code == 200
+    cache_calls.clear()
+    page = support_client.get(url).content.decode()
+    assert "stickers.zip" in page and 'id="order-history"' in page
+    assert cache_calls == ["get_many"] * 4
+
+
+def test_product_names_learned_from_the_customers_view_show_on_that_very_page(
+    support_client: Client, busy_order: MadeOrder
+) -> None:
+    """The names are read ahead before the customer's view teaches them: the page still shows them."""
+    cache.clear()
+    first = support_client.get(f"/orders/{busy_order.id}/").content.decode()
+    assert "Budget Planner" in first
+
+
+def test_a_key_read_ahead_is_answered_from_it_and_others_from_the_cache(cache_calls: list[str]) -> None:
+    cache.set_many({"a": 1, "b": 2})
+    with readahead.ahead(["a", "missing"]):
+        cache.set("a", 10)  # another process's write meanwhile: the page keeps what it read ahead
+        cache_calls.clear()
+        assert readahead.get_many(["a", "missing"]) == {"a": 1}
+        assert cache_calls == []  # no round trip for keys read ahead, present or not
+        assert readahead.get_many(["a", "b"]) == {"a": 1, "b": 2}
+        assert cache_calls == ["get_many"]  # one for the rest
+    assert readahead.get("a") == 10  # the scope over: the cache again
+
+
+def test_a_write_through_readahead_is_seen_by_the_scopes_later_reads() -> None:
+    with readahead.scope():
+        readahead.read_ahead(["name"])
+        readahead.set_many({"name": "Field Guide"}, 60)
+        assert readahead.get("name") == "Field Guide" and cache.get("name") == "Field Guide"
+
+
+def test_outside_a_scope_nothing_is_read_ahead(cache_calls: list[str]) -> None:
+    readahead.read_ahead(["a", "b"])
+    assert cache_calls == []
+
+
+def test_gathering_notes_the_keys_a_read_would_ask_for() -> None:
+    assert not readahead.gather(["x"])  # not gathering: the read goes on
+    with readahead.gathering() as keys:
+        assert readahead.gather(["x", "y"])
+    assert keys == ["x", "y"]
