@@ -16,18 +16,16 @@ tests/downloads/test_history.py):
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
-import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, transaction
-from django.db.models import Q, Sum
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 
 from downloads.models import CountChange
 from fileflare_admin import readahead
@@ -199,8 +197,6 @@ def changes_of_order(order_number: int) -> list[CountChange]:
     return list(CountChange.objects.filter(order_number=order_number).order_by("seen_at", "pk"))
 
 
-HOUR = timedelta(hours=1)
-
 
 def suspect_changes_of_order(
     order_number: int,
@@ -214,25 +210,26 @@ def suspect_changes_of_order(
     (downloads.suspects.record_suspects) needs, oldest first; it finds in them what it finds in every
     change of the order, without reading an order's whole history (the order page reads this on each load):
     - the downloads seen within `window` after each of `emails` (the rule "after an e-mail");
-    - each record's clock hours with more than `per_hour` downloads, found in SQL, with every change of
-      that record from the hour before to the hour after (the rule "in one hour", and the sighting
-      before the burst it starts from).
-    Two queries at most (one when no hour is over the threshold and there is no e-mail)."""
-    rows = CountChange.objects.filter(order_number=order_number)
-    if download_id is not None:
-        rows = rows.filter(download_id=download_id)
-    hot = (
-        rows.filter(DOWNLOADED)
-        .order_by()
-        .values("download_id", "hour")
-        .annotate(total=Sum("delta"))
-        .filter(total__gt=per_hour)
-        .values_list("download_id", "hour")
+    - every change of each record that had more than `per_hour` downloads in one clock hour, found in SQL
+      (the rule "in one hour", and the sighting before the burst it starts from).
+    One query, written as SQL: the ORM took three times as long to build it as the database to answer."""
+    table = CountChange._meta.db_table
+    columns = ", ".join(field.column for field in CountChange._meta.concrete_fields)
+    adapt = connection.ops.adapt_datetimefield_value
+    # The downloads condition written as the partial index `count_change_downloads` states it.
+    downloaded = "delta > 0 AND NOT (source = 'write')"
+    record = " AND download_id = %s" if download_id is not None else ""
+    scope: list[object] = [order_number, *([download_id] if download_id is not None else [])]
+    windows = sorted(set(emails))
+    after_email = " OR ".join("(seen_at > %s AND seen_at <= %s)" for _ in windows)
+    # Only the model's own table and column names and placeholders are put in the text.
+    sql = (
+        f"SELECT {columns} FROM {table} WHERE order_number = %s{record} AND (download_id IN ("  # noqa: S608
+        f"SELECT download_id FROM {table} WHERE order_number = %s{record} AND {downloaded} "
+        "GROUP BY download_id, hour HAVING SUM(delta) > %s)"
+        + (f" OR ({downloaded} AND ({after_email}))" if windows else "")
+        + ") ORDER BY seen_at, id"
     )
-    needed = [
-        Q(download_id=record, seen_at__gte=hour - HOUR, seen_at__lt=hour + HOUR) for record, hour in hot
-    ]
-    needed += [DOWNLOADED & Q(seen_at__gt=sent, seen_at__lte=sent + window) for sent in sorted(set(emails))]
-    if not needed:
-        return []
-    return list(rows.filter(functools.reduce(operator.or_, needed)).order_by("seen_at", "pk"))
+    params = [*scope, *scope, per_hour]
+    params += [adapt(moment) for sent in windows for moment in (sent, sent + window)]
+    return list(CountChange.objects.raw(sql, params))

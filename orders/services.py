@@ -212,7 +212,7 @@ def order_page(
     page.file_limits, page.record_limits = limits_for_order(
         order_number=order.order_number, records=records.value or []
     )
-    # The counts' history the dashboard keeps (two queries, no upstream call): a scanner's burst of downloads.
+    # The counts' history the dashboard keeps (one query, no upstream call): a scanner's burst of downloads.
     page.suspects = suspect_lines(
         order=order,
         records=records.value or [],
