@@ -214,7 +214,7 @@ def suspect_changes_of_order(
       (the rule "in one hour", and the sighting before the burst it starts from).
     One query, written as SQL: the ORM took three times as long to build it as the database to answer."""
     table = CountChange._meta.db_table
-    columns = ", ".join(field.column for field in CountChange._meta.concrete_fields)
+    columns = ", ".join(str(field.column) for field in CountChange._meta.concrete_fields)
     adapt = connection.ops.adapt_datetimefield_value
     # The downloads condition written as the partial index `count_change_downloads` states it.
     downloaded = "delta > 0 AND NOT (source = 'write')"
