@@ -57,3 +57,24 @@ def test_an_error_from_the_cache_only_attempt_is_raised_where_the_result_is_read
     assert done is not None
     with pytest.raises(InvalidIdentifier):
         done.result()
+
+
+def test_a_saved_list_of_records_is_parsed_once_and_a_new_answer_afresh(
+    sandbox: Sandbox, settings: Any
+) -> None:
+    """A warm page gets the records parsed from the same saved answer (downloads._parsed, issue 28); a
+    write makes the next read a new answer, parsed anew, and another zone for the API's dates too."""
+    from fileflare_admin.api import downloads
+
+    first = downloads.record_list(search="1050", per_page=5).value
+    assert downloads.record_list(search="1050", per_page=5).value is first  # the saved answer, parsed once
+    record = first.items[0]
+    downloads.record_update(
+        download_id=record.download_id, fields={"download_count": record.download_count + 1}
+    )
+    after = downloads.record_list(search="1050", per_page=5).value
+    changed = next(item for item in after.items if item.download_id == record.download_id)
+    assert changed.download_count == record.download_count + 1
+    settings.DOWNLOADS_API_TIMEZONE = "-05:00"  # the same saved answer, read in another zone
+    shifted = downloads.record_list(search="1050", per_page=5).value
+    assert shifted is not after and shifted.items[0].date_created != after.items[0].date_created
