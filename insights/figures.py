@@ -2,7 +2,13 @@
 
 Each query takes a `Span` (whole days in the person's time zone, from a day to a year) and returns a
 `Figure`: its title, a sentence a screen reader reads in place of the chart, its table (columns and rows,
-which are also its CSV), and when its data was last brought up to date ("as of").
+which are also its CSV), and when its data was last brought up to date ("as of"), one rule per source:
+- figures of the counts (downloads, customers at their limit): `downloads_as_of`, the last snapshot pass;
+- link-scanner suspects: the last scan of the counts, or the counts' "as of" if older
+  (insights.suspects.suspects_figure);
+- figures of the order index: the index's own (orders_index.services.order_index_as_of);
+- figures of the audit trail (resends, staff activity): the moment the page is made (it is written as
+  things happen).
 
 - Downloads come from the changes the dashboard saw in the records' counts (downloads.history): the
   positive deltas a snapshot or a page's read saw, never a staff write. A change is placed in the hour
@@ -131,10 +137,15 @@ def _busiest(totals: dict[date, int], period: Period) -> str:
 
 
 def downloads_as_of() -> datetime | None:
-    """When the counts were last seen: the last snapshot pass's end, or a newer change a page's read
-    noted (a quiet shop's counts do not change, and the snapshots say they were seen)."""
-    newest = CountChange.objects.aggregate(newest=Max("seen_at"))["newest"]
-    return max((moment for moment in (newest, snapshots_as_of()) if moment is not None), default=None)
+    """"As of" of every figure made of the counts (downloads, customers at their limit): when the last
+    snapshot pass finished (insights.snapshots.as_of), since every record's count was read by then, even
+    on a quiet shop where none changed. A change a page's read noted later is no "as of" of the whole:
+    it speaks of one record. Before the first pass (or with the snapshots turned off), the newest change
+    noted, the only moment anything is known of."""
+    finished = snapshots_as_of()
+    if finished is not None:
+        return finished
+    return CountChange.objects.aggregate(newest=Max("seen_at"))["newest"]
 
 
 def _downloads_by_hour(span: Span, by: By | None) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from downloads.history import DOWNLOADED
 from downloads.models import CountChange
 from downloads.suspects import Evidence, Suspect, Thresholds, clock_hour, suspects_of
 from fileflare_admin import clock
-from insights.figures import Cell, Figure, Span
+from insights.figures import Cell, Figure, Span, downloads_as_of
 from insights.models import SuspectBurst, SuspectScan
 from orders.resend import EMAIL_RESEND
 from orders_index.services import order_index_rows
@@ -224,8 +224,12 @@ def suspects_waiting() -> bool:
 
 
 def suspects_as_of() -> datetime | None:
-    """When the last scan finished: the stored suspects are as of then."""
-    return SuspectScan.objects.filter(pk=SCAN).values_list("finished_at", flat=True).first()
+    """"As of" of the stored suspects: when the last scan finished, or the counts' own "as of" when that
+    is older (a scan finds what the counts it read say: insights.figures.downloads_as_of). None: no scan
+    yet."""
+    scanned = SuspectScan.objects.filter(pk=SCAN).values_list("finished_at", flat=True).first()
+    counts = downloads_as_of()
+    return min(scanned, counts) if scanned is not None and counts is not None else scanned
 
 
 def suspects_between(start: datetime, end: datetime) -> list[Suspect]:

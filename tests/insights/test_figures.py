@@ -15,9 +15,11 @@ from audit.undo import audit_undo
 from downloads import edits
 from downloads.history import note_counts
 from fileflare_admin.api import types
-from fileflare_admin.api.http import FILEFLARE
+from fileflare_admin.api.http import DOWNLOADS, FILEFLARE
 from insights import figures
 from insights.figures import Span
+from insights.models import CountSnapshots, SuspectScan
+from insights.suspects import suspects_figure
 from orders.attachments import ATTACH
 from orders.resend import order_resend_email
 from orders_index.models import IndexedOrder, OrderSync
@@ -104,6 +106,33 @@ def test_nothing_seen_says_so() -> None:
     figure = figures.downloads_by(Span(date(2026, 3, 1), date(2026, 3, 2), UTC), by="product")
     assert figure.rows == [] and figure.summary == "No product was downloaded from 1 Mar 2026 to 2 Mar 2026."
     assert figures.downloads_per_period(Span(date(2026, 3, 1), date(2026, 3, 1), UTC)).as_of is None
+
+
+def _passed(finished: datetime) -> None:
+    """A snapshot pass of the downloads API finished at `finished` (as insights.snapshots records it)."""
+    CountSnapshots.objects.update_or_create(api=DOWNLOADS.identity(), defaults={"full_finished_at": finished})
+
+
+def test_the_counts_figures_are_as_of_the_last_snapshot_pass_even_when_a_page_saw_one_record_since() -> None:
+    _seen(_utc(2026, 3, 1, 8), _record("a", 0), _record("b", 0))
+    _passed(_utc(2026, 3, 2, 8))  # a quiet shop: the pass saw every count unchanged
+    span = Span(date(2026, 3, 1), date(2026, 3, 2), UTC)
+    assert figures.downloads_per_period(span).as_of == _utc(2026, 3, 2, 8)
+    _seen(_utc(2026, 3, 2, 9), _record("a", 1), source="read")  # one record, seen by a page
+    assert figures.downloads_per_period(span).as_of == _utc(2026, 3, 2, 8)  # the others: as of the pass
+    assert figures.downloads_by(span, by="file").as_of == _utc(2026, 3, 2, 8)
+    assert figures.resends_per_day(span, now=_utc(2026, 3, 2, 10)).as_of == _utc(2026, 3, 2, 10)
+
+
+def test_the_suspects_are_as_of_their_last_scan_or_the_counts_it_read_whichever_is_older() -> None:
+    span = Span(date(2026, 3, 1), date(2026, 3, 2), UTC)
+    assert suspects_figure(span, []).as_of is None  # never scanned
+    _seen(_utc(2026, 3, 1, 8), _record("a", 0))
+    _passed(_utc(2026, 3, 2, 8))
+    SuspectScan.objects.create(pk=1, finished_at=_utc(2026, 3, 2, 9))  # scanned after the pass
+    assert suspects_figure(span, []).as_of == _utc(2026, 3, 2, 8)
+    SuspectScan.objects.filter(pk=1).update(finished_at=_utc(2026, 3, 2, 7))  # scanned before it
+    assert suspects_figure(span, []).as_of == _utc(2026, 3, 2, 7)
 
 
 def _indexed(number: int, ordered_at: datetime, sent: datetime | None, shop: str) -> IndexedOrder:
