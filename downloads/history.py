@@ -10,8 +10,8 @@ tests/downloads/test_history.py):
   so rows of one record always go forward in time;
 - a staff write is noted with source "write": a lowered count then is a negative delta, and the next
   snapshot's rise is counted from there. A write never counts as downloads (`DOWNLOADED`);
-- a deleted record (the dashboard's delete, or one a full snapshot no longer finds) keeps its rows but
-  leaves the latest counts (`forget_records`, `forget_unseen`).
+- a deleted record (the dashboard's delete, or one two full snapshots in a row no longer find) keeps its
+  rows but leaves the latest counts (`forget_records`, `forget_unseen`).
 """
 
 from __future__ import annotations
@@ -182,10 +182,11 @@ def forget_records(download_ids: Iterable[str]) -> int:
 
 
 def forget_unseen(*, since: datetime) -> int:
-    """After a full snapshot that began at `since`: the records it neither saw change nor found unchanged
-    were deleted at the API; they are forgotten as `forget_records` does. (One deleted during the pass
-    can shift a later record past the pass's pages: forgotten too, it comes back at its next sighting,
-    as a first sighting.)"""
+    """After a full snapshot: the records nothing has seen since `since` (no change noted, no snapshot
+    finding them unchanged) were deleted at the API; they are forgotten as `forget_records` does. The
+    snapshots pass the start of the pass before the one that finished (insights.snapshots.unseen_since):
+    a record one pass missed because a deletion moved it onto a page already read is not taken for
+    deleted, and its downloads meanwhile are counted when the next pass sees it."""
     unseen = CountChange.objects.filter(latest=True, seen_at__lt=since).filter(
         Q(confirmed_at__isnull=True) | Q(confirmed_at__lt=since)
     )

@@ -50,7 +50,7 @@ class CountChange(models.Model):
     source = models.CharField(max_length=8, choices=Source.choices)
     latest = models.BooleanField(default=True)
     # On a record's latest row: the last time a snapshot found the count unchanged (the record still
-    # exists). A full pass forgets the records it found neither changed nor unchanged: they were deleted.
+    # exists). A full pass forgets the records that neither it nor the pass before found: they were deleted.
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -33,6 +33,8 @@ class CountSnapshots(ChainRow):
     api = models.CharField(max_length=16, unique=True)  # the downloads API's identity (address and key)
     full_page = models.PositiveIntegerField(default=0)  # the full pass's next page (0: none under way)
     full_started_at = models.DateTimeField(null=True, blank=True)
+    # The start of the pass before: records neither pass saw are forgotten (history.forget_unseen)
+    full_before_started_at = models.DateTimeField(null=True, blank=True)
     full_finished_at = models.DateTimeField(null=True, blank=True)
     full_records = models.PositiveIntegerField(default=0)  # records read by the pass under way (or the last)
     recent_page = models.PositiveIntegerField(default=0)  # the recent pass's next page of the newest

@@ -84,8 +84,9 @@ def start_passes_if_due(state: CountSnapshots, now: datetime) -> None:
     """Start the full pass and the recent pass each when its time has come (and it is not under way)."""
     changed = []
     if state.full_page == 0 and _due(state.full_started_at, full_every(), now):
+        state.full_before_started_at = state.full_started_at
         state.full_page, state.full_started_at, state.full_records = 1, now, 0
-        changed += ["full_page", "full_started_at", "full_records"]
+        changed += ["full_page", "full_started_at", "full_before_started_at", "full_records"]
     recent_idle = state.recent_page == 0 and not state.recent_orders
     if recent_idle and _due(state.recent_started_at, recent_every(), now):
         state.recent_page, state.recent_started_at, state.recent_records = 1, now, 0
@@ -133,6 +134,16 @@ def _recent_orders(now: datetime) -> list[int]:
     return list(dict.fromkeys(numbers))
 
 
+def unseen_since(state: CountSnapshots) -> datetime:
+    """A full pass that finished forgets the records seen by nothing since the pass before it began (or,
+    after the first pass, a full period before it began). Not since this pass began: a record deleted
+    during the pass moves every later record up a place, and the one pushed onto a page already read is
+    missed by this pass, not deleted; the next pass sees it (a pass reads every page once, oldest first:
+    sortby=date_created)."""
+    started = state.full_started_at or timezone.now()
+    return state.full_before_started_at or started - (full_every() or timedelta(0))
+
+
 def read_once(state: CountSnapshots, read: Read) -> None:
     """One list request past the read cache, its counts noted; the pass moves on. Raises ApiError."""
     now = timezone.now()
@@ -161,7 +172,7 @@ def read_once(state: CountSnapshots, read: Read) -> None:
         if last:
             state.full_finished_at = now
             if state.full_records and state.full_started_at:  # an empty answer proves nothing was deleted
-                forget_unseen(since=state.full_started_at)
+                forget_unseen(since=unseen_since(state))
     elif read.kind == "newest":
         state.recent_records += len(items)
         since = recent_since(state.recent_started_at or now)

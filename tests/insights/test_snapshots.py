@@ -4,6 +4,7 @@ orders' by the recent one, only changes stored, within the bulk share and never 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -88,6 +89,38 @@ def test_a_full_pass_reads_every_records_count_once_and_stores_only_changes_afte
     # The next full pass is due a day after this one started: the next step waits for it in the queue.
     assert queued[-1][1] is not None and queued[-1][1] > timezone.now() + timedelta(hours=23)
     assert snapshots.as_of() == state.full_finished_at
+
+
+def test_a_record_a_deletion_pushes_onto_a_page_already_read_is_not_taken_for_deleted(
+    settings: Any, sandbox: SandboxApis, step: Callable[[], Queued], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.SNAPSHOT_RECENT_EVERY_SECONDS = 0
+    monkeypatch.setattr(snapshots, "STEP_SECONDS", 60)
+    monkeypatch.setattr(snapshots, "PAGE_SIZE", 500)  # the sandbox's largest page: fewer requests here
+    assert records_total(sandbox) > 500  # two pages at least
+    step()  # the first full pass: every record seen
+    assert _state().full_finished_at is not None
+    read = snapshots.downloads_api.record_list
+    pushed: list[str] = []
+
+    def one_deleted_after_page_one(**asked: Any) -> Any:
+        """The API as it answers once a record of page 1 is deleted after that page was read: every later
+        record a place up, page 2's first now page 1's last (the shared sandbox itself is left alone)."""
+        fetched = read(**asked)
+        if asked["page"] < 2:
+            return fetched
+        if asked["page"] == 2:
+            pushed.append(fetched.value.items[0].download_id)
+        return replace(fetched, value=replace(fetched.value, items=fetched.value.items[1:]))
+
+    monkeypatch.setattr(snapshots.downloads_api, "record_list", one_deleted_after_page_one)
+    moved_back = timezone.now() - timedelta(days=1, minutes=1)
+    CountSnapshots.objects.filter(pk=_state().pk).update(full_started_at=moved_back)  # the next is due
+    step()
+    state = _state()
+    assert pushed and state.full_started_at is not None and state.full_started_at > moved_back
+    assert state.full_finished_at is not None and state.full_finished_at >= state.full_started_at
+    assert pushed[0] in history.last_counts()  # missed by this pass, seen by the one before: not deleted
 
 
 def test_the_recent_pass_reads_new_records_and_orders_emailed_lately_then_only_changes_are_stored(
