@@ -23,6 +23,7 @@ from fileflare_admin import clock
 from insights.figures import Cell, Figure, Span, downloads_as_of
 from insights.models import SuspectBurst, SuspectScan
 from orders.resend import EMAIL_RESEND
+from orders.suspects import given_back, suspect_key
 from orders_index.services import order_index_rows
 
 HOUR = timedelta(hours=1)
@@ -241,7 +242,9 @@ def suspects_between(start: datetime, end: datetime) -> list[Suspect]:
 
 def suspects_figure(span: Span, suspects: list[Suspect]) -> Figure:
     """The suspects of `span` (suspects_between(span.start, span.end)) as the Reports page's figure: its
-    sentence, its table (the CSV) and as of when the counts were last seen."""
+    sentence, its table (the CSV) and as of when the counts were last seen. Whether each burst's downloads
+    were already given back is the order page's rule (orders.suspects.given_back): in the CSV's last
+    column, and for the page in `extra["given_back"]` (by orders.suspects.suspect_key)."""
     count = len(suspects)
     records = len({suspect.download_id for suspect in suspects})
     summary = (
@@ -250,23 +253,37 @@ def suspects_figure(span: Span, suspects: list[Suspect]) -> Figure:
         if count
         else f"No download looked like a link scanner's from {span.text()}."
     )
-    rows: list[tuple[Cell, ...]] = [
-        (
-            clock.date_time(suspect.last_seen),
-            suspect.order_number,
-            suspect.file_name,
-            suspect.download_id,
-            suspect.downloads,
-            suspect.sentence,
-            "; ".join(f"{seen.count} at {clock.date_time(seen.seen_at)}" for seen in suspect.evidence),
+    backs = given_back(suspects)
+    rows: list[tuple[Cell, ...]] = []
+    for suspect in suspects:
+        back = backs.get(suspect_key(suspect))
+        rows.append(
+            (
+                clock.date_time(suspect.last_seen),
+                suspect.order_number,
+                suspect.file_name,
+                suspect.download_id,
+                suspect.downloads,
+                suspect.sentence,
+                "; ".join(f"{seen.count} at {clock.date_time(seen.seen_at)}" for seen in suspect.evidence),
+                f"by {back.actor_name} at {clock.date_time(back.created_at)}" if back else "",
+            )
         )
-        for suspect in suspects
-    ]
     return Figure(
         title="Possible link scanners",
         summary=summary,
-        columns=("Last seen", "Order", "File", "Record", "Downloads", "What was seen", "Counts seen"),
+        columns=(
+            "Last seen",
+            "Order",
+            "File",
+            "Record",
+            "Downloads",
+            "What was seen",
+            "Counts seen",
+            "Given back",
+        ),
         rows=rows,
         as_of=suspects_as_of(),
         csv_name="link-scanner-suspects",
+        extra={"given_back": backs},
     )

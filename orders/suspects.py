@@ -60,18 +60,39 @@ def order_emails(order: types.Order, entries: Iterable[AuditEntry]) -> list[date
     return sorted(times)
 
 
-def _given_back(suspect: Suspect, entries: Iterable[AuditEntry]) -> AuditEntry | None:
-    """The count fix that gave this suspect's downloads back, if one succeeded and was not undone."""
-    for entry in entries:
-        if (
-            entry.action == COUNT
-            and entry.download_id == suspect.download_id
-            and entry.reason == suspect.reason
-            and entry.succeeded
-            and not any(undo.succeeded for undo in entry.undone_by.all())
-        ):
-            return entry
-    return None
+def given_back(suspects: Sequence[Suspect]) -> dict[tuple[str, datetime], AuditEntry]:
+    """The one rule of "already given back" (the order page, its fix, the Reports page): the count fix
+    written with the suspect's reason on its record, that succeeded and was not undone. By
+    `suspect_key`; one query, whatever the number of suspects and however old the fix."""
+    if not suspects:
+        return {}
+    entries = list(
+        AuditEntry.objects.filter(
+            action=COUNT,
+            outcome=AuditEntry.Outcome.SUCCESS,
+            download_id__in={suspect.download_id for suspect in suspects},
+            reason__in={suspect.reason for suspect in suspects},
+        )
+        .select_related("actor")
+        .prefetch_related("undone_by")
+        .order_by("-created_at", "-pk")
+    )
+    found: dict[tuple[str, datetime], AuditEntry] = {}
+    for suspect in suspects:
+        for entry in entries:
+            if (
+                entry.download_id == suspect.download_id
+                and entry.reason == suspect.reason
+                and not any(undo.succeeded for undo in entry.undone_by.all())
+            ):
+                found[suspect_key(suspect)] = entry
+                break
+    return found
+
+
+def suspect_key(suspect: Suspect) -> tuple[str, datetime]:
+    """A burst of one record: its record and when it began (as insights.SuspectBurst is unique)."""
+    return suspect.download_id, suspect.since
 
 
 def _refusal(user: roles.AnyUser, *, old: int, new: int) -> str:
@@ -118,7 +139,9 @@ def suspect_lines(
     """The order page's suspects, newest first, each with its fix as this person may make it."""
     counts = {record.download_id: record.download_count for record in records}
     lines = []
-    for suspect in order_suspects(order, timeline):
+    found = order_suspects(order, timeline)
+    backs = given_back(found)
+    for suspect in found:
         count = counts.get(suspect.download_id)
         after = suspect.given_back(count) if count is not None else None
         refusal = _refusal(user, old=count, new=after) if count is not None and after is not None else ""
@@ -127,7 +150,7 @@ def suspect_lines(
                 suspect=suspect,
                 count=count,
                 after=after,
-                given_back=_given_back(suspect, timeline),
+                given_back=backs.get(suspect_key(suspect)),
                 refusal=refusal,
             )
         )
@@ -155,7 +178,7 @@ def order_suspect_give_back(
     if not found:
         raise SuspectGone()
     suspect = found[0]
-    if _given_back(suspect, timeline) is not None:
+    if given_back([suspect]):
         raise AlreadyGivenBack()
     written = download_record_count_set(
         actor=actor,

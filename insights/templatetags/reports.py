@@ -5,8 +5,11 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from audit.models import AuditEntry
+from downloads.suspects import Suspect
 from fileflare_admin.templatetags.display import printable
 from insights.figures import Cell, Figure
+from orders.suspects import suspect_key
 
 register = template.Library()
 
@@ -32,3 +35,10 @@ def figure_rows(figure: Figure) -> SafeString:
             for row in figure.rows
         )
     )
+
+
+@register.filter
+def given_back_in(suspect: Suspect, figure: Figure) -> AuditEntry | None:
+    """The fix that already gave this suspect's downloads back (orders.suspects.given_back), if any."""
+    backs = figure.extra.get("given_back")
+    return backs.get(suspect_key(suspect)) if isinstance(backs, dict) else None

@@ -96,6 +96,7 @@ def test_the_figure_says_it_in_a_sentence_with_the_evidence_in_its_table() -> No
             3,
             "3 downloads within 3 minutes of the e-mail: possibly a link scanner",
             "3 at 1 Mar 2026, 10:03 UTC",
+            "",  # not given back (orders.suspects.given_back)
         )
     ]
     empty = suspects_figure(span, [])
@@ -115,7 +116,7 @@ def test_the_reports_page_lists_the_suspects_with_their_order_and_csv(
     assert 'href="/orders/00000000-0000-4000-8000-000000000001/#suspects"' in page
     days = {"start": "2026-03-01", "end": "2026-03-01"}
     csv = b"".join(support_client.get("/reports/suspects.csv", days).streaming_content).decode()
-    assert csv.splitlines()[0] == "Last seen,Order,File,Record,Downloads,What was seen,Counts seen"
+    assert csv.splitlines()[0] == "Last seen,Order,File,Record,Downloads,What was seen,Counts seen,Given back"
     assert ",scanned.pdf,scanned,3," in csv
 
 

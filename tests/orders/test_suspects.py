@@ -4,6 +4,8 @@ named with what the dashboard saw, and its downloads can be given back there —
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,6 +17,9 @@ from django.test import Client
 from audit.models import AuditEntry
 from downloads.edits import COUNT
 from downloads.models import CountChange
+from fileflare_admin.api import fileflare
+from insights.suspects import suspects_refresh
+from orders_index.services import order_index_note
 from tests.orders.conftest import MadeOrder, SandboxHttp
 
 pytestmark = pytest.mark.django_db
@@ -117,6 +122,33 @@ def test_the_same_burst_is_not_given_back_twice(merchant_client: Client, scanned
     page = merchant_client.post(f"/orders/{scanned.id}/give-back/", {**form, "seen": "0"}, follow=True)
     assert "Nothing was given back: These downloads were already given back" in page.content.decode()
     assert AuditEntry.objects.filter(action=COUNT, outcome="success").count() == 1
+
+
+def _reported(client: Client) -> tuple[str, list[str]]:
+    """The Reports page's suspects section, and the CSV's row of the suspect (the last column: given back)."""
+    suspects_refresh()  # as the worker's scan does
+    page = client.get("/reports/").content.decode().split('id="figure-suspects"', 1)[1].split("</section>")[0]
+    answer = client.get("/reports/suspects.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(answer.streaming_content).decode())))
+    return page, rows[1]
+
+
+def test_the_reports_page_says_a_suspects_downloads_were_given_back_as_the_order_page_does(
+    merchant_client: Client, scanned: MadeOrder
+) -> None:
+    order_index_note(fileflare.order_get(order_id=scanned.id).value)  # the index knows its e-mail
+    page, row = _reported(merchant_client)
+    assert "Give 3 back on the order page" in page and "Given back by" not in page and row[-1] == ""
+    merchant_client.post(f"/orders/{scanned.id}/give-back/", _form(_page(merchant_client, scanned)))
+    entry = AuditEntry.objects.get(action=COUNT, outcome="success")
+    page, row = _reported(merchant_client)
+    assert "Given back by" in page and f"audit entry #{entry.pk}" in page  # as on the order page
+    assert "Give 3 back on the order page" not in page
+    assert row[-1].startswith(f"by {entry.actor_name} at ")
+    merchant_client.post(f"/audit/{entry.pk}/undo/")  # undone: to be given back again, on both pages
+    page, row = _reported(merchant_client)
+    assert "Give 3 back on the order page" in page and row[-1] == ""
+    assert "Give back 3 downloads" in _page(merchant_client, scanned)
 
 
 def test_a_count_that_moved_since_the_page_was_read_is_not_overwritten(
