@@ -11,7 +11,7 @@ class InsightsConfig(AppConfig):
     def ready(self) -> None:
         from background.keepers import register_keeper
         from fileflare_admin.status import register_status_section
-        from insights.digest import digest_keep
+        from insights.digest import digest_keep, digest_status
         from insights.snapshots import snapshot_progress
         from insights.tasks import count_snapshots_ensure, suspects_keep
 
@@ -23,3 +23,6 @@ class InsightsConfig(AppConfig):
         # Each worker looks for digests due on its keep-alive timer; the claim sends each one once.
         register_keeper("daily digest", digest_keep)
         register_keeper("link-scanner suspects", suspects_keep)  # a scan when counts were noted since
+        register_status_section(
+            "suspects_and_digest", template="insights/_status_digest.html", figures=digest_status
+        )

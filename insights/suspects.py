@@ -224,11 +224,16 @@ def suspects_waiting() -> bool:
     return CountChange.objects.filter(pk__gt=scan.last_change if scan else 0).exists()
 
 
+def suspects_scanned_at() -> datetime | None:
+    """When the last scan finished (None: none yet)."""
+    return SuspectScan.objects.filter(pk=SCAN).values_list("finished_at", flat=True).first()
+
+
 def suspects_as_of() -> datetime | None:
     """"As of" of the stored suspects: when the last scan finished, or the counts' own "as of" when that
     is older (a scan finds what the counts it read say: insights.figures.downloads_as_of). None: no scan
     yet."""
-    scanned = SuspectScan.objects.filter(pk=SCAN).values_list("finished_at", flat=True).first()
+    scanned = suspects_scanned_at()
     counts = downloads_as_of()
     return min(scanned, counts) if scanned is not None and counts is not None else scanned
 

@@ -162,3 +162,18 @@ def test_the_keeper_queues_one_task_per_digest_due(
     monkeypatch.setattr("insights.tasks.digest_send_task", Task())
     assert digest.digest_keep() == 1
     assert queued == [(support_user.pk, timezone.now().date().isoformat())]
+
+
+def test_the_status_page_says_when_the_suspects_were_last_scanned_and_the_last_digest_sent(
+    support_user: User, merchant_client: Any
+) -> None:
+    page = merchant_client.get("/status/").content.decode()
+    assert "Link-scanner suspects and the daily digest" in page
+    assert "not yet: the task worker scans the counts as they are noted" in page and "none yet" in page
+    _wants(support_user, time(0, 0))
+    today = timezone.localdate()
+    assert digest.digest_send(user_id=support_user.pk, day=today) is True  # it scans first, then sends
+    page = merchant_client.get("/status/").content.decode()
+    section = page.split('id="status-suspects-digest"', 1)[1].split("</section>", 1)[0]
+    assert "not yet" not in section and "none yet" not in section
+    assert "(0 bursts stored)" in section and "(1 sent today)" in section
