@@ -26,8 +26,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import ngettext
 
 from fileflare_admin.counts import count_lowered
+from fileflare_admin.numbers import grouped
 
 HOUR = timedelta(hours=1)
 WRITE = "write"  # downloads.models.CountChange.Source.WRITE: a count the dashboard itself set
@@ -97,20 +100,39 @@ class Suspect:
 
     @property
     def sentence(self) -> str:
-        """"3 downloads within 4 minutes of the e-mail: possibly a link scanner"."""
-        downloads = f"{self.downloads} download{'' if self.downloads == 1 else 's'}"
-        minutes = f"{self.minutes} minute{'' if self.minutes == 1 else 's'}"
+        """In the active language: "3 downloads within 4 minutes of the e-mail: possibly a link scanner"."""
+        values = {
+            "downloads": ngettext("%(count)s download", "%(count)s downloads", self.downloads)
+            % {"count": grouped(self.downloads)},
+            "minutes": grouped(self.minutes),
+            "per_hour": grouped(self.per_hour),
+        }
         if self.rule == "email":
-            return f"{downloads} within {minutes} of the e-mail: possibly a link scanner"
+            return (
+                ngettext(
+                    "%(downloads)s within %(minutes)s minute of the e-mail: possibly a link scanner",
+                    "%(downloads)s within %(minutes)s minutes of the e-mail: possibly a link scanner",
+                    self.minutes,
+                )
+                % values
+            )
         return (
-            f"{downloads} within {minutes}, more than the shop's {self.per_hour} an hour: "
-            "possibly a link scanner or a shared link"
+            ngettext(
+                "%(downloads)s within %(minutes)s minute, more than the shop's %(per_hour)s an hour: "
+                "possibly a link scanner or a shared link",
+                "%(downloads)s within %(minutes)s minutes, more than the shop's %(per_hour)s an hour: "
+                "possibly a link scanner or a shared link",
+                self.minutes,
+            )
+            % values
         )
 
     @property
     def reason(self) -> str:
-        """The audit trail's reason of the fix that gives these downloads back."""
-        return f"Possible link scanner: {self.sentence.partition(':')[0]}"
+        """The audit trail's reason of the fix that gives these downloads back: in English whoever gives
+        them back (the order page finds the fix already made by this reason)."""
+        with translation.override("en"):
+            return f"Possible link scanner: {self.sentence.partition(':')[0]}"
 
     def given_back(self, current: int) -> int:
         """The count the fix sets, from the record's `current` count: the burst's downloads taken off."""

@@ -8,6 +8,10 @@ chart even with `js=[]`: it is taken out of the tree before the SVG is written, 
 response forbids scripts (svg_policy), so the chart runs nothing even when opened by itself. Its `<style>`
 lives inside the SVG, where an `<img>` keeps it to the picture.
 
+Its words are the page's language (the request's, as for the page: the chart's address carries it, so
+a browser's copy of a chart in another language is not reused): the axes' days and numbers as the page
+writes them (insights.figures.cell_text), the series' name, "Nothing in this range".
+
 Colour is never the only signal: each chart draws one series in one colour; what differs between bars
 is their place and their label, and the numbers are in the table under the chart.
 """
@@ -17,9 +21,11 @@ from __future__ import annotations
 from xml.etree import ElementTree
 
 import pygal
+from django.utils import formats
+from django.utils.translation import gettext as _
 from pygal.style import Style
 
-from insights.figures import Cell, Figure
+from insights.figures import Cell, Figure, cell_text
 
 # The dashboard's colours (static/css/app.css) and a font the page already uses.
 STYLE = Style(
@@ -46,6 +52,15 @@ def _numbers(rows: list[tuple[Cell, ...]], column: int) -> list[int]:
     return [value if isinstance(value, int) else 0 for value in (row[column] for row in rows)]
 
 
+def _number(value: object) -> str:
+    """A value or an axis' step as the page's language writes numbers ("1,536", "1 536", "2.5", "2,5")."""
+    if not isinstance(value, int | float):
+        return ""
+    if float(value).is_integer():
+        return cell_text(int(value))
+    return formats.number_format(value, decimal_pos=1, force_grouping=True)
+
+
 def _svg(chart: pygal.graph.graph.Graph) -> bytes:
     tree = chart.render_tree()
     for parent in list(tree.iter()):
@@ -65,7 +80,8 @@ def _config(**options: object) -> dict[str, object]:
         "margin": 8,
         "truncate_label": 28,
         "print_zeroes": False,
-        "no_data_text": "Nothing in this range",
+        "no_data_text": _("Nothing in this range"),
+        "value_formatter": _number,
         **options,
     }
 
@@ -73,7 +89,7 @@ def _config(**options: object) -> dict[str, object]:
 def figure_chart(figure: Figure, *, column: int = -1) -> bytes:
     """A bar per row of the figure, labelled by its first column; the value is `column` (the last)."""
     rows = figure.rows
-    labels = [str(row[0]) for row in rows]
+    labels = [cell_text(row[0]) for row in rows]
     every = max(1, -(-len(labels) // MOST_BARS_LABELLED))
     chart = pygal.Bar(
         **_config(
@@ -94,6 +110,6 @@ def ranking_chart(figure: Figure) -> bytes:
     chart = pygal.HorizontalBar(
         **_config(height=max(120, 34 * len(rows) + 40), print_values=True, truncate_label=40)
     )
-    chart.x_labels = [str(row[0]) for row in reversed(rows)]
+    chart.x_labels = [cell_text(row[0]) for row in reversed(rows)]
     chart.add(figure.columns[-1], list(reversed(_numbers(rows, len(figure.columns) - 1))))
     return _svg(chart)

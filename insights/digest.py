@@ -28,8 +28,11 @@ from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fileflare_admin.days import day_text
+from fileflare_admin.numbers import grouped
 from insights.figures import Span, downloads_by, downloads_per_period, never_emailed_per_day
 from insights.limits import at_limit_now
 from insights.models import DigestSent, SuspectBurst
@@ -61,11 +64,14 @@ class Section:
 
 @dataclass(frozen=True)
 class Digest:
+    """Built in its reader's language and zone (digest_send), as its e-mail is written."""
+
     day: date
     zone: str
     subject: str
     sections: tuple[Section, ...]
     made_at: datetime
+    day_shown: str = ""  # the day as the reader writes it: "7 Dec 2026", "7 déc. 2026"
 
 
 def _absolute(path: str, **query: object) -> str:
@@ -110,8 +116,13 @@ def digest_build(*, day: date, zone: tzinfo, now: datetime | None = None) -> Dig
 
     at_limit = [
         Line(
-            f"#{item.order_number} “{item.file_name}”: {item.limit.used(item.count)} downloads "
-            f"({item.limit_source})",
+            _("#%(number)s “%(file)s”: %(used)s downloads (%(source)s)")
+            % {
+                "number": item.order_number,
+                "file": item.file_name,
+                "used": item.limit.used(item.count),
+                "source": item.limit_source,
+            },
             _order_url(item.order_id, item.order_number),
         )
         for item in at_limit_now(near=0, now=now)
@@ -119,7 +130,8 @@ def digest_build(*, day: date, zone: tzinfo, now: datetime | None = None) -> Dig
     ]
     suspects = [
         Line(
-            f"#{suspect.order_number} “{suspect.file_name}”: {suspect.sentence}",
+            _("#%(number)s “%(file)s”: %(sentence)s")
+            % {"number": suspect.order_number, "file": suspect.file_name, "sentence": suspect.sentence},
             _order_url(suspect.order_id, suspect.order_number, anchor="suspects"),
         )
         for suspect in suspects_between(since, now)
@@ -136,32 +148,41 @@ def digest_build(*, day: date, zone: tzinfo, now: datetime | None = None) -> Dig
     by_product = downloads_by(yesterday, by="product")
     sections = (
         _section(
-            "Customers who reached their download limit (last 24 hours)",
+            _("Customers who reached their download limit (last 24 hours)"),
             at_limit,
-            "No customer reached their download limit.",
+            _("No customer reached their download limit."),
             _absolute(reports) + "#figure-at-limit",
         ),
         _section(
-            "Possible link scanners (last 24 hours)",
+            _("Possible link scanners (last 24 hours)"),
             suspects,
-            "No download looked like a link scanner's.",
+            _("No download looked like a link scanner's."),
             _absolute(reports) + "#figure-suspects",
         ),
-        Section("Orders never e-mailed", (Line(never.summary, never_url),), ""),
+        Section(_("Orders never e-mailed"), (Line(never.summary, never_url),), ""),
         Section(
-            f"Yesterday, {day_text(yesterday.first)}",
+            _("Yesterday, %(day)s") % {"day": day_text(yesterday.first)},
             (Line(downloads.summary, figures_url), Line(by_product.summary, figures_url)),
             "",
         ),
     )
-    alerts = len(at_limit) + len(suspects)
-    subject = f"Fileflare Admin digest, {day_text(day)}" + (
-        f": {len(at_limit)} reached their limit, "
-        f"{len(suspects)} possible link scanner{'s' * (len(suspects) != 1)}"
-        if alerts
-        else ""
+    if at_limit or suspects:
+        subject = _("Fileflare Admin digest, %(day)s: %(reached)s, %(suspects)s") % {
+            "day": day_text(day),
+            "reached": ngettext(
+                "%(count)s reached their limit", "%(count)s reached their limit", len(at_limit)
+            )
+            % {"count": grouped(len(at_limit))},
+            "suspects": ngettext(
+                "%(count)s possible link scanner", "%(count)s possible link scanners", len(suspects)
+            )
+            % {"count": grouped(len(suspects))},
+        }
+    else:
+        subject = _("Fileflare Admin digest, %(day)s") % {"day": day_text(day)}
+    return Digest(
+        day=day, zone=str(zone), subject=subject, sections=sections, made_at=now, day_shown=day_text(day)
     )
-    return Digest(day=day, zone=str(zone), subject=subject, sections=sections, made_at=now)
 
 
 def _local(now: datetime, time_zone: str) -> datetime:
@@ -216,9 +237,11 @@ def digest_send(*, user_id: int, day: date) -> bool:
         language = preferences.language or settings.LANGUAGE_CODE
         with timezone.override(zone), translation.override(language):  # the person's zone and language
             digest = digest_build(day=day, zone=zone)
-            context = {"digest": digest, "person": user.get_username(), "settings_url": _absolute(
-                reverse("staff:digest")
-            )}
+            context = {
+                "digest": digest,
+                "person": user.get_username(),
+                "settings_url": _absolute(reverse("staff:digest")),
+            }
             message = EmailMultiAlternatives(
                 subject=digest.subject,
                 body=render_to_string("insights/digest_email.txt", context),

@@ -28,6 +28,9 @@ from typing import Any, Literal
 from django.db.models import CharField, Count, Max, Q, Sum
 from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django_stubs_ext import StrOrPromise
 
 from audit.models import AuditEntry
 from downloads.edits import COUNT, UPDATE
@@ -35,7 +38,9 @@ from downloads.history import DOWNLOADED
 from downloads.models import CountChange
 from downloads.products import product_names_known
 from downloads.services import CREATE, DELETE
+from fileflare_admin.clock import date_time
 from fileflare_admin.days import day_text
+from fileflare_admin.numbers import grouped
 from insights.snapshots import as_of as snapshots_as_of
 from orders.attachments import ATTACH, DETACH
 from orders.resend import EMAIL_RESEND
@@ -43,9 +48,10 @@ from orders_index.services import order_index_as_of, order_index_rows
 
 Period = Literal["day", "week"]
 By = Literal["product", "file"]
-Cell = str | int | None
+Cell = str | int | date | None  # a day (a date) or a moment (a datetime) is written when shown (cell_text)
 
 MAX_DAYS = 366  # a year, leap day included
+NO_COUNTS_YET = gettext_lazy("No download counts seen yet.")
 
 # What "staff activity" counts, by audit action: a fix changes a record, an attach changes an order's
 # files (attach or detach), an undo is any entry that sets back another (its undo_of), whatever its action.
@@ -75,9 +81,10 @@ class Span:
         return [self.first + timedelta(days=offset) for offset in range((self.last - self.first).days + 1)]
 
     def text(self) -> str:
+        """The days as "from %(days)s" takes them, in the page's language: "1 Mar 2026 to 31 Mar 2026"."""
         if self.first == self.last:
             return day_text(self.first)
-        return f"{day_text(self.first)} to {day_text(self.last)}"
+        return _("%(first)s to %(last)s") % {"first": day_text(self.first), "last": day_text(self.last)}
 
 
 @dataclass(frozen=True)
@@ -92,12 +99,33 @@ class Figure:
     csv_name: str
     # For the chart: the label of each row and its value(s) by series, in `series` order.
     series: tuple[str, ...] = ()
-    not_yet: str = "No download counts seen yet."  # instead of "as of" while nothing was seen
+    not_yet: StrOrPromise = NO_COUNTS_YET  # instead of "as of" while nothing was seen
     extra: dict[str, object] = field(default_factory=dict)
 
     def csv_rows(self) -> Iterable[Sequence[Cell]]:
+        """The header in the page's language; cells as a spreadsheet reads them (ISO days and times,
+        plain numbers), in every language."""
         yield self.columns
-        yield from self.rows
+        for row in self.rows:
+            yield tuple(value.isoformat() if isinstance(value, date) else value for value in row)
+
+    def shown_rows(self) -> list[tuple[Cell, ...]]:
+        """The rows with their days and times written as the page's language writes them (cell_text)."""
+        return [
+            tuple(cell_text(cell) if isinstance(cell, date) else cell for cell in row) for row in self.rows
+        ]
+
+
+def cell_text(value: Cell) -> str:
+    """A cell as a person reads it in the table or on a chart: "1,536" / "1 536", "1 Mar 2026",
+    "1 Mar 2026, 10:42 CET" in the page's language and zone; "—" for none."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return date_time(value)
+    if isinstance(value, date):
+        return day_text(value)
+    return grouped(value) if isinstance(value, int) else value
 
 
 def period_start(day: date, period: Period) -> date:
@@ -105,8 +133,9 @@ def period_start(day: date, period: Period) -> date:
     return day if period == "day" else day - timedelta(days=day.weekday())
 
 
-def period_label(start: date, period: Period) -> str:
-    return day_text(start) if period == "day" else f"Week of {day_text(start)}"
+def period_column(period: Period) -> str:
+    """The column a period's rows are under: their days, or the Monday each week starts on."""
+    return _("Day") if period == "day" else _("Week starting")
 
 
 def _periods(span: Span, period: Period) -> list[date]:
@@ -121,16 +150,19 @@ def _local_day(hour: str, zone: tzinfo) -> date:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone).date()
 
 
-def _plural(number: int, word: str, words: str = "") -> str:
-    return f"{number:,} {word if number == 1 else words or word + 's'}"
+def _downloads(count: int) -> str:
+    return ngettext("%(count)s download", "%(count)s downloads", count) % {"count": grouped(count)}
 
 
 def _busiest(totals: dict[date, int], period: Period) -> str:
+    """The sentence after a summary, " The busiest day was 3 Mar 2026 (12).", or "" when none was."""
     if not totals or not any(totals.values()):
         return ""
     best = max(totals, key=lambda start: (totals[start], start))
-    named = period_label(best, period).replace("Week of ", "the week of ")
-    return f" The busiest {period} was {named} ({totals[best]:,})."
+    values = {"day": day_text(best), "count": grouped(totals[best])}
+    if period == "day":
+        return " " + _("The busiest day was %(day)s (%(count)s).") % values
+    return " " + _("The busiest week was the week of %(day)s (%(count)s).") % values
 
 
 # --- Downloads ------------------------------------------------------------------------------------
@@ -167,22 +199,34 @@ def downloads_per_period(
     had downloads (the CSV behind the "by product" and "by file" figures)."""
     as_of = as_of if as_of is not None else downloads_as_of()
     periods = _periods(span, period)
-    unit = "Day" if period == "day" else "Week"
+    unit = period_column(period)
     if by is None:
         totals = dict.fromkeys(periods, 0)
         for row in _downloads_by_hour(span, None):
             start = period_start(_local_day(row["hour_text"], span.zone), period)
             totals[start] = totals.get(start, 0) + int(row["downloads"])
         total = sum(totals.values())
-        summary = f"{_plural(total, 'download')} from {span.text()}, {_plural(len(periods), period)}."
+        values = {"downloads": _downloads(total), "days": span.text()}
+        if period == "day":
+            summary = ngettext(
+                "%(downloads)s from %(days)s, %(count)s day.",
+                "%(downloads)s from %(days)s, %(count)s days.",
+                len(periods),
+            )
+        else:
+            summary = ngettext(
+                "%(downloads)s from %(days)s, %(count)s week.",
+                "%(downloads)s from %(days)s, %(count)s weeks.",
+                len(periods),
+            )
         return Figure(
-            title=f"Downloads per {period}",
-            summary=summary + _busiest(totals, period),
-            columns=(unit, "Downloads"),
-            rows=[(period_label(start, period), totals[start]) for start in periods],
+            title=_("Downloads per day") if period == "day" else _("Downloads per week"),
+            summary=summary % {**values, "count": grouped(len(periods))} + _busiest(totals, period),
+            columns=(unit, _("Downloads")),
+            rows=[(start, totals[start]) for start in periods],
             as_of=as_of,
             csv_name=f"downloads-per-{period}",
-            series=("Downloads",),
+            series=(_("Downloads"),),
             extra={"starts": periods},
         )
     name = "product_id" if by == "product" else "file_name"
@@ -196,11 +240,30 @@ def downloads_per_period(
         return _product_label(key, names) if by == "product" else str(key)
 
     ordered = sorted(cells, key=lambda cell: (cell[0], -cells[cell], str(cell[1])))
+    titles = {
+        ("day", "product"): (
+            _("Downloads per day, by product"),
+            _("%(downloads)s from %(days)s, per day and product."),
+        ),
+        ("day", "file"): (
+            _("Downloads per day, by file"),
+            _("%(downloads)s from %(days)s, per day and file."),
+        ),
+        ("week", "product"): (
+            _("Downloads per week, by product"),
+            _("%(downloads)s from %(days)s, per week and product."),
+        ),
+        ("week", "file"): (
+            _("Downloads per week, by file"),
+            _("%(downloads)s from %(days)s, per week and file."),
+        ),
+    }
+    title, summary = titles[(period, by)]
     return Figure(
-        title=f"Downloads per {period}, by {by}",
-        summary=f"{_plural(sum(cells.values()), 'download')} from {span.text()}, per {period} and {by}.",
-        columns=(unit, "Product" if by == "product" else "File", "Downloads"),
-        rows=[(period_label(start, period), label(key), cells[(start, key)]) for start, key in ordered],
+        title=title,
+        summary=summary % {"downloads": _downloads(sum(cells.values())), "days": span.text()},
+        columns=(unit, _("Product") if by == "product" else _("File"), _("Downloads")),
+        rows=[(start, label(key), cells[(start, key)]) for start, key in ordered],
         as_of=as_of,
         csv_name=f"downloads-per-{period}-by-{by}",
     )
@@ -208,7 +271,7 @@ def downloads_per_period(
 
 def _product_label(product_id: object, names: dict[int, str] | None = None) -> str:
     name = (names or {}).get(product_id) if isinstance(product_id, int) else None
-    return f"{name} (#{product_id})" if name else f"Product #{product_id}"
+    return f"{name} (#{product_id})" if name else _("Product #%(id)s") % {"id": product_id}
 
 
 def _totals(span: Span) -> list[tuple[int, str, int]]:
@@ -234,19 +297,35 @@ def _ranked(span: Span, by: By, totals: list[tuple[int, str, int]], as_of: datet
         ),
         key=lambda pair: (-pair[1], pair[0]),
     )
+    values = {"count": grouped(len(labelled)), "days": span.text()}
     if labelled:
-        top = ", ".join(f"{label} ({count:,})" for label, count in labelled[:3])
-        summary = f"{_plural(len(labelled), by)} downloaded from {span.text()}; most: {top}."
+        values["top"] = ", ".join(f"{label} ({grouped(count)})" for label, count in labelled[:3])
+        if by == "product":
+            summary = ngettext(
+                "%(count)s product downloaded from %(days)s; most: %(top)s.",
+                "%(count)s products downloaded from %(days)s; most: %(top)s.",
+                len(labelled),
+            )
+        else:
+            summary = ngettext(
+                "%(count)s file downloaded from %(days)s; most: %(top)s.",
+                "%(count)s files downloaded from %(days)s; most: %(top)s.",
+                len(labelled),
+            )
     else:
-        summary = f"No {by} was downloaded from {span.text()}."
+        summary = (
+            _("No product was downloaded from %(days)s.")
+            if by == "product"
+            else _("No file was downloaded from %(days)s.")
+        )
     return Figure(
-        title=f"Downloads by {by}",
-        summary=summary,
-        columns=("Product" if by == "product" else "File", "Downloads"),
+        title=_("Downloads by product") if by == "product" else _("Downloads by file"),
+        summary=summary % values,
+        columns=(_("Product") if by == "product" else _("File"), _("Downloads")),
         rows=list(labelled),
         as_of=as_of,
         csv_name=f"downloads-by-{by}",
-        series=("Downloads",),
+        series=(_("Downloads"),),
     )
 
 
@@ -285,16 +364,20 @@ def never_emailed_per_day(span: Span) -> Figure:
     )
     totals = _per_day(span, counted)
     total = sum(totals.values())
+    summary = ngettext(
+        "%(count)s order placed from %(days)s never had the download e-mail.",
+        "%(count)s orders placed from %(days)s never had the download e-mail.",
+        total,
+    ) % {"count": grouped(total), "days": span.text()}
     return Figure(
-        title="Orders never e-mailed, per day",
-        summary=f"{_plural(total, 'order')} placed from {span.text()} never had the download e-mail."
-        + _busiest(totals, "day"),
-        columns=("Day ordered", "Orders never e-mailed"),
-        rows=[(day_text(day), totals[day]) for day in span.days],
+        title=_("Orders never e-mailed, per day"),
+        summary=summary + _busiest(totals, "day"),
+        columns=(_("Day ordered"), _("Orders never e-mailed")),
+        rows=[(day, totals[day]) for day in span.days],
         as_of=order_index_as_of(),
         csv_name="orders-never-emailed",
-        not_yet="The order index has not read any orders yet.",
-        series=("Orders never e-mailed",),
+        not_yet=_("The order index has not read any orders yet."),
+        series=(_("Orders never e-mailed"),),
     )
 
 
@@ -312,15 +395,20 @@ def resends_per_day(span: Span, *, now: datetime | None = None) -> Figure:
         .order_by()
     )
     totals = _per_day(span, counted)
+    total = sum(totals.values())
+    summary = ngettext(
+        "%(count)s download e-mail resent from %(days)s.",
+        "%(count)s download e-mails resent from %(days)s.",
+        total,
+    ) % {"count": grouped(total), "days": span.text()}
     return Figure(
-        title="Resends per day",
-        summary=f"{_plural(sum(totals.values()), 'download e-mail')} resent from {span.text()}."
-        + _busiest(totals, "day"),
-        columns=("Day", "Resends"),
-        rows=[(day_text(day), totals[day]) for day in span.days],
+        title=_("Resends per day"),
+        summary=summary + _busiest(totals, "day"),
+        columns=(_("Day"), _("Resends")),
+        rows=[(day, totals[day]) for day in span.days],
         as_of=now or timezone.now(),
         csv_name="resends-per-day",
-        series=("Resends",),
+        series=(_("Resends"),),
     )
 
 
@@ -349,12 +437,21 @@ def _activity_summary(span: Span, rows: list[dict[str, Any]]) -> str:
     totals = [sum(int(row[kind]) for row in rows) for kind in _KINDS]
     people = {row["actor_name"] for row in rows}
     if not people:
-        return f"Nobody made a fix, a resend, an attach or an undo from {span.text()}."
-    return (
-        f"From {span.text()}, {_plural(len(people), 'person', 'people')} made "
-        f"{_plural(totals[0], 'fix', 'fixes')}, {_plural(totals[1], 'resend')}, "
-        f"{_plural(totals[2], 'attach', 'attaches')} and {_plural(totals[3], 'undo')}."
-    )
+        return _("Nobody made a fix, a resend, an attach or an undo from %(days)s.") % {"days": span.text()}
+    fixes, resends, attaches, undos = totals
+    return ngettext(
+        "From %(days)s, %(count)s person made %(fixes)s, %(resends)s, %(attaches)s and %(undos)s.",
+        "From %(days)s, %(count)s people made %(fixes)s, %(resends)s, %(attaches)s and %(undos)s.",
+        len(people),
+    ) % {
+        "days": span.text(),
+        "count": grouped(len(people)),
+        "fixes": ngettext("%(count)s fix", "%(count)s fixes", fixes) % {"count": grouped(fixes)},
+        "resends": ngettext("%(count)s resend", "%(count)s resends", resends) % {"count": grouped(resends)},
+        "attaches": ngettext("%(count)s attach", "%(count)s attaches", attaches)
+        % {"count": grouped(attaches)},
+        "undos": ngettext("%(count)s undo", "%(count)s undos", undos) % {"count": grouped(undos)},
+    }
 
 
 def staff_activity(span: Span, *, now: datetime | None = None) -> Figure:
@@ -362,13 +459,10 @@ def staff_activity(span: Span, *, now: datetime | None = None) -> Figure:
     a day. Only successful entries count (bulk fixes' items included)."""
     found = sorted(_activity(span, per_day=True), key=lambda row: (row["day"], -_sum(row), row["actor_name"]))
     return Figure(
-        title="Staff activity per day",
+        title=_("Staff activity per day"),
         summary=_activity_summary(span, found),
-        columns=("Day", "Person", "Fixes", "Resends", "Attaches", "Undos"),
-        rows=[
-            (day_text(row["day"]), str(row["actor_name"]), *(int(row[kind]) for kind in _KINDS))
-            for row in found
-        ],
+        columns=(_("Day"), _("Person"), _("Fixes"), _("Resends"), _("Attaches"), _("Undos")),
+        rows=[(row["day"], str(row["actor_name"]), *(int(row[kind]) for kind in _KINDS)) for row in found],
         as_of=now or timezone.now(),
         csv_name="staff-activity",
     )
@@ -379,9 +473,9 @@ def staff_per_person(span: Span, *, now: datetime | None = None) -> Figure:
     chart's bars), busiest first."""
     found = sorted(_activity(span, per_day=False), key=lambda row: (-_sum(row), row["actor_name"]))
     return Figure(
-        title="Staff activity",
+        title=_("Staff activity"),
         summary=_activity_summary(span, found),
-        columns=("Person", "Fixes", "Resends", "Attaches", "Undos", "All"),
+        columns=(_("Person"), _("Fixes"), _("Resends"), _("Attaches"), _("Undos"), _("All")),
         rows=[(str(row["actor_name"]), *(int(row[kind]) for kind in _KINDS), _sum(row)) for row in found],
         as_of=now or timezone.now(),
         csv_name="staff-activity-per-person",

@@ -7,19 +7,22 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fileflare_admin.days import DayField, day_text
+from fileflare_admin.numbers import grouped
 from insights.figures import MAX_DAYS, Span
 
 PRESETS = [
-    ("today", "Today"),
-    ("7d", "Last 7 days"),
-    ("30d", "Last 30 days"),
-    ("month", "This month"),
-    ("year", "Last 12 months"),
+    ("today", gettext_lazy("Today")),
+    ("7d", gettext_lazy("Last 7 days")),
+    ("30d", gettext_lazy("Last 30 days")),
+    ("month", gettext_lazy("This month")),
+    ("year", gettext_lazy("Last 12 months")),
 ]
 DEFAULT_PRESET = "30d"
-PERIODS = [("day", "Per day"), ("week", "Per week")]
+PERIODS = [("day", gettext_lazy("Per day")), ("week", gettext_lazy("Per week"))]
 
 
 def preset_days(preset: str, today: date) -> tuple[date, date]:
@@ -38,24 +41,38 @@ def preset_days(preset: str, today: date) -> tuple[date, date]:
 class RangeForm(forms.Form):
     """A GET form: a preset link, or "from … to …" typed (which wins over the preset when given)."""
 
-    range = forms.ChoiceField(label="Range", choices=PRESETS, required=False)
-    start = DayField(label="From")
-    end = DayField(label="To")
-    period = forms.ChoiceField(label="Downloads", choices=PERIODS, required=False)
+    range = forms.ChoiceField(label=gettext_lazy("Range"), choices=PRESETS, required=False)
+    start = DayField(label=gettext_lazy("From"))
+    end = DayField(label=gettext_lazy("To"))
+    period = forms.ChoiceField(label=gettext_lazy("Downloads"), choices=PERIODS, required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         if (start is None) != (end is None) and not self.has_error("start") and not self.has_error("end"):
-            self.add_error("end" if end is None else "start", "Give both days, or choose a range above.")
+            self.add_error(
+                "end" if end is None else "start", _("Give both days, or choose a range above.")
+            )
         elif start is not None and end is not None:
             if end < start:
-                self.add_error("end", "The “To” day is before the “From” day.")
+                self.add_error(
+                    "end",
+                    _("The “%(to)s” day is before the “%(from)s” day.")
+                    % {"to": self.fields["end"].label, "from": self.fields["start"].label},
+                )
             elif (end - start).days + 1 > MAX_DAYS:
                 self.add_error(
                     "end",
-                    f"A report covers at most a year ({MAX_DAYS} days); from {day_text(start)} to "
-                    f"{day_text(end)} is {(end - start).days + 1} days. Choose a shorter range.",
+                    _(
+                        "A report covers at most a year (%(most)s days); from %(first)s to %(last)s is "
+                        "%(days)s days. Choose a shorter range."
+                    )
+                    % {
+                        "most": grouped(MAX_DAYS),
+                        "first": day_text(start),
+                        "last": day_text(end),
+                        "days": grouped((end - start).days + 1),
+                    },
                 )
         return data
 

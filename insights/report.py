@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from downloads.limits import ago
 from downloads.suspects import Suspect
-from fileflare_admin.clock import date_time
+from fileflare_admin.numbers import grouped
 from insights import figures
 from insights.figures import Figure, Period, Span
 from insights.limits import AtLimit, at_limit_now
@@ -32,35 +34,40 @@ class Kind:
     chart: Chart
 
 
-AT_LIMIT_TITLE = "Customers at or near their download limit now"
+AT_LIMIT_TITLE = gettext_lazy("Customers at or near their download limit now")
 
 
 def at_limit_summary(items: list[AtLimit]) -> str:
     reached = sum(1 for item in items if item.reached)
-    return (
-        f"{reached:,} record{'s' if reached != 1 else ''} at the limit and "
-        f"{len(items) - reached:,} within one download of it, by the counts last seen."
-    )
+    near = len(items) - reached
+    return ngettext(
+        "%(reached)s at the limit and %(near)s within one download of it, by the counts last seen.",
+        "%(reached)s at the limit and %(near)s within one download of it, by the counts last seen.",
+        near,
+    ) % {
+        "reached": ngettext("%(count)s record", "%(count)s records", reached) % {"count": grouped(reached)},
+        "near": grouped(near),
+    }
 
 
 def at_limit_figure(items: list[AtLimit]) -> Figure:
     """Customers at or near their limit, as a table (the CSV): newest sighting first."""
     return Figure(
-        title=AT_LIMIT_TITLE,
+        title=str(AT_LIMIT_TITLE),
         summary=at_limit_summary(items),
         columns=(
-            "Count seen",
-            "Order",
-            "File",
-            "Downloads",
-            "Limit",
-            "Left",
-            "Limit's source",
-            "Download ID",
+            _("Count seen"),
+            _("Order"),
+            _("File"),
+            _("Downloads"),
+            _("Limit"),
+            _("Left"),
+            _("Limit's source"),
+            _("Download ID"),
         ),
         rows=[
             (
-                date_time(item.seen_at),
+                item.seen_at,
                 item.order_number,
                 item.file_name,
                 item.count,
@@ -157,8 +164,8 @@ def report_page(*, actor: AnyUser, span: Span, period: Period) -> ReportPage:
         resends=figures.resends_per_day(span, now=now) if staff else None,
         staff_activity=figures.staff_per_person(span, now=now) if staff else None,
         counts_seen=(
-            f"Download counts last seen {ago(seen, now)}."
+            _("Download counts last seen %(ago)s.") % {"ago": ago(seen, now)}
             if seen is not None
-            else "No download counts have been seen yet: the figures fill in as the snapshots run."
+            else _("No download counts have been seen yet: the figures fill in as the snapshots run.")
         ),
     )

@@ -14,12 +14,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import DateTimeField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.models import AuditEntry
 from downloads.history import DOWNLOADED
 from downloads.models import CountChange
 from downloads.suspects import Evidence, Suspect, Thresholds, clock_hour, suspects_of
-from fileflare_admin import clock
+from fileflare_admin.numbers import grouped
 from insights.figures import Cell, Figure, Span, downloads_as_of
 from insights.models import SuspectBurst, SuspectScan
 from orders.resend import EMAIL_RESEND
@@ -253,10 +255,18 @@ def suspects_figure(span: Span, suspects: list[Suspect]) -> Figure:
     count = len(suspects)
     records = len({suspect.download_id for suspect in suspects})
     summary = (
-        f"{count} burst{'s' * (count != 1)} of downloads on {records} record{'s' * (records != 1)} "
-        f"looked like a link scanner's from {span.text()}."
+        ngettext(
+            "%(bursts)s of downloads on %(count)s record looked like a link scanner's from %(days)s.",
+            "%(bursts)s of downloads on %(count)s records looked like a link scanner's from %(days)s.",
+            records,
+        )
+        % {
+            "bursts": ngettext("%(count)s burst", "%(count)s bursts", count) % {"count": grouped(count)},
+            "count": grouped(records),
+            "days": span.text(),
+        }
         if count
-        else f"No download looked like a link scanner's from {span.text()}."
+        else _("No download looked like a link scanner's from %(days)s.") % {"days": span.text()}
     )
     backs = given_back(suspects)
     rows: list[tuple[Cell, ...]] = []
@@ -264,28 +274,31 @@ def suspects_figure(span: Span, suspects: list[Suspect]) -> Figure:
         back = backs.get(suspect_key(suspect))
         rows.append(
             (
-                clock.date_time(suspect.last_seen),
+                suspect.last_seen,
                 suspect.order_number,
                 suspect.file_name,
                 suspect.download_id,
                 suspect.downloads,
                 suspect.sentence,
-                "; ".join(f"{seen.count} at {clock.date_time(seen.seen_at)}" for seen in suspect.evidence),
-                f"by {back.actor_name} at {clock.date_time(back.created_at)}" if back else "",
+                # Each sighting as a spreadsheet reads it, in every language: "2026-03-01T10:02:00+00:00 4".
+                "; ".join(f"{seen.seen_at.isoformat()} {seen.count}" for seen in suspect.evidence),
+                _("by %(name)s at %(time)s") % {"name": back.actor_name, "time": back.created_at.isoformat()}
+                if back
+                else "",
             )
         )
     return Figure(
-        title="Possible link scanners",
+        title=_("Possible link scanners"),
         summary=summary,
         columns=(
-            "Last seen",
-            "Order",
-            "File",
-            "Record",
-            "Downloads",
-            "What was seen",
-            "Counts seen",
-            "Given back",
+            _("Last seen"),
+            _("Order"),
+            _("File"),
+            _("Record"),
+            _("Downloads"),
+            _("What was seen"),
+            _("Counts seen"),
+            _("Given back"),
         ),
         rows=rows,
         as_of=suspects_as_of(),

@@ -7,9 +7,11 @@ from urllib.parse import urlencode
 
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from fileflare_admin.days import day_text
 from fileflare_admin.htmx import StaffRequest
 from fileflare_admin.spreadsheet import csv_lines
 from insights import charts, report
@@ -35,9 +37,16 @@ def report_page(request: StaffRequest) -> HttpResponse:
     form = RangeForm(request.GET)
     span = form.span()
     page = report.report_page(actor=request.user, span=span, period=cast(Period, form.unit()))
-    # The chart and CSV links ask for the same days, typed or preset, whatever the form said.
+    # The chart and CSV links ask for the same days, typed or preset, whatever the form said; in the
+    # page's language, which the address carries too: a browser keeps a chart a minute (figure_svg), so
+    # one drawn in another language before a change of language is not shown again.
     query = "?" + urlencode(
-        {"start": span.first.isoformat(), "end": span.last.isoformat(), "period": page.period}
+        {
+            "start": span.first.isoformat(),
+            "end": span.last.isoformat(),
+            "period": page.period,
+            "lang": translation.get_language(),
+        }
     )
     preset = form.preset()
     if form.is_valid() and preset:  # the date boxes show the preset's days, ready to change
@@ -50,12 +59,20 @@ def report_page(request: StaffRequest) -> HttpResponse:
         "presets": PRESETS,
         "preset": preset,
         "query": query,
-        "today": timezone.localdate(),
+        # The reason the at-limit bulk fix is prefilled with, as its person would write it.
+        "at_limit_reason": _("Customers at or near their download limit (Reports, %(day)s)")
+        % {"day": day_text(timezone.localdate())},
         "download_csvs": [
-            ("downloads-per-period-by-product", f"CSV per {page.period} and product"),
-            ("downloads-per-period-by-file", f"CSV per {page.period} and file"),
+            (
+                "downloads-per-period-by-product",
+                _("CSV per day and product") if page.period == "day" else _("CSV per week and product"),
+            ),
+            (
+                "downloads-per-period-by-file",
+                _("CSV per day and file") if page.period == "day" else _("CSV per week and file"),
+            ),
         ],
-        "staff_csvs": [("staff-activity", "CSV per day and person")],
+        "staff_csvs": [("staff-activity", _("CSV per day and person"))],
     }
     return render(request, "insights/report_page.html", context)
 

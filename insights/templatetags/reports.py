@@ -8,16 +8,16 @@ from django.utils.safestring import SafeString, mark_safe
 from audit.models import AuditEntry
 from downloads.suspects import Suspect
 from fileflare_admin.templatetags.display import printable
-from insights.figures import Cell, Figure
+from insights.figures import Cell, Figure, cell_text
 from orders.suspects import suspect_key
 
 register = template.Library()
 
 
 def _cell(value: Cell) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,}" if isinstance(value, int) else printable(value)
+    """In the page's language and zone: numbers grouped, days and times written out (the CSV keeps
+    them as a spreadsheet reads them)."""
+    return printable(value) if isinstance(value, str) else cell_text(value)
 
 
 @register.simple_tag

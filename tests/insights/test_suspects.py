@@ -87,7 +87,7 @@ def test_the_figure_says_it_in_a_sentence_with_the_evidence_in_its_table() -> No
     found = suspects_between(span.start, span.end)
     figure = suspects_figure(span, found)
     assert figure.summary == "1 burst of downloads on 1 record looked like a link scanner's from 1 Mar 2026."
-    assert figure.rows == [
+    assert figure.shown_rows() == [
         (
             "1 Mar 2026, 10:03 UTC",
             1,
@@ -95,7 +95,7 @@ def test_the_figure_says_it_in_a_sentence_with_the_evidence_in_its_table() -> No
             "scanned",
             3,
             "3 downloads within 3 minutes of the e-mail: possibly a link scanner",
-            "3 at 1 Mar 2026, 10:03 UTC",
+            "2026-03-01T10:03:00+00:00 3",  # each sighting as a spreadsheet reads it (the CSV)
             "",  # not given back (orders.suspects.given_back)
         )
     ]
