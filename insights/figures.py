@@ -41,6 +41,7 @@ from downloads.services import CREATE, DELETE
 from fileflare_admin.clock import date_time
 from fileflare_admin.days import day_text
 from fileflare_admin.numbers import grouped
+from fileflare_admin.sentences import capitalized
 from insights.snapshots import as_of as snapshots_as_of
 from orders.attachments import ATTACH, DETACH
 from orders.resend import EMAIL_RESEND
@@ -81,10 +82,17 @@ class Span:
         return [self.first + timedelta(days=offset) for offset in range((self.last - self.first).days + 1)]
 
     def text(self) -> str:
-        """The days as "from %(days)s" takes them, in the page's language: "1 Mar 2026 to 31 Mar 2026"."""
+        """The days in the page's language: "1 Mar 2026 to 31 Mar 2026", or "1 Mar 2026"."""
         if self.first == self.last:
             return day_text(self.first)
         return _("%(first)s to %(last)s") % {"first": day_text(self.first), "last": day_text(self.last)}
+
+    def during(self) -> str:
+        """The days as a sentence says them: "from 1 Mar 2026 to 31 Mar 2026", "from 1 Mar 2026" (one
+        phrase, which each language words its own way: « du … au … », « le … »)."""
+        if self.first == self.last:
+            return _("from %(day)s") % {"day": day_text(self.first)}
+        return _("from %(first)s to %(last)s") % {"first": day_text(self.first), "last": day_text(self.last)}
 
 
 @dataclass(frozen=True)
@@ -206,17 +214,17 @@ def downloads_per_period(
             start = period_start(_local_day(row["hour_text"], span.zone), period)
             totals[start] = totals.get(start, 0) + int(row["downloads"])
         total = sum(totals.values())
-        values = {"downloads": _downloads(total), "days": span.text()}
+        values = {"downloads": _downloads(total), "days": span.during()}
         if period == "day":
             summary = ngettext(
-                "%(downloads)s from %(days)s, %(count)s day.",
-                "%(downloads)s from %(days)s, %(count)s days.",
+                "%(downloads)s %(days)s, %(count)s day.",
+                "%(downloads)s %(days)s, %(count)s days.",
                 len(periods),
             )
         else:
             summary = ngettext(
-                "%(downloads)s from %(days)s, %(count)s week.",
-                "%(downloads)s from %(days)s, %(count)s weeks.",
+                "%(downloads)s %(days)s, %(count)s week.",
+                "%(downloads)s %(days)s, %(count)s weeks.",
                 len(periods),
             )
         return Figure(
@@ -243,25 +251,25 @@ def downloads_per_period(
     titles = {
         ("day", "product"): (
             _("Downloads per day, by product"),
-            _("%(downloads)s from %(days)s, per day and product."),
+            _("%(downloads)s %(days)s, per day and product."),
         ),
         ("day", "file"): (
             _("Downloads per day, by file"),
-            _("%(downloads)s from %(days)s, per day and file."),
+            _("%(downloads)s %(days)s, per day and file."),
         ),
         ("week", "product"): (
             _("Downloads per week, by product"),
-            _("%(downloads)s from %(days)s, per week and product."),
+            _("%(downloads)s %(days)s, per week and product."),
         ),
         ("week", "file"): (
             _("Downloads per week, by file"),
-            _("%(downloads)s from %(days)s, per week and file."),
+            _("%(downloads)s %(days)s, per week and file."),
         ),
     }
     title, summary = titles[(period, by)]
     return Figure(
         title=title,
-        summary=summary % {"downloads": _downloads(sum(cells.values())), "days": span.text()},
+        summary=summary % {"downloads": _downloads(sum(cells.values())), "days": span.during()},
         columns=(unit, _("Product") if by == "product" else _("File"), _("Downloads")),
         rows=[(start, label(key), cells[(start, key)]) for start, key in ordered],
         as_of=as_of,
@@ -297,26 +305,26 @@ def _ranked(span: Span, by: By, totals: list[tuple[int, str, int]], as_of: datet
         ),
         key=lambda pair: (-pair[1], pair[0]),
     )
-    values = {"count": grouped(len(labelled)), "days": span.text()}
+    values = {"count": grouped(len(labelled)), "days": span.during()}
     if labelled:
         values["top"] = ", ".join(f"{label} ({grouped(count)})" for label, count in labelled[:3])
         if by == "product":
             summary = ngettext(
-                "%(count)s product downloaded from %(days)s; most: %(top)s.",
-                "%(count)s products downloaded from %(days)s; most: %(top)s.",
+                "%(count)s product downloaded %(days)s; most: %(top)s.",
+                "%(count)s products downloaded %(days)s; most: %(top)s.",
                 len(labelled),
             )
         else:
             summary = ngettext(
-                "%(count)s file downloaded from %(days)s; most: %(top)s.",
-                "%(count)s files downloaded from %(days)s; most: %(top)s.",
+                "%(count)s file downloaded %(days)s; most: %(top)s.",
+                "%(count)s files downloaded %(days)s; most: %(top)s.",
                 len(labelled),
             )
     else:
         summary = (
-            _("No product was downloaded from %(days)s.")
+            _("No product was downloaded %(days)s.")
             if by == "product"
-            else _("No file was downloaded from %(days)s.")
+            else _("No file was downloaded %(days)s.")
         )
     return Figure(
         title=_("Downloads by product") if by == "product" else _("Downloads by file"),
@@ -365,10 +373,10 @@ def never_emailed_per_day(span: Span) -> Figure:
     totals = _per_day(span, counted)
     total = sum(totals.values())
     summary = ngettext(
-        "%(count)s order placed from %(days)s never had the download e-mail.",
-        "%(count)s orders placed from %(days)s never had the download e-mail.",
+        "%(count)s order placed %(days)s never had the download e-mail.",
+        "%(count)s orders placed %(days)s never had the download e-mail.",
         total,
-    ) % {"count": grouped(total), "days": span.text()}
+    ) % {"count": grouped(total), "days": span.during()}
     return Figure(
         title=_("Orders never e-mailed, per day"),
         summary=summary + _busiest(totals, "day"),
@@ -397,10 +405,10 @@ def resends_per_day(span: Span, *, now: datetime | None = None) -> Figure:
     totals = _per_day(span, counted)
     total = sum(totals.values())
     summary = ngettext(
-        "%(count)s download e-mail resent from %(days)s.",
-        "%(count)s download e-mails resent from %(days)s.",
+        "%(count)s download e-mail resent %(days)s.",
+        "%(count)s download e-mails resent %(days)s.",
         total,
-    ) % {"count": grouped(total), "days": span.text()}
+    ) % {"count": grouped(total), "days": span.during()}
     return Figure(
         title=_("Resends per day"),
         summary=summary + _busiest(totals, "day"),
@@ -437,14 +445,14 @@ def _activity_summary(span: Span, rows: list[dict[str, Any]]) -> str:
     totals = [sum(int(row[kind]) for row in rows) for kind in _KINDS]
     people = {row["actor_name"] for row in rows}
     if not people:
-        return _("Nobody made a fix, a resend, an attach or an undo from %(days)s.") % {"days": span.text()}
+        return _("Nobody made a fix, a resend, an attach or an undo %(days)s.") % {"days": span.during()}
     fixes, resends, attaches, undos = totals
     return ngettext(
-        "From %(days)s, %(count)s person made %(fixes)s, %(resends)s, %(attaches)s and %(undos)s.",
-        "From %(days)s, %(count)s people made %(fixes)s, %(resends)s, %(attaches)s and %(undos)s.",
+        "%(days)s, %(count)s person made %(fixes)s, %(resends)s, %(attaches)s and %(undos)s.",
+        "%(days)s, %(count)s people made %(fixes)s, %(resends)s, %(attaches)s and %(undos)s.",
         len(people),
     ) % {
-        "days": span.text(),
+        "days": capitalized(span.during()),
         "count": grouped(len(people)),
         "fixes": ngettext("%(count)s fix", "%(count)s fixes", fixes) % {"count": grouped(fixes)},
         "resends": ngettext("%(count)s resend", "%(count)s resends", resends) % {"count": grouped(resends)},

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from fileflare_admin.days import DayField, day_text
 from fileflare_admin.numbers import grouped
@@ -42,8 +42,8 @@ class RangeForm(forms.Form):
     """A GET form: a preset link, or "from … to …" typed (which wins over the preset when given)."""
 
     range = forms.ChoiceField(label=gettext_lazy("Range"), choices=PRESETS, required=False)
-    start = DayField(label=gettext_lazy("From"))
-    end = DayField(label=gettext_lazy("To"))
+    start = DayField(label=pgettext_lazy("the first day of a range", "From"))
+    end = DayField(label=pgettext_lazy("the last day of a range", "To"))
     period = forms.ChoiceField(label=gettext_lazy("Downloads"), choices=PERIODS, required=False)
 
     def clean(self) -> dict[str, Any]:

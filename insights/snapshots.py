@@ -161,7 +161,7 @@ def read_once(state: CountSnapshots, read: Read) -> None:
         )
     state.calls += 1
     if fetched.stale:
-        raise Unavailable("The downloads API did not answer the snapshot in time; it will try again.")
+        raise Unavailable(_("The downloads API did not answer the snapshot in time; it will try again."))
     listed = fetched.value
     items = [r for r in listed.items if read.kind != "order" or r.order_id == read.order_number]
     state.changes += note_counts(items, seen_at=fetched.fetched_at, source="snapshot")

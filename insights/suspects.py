@@ -256,17 +256,17 @@ def suspects_figure(span: Span, suspects: list[Suspect]) -> Figure:
     records = len({suspect.download_id for suspect in suspects})
     summary = (
         ngettext(
-            "%(bursts)s of downloads on %(count)s record looked like a link scanner's from %(days)s.",
-            "%(bursts)s of downloads on %(count)s records looked like a link scanner's from %(days)s.",
+            "%(bursts)s of downloads on %(count)s record looked like a link scanner's %(days)s.",
+            "%(bursts)s of downloads on %(count)s records looked like a link scanner's %(days)s.",
             records,
         )
         % {
             "bursts": ngettext("%(count)s burst", "%(count)s bursts", count) % {"count": grouped(count)},
             "count": grouped(records),
-            "days": span.text(),
+            "days": span.during(),
         }
         if count
-        else _("No download looked like a link scanner's from %(days)s.") % {"days": span.text()}
+        else _("No download looked like a link scanner's %(days)s.") % {"days": span.during()}
     )
     backs = given_back(suspects)
     rows: list[tuple[Cell, ...]] = []
