@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class InsightsConfig(AppConfig):
@@ -6,7 +7,7 @@ class InsightsConfig(AppConfig):
     their limit, link-scanner suspects, and the daily digest. Reads the dashboard's own database only."""
 
     name = "insights"
-    verbose_name = "Reports"
+    verbose_name = gettext_lazy("Reports")
 
     def ready(self) -> None:
         from background.keepers import register_keeper
