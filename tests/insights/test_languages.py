@@ -294,7 +294,7 @@ def test_the_digest_with_nothing_to_say_is_still_in_the_recipients_language(
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_snapshots_status_section_and_its_last_error_in_the_readers_language(
+def test_the_insights_status_sections_and_the_snapshots_last_error_in_the_readers_language(
     settings: Any, merchant_client: Client, language: str
 ) -> None:
     settings.SNAPSHOT_FULL_EVERY_SECONDS = 86400
@@ -311,10 +311,12 @@ def test_the_snapshots_status_section_and_its_last_error_in_the_readers_language
         last_error=said,
         last_error_at=now,
     )
+    suspects_refresh()  # the suspects' scan and digest section beside it: "(0 bursts stored)"
     page = _get(merchant_client, "/status/", language).content.decode()
-    section = page[page.index('id="status-count-snapshots"') :]
-    section = section[: section.index("</section>")]
-    assert untranslated(section, language) == []
+    for name in ("status-suspects-digest", "status-count-snapshots"):
+        section = page[page.index(f'id="{name}"') :]
+        section = section[: section.index("</section>")]
+        assert untranslated(section, language) == [], name
     error = {
         "fr": "L'API des téléchargements n'a pas répondu à temps",
         "it": "L'API dei download non ha risposto",
