@@ -46,6 +46,11 @@ def test_each_systemd_unit_runs_the_procfile_commands_from_the_project_with_the_
     assert WORKERS["rq"][:1] == ["rqworker"] and "--with-scheduler" in WORKERS["rq"]
 
 
+def test_the_daily_digests_links_lead_to_the_production_dashboard() -> None:
+    values = env_file()
+    assert values["DASHBOARD_URL"] == f"https://{values['ALLOWED_HOSTS']}"  # not the demo's 127.0.0.1
+
+
 def test_every_variable_of_the_environment_file_is_read_by_the_dashboard_or_gunicorn() -> None:
     read = variables_read(PROJECT / "fileflare_admin" / "settings.py") | variables_read(
         DEPLOY / "gunicorn.conf.py"
