@@ -27,6 +27,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 
+from downloads.models import DOWNLOADED as DOWNLOADED  # the rule of a download, re-exported here
 from downloads.models import CountChange
 from fileflare_admin import readahead
 from fileflare_admin.api import types
@@ -34,8 +35,12 @@ from fileflare_admin.api import types
 logger = logging.getLogger(__name__)
 
 SOURCES = frozenset(CountChange.Source.values)
-# The rows whose delta is downloads: a rise seen by a snapshot or a page's read, never a staff write.
-DOWNLOADED = Q(delta__gt=0) & ~Q(source=CountChange.Source.WRITE)
+
+
+def is_download(delta: int | None, source: str) -> bool:
+    """A change that is downloads, as `DOWNLOADED` (downloads.models) says it to a query: a rise seen,
+    never the dashboard's own write."""
+    return delta is not None and delta > 0 and source != CountChange.Source.WRITE
 
 
 @dataclass(frozen=True)
@@ -217,7 +222,8 @@ def suspect_changes_of_order(
     table = CountChange._meta.db_table
     columns = ", ".join(str(field.column) for field in CountChange._meta.concrete_fields)
     adapt = connection.ops.adapt_datetimefield_value
-    # The downloads condition written as the partial index `count_change_downloads` states it.
+    # The downloads condition (downloads.models.DOWNLOADED) as the partial index `count_change_downloads`
+    # states it.
     downloaded = "delta > 0 AND NOT (source = 'write')"
     record = " AND download_id = %s" if download_id is not None else ""
     scope: list[object] = [order_number, *([download_id] if download_id is not None else [])]

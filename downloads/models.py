@@ -23,6 +23,12 @@ class SeenLimit(models.Model):
         return f"{self.filename} on #{self.order_number}: {self.limit}"
 
 
+# What counts as a download (its one statement; downloads.history.DOWNLOADED and is_download say it to
+# queries and to Python): a rise seen in a count, never the dashboard's own write (a fix, a give-back, an
+# undo). A first sighting (delta None) is no download: what came before it is unknown.
+DOWNLOADED = models.Q(delta__gt=0) & ~models.Q(source="write")
+
+
 class CountChange(models.Model):
     """A change the dashboard saw in a download record's count: one row per change, never per look.
 
@@ -61,7 +67,7 @@ class CountChange(models.Model):
                 # `source` too: the ORM sends the condition's values as parameters, so SQLite reads each
                 # row's source to check it unless the index holds it (bench/reports.py: 125 -> 43 ms).
                 fields=["hour", "delta", "source", "product_id", "file_name"],
-                condition=models.Q(delta__gt=0) & ~models.Q(source="write"),
+                condition=DOWNLOADED,
                 name="count_change_downloads",
             ),
             models.Index(fields=["download_id", "seen_at"], name="count_change_record"),

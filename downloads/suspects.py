@@ -29,11 +29,11 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import ngettext
 
+from downloads.history import is_download
 from fileflare_admin.counts import count_lowered
 from fileflare_admin.numbers import grouped
 
 HOUR = timedelta(hours=1)
-WRITE = "write"  # downloads.models.CountChange.Source.WRITE: a count the dashboard itself set
 
 
 class SeenCount(Protocol):
@@ -139,13 +139,20 @@ class Suspect:
         return count_lowered(current, by=self.downloads)
 
 
+def email_times(latest: Iterable[datetime | None], resent: Iterable[datetime]) -> list[datetime]:
+    """An order's e-mail times as the rule reads them (the one statement; the order page and the Reports
+    page each pass in what they know): its latest e-mail as Fileflare says it (`latest`: the order's own
+    read, or the order index's), and each resend the audit trail holds that succeeded, oldest first."""
+    return sorted({moment for moment in latest if moment is not None} | set(resent))
+
+
 def _minutes(since: datetime, until: datetime) -> int:
     return max(1, math.ceil((until - since).total_seconds() / 60))
 
 
 def _downloads(changes: Sequence[SeenCount]) -> list[SeenCount]:
     """The changes that are downloads: a rise seen, never the dashboard's own write (an undone fix)."""
-    return [c for c in changes if c.delta is not None and c.delta > 0 and c.source != WRITE]
+    return [c for c in changes if is_download(c.delta, c.source)]
 
 
 def _evidence(changes: Iterable[SeenCount]) -> tuple[Evidence, ...]:

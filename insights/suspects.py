@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 from audit.models import AuditEntry
 from downloads.history import DOWNLOADED
 from downloads.models import CountChange
-from downloads.suspects import Evidence, Suspect, Thresholds, clock_hour, suspects_of
+from downloads.suspects import Evidence, Suspect, Thresholds, clock_hour, email_times, suspects_of
 from fileflare_admin.numbers import grouped
 from insights.figures import Cell, Figure, Span, downloads_as_of
 from insights.models import SuspectBurst, SuspectScan
@@ -40,24 +40,25 @@ class Emails:
     order_ids: dict[int, str]
 
 
-def email_times(order_numbers: Iterable[int]) -> Emails:
-    """The index's latest e-mail of each order, and every resend the dashboard made (two queries)."""
+def orders_emails(order_numbers: Iterable[int]) -> Emails:
+    """Each order's e-mail times (downloads.suspects.email_times: the index's latest e-mail, and every
+    resend the dashboard made), and its Fileflare ID. Two queries."""
     numbers = sorted(set(order_numbers))
-    times: dict[int, list[datetime]] = {number: [] for number in numbers}
+    latest: dict[int, list[datetime | None]] = {number: [] for number in numbers}
+    resent: dict[int, list[datetime]] = {number: [] for number in numbers}
     order_ids: dict[int, str] = {}
     indexed = order_index_rows().filter(order_number__in=numbers)
     for number, order_id, sent in indexed.values_list("order_number", "order_id", "email_sent_at"):
         order_ids[number] = order_id if number not in order_ids else ""  # one number, two orders: no link
-        if sent is not None:
-            times[number].append(sent)
+        latest[number].append(sent)
     resends = AuditEntry.objects.filter(
         action=EMAIL_RESEND, outcome=AuditEntry.Outcome.SUCCESS, order_number__in=numbers
     ).values_list("order_number", "created_at")
     for resent_of, created_at in resends:
         if resent_of is not None:
-            times.setdefault(resent_of, []).append(created_at)
+            resent[resent_of].append(created_at)
     return Emails(
-        times={number: sorted(set(moments)) for number, moments in times.items()},
+        times={number: email_times(latest[number], resent[number]) for number in numbers},
         order_ids={number: order_id for number, order_id in order_ids.items() if order_id},
     )
 
@@ -143,7 +144,7 @@ def suspects_found(start: datetime, end: datetime) -> list[Suspect]:
         Q(order_number__in=orders) | Q(download_id__in=records), seen_at__gt=start - reach, seen_at__lte=end
     )
     changes = [Seen(*row) for row in rows.order_by("seen_at", "pk").values_list(*SEEN_FIELDS)]
-    emails = email_times(change.order_number for change in changes)
+    emails = orders_emails(change.order_number for change in changes)
     found = suspects_of(changes, emails=emails.times, limits=limits)
     return [
         replace(suspect, order_id=emails.order_ids.get(suspect.order_number, ""))

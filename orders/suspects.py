@@ -21,7 +21,7 @@ from downloads.edits import COUNT, download_record_count_set
 from downloads.history import suspect_changes_of_order
 from downloads.models import CountChange
 from downloads.services import RecordWrite
-from downloads.suspects import Suspect, Thresholds, record_suspects
+from downloads.suspects import Suspect, Thresholds, email_times, record_suspects
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.sentences import UserFacingError
 from orders.resend import EMAIL_RESEND
@@ -55,9 +55,8 @@ class SuspectLine:
 
 def order_emails(order: types.Order, entries: Iterable[AuditEntry]) -> list[datetime]:
     """When the order's download e-mail went out: Fileflare's latest, and each resend the trail holds."""
-    times = {order.email_sent_at} if order.email_sent_at is not None else set()
-    times |= {entry.created_at for entry in entries if entry.action == EMAIL_RESEND and entry.succeeded}
-    return sorted(times)
+    resent = [entry.created_at for entry in entries if entry.action == EMAIL_RESEND and entry.succeeded]
+    return email_times([order.email_sent_at], resent)
 
 
 def given_back(suspects: Sequence[Suspect]) -> dict[tuple[str, datetime], AuditEntry]:

@@ -74,3 +74,27 @@ def test_the_ground_imports_no_feature_app() -> None:
 
 def test_audit_is_a_leaf_over_the_ground() -> None:
     assert app_graph()["audit"] <= {GROUND}
+
+
+def _documented_arrows() -> dict[str, set[str]]:
+    """docs/architecture.md's arrows as written ("`orders` → audit, downloads, …; `jobs` → …"), every app
+    but the sandbox and the ground also over `fileflare_admin`."""
+    text = " ".join((PROJECT / "docs" / "architecture.md").read_text(encoding="utf-8").split())
+    stated = text.split("beyond that:", 1)[1].split("`fileflare_admin` and", 1)[0]
+    arrows: dict[str, set[str]] = {}
+    for part in stated.split(";"):
+        app, _, targets = part.partition("→")
+        names = targets.split("(", 1)[0].replace(".", "")
+        arrows[app.strip(" `")] = {name.strip() for name in names.split(",") if name.strip()} | {GROUND}
+    return arrows
+
+
+def test_the_arrows_docs_architecture_states_are_the_codes() -> None:
+    graph = app_graph()
+    for app, targets in _documented_arrows().items():
+        assert graph[app] == targets, app
+    assert graph["sandbox"] == set() and graph["staff"] == graph["background"] == {GROUND}
+
+
+def test_nothing_imports_insights() -> None:
+    assert [app for app, targets in app_graph().items() if "insights" in targets] == []

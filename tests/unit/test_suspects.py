@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.test import override_settings
 
-from downloads.suspects import Evidence, Thresholds, record_suspects, suspects_of
+from downloads.suspects import Evidence, Thresholds, email_times, record_suspects, suspects_of
 
 SENT = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 LIMITS = Thresholds(burst=3, window=timedelta(minutes=60), per_hour=5)
@@ -126,3 +126,10 @@ def test_the_thresholds_are_the_shops_settings() -> None:
     assert Thresholds.from_settings() == Thresholds(burst=2, window=timedelta(minutes=5), per_hour=9)
     assert len(record_suspects([Seen(at(4), 2, 2)], emails=[SENT])) == 1
     assert record_suspects([Seen(at(6), 2, 2)], emails=[SENT]) == []
+
+
+def test_an_orders_email_times_are_its_latest_and_each_resend_once_oldest_first() -> None:
+    sent = datetime(2026, 3, 1, 10, tzinfo=UTC)
+    resent = [sent + timedelta(days=2), sent, sent + timedelta(days=1)]  # one resend is the latest itself
+    assert email_times([sent], resent) == [sent, sent + timedelta(days=1), sent + timedelta(days=2)]
+    assert email_times([None], []) == []  # never e-mailed, never resent
