@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import requests
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
@@ -23,6 +22,7 @@ from orders_index.services import order_index_lookup
 from orders_index.store import store_orders
 from tests.conftest import Sandbox
 from tests.insights.snapshot import snapshot_every_count
+from tests.support.fileflare_says import email_sent_at
 
 pytestmark = pytest.mark.django_db
 
@@ -81,24 +81,12 @@ def test_a_customer_refused_at_their_limit_is_listed_at_it_with_the_limit_their_
     assert item.limit_source.startswith("limit seen on this order's customer page")
 
 
-def _email_sent_at(sandbox: Sandbox, order_number: int) -> object:
-    """The order's e-mail time as the sandbox's Fileflare says it (None: never sent)."""
-    answer = requests.get(
-        f"{sandbox.fileflare_url}/v1/orders",
-        params={"order_number": order_number},
-        headers={"Authorization": f"Bearer {sandbox.key}"},
-        timeout=10,
-    )
-    answer.raise_for_status()
-    return answer.json()["data"][0]["email_sent_at"]
-
-
 def test_orders_never_e_mailed_per_day_are_the_shops_new_orders_whose_e_mail_was_not_sent(
     sandbox: Sandbox,
 ) -> None:
     first = (timezone.now() + timedelta(days=20)).replace(hour=6, minute=0, second=0, microsecond=0)
     made = sandbox.trickle(steps=80, at=first.isoformat(), every=900, seed=2903)["orders"]
-    unsent = [number for number in made if _email_sent_at(sandbox, number) is None]
+    unsent = [number for number in made if email_sent_at(sandbox, number) is None]
     assert made and unsent, "the trickle made orders, some never e-mailed (a seed chosen so that it did)"
     # What the order index's sync stores of Fileflare's newest page (orders_index.sync's own store).
     newest = fileflare.order_list(page=1, limit=200, fresh=True)

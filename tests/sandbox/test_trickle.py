@@ -3,13 +3,14 @@ refused at their limit as on their page, link scanners right after an e-mail, an
 ground truth (`/_sandbox/download-events`)."""
 
 import urllib.error
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 
 from tests.conftest import SandboxApis
+from tests.support.fileflare_says import email_sent_at
 
 
 def _order(sandbox: SandboxApis, *, limit: int) -> dict[str, Any]:
@@ -34,17 +35,6 @@ def _count(sandbox: SandboxApis, download_id: str) -> int:
     )
     answer.raise_for_status()
     return int(answer.json()["download_count"])
-
-
-def _emailed_at(sandbox: SandboxApis, order_number: int) -> datetime:
-    answer = requests.get(
-        f"{sandbox.fileflare_url}/v1/orders",
-        params={"order_number": order_number},
-        headers={"Authorization": f"Bearer {sandbox.key}"},
-        timeout=10,
-    )
-    answer.raise_for_status()
-    return datetime.fromtimestamp(answer.json()["data"][0]["email_sent_at"], tz=UTC)
 
 
 def test_a_step_is_decided_by_the_seed_and_the_moment_and_does_what_it_planned(sandbox: SandboxApis) -> None:
@@ -72,7 +62,8 @@ def test_a_link_scanner_downloads_several_times_within_minutes_of_the_email_and_
 ) -> None:
     order = _order(sandbox, limit=3)
     number = order["order_number"]
-    emailed = _emailed_at(sandbox, number)
+    emailed = email_sent_at(sandbox, number)
+    assert emailed is not None
     after = (emailed + timedelta(minutes=5)).isoformat()
 
     def scanned(seed: int) -> int:
