@@ -29,6 +29,7 @@ from insights import digest
 from insights.figures import Span, downloads_per_period
 from insights.models import CountSnapshots
 from insights.suspects import suspects_refresh
+from jobs.models import BulkJob
 from orders.resend import EMAIL_RESEND
 from orders_index.models import IndexedOrder
 from staff.models import StaffPreferences
@@ -322,3 +323,20 @@ def test_the_insights_status_sections_and_the_snapshots_last_error_in_the_reader
         "it": "L'API dei download non ha risposto",
     }
     assert error[language] in html.unescape(section)
+
+
+def test_the_at_limit_bulk_fix_takes_n_as_a_french_person_types_it_and_its_reason_in_french(
+    merchant_client: Client, make_record: Any, settings: Any
+) -> None:
+    settings.SHOP_DOWNLOAD_LIMIT = 3
+    record = make_record(download_count=3)
+    merchant_client.get("/downloads/", {"q": str(record["order_id"])})  # the list notes counts
+    page = _get(merchant_client, PAGE, "fr").content.decode()
+    form = page.split('id="at-limit-fix"', 1)[1].split("</form>", 1)[0]
+    # A text box with the numeric keyboard: "1 000" may be typed (a number box refuses the space).
+    assert 'id="at-limit-amount" type="text"' in form and 'inputmode="numeric"' in form
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form))
+    merchant_client.post("/jobs/new/", {**fields, "amount": "1 000"}, HTTP_ACCEPT_LANGUAGE="fr")
+    job = BulkJob.objects.get()
+    assert job.amount == 1000
+    assert job.reason.startswith("Clients à leur limite de téléchargements ou tout près (Rapports, ")
