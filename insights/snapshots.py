@@ -27,7 +27,7 @@ from typing import Literal
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -217,7 +217,10 @@ def _work(api: str, token: str) -> float:
         if wait is not None:
             return float(wait)
         try:
-            read_once(state, read)
+            # Its sentences in English, as the order sync's: the error is stored, and each Status page
+            # translates it as shown (a worker speaks the shop's LANGUAGE_CODE).
+            with translation.override("en"):
+                read_once(state, read)
         except ApiError as error:
             return _failed(state, error)
     return 0.0

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from background import pacing
 from downloads import history
@@ -196,6 +196,18 @@ def test_the_snapshots_never_take_the_slots_kept_for_staff(
     queued = step()
     assert sandbox.stats()["downloads"] == before and _state().calls == 0
     assert len(queued) == 2 and queued[1][1] is not None and queued[1][1] > timezone.now()
+
+
+def test_a_failed_read_is_kept_in_english_as_the_order_syncs_is_whatever_the_workers_language(
+    settings: Any, sandbox: SandboxApis, step: Callable[[], Queued]
+) -> None:
+    settings.SNAPSHOT_RECENT_EVERY_SECONDS = 0
+    sandbox.config(error_rate=1.0)  # the downloads API fails every read
+    with translation.override("fr"):  # a worker of a shop whose LANGUAGE_CODE is fr
+        step()
+    state = _state()
+    assert state.failures >= 1
+    assert state.last_error.startswith("The downloads API had a problem on its side")  # the msgid's words
 
 
 def test_nothing_is_started_when_both_passes_are_off(settings: Any) -> None:
