@@ -1,7 +1,7 @@
 """The daily digest: once a day, at the time of day each person chose in their own time zone
 (staff.StaffPreferences.digest_at, opt-in), an e-mail of what needs a look, each line a link:
 customers who reached their download limit (insights.limits) and link-scanner suspects
-(insights.suspects), both in the last 24 hours, orders of the last week never e-mailed and yesterday's
+(insights.suspects) whose downloads were not given back yet, both in the last 24 hours, orders of the last week never e-mailed and yesterday's
 downloads (insights.figures).
 All of it read from the dashboard's own database: a digest costs no upstream call.
 
@@ -31,12 +31,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from downloads.suspects import Suspect
 from fileflare_admin.days import day_text
 from fileflare_admin.numbers import grouped
 from insights.figures import Span, downloads_by, downloads_per_period, never_emailed_per_day
 from insights.limits import at_limit_now
 from insights.models import DigestSent, SuspectBurst
 from insights.suspects import suspects_between, suspects_refresh, suspects_scanned_at
+from orders.suspects import given_back, suspect_key
 from staff import roles
 from staff.models import StaffPreferences
 
@@ -106,6 +108,12 @@ def zone_of(time_zone: str) -> tzinfo:
         return zoneinfo.ZoneInfo(settings.SHOP_TIME_ZONE)
 
 
+def _needing_a_look(suspects: list[Suspect]) -> list[Suspect]:
+    """The suspects whose downloads were not given back yet (orders.suspects.given_back, the pages' rule)."""
+    backs = given_back(suspects)
+    return [suspect for suspect in suspects if suspect_key(suspect) not in backs]
+
+
 def digest_build(*, day: date, zone: tzinfo, now: datetime | None = None) -> Digest:
     """The digest of `day` (the person's date) as of `now`."""
     now = now or timezone.now()
@@ -134,7 +142,7 @@ def digest_build(*, day: date, zone: tzinfo, now: datetime | None = None) -> Dig
             % {"number": suspect.order_number, "file": suspect.file_name, "sentence": suspect.sentence},
             _order_url(suspect.order_id, suspect.order_number, anchor="suspects"),
         )
-        for suspect in suspects_between(since, now)
+        for suspect in _needing_a_look(suspects_between(since, now))
     ]
     never = never_emailed_per_day(week)
     never_url = _absolute(

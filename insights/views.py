@@ -79,7 +79,7 @@ def report_page(request: StaffRequest) -> HttpResponse:
 
 @require_GET
 def figure_csv(request: StaffRequest, name: str) -> StreamingHttpResponse:
-    figure, _ = _figure(request, name)
+    figure, _kind = _figure(request, name)
     response = StreamingHttpResponse(csv_lines(figure.csv_rows()), content_type="text/csv; charset=utf-8")
     span = RangeForm(request.GET).span()
     days = "" if name == "at-limit" else f"-{span.first.isoformat()}-to-{span.last.isoformat()}"

@@ -11,12 +11,15 @@ from django.contrib.auth.models import User
 from django.core import mail
 from django.utils import timezone
 
+from audit.models import AuditEntry
+from downloads.edits import COUNT
 from downloads.history import note_counts
 from downloads.models import SeenLimit
 from fileflare_admin.api import types
 from fileflare_admin.api.http import FILEFLARE
 from insights import digest
 from insights.models import DigestSent
+from insights.suspects import suspects_between, suspects_refresh
 from orders_index.models import IndexedOrder
 from staff.models import StaffPreferences
 
@@ -177,3 +180,28 @@ def test_the_status_page_says_when_the_suspects_were_last_scanned_and_the_last_d
     section = page.split('id="status-suspects-digest"', 1)[1].split("</section>", 1)[0]
     assert "not yet" not in section and "none yet" not in section
     assert "(0 bursts stored)" in section and "(1 sent today)" in section
+
+
+def test_a_suspect_whose_downloads_were_given_back_needs_no_look_in_the_digest(support_user: User) -> None:
+    now = timezone.now()
+    _world(now)
+    suspects_refresh()
+    [suspect] = suspects_between(now - timedelta(hours=24), now)
+
+    def lines() -> str:
+        built = digest.digest_build(day=now.date(), zone=UTC, now=now)
+        return "\n".join(line.text for section in built.sections for line in section.lines)
+
+    assert "#7002 “Guide.pdf”" in lines()
+    AuditEntry.objects.create(  # the order page's give-back, as orders.suspects writes it
+        actor=support_user,
+        actor_name=support_user.get_username(),
+        action=COUNT,
+        order_number=7002,
+        download_id="scan",
+        before={"download_count": 3},
+        after={"download_count": 0},
+        reason=suspect.reason,
+        outcome=AuditEntry.Outcome.SUCCESS,
+    )
+    assert "#7002 “Guide.pdf”" not in lines()  # orders.suspects.given_back: the same rule as the pages
