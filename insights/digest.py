@@ -1,8 +1,8 @@
 """The daily digest: once a day, at the time of day each person chose in their own time zone
 (staff.StaffPreferences.digest_at, opt-in), an e-mail of what needs a look, each line a link:
 customers who reached their download limit (insights.limits) and link-scanner suspects
-(insights.suspects) whose downloads were not given back yet, both in the last 24 hours, orders of the last week never e-mailed and yesterday's
-downloads (insights.figures).
+(insights.suspects) whose downloads were not given back yet, both in the last 24 hours, orders of
+the last week never e-mailed and yesterday's downloads (insights.figures).
 All of it read from the dashboard's own database: a digest costs no upstream call.
 
 Sent once per person per day however many workers run: the worker's keeper (background.keepers, every
