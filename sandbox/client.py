@@ -91,6 +91,10 @@ class SandboxClient:
         body.update({name: value for name, value in (("at", at), ("seed", seed)) if value is not None})
         return self.call("/_sandbox/trickle", body, method="POST")
 
+    def forget_after(self, after: str) -> dict[str, int]:
+        """Take the shop back to `after` (ISO): what the trickle dated after it is gone (sandbox.trickle)."""
+        return self.call("/_sandbox/trickle/forget", {"after": after}, method="POST")
+
     def download_events(
         self, *, since: str | None = None, until: str | None = None, order: int | None = None
     ) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ from sandbox.models import (
     Product,
     atomic,
 )
+from sandbox.trickle import forget_after
 from sandbox.trickle import plan as trickle_plan
 from sandbox.trickle import steps as trickle_steps
 from sandbox.wordpress import server_zone
@@ -233,6 +234,21 @@ def trickle(request: HttpRequest) -> HttpResponse:
         return answer(trickle_plan(at=at, seed=seed_value).as_json())
     done = trickle_steps(count=count, at=at, every=timedelta(seconds=every), seed=seed_value)
     return answer(done.as_json())
+
+
+@csrf_exempt
+def trickle_forget(request: HttpRequest) -> HttpResponse:
+    """POST {"after": ISO time}: take the shop back to that moment (sandbox.trickle.forget_after): the
+    orders, records and logged downloads dated after it are gone. Tests that drive time ahead call it."""
+    if request.method != "POST":
+        return answer({"message": 'POST {"after": ISO time}.'}, status=405)
+    body, error = read_json(request)
+    if error:
+        return error
+    after = _moment((body or {}).get("after"))
+    if after is None:
+        return invalid({"after": ["An ISO-8601 time with its offset, e.g. 2026-12-07T10:00:00+00:00."]})
+    return answer(forget_after(after))
 
 
 def download_events(request: HttpRequest) -> HttpResponse:

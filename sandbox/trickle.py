@@ -287,3 +287,17 @@ def run_in_background(
     thread = threading.Thread(target=run, name="sandbox-trickle", daemon=True)
     thread.start()
     return thread
+
+
+def forget_after(moment: datetime) -> dict[str, int]:
+    """Take the shop back to `moment`: the orders sold after it (with their lines and records), the records
+    created after it and the downloads logged after it are gone; counts already raised stay. The sandbox is
+    one shop for every test of a process: a test that drives time into the future takes it back, so the
+    next test's "newest record" or "newest order" is not one dated days ahead (tests/conftest.py)."""
+    with atomic():
+        events, _ = DownloadEvent.objects.filter(at__gt=moment).delete()
+        records, _ = DownloadRecord.objects.filter(date_created__gt=moment).delete()
+        orders = Order.objects.filter(ordered_at__gt=moment)
+        count = orders.count()
+        orders.delete()
+    return {"orders": count, "records": records, "download_events": events}

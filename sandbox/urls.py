@@ -30,5 +30,6 @@ urlpatterns = [
     path("_sandbox/outbox/view/", control.outbox_view),
     path("_sandbox/reseed", control.reseed),
     path("_sandbox/trickle", control.trickle),
+    path("_sandbox/trickle/forget", control.trickle_forget),
     path("_sandbox/download-events", control.download_events),
 ]

@@ -3,7 +3,7 @@ refused at their limit as on their page, link scanners right after an e-mail, an
 ground truth (`/_sandbox/download-events`)."""
 
 import urllib.error
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -140,3 +140,24 @@ def test_the_trickle_endpoint_refuses_what_it_cannot_read(sandbox: SandboxApis, 
     with pytest.raises(urllib.error.HTTPError) as refused:
         sandbox.call("/_sandbox/trickle", body, method="POST")
     assert refused.value.code == 422
+
+
+def test_the_shop_is_taken_back_to_a_moment_and_a_test_driving_time_ahead_leaves_nothing_dated_later(
+    sandbox: SandboxApis,
+) -> None:
+    now = datetime.now(UTC)
+    ahead = (now + timedelta(days=30)).replace(microsecond=0)
+    done = sandbox.trickle(steps=60, at=ahead.isoformat(), every=60, seed=29)
+    assert done["orders"], done  # the steps sold something, so there is something to forget
+    forgotten = sandbox.forget_after((now + timedelta(hours=1)).isoformat())
+    assert forgotten["orders"] == len(done["orders"]) and forgotten["download_events"] >= 1, forgotten
+    assert sandbox.download_events(since=(now + timedelta(hours=1)).isoformat()) == []
+    answer = requests.get(
+        f"{sandbox.downloads_url}/downloads",
+        headers={"Authorization": f"Bearer {sandbox.token}"},
+        params={"perpage": 1, "sortby": "date_created", "sortdir": "DESC"},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    [newest] = answer.json()
+    assert str(newest["date_created"]) < ahead.strftime("%Y-%m-%d"), newest
