@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Literal
 
-from django.db.models import CharField, Count, Max, Q, Sum
+from django.db.models import CharField, Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -360,17 +360,18 @@ def _per_day(span: Span, counted: Iterable[Mapping[str, Any]]) -> dict[date, int
     return totals
 
 
+def _counted_by_day(rows: QuerySet[Any], moment: str, span: Span) -> QuerySet[Any]:
+    """How many of `rows` fall on each day of the span's zone, by their field `moment` (one GROUP BY)."""
+    by_day = rows.annotate(day=TruncDate(moment, tzinfo=span.zone)).values("day")
+    return by_day.annotate(n=Count("pk")).order_by()
+
+
 def never_emailed_per_day(span: Span) -> Figure:
     """Orders placed each day whose download e-mail was never sent (as the order index last saw them)."""
-    counted = (
-        order_index_rows()
-        .filter(ordered_at__gte=span.start, ordered_at__lt=span.end, email_sent_at__isnull=True)
-        .annotate(day=TruncDate("ordered_at", tzinfo=span.zone))
-        .values("day")
-        .annotate(n=Count("pk"))
-        .order_by()
+    unsent = order_index_rows().filter(
+        ordered_at__gte=span.start, ordered_at__lt=span.end, email_sent_at__isnull=True
     )
-    totals = _per_day(span, counted)
+    totals = _per_day(span, _counted_by_day(unsent, "ordered_at", span))
     total = sum(totals.values())
     summary = ngettext(
         "%(count)s order placed %(days)s never had the download e-mail.",
@@ -395,14 +396,8 @@ def _succeeded(span: Span) -> Q:
 
 def resends_per_day(span: Span, *, now: datetime | None = None) -> Figure:
     """Download e-mails resent each day (by staff or a bulk fix), from the audit trail."""
-    counted = (
-        AuditEntry.objects.filter(_succeeded(span), action=EMAIL_RESEND)
-        .annotate(day=TruncDate("created_at", tzinfo=span.zone))
-        .values("day")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    totals = _per_day(span, counted)
+    resent = AuditEntry.objects.filter(_succeeded(span), action=EMAIL_RESEND)
+    totals = _per_day(span, _counted_by_day(resent, "created_at", span))
     total = sum(totals.values())
     summary = ngettext(
         "%(count)s download e-mail resent %(days)s.",
