@@ -9,12 +9,14 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.models import Session
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
 
 from staff.models import StaffPreferences
-from staff.roles import NotAllowed, require
+from staff.roles import NotAllowed, remember_role_groups, require, role_groups
 
 
 class RoleRequiredMiddleware:
@@ -42,11 +44,51 @@ class RoleRequiredMiddleware:
         match = request.resolver_match
         if match is not None and ("admin" in match.namespaces or match.url_name == "logout"):
             return None
+        recall_role_groups(request, user)
         try:
             require(user, "use_dashboard")
         except NotAllowed as refusal:
             return render(request, "403.html", {"exception": refusal.user_message}, status=403)
         return None
+
+
+# The person's role groups, remembered in their session so a page costs no group query. Read afresh (and
+# remembered again) by every request that writes: the services' own checks never rest on the session.
+# When anyone's groups change (staff.signals), the sessions of those it concerns forget them, so the next
+# page reads them again. Only the database's sessions can be reached that way: with any other SESSION_ENGINE
+# nothing is remembered.
+ROLE_SESSION_KEY = "staff_role_groups"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_DATABASE_SESSIONS = "django.contrib.sessions.backends.db"
+
+
+def recall_role_groups(request: HttpRequest, user: AbstractUser) -> None:
+    """Give `user` the role groups its session remembers (staff.roles.role_groups then asks no query), or
+    read them and remember them. Superusers are never asked (staff.roles.role_of)."""
+    if user.is_superuser or settings.SESSION_ENGINE != _DATABASE_SESSIONS:
+        return
+    kept = request.session.get(ROLE_SESSION_KEY)
+    remembered = kept[1] if isinstance(kept, list) and len(kept) == 2 and kept[0] == user.pk else None
+    if remembered is not None and request.method in SAFE_METHODS:
+        remember_role_groups(user, frozenset(remembered))
+        return
+    names = sorted(role_groups(user))
+    if remembered != names:
+        request.session[ROLE_SESSION_KEY] = [user.pk, names]
+
+
+def forget_role_groups(user_ids: set[int] | None) -> None:
+    """The sessions of these accounts (None: of everyone) forget their role groups: the next page reads
+    them again. A dashboard's staff have tens of sessions; a change of groups is rare."""
+    if settings.SESSION_ENGINE != _DATABASE_SESSIONS:
+        return
+    for session in Session.objects.filter(expire_date__gt=timezone.now()):
+        data = session.get_decoded()
+        kept = data.get(ROLE_SESSION_KEY)
+        if kept is None or (user_ids is not None and not (isinstance(kept, list) and kept[0] in user_ids)):
+            continue
+        del data[ROLE_SESSION_KEY]
+        Session.objects.save(session.session_key, data, session.expire_date)
 
 
 # The person's chosen zone and language, remembered in their session ("" = the shop's zone, the browser's
@@ -61,9 +103,7 @@ def _chosen(request: HttpRequest, key: str) -> str:
         return ""
     value = request.session.get(key)
     if not isinstance(value, str):
-        found = (
-            StaffPreferences.objects.filter(user_id=user.pk).values_list("time_zone", "language").first()
-        )
+        found = StaffPreferences.objects.filter(user_id=user.pk).values_list("time_zone", "language").first()
         zone, language = found or ("", "")
         request.session[TIME_ZONE_SESSION_KEY] = zone
         request.session[LANGUAGE_SESSION_KEY] = language

@@ -62,17 +62,30 @@ def role_of(user: AnyUser) -> Role | None:
         return None
     if user.is_superuser:
         return "admin"
-    # A page asks several times (which buttons to show, then the service's own check): one query per
-    # user object, which Django makes afresh for every request.
-    names = getattr(user, "_role_group_names", None)
-    if names is None:
-        names = frozenset(group.name for group in user.groups.all())
-        setattr(user, "_role_group_names", names)  # noqa: B010  # a per-request memo on the user object
+    names = role_groups(user)
     if MERCHANT in names:
         return "merchant"
     if SUPPORT in names:
         return "support"
     return None
+
+
+ROLE_GROUPS = frozenset({SUPPORT, MERCHANT})
+
+
+def role_groups(user: AbstractUser) -> frozenset[str]:
+    """The role groups (Support, Merchant) the account is in. A page asks several times (which buttons to
+    show, then the service's own check): one query per user object, which Django makes afresh for every
+    request, unless staff.middleware gave it what the person's session remembers (remember_role_groups)."""
+    names = getattr(user, "_role_group_names", None)
+    if names is None:
+        names = ROLE_GROUPS.intersection(user.groups.values_list("name", flat=True))
+        remember_role_groups(user, names)
+    return frozenset(names)
+
+
+def remember_role_groups(user: AbstractUser, names: frozenset[str]) -> None:
+    setattr(user, "_role_group_names", names)  # noqa: B010  # a per-request memo on the user object
 
 
 # What a role is called on the page (the groups keep their English names: SUPPORT, MERCHANT).
