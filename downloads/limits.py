@@ -32,7 +32,7 @@ SHOP_DEFAULT = gettext_lazy("the shop's default limit (SHOP_DOWNLOAD_LIMIT)")
 
 
 def ago(moment: datetime, now: datetime) -> str:
-    """"3 days ago", "just now": how long ago a page was seen, in one unit."""
+    """ "3 days ago", "just now": how long ago a page was seen, in one unit."""
     if (now - moment).total_seconds() < 60:
         return _("just now")
     return (_("%(time)s ago") % {"time": timesince(moment, now, depth=1)}).replace("\xa0", " ")
@@ -69,7 +69,7 @@ class KnownLimit:
         return _("order #%(number)s's customer page (Fileflare v2)") % {"number": self.order_number}
 
     def source_text(self, now: datetime) -> str:
-        """"limit seen on order #1049's customer page, 3 days ago" / "shop default"."""
+        """ "limit seen on order #1049's customer page, 3 days ago" / "shop default"."""
         if self.source == "shop_default" or self.seen_at is None:
             return _("shop default")
         more, seen = grouped(self.orders - 1), ago(self.seen_at, now)
@@ -77,11 +77,14 @@ class KnownLimit:
         if self.source == "this_order":
             return _("limit seen on this order's customer page, %(ago)s") % values
         if self.orders > 1:
-            return ngettext(
-                "limit seen on order #%(number)s's customer page (and %(more)s other order), %(ago)s",
-                "limit seen on order #%(number)s's customer page (and %(more)s other orders), %(ago)s",
-                self.orders - 1,
-            ) % values
+            return (
+                ngettext(
+                    "limit seen on order #%(number)s's customer page (and %(more)s other order), %(ago)s",
+                    "limit seen on order #%(number)s's customer page (and %(more)s other orders), %(ago)s",
+                    self.orders - 1,
+                )
+                % values
+            )
         return _("limit seen on order #%(number)s's customer page, %(ago)s") % values
 
 
@@ -125,9 +128,30 @@ def _choose(rows: list[SeenLimit], order_number: int | None) -> KnownLimit | Non
     return KnownLimit(int(default), "shop_default") if default is not None else None
 
 
-def _seen(keys: set[str]) -> dict[str, list[SeenLimit]]:
+# A popular file is seen on thousands of orders' pages: a page reads only each file's newest sightings
+# (the limit most of them showed is the one taken) and its own orders' (issue 28: a page's work no longer
+# grows with the orders sharing its files).
+NEWEST_SIGHTINGS = 200
+
+
+def _seen(keys: set[str], orders: set[int]) -> dict[str, list[SeenLimit]]:
+    """Each file key's sightings, newest first: its NEWEST_SIGHTINGS newest, and any of `orders` (the
+    orders whose own page counts first). One query, written as SQL (a window function per file)."""
     grouped: dict[str, list[SeenLimit]] = defaultdict(list)
-    for row in SeenLimit.objects.filter(file_key__in=keys).order_by("-seen_at", "-pk"):
+    if not keys:
+        return grouped
+    table = SeenLimit._meta.db_table
+    listed, owned = sorted(keys), sorted(orders)
+    own = f" OR order_number IN ({', '.join(['%s'] * len(owned))})" if owned else ""
+    # Only placeholders and the model's own table name are put in the text; every value is a parameter.
+    sql = (
+        'SELECT id, order_number, asset_id, filename, file_key, "limit", seen_at FROM ('  # noqa: S608
+        f'SELECT id, order_number, asset_id, filename, file_key, "limit", seen_at, ROW_NUMBER() OVER '
+        f"(PARTITION BY file_key ORDER BY seen_at DESC, id DESC) AS newest FROM {table} "
+        f"WHERE file_key IN ({', '.join(['%s'] * len(listed))})) seen "
+        f"WHERE newest <= %s{own} ORDER BY seen_at DESC, id DESC"
+    )
+    for row in SeenLimit.objects.raw(sql, [*listed, NEWEST_SIGHTINGS, *owned]):
         grouped[row.file_key].append(row)
     return grouped
 
@@ -135,13 +159,14 @@ def _seen(keys: set[str]) -> dict[str, list[SeenLimit]]:
 def limits_for_files(*, order_number: int, filenames: Iterable[str]) -> dict[str, KnownLimit]:
     """File key (filenames.file_key) → the limit known for that file on this order (one query)."""
     keys = {file_key(name) for name in filenames if name.strip()}
-    return _by_file(_seen(keys), keys, order_number)
+    return _by_file(_seen(keys, {order_number}), keys, order_number)
 
 
 def limits_for_records(records: Iterable[types.DownloadRecord]) -> dict[str, KnownLimit]:
     """Download ID → the limit known for the record's file on its order (one query for a page)."""
     listed = list(records)
-    return _by_record(_seen({file_key(record.download_file_name) for record in listed}), listed)
+    keys = {file_key(record.download_file_name) for record in listed}
+    return _by_record(_seen(keys, {record.order_id for record in listed}), listed)
 
 
 def limits_for_order(
@@ -151,7 +176,7 @@ def limits_for_order(
     names (the diagnosis) and limits_for_records (the records table)."""
     listed = list(records)
     keys = {file_key(record.download_file_name) for record in listed}
-    seen = _seen(keys)
+    seen = _seen(keys, {order_number})
     named = {file_key(record.download_file_name) for record in listed if record.download_file_name.strip()}
     return _by_file(seen, named, order_number), _by_record(seen, listed)
 
@@ -170,7 +195,9 @@ def _by_record(seen: dict[str, list[SeenLimit]], listed: list[types.DownloadReco
 def limits_by_download_id(files: Mapping[str, tuple[int | None, str]]) -> dict[str, KnownLimit]:
     """Download ID → the limit known for its (order number, file name), as limits_for_records asks it,
     for records known only by what the dashboard noted of them (one query)."""
-    return _by_download_id(_seen({file_key(name) for _, name in files.values()}), files)
+    keys = {file_key(name) for _, name in files.values()}
+    orders = {number for number, _ in files.values() if number is not None}
+    return _by_download_id(_seen(keys, orders), files)
 
 
 def _by_download_id(

@@ -1,10 +1,12 @@
 """downloads.limits: each source of a record's limit, in its order of trust."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
-from downloads.limits import KnownLimit, limits_for_files, limits_for_records, limits_learn
+from downloads.limits import NEWEST_SIGHTINGS, KnownLimit, limits_for_files, limits_for_records, limits_learn
+from downloads.models import SeenLimit
 from fileflare_admin.api import types
 
 pytestmark = pytest.mark.django_db
@@ -59,3 +61,34 @@ def test_the_shop_default_is_the_last_resort_and_nothing_known_is_absent(setting
     assert known.reached(5)
     settings.SHOP_DOWNLOAD_LIMIT = None  # type: ignore[attr-defined]
     assert limits_for_records([_record(1, "Other.zip", 5)]) == {}
+
+
+def _sightings(first_order: int, count: int, limit: int, seen_at: datetime) -> None:
+    SeenLimit.objects.bulk_create(
+        SeenLimit(
+            order_number=first_order + index,
+            asset_id="a1",
+            filename="Book.pdf",
+            file_key="book.pdf",
+            limit=limit,
+            seen_at=seen_at - timedelta(seconds=index),
+        )
+        for index in range(count)
+    )
+
+
+@pytest.mark.engine  # a window function written as SQL
+def test_a_page_reads_only_a_files_newest_sightings_and_its_own_orders(
+    django_assert_num_queries: Any,
+) -> None:
+    """Issue 28: a popular file seen on many orders' pages costs a page no more than its newest
+    NEWEST_SIGHTINGS; the limit most of them showed wins (a limit changed on the product shows there
+    first), and an order's own page, however old, still comes first."""
+    _sightings(10_000, NEWEST_SIGHTINGS + 100, 10, NOW - timedelta(days=30))  # more orders, older
+    _sightings(20_000, NEWEST_SIGHTINGS, 3, NOW)  # the newest
+    with django_assert_num_queries(1):
+        known = limits_for_records([_record(1050, "Book.pdf"), _record(10_299, "Book.pdf")])
+    assert known["r1050"].limit == 3 and known["r1050"].orders == NEWEST_SIGHTINGS
+    assert known["r10299"] == KnownLimit(10, "this_order", 10_299, NOW - timedelta(days=30, seconds=299))
+    [own] = limits_for_files(order_number=10_299, filenames=["Book.pdf"]).values()
+    assert own.source == "this_order" and own.limit == 10
