@@ -19,6 +19,8 @@ import dataclasses
 import functools
 import hashlib
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -128,3 +130,36 @@ def render_many(
     if cacheable:
         page = page.replace(CSRF_PLACEHOLDER, str(token))
     return mark_safe(page)  # noqa: S308  # each piece is a template's own autoescaped output
+
+
+# Fragments every page shows (the page frame's header) are kept in the process's own memory: no round trip
+# to the shared cache. Keyed as render_many's, by everything they show, so nothing in it is ever wrong;
+# the least recently used go first.
+KEPT_MAX = 512
+_kept: OrderedDict[str, str] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def render_kept(context: Context, template_name: str, version: tuple[Any, ...]) -> SafeString:
+    """`template_name` rendered with the page's context (as `{% include %}`), kept in this process under a
+    key made from `version` (everything the template reads from the context that `viewer` does not
+    name: the caller names the whole of it), the viewer and the code (render_many's rules)."""
+    template = context.template.engine.get_template(template_name) if context.template else None
+    if template is None:
+        raise ValueError("render_kept needs a context being rendered by a template")
+    token = context.get("csrf_token")
+    if not token or str(token) == "NOTPROVIDED" or settings.DEBUG:
+        return mark_safe(template.render(context))  # noqa: S308  # the template's own autoescaped output
+    key = hashlib.sha256(repr((_template_version(template), viewer(context), version)).encode()).hexdigest()
+    with _kept_lock:
+        html = _kept.get(key)
+        if html is not None:
+            _kept.move_to_end(key)
+    if html is None:
+        with context.push(csrf_token=CSRF_PLACEHOLDER):
+            html = str(template.render(context))
+        with _kept_lock:
+            _kept[key] = html
+            while len(_kept) > KEPT_MAX:
+                _kept.popitem(last=False)
+    return mark_safe(html.replace(CSRF_PLACEHOLDER, str(token)))  # noqa: S308  # as above

@@ -117,9 +117,7 @@ def test_a_row_never_crosses_time_zones(render: Render, merchant_user: User) -> 
     assert "2 Dec 2026, 08:30 JST" in tokyo
 
 
-def test_a_cached_row_carries_the_requests_own_csrf_token(
-    rf: RequestFactory, merchant_user: User
-) -> None:
+def test_a_cached_row_carries_the_requests_own_csrf_token(rf: RequestFactory, merchant_user: User) -> None:
     tokens = []
     for _ in range(2):  # two people's sessions (two CSRF secrets), the second served from the cache
         request = rf.get("/downloads/")
@@ -214,3 +212,79 @@ def test_nothing_is_kept_with_debug_on(render: Render, merchant_user: User, sett
     settings.DEBUG = True
     assert "handbook.pdf" in render(merchant_user, [RECORD])
     assert _fragments() == 0
+
+
+# --- The page frame's header, kept in the process (fragments.render_kept) --------------------------------
+
+_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def _header(page: str) -> str:
+    return page.split('<header class="site-header">', 1)[1].split("</header>", 1)[0]
+
+
+def _tokens_match(page: str) -> bool:
+    """The header's sign-out form carries the request's own CSRF token (the one the <body> gives htmx)."""
+    [body] = re.findall(r'"X-CSRFToken": "([^"]+)"', page)
+    return _unmask_cipher_token(_TOKEN.findall(_header(page))[0]) == _unmask_cipher_token(body)
+
+
+def test_the_kept_header_is_the_header_rendered_afresh_for_every_person_page_zone_and_language(
+    client: Any, support_user: User, settings: Any
+) -> None:
+    """Each step changes one input of the header from the step before; a key that left it out would show
+    the step before's header, kept. `fresh` renders with nothing kept."""
+    from staff.middleware import LANGUAGE_SESSION_KEY, TIME_ZONE_SESSION_KEY
+    from tests.conftest import _make_user
+
+    other_support = _make_user("sam-header-support", "Support")
+    merchant = _make_user("mia-header-merchant", "Merchant")
+
+    def page(path: str) -> str:
+        response = client.get(path)
+        assert response.status_code in (200, 404)  # an unknown order: its page says so, in the frame
+        return response.content.decode()
+
+    def set_session(**values: str) -> None:
+        session = client.session
+        for key, value in values.items():
+            session[key] = value
+        session.save()
+
+    steps: list[tuple[str, Callable[[], None], str]] = [
+        ("first", lambda: client.force_login(support_user), "/audit/"),
+        ("another page", lambda: None, "/downloads/"),
+        ("an order's page", lambda: None, "/orders/82664d96-6dfd-4343-aaaa-05c46f412a5b/"),
+        ("another order's page", lambda: None, "/orders/00000000-0000-4000-8000-000000000000/"),
+        ("another query", lambda: None, "/orders/?q=nobody-a"),
+        ("the same query elsewhere", lambda: None, "/orders/?q=nobody-b"),
+        ("another person, same role", lambda: client.force_login(other_support), "/orders/?q=nobody-b"),
+        ("another role", lambda: client.force_login(merchant), "/orders/?q=nobody-b"),
+        ("another zone", lambda: set_session(**{TIME_ZONE_SESSION_KEY: "Asia/Tokyo"}), "/orders/?q=nobody-b"),
+        ("another language", lambda: set_session(**{LANGUAGE_SESSION_KEY: "fr"}), "/orders/?q=nobody-b"),
+        (
+            "the sandbox banner",
+            lambda: setattr(settings, "DEMO_MODE", not settings.DEMO_MODE),
+            "/orders/?q=nobody-b",
+        ),
+    ]
+    seen = set()
+    for name, change, path in steps:
+        change()
+        kept = page(path)
+        fragments._kept.clear()
+        fresh = page(path)
+        assert _TOKEN.sub("", _header(kept)) == _TOKEN.sub("", _header(fresh)), name
+        assert _tokens_match(kept) and _tokens_match(fresh), name
+        seen.add(_TOKEN.sub("", _header(kept)))
+    assert len(seen) == len(steps)  # every step changed what the header shows
+    assert 'lang="fr"' in kept and "Asia/Tokyo" in _header(kept) and "mia-header-merchant" in _header(kept)
+
+
+def test_the_header_is_kept_after_the_first_page(client: Any, support_user: User) -> None:
+    client.force_login(support_user)
+    fragments._kept.clear()
+    client.get("/audit/")
+    assert len(fragments._kept) == 1
+    client.get("/audit/")
+    assert len(fragments._kept) == 1
