@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Model
 from django.template import Context
 from django.template.base import Template
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
+
+from fileflare_admin import readahead
 
 PREFIX = "fragment:"
 TIMEOUT = 3600  # only to let unused fragments go: a fragment is never wrong while it is kept
@@ -92,6 +93,39 @@ def _template_version(template: Template) -> str:
     return hashlib.sha256(template.source.encode()).hexdigest()[:16] + code_version()
 
 
+# A page that renders fragments twice (the order page: its records' rows, then its History entries) reads
+# the second's keys with the first's, in one round trip, once this process has seen the page: the keys its
+# later fragments had last time, by the first's keys (which name its data, viewer and code). A value read
+# ahead is the one the cache holds under a key made from everything it shows: a guess that no longer fits
+# costs a round trip, never a wrong fragment.
+LATER_KEPT = 256
+_later: OrderedDict[str, list[str]] = OrderedDict()
+_later_lock = threading.Lock()
+
+
+def _read(keys: list[str]) -> dict[str, Any]:
+    """The fragments under `keys`: the first read of a page (a readahead scope) reads with it the keys the
+    page's later fragments had last time; a later read notes its keys for next time."""
+    notes = readahead.notes()
+    if notes is None:
+        return readahead.get_many(keys)
+    first = notes.get("fragments_first")
+    if first is None:
+        first = hashlib.sha256(repr(keys).encode()).hexdigest()
+        notes["fragments_first"], notes["fragments_later"] = first, []
+        with _later_lock:
+            later = _later.get(first, [])
+        readahead.read_ahead([*keys, *later])
+    else:
+        notes["fragments_later"].extend(keys)
+        with _later_lock:
+            _later[first] = list(notes["fragments_later"])
+            _later.move_to_end(first)
+            while len(_later) > LATER_KEPT:
+                _later.popitem(last=False)
+    return readahead.get_many(keys)
+
+
 def render_many(
     context: Context, template_name: str, items: Iterable[tuple[Any, Mapping[str, Any]]]
 ) -> SafeString:
@@ -114,7 +148,7 @@ def render_many(
         if prefix is not None and version is not None:
             key = PREFIX + hashlib.sha256(repr((prefix, version)).encode()).hexdigest()
         entries.append((key, values))
-    found = cache.get_many([key for key, _ in entries if key]) if prefix is not None else {}
+    found = _read([key for key, _ in entries if key]) if prefix is not None else {}
     rendered, missing = [], {}
     for key, values in entries:
         html = found.get(key) if key else None
@@ -125,7 +159,7 @@ def render_many(
                 missing[key] = html
         rendered.append(html)
     if missing:
-        cache.set_many(missing, TIMEOUT)
+        readahead.set_many(missing, TIMEOUT)
     page = "".join(rendered)
     if cacheable:
         page = page.replace(CSRF_PLACEHOLDER, str(token))

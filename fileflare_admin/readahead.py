@@ -28,6 +28,7 @@ from django.core.cache import cache
 
 _MISSING = object()  # read ahead and not in the cache
 _ahead: ContextVar[dict[str, Any] | None] = ContextVar("cache_read_ahead", default=None)
+_notes: ContextVar[dict[str, Any] | None] = ContextVar("cache_read_ahead_notes", default=None)
 _gathered: ContextVar[list[str] | None] = ContextVar("cache_keys_gathered", default=None)
 
 
@@ -35,10 +36,18 @@ _gathered: ContextVar[list[str] | None] = ContextVar("cache_keys_gathered", defa
 def scope() -> Iterator[None]:
     """What `read_ahead` reads inside is kept until the scope ends (a page: its view and its render)."""
     token = _ahead.set(dict(_ahead.get() or {}))
+    notes = _notes.set({})
     try:
         yield
     finally:
+        _notes.reset(notes)
         _ahead.reset(token)
+
+
+def notes() -> dict[str, Any] | None:
+    """A dictionary kept for the scope's length, for a reader's own notes about the page (None outside
+    a scope): fileflare_admin.fragments notes there which fragments the page has asked for."""
+    return _notes.get()
 
 
 def read_ahead(keys: Iterable[str]) -> None:

@@ -62,19 +62,48 @@ def busy_order(make_order: Any, support_user: Any) -> MadeOrder:
     return order
 
 
-def test_the_warm_order_page_reads_the_shared_cache_in_four_round_trips(
+def test_the_warm_order_page_reads_the_shared_cache_in_three_round_trips(
     support_client: Client, busy_order: MadeOrder, cache_calls: list[str]
 ) -> None:
     """Its three upstream answers in one, what they name (the order index's and the counts' notes, the
-    product names) in one, the records' rows in one, the History entries in one; no write (the product
-    names the customer's view teaches are written only when new): 9 before."""
+    product names) in one, the records' rows and the History entries in one (the entries' keys as this
+    process saw them last time, fileflare_admin.fragments._read); no write (the product names the
+    customer's view teaches are written only when new): 9 before, 4 before the fragments were read
+    together."""
     url = f"/orders/{busy_order.id}/"
     for _ in range(2):  # cold, then warm (a test's transaction never commits: the counts' note is kept now)
         assert support_client.get(url).status_code == 200
     cache_calls.clear()
     page = support_client.get(url).content.decode()
     assert "stickers.zip" in page and 'id="order-history"' in page
-    assert cache_calls == ["get_many"] * 4
+    assert cache_calls == ["get_many"] * 3
+
+
+def test_a_history_entry_added_since_costs_one_round_trip_and_shows(
+    support_client: Client, busy_order: MadeOrder, support_user: Any, cache_calls: list[str]
+) -> None:
+    """The History entries' keys read with the rows are last time's: a new entry is not among them, so
+    the page asks for it (one more round trip), shows it, and learns its keys for the next load."""
+    url = f"/orders/{busy_order.id}/"
+    for _ in range(2):
+        assert support_client.get(url).status_code == 200
+    added = AuditEntry.objects.create(
+        actor=support_user,
+        actor_name=support_user.get_username(),
+        action="download_record_count",
+        order_number=busy_order.order_number,
+        download_id=busy_order.records["stickers.zip"],
+        before={"download_count": 0},
+        after={"download_count": 4},
+        outcome="success",
+    )
+    cache_calls.clear()
+    page = support_client.get(url).content.decode()
+    assert f'id="timeline-entry-{added.pk}"' in page
+    assert cache_calls == ["get_many"] * 4 + ["set_many"]
+    cache_calls.clear()
+    support_client.get(url)
+    assert cache_calls == ["get_many"] * 3
 
 
 def test_product_names_learned_from_the_customers_view_show_on_that_very_page(
