@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from audit.models import AuditEntry
+from audit.services import audit_entries_for_order
 from audit.undo import audit_undo
 from downloads import edits, records
 from downloads import services as downloads
@@ -253,3 +254,36 @@ def test_an_order_page_timeline_lists_that_orders_entries_newest_first(
     assert "1 → 4" in html and "“gone”" in html and f"/audit/?order_number={order_number}" in html
     empty = render_to_string("audit/_timeline.html", {"timeline_entries": []})
     assert "No staff actions on this order yet." in empty
+
+
+@pytest.mark.engine  # a LIMIT inside IN (...)
+def test_an_order_page_timeline_reads_its_entries_and_their_undos_in_one_query(
+    django_assert_num_queries: Any,
+) -> None:
+    """Issue 28: the timeline and each entry's undos (`undone_by`) in one query, as prefetch_related gave
+    them: an undo naming the order is also an entry of it; one naming no order only an undo; an entry past
+    the limit is not shown, though an undo of a shown entry is read with it."""
+
+    def entry(order: int | None, undo_of: AuditEntry | None = None, outcome: str = "success") -> AuditEntry:
+        return AuditEntry.objects.create(
+            actor_name="ann",
+            action="download_record_count",
+            order_number=order,
+            outcome=outcome,
+            undo_of=undo_of,
+        )
+
+    old = entry(7070)
+    first = entry(7070)
+    second = entry(7070)
+    undo_in_order = entry(7070, undo_of=first)
+    undo_elsewhere = entry(None, undo_of=second, outcome="failed")
+    entry(7071)
+    with django_assert_num_queries(1):
+        entries = audit_entries_for_order(order_number=7070, limit=3)
+        undone = {item.pk: [later.pk for later in item.undone_by.all()] for item in entries}
+    assert [item.pk for item in entries] == [undo_in_order.pk, second.pk, first.pk]
+    assert undone == {undo_in_order.pk: [], second.pk: [undo_elsewhere.pk], first.pk: [undo_in_order.pk]}
+    assert old.pk not in undone
+    with django_assert_num_queries(1):
+        assert [item.pk for item in audit_entries_for_order(order_number=7070)][-1] == old.pk
