@@ -49,17 +49,22 @@ def busy_order(make_order: Any, support_user: Any) -> MadeOrder:
     KnownCustomerToken.remember(
         order_number=order.order_number, token=order.token, status_url=order.status_url
     )
-    AuditEntry.objects.create(
-        actor=support_user,
-        actor_name=support_user.get_username(),
+    _count_fixed(support_user, order, "planner.pdf", 2, 1)
+    return order
+
+
+def _count_fixed(user: Any, order: MadeOrder, file: str, before: int, after: int) -> AuditEntry:
+    """A successful count fix of the order's record of `file` in its History."""
+    return AuditEntry.objects.create(
+        actor=user,
+        actor_name=user.get_username(),
         action="download_record_count",
         order_number=order.order_number,
-        download_id=order.records["planner.pdf"],
-        before={"download_count": 2},
-        after={"download_count": 1},
+        download_id=order.records[file],
+        before={"download_count": before},
+        after={"download_count": after},
         outcome="success",
     )
-    return order
 
 
 def test_the_warm_order_page_reads_the_shared_cache_in_three_round_trips(
@@ -87,16 +92,7 @@ def test_a_history_entry_added_since_costs_one_round_trip_and_shows(
     url = f"/orders/{busy_order.id}/"
     for _ in range(2):
         assert support_client.get(url).status_code == 200
-    added = AuditEntry.objects.create(
-        actor=support_user,
-        actor_name=support_user.get_username(),
-        action="download_record_count",
-        order_number=busy_order.order_number,
-        download_id=busy_order.records["stickers.zip"],
-        before={"download_count": 0},
-        after={"download_count": 4},
-        outcome="success",
-    )
+    added = _count_fixed(support_user, busy_order, "stickers.zip", 0, 4)
     cache_calls.clear()
     page = support_client.get(url).content.decode()
     assert f'id="timeline-entry-{added.pk}"' in page
