@@ -23,7 +23,6 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import DatabaseError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
@@ -251,22 +250,19 @@ def audited_recover(*, entry_id: int, saved: bool, verified: str, error: str = "
 
 
 def audit_entries_for_order(*, order_number: int, limit: int = 50) -> list[AuditEntry]:
-    """The order's timeline: every entry that names it, newest first (its `limit` newest), each with its
-    undos (`undone_by`, as prefetch_related gives them), in one query: the entries and their undos."""
-    newest = AuditEntry.objects.filter(order_number=order_number).values("pk")[:limit]
-    rows = list(AuditEntry.objects.filter(Q(pk__in=newest) | Q(undo_of__in=newest)).select_related("actor"))
-    # Newest first, as the trail's ordering: the `limit` first that name the order are the newest (an
-    # undo read for the entry it undid and naming the order too ranks among them or after them all).
-    shown = [entry for entry in rows if entry.order_number == order_number][:limit]
+    """The order's timeline: every entry that names it, newest first, each with its undos (`undone_by`,
+    as prefetch_related gives them, read by one more query only when there are entries)."""
+    shown = list(AuditEntry.objects.filter(order_number=order_number).select_related("actor")[:limit])
+    if not shown:
+        return shown
     undos: dict[int, list[AuditEntry]] = {entry.pk: [] for entry in shown}
-    for entry in rows:
-        if entry.undo_of_id in undos:
-            undos[entry.undo_of_id].append(entry)
+    for later in AuditEntry.objects.filter(undo_of__in=list(undos)):
+        undos[int(later.undo_of_id or 0)].append(later)  # named by the filter
     for entry in shown:
-        later = entry.undone_by.all()
-        later._result_cache = undos[entry.pk]  # what prefetch_related("undone_by") leaves
-        later._prefetch_done = True  # type: ignore[attr-defined]
-        entry._prefetched_objects_cache = {"undone_by": later}  # type: ignore[attr-defined]
+        kept = entry.undone_by.all()
+        kept._result_cache = undos[entry.pk]  # what prefetch_related("undone_by") leaves
+        kept._prefetch_done = True  # type: ignore[attr-defined]
+        entry._prefetched_objects_cache = {"undone_by": kept}  # type: ignore[attr-defined]
     return shown
 
 

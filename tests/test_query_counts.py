@@ -28,9 +28,8 @@ _product_ids = itertools.count(random.randint(800_000, 890_000) * 10)
 # needs, whatever the number of records), which that line is read from; 2 fewer (issue 28) since it reads
 # the customer's token and link in one query and its records' limits for the table and the diagnosis in one;
 # 1 fewer, as on every page, since the person's role groups are remembered in their session
-# (staff.middleware.recall_role_groups); 1 fewer with audit entries since its History reads them and
-# their undos in one query (audit.services.audit_entries_for_order).
-ORDER_PAGE_QUERIES = 13
+# (staff.middleware.recall_role_groups).
+ORDER_PAGE_QUERIES = 14
 ORDER_1050 = "/orders/82664d96-6dfd-4343-aaaa-05c46f412a5b/"
 
 
