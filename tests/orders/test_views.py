@@ -287,17 +287,20 @@ def test_after_the_orders_page_any_recent_order_is_found_without_a_call(
 ) -> None:
     import requests
 
-    newest = requests.get(
+    # The newest 1,000 orders as Fileflare lists them (newest first): the first, the middle and the last.
+    # Read from the list itself, not counted back from the newest number: an earlier test of this process
+    # may have sold orders dated in the past (the sandbox's trickle), whose numbers are not in date order.
+    listed = requests.get(
         f"{sandbox.fileflare_url}/v1/orders",
-        params={"limit": 1},
+        params={"limit": 1000},
         timeout=10,
         headers={"Authorization": f"Bearer {sandbox.key}"},
-    ).json()["data"][0]["order_number"]
+    ).json()["data"]
     before = _upstream_counts(sandbox)
     support_client.get("/orders/")  # the landing page: one call that also brings the newest 1,000 orders
     after_landing = _upstream_counts(sandbox)
     assert after_landing["fileflare"] - before["fileflare"] == 1
-    for number in (newest, newest - 500, newest - 999):
+    for number in (listed[0]["order_number"], listed[500]["order_number"], listed[999]["order_number"]):
         response = support_client.get("/orders/", {"q": number}, follow=True)
         assert f"Order #{number}" in response.content.decode()
     counts = _upstream_counts(sandbox)
