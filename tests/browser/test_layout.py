@@ -23,6 +23,7 @@ from tests.browser.conftest import (
 )
 from tests.conftest import Sandbox, _make_user
 from tests.downloads.conftest import DownloadsApi
+from tests.support.i18n import untranslated
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 375, "height": 812}
@@ -214,11 +215,31 @@ def _readme_pictures(page: Page, folder: Path) -> list[Path]:
     return pictures
 
 
+def _french_twin(page: Page, folder: Path) -> Path:
+    """The first picture's twin (README, "Languages"): the same order page after its person picks Français
+    beside the zone link in the header, with none of our English left on it."""
+    order_page = f"/orders/{EXAMPLE_ORDER_ID}/"
+    page.set_viewport_size(LAPTOP)
+    page.goto(order_page)
+    page.locator("header .language-link").click()
+    page.locator("main form input[name=language][value=fr]").check()
+    page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(f"{order_page}$"))
+    page.goto(order_page)  # as the English picture shows it, without the flash
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.locator("main#main")).to_be_visible()
+    assert untranslated(page.content(), "fr") == []
+    path = folder / "order-page-fr.png"
+    page.screenshot(path=str(path), full_page=False, animations="disabled", caret="hide")
+    return path
+
+
 def test_the_readme_pictures_are_taken_from_the_demo_as_a_newcomer_sees_it(
     page: Page, sandbox: Sandbox, tmp_path: Path
 ) -> None:
     """The demo's own account ("merchant", as `make run` makes it) and its own data: the newcomer's first
-    fix is on the documented order #1050, and the log shows it (the sandbox's record is put back after)."""
+    fix is on the documented order #1050, and the log shows it (the sandbox's record is put back after);
+    last, the order page's French twin."""
     folder = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     sign_in(page, _make_user("merchant", "Merchant"))
@@ -238,6 +259,7 @@ def test_the_readme_pictures_are_taken_from_the_demo_as_a_newcomer_sees_it(
         expect(page.get_by_label("Bulk fix")).to_be_visible()  # the log's filters, bulk fix among them
         page.goto("/downloads/")
         expect(page.locator(".results-summary")).to_contain_text(re.compile(r"\d{1,3}(,\d{3})+ records"))
+        pictures.append(_french_twin(page, folder))
     finally:
         api.patch(record["download_id"], download_count=record["download_count"])
     for path in pictures:
