@@ -15,10 +15,12 @@ One browser, each page loaded once per role and language; every problem is colle
 from __future__ import annotations
 
 import html
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -59,6 +61,9 @@ STICKING_OUT = """() => {
     .map((element) => name(element) + " “" + (element.textContent || "").trim().slice(0, 30) + "”");
 }"""
 
+# WALK_PAGES=folder keeps each checked page's HTML there, to read what the walk saw.
+KEEP_PAGES = os.environ.get("WALK_PAGES", "")
+
 # English a page may show on purpose, each named (none yet). An entry is (page kind, msgid): the walk
 # does not report that msgid on that page kind. Never a whole page.
 KNOWN_ENGLISH: frozenset[tuple[str, str]] = frozenset()
@@ -73,6 +78,7 @@ class Shop:
     order_id: str
     order_number: int
     token: str
+    status_url: str
     record_id: str
     other_record_id: str
     spare_record_id: str
@@ -135,6 +141,7 @@ def _prepare_shop(sandbox: Sandbox, planner: User) -> Shop:
         runner.run_step(job.pk, job.step_token, enqueue=lambda token, run_after: None)
     return Shop(
         order_id=made["id"], order_number=made["order_number"], token=made["customer_token"],
+        status_url=made["order_status_url"],
         record_id=record_id, other_record_id=other_id, spare_record_id=spare_id, shared_file=shared,
         job_id=job.pk, job_order_number=job_order["order_number"],
     )
@@ -179,11 +186,18 @@ class Walk:
         left = [msgid for msgid in untranslated(page.content(), lang) if (kind, msgid) not in KNOWN_ENGLISH]
         if left:
             self.problems.append(f"{where}: English left in {lang}: {left}")
-        for question in self.questions:
+        # The questions the browser asked since the last check, and those its buttons will ask.
+        confirms = page.eval_on_selector_all("[data-confirm]", "all => all.map((e) => e.dataset.confirm)")
+        for question in [*self.questions, *confirms]:
             asked = untranslated(f"<p>{html.escape(question)}</p>", lang)
             if asked:
-                self.problems.append(f"{where}: the browser asked, in English: {question!r} {asked}")
+                self.problems.append(f"{where}: a confirm question in English: {question!r} {asked}")
         self.questions.clear()
+        if KEEP_PAGES:
+            Path(KEEP_PAGES).mkdir(parents=True, exist_ok=True)
+            (Path(KEEP_PAGES) / f"{self.who} {self.checked:02d} {kind}.html".replace("/", "-")).write_text(
+                page.content()
+            )
         for size in (LAPTOP, PHONE):
             page.set_viewport_size(size)
             wider = sideways_overflow(page)
@@ -192,6 +206,22 @@ class Walk:
                 self.problems.append(f"{where}: {wider} px too wide at {size['width']} px in {lang}: {out}")
         self.problems += _axe_problems(page, f"{where} at 375 px in {lang}")
         page.set_viewport_size(LAPTOP)
+
+    def fetch(self, kind: str, url: str) -> None:
+        """A file a page links to, fetched as the person: a CSV's header row, an SVG chart's words."""
+        response = self.page.request.get(url)
+        text = response.text()
+        if response.status != 200:
+            self.problems.append(f"{self.who} {kind} ({url}): answered {response.status}")
+        read = f"<p>{html.escape(text.splitlines()[0] if text else '')}</p>" if ".csv" in url else text
+        left = untranslated(read, self.language)
+        if left:
+            self.problems.append(f"{self.who} {kind} ({url}): English left in {self.language}: {left}")
+
+    def links(self, selector: str, attribute: str) -> list[str]:
+        return self.page.eval_on_selector_all(
+            selector, f"all => Array.from(new Set(all.map((e) => e.getAttribute({attribute!r}))))"
+        )
 
     def submit(self, form: str) -> None:
         """Send `form` (a CSS selector) with its first plain submit button, as a click would."""
@@ -230,6 +260,21 @@ def _orders(walk: Walk, shop: Shop, *, edits: bool) -> None:
     order = f"/orders/{shop.order_id}/"
     walk.visit("order page", order)
     expect(page.locator("#suspects")).to_be_visible()
+    page.locator("#customer-link").fill("not a link")  # what the customer sees: a wrong paste, then theirs
+    walk.submit(".customer-link-form")
+    walk.check("order page, a wrong customer link")
+    page.locator("#customer-link").fill(shop.status_url)
+    walk.submit(".customer-link-form")
+    expect(page.locator("#customer-link")).to_have_count(0)
+    walk.check("order page with what the customer sees")
+    page.locator("#asset-filename").fill("part")  # htmx: the shop's files to attach
+    expect(page.locator("input[name=asset]").first).to_be_visible()
+    walk.check("order page, files to attach (htmx)")
+    page.locator("input[name=asset]").first.check()
+    page.locator("#attach-reason").fill("Fichier oublié, ticket 4521")
+    page.locator("#attach-reason").press("Enter")  # a confirm question, then the POST
+    expect(page.locator(".flash").first).to_be_visible()
+    walk.check("order page after attaching a file")
     walk.visit("resend confirmation", f"{order}resend/")
     walk.visit("attach a file", f"{order}files/")
     walk.visit("customer view", f"/orders/customer/{shop.token}/")
@@ -307,6 +352,7 @@ def _jobs(walk: Walk, shop: Shop, *, edits: bool) -> None:
         return
     walk.visit("bulk fixes", "/jobs/")
     walk.visit("a finished bulk fix", f"/jobs/{shop.job_id}/")
+    walk.fetch("a bulk fix's CSV", f"/jobs/{shop.job_id}/result.csv")
     walk.visit("undo a bulk fix", f"/jobs/{shop.job_id}/undo/")
     walk.visit("new bulk fix", "/jobs/new/")
     walk.submit("#bulk-form")
@@ -322,7 +368,13 @@ def _jobs(walk: Walk, shop: Shop, *, edits: bool) -> None:
 def _elsewhere(walk: Walk) -> None:
     page = walk.page
     walk.visit("reports", "/reports/")
+    for chart in walk.links("main img[src*='.svg']", "src"):
+        walk.fetch("a chart", chart)
+    for table in walk.links("main a[href*='.csv']", "href"):
+        walk.fetch("a CSV", table)
     walk.visit("status", "/status/")
+    walk.submit("main form[action='/status/']")
+    walk.check("status after running the checks")
     walk.visit("time zone", "/staff/time-zone/")
     page.locator("main form [name=time_zone]").fill("Europe/Paris")
     walk.submit("main form")
