@@ -38,7 +38,7 @@ from tests.browser.conftest import ARTIFACTS, UNBROKEN_NAME, WORDY_NAME, sideway
 from tests.browser.test_accessibility import _axe_problems
 from tests.conftest import TEST_PASSWORD, Sandbox
 from tests.downloads.conftest import DownloadsApi
-from tests.support.i18n import untranslated
+from tests.support.i18n import untranslated, visible_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 375, "height": 812}
@@ -60,6 +60,9 @@ STICKING_OUT = """() => {
     .slice(0, 3)
     .map((element) => name(element) + " “" + (element.textContent || "").trim().slice(0, 30) + "”");
 }"""
+
+# HTML a person would read as text (a tag inside an attribute breaks it open: `title="{{ x|when }}"`).
+MARKUP_AS_TEXT = re.compile(r'.{0,30}(?:"=""|">|</?(?:time|span|a|code)\b).{0,30}')
 
 # WALK_PAGES=folder keeps each checked page's HTML there, to read what the walk saw.
 KEEP_PAGES = os.environ.get("WALK_PAGES", "")
@@ -183,9 +186,13 @@ class Walk:
         shown = page.locator("html").get_attribute("lang")
         if shown != lang:
             self.problems.append(f"{where}: <html lang={shown!r}>, expected {lang!r}")
-        left = [msgid for msgid in untranslated(page.content(), lang) if (kind, msgid) not in KNOWN_ENGLISH]
+        content = page.content()
+        left = [msgid for msgid in untranslated(content, lang) if (kind, msgid) not in KNOWN_ENGLISH]
         if left:
             self.problems.append(f"{where}: English left in {lang}: {left}")
+        broken = MARKUP_AS_TEXT.findall(visible_text(content, lang))
+        if broken:
+            self.problems.append(f"{where}: markup shown as text: {broken[:3]}")
         # The questions the browser asked since the last check, and those its buttons will ask.
         confirms = page.eval_on_selector_all("[data-confirm]", "all => all.map((e) => e.dataset.confirm)")
         for question in [*self.questions, *confirms]:
