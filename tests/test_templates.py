@@ -51,3 +51,21 @@ def test_templates_are_compiled_once_per_process_by_the_cached_loader() -> None:
 
     engine = engines["django"].engine
     assert [type(loader) for loader in engine.template_loaders] == [CachedLoader]
+
+
+# `|when` writes a <time> element: inside an attribute's quotes it breaks the tag open and the page shows
+# the rest as text (the records list's limit line once read `10:18 UTC">limit seen on…`). In an attribute,
+# `|readable` writes the same moment as plain text.
+TIME_IN_ATTRIBUTE = re.compile(r'[\w-]+="[^"<>]*\{\{[^}]*\|\s*when\b')
+
+
+def test_the_check_finds_a_time_element_inside_an_attribute() -> None:
+    assert TIME_IN_ATTRIBUTE.search('<span title="{{ seen_at|when }}">')
+    assert TIME_IN_ATTRIBUTE.search('<span class="x" title="Seen {{ seen_at | when:"seconds" }}">')
+    assert not TIME_IN_ATTRIBUTE.search('<span title="{{ seen_at|readable }}">{{ seen_at|when }}</span>')
+
+
+@pytest.mark.parametrize("path", TEMPLATE_FILES, ids=lambda path: str(path.relative_to(PROJECT)))
+def test_no_template_puts_a_time_element_inside_an_attribute(path: Path) -> None:
+    found = [match.group(0) for match in TIME_IN_ATTRIBUTE.finditer(path.read_text())]
+    assert found == [], f"{path.relative_to(PROJECT)}: {found} (use |readable inside an attribute)"

@@ -64,6 +64,10 @@ STICKING_OUT = """() => {
 # HTML a person would read as text (a tag inside an attribute breaks it open: `title="{{ x|when }}"`).
 MARKUP_AS_TEXT = re.compile(r'.{0,30}(?:"=""|">|</?(?:time|span|a|code)\b).{0,30}')
 
+# No htmx request or swap under way, no transition running (a fading "Searching…" is not a contrast problem).
+SETTLED = """() => !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")
+  && document.getAnimations().every((animation) => animation.playState !== "running")"""
+
 # WALK_PAGES=folder keeps each checked page's HTML there, to read what the walk saw.
 KEEP_PAGES = os.environ.get("WALK_PAGES", "")
 
@@ -182,6 +186,7 @@ class Walk:
         where = f"{self.who} {kind} ({page.url.split('//', 1)[-1].split('/', 1)[-1] or '/'})"
         expect(page.locator("main#main")).to_be_attached()
         page.wait_for_load_state("load")  # its stylesheet applied, before anything is measured
+        page.wait_for_function(SETTLED)
         self.checked += 1
         shown = page.locator("html").get_attribute("lang")
         if shown != lang:
