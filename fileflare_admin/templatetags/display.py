@@ -105,6 +105,14 @@ FIELD_LABELS = {
     "is_amazon": gettext_lazy("Stored on Amazon S3"),
     "amazon_key": gettext_lazy("S3 key"),
     "amazon_key_digest": gettext_lazy("S3 key (fingerprint)"),
+    # What the orders' writes keep (orders.resend, orders.attachments, orders.replies).
+    "email_sent_at": gettext_lazy("Download e-mail sent"),
+    "assets": gettext_lazy("Files"),
+    "requested": gettext_lazy("Files asked for"),
+    "situation": gettext_lazy("Situation"),
+    "language": gettext_lazy("Language"),
+    "body": gettext_lazy("Reply"),
+    "edited": gettext_lazy("Edited by the shop"),
 }
 
 

@@ -195,6 +195,26 @@ def test_an_entrys_sentence_kept_in_english_reads_in_the_readers_language(
     assert "Rien ne porte cet ID dans cette boutique." in italian  # as its actor read it
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_audit_log_names_the_fields_of_the_orders_writes(
+    merchant_client: Client, merchant_user: User, language: str
+) -> None:
+    """A resend keeps when the e-mail went out, an attach the order's files: the log names them in the
+    page's language (it once read "Email sent at", the key made readable)."""
+    _count_entry(
+        merchant_user, action="email_resend", download_id="", before={"email_sent_at": None},
+        after={"email_sent_at": "2026-12-07T10:00:00+00:00"},
+    )
+    _count_entry(
+        merchant_user, action="order_assets_attach", download_id="", before={"assets": []},
+        after={"assets": [{"id": "a1", "filename": "part-2.pdf"}]},
+    )
+    text = _read(_page(merchant_client, "/audit/", language), language)
+    assert "Email sent at" not in text and "Assets" not in text
+    assert {"fr": "E-mail de téléchargement envoyé", "it": "E-mail di download inviata"}[language] in text
+    assert {"fr": "Fichiers", "it": "File"}[language] in text
+
+
 def test_the_audit_logs_count_has_its_plural(merchant_client: Client, merchant_user: User) -> None:
     _count_entry(merchant_user)
     one = {language: _read(_page(merchant_client, "/audit/", language), language) for language in LANGUAGES}
