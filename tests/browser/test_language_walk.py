@@ -307,6 +307,7 @@ def _records(walk: Walk, shop: Shop, *, edits: bool) -> None:
     listing = f"/downloads/?q={shop.order_number}"
     walk.visit("records list", listing)
     page.locator("#records-q").fill(shop.shared_file)  # htmx: the table is swapped while typing
+    expect(page.locator(f"#record-{shop.record_id}")).to_have_count(0)  # only the records of that file
     expect(page.locator(f"#record-{shop.other_record_id}")).to_be_visible()
     walk.check("records list search (htmx)")
     page.goto(listing)
