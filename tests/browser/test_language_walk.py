@@ -279,6 +279,9 @@ def _orders(walk: Walk, shop: Shop, *, edits: bool) -> None:
     walk.submit(".customer-link-form")
     expect(page.locator("#customer-link")).to_have_count(0)
     walk.check("order page with what the customer sees")
+    page.locator("#reply-language").select_option("en")  # htmx: the reply in the customer's language
+    expect(page.locator("#support-reply")).to_have_attribute("lang", "en")
+    walk.check("order page, a reply in English (htmx)")
     page.locator("#asset-filename").fill("part")  # htmx: the shop's files to attach
     expect(page.locator("input[name=asset]").first).to_be_visible()
     walk.check("order page, files to attach (htmx)")
@@ -291,6 +294,7 @@ def _orders(walk: Walk, shop: Shop, *, edits: bool) -> None:
     walk.visit("attach a file", f"{order}files/")
     walk.visit("customer view", f"/orders/customer/{shop.token}/")
     walk.visit("support replies", "/orders/replies/")
+    walk.visit("support replies in English", "/orders/replies/?language=en")
     page.goto(order)
     page.locator("#resend-reason").fill("Le client a perdu l'e-mail")
     page.locator("#resend-form button[type=submit]").click()  # a confirm question, then the POST
