@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 Side = Literal["before", "after"]
 # The change an entry's row states in brief (the order page's timeline): (before, after), or None.
 Headline = Callable[["AuditEntry"], tuple[Any, Any] | None]
+# A reason the app wrote itself (kept as written) in the reader's language; None for a reason it did not
+# write (a person's, shown as typed).
+ReasonRead = Callable[[str], str | None]
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class AuditAction:
     created; "before": the record as it was when deleted); its fields are all context, none a change.
     `record_label` is what the log calls that side. `headline` states the change in brief. `undo`
     takes a successful entry back from the log (audit.undo.UndoHandler), or None when it cannot be.
+    `reason_read` reads a reason the app wrote itself in the reader's language (audit_log's
+    `reason_read` filter shows every reason through it).
     """
 
     code: str
@@ -48,6 +53,7 @@ class AuditAction:
     record_label: StrOrPromise = ""
     headline: Headline | None = None
     undo: UndoHandler | None = field(default=None, compare=False)
+    reason_read: ReasonRead | None = field(default=None, compare=False)
 
 
 _actions: dict[str, AuditAction] = {}
@@ -63,10 +69,11 @@ def declare_write(
     record_label: StrOrPromise = "",
     headline: Headline | None = None,
     undo: UndoHandler | None = None,
+    reason_read: ReasonRead | None = None,
 ) -> str:
     """Let entries of `code` be written, say how the log shows them and how one is undone; returns
     `code`. Declared at module level in the service module that performs the write (see above)."""
-    action = AuditAction(code, label, record_side, record_label, headline, undo)
+    action = AuditAction(code, label, record_side, record_label, headline, undo, reason_read)
     registered = _actions.get(code)
     if registered is not None and (registered != action or type(registered.undo) is not type(undo)):
         raise ValueError(f"The audit action {code!r} is already registered as {registered.label!r}.")

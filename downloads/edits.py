@@ -25,7 +25,7 @@ from audit.models import AuditEntry
 from audit.registry import declare_write
 from audit.services import Actor, audited
 from audit.undo import CannotUndo, Undone
-from downloads import readback, records
+from downloads import readback, records, suspects
 from downloads.reads import download_record_get
 from downloads.services import (
     EditConflict,
@@ -236,6 +236,7 @@ COUNT = declare_write(
     gettext_lazy("Changed download count"),
     headline=count_headline,
     undo=CountRevert(),
+    reason_read=suspects.reason_read,  # a give-back's reason, written by downloads.suspects
 )
 COUNT_REVERT = declare_write(
     "download_record_count_revert", gettext_lazy("Reverted download count"), headline=count_headline

@@ -20,6 +20,7 @@ evidence's times in the person's zone); `reason` is what the give-back fix write
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from typing import Literal, Protocol
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from downloads.history import is_download
@@ -77,6 +79,56 @@ class Evidence:
     delta: int
 
 
+def _sentence(rule: str, downloads: int, minutes: int, per_hour: int) -> str:
+    values = {
+        "downloads": ngettext("%(count)s download", "%(count)s downloads", downloads)
+        % {"count": grouped(downloads)},
+        "minutes": grouped(minutes),
+        "per_hour": grouped(per_hour),
+    }
+    if rule == "email":
+        return (
+            ngettext(
+                "%(downloads)s within %(minutes)s minute of the e-mail: possibly a link scanner",
+                "%(downloads)s within %(minutes)s minutes of the e-mail: possibly a link scanner",
+                minutes,
+            )
+            % values
+        )
+    return (
+        ngettext(
+            "%(downloads)s within %(minutes)s minute, more than the shop's %(per_hour)s an hour: "
+            "possibly a link scanner or a shared link",
+            "%(downloads)s within %(minutes)s minutes, more than the shop's %(per_hour)s an hour: "
+            "possibly a link scanner or a shared link",
+            minutes,
+        )
+        % values
+    )
+
+
+# Suspect.reason as written (English, numbers grouped by commas), for reading it back.
+_REASON = re.compile(
+    r"Possible link scanner: (?P<downloads>[\d,]+) downloads? within (?P<minutes>[\d,]+) minutes?"
+    r"(?: of the e-mail|, more than the shop's (?P<per_hour>[\d,]+) an hour)"
+)
+
+
+def reason_read(reason: str) -> str | None:
+    """A give-back's reason (Suspect.reason, kept in English) in the active language, for the audit log
+    and the order's history (audit.registry's `reason_read`); None for any other reason."""
+    found = _REASON.fullmatch(reason)
+    if found is None:
+        return None
+
+    def number(name: str) -> int:
+        return int((found[name] or "0").replace(",", ""))
+
+    rule = "hour" if found["per_hour"] else "email"
+    what = _sentence(rule, number("downloads"), number("minutes"), number("per_hour")).partition(":")[0]
+    return _("Possible link scanner: %(what)s") % {"what": what.rstrip()}
+
+
 @dataclass(frozen=True)
 class Suspect:
     download_id: str
@@ -101,36 +153,13 @@ class Suspect:
     @property
     def sentence(self) -> str:
         """In the active language: "3 downloads within 4 minutes of the e-mail: possibly a link scanner"."""
-        values = {
-            "downloads": ngettext("%(count)s download", "%(count)s downloads", self.downloads)
-            % {"count": grouped(self.downloads)},
-            "minutes": grouped(self.minutes),
-            "per_hour": grouped(self.per_hour),
-        }
-        if self.rule == "email":
-            return (
-                ngettext(
-                    "%(downloads)s within %(minutes)s minute of the e-mail: possibly a link scanner",
-                    "%(downloads)s within %(minutes)s minutes of the e-mail: possibly a link scanner",
-                    self.minutes,
-                )
-                % values
-            )
-        return (
-            ngettext(
-                "%(downloads)s within %(minutes)s minute, more than the shop's %(per_hour)s an hour: "
-                "possibly a link scanner or a shared link",
-                "%(downloads)s within %(minutes)s minutes, more than the shop's %(per_hour)s an hour: "
-                "possibly a link scanner or a shared link",
-                self.minutes,
-            )
-            % values
-        )
+        return _sentence(self.rule, self.downloads, self.minutes, self.per_hour)
 
     @property
     def reason(self) -> str:
         """The audit trail's reason of the fix that gives these downloads back: in English whoever gives
-        them back (the order page finds the fix already made by this reason)."""
+        them back (the order page finds the fix already made by this reason); `reason_read` says it in
+        the reader's language."""
         with translation.override("en"):
             return f"Possible link scanner: {self.sentence.partition(':')[0]}"
 

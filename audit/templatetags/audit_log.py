@@ -63,6 +63,17 @@ def headline(entry: Any) -> tuple[Any, Any] | None:
     return action.headline(entry) if action is not None and action.headline is not None else None
 
 
+@register.filter
+def reason_read(entry: Any) -> str:
+    """An entry's reason as the reader reads it: one its app wrote itself (a give-back's "Possible link
+    scanner: …", kept in English) in the reader's language, a person's as they typed it."""
+    reason = str(getattr(entry, "reason", "") or "")
+    action = audit_action(getattr(entry, "action", ""))
+    if reason and action is not None and action.reason_read is not None:
+        return action.reason_read(reason) or reason
+    return reason
+
+
 TIMELINE_ENTRY = "audit/_timeline_entry.html"
 
 

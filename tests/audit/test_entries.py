@@ -51,7 +51,7 @@ def test_a_resend_is_recorded_with_the_time_the_e_mail_went_out(
     assert entry.after["email_sent_at"] and entry.reason == "customer lost it"
     row = _row(support_client, entry)
     assert "Resent download e-mail" in row and "customer lost it" in row and "success" in row
-    assert f"#{order['order_number']}" in row and "Email sent at" in row
+    assert f"#{order['order_number']}" in row and "Download e-mail sent" in row
 
 
 def test_a_failed_resend_is_recorded_with_the_sentence_the_person_read(

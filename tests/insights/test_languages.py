@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from audit.models import AuditEntry
 from downloads.edits import COUNT
 from downloads.history import note_counts
-from downloads.suspects import Evidence, Suspect
+from downloads.suspects import Evidence, Suspect, reason_read
 from fileflare_admin.api import types
 from fileflare_admin.api.http import DOWNLOADS, FILEFLARE
 from insights import digest
@@ -247,6 +247,38 @@ def test_a_suspects_sentence_is_said_in_each_language_and_its_audit_reason_stays
     with translation.override("it"):
         assert _suspect(2, 1).sentence == "2 download entro 1 minuto dall'e-mail: forse uno scanner di link"
         assert _suspect(1, 2).reason == "Possible link scanner: 1 download within 2 minutes of the e-mail"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_give_backs_reason_kept_in_english_reads_in_the_readers_language(
+    merchant_client: Client, merchant_user: User, language: str
+) -> None:
+    """The audit log, the undo confirmation and the order's history say the give-back's reason in the
+    reader's language (they once showed "Possible link scanner: …" on French pages); the trail keeps it
+    as written, and a reason a person typed is shown as typed."""
+    reason = _suspect(3, 4).reason
+    entry = AuditEntry.objects.create(
+        actor=merchant_user, actor_name="mia-merchant", action=COUNT, order_number=1, download_id="r1",
+        before={"download_count": 3}, after={"download_count": 0}, reason=reason, outcome="success",
+    )
+    AuditEntry.objects.create(
+        actor=merchant_user, actor_name="mia-merchant", action=COUNT, order_number=1, download_id="r2",
+        before={"download_count": 1}, after={"download_count": 0}, reason="Possible link scanner, ticket 9",
+        outcome="success",
+    )
+    said = {
+        "fr": "Analyseur de liens possible : 3 téléchargements moins de 4 minutes après l'e-mail",
+        "it": "Possibile scanner di link: 3 download entro 4 minuti dall'e-mail",
+    }[language]
+    for url in ("/audit/", f"/audit/{entry.pk}/undo/"):
+        page = _read(_get(merchant_client, url, language).content.decode(), language)
+        assert said in page and reason not in page, url
+        assert url != "/audit/" or "Possible link scanner, ticket 9" in page  # typed: as typed
+    assert AuditEntry.objects.get(pk=entry.pk).reason == reason
+    with translation.override(language):
+        hourly = "Possible link scanner: 1,200 downloads within 40 minutes, more than the shop's 5 an hour"
+        assert "1\u00a0200" in (reason_read(hourly) or "")  # grouped as the language groups it
+        assert reason_read("Bot storm, ticket 4821") is None
 
 
 # --- The digest, in its recipient's language ----------------------------------------------------------
