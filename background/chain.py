@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, connections, models, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from fileflare_admin.api.errors import ApiError, RateLimited
 
@@ -125,6 +126,51 @@ def backoff_seconds(error: ApiError, *, failures: int, most: float) -> float:
     if isinstance(error, RateLimited):
         return float(error.retry_after)
     return float(min(5 * 2 ** min(failures, 8), most))
+
+
+def paced_reads(
+    load: Callable[[], Any],
+    token: str,
+    *,
+    begin_if_due: Callable[[Any, datetime], None],
+    next_read: Callable[[Any, datetime], Any],
+    seconds_until_due: Callable[[Any, datetime], float],
+    budget_wait: Callable[[], int | None],
+    read_once: Callable[[Any, Any], None],
+    label: str,
+    log: logging.Logger,
+    most_backoff: float,
+    step_seconds: float,
+) -> float:
+    """The work of one step of a chain that reads an upstream page by page (the order sync's, the count
+    snapshots'): for up to `step_seconds`, load the row, start what is due, take the next read and make it
+    while the budget allows. Returns the seconds until the next step: none superseded it, nothing due
+    (until due), the budget (its wait), a failed read (the back-off), or the step's time used (0).
+    The row holds `failures`, `last_error`, `last_error_at` and `calls`. A failed read's sentence is kept
+    in English (the worker's), and each Status page says it in its reader's language."""
+    started = time.monotonic()
+    while time.monotonic() - started < step_seconds:
+        state = load()
+        if state.step_token != token:
+            return GRACE.total_seconds()  # superseded; the next hand-over fails anyway
+        now = timezone.now()
+        begin_if_due(state, now)
+        read = next_read(state, now)
+        if read is None:
+            return seconds_until_due(state, now)
+        wait = budget_wait()
+        if wait is not None:
+            return float(wait)
+        try:
+            with translation.override("en"):
+                read_once(state, read)
+        except ApiError as error:
+            state.failures += 1
+            state.last_error, state.last_error_at = error.user_message, timezone.now()
+            state.save(update_fields=["failures", "last_error", "last_error_at", "calls"])
+            log.warning("%s: %s", label, error.user_message)
+            return backoff_seconds(error, failures=state.failures, most=most_backoff)
+    return 0.0
 
 
 def chain_end(rows: models.QuerySet[Any], token: str) -> None:

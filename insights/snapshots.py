@@ -20,21 +20,20 @@ pass off. Only the worker starts the chain (its keeper); no page view does.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from background import chain, pacing, shares
 from downloads.history import forget_unseen, note_counts
 from fileflare_admin.api import downloads as downloads_api
-from fileflare_admin.api.errors import ApiError, NotConfigured, Unavailable
+from fileflare_admin.api.errors import NotConfigured, Unavailable
 from fileflare_admin.api.http import DOWNLOADS, FILEFLARE
 from fileflare_admin.numbers import grouped
 from insights.models import CountSnapshots
@@ -203,35 +202,19 @@ def run_step(token: str, *, enqueue: chain.Enqueue) -> None:
 
 def _work(api: str, token: str) -> float:
     """Returns the seconds until the next step."""
-    started = time.monotonic()
-    while time.monotonic() - started < STEP_SECONDS:
-        state = CountSnapshots.objects.get(api=api)
-        if state.step_token != token:
-            return chain.GRACE.total_seconds()  # superseded; the next hand-over fails anyway
-        now = timezone.now()
-        start_passes_if_due(state, now)
-        read = next_read(state)
-        if read is None:
-            return seconds_until_due(state, now)
-        wait = pacing.headroom_wait(DOWNLOADS) or shares.BULK_DOWNLOADS.wait()
-        if wait is not None:
-            return float(wait)
-        try:
-            # Its sentences in English, as the order sync's: the error is stored, and each Status page
-            # translates it as shown (a worker speaks the shop's LANGUAGE_CODE).
-            with translation.override("en"):
-                read_once(state, read)
-        except ApiError as error:
-            return _failed(state, error)
-    return 0.0
-
-
-def _failed(state: CountSnapshots, error: ApiError) -> float:
-    state.failures += 1
-    state.last_error, state.last_error_at = error.user_message, timezone.now()
-    state.save(update_fields=["failures", "last_error", "last_error_at", "calls"])
-    logger.warning("count snapshots: %s", error.user_message)
-    return chain.backoff_seconds(error, failures=state.failures, most=MAX_BACKOFF)
+    return chain.paced_reads(
+        lambda: CountSnapshots.objects.get(api=api),
+        token,
+        begin_if_due=start_passes_if_due,
+        next_read=lambda state, now: next_read(state),
+        seconds_until_due=seconds_until_due,
+        budget_wait=lambda: pacing.headroom_wait(DOWNLOADS) or shares.BULK_DOWNLOADS.wait(),
+        read_once=read_once,
+        label="count snapshots",
+        log=logger,
+        most_backoff=MAX_BACKOFF,
+        step_seconds=STEP_SECONDS,
+    )
 
 
 def ensure(*, enqueue: chain.Enqueue, force: bool = False) -> bool:

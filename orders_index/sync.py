@@ -13,17 +13,16 @@ so a walk re-reads a few but never misses one.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from background import chain, pacing, shares
 from fileflare_admin.api import fileflare
-from fileflare_admin.api.errors import ApiError, NotConfigured, Unavailable
+from fileflare_admin.api.errors import NotConfigured, Unavailable
 from fileflare_admin.api.http import FILEFLARE
 from orders_index.models import IndexedOrder, OrderSync
 from orders_index.store import forget_missing, store_orders
@@ -145,34 +144,19 @@ def run_step(token: str, *, enqueue: chain.Enqueue) -> None:
 
 def _work(shop: str, token: str) -> float:
     """Returns the seconds until the next step."""
-    started = time.monotonic()
-    while time.monotonic() - started < STEP_SECONDS:
-        state = OrderSync.objects.get(shop=shop)
-        if state.step_token != token:
-            return chain.GRACE.total_seconds()  # superseded; the next hand-over fails anyway
-        now = timezone.now()
-        _start_walk_if_due(state, now)
-        read = next_read(state, now)
-        if read is None:
-            return seconds_until_due(state, now)
-        wait = pacing.headroom_wait(FILEFLARE) or shares.ORDER_SYNC.wait()
-        if wait is not None:
-            return float(wait)
-        try:
-            # Its sentences in English: the error is stored, and each Status page translates it as shown.
-            with translation.override("en"):
-                read_once(state, read)
-        except ApiError as error:
-            return _failed(state, error)
-    return 0.0
-
-
-def _failed(state: OrderSync, error: ApiError) -> float:
-    state.failures += 1
-    state.last_error, state.last_error_at = error.user_message, timezone.now()
-    state.save(update_fields=["failures", "last_error", "last_error_at", "calls"])
-    logger.warning("order sync: %s", error.user_message)
-    return chain.backoff_seconds(error, failures=state.failures, most=MAX_BACKOFF)
+    return chain.paced_reads(
+        lambda: OrderSync.objects.get(shop=shop),
+        token,
+        begin_if_due=_start_walk_if_due,
+        next_read=next_read,
+        seconds_until_due=seconds_until_due,
+        budget_wait=lambda: pacing.headroom_wait(FILEFLARE) or shares.ORDER_SYNC.wait(),
+        read_once=read_once,
+        label="order sync",
+        log=logger,
+        most_backoff=MAX_BACKOFF,
+        step_seconds=STEP_SECONDS,
+    )
 
 
 def ensure(*, enqueue: chain.Enqueue, force: bool = False) -> bool:
