@@ -250,20 +250,13 @@ def audited_recover(*, entry_id: int, saved: bool, verified: str, error: str = "
 
 
 def audit_entries_for_order(*, order_number: int, limit: int = 50) -> list[AuditEntry]:
-    """The order's timeline: every entry that names it, newest first, each with its undos (`undone_by`,
-    as prefetch_related gives them, read by one more query only when there are entries)."""
-    shown = list(AuditEntry.objects.filter(order_number=order_number).select_related("actor")[:limit])
-    if not shown:
-        return shown
-    undos: dict[int, list[AuditEntry]] = {entry.pk: [] for entry in shown}
-    for later in AuditEntry.objects.filter(undo_of__in=list(undos)):
-        undos[int(later.undo_of_id or 0)].append(later)  # named by the filter
-    for entry in shown:
-        kept = entry.undone_by.all()
-        kept._result_cache = undos[entry.pk]  # what prefetch_related("undone_by") leaves
-        kept._prefetch_done = True  # type: ignore[attr-defined]
-        entry._prefetched_objects_cache = {"undone_by": kept}  # type: ignore[attr-defined]
-    return shown
+    """The order's timeline: every entry that names it, newest first, each with its undos (`undone_by`),
+    read by one more query only when there are entries."""
+    return list(
+        AuditEntry.objects.filter(order_number=order_number)
+        .select_related("actor")
+        .prefetch_related("undone_by")[:limit]
+    )
 
 
 def audit_entry_get(*, pk: int) -> AuditEntry:
