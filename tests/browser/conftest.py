@@ -170,3 +170,9 @@ def prepare_tour(page: Page, sandbox: Sandbox, merchant: User) -> Tour:
 def sideways_overflow(page: Page) -> int:
     """How many CSS pixels the page is wider than its window (0 = no sideways scrolling)."""
     return int(page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+
+
+# No htmx request or swap under way, no transition running (a fading "Searching…" is not a contrast problem).
+# `page.wait_for_function(SETTLED)` before acting on what a swap put in place.
+SETTLED = """() => !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")
+  && document.getAnimations().every((animation) => animation.playState !== "running")"""

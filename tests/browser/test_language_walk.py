@@ -34,7 +34,7 @@ from jobs import services as jobs
 from jobs.models import BulkJob
 from jobs.selection import Selection
 from staff.models import StaffPreferences
-from tests.browser.conftest import ARTIFACTS, UNBROKEN_NAME, WORDY_NAME, sideways_overflow
+from tests.browser.conftest import ARTIFACTS, SETTLED, UNBROKEN_NAME, WORDY_NAME, sideways_overflow
 from tests.browser.test_accessibility import _axe_problems
 from tests.conftest import TEST_PASSWORD, Sandbox
 from tests.downloads.conftest import DownloadsApi
@@ -64,9 +64,6 @@ STICKING_OUT = """() => {
 # HTML a person would read as text (a tag inside an attribute breaks it open: `title="{{ x|when }}"`).
 MARKUP_AS_TEXT = re.compile(r'.{0,30}(?:"=""|">|</?(?:time|span|a|code)\b).{0,30}')
 
-# No htmx request or swap under way, no transition running (a fading "Searching…" is not a contrast problem).
-SETTLED = """() => !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")
-  && document.getAnimations().every((animation) => animation.playState !== "running")"""
 
 # WALK_PAGES=folder keeps each checked page's HTML there, to read what the walk saw.
 KEEP_PAGES = os.environ.get("WALK_PAGES", "")

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
 from staff.models import StaffPreferences
-from tests.browser.conftest import sideways_overflow, sign_in
+from tests.browser.conftest import SETTLED, sideways_overflow, sign_in
 from tests.browser.test_accessibility import _axe_problems
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,6 +35,7 @@ def test_a_french_support_person_picks_italian_for_the_reply_without_losing_what
 
     page.locator("#reply-situation").select_option("blocked")
     expect(reply).to_have_value(re.compile(r"^Bonjour,[\s\S]*nous le corrigeons"))
+    page.wait_for_function(SETTLED)  # the swapped-in form settled: the next choice goes to its new select
     page.locator("#reply-language").select_option("it")
     expect(reply).to_have_value(re.compile(r"^Ciao,[\s\S]*ordine n\. 1050[\s\S]*lo stiamo risolvendo"))
     expect(reply).to_have_attribute("lang", "it")
@@ -43,6 +44,7 @@ def test_a_french_support_person_picks_italian_for_the_reply_without_losing_what
     expect(page).to_have_url(re.compile(f"/orders/{EXAMPLE_ID}/$"))  # swapped in place, no navigation
     expect(page.locator("html")).to_have_attribute("lang", "fr")
 
+    page.wait_for_function(SETTLED)
     page.locator("#reply-situation").select_option("ready")  # the language stays Italian
     expect(reply).to_have_value(re.compile(r"^Ciao,[\s\S]*ecco i file del tuo ordine n\. 1050"))
     expect(page.locator("#reply-language")).to_have_value("it")
