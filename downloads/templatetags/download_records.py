@@ -6,8 +6,9 @@ import re
 from typing import Any
 
 from django import template
+from django.http import QueryDict
 from django.template.defaulttags import querystring
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -124,6 +125,25 @@ def _limit_line(known_limits: dict[str, Any], record: Any) -> dict[str, Any] | N
         "reached": known.reached(count),
         "over": known.limit is not None and count > known.limit,
     }
+
+
+HEAD = "downloads/_records_head.html"
+
+
+@register.simple_tag(takes_context=True)
+def records_head(context: template.Context) -> SafeString:
+    """The table's header row (HEAD), kept in this process (fileflare_admin.fragments.render_kept) by
+    everything it reads besides the viewer: the list's kept query (its sort links keep the search, the
+    page size and say the current sort), the columns this person may sort by, whether the Order column
+    shows, and the URL prefix. Seven sort links a load, rendered once for each of them."""
+    query = context.get("query")
+    version = (
+        query.urlencode() if isinstance(query, QueryDict) else repr(query),
+        tuple(sorted(context.get("sortable") or ())),
+        bool(context.get("show_order")),
+        get_script_prefix(),
+    )
+    return fragments.render_kept(context, HEAD, version)
 
 
 ARROWS = {"ascending": " ▲", "descending": " ▼"}

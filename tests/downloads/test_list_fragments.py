@@ -1,0 +1,85 @@
+"""The records list's parts kept in the process (issue 28; fileflare_admin.fragments.render_kept): each is
+the part rendered afresh for every query, person, zone and language, and changes when what it shows does.
+
+Each step changes one input from the step before; a key that left it out would show the step before's
+part, kept. `fresh` renders the page again with nothing kept."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from fileflare_admin import fragments
+from staff.middleware import LANGUAGE_SESSION_KEY, TIME_ZONE_SESSION_KEY
+from tests.conftest import _make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _head(page: str) -> str:
+    """The records table's head (the first after its id: the order page has other tables)."""
+    table = page.split('id="records-table"', 1)[1]
+    return table[table.index("<thead>") : table.index("</thead>")]
+
+
+def test_the_kept_table_head_is_the_head_rendered_afresh_for_every_query_person_and_language(
+    client: Client, merchant_user: User, make_record: Any, order_number: int
+) -> None:
+    make_record()
+    support = _make_user("sol-head-support", "Support")
+    query: dict[str, Any] = {"q": str(order_number)}
+
+    def page() -> str:
+        response = client.get("/downloads/", query)
+        assert response.status_code == 200
+        return response.content.decode()
+
+    def set_session(**values: str) -> None:
+        session = client.session
+        session.update(values)
+        session.save()
+
+    steps: list[tuple[str, Callable[[], None]]] = [
+        ("first", lambda: client.force_login(merchant_user)),
+        ("sorted", lambda: query.update(sort="download_count")),
+        ("sorted the other way", lambda: query.update(sort="-download_count")),
+        ("sorted by another column", lambda: query.update(sort="download_id")),
+        ("another search", lambda: query.update(q=f"#{order_number}")),
+        ("50 a page", lambda: query.update(per_page=50)),
+        ("another role", lambda: client.force_login(support)),
+        ("another zone", lambda: set_session(**{TIME_ZONE_SESSION_KEY: "Asia/Tokyo"})),
+        ("another language", lambda: set_session(**{LANGUAGE_SESSION_KEY: "fr"})),
+    ]
+    seen = []
+    for name, change in steps:
+        change()
+        kept = page()
+        fragments._kept.clear()
+        fresh = page()
+        assert _head(kept) == _head(fresh), name
+        seen.append(_head(kept))
+    assert "aria-sort" not in seen[0]
+    assert re.search(r'aria-sort="ascending"><a href="[^"]*sort=-download_count', seen[1])
+    assert re.search(r'aria-sort="descending"><a href="[^"]*sort=download_count', seen[2])
+    assert seen[3].count("aria-sort") == 1 and "sort=-download_id" in seen[3]
+    assert f"q=%23{order_number}" in seen[4] and f"q=%23{order_number}" not in seen[3]
+    assert "per_page=50" in seen[5] and "per_page=50" not in seen[4]
+    assert seen[7] == seen[6] == seen[5]  # the head shows nothing of the role or the zone
+    assert ">Fichier" in seen[8] and ">File" in seen[7]
+    assert len(set(seen)) == len(steps) - 2
+
+
+def test_the_order_pages_records_table_head_has_no_sort_links(
+    support_client: Client, make_record: Any, order_number: int
+) -> None:
+    """The same table on the order page (no sortable columns): the plain head, after a list's was kept."""
+    make_record()
+    assert "hx-get" in _head(support_client.get("/downloads/", {"q": str(order_number)}).content.decode())
+    response = support_client.get("/orders/82664d96-6dfd-4343-aaaa-05c46f412a5b/")
+    assert response.status_code == 200
+    assert "hx-get" not in _head(response.content.decode())
