@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from downloads import records
-from downloads.history import note_seen
+from downloads.history import note_seen, noted_key
+from downloads.products import product_name_keys
+from fileflare_admin import readahead
 from fileflare_admin.api import downloads as downloads_api
 from fileflare_admin.api import types
 from fileflare_admin.filenames import file_key
@@ -51,9 +53,19 @@ def download_record_list(
         sortdir=sorting[1] if sorting else "ASC",
         search=(q or "").strip() or None,
     )
-    # The counts this page shows go into their history at no upstream call (downloads.history).
-    note_seen(fetched.value.items, seen_at=fetched.fetched_at, source="read", stale=fetched.stale)
+    _note_listed(fetched)
     return fetched
+
+
+def _note_listed(fetched: types.Fetched[types.Page[types.DownloadRecord]]) -> None:
+    """The counts a list page shows go into their history at no upstream call (downloads.history); in a
+    page's readahead scope, whether they are noted already is read with the product names its rows show
+    next (downloads.products), in one round trip."""
+    listed = list(fetched.value.items)
+    kept = noted_key(listed, seen_at=fetched.fetched_at, source="read", stale=fetched.stale)
+    names = product_name_keys({record.product_id for record in listed})
+    readahead.read_ahead([kept, *names] if kept else names)
+    note_seen(listed, seen_at=fetched.fetched_at, source="read", stale=fetched.stale)
 
 
 def _number_typed(q: str | None, *, labelled: bool) -> int | None:
@@ -102,7 +114,7 @@ def download_record_list_of_order(
         search=str(order_number),
     )
     items = tuple(record for record in fetched.value.items if record.order_id == order_number)
-    note_seen(fetched.value.items, seen_at=fetched.fetched_at, source="read", stale=fetched.stale)
+    _note_listed(fetched)
     page = types.Page(items=items, page=1, per_page=ORDER_RECORDS_LIMIT, total=len(items), last_page=1)
     return OrderRecords(
         fetched=types.Fetched(value=page, fetched_at=fetched.fetched_at, stale=fetched.stale),
