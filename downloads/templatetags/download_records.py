@@ -128,22 +128,44 @@ def _limit_line(known_limits: dict[str, Any], record: Any) -> dict[str, Any] | N
 
 
 HEAD = "downloads/_records_head.html"
+PAGER = "downloads/_records_pager.html"
+SEARCH = "downloads/_records_search.html"
+
+
+def _kept(context: template.Context, template_name: str, *shown: object) -> SafeString:
+    """A part of the list rendered once for everything it `shown` besides the viewer and the code, and
+    the URL prefix its links start with; then kept in this process (fileflare_admin.fragments.render_kept)."""
+    return fragments.render_kept(context, template_name, (*shown, get_script_prefix()))
+
+
+def _kept_query(context: template.Context) -> str:
+    """The list's kept query (its links keep the search, the sort and the page size), as one text."""
+    query = context.get("query")
+    return query.urlencode() if isinstance(query, QueryDict) else repr(query)
 
 
 @register.simple_tag(takes_context=True)
 def records_head(context: template.Context) -> SafeString:
-    """The table's header row (HEAD), kept in this process (fileflare_admin.fragments.render_kept) by
-    everything it reads besides the viewer: the list's kept query (its sort links keep the search, the
-    page size and say the current sort), the columns this person may sort by, whether the Order column
-    shows, and the URL prefix. Seven sort links a load, rendered once for each of them."""
-    query = context.get("query")
-    version = (
-        query.urlencode() if isinstance(query, QueryDict) else repr(query),
-        tuple(sorted(context.get("sortable") or ())),
-        bool(context.get("show_order")),
-        get_script_prefix(),
-    )
-    return fragments.render_kept(context, HEAD, version)
+    """The table's header row (HEAD): seven sort links a load, rendered once for each kept query (they keep
+    it and say the current sort), the columns this person may sort by and whether the Order column shows."""
+    sortable = tuple(sorted(context.get("sortable") or ()))
+    return _kept(context, HEAD, _kept_query(context), sortable, bool(context.get("show_order")))
+
+
+@register.simple_tag(takes_context=True)
+def records_pager(context: template.Context) -> SafeString:
+    """The list's pager (PAGER): up to six links a load, rendered once for each kept query, page (its
+    number, size, last page, whether there is a next) and choice of page sizes."""
+    page = context.get("page")
+    shown = (page.page, page.per_page, page.last_page, page.has_next) if page is not None else None
+    return _kept(context, PAGER, _kept_query(context), shown, tuple(context.get("per_page_choices") or ()))
+
+
+@register.simple_tag(takes_context=True)
+def records_search(context: template.Context) -> SafeString:
+    """The list's search box (SEARCH), rendered once for each search it holds."""
+    params = context.get("params") or {}
+    return _kept(context, SEARCH, params.get("q", ""))
 
 
 ARROWS = {"ascending": " ▲", "descending": " ▼"}

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.test import Client
 
 from fileflare_admin import fragments
@@ -83,3 +84,63 @@ def test_the_order_pages_records_table_head_has_no_sort_links(
     response = support_client.get("/orders/82664d96-6dfd-4343-aaaa-05c46f412a5b/")
     assert response.status_code == 200
     assert "hx-get" not in _head(response.content.decode())
+
+
+def _pager(page: str) -> str:
+    return page[page.index('<nav class="pagination"') : page.index("</nav>", page.index('class="pagination"'))]
+
+
+def _search(page: str) -> str:
+    return page[page.index('<form id="records-search"') : page.index("</form>", page.index("records-search"))]
+
+
+def test_the_kept_pager_and_search_box_are_rendered_afresh_for_every_page_query_and_language(
+    client: Client, merchant_user: User, make_record: Any, order_number: int
+) -> None:
+    for index in range(26):  # two pages of 25
+        make_record(download_file_name=f"part-{index}.pdf")
+    client.force_login(merchant_user)
+    query: dict[str, Any] = {"q": str(order_number)}
+
+    def page() -> str:
+        response = client.get("/downloads/", query)
+        assert response.status_code == 200
+        return response.content.decode()
+
+    def set_language(language: str) -> None:
+        session = client.session
+        session[LANGUAGE_SESSION_KEY] = language
+        session.save()
+
+    def more_records() -> None:
+        for index in range(26, 51):
+            make_record(download_file_name=f"part-{index}.pdf")
+        cache.clear()
+
+    steps: list[tuple[str, Callable[[], None]]] = [
+        ("first", lambda: None),
+        ("page 2", lambda: query.update(page=2)),
+        ("50 a page", lambda: query.update(per_page=50, page=1)),
+        ("25 records more (the saved answer gone)", more_records),
+        ("sorted", lambda: query.update(sort="download_id")),
+        ("another search", lambda: query.update(q=f"{order_number} part")),
+        ("another language", lambda: set_language("fr")),
+    ]
+    pagers, searches = [], []
+    for name, change in steps:
+        change()
+        kept = page()
+        fragments._kept.clear()
+        fresh = page()
+        assert _pager(kept) == _pager(fresh) and _search(kept) == _search(fresh), name
+        pagers.append(_pager(kept))
+        searches.append(_search(kept))
+    assert 'rel="next"' in pagers[0] and 'rel="prev"' not in pagers[0]
+    assert 'rel="prev"' in pagers[1] and 'rel="next"' not in pagers[1] and "page=2" not in pagers[1]
+    assert '<strong aria-current="true">50</strong>' in pagers[2] and 'rel="next"' not in pagers[2]
+    assert 'rel="next"' in pagers[3]  # the same query, a page more
+    assert "sort=download_id" in pagers[4] and "sort=download_id" not in pagers[3]
+    assert "part" in pagers[5] and f'value="{order_number} part"' in searches[5]
+    assert "Par page" in pagers[6]
+    assert len(set(pagers)) == len(steps)
+    assert len(set(searches)) == 3  # the search box shows the search and the language only
