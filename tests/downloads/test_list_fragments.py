@@ -86,12 +86,17 @@ def test_the_order_pages_records_table_head_has_no_sort_links(
     assert "hx-get" not in _head(response.content.decode())
 
 
+def _part(page: str, start: str, end: str) -> str:
+    begins = page.index(start)
+    return page[begins : page.index(end, begins)]
+
+
 def _pager(page: str) -> str:
-    return page[page.index('<nav class="pagination"') : page.index("</nav>", page.index('class="pagination"'))]
+    return _part(page, '<nav class="pagination"', "</nav>")
 
 
 def _search(page: str) -> str:
-    return page[page.index('<form id="records-search"') : page.index("</form>", page.index("records-search"))]
+    return _part(page, '<form id="records-search"', "</form>")
 
 
 def test_the_kept_pager_and_search_box_are_rendered_afresh_for_every_page_query_and_language(
