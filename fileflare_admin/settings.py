@@ -223,7 +223,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",  # Accept-Language, else LANGUAGE_CODE
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, reading the person with their session (one query for both: fileflare_admin.sessions).
+    "fileflare_admin.sessions.PersonMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "staff.middleware.RoleRequiredMiddleware",  # Security: no role, no page
     "staff.middleware.TimeZoneMiddleware",  # times in the person's zone (or the shop's)
@@ -293,6 +294,8 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "orders:list"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = _read("SESSION_COOKIE_AGE")
+# Django's database sessions, each read with its person in one query (fileflare_admin.sessions).
+SESSION_ENGINE = "fileflare_admin.sessions"
 
 # Languages (issue 30): the person's pick (Your language, in the header; staff.middleware), else the
 # browser's Accept-Language (django.middleware.locale.LocaleMiddleware), else the shop's LANGUAGE_CODE.
@@ -436,7 +439,7 @@ CONTENT_SECURITY_POLICY = {
 # handler (fileflare_admin.signin) also locks a username out across addresses at a higher count.
 AUTHENTICATION_BACKENDS = [
     "fileflare_admin.security.SignInGuardBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "fileflare_admin.sessions.PersonBackend",  # Django's ModelBackend, given the person read with the session
 ]
 AXES_FAILURE_LIMIT = _read("AXES_FAILURE_LIMIT", blank=True)
 AXES_COOLOFF_MINUTES = _read("AXES_COOLOFF_MINUTES", blank=True)

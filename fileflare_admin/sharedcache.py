@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger("fileflare_admin.cache")
@@ -149,8 +149,32 @@ def local() -> LocMemCache:
     return _local
 
 
+class _KeptClient(RedisCacheClient):
+    """Django's Redis client maker, which makes a new redis.Redis (a dozen attributes, a lock, a callback
+    table) for every call: this one keeps one per connection pool and hands it out again. redis-py's
+    clients are safe to share between threads (each command borrows a connection from the pool), and a
+    connection Redis dropped is replaced by the pool, so a kept client outlives an outage."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        index = self._get_connection_pool_index(write)
+        client = self._clients.get(index)
+        if client is None:
+            if index not in self._pools:
+                self._pools[index] = self._pool_class.from_url(self._servers[index], **self._pool_options)
+            client = self._clients.setdefault(index, self._client(connection_pool=self._pools[index]))
+        return client
+
+
 class ResilientRedisCache(RedisCache):
     """Django's Redis cache that falls back to the process's own memory while Redis does not answer."""
+
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = _KeptClient
 
     def _run(self, operation: str, *args: Any) -> Any:
         if _health.should_try():

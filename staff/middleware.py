@@ -59,13 +59,13 @@ class RoleRequiredMiddleware:
 # nothing is remembered.
 ROLE_SESSION_KEY = "staff_role_groups"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_DATABASE_SESSIONS = "django.contrib.sessions.backends.db"
+_DATABASE_SESSIONS = frozenset({"django.contrib.sessions.backends.db", "fileflare_admin.sessions"})
 
 
 def recall_role_groups(request: HttpRequest, user: AbstractUser) -> None:
     """Give `user` the role groups its session remembers (staff.roles.role_groups then asks no query), or
     read them and remember them. Superusers are never asked (staff.roles.role_of)."""
-    if user.is_superuser or settings.SESSION_ENGINE != _DATABASE_SESSIONS:
+    if user.is_superuser or settings.SESSION_ENGINE not in _DATABASE_SESSIONS:
         return
     kept = request.session.get(ROLE_SESSION_KEY)
     remembered = kept[1] if isinstance(kept, list) and len(kept) == 2 and kept[0] == user.pk else None
@@ -80,7 +80,7 @@ def recall_role_groups(request: HttpRequest, user: AbstractUser) -> None:
 def forget_role_groups(user_ids: set[int] | None) -> None:
     """The sessions of these accounts (None: of everyone) forget their role groups: the next page reads
     them again. A dashboard's staff have tens of sessions; a change of groups is rare."""
-    if settings.SESSION_ENGINE != _DATABASE_SESSIONS:
+    if settings.SESSION_ENGINE not in _DATABASE_SESSIONS:
         return
     for session in Session.objects.filter(expire_date__gt=timezone.now()):
         data = session.get_decoded()
