@@ -28,8 +28,9 @@ _product_ids = itertools.count(random.randint(800_000, 890_000) * 10)
 # needs, whatever the number of records), which that line is read from; 2 fewer (issue 28) since it reads
 # the customer's token and link in one query and its records' limits for the table and the diagnosis in one;
 # 1 fewer, as on every page, since the person's role groups are remembered in their session
-# (staff.middleware.recall_role_groups).
-ORDER_PAGE_QUERIES = 14
+# (staff.middleware.recall_role_groups); 1 fewer, as on every page, since the person is read with their
+# session (fileflare_admin.sessions).
+ORDER_PAGE_QUERIES = 13
 ORDER_1050 = "/orders/82664d96-6dfd-4343-aaaa-05c46f412a5b/"
 
 
@@ -129,7 +130,7 @@ def test_the_records_list_costs_the_same_queries_with_one_record_or_forty_each_w
     for number in (small, large):
         _entries(merchant_user, 40, order_number=number)
     one = _queries(lambda: merchant_client.get("/downloads/", {"q": str(small), "per_page": 50}))
-    assert one <= 4  # the role groups from the session: 1 fewer (issue 28)
+    assert one <= 3  # the role groups from the session, the person with the session: 2 fewer (issue 28)
     _no_more_than(
         django_assert_max_num_queries,
         one,
@@ -144,7 +145,7 @@ def test_the_audit_log_costs_the_same_queries_with_100_entries_or_1000(
     _entries(merchant_user, 100)
     few = _queries(lambda: merchant_client.get("/audit/"))
     _entries(merchant_user, 900)
-    assert few <= 7  # the role groups from the session: 1 fewer (issue 28)
+    assert few <= 6  # the role groups from the session, the person with the session: 2 fewer (issue 28)
     _no_more_than(django_assert_max_num_queries, few, lambda: merchant_client.get("/audit/"), shows="q899")
 
 
@@ -154,7 +155,7 @@ def test_the_orders_list_has_a_bounded_query_count(
     _entries(support_user, 1, order_number=1050)
     few = _queries(lambda: support_client.get("/orders/"))
     _entries(support_user, 200, order_number=1051)
-    assert few <= 9  # the role groups from the session: 1 fewer (issue 28)
+    assert few <= 8  # the role groups from the session, the person with the session: 2 fewer (issue 28)
     _no_more_than(django_assert_max_num_queries, few, lambda: support_client.get("/orders/"))
 
 
@@ -171,7 +172,7 @@ def test_the_jobs_list_costs_the_same_queries_with_one_job_or_thirty(
     jobs(1)
     one = _queries(lambda: merchant_client.get("/jobs/"))
     jobs(29)
-    assert one <= 4  # the role groups from the session: 1 fewer (issue 28)
+    assert one <= 3  # the role groups from the session, the person with the session: 2 fewer (issue 28)
     _no_more_than(django_assert_max_num_queries, one, lambda: merchant_client.get("/jobs/"))
 
 
