@@ -4,7 +4,10 @@ without its shared cache; a database that does not answer is a sentence page, ne
 import logging
 from collections.abc import Callable
 
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.messages.storage import default_storage
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject, empty
 
 from fileflare_admin import sharedcache
 from fileflare_admin.api import deadline
@@ -33,3 +36,18 @@ class ResilienceMiddleware:
         if isinstance(exception, UNREACHABLE_DATABASE):
             return database_unavailable(request, exception)
         return None
+
+
+class LazyMessageMiddleware(MessageMiddleware):
+    """Django's MessageMiddleware, which opens the message storage (it verifies the signed messages cookie)
+    only when the request reads or adds a message: a page does (base.html shows them), /healthz, a
+    redirect or an htmx fragment do not, and leave the messages for the next page exactly as Django's."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        request._messages = SimpleLazyObject(lambda: default_storage(request))  # type: ignore[attr-defined]
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        messages = getattr(request, "_messages", None)
+        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:  # type: ignore[attr-defined]
+            return response  # never opened: nothing read, nothing added, nothing to store
+        return super().process_response(request, response)

@@ -229,7 +229,7 @@ MIDDLEWARE = [
     "staff.middleware.RoleRequiredMiddleware",  # Security: no role, no page
     "staff.middleware.TimeZoneMiddleware",  # times in the person's zone (or the shop's)
     "staff.middleware.LanguageMiddleware",  # the language the person picked, over Accept-Language
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "fileflare_admin.middleware.LazyMessageMiddleware",  # Django's, opening the messages only when asked
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Security: must stay last (it turns a lockout into the sign-in page with the lockout sentence).

@@ -1,6 +1,14 @@
-"""The page frame's header (templates/_site_header.html), kept per process by what it shows (issue 28)."""
+"""The page frame (templates/base.html): its header (templates/_site_header.html), kept per process by what
+it shows, and its own files' addresses, worked out once per process (issue 28)."""
+
+import functools
+from typing import Any
 
 from django import template
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.templatetags.static import static
 from django.template import Context
 from django.urls import get_script_prefix
 from django.utils import timezone
@@ -29,3 +37,24 @@ def site_header(context: Context) -> SafeString:
         timezone.localtime().tzname(),
     )
     return fragments.render_kept(context, HEADER, version)
+
+
+@register.simple_tag
+def frame_static(path: str) -> str:
+    """`{% static %}` for the frame's own files (its icon, style sheet and script), asked of the storage
+    once per process: their collected names (with the content's hash) are read from the manifest when the
+    process starts and stay until it stops. With DEBUG, files are served from the source folders and
+    their addresses are asked afresh every time."""
+    return static(path) if settings.DEBUG else _static(path)
+
+
+@functools.cache
+def _static(path: str) -> str:
+    return static(path)
+
+
+@receiver(setting_changed)
+def _forget_static(setting: str, **kwargs: Any) -> None:
+    """A test that changes where static files live (STATIC_URL, STORAGES) gets addresses afresh."""
+    if setting.startswith("STATIC") or setting == "STORAGES":
+        _static.cache_clear()
