@@ -48,6 +48,6 @@ class LazyMessageMiddleware(MessageMiddleware):
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         messages = getattr(request, "_messages", None)
-        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:  # type: ignore[attr-defined]
+        if isinstance(messages, SimpleLazyObject) and messages._wrapped is empty:
             return response  # never opened: nothing read, nothing added, nothing to store
         return super().process_response(request, response)

@@ -14,8 +14,13 @@ import logging
 from typing import Any
 
 from axes.backends import AxesStandaloneBackend
+from csp.constants import HEADER
+from csp.middleware import CheckableLazyObject, CSPMiddleware
+from csp.utils import build_policy
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -33,6 +38,51 @@ def csp_nonce(request: HttpRequest) -> dict[str, str]:
     """
     nonce = getattr(request, "csp_nonce", None)
     return {"csp_nonce": str(nonce) if nonce is not None else ""}
+
+
+# django-csp's own attributes on a response whose view asked for another policy, or none (its decorators).
+_OWN_POLICY = tuple(
+    f"_csp_{kind}{suffix}" for kind in ("config", "update", "replace", "exempt") for suffix in ("", "_ro")
+)
+_NONCE_MARK = "\x00nonce\x00"  # never in a policy; a nonce is base64
+
+
+class PolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, which builds the policy's text from the settings afresh for every response:
+    the dashboard's policy is the settings' own, so its text is built once per process (with a mark where
+    each response's nonce goes). Anything else (DEBUG's error pages, a report-only policy, excluded
+    prefixes, a view's own policy through django-csp's decorators) is django-csp's as before."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        own = settings.CONTENT_SECURITY_POLICY
+        if (
+            settings.DEBUG
+            or getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None)
+            or not own
+            or own.get("EXCLUDE_URL_PREFIXES")
+            or HEADER in response
+            or any(hasattr(response, name) for name in _OWN_POLICY)
+        ):
+            return super().process_response(request, response)
+        nonce = getattr(request, "_csp_nonce", None)
+        if nonce is None:
+            response[HEADER] = _policy(with_nonce=False)
+            # as django-csp: a nonce asked for after the header is written would be in no header
+            setattr(request, "csp_nonce", CheckableLazyObject(self._csp_nonce_post_response))  # noqa: B010
+        else:
+            response[HEADER] = _policy(with_nonce=True).replace(_NONCE_MARK, nonce)
+        return response
+
+
+@functools.cache
+def _policy(*, with_nonce: bool) -> str:
+    return build_policy(nonce=_NONCE_MARK if with_nonce else None)
+
+
+@receiver(setting_changed)
+def _forget_policy(setting: str, **kwargs: Any) -> None:
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _policy.cache_clear()
 
 
 # --- Client address -------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from django.contrib import auth
 from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.auth.models import User
 from django.contrib.sessions.backends import db
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -64,10 +65,10 @@ def _plan(connection: BaseDatabaseWrapper, session_model: type[Model], user_mode
     quote = connection.ops.quote_name
     fields = user_model._meta.concrete_fields
     users = user_model._meta.db_table
-    columns = ", ".join(f"u.{quote(field.column)}" for field in fields)
-    sql = (
-        f"SELECT s.{quote('session_data')}, {columns} FROM {quote(session_model._meta.db_table)} s "
-        f"LEFT JOIN {quote(users)} u ON u.{quote(user_model._meta.pk.column)} = %s "
+    columns = ", ".join(f"u.{quote(str(field.column))}" for field in fields)
+    sql = (  # names from the models, quoted; every value a parameter
+        f"SELECT s.{quote('session_data')}, {columns} FROM {quote(str(session_model._meta.db_table))} s "  # noqa: S608
+        f"LEFT JOIN {quote(users)} u ON u.{quote(str(user_model._meta.pk.column))} = %s "
         f"WHERE s.{quote('session_key')} = %s AND s.{quote('expire_date')} > %s"
     )
     converters = []  # what the ORM does to each value it reads (SQLite's dates are text, say)
@@ -85,7 +86,7 @@ def _plan(connection: BaseDatabaseWrapper, session_model: type[Model], user_mode
 class SessionStore(db.SessionStore):
     """Django's database sessions, each read with the account it belongs to (`person`)."""
 
-    person: Model | None = None  # the account the session names, read with it; None: not read
+    person: User | None = None  # the account the session names, read with it; None: not read
 
     def load(self) -> dict[str, Any]:
         session_model = self.model

@@ -217,7 +217,7 @@ MIDDLEWARE = [
     # Degrade, never die: the upstream deadline of each request, the degraded header, database trouble.
     "fileflare_admin.middleware.ResilienceMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",  # Security
+    "fileflare_admin.security.PolicyMiddleware",  # Security: django-csp's, its text built once
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",  # Accept-Language, else LANGUAGE_CODE

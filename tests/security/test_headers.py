@@ -5,8 +5,13 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from csp.decorators import csp_update
+from csp.utils import build_policy
 from django.conf import LazySettings
-from django.test import Client
+from django.http import HttpRequest, HttpResponse
+from django.test import Client, RequestFactory
+
+from fileflare_admin.security import PolicyMiddleware
 
 pytestmark = pytest.mark.django_db
 
@@ -149,3 +154,26 @@ def test_order_and_record_pages_fit_the_policy(
         assert response.status_code == 200, url
         assert_secure_page(response)
         assert_markup_fits_the_policy(response)
+
+
+def test_the_policy_kept_per_process_is_django_csps_own_text(
+    client: Client, support_client: Client, settings: LazySettings
+) -> None:
+    """fileflare_admin.security.PolicyMiddleware builds the text once (issue 28): the same text django-csp
+    builds for each response, with that response's nonce or none, and a change of settings is seen."""
+    page = support_client.get("/audit/")
+    nonce = NONCE.search(page.headers["Content-Security-Policy"]).group(1)  # type: ignore[union-attr]
+    assert page.headers["Content-Security-Policy"] == build_policy(nonce=nonce)
+    assert client.get("/healthz").headers["Content-Security-Policy"] == build_policy()
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    assert client.get("/healthz").headers["Content-Security-Policy"] == "default-src 'none'"
+
+
+def test_a_view_with_its_own_policy_gets_it(rf: RequestFactory) -> None:
+    @csp_update({"img-src": "https://example.com"})
+    def view(request: HttpRequest) -> HttpResponse:
+        return HttpResponse("ok")
+
+    request = rf.get("/")
+    response = PolicyMiddleware(view)(request)
+    assert "img-src 'self' data: https://example.com" in response.headers["Content-Security-Policy"]
