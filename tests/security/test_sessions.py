@@ -15,7 +15,7 @@ from django.urls import path
 
 from fileflare_admin import sessions
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__), pytest.mark.engine]  # plain SQL: both engines
 
 
 @login_not_required
