@@ -15,7 +15,8 @@ from django.urls import path
 
 from fileflare_admin import sessions
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__), pytest.mark.engine]  # plain SQL: both engines
+# Plain SQL: proved on both engines.
+pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__), pytest.mark.engine]
 
 
 @login_not_required
