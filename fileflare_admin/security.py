@@ -41,7 +41,7 @@ def csp_nonce(request: HttpRequest) -> dict[str, str]:
 
 
 # django-csp's own attributes on a response whose view asked for another policy, or none (its decorators).
-_OWN_POLICY = tuple(
+_OWN_POLICY = frozenset(
     f"_csp_{kind}{suffix}" for kind in ("config", "update", "replace", "exempt") for suffix in ("", "_ro")
 )
 _NONCE_MARK = "\x00nonce\x00"  # never in a policy; a nonce is base64
@@ -61,7 +61,7 @@ class PolicyMiddleware(CSPMiddleware):
             or not own
             or own.get("EXCLUDE_URL_PREFIXES")
             or HEADER in response
-            or any(hasattr(response, name) for name in _OWN_POLICY)
+            or not _OWN_POLICY.isdisjoint(vars(response))
         ):
             return super().process_response(request, response)
         nonce = getattr(request, "_csp_nonce", None)
