@@ -15,10 +15,20 @@ and `jobs` sits above both.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
+from django.db import connection
+
 from fileflare_admin.api import fileflare, types
-from orders_index.services import order_index_id_for, order_index_number_for, order_index_saw
+from orders.models import KnownCustomerToken
+from orders_index.models import IndexedOrder
+from orders_index.services import (
+    order_index_id_for,
+    order_index_number_for,
+    order_index_saw,
+    order_index_shop,
+)
 
 
 @dataclass(frozen=True)
@@ -60,3 +70,29 @@ def order_id_for_number(number: int) -> str | None:
 def order_number_for_id(order_id: str) -> int | None:
     """The order number of this order ID when the index or an earlier answer knows it (no call)."""
     return order_index_number_for(order_id) or fileflare.order_number_for(order_id)
+
+
+def order_number_and_link(order_id: str) -> tuple[int | None, tuple[str, str] | None]:
+    """order_number_for_id, and the customer's (token, status URL) pasted for that number
+    (KnownCustomerToken.link_for): the order page's first read, one query when the index holds the order.
+    Written as SQL: compiling the two ORM queries cost more than running them (issue 28)."""
+    shop = order_index_shop()
+    if shop:
+        with connection.cursor() as cursor:
+            cursor.execute(_number_and_link_sql(), [shop, str(order_id).lower()])
+            row = cursor.fetchone()
+        if row is not None and row[0]:
+            return int(row[0]), ((row[1], row[2] or "") if row[1] is not None else None)
+    number = fileflare.order_number_for(order_id)
+    return number, (KnownCustomerToken.link_for(number) if number is not None else None)
+
+
+@functools.cache
+def _number_and_link_sql() -> str:
+    quote = connection.ops.quote_name
+    index, tokens = quote(IndexedOrder._meta.db_table), quote(KnownCustomerToken._meta.db_table)
+    return (
+        f"SELECT i.order_number, t.token, t.status_url FROM {index} i"  # noqa: S608  # values as parameters
+        f" LEFT JOIN {tokens} t ON t.order_number = i.order_number"
+        " WHERE i.shop = %s AND i.order_id = %s"
+    )

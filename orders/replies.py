@@ -3,10 +3,11 @@ written in the customer's language), edited by a Merchant, each change audited (
 after, and its language) like every other change staff make. A language the shop has not reworded
 uses the dashboard's default wording in that language."""
 
+import functools
 from dataclasses import dataclass
 from typing import cast
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -38,9 +39,16 @@ class ReplyTemplateText:
 
 def reply_template(situation: Situation, language: str) -> str:
     """The shop's wording of this reply in `language`, or the default wording in that language."""
-    saved = ReplyTemplate.objects.filter(situation=situation, language=language)
-    body = saved.values_list("body", flat=True).first()
-    return body if body is not None else default_reply(situation, language)
+    with connection.cursor() as cursor:  # SQL: the order page reads it on every load (issue 28)
+        cursor.execute(_body_sql(), [situation, language])
+        row = cursor.fetchone()
+    return row[0] if row is not None else default_reply(situation, language)
+
+
+@functools.cache
+def _body_sql() -> str:
+    table = connection.ops.quote_name(ReplyTemplate._meta.db_table)
+    return f"SELECT body FROM {table} WHERE situation = %s AND language = %s"  # noqa: S608  # one row at most
 
 
 def reply_templates(language: str) -> list[ReplyTemplateText]:

@@ -30,7 +30,7 @@ from fileflare_admin.filenames import file_key
 from orders import diagnosis, replies, reply_text
 from orders.attachments import ATTACH, DETACH
 from orders.diagnosis import Complaint, Finding, ReadAt
-from orders.identity import order_id_for_number, order_number_for_id
+from orders.identity import order_id_for_number, order_number_and_link
 from orders.links import status_link_of
 from orders.models import KnownCustomerToken
 from orders.reply_text import RecentChanges, Situation
@@ -150,8 +150,7 @@ def order_page(
     customer's; default: the active one, the staff member's); `complaint` (what the ticket says) leads the
     findings.
     The customer's view, when read, teaches each file's limit (downloads.limits)."""
-    number = order_number_for_id(order_id)
-    known_link = KnownCustomerToken.link_for(number) if number is not None else None  # (token, status URL)
+    number, known_link = order_number_and_link(order_id)  # known_link: (token, status URL)
     token = known_link[0] if known_link else None
     early_records: Future[Section[list[types.DownloadRecord]]] | None = None
     early_customer: Future[Section[types.CustomerView]] | None = None

@@ -80,6 +80,12 @@ def _shop() -> str | None:
         return None
 
 
+def order_index_shop() -> str | None:
+    """The shop this dashboard's index rows belong to (the API identity), None when Fileflare is not
+    configured: a query of the index's own (orders.identity's) names it."""
+    return _shop()
+
+
 def _rows() -> QuerySet[IndexedOrder]:
     shop = _shop()
     return IndexedOrder.objects.filter(shop=shop) if shop else IndexedOrder.objects.none()

@@ -6,12 +6,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from django.core.cache import cache
 
 from fileflare_admin.api import fileflare
-from orders.identity import order_id_for_number, order_lookup_by_number, order_number_for_id
+from orders.identity import (
+    order_id_for_number,
+    order_lookup_by_number,
+    order_number_and_link,
+    order_number_for_id,
+)
+from orders.models import KnownCustomerToken
 from orders_index.models import IndexedOrder
 from orders_index.services import order_index_note
 from tests.conftest import Sandbox
@@ -77,3 +84,33 @@ def test_a_number_no_order_has_is_none_after_one_call(sandbox: Sandbox) -> None:
     lookup = order_lookup_by_number(987_654_321_987)
     assert lookup.order_id is None and lookup.matches == [] and lookup.listed is not None
     assert _calls(sandbox) == before + 1
+
+
+def test_the_order_pages_number_and_customer_link_come_from_the_index_in_one_query(
+    sandbox: Sandbox, django_assert_num_queries: Any
+) -> None:
+    """order_number_and_link answers as order_number_for_id and KnownCustomerToken.link_for would, one
+    query when the index holds the order (the link as pasted, or the token alone, or none)."""
+    example_id = _example_id()
+    order_index_note(fileflare.order_get(order_id=example_id).value)
+    with django_assert_num_queries(1):
+        assert order_number_and_link(example_id.upper()) == (EXAMPLE_NUMBER, None)
+    KnownCustomerToken.remember(order_number=EXAMPLE_NUMBER, token="t" * 32)
+    assert order_number_and_link(example_id) == (EXAMPLE_NUMBER, ("t" * 32, ""))
+    link = "https://shop.example/apps/downloads/orders/" + "t" * 32
+    KnownCustomerToken.remember(order_number=EXAMPLE_NUMBER, token="t" * 32, status_url=link)
+    with django_assert_num_queries(1):
+        assert order_number_and_link(example_id) == (EXAMPLE_NUMBER, ("t" * 32, link))
+    assert order_number_and_link(str(uuid.uuid4())) == (None, None)  # neither the index nor an answer
+
+
+def test_the_order_pages_number_comes_from_an_earlier_answer_when_the_index_does_not_hold_it(
+    sandbox: Sandbox,
+) -> None:
+    example_id = _example_id()
+    KnownCustomerToken.remember(order_number=EXAMPLE_NUMBER, token="t" * 32)
+    assert order_number_and_link(example_id) == (None, None)  # nobody has shown it yet
+    fileflare.order_list(order_number=EXAMPLE_NUMBER, with_assets=True)
+    before = _calls(sandbox)
+    assert order_number_and_link(example_id) == (EXAMPLE_NUMBER, ("t" * 32, ""))
+    assert _calls(sandbox) == before
