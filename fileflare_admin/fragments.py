@@ -10,7 +10,8 @@ data nor reach a person who would see it otherwise.
 The CSRF token, the one thing in a fragment that is each person's own, is never stored: a fragment is
 rendered and kept with a placeholder, and the request's token goes in on the way out.
 
-A page's fragments are read with one `get_many` and the missing ones written with one `set_many`.
+A page's fragments are read with one `get_many` (none on a page whose first read read them ahead:
+fileflare_admin.readahead) and the missing ones written with one `set_many`.
 """
 
 from __future__ import annotations
@@ -93,39 +94,6 @@ def _template_version(template: Template) -> str:
     return hashlib.sha256(template.source.encode()).hexdigest()[:16] + code_version()
 
 
-# A page that renders fragments twice (the order page: its records' rows, then its History entries) reads
-# the second's keys with the first's, in one round trip, once this process has seen the page: the keys its
-# later fragments had last time, by the first's keys (which name its data, viewer and code). A value read
-# ahead is the one the cache holds under a key made from everything it shows: a guess that no longer fits
-# costs a round trip, never a wrong fragment.
-LATER_KEPT = 256
-_later: OrderedDict[str, list[str]] = OrderedDict()
-_later_lock = threading.Lock()
-
-
-def _read(keys: list[str]) -> dict[str, Any]:
-    """The fragments under `keys`: the first read of a page (a readahead scope) reads with it the keys the
-    page's later fragments had last time; a later read notes its keys for next time."""
-    notes = readahead.notes()
-    if notes is None:
-        return readahead.get_many(keys)
-    first = notes.get("fragments_first")
-    if first is None:
-        first = hashlib.sha256(repr(keys).encode()).hexdigest()
-        notes["fragments_first"], notes["fragments_later"] = first, []
-        with _later_lock:
-            later = _later.get(first, [])
-        readahead.read_ahead([*keys, *later])
-    else:
-        notes["fragments_later"].extend(keys)
-        with _later_lock:
-            _later[first] = list(notes["fragments_later"])
-            _later.move_to_end(first)
-            while len(_later) > LATER_KEPT:
-                _later.popitem(last=False)
-    return readahead.get_many(keys)
-
-
 def render_many(
     context: Context, template_name: str, items: Iterable[tuple[Any, Mapping[str, Any]]]
 ) -> SafeString:
@@ -148,7 +116,8 @@ def render_many(
         if prefix is not None and version is not None:
             key = PREFIX + hashlib.sha256(repr((prefix, version)).encode()).hexdigest()
         entries.append((key, values))
-    found = _read([key for key, _ in entries if key]) if prefix is not None else {}
+    # Inside a page's readahead scope the keys it had last time were read with its first read.
+    found = readahead.get_many([key for key, _ in entries if key]) if prefix is not None else {}
     rendered, missing = [], {}
     for key, values in entries:
         html = found.get(key) if key else None

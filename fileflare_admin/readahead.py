@@ -11,43 +11,101 @@ product names, then its fragments). Two tools put them together:
 - `read_ahead(keys)` inside a `scope()` (or `ahead(keys)`): one `get_many` for all of them; until the scope
   ends `get_many`/`get` of this module answer those keys from it and ask the cache only for the rest.
 
+A page's first read ahead also reads the keys its later reads (through this module) named the last time
+this process served a page whose first read named the same keys: a warm order page reads its answers, what
+they name and its fragments in one round trip. A guess that no longer fits (a new History entry, a changed
+record) costs the round trip it would have cost anyway, never a wrong value: each key holds what the cache
+held when the page began.
+
 A value read ahead is what the cache held when the page asked: read ahead only keys the page does not write
 before reading them again, or writes through this module's `set_many` (the product names the order page
-learns). A read that must see other processes' writes as they come (a lock, a wait for another's fetch)
-asks the cache itself.
+learns, its fragments); since a page's later reads are read ahead the next time, that holds for every key
+a page reads through this module. A read that must see other processes' writes as they come (a lock, a wait
+for another's fetch) asks the cache itself.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
+from django.utils import timezone, translation
 
 _MISSING = object()  # read ahead and not in the cache
 _ahead: ContextVar[dict[str, Any] | None] = ContextVar("cache_read_ahead", default=None)
-_notes: ContextVar[dict[str, Any] | None] = ContextVar("cache_read_ahead_notes", default=None)
 _gathered: ContextVar[list[str] | None] = ContextVar("cache_keys_gathered", default=None)
+
+# The keys a page read after its first read ahead, by that first read's keys (and the language and time
+# zone the page is shown in, which its fragments' keys name): the newest pages' only, a bounded number each.
+LATER_PAGES = 256
+LATER_KEYS = 400
+_later: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+_later_lock = threading.Lock()
+
+
+@dataclass
+class _Page:
+    """The outermost scope: its values (the keys guessed from last time go there), its first read's keys
+    and signature, and every key read through this module since."""
+
+    known: dict[str, Any]
+    first: str | None = None
+    first_keys: frozenset[str] = frozenset()
+    read: list[str] = field(default_factory=list)
+
+
+_page: ContextVar[_Page | None] = ContextVar("cache_read_ahead_page", default=None)
 
 
 @contextmanager
 def scope() -> Iterator[None]:
-    """What `read_ahead` reads inside is kept until the scope ends (a page: its view and its render)."""
-    token = _ahead.set(dict(_ahead.get() or {}))
-    notes = _notes.set({})
+    """What `read_ahead` reads inside is kept until the scope ends (a page: its view and its render). The
+    outermost scope notes the keys its page reads, read ahead with its first read the next time."""
+    known: dict[str, Any] = dict(_ahead.get() or {})
+    token = _ahead.set(known)
+    page = _Page(known) if _page.get() is None else None
+    page_token = _page.set(page) if page is not None else None
     try:
         yield
     finally:
-        _notes.reset(notes)
+        if page is not None and page_token is not None:
+            _page.reset(page_token)
+            _remember_later(page)
         _ahead.reset(token)
 
 
-def notes() -> dict[str, Any] | None:
-    """A dictionary kept for the scope's length, for a reader's own notes about the page (None outside
-    a scope): fileflare_admin.fragments notes there which fragments the page has asked for."""
-    return _notes.get()
+def _remember_later(page: _Page) -> None:
+    if page.first is None:
+        return
+    later = tuple(key for key in dict.fromkeys(page.read) if key not in page.first_keys)[:LATER_KEYS]
+    with _later_lock:
+        _later[page.first] = later
+        _later.move_to_end(page.first)
+        while len(_later) > LATER_PAGES:
+            _later.popitem(last=False)
+
+
+def _guessed(page: _Page | None, wanted: list[str]) -> list[str]:
+    """At a page's first read ahead: the keys its later reads named last time (noting this read as the
+    first); else none (noting the keys as read)."""
+    if page is None:
+        return []
+    if page.first is not None:
+        page.read.extend(wanted)
+        return []
+    where = (tuple(wanted), translation.get_language(), timezone.get_current_timezone_name())
+    page.first = hashlib.sha256(repr(where).encode()).hexdigest()
+    page.first_keys = frozenset(wanted)
+    with _later_lock:
+        later = _later.get(page.first, ())
+    return [key for key in later if key not in page.first_keys and key not in page.known]
 
 
 def read_ahead(keys: Iterable[str]) -> None:
@@ -56,9 +114,14 @@ def read_ahead(keys: Iterable[str]) -> None:
     known = _ahead.get()
     if known is None:
         return
-    wanted = [key for key in dict.fromkeys(keys) if key and key not in known]
-    found = cache.get_many(wanted) if wanted else {}
+    page = _page.get()
+    asked = [key for key in dict.fromkeys(keys) if key]
+    guessed = _guessed(page, asked)
+    wanted = [key for key in asked if key not in known]
+    found = cache.get_many([*wanted, *guessed]) if wanted or guessed else {}
     known.update({key: found.get(key, _MISSING) for key in wanted})
+    if page is not None:  # kept for the whole page, beyond an inner scope (PageCalls.submit_many's)
+        page.known.update({key: found.get(key, _MISSING) for key in guessed})
 
 
 @contextmanager
@@ -81,6 +144,9 @@ def get_many(keys: Iterable[str]) -> dict[str, Any]:
     """As the cache's get_many; the keys read ahead cost no round trip, the others one."""
     keys = list(keys)
     known = _ahead.get() or {}
+    page = _page.get()
+    if page is not None:
+        page.read.extend(keys)
     rest = [key for key in keys if key not in known]
     found = cache.get_many(rest) if rest else {}
     for key in keys:
