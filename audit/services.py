@@ -264,7 +264,7 @@ def audit_entries_for_order(*, order_number: int, limit: int = 50) -> list[Audit
 @functools.cache
 def _order_entries_sql() -> str:
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in AuditEntry._meta.concrete_fields)
+    columns = ", ".join(quote(str(field.column)) for field in AuditEntry._meta.concrete_fields)
     return (
         f"SELECT {columns} FROM {quote(AuditEntry._meta.db_table)} WHERE {quote('order_number')} = %s"  # noqa: S608
         f" ORDER BY {quote('created_at')} DESC, {quote('id')} DESC LIMIT %s"  # the model's ordering
