@@ -185,6 +185,7 @@ def _measure(client: Client, path: str, args: argparse.Namespace) -> None:
             return client.get(path)
 
     get(path)  # cold: fills the read cache
+    get(path)  # warm once: the process learns the page's later cache keys (fileflare_admin.readahead)
     with CaptureQueriesContext(connection) as captured, _cache_calls() as calls:
         status = get(path).status_code
         queries = list(captured.captured_queries)  # copied: the next request empties the log

@@ -23,6 +23,8 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,8 @@ from django.db.models import Model
 from django.template import Context
 from django.template.base import Template
 from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from fileflare_admin import readahead
@@ -52,6 +56,33 @@ def data_version(value: object) -> tuple[Any, ...] | None:
 @functools.cache
 def _field_names(kind: type) -> tuple[str, ...]:
     return tuple(field.name for field in dataclasses.fields(kind))
+
+
+class Unversioned(TypeError):
+    """A value `versioned` cannot name exactly (an object whose repr may not say what it holds)."""
+
+
+_PLAIN = (str, int, float, bool, bytes, datetime, date, time, timedelta, Decimal, type(None))
+
+
+def versioned(value: object) -> Any:
+    """`value` as plain data that names all of it: dataclasses with every field (nested ones too), lists,
+    tuples, dicts and sets of them, lazy translations as their text in the active language. Raises
+    Unversioned for anything else (its repr might be an address, or leave out what it shows)."""
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, Promise):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        kind = type(value)
+        return (kind.__qualname__, *(versioned(getattr(value, name)) for name in _field_names(kind)))
+    if isinstance(value, list | tuple):
+        return tuple(versioned(item) for item in value)
+    if isinstance(value, dict):
+        return tuple((versioned(key), versioned(item)) for key, item in value.items())
+    if isinstance(value, set | frozenset):
+        return ("set", *sorted((versioned(item) for item in value), key=repr))
+    raise Unversioned(type(value).__qualname__)
 
 
 def model_version(instance: Model) -> tuple[Any, ...]:
@@ -95,14 +126,20 @@ def _template_version(template: Template) -> str:
 
 
 def render_many(
-    context: Context, template_name: str, items: Iterable[tuple[Any, Mapping[str, Any]]]
+    context: Context,
+    template_name: str,
+    items: Iterable[tuple[Any, Mapping[str, Any]]],
+    *,
+    own: Mapping[str, str] | None = None,
 ) -> SafeString:
     """`template_name` rendered once for each item, as `{% include %}` would with the item's values
     pushed onto `context`; each rendering cached under a key made from the item's `version` (everything
     the item's values hold that the template shows: None renders it uncached) and the viewer.
 
     `items`: (version, values) pairs. The caller names the whole of what a fragment shows in `version`:
-    the template sees the page's context too, and anything it reads from there must be in it."""
+    the template sees the page's context too, and anything it reads from there must be in it.
+    `own`: values each rendering has afresh, as the CSRF token (a form's one-time token): the template
+    reads each by its name, the fragment keeps a placeholder, and the value goes in on the way out."""
     template = context.template.engine.get_template(template_name) if context.template else None
     if template is None:
         raise ValueError("render_many needs a context being rendered by a template")
@@ -118,21 +155,30 @@ def render_many(
         entries.append((key, values))
     # Inside a page's readahead scope the keys it had last time were read with its first read.
     found = readahead.get_many([key for key, _ in entries if key]) if prefix is not None else {}
+    fresh = {"csrf_token": token, **(own or {})}
+    placeholders = {name: _placeholder(name) for name in fresh} if cacheable else {}
     rendered, missing = [], {}
     for key, values in entries:
         html = found.get(key) if key else None
         if html is None:
-            with context.push(csrf_token=CSRF_PLACEHOLDER if cacheable else token, **values):
+            with context.push(**(placeholders or fresh), **values):
                 html = str(template.render(context))
             if key:
                 missing[key] = html
         rendered.append(html)
     if missing:
-        readahead.set_many(missing, TIMEOUT)
+        readahead.set_later(missing, TIMEOUT)
     page = "".join(rendered)
-    if cacheable:
-        page = page.replace(CSRF_PLACEHOLDER, str(token))
+    for name, placeholder in placeholders.items():
+        page = page.replace(placeholder, escape(str(fresh[name])))
     return mark_safe(page)  # noqa: S308  # each piece is a template's own autoescaped output
+
+
+def _placeholder(name: str) -> str:
+    """What a fragment keeps instead of an `own` value: alphanumeric (it survives escaping unchanged)."""
+    if name == "csrf_token":
+        return CSRF_PLACEHOLDER
+    return "fragmentown" + hashlib.sha256(name.encode()).hexdigest()[:24]
 
 
 # Fragments every page shows (the page frame's header) are kept in the process's own memory: no round trip

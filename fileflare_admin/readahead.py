@@ -59,6 +59,7 @@ class _Page:
     first: str | None = None
     first_keys: frozenset[str] = frozenset()
     read: list[str] = field(default_factory=list)
+    writes: dict[int, dict[str, Any]] = field(default_factory=dict)  # set_later's, by timeout
 
 
 _page: ContextVar[_Page | None] = ContextVar("cache_read_ahead_page", default=None)
@@ -78,6 +79,8 @@ def scope() -> Iterator[None]:
         if page is not None and page_token is not None:
             _page.reset(page_token)
             _remember_later(page)
+            for timeout, values in page.writes.items():
+                cache.set_many(values, timeout)
         _ahead.reset(token)
 
 
@@ -137,6 +140,20 @@ def set_many(values: dict[str, Any], timeout: int) -> None:
     cache.set_many(values, timeout)
     known = _ahead.get()
     if known is not None:
+        known.update(values)
+
+
+def set_later(values: dict[str, Any], timeout: int) -> None:
+    """As `set_many`, for values nobody else waits for (rendered fragments): inside a page's scope they are
+    written when it ends, with the page's other such values, in one set_many (per timeout)."""
+    page = _page.get()
+    if page is None:
+        cache.set_many(values, timeout)
+        return
+    page.writes.setdefault(timeout, {}).update(values)
+    page.known.update(values)
+    known = _ahead.get()
+    if known is not None and known is not page.known:
         known.update(values)
 
 

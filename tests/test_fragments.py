@@ -288,3 +288,21 @@ def test_the_header_is_kept_after_the_first_page(client: Any, support_user: User
     assert len(fragments._kept) == 1
     client.get("/audit/")
     assert len(fragments._kept) == 1
+
+
+def test_a_version_names_every_field_of_nested_data_and_refuses_what_it_cannot_name() -> None:
+    """fragments.versioned: a record's secret S3 key (left out of its repr) inside a list counts; a lazy
+    sentence is its text in the active language; an object whose repr is its address is refused."""
+    from django.utils import translation
+    from django.utils.translation import gettext_lazy
+
+    moved = dataclasses.replace(RECORD, amazon_key="bucket/elsewhere.pdf")
+    assert repr([RECORD]) == repr([moved])
+    assert fragments.versioned([RECORD]) != fragments.versioned([moved])
+    assert fragments.versioned({"at": RECORD.date_created}) == (("at", RECORD.date_created),)
+    label = gettext_lazy("Copy")
+    with translation.override("fr"):
+        french = fragments.versioned((label,))
+    assert french != fragments.versioned((label,)) == ("Copy",)
+    with pytest.raises(fragments.Unversioned):
+        fragments.versioned([object()])

@@ -1,0 +1,92 @@
+"""The order page's parts, each cached by the version of what it shows (fileflare_admin.fragments, issue 28).
+
+The order's facts, its actions, the diagnosis, the support reply, what the customer sees and the order's
+files: each is a template of its own (templates/orders/_*.html), rendered as `{% include %}` would and
+kept in the shared cache under a key made from everything it reads from the page's context (below), the
+viewer (permissions, time zone, language) and the code. A part rendered with what an action adds (a form's
+errors, a failed fix's sentence) is never kept. The CSRF token and the resend form's one-time token are
+each rendering's own: a fragment keeps placeholders for them.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django import template
+from django.template import Context
+from django.utils.safestring import SafeString
+
+from fileflare_admin import fragments
+
+register = template.Library()
+
+
+def _reply(context: Context) -> tuple[Any, ...]:
+    page = context["page"]
+    return (
+        context["order"].id,
+        page.complaint,
+        page.situation,
+        page.fitting,
+        page.reply_language,
+        page.support_reply,
+        context.get("reply_choices"),
+        context.get("reply_languages"),
+    )
+
+
+def _facts(context: Context) -> tuple[Any, ...]:
+    order = context["order"]
+    return (order.id, order.order_number, order.ordered_at, order.email_sent_at)
+
+
+def _actions(context: Context) -> tuple[Any, ...]:
+    order = context["order"]
+    return (order.id, order.order_number, context["page"].fileflare_app_url)
+
+
+def _files(context: Context) -> tuple[Any, ...]:
+    order = context["order"]
+    return (order.id, order.order_number, order.assets)
+
+
+def _customer(context: Context) -> tuple[Any, ...] | None:
+    link_form = context.get("link_form")
+    if link_form is None or link_form.is_bound:  # a pasted link with its errors: this rendering only
+        return None
+    page = context["page"]
+    return (context["order"].id, page.status_link, page.token, page.customer)
+
+
+def _diagnosis(context: Context) -> tuple[Any, ...] | None:
+    if any(context.get(name) for name in ("fix_error", "fix_file", "fix_form")):  # a failed fix's sentence
+        return None
+    order, page = context["order"], context["page"]
+    return (order.id, order.order_number, page.fileflare_app_url, page.findings)
+
+
+def _own_resend_submission(context: Context) -> dict[str, str]:
+    form = context.get("resend_form")
+    return {"resend_submission": str(form["submission"].value() or "") if form is not None else ""}
+
+
+PARTS: dict[str, tuple[str, Callable[[Context], tuple[Any, ...] | None]]] = {
+    "support_reply": ("orders/_support_reply.html", _reply),
+    "actions": ("orders/_order_actions.html", _actions),
+    "facts": ("orders/_order_facts.html", _facts),
+    "files": ("orders/_order_files.html", _files),
+    "customer": ("orders/_customer_section.html", _customer),
+    "diagnosis": ("orders/_diagnosis.html", _diagnosis),
+}
+
+
+@register.simple_tag(takes_context=True)
+def order_part(context: Context, name: str) -> SafeString:
+    """The part `name` of PARTS, cached by what it shows (None from its version: rendered afresh)."""
+    template_name, version_of = PARTS[name]
+    try:
+        version = version_of(context)
+        named = fragments.versioned(version) if version is not None else None
+    except fragments.Unversioned:
+        named = None
+    own = _own_resend_submission(context) if name == "actions" else None
+    return fragments.render_many(context, template_name, [(named, {})], own=own)

@@ -1,0 +1,162 @@
+"""The order page's parts cached by what they show (orders.templatetags.order_page, issue 28): the
+actions, the diagnosis, the support reply, what the customer sees and the order's files come from the
+shared cache on a warm load, exactly as they would render afresh; each changes the moment its data does,
+never reaches a person who would see it otherwise, and carries each load's own tokens."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import caches
+from django.test import Client
+
+from fileflare_admin import fragments
+from orders.models import KnownCustomerToken, ReplyTemplate
+from tests.orders.conftest import MadeOrder
+
+pytestmark = pytest.mark.django_db
+PARTS = {  # each part's root, and where it ends
+    "actions": ('class="card order-actions"', "</section>"),
+    "facts": ('<dl class="facts">', "</section>"),
+    "diagnosis": ('id="diagnosis"', "</section>"),
+    "support reply": ('id="support-reply-box"', "</section>"),
+    "what the customer sees": ('id="customer-view"', "</section>"),
+    "files": ('id="order-assets"', "</section>"),
+}
+
+
+@pytest.fixture
+def used_up(make_order: Any) -> MadeOrder:
+    """An order whose planner was downloaded 5 times of 5 (a finding with a count fix), its customer's
+    link known."""
+    order: MadeOrder = make_order({"planner.pdf": (5, 5), "stickers.zip": (0, 5)})
+    KnownCustomerToken.remember(
+        order_number=order.order_number, token=order.token, status_url=order.status_url
+    )
+    return order
+
+
+@pytest.fixture
+def writes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The set_many calls made to the shared cache (a part rendered afresh is written with them)."""
+    backend = caches["default"]
+    made: list[str] = []
+    original = backend.set_many
+
+    def counted(values: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        made.extend(key for key in values if fragments.PREFIX in key)
+        return original(values, *args, **kwargs)
+
+    monkeypatch.setattr(backend, "set_many", counted)
+    yield made
+
+
+def _page(client: Client, order: MadeOrder, **query: str) -> str:
+    response = client.get(f"/orders/{order.id}/", query)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _part(page: str, name: str) -> str:
+    start, end = PARTS[name]
+    assert start in page, f"{name} is not on the page"
+    return page.split(start, 1)[1].split(end, 1)[0]
+
+
+def _tokens(html: str) -> tuple[str, list[str], list[str]]:
+    """The page without its own tokens; its CSRF tokens; its one-time resend tokens."""
+    csrf = re.findall(r'(?:name="csrfmiddlewaretoken" value|data-csrf)="([^"]+)"', html)
+    submission = re.findall(r'name="submission" value="([^"]*)"', html)
+    for token in {*csrf, *submission}:
+        html = html.replace(token, "TOKEN")
+    return html, csrf, submission
+
+
+def test_the_parts_from_the_cache_are_the_parts_rendered_afresh(
+    merchant_client: Client, used_up: MadeOrder, writes: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(2):
+        _page(merchant_client, used_up)
+    writes.clear()
+    kept = _page(merchant_client, used_up)
+    assert writes == []  # every part came from the cache
+    monkeypatch.setattr(fragments, "_template_version", lambda template: str(object.__hash__(object())))
+    afresh = _page(merchant_client, used_up)
+    assert len(writes) >= len(PARTS)  # every part rendered again
+    assert "Give back" in _part(afresh, "diagnosis") or "Reset" in _part(afresh, "diagnosis")
+    for name in PARTS:
+        assert _tokens(_part(kept, name))[0] == _tokens(_part(afresh, name))[0], name
+
+
+def test_each_load_has_its_own_csrf_and_one_time_resend_token(
+    merchant_client: Client, used_up: MadeOrder
+) -> None:
+    pages = [_page(merchant_client, used_up) for _ in range(2)]
+    first, second = (_tokens("".join(_part(page, name) for name in PARTS)) for page in pages)
+    assert first[0] == second[0]
+    assert first[1] and second[1] and set(first[1]).isdisjoint(second[1])
+    assert len(first[2]) == len(second[2]) == 1 and first[2] != second[2]
+    assert first[2][0] and "fragmentown" not in first[0] and fragments.CSRF_PLACEHOLDER not in first[0]
+
+
+def test_the_support_reply_changes_the_moment_its_template_or_the_choice_does(
+    merchant_client: Client, used_up: MadeOrder
+) -> None:
+    before = _part(_page(merchant_client, used_up, reply="ready"), "support reply")
+    ReplyTemplate.objects.create(situation="ready", language="en", body="Hello from the shop: {order_number}")
+    after = _part(_page(merchant_client, used_up, reply="ready"), "support reply")
+    assert "Hello from the shop" not in before and f"Hello from the shop: {used_up.order_number}" in after
+    french = _part(_page(merchant_client, used_up, reply="ready", reply_language="fr"), "support reply")
+    assert 'lang="fr"' in french and "Hello from the shop" not in french
+
+
+def test_the_diagnosis_and_the_customers_view_change_the_moment_the_counts_do(
+    merchant_client: Client, used_up: MadeOrder
+) -> None:
+    page = _page(merchant_client, used_up)
+    assert "downloaded 5 of 5" in _part(page, "what the customer sees")
+    diagnosis = _part(page, "diagnosis")
+    form = re.search(r'action="([^"]*fix-count/)"(.*?)</form>', diagnosis, re.S)
+    assert form is not None
+    record = re.search(r'name="record" value="([^"]+)"', form.group(2))
+    assert record is not None
+    response = merchant_client.post(
+        form.group(1), {"file": "planner.pdf", "record": record.group(1), "reason": "ticket 7"}
+    )
+    assert response.status_code == 302
+    page = _page(merchant_client, used_up)
+    assert "downloaded 0 of 5" in _part(page, "what the customer sees")
+    assert _part(page, "diagnosis") != diagnosis and "fix-count/" not in _part(page, "diagnosis")
+
+
+def test_a_part_never_crosses_roles(
+    merchant_client: Client, support_client: Client, used_up: MadeOrder
+) -> None:
+    merchant = _page(merchant_client, used_up)
+    support = _page(support_client, used_up)
+    assert "Edit the shop's replies" in _part(merchant, "support reply")
+    assert "Edit the shop's replies" not in _part(support, "support reply")
+
+
+def test_a_part_never_crosses_time_zones(merchant_client: Client, used_up: MadeOrder) -> None:
+    utc = _part(_page(merchant_client, used_up), "diagnosis")
+    assert "<time" in utc
+    response = merchant_client.post("/staff/time-zone/", {"time_zone": "Asia/Tokyo", "next": "/audit/"})
+    assert response.status_code == 302
+    tokyo = _part(_page(merchant_client, used_up), "diagnosis")
+    assert "<time" in tokyo and tokyo != utc and "JST" in tokyo
+
+
+def test_a_pasted_links_error_is_shown_once_and_never_kept(
+    merchant_client: Client, make_order: Any
+) -> None:
+    order: MadeOrder = make_order({"planner.pdf": (1, 5)})
+    _page(merchant_client, order)
+    response = merchant_client.post(f"/orders/{order.id}/customer-link/", {"link": "not a link at all"})
+    shown = _part(response.content.decode(), "what the customer sees")
+    assert 'aria-invalid="true"' in shown and "not a link at all" in shown
+    again = _part(_page(merchant_client, order), "what the customer sees")
+    assert 'aria-invalid="true"' not in again and "not a link at all" not in again
