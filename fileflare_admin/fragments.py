@@ -122,7 +122,14 @@ def code_version() -> str:
 
 def _template_version(template: Template) -> str:
     """The template's own source (exact) and the project's code (code_version)."""
-    return hashlib.sha256(template.source.encode()).hexdigest()[:16] + code_version()
+    return _source_version(template.source) + code_version()
+
+
+@functools.lru_cache(maxsize=256)
+def _source_version(source: str) -> str:
+    """Hashed once per source (the cached template loader keeps one string per template: a page's seven
+    fragments hashed theirs on every load)."""
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
 def render_many(
