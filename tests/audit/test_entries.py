@@ -256,6 +256,7 @@ def test_an_order_page_timeline_lists_that_orders_entries_newest_first(
     assert "No staff actions on this order yet." in empty
 
 
+@pytest.mark.engine  # read by SQL of its own (audit.services._order_entries_sql)
 def test_an_order_page_timeline_reads_its_entries_and_their_undos_in_two_queries_at_most(
     django_assert_num_queries: Any,
 ) -> None:

@@ -86,6 +86,7 @@ def test_a_number_no_order_has_is_none_after_one_call(sandbox: Sandbox) -> None:
     assert _calls(sandbox) == before + 1
 
 
+@pytest.mark.engine  # read by SQL of its own (orders.identity._number_and_link_sql)
 def test_the_order_pages_number_and_customer_link_come_from_the_index_in_one_query(
     sandbox: Sandbox, django_assert_num_queries: Any
 ) -> None:

@@ -102,6 +102,7 @@ def test_each_load_has_its_own_csrf_and_one_time_resend_token(
     assert first[2][0] and "fragmentown" not in first[0] and fragments.CSRF_PLACEHOLDER not in first[0]
 
 
+@pytest.mark.engine  # the reply template is read by SQL of its own (orders.replies._body_sql)
 def test_the_support_reply_changes_the_moment_its_template_or_the_choice_does(
     merchant_client: Client, used_up: MadeOrder
 ) -> None:
