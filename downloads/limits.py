@@ -68,11 +68,19 @@ class KnownLimit:
             return _("this order's customer page (Fileflare v2)")
         return _("order #%(number)s's customer page (Fileflare v2)") % {"number": self.order_number}
 
+    def age(self, now: datetime) -> str:
+        """How long ago its page was seen, as source_text says it ("3 days ago"); "" when it names no
+        time. With the limit's fields, all that its lines show (a fragment's key: downloads.templatetags)."""
+        if self.source == "shop_default" or self.seen_at is None:
+            return ""
+        return ago(self.seen_at, now)
+
     def source_text(self, now: datetime) -> str:
         """ "limit seen on order #1049's customer page, 3 days ago" / "shop default"."""
-        if self.source == "shop_default" or self.seen_at is None:
+        seen = self.age(now)
+        if not seen:
             return _("shop default")
-        more, seen = grouped(self.orders - 1), ago(self.seen_at, now)
+        more = grouped(self.orders - 1)
         values = {"number": self.order_number, "more": more, "ago": seen}
         if self.source == "this_order":
             return _("limit seen on this order's customer page, %(ago)s") % values

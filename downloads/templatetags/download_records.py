@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from django import template
@@ -79,9 +80,10 @@ ROW = "downloads/_record_row.html"
 def record_rows(context: template.Context, records: Any) -> SafeString:
     """The table's rows: ROW for each record, as `{% include %}` would, each cached by everything it
     shows (fileflare_admin.fragments): the record with every field the API sent, its product name and
-    known limit (with its "seen 3 days ago"), the columns shown and the page its links return to; the
-    fragments module adds the person's permissions, time zone and language. A row with a message (after
-    a save) is never cached."""
+    known limit (every field, and how long ago it was seen as its line says it: "3 days ago"), the columns
+    shown and the page its links return to; the fragments module adds the person's permissions, time
+    zone and language. The limit's sentences ("5 of 10", where it comes from) follow from those and are
+    written only for a row rendered afresh. A row with a message (after a save) is never cached."""
     records = list(records or ())
     names = product_names(records)
     known_limits = context.get("record_limits")
@@ -90,14 +92,17 @@ def record_rows(context: template.Context, records: Any) -> SafeString:
     request = context.get("request")
     back = context.get("row_next") or (request.get_full_path() if request is not None else "")
     shown = (bool(context.get("show_order")), back, bool(context.get("row_message")))
+    now = timezone.now()  # one moment for the table: its rows' keys and their lines say the same "ago"
+    values = {"product_names": names, "record_limits": known_limits, "limits_now": now}
     items = []
     for record in records:
         data = fragments.data_version(record)
-        known = _limit_line(known_limits, record)
         version = None
         if data is not None and not shown[2]:
-            version = (data, product_name(record, names), repr(known), shown)
-        items.append((version, {"record": record, "product_names": names, "record_limits": known_limits}))
+            known = known_limits.get(str(getattr(record, "download_id", "")))
+            limit = (fragments.data_version(known), known.age(now)) if known is not None else None
+            version = (data, product_name(record, names), limit, shown)
+        items.append((version, {"record": record, **values}))
     return fragments.render_many(context, ROW, items)
 
 
@@ -109,10 +114,10 @@ def record_limit(context: template.Context, record: Any) -> dict[str, Any] | Non
     known_limits = context.get("record_limits")
     if known_limits is None:
         known_limits = limits_for_records([record]) if hasattr(record, "download_file_name") else {}
-    return _limit_line(known_limits, record)
+    return _limit_line(known_limits, record, context.get("limits_now") or timezone.now())
 
 
-def _limit_line(known_limits: dict[str, Any], record: Any) -> dict[str, Any] | None:
+def _limit_line(known_limits: dict[str, Any], record: Any, now: datetime) -> dict[str, Any] | None:
     known = known_limits.get(str(getattr(record, "download_id", "")))
     if known is None:
         return None
@@ -121,7 +126,7 @@ def _limit_line(known_limits: dict[str, Any], record: Any) -> dict[str, Any] | N
     return {
         "known": known,
         "used": known.used(count),
-        "source": known.source_text(timezone.now()),
+        "source": known.source_text(now),
         "reached": known.reached(count),
         "over": known.limit is not None and count > known.limit,
     }

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.test import Client
+from django.template.loader import render_to_string
+from django.test import Client, RequestFactory
+from django.utils import timezone
 
+from downloads.limits import KnownLimit
 from fileflare_admin import fragments
+from fileflare_admin.api.types import DownloadRecord
 from staff.middleware import LANGUAGE_SESSION_KEY, TIME_ZONE_SESSION_KEY
 from tests.conftest import _make_user
 
@@ -149,3 +154,47 @@ def test_the_kept_pager_and_search_box_are_rendered_afresh_for_every_page_query_
     assert "Par page" in pagers[6]
     assert len(set(pagers)) == len(steps)
     assert len(set(searches)) == 3  # the search box shows the search and the language only
+
+
+def test_a_rows_limit_line_changes_as_time_passes_and_is_written_only_for_a_row_rendered_afresh(
+    rf: RequestFactory, merchant_user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row's key names its known limit by its fields and by how long ago it was seen, as its line says
+    it: a day later the row says "4 days ago", not the kept "3 days ago"; its sentences are written only
+    when the row is rendered (a warm row costs no translation)."""
+    record = DownloadRecord(
+        download_id="agelimit1234",
+        date_created=datetime(2026, 12, 1, 23, 30, tzinfo=UTC),
+        product_id=777_002,
+        order_id=4322,
+        download_count=2,
+        download_file_name="atlas.pdf",
+        is_amazon=False,
+        amazon_key="",
+    )
+    start = timezone.now()
+    seen = start - timedelta(days=3)
+    limit = KnownLimit(limit=10, source="learned", order_number=1049, seen_at=seen, orders=2)
+    written: list[int] = []
+    source_text = KnownLimit.source_text
+
+    def counted(self: KnownLimit, now: datetime) -> str:
+        written.append(1)
+        return source_text(self, now)
+
+    monkeypatch.setattr(KnownLimit, "source_text", counted)
+
+    def row(at: datetime) -> str:
+        monkeypatch.setattr(timezone, "now", lambda: at)
+        request = rf.get("/downloads/", {"q": "4322"})
+        request.user = merchant_user
+        context = {"records": [record], "show_order": True, "record_limits": {record.download_id: limit}}
+        page = render_to_string("downloads/_records_table.html", context, request=request)
+        shown = page.split(f'id="record-{record.download_id}"', 1)[1].split("</tr>", 1)[0]
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", shown)  # each request's own
+
+    first = row(start)
+    assert "2 of 10" in first and "3 days ago" in first and "and 1 other order" in first and written == [1]
+    assert row(start + timedelta(minutes=5)) == first and written == [1]  # kept: nothing written
+    later = row(start + timedelta(days=1))
+    assert "4 days ago" in later and "3 days ago" not in later and written == [1, 1]
