@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -59,10 +61,17 @@ def _keys(name: str) -> tuple[str, str, str]:
     return f"{base}:failures", f"{base}:open-until", f"{base}:probe"
 
 
-def admit(name: str, label: StrOrPromise, api: str) -> Ticket:
-    """May a call go out now? Raises CircuitOpen while the breaker is open (and while another call probes)."""
+def first_reads(name: str) -> list[str]:
+    """The keys `admit` reads, for a caller that reads them with its own in one round trip (`known`)."""
+    return list(_keys(name)[:2])
+
+
+def admit(name: str, label: StrOrPromise, api: str, *, known: Mapping[str, Any] | None = None) -> Ticket:
+    """May a call go out now? Raises CircuitOpen while the breaker is open (and while another call probes).
+    `known`: the cache's values of `first_reads`, read by the caller just now (None: read them here)."""
     failures_key, open_key, probe_key = _keys(name)
-    state = cache.get_many([failures_key, open_key])
+    keys = [failures_key, open_key]
+    state = known if known is not None and all(key in known for key in keys) else cache.get_many(keys)
     open_until = state.get(open_key)
     had_failures = bool(state.get(failures_key))
     if not open_until:

@@ -14,6 +14,8 @@ sent during the outage when Redis answers again.
 
 import math
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -43,24 +45,40 @@ def share(limit: int) -> int:
 
 
 def _count(store: BaseCache, key: str, delta: int = 1) -> int:
-    store.add(key, 0, timeout=BUCKET_TIMEOUT)
+    """Add `delta` to a bucket, made (with its timeout) by its first request. A bucket is the current
+    five seconds', so one that exists cannot expire before the increment (it is kept for 70 s)."""
     try:
         return store.incr(key, delta)
-    except ValueError:  # expired between add and incr
+    except ValueError:  # the bucket's first request
         store.add(key, 0, timeout=BUCKET_TIMEOUT)
         return store.incr(key, delta)
 
 
-def _acquire(store: BaseCache, name: str, limit: int) -> int | None:
+def first_reads(name: str, limit: int, now: float | None = None) -> list[str]:
+    """The keys `acquire` reads before it counts (whether the upstream said to wait; with a limit, the
+    window's earlier buckets), for a caller that reads them with its own in one round trip and passes
+    what it found (`known`)."""
+    keys = [f"ffa:budget:{name}:blocked"]
+    if limit > 0:
+        current = int((time.time() if now is None else now) // BUCKET_SECONDS)
+        keys += [_key(name, bucket) for bucket in range(current - WINDOW_BUCKETS + 1, current)]
+    return keys
+
+
+def _acquire(store: BaseCache, name: str, limit: int, known: Mapping[str, Any] | None = None) -> int | None:
     now = time.time()
-    blocked_until = store.get(f"ffa:budget:{name}:blocked")
+    keys = first_reads(name, limit, now)
+    # What the caller read just now stands for these reads when it read every one of them (the same
+    # buckets: the window has not moved on since); else they are read here.
+    found = known if known is not None and all(key in known for key in keys) else store.get_many(keys)
+    blocked_until = found.get(keys[0])
     if blocked_until and blocked_until > now:
         return math.ceil(blocked_until - now)
     if limit <= 0:
         return None
     current = int(now // BUCKET_SECONDS)
     buckets = list(range(current - WINDOW_BUCKETS + 1, current + 1))
-    counts = store.get_many([_key(name, bucket) for bucket in buckets[:-1]])
+    counts = {key: found[key] for key in keys[1:] if found.get(key)}
     earlier = sum(int(value) for value in counts.values())
     key = _key(name, current)
     mine = _count(store, key)
@@ -71,12 +89,13 @@ def _acquire(store: BaseCache, name: str, limit: int) -> int | None:
     return max(1, math.ceil((oldest + WINDOW_BUCKETS) * BUCKET_SECONDS - now))
 
 
-def acquire(name: str, limit: int) -> int | None:
-    """Take one request from the budget `name`. None when admitted, else seconds until one frees up."""
+def acquire(name: str, limit: int, *, known: Mapping[str, Any] | None = None) -> int | None:
+    """Take one request from the budget `name`. None when admitted, else seconds until one frees up.
+    `known`: the shared cache's values of `first_reads`, read by the caller just now (None: not read)."""
     if not sharedcache.degraded():
         try:
             with sharedcache.strict():
-                wait = _acquire(cache, name, limit)
+                wait = _acquire(cache, name, limit, known)
         except sharedcache.Unreachable:
             pass  # Redis went away during this very call: count it below, against this worker's share
         else:

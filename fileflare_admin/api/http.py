@@ -1,13 +1,15 @@
-"""The only place that sends HTTP. One pooled session per API and thread; a (connect, read) timeout on
-every call, never past the page's deadline (deadline.py); retries with backoff only where repeating is
-safe; a circuit breaker per upstream (breaker.py); every failure mapped to its class (failures.py) with a
-sentence staff can read; one log line a call, without secrets."""
+"""The only place that sends HTTP. Sessions kept open per API for any thread's next call (one call at a
+time each); a (connect, read) timeout on every call, never past the page's deadline (deadline.py);
+retries with backoff only where repeating is safe; a circuit breaker per upstream (breaker.py); every
+failure mapped to its class (failures.py) with a sentence staff can read; one log line a call, without
+secrets."""
 
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
 
+from fileflare_admin import sharedcache
 from fileflare_admin.api import breaker, budget, deadline
 from fileflare_admin.api.errors import (
     ApiError,
@@ -35,7 +38,6 @@ REPEATABLE = frozenset({"GET", "PUT", "PATCH", "DELETE"})
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 MAX_RETRY_AFTER = 5  # seconds we are willing to wait inside a page view before saying "try again at…"
 MIN_ATTEMPT_SECONDS = 0.05  # less time than this left before the deadline: do not start another attempt
-_local = threading.local()
 
 
 @dataclass(frozen=True)
@@ -104,12 +106,31 @@ class UpstreamSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
-def session_for(api: Api) -> UpstreamSession:
-    sessions: dict[str, UpstreamSession] = getattr(_local, "sessions", None) or {}
-    _local.sessions = sessions
-    if api.name not in sessions:
-        sessions[api.name] = UpstreamSession()
-    return sessions[api.name]
+# Sessions not in use, per API, for the next call of any thread: a page's calls made at once run on
+# threads started for that page (deadline.PagePool), and a session of their own would open a connection
+# (and, to an https upstream, a TLS handshake) for every call. One session serves one call at a time.
+IDLE_SESSIONS = 16
+_idle: dict[str, list[UpstreamSession]] = {}
+_idle_lock = threading.Lock()
+
+
+@contextmanager
+def session_for(api: Api) -> Iterator[UpstreamSession]:
+    """A session to `api` for one call, its connections kept open for the next call of any thread."""
+    with _idle_lock:
+        idle = _idle.setdefault(api.name, [])
+        session = idle.pop() if idle else None
+    session = session or UpstreamSession()
+    try:
+        yield session
+    finally:
+        with _idle_lock:
+            idle = _idle.setdefault(api.name, [])
+            kept = len(idle) < IDLE_SESSIONS
+            if kept:
+                idle.append(session)
+        if not kept:
+            session.close()
 
 
 @dataclass(frozen=True)
@@ -191,6 +212,7 @@ class _Call:
     extra_budgets: tuple[tuple[str, int], ...]
     cache_event: Callable[[], str]
     repeatable: bool = True  # may be sent again after a failure (the method's default, or the caller's word)
+    known: dict[str, Any] | None = None  # the breaker's and budgets' keys, read at once before the first try
 
     @property
     def shown_path(self) -> str:
@@ -236,6 +258,7 @@ def send(
     if body is not None:
         headers["Content-Type"] = "application/json"
     started = time.monotonic()
+    known = _first_reads(api, method, extra_budgets)
     call = _Call(
         api=api,
         method=method,
@@ -245,10 +268,11 @@ def send(
         data=json.dumps(body) if body is not None else None,
         started=started,
         ends=deadline.call_deadline(started),
-        ticket=breaker.admit(api.budget_name(), api.label, api.name),
+        ticket=breaker.admit(api.budget_name(), api.label, api.name, known=known),
         extra_budgets=extra_budgets,
         cache_event=cache_event,
         repeatable=method in REPEATABLE if repeatable is None else repeatable,
+        known=known,
     )
     # A probe after the breaker's pause is one try; otherwise retry only what is safe to repeat.
     attempts = 1 + max(settings.UPSTREAM_RETRIES, 0) if call.repeatable and not call.ticket.probe else 1
@@ -269,14 +293,34 @@ def send(
     raise Unavailable(api=api.name)  # not reached: the loop returns or raises
 
 
-def _take_budget(call: _Call) -> None:
-    shared = call.api.budget_limit()
-    if call.method == "GET" and shared > 0:
+def _budgets(api: Api, method: str, extra_budgets: tuple[tuple[str, int], ...]) -> list[tuple[str, int]]:
+    """The budgets a call takes one request from: its API's, and any more it names (name, limit)."""
+    shared = api.budget_limit()
+    if method == "GET" and shared > 0:
         # Reads stop short of the budget: the last slots are kept for what staff change (a resend, a
         # count fix), which has no cached copy to fall back on. Reads do have one.
         shared = max(shared - max(settings.UPSTREAM_WRITE_RESERVE, 0), 1)
-    for name, limit in ((call.name, shared), *call.extra_budgets):
-        wait = budget.acquire(name, limit)
+    return [(api.budget_name(), shared), *extra_budgets]
+
+
+def _first_reads(api: Api, method: str, extra_budgets: tuple[tuple[str, int], ...]) -> dict[str, Any] | None:
+    """What a call reads before it is sent (its breaker, its budgets), in one round trip to the shared
+    cache rather than one each (issue 28: they came one after the other before every upstream call).
+    None while the shared cache is not answering: each reads this worker's own memory then."""
+    keys = breaker.first_reads(api.budget_name())
+    for name, limit in _budgets(api, method, extra_budgets):
+        keys += budget.first_reads(name, limit)
+    if sharedcache.degraded():
+        return None
+    found = cache.get_many(keys)
+    if sharedcache.degraded():  # it stopped answering meanwhile: what was found is this worker's own
+        return None
+    return {key: found.get(key) for key in keys}
+
+
+def _take_budget(call: _Call, known: dict[str, Any] | None) -> None:
+    for name, limit in _budgets(call.api, call.method, call.extra_budgets):
+        wait = budget.acquire(name, limit, known=known)
         if wait is not None:
             logger.info(
                 "%s %s %s budget-spent retry_after=%ss", call.api.name, call.method, call.shown_path, wait
@@ -290,21 +334,23 @@ def _attempt(call: _Call, attempt: int) -> Answer | ApiError:
     remaining = call.ends - time.monotonic()
     if remaining < MIN_ATTEMPT_SECONDS:
         raise _timed_out(api, call.started)
-    _take_budget(call)
+    known, call.known = call.known, None  # read for the first attempt: a retry reads afresh
+    _take_budget(call, known)
     sent = time.monotonic()
     answered: requests.Response | None = None  # the upstream's answer, when the failure is one
     try:
-        response = session_for(api).request(
-            call.method,
-            call.url,
-            params=call.params,
-            headers=call.headers,
-            data=call.data,
-            timeout=(
-                min(settings.UPSTREAM_CONNECT_TIMEOUT, remaining),
-                min(settings.UPSTREAM_READ_TIMEOUT, remaining),
-            ),
-        )
+        with session_for(api) as session:
+            response = session.request(
+                call.method,
+                call.url,
+                params=call.params,
+                headers=call.headers,
+                data=call.data,
+                timeout=(
+                    min(settings.UPSTREAM_CONNECT_TIMEOUT, remaining),
+                    min(settings.UPSTREAM_READ_TIMEOUT, remaining),
+                ),
+            )
     except requests.Timeout as error:
         seconds = time.monotonic() - sent
         connect = isinstance(error, requests.ConnectTimeout)

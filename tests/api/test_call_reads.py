@@ -1,0 +1,96 @@
+"""What one upstream call costs besides the request itself (issue 28): the shared-cache reads it makes
+before it is sent, in one round trip; and the connection it is sent on, kept open for the next call of
+any thread (a page's calls made at once run on threads started for that page)."""
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from django.core.cache import caches
+
+from fileflare_admin.api import http
+from tests.conftest import Sandbox
+
+CALLS = ("get", "get_many", "set", "set_many", "add", "delete", "delete_many", "incr", "decr", "touch")
+
+
+@pytest.fixture
+def before_sent(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[list[str]]]:
+    """For each request sent: the shared cache's calls its `http.send` made before sending it."""
+    backend = caches["default"]
+    made: list[str] = []
+    inside: list[str] = []  # the local-memory cache's get_many calls its get: one call, not two
+    sent: list[list[str]] = []
+    for name in CALLS:
+        original = getattr(backend, name)
+
+        def counted(*args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
+            if not inside:
+                made.append(_name)
+            inside.append(_name)
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                inside.pop()
+
+        monkeypatch.setattr(backend, name, counted)
+    request = http.UpstreamSession.request
+
+    def sending(session: http.UpstreamSession, *args: Any, **kwargs: Any) -> requests.Response:
+        sent.append(list(made))
+        return request(session, *args, **kwargs)
+
+    send = http.send
+
+    def one_call(*args: Any, **kwargs: Any) -> http.Answer:
+        made.clear()
+        return send(*args, **kwargs)
+
+    monkeypatch.setattr(http.UpstreamSession, "request", sending)
+    monkeypatch.setattr(http, "send", one_call)
+    yield sent
+
+
+def test_a_call_reads_its_breaker_and_its_budget_in_one_round_trip_before_it_is_sent(
+    sandbox: Sandbox, settings: Any, before_sent: list[list[str]]
+) -> None:
+    """The breaker's state, whether the upstream said to wait, the budget's window: one get_many (five
+    calls before, one after the other); then the count (an add only for the window's first request)."""
+    settings.FILEFLARE_BUDGET_PER_MINUTE = 100
+    for _ in range(2):
+        http.send(http.FILEFLARE, "GET", "/v1/orders", params={"order_number": 1050})
+    first, second = before_sent
+    for made in (first, second):
+        assert made[0] == "get_many" and made.count("get_many") == 1 and "get" not in made
+        assert made[1:] in (["incr"], ["incr", "add", "incr"])
+
+
+def test_a_call_without_a_budget_reads_only_its_breaker_and_whether_to_wait(
+    sandbox: Sandbox, settings: Any, before_sent: list[list[str]]
+) -> None:
+    settings.DOWNLOADS_BUDGET_PER_MINUTE = 0
+    http.send(http.DOWNLOADS, "GET", "/downloads", params={"search": "1050"})
+    assert before_sent == [["get_many"]]
+
+
+def test_the_next_call_of_another_thread_is_sent_on_the_same_kept_session(sandbox: Sandbox) -> None:
+    used: list[http.UpstreamSession] = []
+
+    def call() -> None:
+        with http.session_for(http.FILEFLARE) as session:
+            used.append(session)
+
+    for _ in range(2):
+        thread = threading.Thread(target=call)
+        thread.start()
+        thread.join()
+    assert used[0] is used[1]
+
+
+def test_calls_made_at_once_each_have_a_session_of_their_own() -> None:
+    with http.session_for(http.DOWNLOADS) as one, http.session_for(http.DOWNLOADS) as other:
+        assert one is not other
+    with http.session_for(http.DOWNLOADS) as again:
+        assert again in (one, other)
