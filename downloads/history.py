@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from downloads.models import DOWNLOADED as DOWNLOADED  # the rule of a download, re-exported here
 from downloads.models import CountChange
@@ -59,20 +59,33 @@ def _hour(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-def note_counts(records: Iterable[types.DownloadRecord], *, seen_at: datetime, source: str) -> int:
+def note_counts(
+    records: Iterable[types.DownloadRecord],
+    *,
+    seen_at: datetime,
+    source: str,
+    known: Mapping[str, KnownCount] | None = None,
+) -> int:
     """Note each record's count as seen at `seen_at`; write a row only where it changed (or the record is
     new). One query reads the batch's last known counts; only if something changed, one UPDATE and one
-    INSERT store the changes, in one transaction. Returns how many rows were written."""
+    INSERT store the changes, in one transaction. Returns how many rows were written.
+
+    `known`: the latest counts read a moment ago (`counts_of_order`, while a page's records were on their
+    way): when each record is there and its sighting changes nothing, nothing is read or written (a
+    snapshot's sighting, which also confirms the unchanged, and any change read them again here). A count
+    changed and put back within that moment is left to the next snapshot, which compares with the latest."""
     if source not in SOURCES:
         raise ValueError(f"Unknown source of a count: {source!r}")
     batch = {record.download_id: record for record in records}  # the last of a download ID wins
     if not batch:
         return 0
+    if known is not None and source != CountChange.Source.SNAPSHOT and _all_known(known, batch, seen_at):
+        return 0
     known = last_counts(batch)
     rows = []
     for download_id, record in batch.items():
         last = known.get(download_id)
-        if last is not None and (seen_at <= last.seen_at or record.download_count == last.count):
+        if _changes_nothing(last, record, seen_at):
             continue
         if last is not None:
             delta: int | None = record.download_count - last.count
@@ -109,14 +122,30 @@ def note_counts(records: Iterable[types.DownloadRecord], *, seen_at: datetime, s
     return len(rows)
 
 
+def _all_known(
+    known: Mapping[str, KnownCount], batch: dict[str, types.DownloadRecord], seen_at: datetime
+) -> bool:
+    return all(_changes_nothing(known.get(key), record, seen_at) for key, record in batch.items())
+
+
+def _changes_nothing(last: KnownCount | None, record: types.DownloadRecord, seen_at: datetime) -> bool:
+    """A sighting that adds no row: the record's last known count is as new or newer, or the same."""
+    return last is not None and (seen_at <= last.seen_at or record.download_count == last.count)
+
+
 def note_seen(
-    records: Iterable[types.DownloadRecord], *, seen_at: datetime | None, source: str, stale: bool = False
+    records: Iterable[types.DownloadRecord],
+    *,
+    seen_at: datetime | None,
+    source: str,
+    stale: bool = False,
+    known: Mapping[str, KnownCount] | None = None,
 ) -> int:
     """note_counts for a sighting a page or a write made anyway. A saved copy ("as of", `stale`) tells
     nothing new, and the same answer read again from the read cache is noted once (a warm page costs no
     query: the answer's key is kept in the cache once committed, as orders_index.services does). It never
     fails what the person is doing: a busy database loses the sighting, and the next snapshot sees the
-    count again."""
+    count again. `known`: as note_counts takes it."""
     listed = list(records)
     kept = noted_key(listed, seen_at=seen_at, source=source, stale=stale)
     if kept is None or seen_at is None:
@@ -124,7 +153,7 @@ def note_seen(
     if readahead.get(kept):
         return 0
     try:
-        written = note_counts(listed, seen_at=seen_at, source=source)
+        written = note_counts(listed, seen_at=seen_at, source=source, known=known)
     except DatabaseError as error:
         logger.warning("count history: a %s sighting was not noted (%s)", source, type(error).__name__)
         return 0
@@ -164,6 +193,16 @@ def last_counts(
         rows = rows.filter(download_id__in=list(download_ids))
     if at_least is not None:
         rows = rows.filter(count__gte=at_least)
+    return _newest(rows)
+
+
+def counts_of_order(order_number: int) -> dict[str, KnownCount]:
+    """last_counts of the records last seen on this order, one query: a cold order page reads it while
+    its records are on their way, and notes their counts with it (note_seen's `known`)."""
+    return _newest(CountChange.objects.filter(latest=True, order_number=order_number))
+
+
+def _newest(rows: QuerySet[CountChange]) -> dict[str, KnownCount]:
     known: dict[str, KnownCount] = {}
     # Two workers noting one record at the same moment may both leave a latest row: the newest wins.
     for values in rows.order_by().values_list(*_KNOWN_FIELDS):

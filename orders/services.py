@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from audit.models import AuditEntry
 from audit.services import audit_entries_for_order
 from downloads import records
-from downloads.history import note_seen, noted_key
+from downloads.history import counts_of_order, note_seen, noted_key
 from downloads.limits import KnownLimit, limits_for_order, limits_learn
 from downloads.products import (
     product_name_keys,
@@ -179,6 +179,10 @@ def order_page(
         # What Fileflare just said goes into the index at once (the Orders page's filters read it),
         # while the records may still be on their way.
         order_index_saw([fetched.value], fetched_at=fetched.fetched_at, stale=fetched.stale)
+        # The records still on their way (a cold page): their counts as last noted, read now, so noting
+        # the answer's costs no query after it when nothing changed.
+        waiting = early_records is not None and not early_records.done()
+        counts_known = counts_of_order(number) if number is not None and waiting else None
     order = fetched.value
     if timeline is None or number != order.order_number:
         timeline = audit_entries_for_order(order_number=order.order_number)
@@ -195,7 +199,14 @@ def order_page(
             customer = customer_future.result() if customer_future else Section[types.CustomerView]()
     if customer.value is not None and customer.fetched_at is not None:
         limits_learn(view=customer.value, seen_at=customer.fetched_at)  # here, not in the pool's threads
-    note_seen(records.value or [], seen_at=records.fetched_at, source="read", stale=records.stale)
+    readahead.read_ahead(_records_next(records))  # what the records name, in one round trip
+    note_seen(
+        records.value or [],
+        seen_at=records.fetched_at,
+        source="read",
+        stale=records.stale,
+        known=counts_known if number == order.order_number else None,
+    )
     page = OrderPage(
         order=order,
         fetched_at=fetched.fetched_at,
@@ -230,11 +241,15 @@ def _read_next(
     has this answer already, whether the records' counts are noted already, the records' product names."""
     keys = [order_index_kept_key([fetched.value], fetched_at=fetched.fetched_at, stale=fetched.stale)]
     if early_records is not None and early_records.done() and early_records.exception() is None:
-        records = early_records.result()
-        listed = records.value or []
-        keys.append(noted_key(listed, seen_at=records.fetched_at, source="read", stale=records.stale))
-        keys += product_name_keys({record.product_id for record in listed})
+        keys += _records_next(early_records.result())
     return [key for key in keys if key]
+
+
+def _records_next(records: Section[list[types.DownloadRecord]]) -> list[str]:
+    """The cache keys the records name: whether their counts are noted already, their product names."""
+    listed = records.value or []
+    noted = noted_key(listed, seen_at=records.fetched_at, source="read", stale=records.stale)
+    return [*([noted] if noted else []), *product_name_keys({record.product_id for record in listed})]
 
 
 def _remember_product_names(page: OrderPage) -> None:

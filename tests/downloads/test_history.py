@@ -1,18 +1,22 @@
 """downloads.history: a record's count noted only when it changes, with its delta; the first sighting; a
 staff write lowering a count; sightings the dashboard makes anyway (reads, writes) at no upstream call."""
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 from django.contrib.auth.models import User
-from django.db import DatabaseError
+from django.core.cache import cache
+from django.db import DatabaseError, connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from downloads import edits, history, reads, services
 from downloads.models import CountChange
 from fileflare_admin.api import types
+from orders import services as order_services
 from tests.conftest import Sandbox
 from tests.downloads.conftest import DownloadsApi
 
@@ -102,6 +106,35 @@ def test_a_batch_is_read_in_one_query_and_written_in_one_insert(django_assert_nu
     assert CountChange.objects.filter(latest=True).count() == 51
 
 
+def test_counts_read_while_the_records_were_on_their_way_spare_the_query_when_nothing_changed(
+    django_assert_num_queries: Any,
+) -> None:
+    """A cold order page reads its records' last counts (counts_of_order) while their answer is on its
+    way: an answer with the same counts then costs no query after it."""
+    history.note_counts([_record("a", count=1), _record("b", count=2)], seen_at=T0, source="snapshot")
+    known = history.counts_of_order(1050)
+    assert set(known) == {"a", "b"}
+    same = [_record("a", count=1), _record("b", count=2)]
+    with django_assert_num_queries(0):
+        assert history.note_counts(same, seen_at=T0 + timedelta(hours=1), source="read", known=known) == 0
+    assert _rows("a") == [(1, None, "snapshot")]
+
+
+def test_a_change_seen_with_counts_read_earlier_is_read_again_and_stored_with_its_delta() -> None:
+    """What was read while the answer was on its way only spares a query: a change, or a record it does
+    not hold (last seen on another order), is compared with the counts read again, as without it."""
+    history.note_counts(
+        [_record("a", count=1), _record("moved", count=4, order_number=1049)], seen_at=T0, source="snapshot"
+    )
+    known = history.counts_of_order(1050)
+    assert set(known) == {"a"}
+    history.note_counts([_record("a", count=2)], seen_at=T0 + timedelta(minutes=1), source="write")
+    answer = [_record("a", count=3), _record("moved", count=4)]
+    assert history.note_counts(answer, seen_at=T0 + timedelta(hours=1), source="read", known=known) == 1
+    assert _rows("a") == [(1, None, "snapshot"), (2, 1, "write"), (3, 1, "read")]  # from the write's 2
+    assert _rows("moved") == [(4, None, "snapshot")]  # the same count: not a new record of this order
+
+
 @pytest.mark.engine
 def test_last_counts_give_each_records_latest_count_and_when_it_was_seen() -> None:
     history.note_counts([_record("a", count=1), _record("b", count=2)], seen_at=T0, source="snapshot")
@@ -181,6 +214,28 @@ def test_the_order_page_notes_its_records_counts(support_client: Client, downloa
     at_api = {item["download_id"]: item["download_count"] for item in downloads_api.for_order(1050)}
     assert at_api
     assert {key: value.count for key, value in history.last_counts().items()} == at_api
+
+
+def test_a_cold_order_page_reads_its_records_counts_while_they_are_on_their_way(
+    support_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The records answer after the order (as at 50 ms latency, where they are the slower call): their
+    last counts are read meanwhile, so noting the same counts costs no query once they are in."""
+    url = "/orders/82664d96-6dfd-4343-aaaa-05c46f412a5b/"
+    assert support_client.get(url).status_code == 200  # the first sighting: the counts are noted
+    records = order_services.download_records_for_order
+
+    def slower(**kwargs: Any) -> Any:
+        time.sleep(0.3)
+        return records(**kwargs)
+
+    monkeypatch.setattr(order_services, "download_records_for_order", slower)
+    cache.clear()  # the shared cache emptied, the database kept: a cold page
+    with CaptureQueriesContext(connection) as captured:
+        assert support_client.get(url).status_code == 200
+    latest = [query["sql"] for query in captured if '"downloads_countchange"."latest"' in query["sql"]]
+    assert len(latest) == 1 and '"downloads_countchange"."order_number" = 1050' in latest[0]
+    assert not [query for query in captured if query["sql"].startswith(("INSERT", 'UPDATE "downloads'))]
 
 
 def test_the_same_answer_read_again_from_the_cache_costs_no_query(
