@@ -31,6 +31,8 @@ from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.base import BaseCache
 from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -158,16 +160,20 @@ def waiting(label: StrOrPromise, api: str) -> Iterator[None]:
 
 
 class PagePool(ThreadPoolExecutor):
-    """A ThreadPoolExecutor whose tasks share the submitting request's deadline and waiting slot, and
-    speak its language (Django's active language does not follow a copied context into a thread)."""
+    """A ThreadPoolExecutor whose tasks share the submitting request's deadline and waiting slot, speak
+    its language (Django's active language does not follow a copied context into a thread) and use its
+    shared cache's connections (Django gives each thread a cache client of its own: a task on a new thread
+    would open a new connection to Redis and greet it before its first read, issue 28)."""
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         context = contextvars.copy_context()
         call = functools.partial(fn, *args, **kwargs)
-        return super().submit(context.run, _in_language, translation.get_language(), call)
+        shared = caches[DEFAULT_CACHE_ALIAS]
+        return super().submit(context.run, _as_submitted, translation.get_language(), shared, call)
 
 
-def _in_language(language: str | None, call: Callable[[], T]) -> T:
+def _as_submitted(language: str | None, shared: BaseCache, call: Callable[[], T]) -> T:
+    caches[DEFAULT_CACHE_ALIAS] = shared  # this task's only (it runs in its own copy of the context)
     with translation.override(language):
         return call()
 

@@ -10,7 +10,7 @@ import pytest
 import requests
 from django.core.cache import caches
 
-from fileflare_admin.api import http
+from fileflare_admin.api import deadline, http
 from tests.conftest import Sandbox
 
 CALLS = ("get", "get_many", "set", "set_many", "add", "delete", "delete_many", "incr", "decr", "touch")
@@ -94,3 +94,16 @@ def test_calls_made_at_once_each_have_a_session_of_their_own() -> None:
         assert one is not other
     with http.session_for(http.DOWNLOADS) as again:
         assert again in (one, other)
+
+
+def test_a_page_pools_task_uses_the_requests_shared_cache_client_not_a_new_one() -> None:
+    """Django gives each thread a cache client of its own: a page's call on a new thread would open a
+    connection to Redis (and greet it) before its first read. The pool's tasks use the page's."""
+    with deadline.PagePool(max_workers=2) as pool:
+        used = [pool.submit(lambda: caches["default"]).result() for _ in range(2)]
+    assert used == [caches["default"]] * 2
+    own: list[Any] = []  # a thread of its own still gets a client of its own
+    thread = threading.Thread(target=lambda: own.append(caches["default"]))
+    thread.start()
+    thread.join()
+    assert own[0] is not caches["default"]
