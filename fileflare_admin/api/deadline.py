@@ -226,10 +226,12 @@ class PageCalls:
                 from_cache_only(call)
         with readahead.ahead(keys):
             done = [from_cache_only(call) for call in calls]
-        return [
-            future if future is not None else self._start(call)
-            for future, call in zip(done, calls, strict=True)
-        ]
+            # Started inside: a call's first read (what it found missing or not fresh) is answered from
+            # what was just read, with no second round trip before it is sent (issue 28).
+            return [
+                future if future is not None else self._start(call)
+                for future, call in zip(done, calls, strict=True)
+            ]
 
     def _start(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         if self.pool is None:

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 import requests
-from django.core.cache import caches
+from django.core.cache import cache, caches
+from django.test import Client
 
 from fileflare_admin.api import deadline, http
 from tests.conftest import Sandbox
@@ -107,3 +108,33 @@ def test_a_page_pools_task_uses_the_requests_shared_cache_client_not_a_new_one()
     thread.start()
     thread.join()
     assert own[0] is not caches["default"]
+
+
+@pytest.mark.django_db
+def test_a_cold_pages_calls_start_on_what_the_page_just_read_with_no_second_read(
+    support_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PageCalls.submit_many reads the cached answers of all the page's calls in one round trip; a call
+    that must be fetched then starts from what was read (its first call to the shared cache is the fetch's
+    lock), not from a second read of the same keys on its thread."""
+    backend = caches["default"]
+    on_threads: list[tuple[str, str]] = []  # (call, first key) made by the page's pool threads
+    get_many, add = backend.get_many, backend.add
+
+    def noted(name: str, original: Any) -> Any:
+        def call(keys: Any, *args: Any, **kwargs: Any) -> Any:
+            if threading.current_thread() is not threading.main_thread():
+                on_threads.append((name, str(keys if isinstance(keys, str) else next(iter(keys), ""))))
+            return original(keys, *args, **kwargs)
+
+        return call
+
+    url = "/orders/82664d96-6dfd-4343-aaaa-05c46f412a5b/"
+    assert support_client.get(url).status_code == 200  # the order index knows its number now
+    monkeypatch.setattr(backend, "get_many", noted("get_many", get_many))
+    monkeypatch.setattr(backend, "add", noted("add", add))
+    cache.clear()  # a cold page: its calls made at once
+    assert support_client.get(url).status_code == 200
+    locks = [key for name, key in on_threads if name == "add" and key.endswith(":lock")]
+    assert len(locks) == 2  # the order and its records, each fetched on a pool thread
+    assert not [key for name, key in on_threads if name == "get_many" and key.startswith("ffa:read:")]
