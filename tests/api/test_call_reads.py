@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the cache_calls fixture is imported below and named again as an argument)
 """What one upstream call costs besides the request itself (issue 28): the shared-cache reads it makes
 before it is sent, in one round trip; and the connection it is sent on, kept open for the next call of
 any thread (a page's calls made at once run on threads started for that page)."""
@@ -13,30 +14,14 @@ from django.test import Client
 
 from fileflare_admin.api import deadline, http
 from tests.conftest import Sandbox
-
-CALLS = ("get", "get_many", "set", "set_many", "add", "delete", "delete_many", "incr", "decr", "touch")
+from tests.orders.test_readahead import cache_calls  # noqa: F401 (a fixture: each cache call)
 
 
 @pytest.fixture
-def before_sent(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[list[str]]]:
+def before_sent(cache_calls: list[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[list[list[str]]]:
     """For each request sent: the shared cache's calls its `http.send` made before sending it."""
-    backend = caches["default"]
-    made: list[str] = []
-    inside: list[str] = []  # the local-memory cache's get_many calls its get: one call, not two
+    made = cache_calls
     sent: list[list[str]] = []
-    for name in CALLS:
-        original = getattr(backend, name)
-
-        def counted(*args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
-            if not inside:
-                made.append(_name)
-            inside.append(_name)
-            try:
-                return _original(*args, **kwargs)
-            finally:
-                inside.pop()
-
-        monkeypatch.setattr(backend, name, counted)
     request = http.UpstreamSession.request
 
     def sending(session: http.UpstreamSession, *args: Any, **kwargs: Any) -> requests.Response:
