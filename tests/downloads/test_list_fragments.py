@@ -6,9 +6,10 @@ part, kept. `fresh` renders the page again with nothing kept."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,9 +21,9 @@ from django.utils import timezone
 
 from downloads.limits import KnownLimit
 from fileflare_admin import fragments
-from fileflare_admin.api.types import DownloadRecord
 from staff.middleware import LANGUAGE_SESSION_KEY, TIME_ZONE_SESSION_KEY
 from tests.conftest import _make_user
+from tests.test_fragments import RECORD
 
 pytestmark = pytest.mark.django_db
 
@@ -162,16 +163,7 @@ def test_a_rows_limit_line_changes_as_time_passes_and_is_written_only_for_a_row_
     """A row's key names its known limit by its fields and by how long ago it was seen, as its line says
     it: a day later the row says "4 days ago", not the kept "3 days ago"; its sentences are written only
     when the row is rendered (a warm row costs no translation)."""
-    record = DownloadRecord(
-        download_id="agelimit1234",
-        date_created=datetime(2026, 12, 1, 23, 30, tzinfo=UTC),
-        product_id=777_002,
-        order_id=4322,
-        download_count=2,
-        download_file_name="atlas.pdf",
-        is_amazon=False,
-        amazon_key="",
-    )
+    record = dataclasses.replace(RECORD, download_id="agelimit1234", order_id=4322, product_id=777_002)
     start = timezone.now()
     seen = start - timedelta(days=3)
     limit = KnownLimit(limit=10, source="learned", order_number=1049, seen_at=seen, orders=2)
@@ -186,7 +178,7 @@ def test_a_rows_limit_line_changes_as_time_passes_and_is_written_only_for_a_row_
 
     def row(at: datetime) -> str:
         monkeypatch.setattr(timezone, "now", lambda: at)
-        request = rf.get("/downloads/", {"q": "4322"})
+        request = rf.get("/downloads/", {"q": str(record.order_id)})
         request.user = merchant_user
         context = {"records": [record], "show_order": True, "record_limits": {record.download_id: limit}}
         page = render_to_string("downloads/_records_table.html", context, request=request)
