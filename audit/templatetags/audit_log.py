@@ -87,3 +87,23 @@ def timeline_rows(context: template.Context, entries: Any) -> SafeString:
         undone = tuple((later.pk, later.outcome, later.actor_name) for later in entry.undone_by.all())
         items.append(((fragments.model_version(entry), undone), {"entry": entry}))
     return fragments.render_many(context, TIMELINE_ENTRY, items)
+
+
+LOG_ROW = "audit/_entry_row.html"
+
+
+@register.simple_tag(takes_context=True)
+def log_rows(context: template.Context, rows: Any, here: str) -> SafeString:
+    """The audit log's rows: LOG_ROW for each (audit.selectors.AuditRow), each cached
+    (fileflare_admin.fragments) by everything it shows: the entry with every field the trail holds (a
+    pending entry closed is a new version), its before/after as shown, what undo it offers (the undo
+    that took it back, who and when, a refusal for this person's role, the deletion since), and the page
+    an undo comes back to (`here`); the viewer's role, time zone and language are in every key."""
+    items = []
+    for row in rows or ():
+        undo = row.undo
+        done = fragments.model_version(undo.done) if undo.done is not None else None
+        shown = (undo.kind, done, undo.refusal, undo.description, undo.gone)
+        version = (fragments.model_version(row.entry), fragments.data_version(row.changes), shown, here)
+        items.append((version, {"entry": row.entry, "undo": undo, "changes": row.changes}))
+    return fragments.render_many(context, LOG_ROW, items)
