@@ -65,7 +65,7 @@ TRAIL_COUNT_KEY = "audit-trail-count"
 TRAIL_RECOUNT_SECONDS = 60
 # The entries after the kept count's newest id are counted this many at most by the primary key's index;
 # more than that (a bulk load) and they are all counted.
-TRAIL_ADDED_AT_ONCE = 1000
+TRAIL_ADDED_AT_ONCE = 100
 
 
 def trail_count() -> int:

@@ -336,3 +336,23 @@ def test_the_kept_count_is_counted_again_after_its_time(merchant_client: Client,
     past = time.time() - selectors.TRAIL_RECOUNT_SECONDS - 1
     cache.set(selectors.TRAIL_COUNT_KEY, (newest.pk, 7, past))
     assert "1 entry." in merchant_client.get("/audit/").content.decode()
+
+
+def test_the_kept_count_takes_in_more_new_entries_than_it_counts_at_once(
+    merchant_client: Client, merchant_user: User
+) -> None:
+    """The entries after the kept count are counted TRAIL_ADDED_AT_ONCE at most by the primary key's index;
+    a bulk load of more is counted whole."""
+    from audit import selectors
+
+    for _ in range(3):
+        _entry(merchant_user)
+    assert "3 entries." in merchant_client.get("/audit/").content.decode()
+    added = selectors.TRAIL_ADDED_AT_ONCE + 50
+    AuditEntry.objects.bulk_create(
+        AuditEntry(actor=merchant_user, actor_name="bulk", action="email_resend", outcome="success")
+        for _ in range(added)
+    )
+    assert f"{3 + added} entries." in merchant_client.get("/audit/").content.decode()
+    _entry(merchant_user)
+    assert f"{4 + added} entries." in merchant_client.get("/audit/").content.decode()
