@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from django import template
+from django.urls import get_script_prefix
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
@@ -107,3 +108,18 @@ def log_rows(context: template.Context, rows: Any, here: str) -> SafeString:
         version = (fragments.model_version(row.entry), fragments.data_version(row.changes), shown, here)
         items.append((version, {"entry": row.entry, "undo": undo, "changes": row.changes}))
     return fragments.render_many(context, LOG_ROW, items)
+
+
+FILTERS = "audit/_filters.html"
+
+
+@register.simple_tag(takes_context=True)
+def audit_filters(context: template.Context, form: Any) -> SafeString:
+    """The log's filter form (FILTERS), kept per process (fragments.render_kept: the viewer and the code
+    are in its key) by everything else it shows: the values as typed (what each field says about its own
+    value follows from them), the people it offers, the URL prefix. Its widgets are Django's templates,
+    one rendering per field and option: the form cost as much as the 50 rows it filters."""
+    actor = form.fields["actor"]
+    people = tuple((person.pk, actor.label_from_instance(person)) for person in actor.queryset)
+    version = (tuple(form.data.lists()), people, get_script_prefix())
+    return fragments.render_kept(context, FILTERS, version)

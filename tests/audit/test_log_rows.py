@@ -119,3 +119,41 @@ def test_a_kept_row_carries_the_requests_own_csrf_token(merchant_user: User) -> 
         [own] = re.findall(r'"X-CSRFToken": "([^"]+)"', page)  # the one the <body> gives htmx
         assert "fragmentcsrftokenplaceholder" not in page
         assert _unmask_cipher_token(token) == _unmask_cipher_token(own)
+
+
+def test_the_kept_filter_form_is_the_form_rendered_afresh(
+    client: Client, merchant_user: User, support_user: User
+) -> None:
+    """The filter form is kept per process (audit_log.audit_filters): each step changes one thing it shows
+    from the step before, and the kept form must be the form rendered with nothing kept."""
+    from fileflare_admin import fragments
+    from staff.middleware import LANGUAGE_SESSION_KEY
+
+    _count_change(merchant_user, "filters-a")
+
+    def form(page: str) -> str:
+        return page.split('id="audit-filters"', 1)[1].split("</form>", 1)[0]
+
+    def set_language() -> None:
+        session = client.session
+        session[LANGUAGE_SESSION_KEY] = "it"
+        session.save()
+
+    bad = {"order_number": "forty"}
+    steps: list[tuple[str, Callable[[], None], dict[str, str]]] = [
+        ("first", lambda: client.force_login(merchant_user), {}),
+        ("a value typed", lambda: None, {"order_number": "4242"}),
+        ("a value that does not parse", lambda: None, bad),
+        ("a new person in the trail", lambda: _count_change(support_user, "filters-b"), bad),
+        ("another language", set_language, bad),
+    ]
+    seen = set()
+    for name, change, query in steps:
+        change()
+        kept = form(client.get("/audit/", query).content.decode())
+        fragments._kept.clear()
+        fresh = form(client.get("/audit/", query).content.decode())
+        assert kept == fresh, name
+        assert kept not in seen, name
+        seen.add(kept)
+    assert f">{support_user.username}</option>" in kept and 'value="forty"' in kept
