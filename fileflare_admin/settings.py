@@ -264,6 +264,14 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", _read("CONN_MAX_AGE"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the task worker share the file: in WAL mode a reader never waits for a writer.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("init_command", "PRAGMA journal_mode=WAL;")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A page asks the same few statements with other values each time: psycopg prepares a statement on
+    # its connection once it has run it twice, and PostgreSQL then neither parses nor plans it again (half
+    # its CPU for the order page: issue 28). Prepared statements need server-side binding; Django leaves
+    # both off for transaction-pooling proxies (PgBouncer before 1.21), which the dashboard does not use.
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options.setdefault("server_side_binding", True)
+    _pg_options.setdefault("prepare_threshold", 2)
 DATABASE_ROUTERS = ["sandbox.routers.SandboxRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
