@@ -31,6 +31,7 @@ from downloads.models import DOWNLOADED as DOWNLOADED  # the rule of a download,
 from downloads.models import CountChange
 from fileflare_admin import readahead
 from fileflare_admin.api import types
+from fileflare_admin.storable import storable
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ def note_counts(
                 download_id=download_id[:64],
                 order_number=record.order_id,
                 product_id=record.product_id,
-                file_name=record.download_file_name[:500],
+                file_name=storable(record.download_file_name[:500]),  # a NUL cannot be kept by PostgreSQL
                 count=record.download_count,
                 delta=delta,
                 seen_at=seen_at,

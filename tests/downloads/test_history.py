@@ -59,6 +59,21 @@ def test_only_changes_are_stored_each_with_its_delta() -> None:
     assert [(row.count, row.seen_at) for row in latest] == [(3, T0 + timedelta(minutes=5))]
 
 
+@pytest.mark.engine
+def test_a_file_name_with_a_nul_is_stored_with_the_unreadable_mark() -> None:
+    """A hostile file name (a NUL, which PostgreSQL keeps in no text column) is stored as
+    fileflare_admin.storable keeps it, not lost with the whole batch."""
+    history.note_counts(
+        [_record(count=1, download_file_name="hand\x00book.pdf"), _record("r2", count=2)],
+        seen_at=T0,
+        source="snapshot",
+    )
+    assert sorted(CountChange.objects.values_list("download_id", "file_name")) == [
+        ("r1", "hand\ufffdbook.pdf"),
+        ("r2", "handbook.pdf"),
+    ]
+
+
 def test_a_first_sighting_above_zero_has_no_delta_so_earlier_downloads_are_not_dated_now() -> None:
     written = history.note_counts(
         [_record("a", count=4), _record("b", count=0)], seen_at=T0, source="snapshot"
