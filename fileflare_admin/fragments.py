@@ -22,7 +22,7 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -56,6 +56,33 @@ def data_version(value: object) -> tuple[Any, ...] | None:
 @functools.cache
 def _field_names(kind: type) -> tuple[str, ...]:
     return tuple(field.name for field in dataclasses.fields(kind))
+
+
+# A frozen dataclass of plain values (a download record parsed once per process from a saved answer,
+# fileflare_admin.api.downloads) never changes: its version is hashed once, kept with the object itself
+# (so its id is not reused while kept), the least recently hashed dropped past DIGESTS_MAX.
+DIGESTS_MAX = 4096
+_digests: dict[int, tuple[object, str]] = {}
+_digests_lock = threading.Lock()
+
+
+def data_digest(value: object) -> str | None:
+    """A hash of data_version(value) (None where that is None), computed once per object for a frozen
+    dataclass whose every field is a plain immutable value, on each call for any other."""
+    held = _digests.get(id(value))
+    if held is not None and held[0] is value:
+        return held[1]
+    data = data_version(value)
+    if data is None:
+        return None
+    digest = hashlib.sha256(repr(data).encode()).hexdigest()
+    frozen = type(value).__dataclass_params__.frozen  # type: ignore[attr-defined]  # a dataclass
+    if frozen and all(type(item) in _EXACTLY_PLAIN for item in data[1:]):
+        with _digests_lock:
+            _digests[id(value)] = (value, digest)
+            while len(_digests) > DIGESTS_MAX:
+                del _digests[next(iter(_digests))]
+    return digest
 
 
 class Unversioned(TypeError):
@@ -151,9 +178,10 @@ def _source_version(source: str) -> str:
 def render_many(
     context: Context,
     template_name: str,
-    items: Iterable[tuple[Any, Mapping[str, Any]]],
+    items: Iterable[tuple[Any, Mapping[str, Any]]] | Callable[[], Iterable[tuple[Any, Mapping[str, Any]]]],
     *,
     own: Mapping[str, str] | None = None,
+    whole: Any = None,
 ) -> SafeString:
     """`template_name` rendered once for each item, as `{% include %}` would with the item's values
     pushed onto `context`; each rendering cached under a key made from the item's `version` (everything
@@ -162,7 +190,10 @@ def render_many(
     `items`: (version, values) pairs. The caller names the whole of what a fragment shows in `version`:
     the template sees the page's context too, and anything it reads from there must be in it.
     `own`: values each rendering has afresh, as the CSRF token (a form's one-time token): the template
-    reads each by its name, the fragment keeps a placeholder, and the value goes in on the way out."""
+    reads each by its name, the fragment keeps a placeholder, and the value goes in on the way out.
+    `whole`: the version of all the renderings together (it names everything each item's version does):
+    they are also kept as one fragment under it, and a page that finds it reads one value, not one an
+    item, and does not ask for `items` (a callable: made only then)."""
     template = context.template.engine.get_template(template_name) if context.template else None
     if template is None:
         raise ValueError("render_many needs a context being rendered by a template")
@@ -170,31 +201,51 @@ def render_many(
     # With DEBUG a template edited while the server runs is reloaded without a restart: nothing is kept.
     cacheable = bool(token) and str(token) != "NOTPROVIDED" and not settings.DEBUG
     prefix = (_template_version(template), viewer(context)) if cacheable else None
+    whole_key = None
+    if prefix is not None and whole is not None:
+        whole_key = PREFIX + hashlib.sha256(repr((prefix, "whole", whole)).encode()).hexdigest()
+    # Inside a page's readahead scope the keys it had last time were read with its first read.
+    page = readahead.get_many([whole_key]).get(whole_key) if whole_key else None
+    fresh = {"csrf_token": token, **(own or {})}
+    placeholders = {name: _placeholder(name) for name in fresh} if cacheable else {}
+    if page is None:
+        page = _render_items(
+            context, template, prefix, items() if callable(items) else items, placeholders or fresh
+        )
+        if whole_key:
+            readahead.set_later({whole_key: page}, TIMEOUT)
+    for name, placeholder in placeholders.items():
+        page = page.replace(placeholder, escape(str(fresh[name])))
+    return mark_safe(page)  # noqa: S308  # each piece is a template's own autoescaped output
+
+
+def _render_items(
+    context: Context,
+    template: Template,
+    prefix: tuple[Any, ...] | None,
+    items: Iterable[tuple[Any, Mapping[str, Any]]],
+    pushed: Mapping[str, Any],
+) -> str:
+    """render_many's renderings, each read from the cache or rendered and kept (`prefix` None: none kept)."""
     entries = []
     for version, values in items:
         key = None
         if prefix is not None and version is not None:
             key = PREFIX + hashlib.sha256(repr((prefix, version)).encode()).hexdigest()
         entries.append((key, values))
-    # Inside a page's readahead scope the keys it had last time were read with its first read.
     found = readahead.get_many([key for key, _ in entries if key]) if prefix is not None else {}
-    fresh = {"csrf_token": token, **(own or {})}
-    placeholders = {name: _placeholder(name) for name in fresh} if cacheable else {}
     rendered, missing = [], {}
     for key, values in entries:
         html = found.get(key) if key else None
         if html is None:
-            with context.push(**(placeholders or fresh), **values):
+            with context.push(**pushed, **values):
                 html = str(template.render(context))
             if key:
                 missing[key] = html
         rendered.append(html)
     if missing:
         readahead.set_later(missing, TIMEOUT)
-    page = "".join(rendered)
-    for name, placeholder in placeholders.items():
-        page = page.replace(placeholder, escape(str(fresh[name])))
-    return mark_safe(page)  # noqa: S308  # each piece is a template's own autoescaped output
+    return "".join(rendered)
 
 
 def _placeholder(name: str) -> str:

@@ -38,6 +38,7 @@ RECORD = DownloadRecord(
     amazon_key="bucket/handbook-secret.pdf",
 )
 Render = Callable[..., str]
+_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 def _fragments() -> int:
@@ -160,6 +161,72 @@ def test_a_deploy_that_changes_any_code_or_template_renders_every_fragment_afres
     assert len(set(versions)) == 3
 
 
+# --- a table's rows kept together too (render_many's `whole`): one value read a warm table -----------------
+
+OTHER = dataclasses.replace(
+    RECORD, download_id="frag5678efgh", download_file_name="atlas.pdf", download_count=7
+)
+
+
+def test_a_tables_rows_are_kept_together_and_change_the_moment_any_input_changes(
+    render: Render, merchant_user: User, support_user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = render(merchant_user, [RECORD, OTHER])
+    assert _fragments() == 3  # each row, and the two together
+    reads: list[list[str]] = []
+    get_many = cache.get_many
+    monkeypatch.setattr(cache, "get_many", lambda keys: reads.append(list(keys)) or get_many(keys))
+    again = render(merchant_user, [RECORD, OTHER])
+    asked = [key for keys in reads for key in keys if key.startswith(fragments.PREFIX)]
+    assert len(asked) == 1  # the whole table: no row's own key asked for
+    assert _TOKEN.sub("", again) == _TOKEN.sub("", first) and fragments.CSRF_PLACEHOLDER not in again
+    assert again.index("handbook.pdf") < again.index("atlas.pdf")
+    # Each input changed alone: the other row's record, its order in the table, a product name, a limit and
+    # how long ago it was seen, the page its links return to, a row message, the role, the time zone.
+    bumped = dataclasses.replace(OTHER, download_count=8)
+    assert 'value="8"' in _row(render(merchant_user, [RECORD, bumped]), OTHER)
+    hidden = dataclasses.replace(OTHER, amazon_key="bucket/other-secret.pdf")  # a field its repr hides
+    assert "other-secret" in _row(render(merchant_user, [RECORD, hidden]), OTHER)
+    swapped = render(merchant_user, [OTHER, RECORD])
+    assert swapped.index("atlas.pdf") < swapped.index("handbook.pdf")
+    product_names_remember({OTHER.product_id: "Atlas of Files"})
+    assert "Atlas of Files" in _row(render(merchant_user, [RECORD, OTHER]), OTHER)
+    seen = timezone.now() - timedelta(days=3)
+    limit = KnownLimit(limit=10, source="learned", order_number=1049, seen_at=seen)
+    shared = {RECORD.download_id: limit, OTHER.download_id: limit}
+    assert "7 of 10" in _row(render(merchant_user, [RECORD, OTHER], record_limits=shared), OTHER)
+    lower = {**shared, OTHER.download_id: dataclasses.replace(limit, limit=7)}
+    assert "Limit reached" in _row(render(merchant_user, [RECORD, OTHER], record_limits=lower), OTHER)
+    older = {**shared, OTHER.download_id: dataclasses.replace(limit, seen_at=seen - timedelta(days=1))}
+    assert "4 days ago" in _row(render(merchant_user, [RECORD, OTHER], record_limits=older), OTHER)
+    assert "next=%2Forders%2Fxyz%2F" in _row(render(merchant_user, [RECORD, OTHER], row_next="/orders/xyz/"))
+    saved = render(merchant_user, [RECORD, OTHER], row_message="Saved.", row_message_level="success")
+    assert "Saved." in _row(saved, OTHER)
+    assert "Saved." not in render(merchant_user, [RECORD, OTHER])
+    support = render(support_user, [RECORD, OTHER])
+    assert RECORD.amazon_key not in support and "Delete" not in support
+    assert RECORD.amazon_key in render(merchant_user, [RECORD, OTHER])
+    with timezone.override(zoneinfo.ZoneInfo("Asia/Tokyo")):
+        assert "2 Dec 2026, 08:30 JST" in render(merchant_user, [RECORD, OTHER])
+
+
+def test_a_records_hash_is_kept_only_for_what_never_changes() -> None:
+    assert fragments.data_digest(RECORD) == fragments.data_digest(dataclasses.replace(RECORD))
+    assert fragments.data_digest(RECORD) != fragments.data_digest(
+        dataclasses.replace(RECORD, download_count=3)
+    )
+
+    @dataclasses.dataclass
+    class Mutable:
+        count: int
+
+    row = Mutable(1)
+    before = fragments.data_digest(row)
+    row.count = 2  # a dataclass that is not frozen is hashed on every call
+    assert fragments.data_digest(row) != before
+    assert fragments.data_digest("not a dataclass") is None
+
+
 # --- an order's History (audit/_timeline.html): entries cached by their version --------------------------
 
 
@@ -215,8 +282,6 @@ def test_nothing_is_kept_with_debug_on(render: Render, merchant_user: User, sett
 
 
 # --- The page frame's header, kept in the process (fragments.render_kept) --------------------------------
-
-_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 def _header(page: str) -> str:

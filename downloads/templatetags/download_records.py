@@ -94,16 +94,49 @@ def record_rows(context: template.Context, records: Any) -> SafeString:
     shown = (bool(context.get("show_order")), back, bool(context.get("row_message")))
     now = timezone.now()  # one moment for the table: its rows' keys and their lines say the same "ago"
     values = {"product_names": names, "record_limits": known_limits, "limits_now": now}
-    items = []
+
+    def items() -> list[tuple[Any, dict[str, Any]]]:
+        rows = []
+        for record in records:
+            data = fragments.data_version(record)
+            version = None
+            if data is not None and not shown[2]:
+                known = known_limits.get(str(getattr(record, "download_id", "")))
+                limit = (fragments.data_version(known), known.age(now)) if known is not None else None
+                version = (data, product_name(record, names), limit, shown)
+            rows.append((version, {"record": record, **values}))
+        return rows
+
+    return fragments.render_many(context, ROW, items, whole=_whole(records, names, known_limits, now, shown))
+
+
+def _whole(
+    records: list[Any],
+    names: dict[int, str],
+    known_limits: dict[str, Any],
+    now: datetime,
+    shown: tuple[Any, ...],
+) -> tuple[Any, ...] | None:
+    """The version of a table's rows together (fragments.render_many's `whole`): each row's as record_rows
+    names it, the record by its hash (computed once per parsed record: fragments.data_digest), each known
+    limit named once however many rows share it. None for a single row (the table is its row) and for
+    rows that are not cached."""
+    if len(records) < 2 or shown[2]:
+        return None
+    limits: dict[int, Any] = {}
+    rows = []
     for record in records:
-        data = fragments.data_version(record)
-        version = None
-        if data is not None and not shown[2]:
-            known = known_limits.get(str(getattr(record, "download_id", "")))
-            limit = (fragments.data_version(known), known.age(now)) if known is not None else None
-            version = (data, product_name(record, names), limit, shown)
-        items.append((version, {"record": record, **values}))
-    return fragments.render_many(context, ROW, items)
+        digest = fragments.data_digest(record)
+        if digest is None:
+            return None
+        known = known_limits.get(str(getattr(record, "download_id", "")))
+        limit = None
+        if known is not None:
+            if id(known) not in limits:
+                limits[id(known)] = (fragments.data_version(known), known.age(now))
+            limit = limits[id(known)]
+        rows.append((digest, product_name(record, names), limit))
+    return (tuple(rows), shown)
 
 
 @register.simple_tag(takes_context=True)
