@@ -183,14 +183,15 @@ def limits_for_order(
     """An order page's two views of its records' limits in one query: limits_for_files of their file
     names (the diagnosis) and limits_for_records (the records table)."""
     listed = list(records)
-    keys = {file_key(record.download_file_name) for record in listed}
-    seen = _seen(keys, {order_number})
-    named = {file_key(record.download_file_name) for record in listed if record.download_file_name.strip()}
+    keyed = [(record.download_file_name, file_key(record.download_file_name)) for record in listed]
+    seen = _seen({key for _, key in keyed}, {order_number})
+    named = {key for name, key in keyed if name.strip()}
     return _by_file(seen, named, order_number), _by_record(seen, listed)
 
 
 def _by_file(seen: dict[str, list[SeenLimit]], keys: set[str], order_number: int) -> dict[str, KnownLimit]:
-    known = {key: _choose(seen.get(key, []), order_number) for key in keys}
+    unseen = _choose([], order_number)  # the shop's default: a file no page showed, chosen once
+    known = {key: _choose(seen[key], order_number) if key in seen else unseen for key in keys}
     return {key: limit for key, limit in known.items() if limit is not None}
 
 
@@ -213,15 +214,20 @@ def _by_download_id(
 ) -> dict[str, KnownLimit]:
     # A file's limit is the same for every order whose own page did not show it: chosen once per file.
     orders_of = {key: {row.order_number for row in rows} for key, rows in seen.items()}
+    unseen = _choose([], None)  # the shop's default: a file no page showed, chosen once for them all
     chosen: dict[tuple[str, int | None], KnownLimit | None] = {}
     known: dict[str, KnownLimit] = {}
     for download_id, (order_number, name) in files.items():
         if not name.strip():
             continue
         key = file_key(name)
-        whose = (key, order_number if order_number in orders_of.get(key, ()) else None)
-        if whose not in chosen:
-            chosen[whose] = _choose(seen.get(key, []), order_number)
-        if (limit := chosen[whose]) is not None:
+        if key not in seen:
+            limit = unseen
+        else:
+            whose = (key, order_number if order_number in orders_of[key] else None)
+            if whose not in chosen:
+                chosen[whose] = _choose(seen[key], order_number)
+            limit = chosen[whose]
+        if limit is not None:
             known[download_id] = limit
     return known
