@@ -13,18 +13,20 @@
   sentence is made in the thread that met it). A plain ThreadPoolExecutor's tasks get a deadline of
   their own, take no slot, and speak LANGUAGE_CODE.
 - `PageCalls` answers each call at once, on the request's own thread, when every read it makes is fresh
-  in the read cache (`from_cache_only`), and starts a PagePool only for the calls that must wait: a warm
-  page starts no thread (issue 28).
+  in the read cache (`from_cache_only`), and hands only the calls that must wait to the process's one
+  PagePool (`page_pool`): a warm page uses no thread, a cold one starts none (the pool's threads are
+  kept for the next page, issue 28).
 """
 
 from __future__ import annotations
 
 import contextvars
 import functools
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -33,6 +35,7 @@ from typing import Any, ParamSpec, TypeVar
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.base import BaseCache
+from django.db import connections
 from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -46,6 +49,10 @@ from fileflare_admin.sentences import capitalized
 P = ParamSpec("P")
 T = TypeVar("T")
 SLOT_PATIENCE = 0.25  # seconds a request waits for a free slot before it is told the upstream is busy
+# Threads of the process's PagePool at most. Started only when none is idle, so it holds about as many as
+# the calls ever out at once (a page makes 3 at most); far more than a worker's pages may wait at once
+# (UPSTREAM_WAITING_PAGES), so a call never queues behind others before it asks for its waiting slot.
+POOL_THREADS = 64
 
 
 @dataclass
@@ -174,8 +181,28 @@ class PagePool(ThreadPoolExecutor):
 
 def _as_submitted(language: str | None, shared: BaseCache, call: Callable[[], T]) -> T:
     caches[DEFAULT_CACHE_ALIAS] = shared  # this task's only (it runs in its own copy of the context)
-    with translation.override(language):
-        return call()
+    try:
+        with translation.override(language):
+            return call()
+    finally:
+        # A kept thread's database connection outlives the task: closed here when broken or past
+        # CONN_MAX_AGE, as Django does for a request's thread when the request ends.
+        for connection in connections.all(initialized_only=True):
+            connection.close_if_unusable_or_obsolete()
+
+
+_pool_lock = threading.Lock()
+_pool: tuple[int, PagePool] | None = None
+
+
+def page_pool() -> PagePool:
+    """The process's PagePool, kept for every page: a cold page's calls go out on threads already
+    running instead of two new ones each (made again in a forked child: threads do not cross a fork)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = (os.getpid(), PagePool(max_workers=POOL_THREADS, thread_name_prefix="page-calls"))
+        return _pool[1]
 
 
 _cache_only: contextvars.ContextVar[bool] = contextvars.ContextVar("upstream_cache_only", default=False)
@@ -207,11 +234,12 @@ def from_cache_only(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) ->
 
 class PageCalls:
     """The upstream calls of one page: each answered at once from the read cache when it is fresh there,
-    the others made at the same time on a PagePool, started only when one is needed."""
+    the others made at the same time on the process's PagePool, `max_workers` of them at most at once.
+    Leaving the block waits for every call it started (as a pool of the page's own did)."""
 
     def __init__(self, max_workers: int) -> None:
         self.max_workers = max_workers
-        self.pool: PagePool | None = None
+        self.started: list[Future[Any]] = []
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         done = from_cache_only(fn, *args, **kwargs)
@@ -234,9 +262,12 @@ class PageCalls:
             ]
 
     def _start(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
-        if self.pool is None:
-            self.pool = PagePool(max_workers=self.max_workers)
-        return self.pool.submit(fn, *args, **kwargs)
+        out = [future for future in self.started if not future.done()]
+        if len(out) >= self.max_workers:
+            wait(out, return_when=FIRST_COMPLETED)
+        future = page_pool().submit(fn, *args, **kwargs)
+        self.started.append(future)
+        return future
 
     def __enter__(self) -> PageCalls:
         return self
@@ -244,5 +275,5 @@ class PageCalls:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
+        if self.started:
+            wait(self.started)

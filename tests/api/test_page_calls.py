@@ -1,6 +1,8 @@
 """A warm page answers from the read cache on its own thread; only the calls that must reach an
 upstream go to a PagePool (fileflare_admin.api.deadline.PageCalls, issue 28)."""
 
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -78,3 +80,39 @@ def test_a_saved_list_of_records_is_parsed_once_and_a_new_answer_afresh(
     settings.DOWNLOADS_API_TIMEZONE = "-05:00"  # the same saved answer, read in another zone
     shifted = downloads.record_list(search="1050", per_page=5).value
     assert shifted is not after and shifted.items[0].date_created != after.items[0].date_created
+
+
+def test_a_page_s_calls_run_on_threads_kept_for_the_next_page_and_the_block_waits_for_them() -> None:
+    def slow_ident() -> int:
+        if deadline.cache_only():
+            raise deadline.NotFresh  # an upstream call: no fresh saved answer
+        time.sleep(0.05)
+        return threading.get_ident()
+
+    with deadline.PageCalls(max_workers=2) as calls:
+        first = [calls.submit_many([slow_ident, slow_ident])]
+    assert all(future.done() for future in first[0])  # leaving the block waited for them
+    threads = set(deadline.page_pool()._threads)
+    with deadline.PageCalls(max_workers=2) as calls:
+        second = calls.submit_many([slow_ident, slow_ident])
+    assert {future.result() for future in second} <= {thread.ident for thread in threads}
+    assert set(deadline.page_pool()._threads) == threads  # no new thread for the second page
+
+
+def test_a_page_makes_no_more_calls_at_once_than_its_max_workers() -> None:
+    out, most = [0], [0]
+    lock = threading.Lock()
+
+    def counted() -> None:
+        if deadline.cache_only():
+            raise deadline.NotFresh
+        with lock:
+            out[0] += 1
+            most[0] = max(most[0], out[0])
+        time.sleep(0.03)
+        with lock:
+            out[0] -= 1
+
+    with deadline.PageCalls(max_workers=2) as calls:
+        calls.submit_many([counted] * 5)
+    assert most[0] == 2
