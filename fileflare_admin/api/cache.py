@@ -179,15 +179,15 @@ def cached(key: str, fetch: Callable[[], Any], *, on_event: Callable[[str], None
                 return _fetched(entry, stale=True)
         try:
             payload = fetch()
-        except (RateLimited, Unavailable, BadResponse):
-            if entry:
+        except BaseException as error:
+            if mine:
+                cache.delete(lock)
+            if entry and isinstance(error, RateLimited | Unavailable | BadResponse):
                 on_event("stale")
                 return _fetched(entry, stale=True)
             raise
-        finally:
-            if mine:
-                cache.delete(lock)
-    return store(key, payload, at_generation=current)
+    # The answer kept and our lock released in one round trip (those waiting see the answer first).
+    return store(key, payload, at_generation=current, release=lock if mine else None)
 
 
 def _wait_for_fetch(key: str, lock: str, current: Generation) -> dict[str, Any] | None:
@@ -214,13 +214,17 @@ def _keep_seconds() -> int:
     return max(settings.UPSTREAM_STALE_TTL, math.ceil(settings.UPSTREAM_CACHE_TTL))
 
 
-def store(key: str, payload: Any, *, at_generation: Generation | None = None) -> Fetched[Any]:
+def store(
+    key: str, payload: Any, *, at_generation: Generation | None = None, release: str | None = None
+) -> Fetched[Any]:
     """Keep an answer (fetched past the cache, or from a write's reply), so the next reads see it too.
-    `at_generation`: its family's generation when the fetch began (a write since then makes it not fresh)."""
+    `at_generation`: its family's generation when the fetch began (a write since then makes it not fresh);
+    `release`: the lock of the fetch, deleted in the same round trip."""
     current = at_generation if at_generation is not None else generation(_family(key))
     entry = {"payload": payload, "at": time.time(), "gen": current}
-    if settings.UPSTREAM_CACHE_TTL > 0:
-        cache.set(key, entry, timeout=_keep_seconds())
+    kept = {key: entry} if settings.UPSTREAM_CACHE_TTL > 0 else {}
+    if kept or release:
+        sharedcache.set_many_then_delete(kept, timeout=_keep_seconds(), gone=[release] if release else [])
     return _fetched(entry, stale=False)
 
 

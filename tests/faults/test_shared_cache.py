@@ -219,3 +219,26 @@ def _python(
     }
     code = f"import django\ndjango.setup()\n{script}"
     return subprocess.Popen([sys.executable, "-c", code], cwd=PROJECT, env=env, stdout=stdout, stdin=stdin)
+
+
+def test_an_answer_is_kept_and_its_fetch_lock_released_in_one_round_trip_with_redis_or_without(
+    redis_cache: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fileflare_admin.api import cache as read_cache
+
+    sent: list[int] = []
+    execute = redis.client.Pipeline.execute
+
+    def counted(self: redis.client.Pipeline, raise_on_error: bool = True) -> Any:
+        sent.append(len(self.command_stack))
+        return execute(self, raise_on_error)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", counted)
+    key = read_cache.read_key("fileflare", "shop", "/orders/1", None)
+    fetched = read_cache.cached(key, lambda: {"id": 1}, on_event=lambda event: None)
+    assert fetched.value == {"id": 1} and sent == [2]  # the answer's SET and the lock's DEL, one pipeline
+    assert cache.get(key)["payload"] == {"id": 1} and cache.get(f"{key}:lock") is None
+    redis_cache.stop()  # the worker's own memory: the same promise
+    other = read_cache.read_key("fileflare", "shop", "/orders/2", None)
+    assert read_cache.cached(other, lambda: {"id": 2}, on_event=lambda event: None).value == {"id": 2}
+    assert cache.get(other)["payload"] == {"id": 2} and cache.get(f"{other}:lock") is None
