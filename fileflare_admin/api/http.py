@@ -106,9 +106,9 @@ class UpstreamSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
-# Sessions not in use, per API, for the next call of any thread: a page's calls made at once run on
-# threads started for that page (deadline.PagePool), and a session of their own would open a connection
-# (and, to an https upstream, a TLS handshake) for every call. One session serves one call at a time.
+# Sessions not in use, per API, for the next call of any thread: a page's calls made at once run on the
+# process's pool threads (deadline.page_pool), and a session per call would open a connection (and, to
+# an https upstream, a TLS handshake) every time. One session serves one call at a time.
 IDLE_SESSIONS = 16
 _idle: dict[str, list[UpstreamSession]] = {}
 _idle_lock = threading.Lock()
