@@ -185,10 +185,10 @@ def _as_submitted(language: str | None, shared: BaseCache, call: Callable[[], T]
         with translation.override(language):
             return call()
     finally:
-        # A kept thread's database connection outlives the task: closed here when broken or past
-        # CONN_MAX_AGE, as Django does for a request's thread when the request ends.
+        # A database connection this task opened is closed with it, as when each page's threads ended
+        # with the page: a kept idle thread holds none (CONN_MAX_AGE keeps a request thread's only).
         for connection in connections.all(initialized_only=True):
-            connection.close_if_unusable_or_obsolete()
+            connection.close()
 
 
 _pool_lock = threading.Lock()
