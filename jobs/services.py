@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count, Exists, F, OuterRef
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext_lazy
@@ -109,12 +109,16 @@ def job_cancel(*, actor: roles.AnyUser, job_id: int) -> BulkJob:
 
 
 def _cancel_now_if_idle(job: BulkJob, now: datetime) -> None:
-    """No step is running and nothing is in flight: cancel here rather than wait for a worker."""
+    """No step is running and nothing is in flight: cancel here rather than wait for a worker. The check
+    is part of the UPDATE itself: on SQLite a transaction that reads before it writes fails at once
+    ("database is locked") when a worker wrote in between, whatever the busy timeout."""
+    in_flight = BulkJobItem.objects.filter(job=OuterRef("pk"), state=Item.IN_FLIGHT)
     with transaction.atomic():
-        if job.items.filter(state=Item.IN_FLIGHT).exists():
-            return
         idle = chain.chain_idle(BulkJob.objects.filter(pk=job.pk, state__in=BulkJob.ACTIVE))
-        if idle.update(state=BulkJob.State.CANCELLED, finished_at=now, step_token="", waiting_until=None):
+        cancelled = idle.filter(~Exists(in_flight)).update(
+            state=BulkJob.State.CANCELLED, finished_at=now, step_token="", waiting_until=None
+        )
+        if cancelled:
             said = notes.note("not_run")
             job.items.filter(state=Item.PENDING).update(
                 state=Item.CANCELLED, note=notes.english(said), said=said, finished_at=now

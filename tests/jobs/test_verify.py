@@ -141,3 +141,28 @@ def test_the_item_keeps_its_entry_before_the_write_is_sent(
 
     assert outcome.state == BulkJobItem.State.DONE and outcome.entry_id is not None
     assert kept_when_sent == [(outcome.entry_id, Pending)]
+
+
+@pytest.mark.parametrize("in_flight", [True, False])
+def test_cancel_stops_a_job_no_worker_runs_at_once_unless_an_item_is_in_flight(
+    merchant_user: User, make_records, new_order_number, in_flight: bool
+) -> None:
+    """The check for an item in flight is part of the cancel's UPDATE (a read first, then a write, fails
+    on SQLite when a worker wrote in between): an item in flight leaves the job to its worker, which checks
+    it at the upstream; with none the job is cancelled here and its pending items with it."""
+    number = new_order_number()
+    make_records(number, [3])
+    job, item = _item_in_flight(merchant_user, number)
+    if not in_flight:
+        BulkJobItem.objects.filter(pk=item.pk).update(state=BulkJobItem.State.PENDING, sent_at=None)
+    BulkJob.objects.filter(pk=job.pk).update(state=BulkJob.State.RUNNING)
+
+    cancelled = services.job_cancel(actor=merchant_user, job_id=job.pk)
+
+    assert cancelled.cancel_requested_at is not None
+    if in_flight:
+        assert cancelled.state == BulkJob.State.RUNNING
+        assert job.items.get(pk=item.pk).state == BulkJobItem.State.IN_FLIGHT
+    else:
+        assert cancelled.state == BulkJob.State.CANCELLED
+        assert set(job.items.values_list("state", flat=True)) == {BulkJobItem.State.CANCELLED}
