@@ -76,7 +76,8 @@ def data_digest(value: object) -> str | None:
     if data is None:
         return None
     digest = hashlib.sha256(repr(data).encode()).hexdigest()
-    frozen = type(value).__dataclass_params__.frozen  # type: ignore[attr-defined]  # a dataclass
+    params = getattr(type(value), "__dataclass_params__", None)  # what @dataclass was given (frozen=…)
+    frozen = params is not None and params.frozen
     if frozen and all(type(item) in _EXACTLY_PLAIN for item in data[1:]):
         with _digests_lock:
             _digests[id(value)] = (value, digest)
@@ -113,14 +114,12 @@ def versioned(value: object) -> Any:
     names = _dataclass_fields(kind)
     if names is not None:
         return (kind.__qualname__, *[versioned(getattr(value, name)) for name in names])
-    if kind is tuple or kind is list:
-        return tuple([versioned(item) for item in value])  # type: ignore[attr-defined]  # a list or tuple
+    if isinstance(value, list | tuple):
+        return tuple([versioned(item) for item in value])
     if isinstance(value, _PLAIN):
         return value
     if isinstance(value, Promise):
         return str(value)
-    if isinstance(value, list | tuple):
-        return tuple([versioned(item) for item in value])
     if isinstance(value, dict):
         return tuple([(versioned(key), versioned(item)) for key, item in value.items()])
     if isinstance(value, set | frozenset):

@@ -3,6 +3,7 @@ without its shared cache; a database that does not answer is a sentence page, ne
 
 import logging
 from collections.abc import Callable
+from typing import Any, Protocol, cast
 
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.messages.storage import default_storage
@@ -38,13 +39,17 @@ class ResilienceMiddleware:
         return None
 
 
+class _WithMessages(Protocol):
+    _messages: Any  # where django.contrib.messages keeps a request's storage (not in Django's stubs)
+
+
 class LazyMessageMiddleware(MessageMiddleware):
     """Django's MessageMiddleware, which opens the message storage (it verifies the signed messages cookie)
     only when the request reads or adds a message: a page does (base.html shows them), /healthz, a
     redirect or an htmx fragment do not, and leave the messages for the next page exactly as Django's."""
 
     def process_request(self, request: HttpRequest) -> None:
-        request._messages = SimpleLazyObject(lambda: default_storage(request))  # type: ignore[attr-defined]
+        cast(_WithMessages, request)._messages = SimpleLazyObject(lambda: default_storage(request))
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         messages = getattr(request, "_messages", None)

@@ -22,15 +22,13 @@ from typing import Any
 from django.contrib import auth
 from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import User
 from django.contrib.sessions.backends import db
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.functional import SimpleLazyObject
 
 BACKEND = "fileflare_admin.sessions.PersonBackend"
 # Sessions signed in before PersonBackend (which is Django's, reading less) name Django's: read as ours.
@@ -146,21 +144,17 @@ class PersonBackend(ModelBackend):
         return super().get_user(user_id)
 
 
-class PersonMiddleware(AuthenticationMiddleware):
-    """Django's AuthenticationMiddleware, whose `request.user` is read with PersonBackend given the
-    account the request's session was read with."""
+class PersonMiddleware:
+    """Before Django's AuthenticationMiddleware: while the request runs, PersonBackend may take the account
+    its session was read with (Django's `request.user` is read through it, lazily, as ever)."""
 
-    def process_request(self, request: HttpRequest) -> None:
-        super().process_request(request)
-        request.user = SimpleLazyObject(lambda: _person(request))  # type: ignore[assignment]
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
 
-
-def _person(request: HttpRequest) -> Any:
-    if not hasattr(request, "_cached_user"):
-        store = request.session
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        store = getattr(request, "session", None)
         token = _read_with.set(store if isinstance(store, SessionStore) else None)
         try:
-            request._cached_user = auth.get_user(request)  # type: ignore[attr-defined]
+            return self.get_response(request)
         finally:
             _read_with.reset(token)
-    return request._cached_user  # type: ignore[attr-defined]

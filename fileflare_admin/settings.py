@@ -223,8 +223,9 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",  # Accept-Language, else LANGUAGE_CODE
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    # Django's, reading the person with their session (one query for both: fileflare_admin.sessions).
+    # The person read with their session (one query for both: fileflare_admin.sessions), then Django's.
     "fileflare_admin.sessions.PersonMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "staff.middleware.RoleRequiredMiddleware",  # Security: no role, no page
     "staff.middleware.TimeZoneMiddleware",  # times in the person's zone (or the shop's)

@@ -19,14 +19,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
-from redis import Redis
+from redis import ConnectionPool, Redis
 from redis.exceptions import RedisError
 
 logger = logging.getLogger("fileflare_admin.cache")
@@ -168,18 +168,28 @@ class _Memory(LocMemCache):
         self.delete_many(gone)
 
 
+class _Serializer(Protocol):
+    def dumps(self, obj: Any) -> bytes: ...
+
+
 class _KeptClient(RedisCacheClient):
     """Django's Redis client maker, which makes a new redis.Redis (a dozen attributes, a lock, a callback
     table) for every call: this one keeps one per connection pool and hands it out again. redis-py's
     clients are safe to share between threads (each command borrows a connection from the pool), and a
     connection Redis dropped is replaced by the pool, so a kept client outlives an outage."""
 
+    # Django's own, set or defined by RedisCacheClient but missing from its stubs.
+    _serializer: _Serializer
+    if TYPE_CHECKING:
+
+        def _get_connection_pool(self, write: bool) -> ConnectionPool: ...
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._clients: dict[int, Redis] = {}  # by id of the pool, which lives as long as this
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Redis:
-        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]  # Django's; not in its stubs
+        pool = self._get_connection_pool(write)
         client = self._clients.get(id(pool))
         if client is None:
             client = self._clients.setdefault(id(pool), Redis(connection_pool=pool))
@@ -187,10 +197,14 @@ class _KeptClient(RedisCacheClient):
 
 
 class _PipelinedRedisCache(RedisCache):
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = _KeptClient
+
     def set_many_then_delete(self, data: dict[str, Any], timeout: Any, gone: list[str]) -> None:
-        client = self._cache.get_client(None, write=True)
-        pipeline = client.pipeline()
-        dumps = self._cache._serializer.dumps  # type: ignore[attr-defined]  # Django's; not in its stubs
+        kept = cast(_KeptClient, self._cache)  # made by self._class
+        pipeline = kept.get_client(None, write=True).pipeline()
+        dumps = kept._serializer.dumps
         seconds = self.get_backend_timeout(timeout)
         for key, value in data.items():
             name = self.make_and_validate_key(key)
@@ -205,10 +219,6 @@ class _PipelinedRedisCache(RedisCache):
 
 class ResilientRedisCache(_PipelinedRedisCache):
     """Django's Redis cache that falls back to the process's own memory while Redis does not answer."""
-
-    def __init__(self, server: str, params: dict[str, Any]) -> None:
-        super().__init__(server, params)
-        self._class = _KeptClient
 
     def _run(self, operation: str, *args: Any) -> Any:
         if _health.should_try():
