@@ -48,14 +48,10 @@ CSRF_PLACEHOLDER = "fragmentcsrftokenplaceholder"
 def data_version(value: object) -> tuple[Any, ...] | None:
     """A dataclass's every field (those left out of its repr too, such as a record's S3 key), with its
     type: the version of the data it carries. None for anything else (it is then not cached)."""
-    if not dataclasses.is_dataclass(value) or isinstance(value, type):
+    names = _dataclass_fields(type(value))  # None for a dataclass type itself (its type is `type`)
+    if names is None:
         return None
-    return (type(value).__qualname__, *(getattr(value, name) for name in _field_names(type(value))))
-
-
-@functools.cache
-def _field_names(kind: type) -> tuple[str, ...]:
-    return tuple(field.name for field in dataclasses.fields(kind))
+    return (type(value).__qualname__, *(getattr(value, name) for name in names))
 
 
 # A frozen dataclass of plain values (a download record parsed once per process from a saved answer,
@@ -100,7 +96,8 @@ _fields_by_type: dict[type, tuple[str, ...] | None] = {}
 def _dataclass_fields(kind: type) -> tuple[str, ...] | None:
     """The field names of a dataclass type; None for any other type (asked once per type)."""
     if kind not in _fields_by_type:
-        _fields_by_type[kind] = _field_names(kind) if dataclasses.is_dataclass(kind) else None
+        dataclass = dataclasses.is_dataclass(kind)
+        _fields_by_type[kind] = tuple(field.name for field in dataclasses.fields(kind)) if dataclass else None
     return _fields_by_type[kind]
 
 
