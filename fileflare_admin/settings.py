@@ -326,13 +326,14 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Where `collectstatic` writes (WhiteNoise serves it). Test stacks and the benchmark give
 # each of their servers its own folder.
-STATIC_ROOT = Path(_read("STATIC_ROOT") or BASE_DIR / "staticfiles")
+_collected = Path(_read("STATIC_ROOT") or BASE_DIR / "staticfiles")
+STATIC_ROOT: Path | None = _collected
 # The demo serves static files straight from the source folders; production serves the hashed,
 # compressed copies that `collectstatic` writes.
 WHITENOISE_USE_FINDERS = DEMO_MODE or DEBUG
-if WHITENOISE_USE_FINDERS and not STATIC_ROOT.exists():
+if WHITENOISE_USE_FINDERS and not _collected.exists():
     # Nothing collected yet: serve from the source folders only (WhiteNoise warns about a missing root).
-    STATIC_ROOT = None  # type: ignore[assignment]  # Django takes None for "no collected files"
+    STATIC_ROOT = None  # Django takes None for "no collected files"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

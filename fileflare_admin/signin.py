@@ -27,6 +27,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -141,9 +142,10 @@ class SignInView(LoginView):
         response = super().form_invalid(form)
         username = str(form.data.get("username", "")).strip()
         locked = getattr(self.request, "axes_locked_out", False)
-        if username and not locked and recent_failures(self.request, username).left == 1:
-            # A TemplateResponse until rendered (the stubs type form_invalid as a plain HttpResponse).
-            response.context_data["lockout_warning"] = warning_sentence()  # type: ignore[attr-defined]
+        # A TemplateResponse until rendered (the stubs type form_invalid as a plain HttpResponse).
+        warn = username and not locked and recent_failures(self.request, username).left == 1
+        if warn and isinstance(response, TemplateResponse) and response.context_data is not None:
+            response.context_data["lockout_warning"] = warning_sentence()
         return response
 
 

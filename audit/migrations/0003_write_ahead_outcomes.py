@@ -2,6 +2,8 @@
 download-record actions named `download_record_*` (existing entries renamed, nothing else touched)."""
 
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 RENAMED = {
     "record_create": "download_record_create",
@@ -13,7 +15,7 @@ RENAMED = {
 }
 
 
-def rename_actions(apps, schema_editor):  # type: ignore[no-untyped-def]
+def rename_actions(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     # The historical model's plain manager: the append-only queryset is the live model's, and renaming
     # an action's code is a change of vocabulary, not of what an entry says happened.
     entries = apps.get_model("audit", "AuditEntry").objects
@@ -21,7 +23,7 @@ def rename_actions(apps, schema_editor):  # type: ignore[no-untyped-def]
         entries.filter(action=old).update(action=new)
 
 
-def restore_actions(apps, schema_editor):  # type: ignore[no-untyped-def]
+def restore_actions(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     entries = apps.get_model("audit", "AuditEntry").objects
     for old, new in RENAMED.items():
         entries.filter(action=new).update(action=old)
