@@ -2,10 +2,10 @@
 
 A fragment's key is a hash of everything it is rendered from: the data it shows (a record as the
 upstream answered it, with every field), what the page adds to it (a product name, a known limit and its
-"3 days ago"), who looks and how (their permissions, time zone and language), and the code that renders
-it (the template's source and the project's code as deployed). Nothing is ever invalidated and nothing waits
-for a timeout to be right: when any input changes the key changes, so a fragment can neither outlive its
-data nor reach a person who would see it otherwise.
+"3 days ago"), who looks and how (their permissions, time zone and language), the URL prefix its links
+start with, and the code that renders it (the template's source and the project's code as deployed).
+Nothing is ever invalidated and nothing waits for a timeout to be right: when any input changes the key
+changes, so a fragment can neither outlive its data nor reach a person who would see it otherwise.
 
 The CSRF token, the one thing in a fragment that is each person's own, is never stored: a fragment is
 rendered and kept with a placeholder, and the request's token goes in on the way out.
@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db.models import Model
 from django.template import Context
 from django.template.base import Template
+from django.urls import get_script_prefix
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.html import escape
@@ -138,6 +139,12 @@ def viewer(context: Context) -> tuple[str, str, str]:
     return (repr(may), timezone.get_current_timezone_name(), translation.get_language() or "")
 
 
+def _rendered_for(template: Template, context: Context) -> tuple[Any, ...]:
+    """What every kept fragment's key names besides its own data: the template and the code, the viewer,
+    and the URL prefix its links start with (the script's, when served under a path)."""
+    return (_template_version(template), viewer(context), get_script_prefix())
+
+
 SKIPPED_FOLDERS = {"tests", "node_modules", "static", "staticfiles", "media", "docs"}
 
 
@@ -196,7 +203,7 @@ def render_many(
     token = context.get("csrf_token")
     # With DEBUG a template edited while the server runs is reloaded without a restart: nothing is kept.
     cacheable = bool(token) and str(token) != "NOTPROVIDED" and not settings.DEBUG
-    prefix = (_template_version(template), viewer(context)) if cacheable else None
+    prefix = _rendered_for(template, context) if cacheable else None
     whole_key = None
     if prefix is not None and whole is not None:
         whole_key = PREFIX + hashlib.sha256(repr((prefix, "whole", whole)).encode()).hexdigest()
@@ -262,14 +269,14 @@ _kept_lock = threading.Lock()
 def render_kept(context: Context, template_name: str, version: tuple[Any, ...]) -> SafeString:
     """`template_name` rendered with the page's context (as `{% include %}`), kept in this process under a
     key made from `version` (everything the template reads from the context that `viewer` does not
-    name: the caller names the whole of it), the viewer and the code (render_many's rules)."""
+    name: the caller names the whole of it), the viewer, the URL prefix and the code (render_many's rules)."""
     template = context.template.engine.get_template(template_name) if context.template else None
     if template is None:
         raise ValueError("render_kept needs a context being rendered by a template")
     token = context.get("csrf_token")
     if not token or str(token) == "NOTPROVIDED" or settings.DEBUG:
         return mark_safe(template.render(context))  # noqa: S308  # the template's own autoescaped output
-    key = hashlib.sha256(repr((_template_version(template), viewer(context), version)).encode()).hexdigest()
+    key = hashlib.sha256(repr((_rendered_for(template, context), version)).encode()).hexdigest()
     with _kept_lock:
         html = _kept.get(key)
         if html is not None:

@@ -6,7 +6,6 @@ from dataclasses import replace
 from typing import Any
 
 from django import template
-from django.urls import get_script_prefix
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
@@ -117,9 +116,9 @@ FILTERS = "audit/_filters.html"
 def audit_filters(context: template.Context, form: Any) -> SafeString:
     """The log's filter form (FILTERS), kept per process (fragments.render_kept: the viewer and the code
     are in its key) by everything else it shows: the values as typed (what each field says about its own
-    value follows from them), the people it offers, the URL prefix. Its widgets are Django's templates,
+    value follows from them) and the people it offers. Its widgets are Django's templates,
     one rendering per field and option: the form cost as much as the 50 rows it filters."""
     actor = form.fields["actor"]
     people = tuple((person.pk, actor.label_from_instance(person)) for person in actor.queryset)
-    version = (tuple(form.data.lists()), people, get_script_prefix())
+    version = (tuple(form.data.lists()), people)
     return fragments.render_kept(context, FILTERS, version)

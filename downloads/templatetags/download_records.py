@@ -9,7 +9,7 @@ from typing import Any
 from django import template
 from django.http import QueryDict
 from django.template.defaulttags import querystring
-from django.urls import get_script_prefix, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -171,9 +171,9 @@ SEARCH = "downloads/_records_search.html"
 
 
 def _kept(context: template.Context, template_name: str, *shown: object) -> SafeString:
-    """A part of the list rendered once for everything it `shown` besides the viewer and the code, and
-    the URL prefix its links start with; then kept in this process (fileflare_admin.fragments.render_kept)."""
-    return fragments.render_kept(context, template_name, (*shown, get_script_prefix()))
+    """A part of the list rendered once for everything it `shown` besides the viewer, the code and the URL
+    prefix; then kept in this process (fileflare_admin.fragments.render_kept)."""
+    return fragments.render_kept(context, template_name, shown)
 
 
 def _kept_query(context: template.Context) -> str:

@@ -10,7 +10,6 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.template import Context
 from django.templatetags.static import static
-from django.urls import get_script_prefix
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
@@ -22,15 +21,15 @@ HEADER = "_site_header.html"
 
 @register.simple_tag(takes_context=True)
 def site_header(context: Context) -> SafeString:
-    """Everything the header reads, besides the viewer (permissions, zone, language) and the code: the
-    person's name, the page's path and view (the current link, the search box's live search), the search
-    query, the sandbox banner, the zone's abbreviation now (summer and winter time) and the URL prefix."""
+    """Everything the header reads, besides the viewer (permissions, zone, language), the code and the URL
+    prefix (fileflare_admin.fragments names those): the person's name, the page's path and view (the
+    current link, the search box's live search), the search query, the sandbox banner and the zone's
+    abbreviation now (summer and winter time)."""
     request = context["request"]
     match = request.resolver_match
     version = (
         request.user.get_username(),
         request.path,
-        get_script_prefix(),
         (match.app_name, match.url_name, match.view_name) if match else None,
         context.get("search_query"),
         context.get("demo_mode"),
