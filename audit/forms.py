@@ -11,7 +11,7 @@ from django_stubs_ext import StrOrPromise
 
 from audit.models import AuditEntry
 from audit.registry import action_choices
-from audit.selectors import audit_actors
+from audit.selectors import Cursor, audit_actors
 from fileflare_admin.days import DayField
 
 
@@ -66,6 +66,12 @@ class AuditFilterForm(forms.Form):
         choices=[("", _("Any outcome")), *AuditEntry.Outcome.choices], required=False, label=_("Outcome")
     )
     page = forms.IntegerField(required=False, min_value=1, max_value=10**9, widget=forms.HiddenInput)
+    # Where the page starts: the Older / Newer links carry the last / first row's place (audit.selectors.
+    # Cursor). One that does not parse is left out, as a page number is: the newest page.
+    older_than = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    newer_than = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
+    PLACE = frozenset({"page", "older_than", "newer_than"})  # where in the list, not which entries
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -84,21 +90,33 @@ class AuditFilterForm(forms.Form):
             self.add_error("date_to", _("“To” is before “From”."))
         return data
 
-    def filters(self) -> dict[str, Any]:
-        """The filters that parsed, as audit.selectors.audit_entry_list takes them (never `page`)."""
-        self.is_valid()  # fills cleaned_data with the fields that parsed, errors for the rest
-        return {name: value for name, value in self.cleaned_data.items() if name != "page" and value}
+    def clean_older_than(self) -> Cursor | None:
+        return Cursor.parse(self.cleaned_data.get("older_than") or "")
 
-    def page_number(self) -> int:
+    def clean_newer_than(self) -> Cursor | None:
+        return Cursor.parse(self.cleaned_data.get("newer_than") or "")
+
+    def filters(self) -> dict[str, Any]:
+        """The filters that parsed, as audit.selectors.audit_entry_list takes them (not the page's place)."""
+        self.is_valid()  # fills cleaned_data with the fields that parsed, errors for the rest
+        return {name: value for name, value in self.cleaned_data.items() if name not in self.PLACE and value}
+
+    def place(self) -> dict[str, Any]:
+        """Where the page is, as audit.selectors.audit_log_page takes it: the page's number and a cursor."""
         self.is_valid()
-        return self.cleaned_data.get("page") or 1
+        return {
+            "page": self.cleaned_data.get("page") or 1,
+            "older_than": self.cleaned_data.get("older_than"),
+            "newer_than": self.cleaned_data.get("newer_than"),
+        }
 
     def kept(self) -> QueryDict:
         """The filters that parsed as they were typed (in the form's order), for links to other pages."""
         self.is_valid()
         kept = QueryDict(mutable=True)
         for name in self.fields:
-            if name != "page" and self.data.get(name) and self.cleaned_data.get(name) not in (None, ""):
+            typed = name not in self.PLACE and self.data.get(name)
+            if typed and self.cleaned_data.get(name) not in (None, ""):
                 kept[name] = self.data[name]
         return kept
 

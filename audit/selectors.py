@@ -3,15 +3,16 @@ each row shows, and the people the filter offers. No writes."""
 
 from __future__ import annotations
 
+import math
+import re
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from audit.changes import Changes, entry_changes
 from audit.models import AuditEntry
@@ -99,20 +100,103 @@ class AuditRow:
     undo: UndoState
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CURSOR = re.compile(r"(\d{1,18})-(\d{1,18})")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page of the log starts or ends: an entry's place in the log's order (created_at, id), as a
+    link carries it ("<microseconds since 1970>-<id>"). The next page is the entries after it in that
+    order, read from the created_at index: every page costs the same, however deep (keyset paging)."""
+
+    created_at: datetime
+    pk: int
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> Cursor:
+        return cls(entry.created_at, entry.pk)
+
+    @classmethod
+    def parse(cls, text: str) -> Cursor | None:
+        """The cursor a link carries; None for anything else (a link typed by hand)."""
+        found = _CURSOR.fullmatch(text.strip())
+        if found is None:
+            return None
+        try:
+            when = _EPOCH + timedelta(microseconds=int(found.group(1)))
+        except OverflowError:
+            return None
+        return cls(when, int(found.group(2)))
+
+    def __str__(self) -> str:
+        return f"{(self.created_at - _EPOCH) // timedelta(microseconds=1)}-{self.pk}"
+
+    def older(self) -> Q:
+        """The entries after this one in the log's order (older). `created_at <= …` beside the exact
+        condition lets the database walk the created_at index."""
+        return Q(created_at__lte=self.created_at) & (
+            Q(created_at__lt=self.created_at) | Q(created_at=self.created_at, pk__lt=self.pk)
+        )
+
+    def newer(self) -> Q:
+        return Q(created_at__gte=self.created_at) & (
+            Q(created_at__gt=self.created_at) | Q(created_at=self.created_at, pk__gt=self.pk)
+        )
+
+
 @dataclass(frozen=True)
 class AuditLogPage:
-    page: Page[AuditEntry]
+    """One page of the log: its rows, how many entries match in all, the page's number (a label: counted
+    from the newest when the page was reached), and where the Newer / Older links start ("" for none)."""
+
     rows: list[AuditRow]
+    count: int
+    number: int
+    num_pages: int
+    newer: str
+    older: str
 
 
-def audit_log_page(*, viewer: Actor, filters: dict[str, Any], page: int = 1) -> AuditLogPage:
+def audit_log_page(
+    *,
+    viewer: Actor,
+    filters: dict[str, Any],
+    page: int = 1,
+    older_than: Cursor | None = None,
+    newer_than: Cursor | None = None,
+) -> AuditLogPage:
     """One page of the log for `viewer`: each entry with its before/after and what undo it offers them.
-    `filters` are audit_entry_list's."""
-    paginator = Paginator(audit_entry_list(**filters), PER_PAGE)
-    if not any(filters.values()):
-        vars(paginator)["count"] = trail_count()
-    shown = paginator.get_page(page)
-    entries = list(shown)
+    `filters` are audit_entry_list's. A page is the PER_PAGE entries older than `older_than` or newer
+    than `newer_than` (a link's cursor: the same cost on every page); without either, the `page`th page
+    counted from the newest (an older ?page=N link, read with OFFSET). `page` beside a cursor only
+    numbers the page."""
+    matching = audit_entry_list(**filters)
+    count = trail_count() if not any(filters.values()) else matching.count()
+    num_pages = max(1, math.ceil(count / PER_PAGE))
+    number = min(max(page, 1), num_pages)
+    entries: list[AuditEntry] = []
+    has_newer = has_older = False
+    if newer_than is not None:
+        newer = list(matching.filter(newer_than.newer()).order_by("created_at", "pk")[: PER_PAGE + 1])
+        if len(newer) > PER_PAGE:  # else the newest page is what is newer
+            entries = newer[PER_PAGE - 1 :: -1]
+            has_newer = True
+            has_older = _any(matching, Cursor.of(entries[-1]).older())
+            number = max(number, 2)
+    elif older_than is not None:
+        older = list(matching.filter(older_than.older())[: PER_PAGE + 1])
+        if older:  # else (a cursor past the oldest) the newest page
+            entries, has_older = older[:PER_PAGE], len(older) > PER_PAGE
+            has_newer = _any(matching, Cursor.of(entries[0]).newer(), "created_at", "pk")
+            number = max(number, 2) if has_newer else 1
+    if not entries:
+        if newer_than is not None or older_than is not None:
+            number = 1
+        start = (number - 1) * PER_PAGE
+        entries = list(matching[start : start + PER_PAGE + 1])
+        has_newer, has_older = number > 1, len(entries) > PER_PAGE
+        entries = entries[:PER_PAGE]
     _read_undos(entries)
     removed = removals({entry.download_id for entry in entries if entry.download_id})
     rows = [
@@ -123,7 +207,22 @@ def audit_log_page(*, viewer: Actor, filters: dict[str, Any], page: int = 1) -> 
         )
         for entry in entries
     ]
-    return AuditLogPage(page=shown, rows=rows)
+    return AuditLogPage(
+        rows=rows,
+        count=count,
+        number=number,
+        num_pages=num_pages,
+        newer=str(Cursor.of(entries[0])) if has_newer and entries else "",
+        older=str(Cursor.of(entries[-1])) if has_older and entries else "",
+    )
+
+
+def _any(matching: QuerySet[AuditEntry], place: Q, *order: str) -> bool:
+    """Whether an entry matches beside a page (for its Newer / Older link). Read as the first in the log's
+    order (or `order`), not EXISTS: PostgreSQL walks the created_at index for it, where for EXISTS it may
+    read the table from its start until one row matches."""
+    beside = matching.filter(place)
+    return bool((beside.order_by(*order) if order else beside).values_list("pk", flat=True)[:1])
 
 
 def _read_undos(entries: list[AuditEntry]) -> None:

@@ -43,11 +43,11 @@ def undone_message(done: Undone) -> str:
 @require_GET
 def audit_list(request: StaffRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
-    log = audit_log_page(viewer=request.user, filters=form.filters(), page=form.page_number())
-    kept = form.kept()  # links to other pages keep the filters that parsed, never `page`
+    log = audit_log_page(viewer=request.user, filters=form.filters(), **form.place())
+    kept = form.kept()  # links to other pages keep the filters that parsed, never the page's place
     context = {
         "form": form,
-        "page_obj": log.page,
+        "log": log,
         "rows": log.rows,
         "query": kept,
         "filtered": bool(kept),

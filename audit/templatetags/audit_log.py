@@ -116,9 +116,11 @@ FILTERS = "audit/_filters.html"
 def audit_filters(context: template.Context, form: Any) -> SafeString:
     """The log's filter form (FILTERS), kept per process (fragments.render_kept: the viewer and the code
     are in its key) by everything else it shows: the values as typed (what each field says about its own
-    value follows from them) and the people it offers. Its widgets are Django's templates,
-    one rendering per field and option: the form cost as much as the 50 rows it filters."""
+    value follows from them; the page's place, in hidden fields, is left out) and the people it offers.
+    Its widgets are Django's templates, one rendering per field and option: the form cost as much as the
+    50 rows it filters."""
     actor = form.fields["actor"]
     people = tuple((person.pk, actor.label_from_instance(person)) for person in actor.queryset)
-    version = (tuple(form.data.lists()), people)
+    shown = {field.name for field in form.visible_fields()}  # the page's place is not in the form
+    version = (tuple(item for item in form.data.lists() if item[0] in shown), people)
     return fragments.render_kept(context, FILTERS, version)

@@ -4,6 +4,7 @@ with links that keep the filters, bad filter values that never break the page, a
 import re
 import time
 from datetime import UTC, datetime
+from html import unescape
 from typing import Any
 from unittest import mock
 
@@ -104,6 +105,22 @@ def test_a_date_range_the_wrong_way_round_says_so(merchant_client: Client, merch
     assert "“To” is before “From”." in html
 
 
+def _link(html: str, words: str) -> str | None:
+    """The address of the pager's link with these words ("Older →", "← Newer"), None without one."""
+    found = re.search(r'<a class="btn btn-small" href="([^"]*)"[^>]*>' + re.escape(words) + "</a>", html)
+    return found and unescape(found.group(1))
+
+
+def _follow(client: Client, link: str | None) -> str:
+    assert link is not None and link.startswith("?")
+    return client.get("/audit/" + link).content.decode()
+
+
+def _ids(html: str) -> list[int]:
+    return [int(pk) for pk in re.findall(r'<tr id="entry-(\d+)"', html)]
+
+
+@pytest.mark.engine
 def test_fifty_entries_a_page_and_the_page_links_keep_the_filters(
     merchant_client: Client, merchant_user: User
 ) -> None:
@@ -113,12 +130,90 @@ def test_fifty_entries_a_page_and_the_page_links_keep_the_filters(
     first = merchant_client.get("/audit/", {"order_number": 4242, "action": "email_resend"}).content.decode()
     assert "Page 1 of 2" in first and "55 entries match the filters." in first
     assert len(re.findall(r'<tr id="entry-', first)) == 50
-    assert 'href="?action=email_resend&amp;order_number=4242&amp;page=2"' in first
+    older = _link(first, "Older →")
+    assert older is not None
+    assert re.fullmatch(r"\?action=email_resend&order_number=4242&older_than=\d+-\d+&page=2", older)
+    assert _link(first, "← Newer") is None
 
-    second = _shown(merchant_client, order_number=4242, action="email_resend", page=2)
-    assert second == [entry.pk for entry in reversed(made[:5])]
+    second = _follow(merchant_client, older)
+    assert _ids(second) == [entry.pk for entry in reversed(made[:5])]
+    assert "Page 2 of 2" in second and _link(second, "Older →") is None
+    newer = _link(second, "← Newer")
+    assert newer is not None and newer.startswith("?action=email_resend&order_number=4242&newer_than=")
+    assert _ids(_follow(merchant_client, newer)) == _ids(first)
+
+    # A ?page=N link from before keeps working, its own links now the same cursors.
+    old_link = _shown(merchant_client, order_number=4242, action="email_resend", page=2)
+    assert old_link == [entry.pk for entry in reversed(made[:5])]
     html = merchant_client.get("/audit/", {"order_number": 4242, "action": "email_resend", "page": 2})
-    assert 'href="?action=email_resend&amp;order_number=4242&amp;page=1"' in html.content.decode()
+    assert _ids(_follow(merchant_client, _link(html.content.decode(), "← Newer"))) == _ids(first)
+
+
+@pytest.mark.engine
+def test_the_older_and_newer_links_walk_the_whole_log_once_each_way_even_through_equal_times(
+    merchant_client: Client, merchant_user: User
+) -> None:
+    """Keyset paging: each page is the 50 entries after the last one shown, in (created_at, id) order, so
+    entries written in the same microsecond (a bulk load) are never repeated nor skipped at a page's edge."""
+    moment = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    made = [_entry_at(moment, merchant_user) for _ in range(70)]
+    made += [_entry_at(datetime(2026, 3, 1, 12, 5, tzinfo=UTC), merchant_user) for _ in range(50)]
+    newest_first = [entry.pk for entry in reversed(made)]
+
+    pages, html = [], merchant_client.get("/audit/").content.decode()
+    while True:
+        pages.append(_ids(html))
+        older = _link(html, "Older →")
+        if older is None:
+            break
+        html = _follow(merchant_client, older)
+    assert [len(page) for page in pages] == [50, 50, 20]
+    assert [pk for page in pages for pk in page] == newest_first
+    assert "Page 3 of 3" in html  # the last
+
+    back = []
+    while (newer := _link(html, "← Newer")) is not None:
+        html = _follow(merchant_client, newer)
+        back.append(_ids(html))
+    assert back == [pages[1], pages[0]] and "Page 1 of 3" in html
+
+
+@pytest.mark.engine
+def test_an_entry_added_between_two_loads_moves_no_row_across_the_next_page(
+    merchant_client: Client, merchant_user: User
+) -> None:
+    made = [_entry(merchant_user) for _ in range(60)]
+    first = merchant_client.get("/audit/").content.decode()
+    added = _entry(merchant_user, reason="written meanwhile")
+
+    older = _follow(merchant_client, _link(first, "Older →"))
+    # With ?page=2 the 50th entry would show again; the link starts after the last row shown.
+    assert _ids(older) == [entry.pk for entry in reversed(made[:10])]
+    assert _ids(merchant_client.get("/audit/").content.decode())[0] == added.pk  # the next load shows it
+    newer = _follow(merchant_client, _link(older, "← Newer"))
+    assert _ids(newer) == [entry.pk for entry in reversed(made[10:])]  # the 50 just above, in order
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize(
+    "place", ["older_than=nonsense", "newer_than=-1-2", "older_than=99999999999999999-1"]
+)
+def test_a_page_link_that_does_not_parse_shows_the_newest_page(
+    merchant_client: Client, merchant_user: User, place: str
+) -> None:
+    made = [_entry(merchant_user) for _ in range(3)]
+    response = merchant_client.get(f"/audit/?{place}")
+    assert response.status_code == 200
+    assert _ids(response.content.decode()) == [entry.pk for entry in reversed(made)]
+
+
+@pytest.mark.engine
+def test_a_page_past_the_oldest_entry_shows_the_newest_page(
+    merchant_client: Client, merchant_user: User
+) -> None:
+    made = [_entry(merchant_user) for _ in range(3)]
+    html = merchant_client.get("/audit/", {"older_than": f"1-{made[0].pk}", "page": 7}).content.decode()
+    assert _ids(html) == [entry.pk for entry in reversed(made)] and "Page 1 of 1" in html
 
 
 def test_a_day_past_the_calendars_end_is_a_sentence_beside_the_box_that_keeps_it(
