@@ -12,7 +12,7 @@ taken. A shop may also declare its global limit (SHOP_DOWNLOAD_LIMIT): the last 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -22,6 +22,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from downloads import derived
 from downloads.models import SeenLimit
 from fileflare_admin.api import types
 from fileflare_admin.filenames import file_key
@@ -142,7 +143,7 @@ def _choose(rows: list[SeenLimit], order_number: int | None) -> KnownLimit | Non
 NEWEST_SIGHTINGS = 200
 
 
-def _seen(keys: set[str], orders: set[int]) -> dict[str, list[SeenLimit]]:
+def _seen(keys: Set[str], orders: Set[int]) -> dict[str, list[SeenLimit]]:
     """Each file key's sightings, newest first: its NEWEST_SIGHTINGS newest, and any of `orders` (the
     orders whose own page counts first). One query, written as SQL (a window function per file)."""
     grouped: dict[str, list[SeenLimit]] = defaultdict(list)
@@ -170,11 +171,39 @@ def limits_for_files(*, order_number: int, filenames: Iterable[str]) -> dict[str
     return _by_file(_seen(keys, {order_number}), keys, order_number)
 
 
+@dataclass(frozen=True)
+class _RecordFiles:
+    """What the limits need of a list of records, worked out once per records answer (downloads.derived):
+    every file key, those of named files, each named record's (download ID, order number, file key)."""
+
+    keys: frozenset[str]
+    named: frozenset[str]
+    files: tuple[tuple[str, int | None, str], ...]
+
+
+def _record_files(records: Iterable[types.DownloadRecord]) -> _RecordFiles:
+    def work(listed: tuple[types.DownloadRecord, ...]) -> _RecordFiles:
+        keyed = [(record, file_key(record.download_file_name)) for record in listed]
+        named = [(record, key) for record, key in keyed if record.download_file_name.strip()]
+        last = {record.download_id: (record, key) for record, key in keyed}  # one a download ID, the last
+        return _RecordFiles(
+            keys=frozenset(key for _, key in keyed),
+            named=frozenset(key for _, key in named),
+            files=tuple(
+                (download_id, record.order_id, key)
+                for download_id, (record, key) in last.items()
+                if record.download_file_name.strip()
+            ),
+        )
+
+    return derived.of_records("limits", records, work)
+
+
 def limits_for_records(records: Iterable[types.DownloadRecord]) -> dict[str, KnownLimit]:
     """Download ID → the limit known for the record's file on its order (one query for a page)."""
     listed = list(records)
-    keys = {file_key(record.download_file_name) for record in listed}
-    return _by_record(_seen(keys, {record.order_id for record in listed}), listed)
+    files = _record_files(listed)
+    return _by_download_id(_seen(files.keys, {record.order_id for record in listed}), files.files)
 
 
 def limits_for_order(
@@ -182,23 +211,15 @@ def limits_for_order(
 ) -> tuple[dict[str, KnownLimit], dict[str, KnownLimit]]:
     """An order page's two views of its records' limits in one query: limits_for_files of their file
     names (the diagnosis) and limits_for_records (the records table)."""
-    listed = list(records)
-    keyed = [(record.download_file_name, file_key(record.download_file_name)) for record in listed]
-    seen = _seen({key for _, key in keyed}, {order_number})
-    named = {key for name, key in keyed if name.strip()}
-    return _by_file(seen, named, order_number), _by_record(seen, listed)
+    files = _record_files(records)
+    seen = _seen(files.keys, {order_number})
+    return _by_file(seen, files.named, order_number), _by_download_id(seen, files.files)
 
 
-def _by_file(seen: dict[str, list[SeenLimit]], keys: set[str], order_number: int) -> dict[str, KnownLimit]:
+def _by_file(seen: dict[str, list[SeenLimit]], keys: Set[str], order_number: int) -> dict[str, KnownLimit]:
     unseen = _choose([], order_number)  # the shop's default: a file no page showed, chosen once
     known = {key: _choose(seen[key], order_number) if key in seen else unseen for key in keys}
     return {key: limit for key, limit in known.items() if limit is not None}
-
-
-def _by_record(seen: dict[str, list[SeenLimit]], listed: list[types.DownloadRecord]) -> dict[str, KnownLimit]:
-    return _by_download_id(
-        seen, {record.download_id: (record.order_id, record.download_file_name) for record in listed}
-    )
 
 
 def limits_by_download_id(files: Mapping[str, tuple[int | None, str]]) -> dict[str, KnownLimit]:
@@ -206,21 +227,21 @@ def limits_by_download_id(files: Mapping[str, tuple[int | None, str]]) -> dict[s
     for records known only by what the dashboard noted of them (one query)."""
     keys = {file_key(name) for _, name in files.values()}
     orders = {number for number, _ in files.values() if number is not None}
-    return _by_download_id(_seen(keys, orders), files)
+    named = [(download_id, number, file_key(name)) for download_id, (number, name) in files.items()
+             if name.strip()]
+    return _by_download_id(_seen(keys, orders), named)
 
 
 def _by_download_id(
-    seen: dict[str, list[SeenLimit]], files: Mapping[str, tuple[int | None, str]]
+    seen: dict[str, list[SeenLimit]], files: Iterable[tuple[str, int | None, str]]
 ) -> dict[str, KnownLimit]:
+    """Download ID → its limit, for each named file's (download ID, order number, file key)."""
     # A file's limit is the same for every order whose own page did not show it: chosen once per file.
     orders_of = {key: {row.order_number for row in rows} for key, rows in seen.items()}
     unseen = _choose([], None)  # the shop's default: a file no page showed, chosen once for them all
     chosen: dict[tuple[str, int | None], KnownLimit | None] = {}
     known: dict[str, KnownLimit] = {}
-    for download_id, (order_number, name) in files.items():
-        if not name.strip():
-            continue
-        key = file_key(name)
+    for download_id, order_number, key in files:
         if key not in seen:
             limit = unseen
         else:

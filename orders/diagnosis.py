@@ -5,7 +5,7 @@ The findings are written in the active language (the staff member's: they read t
 page is built, never stored.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -13,6 +13,7 @@ from typing import Literal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
+from downloads import derived
 from downloads.limits import KnownLimit
 from fileflare_admin.api import types
 from fileflare_admin.counts import count_lowered
@@ -109,7 +110,7 @@ def _records_fix(
     filename: str,
     downloaded: int,
     limit: int | None,
-    records: list[types.DownloadRecord],
+    records: Sequence[types.DownloadRecord],
     max_count_step: int | None,
 ) -> CountFix | None:
     if limit is None or max_count_step == 0:
@@ -144,7 +145,7 @@ def _records_evidence(
     return (Evidence(str(RECORDS_API), facts, read_at.records),)
 
 
-def _cannot_lower(filename: str, records: list[types.DownloadRecord], max_count_step: int | None) -> str:
+def _cannot_lower(filename: str, records: Sequence[types.DownloadRecord], max_count_step: int | None) -> str:
     if max_count_step == 0:
         return _("your account has no role that may change download counts")
     if any(same_file(record.download_file_name, filename) for record in records):
@@ -212,6 +213,23 @@ def _limit_evidence(known: KnownLimit) -> Evidence:
     return Evidence(known.page(), limit, known.seen_at, verb="seen")
 
 
+def _files_of(
+    records: tuple[types.DownloadRecord, ...],
+) -> tuple[tuple[str, str, tuple[types.DownloadRecord, ...], int], ...]:
+    """The records grouped by file (filenames.file_key), in the order each file first appears: its key, its
+    first record's name, its records and their counts' sum. Once per records answer (downloads.derived)."""
+    files: dict[str, str] = {}
+    of_file: dict[str, list[types.DownloadRecord]] = {}
+    for record in records:
+        key = file_key(record.download_file_name)
+        files.setdefault(key, record.download_file_name)
+        of_file.setdefault(key, []).append(record)
+    return tuple(
+        (key, name, tuple(of_file[key]), sum(record.download_count for record in of_file[key]))
+        for key, name in files.items()
+    )
+
+
 def _records_at_limit(
     records: list[types.DownloadRecord],
     known_limits: Mapping[str, KnownLimit],
@@ -224,16 +242,8 @@ def _records_at_limit(
     ticket complains of the limit, every file with a known limit (what the records say, and the fix
     that gives downloads back, within the person's step)."""
     findings = []
-    files: dict[str, str] = {}
-    of_file: dict[str, list[types.DownloadRecord]] = {}  # grouped once (was a scan of all records a file)
-    for record in records:
-        key = file_key(record.download_file_name)
-        files.setdefault(key, record.download_file_name)
-        of_file.setdefault(key, []).append(record)
-    for key, filename in files.items():
+    for key, filename, mine, total in derived.of_records("files", records, _files_of):
         known = known_limits.get(key)
-        mine = of_file[key]
-        total = sum(record.download_count for record in mine)
         if known is None or not (known.reached(total) or complaint == "limit"):
             continue
         used = _(

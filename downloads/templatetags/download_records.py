@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from downloads import derived
 from downloads.limits import limits_for_records
 from downloads.products import product_names_known
 from fileflare_admin import fragments
@@ -117,26 +119,37 @@ def _whole(
     now: datetime,
     shown: tuple[Any, ...],
 ) -> tuple[Any, ...] | None:
-    """The version of a table's rows together (fragments.render_many's `whole`): each row's as record_rows
-    names it, the record by its hash (computed once per parsed record: fragments.data_digest), each known
-    limit named once however many rows share it. None for a single row (the table is its row) and for
-    rows that are not cached."""
+    """The version of a table's rows together (fragments.render_many's `whole`), naming all that each
+    row's version as record_rows names it does: the records by one hash of theirs (worked out once per
+    records answer: downloads.derived), the product names (a row's is its product's), each known limit
+    once however many rows share it and which row has which. None for a single row (the table is its row)
+    and for rows that are not cached."""
     if len(records) < 2 or shown[2]:
         return None
-    limits: dict[int, Any] = {}
-    rows = []
+    rows = derived.of_records("rows-digest", records, _rows_digest)
+    if rows is None:
+        return None
+    limits: dict[int, int] = {}
+    versions: list[tuple[Any, str]] = []
+    placed: list[int | None] = []
     for record in records:
-        digest = fragments.data_digest(record)
-        if digest is None:
-            return None
         known = known_limits.get(str(getattr(record, "download_id", "")))
-        limit = None
-        if known is not None:
-            if id(known) not in limits:
-                limits[id(known)] = (fragments.data_version(known), known.age(now))
-            limit = limits[id(known)]
-        rows.append((digest, product_name(record, names), limit))
-    return (tuple(rows), shown)
+        if known is None:
+            placed.append(None)
+            continue
+        if id(known) not in limits:
+            limits[id(known)] = len(versions)
+            versions.append((fragments.data_version(known), known.age(now)))
+        placed.append(limits[id(known)])
+    return (rows, tuple(sorted(names.items())), tuple(versions), tuple(placed), shown)
+
+
+def _rows_digest(records: tuple[Any, ...]) -> str | None:
+    """One hash of every record's (fragments.data_digest: every field, in order); None when one has none."""
+    digests = [digest for digest in map(fragments.data_digest, records) if digest is not None]
+    if len(digests) < len(records):
+        return None
+    return hashlib.sha256("|".join(digests).encode()).hexdigest()
 
 
 @register.simple_tag(takes_context=True)
