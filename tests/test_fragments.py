@@ -176,9 +176,14 @@ def test_a_tables_rows_are_kept_together_and_change_the_moment_any_input_changes
     reads: list[list[str]] = []
     get_many = cache.get_many
     monkeypatch.setattr(cache, "get_many", lambda keys: reads.append(list(keys)) or get_many(keys))
+    monkeypatch.setattr(fragments, "_near", fragments._Near(fragments.NEAR_CHARS))  # another process
     again = render(merchant_user, [RECORD, OTHER])
     asked = [key for keys in reads for key in keys if key.startswith(fragments.PREFIX)]
     assert len(asked) == 1  # the whole table: no row's own key asked for
+    reads.clear()
+    near = render(merchant_user, [RECORD, OTHER])  # this process has kept it: the shared cache not asked
+    assert not [key for keys in reads for key in keys if key.startswith(fragments.PREFIX)]
+    assert _TOKEN.sub("", near) == _TOKEN.sub("", first) and _TOKEN.findall(near) != _TOKEN.findall(again)
     assert _TOKEN.sub("", again) == _TOKEN.sub("", first) and fragments.CSRF_PLACEHOLDER not in again
     assert again.index("handbook.pdf") < again.index("atlas.pdf")
     # Each input changed alone: the other row's record, its order in the table, a product name, a limit and
