@@ -376,3 +376,18 @@ def test_a_version_names_every_field_of_nested_data_and_refuses_what_it_cannot_n
     assert french != fragments.versioned((label,)) == ("Copy",)
     with pytest.raises(fragments.Unversioned):
         fragments.versioned([object()])
+
+
+def test_tables_kept_in_the_process_stay_within_their_characters() -> None:
+    """A table's rows kept whole are also kept in the process (fragments._Near), by the same key as in the
+    shared cache, up to a number of characters: the least recently read go first, and one rendering of more
+    than a quarter of them is never kept."""
+    near = fragments._Near(100)
+    near.keep("a", "x" * 20)
+    near.keep("b", "y" * 20)
+    assert near.get("a") == "x" * 20  # now the most recently read
+    for key in "cde":
+        near.keep(key, "z" * 25)
+    assert near.get("b") is None and near.get("a") == "x" * 20 and near.size <= 100
+    near.keep("big", "w" * 26)
+    assert near.get("big") is None
