@@ -64,7 +64,11 @@ def order_link(number: object) -> SafeString:
 @register.simple_tag
 def product_names(records: Any) -> dict[int, str]:
     """The product names known for a table's records, asked of the cache once (downloads.products)."""
-    return product_names_known(getattr(record, "product_id", None) for record in records or ())
+    return product_names_known(derived.of_records("product-ids", records or (), _product_ids))
+
+
+def _product_ids(records: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(dict.fromkeys(getattr(record, "product_id", None) for record in records))
 
 
 @register.simple_tag
@@ -141,27 +145,23 @@ def _whole(
     rows = derived.of_records("rows-digest", records, _rows_digest)
     if rows is None:
         return None
-    limits: dict[int, int] = {}
-    versions: list[tuple[Any, str]] = []
-    placed: list[int | None] = []
-    for record in records:
-        known = known_limits.get(str(getattr(record, "download_id", "")))
-        if known is None:
-            placed.append(None)
-            continue
-        if id(known) not in limits:
-            limits[id(known)] = len(versions)
-            versions.append((fragments.data_version(known), known.age(now)))
-        placed.append(limits[id(known)])
-    return (rows, tuple(sorted(names.items())), tuple(versions), tuple(placed), shown)
+    digest, ids = rows
+    found = list(map(known_limits.get, ids))  # each row's limit: many rows share one
+    distinct = list({id(known): known for known in found if known is not None}.values())
+    versions = tuple((fragments.data_version(known), known.age(now)) for known in distinct)
+    place = {id(known): index for index, known in enumerate(distinct)}
+    placed = tuple(map(place.get, map(id, found)))  # which of them each row has (None: no limit)
+    return (digest, tuple(sorted(names.items())), versions, placed, shown)
 
 
-def _rows_digest(records: tuple[Any, ...]) -> str | None:
-    """One hash of every record's (fragments.data_digest: every field, in order); None when one has none."""
+def _rows_digest(records: tuple[Any, ...]) -> tuple[str, tuple[str, ...]] | None:
+    """One hash of every record's (fragments.data_digest: every field, in order) and each one's download
+    ID as the limits name it; None when a record has no digest."""
     digests = [digest for digest in map(fragments.data_digest, records) if digest is not None]
     if len(digests) < len(records):
         return None
-    return hashlib.sha256("|".join(digests).encode()).hexdigest()
+    ids = tuple(str(getattr(record, "download_id", "")) for record in records)
+    return hashlib.sha256("|".join(digests).encode()).hexdigest(), ids
 
 
 @register.simple_tag(takes_context=True)
