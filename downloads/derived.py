@@ -19,9 +19,9 @@ from fileflare_admin.api import types
 
 T = TypeVar("T")
 
-# The newest answers' values (an order page asks for five, the records list for three); the records are
+# The newest answers' values (an order page asks for six kinds, the records list for four); the records are
 # held with them, so their identities are not reused while kept (parsed pages keep them anyway).
-KEPT_MAX = 256
+KEPT_MAX = 128  # with the records they hold: about 1.5 MB at most
 _kept: OrderedDict[tuple[Hashable, tuple[int, ...]], tuple[tuple[Any, ...], Any]] = OrderedDict()
 _lock = threading.Lock()
 
