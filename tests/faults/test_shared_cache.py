@@ -242,3 +242,36 @@ def test_an_answer_is_kept_and_its_fetch_lock_released_in_one_round_trip_with_re
     other = read_cache.read_key("fileflare", "shop", "/orders/2", None)
     assert read_cache.cached(other, lambda: {"id": 2}, on_event=lambda event: None).value == {"id": 2}
     assert cache.get(other)["payload"] == {"id": 2} and cache.get(f"{other}:lock") is None
+
+
+def test_a_budget_counts_a_request_in_one_round_trip_its_first_bucket_too(
+    redis_cache: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Django's incr asks whether the key exists, then counts (a missing bucket: fails, is made, asked and
+    counted again): two round trips before every upstream call, four for a bucket's first (issue 28)."""
+    commands: list[str] = []
+    execute = redis.Redis.execute_command
+    pipelined = redis.client.Pipeline.execute
+
+    def counted(client: redis.Redis, *args: Any, **options: Any) -> Any:
+        commands.append(str(args[0]))
+        return execute(client, *args, **options)
+
+    def counted_pipeline(self: redis.client.Pipeline, raise_on_error: bool = True) -> Any:
+        commands.append("pipeline: " + " ".join(str(args[0]) for args, _ in self.command_stack))
+        return pipelined(self, raise_on_error)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counted)
+    monkeypatch.setattr(redis.client.Pipeline, "execute", counted_pipeline)
+    key = budget._key("one-trip", int(time.time() // budget.BUCKET_SECONDS))
+    assert cache.get(key) is None
+    commands.clear()
+    assert budget._count(cache, key) == 1 and budget._count(cache, key, 2) == 3  # made by its first count
+    assert commands == ["pipeline: SET INCRBY", "pipeline: SET INCRBY"]
+    ttl = redis.Redis(port=redis_cache.port).ttl(cache.make_key(key))
+    assert cache.get(key) == 3 and 0 < ttl <= budget.BUCKET_TIMEOUT
+    assert budget.acquire("one-trip-limited", 2) is None and budget.acquire("one-trip-limited", 2) is None
+    assert budget.acquire("one-trip-limited", 2) is not None  # the third is refused and given back
+    assert budget.usage("one-trip-limited")[0] == 2
+    redis_cache.stop()  # the worker's own memory counts the same way
+    assert budget._count(cache, key) == 1 and budget._count(cache, key) == 2 and sharedcache.degraded()
