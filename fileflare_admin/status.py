@@ -17,7 +17,7 @@ from fileflare_admin import sharedcache
 from fileflare_admin.api import breaker, budget, downloads, fileflare
 from fileflare_admin.api.checks import CheckResult, check_upstreams
 from fileflare_admin.api.errors import ApiError
-from fileflare_admin.api.http import DOWNLOADS, FILEFLARE, Api, last_error_sentence
+from fileflare_admin.api.http import DOWNLOADS, FILEFLARE, Api, last_error_sentence, stats_of
 from fileflare_admin.sentences import capitalized
 
 
@@ -79,7 +79,7 @@ def upstream_status(api: Api) -> UpstreamStatus:
         answers, problem, checked = None, error.user_message, None
     if configured:
         answers, problem, checked = _probe(api)
-    stats = cache.get(f"ffa:stats:{api.name}") or {}
+    stats = stats_of(api)
     latencies = sorted(stats.get("latencies") or [])
     now = time.time()
     name = api.budget_name() if configured else ""

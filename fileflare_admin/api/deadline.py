@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import logging
 import os
 import threading
 import time
@@ -46,6 +47,7 @@ from fileflare_admin import readahead
 from fileflare_admin.api.errors import Unavailable
 from fileflare_admin.sentences import capitalized
 
+logger = logging.getLogger("fileflare_admin.api")
 P = ParamSpec("P")
 T = TypeVar("T")
 SLOT_PATIENCE = 0.25  # seconds a request waits for a free slot before it is told the upstream is busy
@@ -63,6 +65,7 @@ class Page:
     ends: float
     lock: threading.Lock = field(default_factory=threading.Lock)
     calls_waiting: int = 0
+    later: list[Future[None]] = field(default_factory=list)  # its bookkeeping on the pool (`later`)
 
 
 _page: contextvars.ContextVar[Page | None] = contextvars.ContextVar("upstream_page", default=None)
@@ -79,6 +82,38 @@ def page(seconds: float | None = None) -> Iterator[Page]:
         yield current
     finally:
         _page.reset(token)
+        _settle(current)
+
+
+def later(work: Callable[[], None]) -> None:
+    """`work` done on the process's PagePool, off the request's way, and over before the request ends (its
+    deadline's block): bookkeeping nobody on the page waits for, such as the Status page's figures after
+    an upstream answer (issue 28: their read and write were two round trips between the answer and the
+    page that waited for it). Outside a request, done now."""
+    current = _page.get()
+    if current is None:
+        work()
+        return
+    done = page_pool().submit(work)
+    with current.lock:
+        current.later.append(done)
+
+
+def settle() -> None:
+    """The request's `later` work done (waited for), for a page that reads what it writes."""
+    current = _page.get()
+    if current is not None:
+        _settle(current)
+
+
+def _settle(current: Page) -> None:
+    with current.lock:
+        pending, current.later = current.later, []
+    for done in pending:
+        try:
+            done.result()
+        except Exception:  # bookkeeping never fails the page it was done for
+            logger.exception("Work done after an upstream answer failed")
 
 
 @contextmanager

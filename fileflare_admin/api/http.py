@@ -4,6 +4,7 @@ retries with backoff only where repeating is safe; a circuit breaker per upstrea
 failure mapped to its class (failures.py) with a sentence staff can read; one log line a call, without
 secrets."""
 
+import functools
 import json
 import logging
 import threading
@@ -144,8 +145,16 @@ def record_stats(api: Api, *, ok: bool, seconds: float, error: Callable[[], ApiE
     """Recent figures for the status page (approximate under concurrency, which is fine for a gauge).
 
     `error` makes the failure again: its sentence is kept in every language the dashboard speaks, so the
-    Status page shows it in its reader's (last_error_sentence), whoever met it."""
-    key = f"ffa:stats:{api.name}"
+    Status page shows it in its reader's (last_error_sentence), whoever met it. Made here; kept in the
+    shared cache by deadline.later, off the way of the page waiting for this answer (`stats_of` reads
+    them once the request's own are kept)."""
+    now = time.time()
+    said = None if ok else _in_every_language(error)
+    deadline.later(functools.partial(_keep_stats, api.name, ok=ok, seconds=seconds, now=now, said=said))
+
+
+def _keep_stats(name: str, *, ok: bool, seconds: float, now: float, said: dict[str, str] | None) -> None:
+    key = f"ffa:stats:{name}"
     stats = cache.get(key) or {
         "latencies": [],
         "errors": [],
@@ -153,14 +162,20 @@ def record_stats(api: Api, *, ok: bool, seconds: float, error: Callable[[], ApiE
         "last_error": "",
         "last_error_at": None,
     }
-    now = time.time()
     stats["latencies"] = (stats["latencies"] + [seconds])[-100:]
     if ok:
-        stats["last_ok"] = now
+        stats["last_ok"] = max(now, stats["last_ok"] or 0)
     else:
         stats["errors"] = [moment for moment in stats["errors"] if now - moment < 3600] + [now]
-        stats["last_error"], stats["last_error_at"] = _in_every_language(error), now
+        if now >= (stats["last_error_at"] or 0):
+            stats["last_error"], stats["last_error_at"] = said, now
     cache.set(key, stats, timeout=86400)
+
+
+def stats_of(api: Api) -> dict[str, Any]:
+    """The Status page's figures of `api` (record_stats), with this request's own calls in them."""
+    deadline.settle()
+    return cache.get(f"ffa:stats:{api.name}") or {}
 
 
 def _timed_out(api: Api, started: float) -> Unavailable:

@@ -123,3 +123,42 @@ def test_a_cold_pages_calls_start_on_what_the_page_just_read_with_no_second_read
     locks = [key for name, key in on_threads if name == "add" and key.endswith(":lock")]
     assert len(locks) == 2  # the order and its records, each fetched on a pool thread
     assert not [key for name, key in on_threads if name == "get_many" and key.startswith("ffa:read:")]
+
+
+def test_a_pages_call_hands_its_answer_back_before_the_status_figures_are_kept_and_the_page_ends_after(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Status page's figures (a read and a write of the shared cache) are kept on the page's pool, off
+    the way of the page waiting for the answer (issue 28); they are all kept before the request ends, and
+    a page reading them (the Status page, stats_of) sees its own calls'."""
+    release = threading.Event()
+    keep = http._keep_stats
+
+    def held(*args: Any, **kwargs: Any) -> None:
+        assert release.wait(5)
+        keep(*args, **kwargs)
+
+    monkeypatch.setattr(http, "_keep_stats", held)
+    with deadline.page():
+        answer = http.send(http.FILEFLARE, "GET", "/v1/orders", params={"order_number": 1050})
+        assert answer.status == 200 and cache.get("ffa:stats:fileflare") is None  # answered, not kept yet
+        release.set()
+        assert len(http.stats_of(http.FILEFLARE)["latencies"]) == 1  # its own call, kept meanwhile
+        http.send(http.FILEFLARE, "GET", "/v1/orders", params={"order_number": 1051})
+    stats = cache.get("ffa:stats:fileflare")
+    assert len(stats["latencies"]) == 2 and stats["last_ok"] and stats["errors"] == []
+
+
+def test_outside_a_request_the_status_figures_are_kept_at_once(sandbox: Sandbox) -> None:
+    http.send(http.DOWNLOADS, "GET", "/downloads", params={"search": "1050"})
+    assert len(cache.get("ffa:stats:downloads")["latencies"]) == 1
+
+
+def test_figures_kept_out_of_order_keep_the_newest_success_and_error() -> None:
+    http._keep_stats("fileflare", ok=False, seconds=0.2, now=200.0, said={"en": "Newer."})
+    http._keep_stats("fileflare", ok=False, seconds=0.1, now=100.0, said={"en": "Older."})
+    http._keep_stats("fileflare", ok=True, seconds=0.3, now=300.0, said=None)
+    http._keep_stats("fileflare", ok=True, seconds=0.3, now=250.0, said=None)
+    stats = cache.get("ffa:stats:fileflare")
+    assert stats["last_error"] == {"en": "Newer."} and stats["last_error_at"] == 200.0
+    assert stats["last_ok"] == 300.0 and stats["errors"] == [200.0, 100.0] and len(stats["latencies"]) == 4
