@@ -1,13 +1,17 @@
 """What the orders views share: URLs for a service's typed answers, the order page with whatever an
 action adds to it, and the links a flash message carries to the audit trail."""
 
+import functools
 from collections.abc import Mapping
+from functools import partial as partial_function
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template import RequestContext, Template
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.html import format_html
@@ -19,8 +23,9 @@ from audit.models import AuditEntry
 from audit.services import Actor
 from audit.undo import undo_state
 from fileflare_admin import readahead
+from fileflare_admin.api import types
 from fileflare_admin.api.errors import ApiError, NotFound
-from fileflare_admin.htmx import StaffRequest, page_or_partial
+from fileflare_admin.htmx import StaffRequest, page_or_partial, wants_partial
 from orders import services
 from orders.complaints import LABELS, Complaint
 from orders.forms import CustomerLinkForm, ResendForm
@@ -91,6 +96,27 @@ def reply_language_for(request: StaffRequest, order_id: str, picked: str | None)
     return picked
 
 
+# The order page's parts that show the order alone (its actions, facts and files: what each shows is named in
+# orders.templatetags.order_page), rendered while a cold page's records are still on their way
+# (services.order_page's `meanwhile`) rather than after them: kept with the page's fragments
+# (fileflare_admin.fragments), they are found there by the page's render, as on a warm load (issue 28).
+ORDER_ALONE = "{% load order_page %}" + "".join(
+    f'{{% order_part "{name}" %}}' for name in ("actions", "facts", "files")
+)
+
+
+@functools.cache
+def _order_alone() -> Template:
+    return Template(ORDER_ALONE)  # the project's one template engine
+
+
+def _order_parts(request: StaffRequest, order: types.Order) -> str:
+    """The parts of ORDER_ALONE rendered with what their versions name, as the page renders them."""
+    shown = SimpleNamespace(fileflare_app_url=services.fileflare_app_order_url(order))
+    context = RequestContext(request, {"order": order, "page": shown, "resend_form": ResendForm()})
+    return _order_alone().render(context)
+
+
 @readahead.scope()  # the cache reads the page's answers name, read ahead once (orders.services.order_page)
 def order_page_response(
     request: StaffRequest,
@@ -104,6 +130,8 @@ def order_page_response(
     status: int = 200,
 ) -> HttpResponse:
     """The order page (or `partial` of it for htmx), with what an action adds (its form, its error)."""
+    # The whole page (not an htmx swap of one box), without what an action adds (its form, its error).
+    whole = extra is None and request.method == "GET" and not wants_partial(request)
     try:
         page = services.order_page(
             order_id=order_id,
@@ -111,6 +139,7 @@ def order_page_response(
             situation=situation,
             complaint=complaint,
             reply_language=reply_language_for(request, order_id, reply_language),
+            meanwhile=partial_function(_order_parts, request) if whole else None,
         )
     except NotFound:
         return not_found(request, NO_SUCH_ORDER)

@@ -141,6 +141,7 @@ def order_page(
     situation: Situation | None = None,
     complaint: Complaint | None = None,
     reply_language: str | None = None,
+    meanwhile: Callable[[types.Order], object] | None = None,
 ) -> OrderPage:
     """The order, its download records, and (when its token is known) the customer's view: at most three
     upstream calls, made at the same time when the order number is already known (from an answer the
@@ -149,7 +150,9 @@ def order_page(
     picks a reply other than the one that fits, `reply_language` the language it is written in (the
     customer's; default: the active one, the staff member's); `complaint` (what the ticket says) leads the
     findings.
-    The customer's view, when read, teaches each file's limit (downloads.limits)."""
+    The customer's view, when read, teaches each file's limit (downloads.limits). `meanwhile` is given the
+    order while its records are still on their way (a cold page: the page's parts that show the order alone
+    are rendered then, orders.pages)."""
     number, known_link = order_number_and_link(order_id)  # known_link: (token, status URL)
     token = known_link[0] if known_link else None
     early_records: Future[Section[list[types.DownloadRecord]]] | None = None
@@ -183,6 +186,8 @@ def order_page(
         # the answer's costs no query after it when nothing changed.
         waiting = early_records is not None and not early_records.done()
         counts_known = counts_of_order(number) if number is not None and waiting else None
+        if meanwhile is not None and early_records is not None and not early_records.done():
+            meanwhile(fetched.value)
     order = fetched.value
     if timeline is None or number != order.order_number:
         timeline = audit_entries_for_order(order_number=order.order_number)

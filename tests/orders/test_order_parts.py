@@ -6,6 +6,7 @@ never reaches a person who would see it otherwise, and carries each load's own t
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -161,3 +162,79 @@ def test_a_pasted_links_error_is_shown_once_and_never_kept(
     assert 'aria-invalid="true"' in shown and "not a link at all" in shown
     again = _part(_page(merchant_client, order), "what the customer sees")
     assert 'aria-invalid="true"' not in again and "not a link at all" not in again
+
+
+def test_a_cold_page_renders_the_parts_of_the_order_alone_while_its_records_are_on_their_way(
+    merchant_client: Client, used_up: MadeOrder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its actions, facts and files show the order alone: rendered once, before the records come back
+    (orders.pages.ORDER_ALONE), exactly as the page's render would have made them (issue 28)."""
+    from django.core.cache import cache
+    from django.test.signals import template_rendered
+
+    from fileflare_admin.api import deadline
+    from orders import services
+
+    alone = ("orders/_order_actions.html", "orders/_order_facts.html", "orders/_order_files.html")
+    rendered: list[str] = []
+    before_records: list[list[str]] = []
+
+    def noted(sender: Any, template: Any, **kwargs: Any) -> None:
+        rendered.append(str(template.name))
+
+    records = services._records
+
+    def slow(number: int) -> Any:
+        if not deadline.cache_only():  # sent (not a look in the read cache first)
+            time.sleep(0.3)  # still on its way when the order's answer is in
+            before_records.append(list(rendered))
+        return records(number)
+
+    afresh = _page(merchant_client, used_up)  # the order index learns its number: its calls go at once
+    cache.clear()
+    monkeypatch.setattr(services, "_records", slow)
+    template_rendered.connect(noted)
+    try:
+        cold = _page(merchant_client, used_up)
+    finally:
+        template_rendered.disconnect(noted)
+    assert before_records and all(name in before_records[0] for name in alone)
+    assert all(rendered.count(name) == 1 for name in alone)  # not again by the page's render
+    for name in ("actions", "facts", "files"):
+        assert _tokens(_part(cold, name))[0] == _tokens(_part(afresh, name))[0], name
+    assert len(_tokens(cold)[2]) == 1 and _tokens(cold)[2] != _tokens(afresh)[2]  # its own resend token
+
+
+def test_only_the_whole_page_of_a_plain_get_renders_parts_ahead(
+    merchant_client: Client, used_up: MadeOrder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page an action shows again (its form, its error) or an htmx swap of one box renders its parts as
+    it always did: with what the action adds, or not at all."""
+    from django.core.cache import cache
+
+    from fileflare_admin.api import deadline
+    from orders import pages, services
+
+    made: list[str] = []
+    records = services._records
+
+    def slow(number: int) -> Any:
+        if not deadline.cache_only():
+            time.sleep(0.2)  # still on its way when the order's answer is in
+        return records(number)
+
+    _page(merchant_client, used_up)
+    monkeypatch.setattr(services, "_records", slow)
+    monkeypatch.setattr(pages, "_order_parts", lambda request, order: made.append(order.id))
+    for load in ("a pasted link's error", "htmx", "plain"):
+        cache.clear()
+        if load == "htmx":
+            response = merchant_client.get(
+                f"/orders/{used_up.id}/", {"reply": "ready"}, HTTP_HX_REQUEST="true"
+            )
+        elif load == "plain":
+            response = merchant_client.get(f"/orders/{used_up.id}/")
+        else:
+            response = merchant_client.post(f"/orders/{used_up.id}/customer-link/", {"link": "not a link"})
+        assert response.status_code == 200, load
+        assert made == ([used_up.id] if load == "plain" else []), load
