@@ -25,7 +25,7 @@ class ResilienceMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        with deadline.page():
+        with deadline.page(settled_when_sent=True):  # its bookkeeping done once the response is sent
             response = self.get_response(request)
         if sharedcache.degraded_now():
             response[DEGRADED_HEADER] = "shared cache unavailable"

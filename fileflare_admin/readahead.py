@@ -26,6 +26,7 @@ for another's fetch) asks the cache itself.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -80,8 +81,18 @@ def scope() -> Iterator[None]:
             _page.reset(page_token)
             _remember_later(page)
             for timeout, values in page.writes.items():
-                cache.set_many(values, timeout)
+                _write(values, timeout)
         _ahead.reset(token)
+
+
+def _write(values: dict[str, Any], timeout: int) -> None:
+    """A page's `set_later` values written off its way (deadline.later: on the page pool, over before the
+    request ends, in a request served by Django once its response is sent): nobody waits for them, and the
+    page itself reads them from its scope (issue 28: a cold order page's fragments, one round trip with
+    every rendered part to send, between its render and its response)."""
+    from fileflare_admin.api import deadline  # which reads ahead through this module
+
+    deadline.later(functools.partial(cache.set_many, values, timeout))
 
 
 def _remember_later(page: _Page) -> None:

@@ -36,6 +36,7 @@ from typing import Any, ParamSpec, TypeVar
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.base import BaseCache
+from django.core.signals import request_finished
 from django.db import connections
 from django.utils import translation
 from django.utils.formats import number_format
@@ -65,7 +66,7 @@ class Page:
     ends: float
     lock: threading.Lock = field(default_factory=threading.Lock)
     calls_waiting: int = 0
-    later: list[Future[None]] = field(default_factory=list)  # its bookkeeping on the pool (`later`)
+    later: list[Future[object]] = field(default_factory=list)  # its bookkeeping on the pool (`later`)
 
 
 _page: contextvars.ContextVar[Page | None] = contextvars.ContextVar("upstream_page", default=None)
@@ -73,8 +74,10 @@ _narrowed: contextvars.ContextVar[float | None] = contextvars.ContextVar("upstre
 
 
 @contextmanager
-def page(seconds: float | None = None) -> Iterator[Page]:
-    """The deadline of one request: every upstream call inside shares it."""
+def page(seconds: float | None = None, *, settled_when_sent: bool = False) -> Iterator[Page]:
+    """The deadline of one request: every upstream call inside shares it. Its `later` work is waited for
+    when the block ends, or with `settled_when_sent` (a request served by Django) once its response is
+    sent (request_finished, in the thread that served it: before the connection's next request)."""
     now = time.monotonic()
     current = Page(started=now, ends=now + (settings.UPSTREAM_PAGE_DEADLINE if seconds is None else seconds))
     token = _page.set(current)
@@ -82,14 +85,30 @@ def page(seconds: float | None = None) -> Iterator[Page]:
         yield current
     finally:
         _page.reset(token)
+        if settled_when_sent:
+            _sent.pages = [*getattr(_sent, "pages", ()), current]
+        else:
+            _settle(current)
+
+
+_sent = threading.local()  # .pages: this thread's requests whose responses are on their way
+
+
+def _settle_sent(**kwargs: object) -> None:
+    pages: list[Page] = getattr(_sent, "pages", [])
+    _sent.pages = []
+    for current in pages:
         _settle(current)
 
 
-def later(work: Callable[[], None]) -> None:
-    """`work` done on the process's PagePool, off the request's way, and over before the request ends (its
-    deadline's block): bookkeeping nobody on the page waits for, such as the Status page's figures after
-    an upstream answer (issue 28: their read and write were two round trips between the answer and the
-    page that waited for it). Outside a request, done now."""
+request_finished.connect(_settle_sent, dispatch_uid="fileflare_admin.api.deadline.settle_sent")
+
+
+def later(work: Callable[[], object]) -> None:
+    """`work` done on the process's PagePool, off the request's way, and over before the request ends (see
+    `page`): bookkeeping nobody on the page waits for, such as the Status page's figures after an upstream
+    answer (issue 28: their read and write were two round trips between the answer and the page that
+    waited for it) or the fragments a page rendered (fileflare_admin.readahead). Outside a request, now."""
     current = _page.get()
     if current is None:
         work()

@@ -116,3 +116,59 @@ def test_a_page_makes_no_more_calls_at_once_than_its_max_workers() -> None:
     with deadline.PageCalls(max_workers=2) as calls:
         calls.submit_many([counted] * 5)
     assert most[0] == 2
+
+
+def test_a_requests_later_work_is_settled_once_its_response_is_sent_not_before() -> None:
+    """deadline.later's work (the Status figures, the fragments a page rendered) runs on the page pool; a
+    request served by Django waits for it once its response is sent (request_finished), so neither the
+    page nor its response waits for it, and the connection's next request finds it done."""
+    from django.core.signals import request_finished
+
+    release, done = threading.Event(), threading.Event()
+
+    def work() -> None:
+        assert release.wait(5)
+        done.set()
+
+    with deadline.page(settled_when_sent=True):
+        deadline.later(work)
+    assert not done.is_set()  # the page is over; its response not sent yet
+    release.set()
+    request_finished.send(sender=None)
+    assert done.is_set()
+
+
+def test_a_cold_pages_rendered_parts_are_written_after_its_response_and_read_by_the_next(
+    support_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.cache import caches
+
+    from fileflare_admin import fragments
+    from fileflare_admin.middleware import ResilienceMiddleware
+
+    backend = caches["default"]
+    written: list[tuple[str, bool]] = []  # (fragment key, written before the response left the middleware)
+    set_many, call = backend.set_many, ResilienceMiddleware.__call__
+    left: list[bool] = []
+
+    def noted(values: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        written.extend((key, not left) for key in values if key.startswith(fragments.PREFIX))
+        return set_many(values, *args, **kwargs)
+
+    def leaving(self: ResilienceMiddleware, request: Any) -> Any:
+        left.clear()
+        response = call(self, request)
+        left.append(True)
+        return response
+
+    monkeypatch.setattr(backend, "set_many", noted)
+    monkeypatch.setattr(ResilienceMiddleware, "__call__", leaving)
+    url = f"/orders/{EXAMPLE_ID}/"
+    assert support_client.get(url).status_code == 200
+    backend.clear()
+    written.clear()
+    cold = support_client.get(url)
+    assert cold.status_code == 200 and written and not any(before for _, before in written)
+    written.clear()
+    assert support_client.get(url).content.decode().count("#1050") == cold.content.decode().count("#1050")
+    assert written == []  # the next load found them all
