@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q, QuerySet
 
@@ -159,10 +158,13 @@ def note_seen(
     except DatabaseError as error:
         logger.warning("count history: a %s sighting was not noted (%s)", source, type(error).__name__)
         return 0
-    if written:  # kept once committed: a rolled-back note is made again by the next page that reads it
-        transaction.on_commit(lambda: cache.set(kept, True, timeout=settings.UPSTREAM_STALE_TTL))
+    # Kept once committed (a rolled-back note is made again by the next page that reads it), with the page's
+    # other writes once its response is sent (readahead.set_later: nobody waits for it).
+    note = {kept: True}
+    if written:
+        transaction.on_commit(lambda: readahead.set_later(note, settings.UPSTREAM_STALE_TTL))
     else:
-        cache.set(kept, True, timeout=settings.UPSTREAM_STALE_TTL)
+        readahead.set_later(note, settings.UPSTREAM_STALE_TTL)
     return written
 
 

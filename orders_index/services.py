@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -220,8 +219,9 @@ def order_index_saw(orders: Sequence[types.Order], *, fetched_at: datetime, stal
     except DatabaseError as error:
         logger.warning("order index not updated from a page's read: %s", type(error).__name__)
         return
-    # Noted only once it is committed: a rolled-back store is made again by the next page that reads it.
-    transaction.on_commit(lambda: cache.set(kept, True, timeout=settings.UPSTREAM_STALE_TTL))
+    # Noted only once it is committed (a rolled-back store is made again by the next page that reads it),
+    # with the page's other writes once its response is sent (readahead.set_later: nobody waits for it).
+    transaction.on_commit(lambda: readahead.set_later({kept: True}, settings.UPSTREAM_STALE_TTL))
 
 
 def order_index_kept_key(orders: Sequence[types.Order], *, fetched_at: datetime, stale: bool) -> str | None:

@@ -197,3 +197,38 @@ def test_a_guess_is_kept_per_first_read_language_and_time_zone(
     with translation.override("de"):
         page("answer")
     assert cache_calls == ["get_many"] * 2
+
+
+def test_a_cold_pages_notes_are_written_after_its_response_with_its_fragments(
+    support_client: Client, busy_order: MadeOrder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a cold page notes in the shared cache so the next reads skip work (the order index holds this
+    answer, these counts are noted) goes with its rendered fragments once its response is sent
+    (readahead.set_later, deadline.later): no round trip of its own on the page's way (issue 28)."""
+    import threading
+
+    backend = caches["default"]
+    on_page: list[str] = []  # keys written one by one by the request's own thread
+    later: list[str] = []  # keys written by set_many from the page pool
+    set_one, set_many = backend.set, backend.set_many
+
+    def one(key: str, *args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            on_page.append(key)
+        return set_one(key, *args, **kwargs)
+
+    def many(values: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is not threading.main_thread():
+            later.extend(values)
+        return set_many(values, *args, **kwargs)
+
+    url = f"/orders/{busy_order.id}/"
+    assert support_client.get(url).status_code == 200  # the order index learns its number
+    backend.clear()
+    monkeypatch.setattr(backend, "set", one)
+    monkeypatch.setattr(backend, "set_many", many)
+    assert support_client.get(url).status_code == 200
+    assert not [key for key in on_page if key.startswith(("ffa:index-kept:", "ffa:counts-noted:"))]
+    # (The order index's note waits for its transaction's commit, which a test's own transaction holds.)
+    notes = [key for key in later if key.startswith("ffa:counts-noted:")]
+    assert len(notes) == 1 and backend.get(notes[0]) is True
