@@ -66,6 +66,7 @@ class Page:
     ends: float
     lock: threading.Lock = field(default_factory=threading.Lock)
     calls_waiting: int = 0
+    pooled: bool = False  # a call of it was made on the PagePool (a cold page; a warm one uses no thread)
     later: list[Future[object]] = field(default_factory=list)  # its bookkeeping on the pool (`later`)
 
 
@@ -108,9 +109,10 @@ def later(work: Callable[[], object]) -> None:
     """`work` done on the process's PagePool, off the request's way, and over before the request ends (see
     `page`): bookkeeping nobody on the page waits for, such as the Status page's figures after an upstream
     answer (issue 28: their read and write were two round trips between the answer and the page that
-    waited for it) or the fragments a page rendered (fileflare_admin.readahead). Outside a request, now."""
+    waited for it) or the fragments a page rendered (fileflare_admin.readahead). Outside a request, and in a
+    request whose calls used no thread (a warm page starts none), now."""
     current = _page.get()
-    if current is None:
+    if current is None or not current.pooled:
         work()
         return
     done = page_pool().submit(work)
@@ -319,6 +321,9 @@ class PageCalls:
         out = [future for future in self.started if not future.done()]
         if len(out) >= self.max_workers:
             wait(out, return_when=FIRST_COMPLETED)
+        current = _page.get()
+        if current is not None:
+            current.pooled = True
         future = page_pool().submit(fn, *args, **kwargs)
         self.started.append(future)
         return future

@@ -12,9 +12,11 @@ import requests
 from django.core.cache import cache, caches
 from django.test import Client
 
-from fileflare_admin.api import deadline, http
+from fileflare_admin.api import deadline, fileflare, http
 from tests.conftest import Sandbox
 from tests.orders.test_readahead import cache_calls  # noqa: F401 (a fixture: each cache call)
+
+EXAMPLE_ID = "82664d96-6dfd-4343-aaaa-05c46f412a5b"
 
 
 @pytest.fixture
@@ -139,14 +141,27 @@ def test_a_pages_call_hands_its_answer_back_before_the_status_figures_are_kept_a
         keep(*args, **kwargs)
 
     monkeypatch.setattr(http, "_keep_stats", held)
+
     with deadline.page():
-        answer = http.send(http.FILEFLARE, "GET", "/v1/orders", params={"order_number": 1050})
-        assert answer.status == 200 and cache.get("ffa:stats:fileflare") is None  # answered, not kept yet
+        with deadline.PageCalls(max_workers=2) as calls:  # a cold page's read, sent on the page pool
+            order = calls.submit(fileflare.order_get, order_id=EXAMPLE_ID).result(timeout=5)
+        assert order.value.order_number == 1050 and cache.get("ffa:stats:fileflare") is None  # not kept yet
         release.set()
         assert len(http.stats_of(http.FILEFLARE)["latencies"]) == 1  # its own call, kept meanwhile
         http.send(http.FILEFLARE, "GET", "/v1/orders", params={"order_number": 1051})
     stats = cache.get("ffa:stats:fileflare")
     assert len(stats["latencies"]) == 2 and stats["last_ok"] and stats["errors"] == []
+
+
+def test_a_page_whose_calls_used_no_thread_keeps_its_figures_itself(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page that sends on its own thread (a write, a warm page's) starts no thread for its figures."""
+    pooled: list[object] = []
+    monkeypatch.setattr(deadline.PagePool, "submit", lambda *args, **kwargs: pooled.append(args))
+    with deadline.page():
+        http.send(http.FILEFLARE, "GET", "/v1/orders", params={"order_number": 1050})
+        assert len(cache.get("ffa:stats:fileflare")["latencies"]) == 1 and pooled == []
 
 
 def test_outside_a_request_the_status_figures_are_kept_at_once(sandbox: Sandbox) -> None:

@@ -130,7 +130,8 @@ def test_a_requests_later_work_is_settled_once_its_response_is_sent_not_before()
         assert release.wait(5)
         done.set()
 
-    with deadline.page(settled_when_sent=True):
+    with deadline.page(settled_when_sent=True) as page:
+        page.pooled = True  # its calls went out on the page pool (a cold page)
         deadline.later(work)
     assert not done.is_set()  # the page is over; its response not sent yet
     release.set()
