@@ -134,7 +134,7 @@ def _settle(current: Page) -> None:
         try:
             done.result()
         except Exception:  # bookkeeping never fails the page it was done for
-            logger.exception("Work done after an upstream answer failed")
+            logger.exception("Bookkeeping left for after the page failed")
 
 
 @contextmanager
