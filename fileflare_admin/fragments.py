@@ -258,10 +258,13 @@ def _render_items(
 
 class _Near:
     """render_many's `whole` renderings also kept in this process's memory, keyed as in the shared cache
-    (so never wrong), up to NEAR_CHARS characters in all, the least recently used dropped first."""
+    (so never wrong), up to `most` characters in all, the least recently used dropped first. Only a
+    rendering of at least `least` characters: a small table costs little through the shared cache, and a
+    page whose shared cache was emptied renders its small tables afresh, as every other part of it."""
 
-    def __init__(self, most: int) -> None:
+    def __init__(self, most: int, least: int = 0) -> None:
         self.most = most
+        self.least = least
         self.held: OrderedDict[str, str] = OrderedDict()
         self.size = 0
         self.lock = threading.Lock()
@@ -274,7 +277,7 @@ class _Near:
             return html
 
     def keep(self, key: str, html: str) -> None:
-        if len(html) > self.most // 4:  # a rendering this big goes through the shared cache only
+        if not self.least <= len(html) <= self.most // 4:  # the shared cache's alone
             return
         with self.lock:
             if key in self.held:
@@ -288,7 +291,9 @@ class _Near:
 
 # About 12 tables of 100 rows (ASCII: a byte a character): under 4 MB a worker even at two bytes a character.
 NEAR_CHARS = 2_000_000
-_near = _Near(NEAR_CHARS)
+# About 10 rows of the records table: below it, one read of the shared cache is cheap.
+NEAR_LEAST = 20_000
+_near = _Near(NEAR_CHARS, NEAR_LEAST)
 
 
 def _placeholder(name: str) -> str:

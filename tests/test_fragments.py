@@ -171,6 +171,7 @@ OTHER = dataclasses.replace(
 def test_a_tables_rows_are_kept_together_and_change_the_moment_any_input_changes(
     render: Render, merchant_user: User, support_user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(fragments, "_near", fragments._Near(fragments.NEAR_CHARS))  # small tables kept too
     first = render(merchant_user, [RECORD, OTHER])
     assert _fragments() == 3  # each row, and the two together
     reads: list[list[str]] = []
@@ -381,7 +382,7 @@ def test_a_version_names_every_field_of_nested_data_and_refuses_what_it_cannot_n
 def test_tables_kept_in_the_process_stay_within_their_characters() -> None:
     """A table's rows kept whole are also kept in the process (fragments._Near), by the same key as in the
     shared cache, up to a number of characters: the least recently read go first, and one rendering of more
-    than a quarter of them is never kept."""
+    than a quarter of them, or of fewer than its least, is never kept."""
     near = fragments._Near(100)
     near.keep("a", "x" * 20)
     near.keep("b", "y" * 20)
@@ -391,3 +392,7 @@ def test_tables_kept_in_the_process_stay_within_their_characters() -> None:
     assert near.get("b") is None and near.get("a") == "x" * 20 and near.size <= 100
     near.keep("big", "w" * 26)
     assert near.get("big") is None
+    least = fragments._Near(100, least=10)  # a small one is left to the shared cache
+    least.keep("small", "s" * 9)
+    least.keep("enough", "e" * 10)
+    assert least.get("small") is None and least.get("enough") == "e" * 10
