@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from fileflare_admin import dbahead
 from fileflare_admin.api import validators
 from fileflare_admin.api.errors import ApiError, InvalidIdentifier, NotFound
 from fileflare_admin.htmx import StaffRequest, page_or_partial, safe_next, wants_partial
@@ -104,7 +103,6 @@ def order_recheck(request: StaffRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
-@dbahead.scope()  # its reads, as the last load made them, in one round trip to PostgreSQL (issue 28)
 def order_detail(request: StaffRequest, order_id: UUID) -> HttpResponse:
     """The order page; `?reply=<situation>` shows another of the shop's replies and `?reply_language=`
     writes it in another language (the customer's; default: the person's own) (htmx: only that box);
