@@ -3,7 +3,6 @@ action adds to it, and the links a flash message carries to the audit trail."""
 
 import functools
 from collections.abc import Mapping
-from functools import partial as partial_function
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
@@ -139,7 +138,7 @@ def order_page_response(
             situation=situation,
             complaint=complaint,
             reply_language=reply_language_for(request, order_id, reply_language),
-            meanwhile=partial_function(_order_parts, request) if whole else None,
+            meanwhile=functools.partial(_order_parts, request) if whole else None,
         )
     except NotFound:
         return not_found(request, NO_SUCH_ORDER)
