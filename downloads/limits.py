@@ -225,10 +225,10 @@ def _by_file(seen: dict[str, list[SeenLimit]], keys: Set[str], order_number: int
 def limits_by_download_id(files: Mapping[str, tuple[int | None, str]]) -> dict[str, KnownLimit]:
     """Download ID → the limit known for its (order number, file name), as limits_for_records asks it,
     for records known only by what the dashboard noted of them (one query)."""
-    keys = {file_key(name) for _, name in files.values()}
-    orders = {number for number, _ in files.values() if number is not None}
-    named = [(download_id, number, file_key(name)) for download_id, (number, name) in files.items()
-             if name.strip()]
+    keyed = {download_id: (number, name, file_key(name)) for download_id, (number, name) in files.items()}
+    keys = {key for _, _, key in keyed.values()}
+    orders = {number for number, _, _ in keyed.values() if number is not None}
+    named = [(download_id, number, key) for download_id, (number, name, key) in keyed.items() if name.strip()]
     return _by_download_id(_seen(keys, orders), named)
 
 
