@@ -124,8 +124,9 @@ def download_record_list_of_order(
 
 
 def download_records_for_order(*, order_number: int) -> types.Fetched[list[types.DownloadRecord]]:
-    """The records of one shop order, oldest first, in one upstream call. Its counts are not noted here
-    (the order page reads it in a thread of its pool): the caller notes them (downloads.history).
+    """The records of one shop order, oldest first, in one upstream call (`complete` False when the API
+    matched more than ORDER_RECORDS_LIMIT: some of the order's may be left out). Its counts are not noted
+    here (the order page reads it in a thread of its pool): the caller notes them (downloads.history).
 
     The API's search matches order_id exactly for a number, but also product_id, so the answer is
     filtered to the order.
@@ -134,7 +135,9 @@ def download_records_for_order(*, order_number: int) -> types.Fetched[list[types
         page=1, per_page=ORDER_RECORDS_LIMIT, sortby="date_created", sortdir="ASC", search=str(order_number)
     )
     items = [record for record in fetched.value.items if record.order_id == order_number]
-    return types.Fetched(value=items, fetched_at=fetched.fetched_at, stale=fetched.stale)
+    return types.Fetched(
+        value=items, fetched_at=fetched.fetched_at, stale=fetched.stale, complete=not fetched.value.has_next
+    )
 
 
 @dataclass(frozen=True)

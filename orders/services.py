@@ -52,6 +52,7 @@ class Section(Generic[T]):
     error: str = ""
     fetched_at: datetime | None = None
     stale: bool = False
+    complete: bool = True  # False: the upstream holds more than the one call read
 
 
 @dataclass
@@ -81,7 +82,9 @@ def _section(load: Callable[[], types.Fetched[T]]) -> Section[T]:
         fetched = load()
     except ApiError as error:
         return Section(error=error.user_message)
-    return Section(value=fetched.value, fetched_at=fetched.fetched_at, stale=fetched.stale)
+    return Section(
+        value=fetched.value, fetched_at=fetched.fetched_at, stale=fetched.stale, complete=fetched.complete
+    )
 
 
 def _records(number: int) -> Section[list[types.DownloadRecord]]:

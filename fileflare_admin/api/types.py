@@ -362,8 +362,10 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True)
 class Fetched(Generic[T]):
-    """A read's value, when it was fetched, and whether it is a stale copy (budget spent or upstream down)."""
+    """A read's value, when it was fetched, and whether it is a stale copy (budget spent or upstream down);
+    `complete` False when the upstream holds more than the one call read (an order's records past a page)."""
 
     value: T
     fetched_at: datetime
     stale: bool = False
+    complete: bool = True
