@@ -6,8 +6,6 @@ table's `is_amazon_download`). Its dates carry no time zone: they are in DOWNLOA
 """
 
 import re
-import threading
-from collections import OrderedDict
 from datetime import UTC, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,7 +14,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from fileflare_admin.api import cache, validators
-from fileflare_admin.api._reads import get
+from fileflare_admin.api._reads import get, parsed_once
 from fileflare_admin.api.errors import BadResponse, NotConfigured, ValidationFailed
 from fileflare_admin.api.http import DOWNLOADS, send
 from fileflare_admin.api.types import DownloadRecord, Fetched, Page
@@ -96,55 +94,24 @@ def record_list(
         params["search"] = search
     fetched = get(DOWNLOADS, "/downloads", params, with_headers=True, fresh=fresh)
     zone = api_timezone()
-    answer = (DOWNLOADS.identity(), tuple(sorted(params.items())), fetched.fetched_at, zone)
-    page_obj = _parsed.get(answer)
-    if page_obj is None:
+    answer = (DOWNLOADS.identity(), "/downloads", tuple(sorted(params.items())), fetched.fetched_at, zone)
+
+    def parse() -> Page[DownloadRecord]:
         rows = fetched.value["json"]
         if isinstance(rows, dict) and isinstance(rows.get("data"), list):
             rows = rows["data"]
         if not isinstance(rows, list):
             raise BadResponse(_("The downloads API sent a list of records in a shape we do not know."))
         headers = fetched.value["headers"]
-        page_obj = Page(
+        return Page(
             items=tuple(DownloadRecord.from_json(row, zone=zone) for row in rows),
             page=params["page"],
             per_page=params["perpage"],
             total=_header_int(headers, "X-WP-Total"),
             last_page=_header_int(headers, "X-WP-TotalPages"),
         )
-        _parsed.keep(answer, page_obj)
-    return Fetched(page_obj, fetched.fetched_at, fetched.stale)
 
-
-class _ParsedPages:
-    """Pages of records parsed from saved answers, kept by this process (issue 28): every reader of one
-    answer (the read cache's entry for a query, known by when it was fetched) gets the same records, so a
-    warm page does not parse its 100 records again. Frozen values, shared across threads; the most recent
-    answers up to ITEMS records in all."""
-
-    ITEMS = 2_000
-
-    def __init__(self) -> None:
-        self.pages: OrderedDict[tuple[Any, ...], Page[DownloadRecord]] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, answer: tuple[Any, ...]) -> Page[DownloadRecord] | None:
-        with self.lock:
-            page = self.pages.get(answer)
-            if page is not None:
-                self.pages.move_to_end(answer)
-            return page
-
-    def keep(self, answer: tuple[Any, ...], page: Page[DownloadRecord]) -> None:
-        with self.lock:
-            self.pages[answer] = page
-            held = sum(len(kept.items) for kept in self.pages.values())
-            while held > self.ITEMS and len(self.pages) > 1:
-                _, dropped = self.pages.popitem(last=False)
-                held -= len(dropped.items)
-
-
-_parsed = _ParsedPages()
+    return Fetched(parsed_once(answer, parse), fetched.fetched_at, fetched.stale)
 
 
 def record_get(*, download_id: str, fresh: bool = False) -> Fetched[DownloadRecord]:

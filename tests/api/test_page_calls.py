@@ -64,7 +64,7 @@ def test_an_error_from_the_cache_only_attempt_is_raised_where_the_result_is_read
 def test_a_saved_list_of_records_is_parsed_once_and_a_new_answer_afresh(
     sandbox: Sandbox, settings: Any
 ) -> None:
-    """A warm page gets the records parsed from the same saved answer (downloads._parsed, issue 28); a
+    """A warm page gets the records parsed from the same saved answer (_reads.parsed_once, issue 28); a
     write makes the next read a new answer, parsed anew, and another zone for the API's dates too."""
     from fileflare_admin.api import downloads
 
@@ -80,6 +80,18 @@ def test_a_saved_list_of_records_is_parsed_once_and_a_new_answer_afresh(
     settings.DOWNLOADS_API_TIMEZONE = "-05:00"  # the same saved answer, read in another zone
     shifted = downloads.record_list(search="1050", per_page=5).value
     assert shifted is not after and shifted.items[0].date_created != after.items[0].date_created
+
+
+def test_a_saved_list_of_orders_is_parsed_once_and_a_new_answer_afresh(sandbox: Sandbox) -> None:
+    """The landing page's 1,000 orders with their files are parsed once per saved answer, not on every
+    load (_reads.parsed_once); a write to the lists makes the next read a new answer, parsed anew."""
+    first = fileflare.order_list(limit=5, with_assets=True).value
+    again = fileflare.order_list(limit=5, with_assets=True).value
+    assert again is first and len(first.items) == 5 and all(order.assets_loaded for order in first.items)
+    assert fileflare.order_list(limit=4, with_assets=True).value.items == first.items[:4]  # its own query
+    cache.invalidate(fileflare.LISTS)  # as a resend does: the saved list is no longer fresh
+    fetched_anew = fileflare.order_list(limit=5, with_assets=True).value
+    assert fetched_anew is not first and fetched_anew.items == first.items
 
 
 def test_a_page_s_calls_run_on_threads_kept_for_the_next_page_and_the_block_waits_for_them() -> None:
