@@ -27,6 +27,18 @@ TARGETS = {
     "growth": 1.25,  # issue 28: a page at its large size, of the same page at its small size
 }
 
+def split_line(tp: dict[str, Any]) -> list[str]:
+    """The least worker's share of the CPU in each wrk run (0.5: an even split; a run below 0.25 was run
+    again): [] for a result from before it was kept."""
+    shares = [tp[name].get("runs_least_worker_share") for name in ("order_page", "trivial_view")]
+    if not all(shares):
+        return []
+    return [
+        f"  least worker's share of the CPU per run: order page {', '.join(map(str, shares[0]))}; "
+        f"trivial view {', '.join(map(str, shares[1]))} (0.5: both workers evenly; under 0.25: run again)"
+    ]
+
+
 def mark(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
@@ -87,6 +99,7 @@ def report(result: dict[str, Any]) -> str:
         f"{tp['order_page']['requests_per_second']:.0f}/s, trivial view "
         f"{tp['trivial_view']['requests_per_second']:.0f}/s, ratio {tp['ratio']:.2f} "
         f"(target ≥ {TARGETS['throughput_ratio']}: {mark(tp['ratio'] >= TARGETS['throughput_ratio'])})",
+        *split_line(tp),
         memory_line(result["memory"]),
     ]
     for figures in result.get("write_rules", []):
