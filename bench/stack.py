@@ -213,6 +213,7 @@ class Stack:
                 str(self.threads),
                 "--bind",
                 f"127.0.0.1:{port}",
+                "--reuse-port",  # as deploy/gunicorn.conf.py: each worker its own socket
                 "--access-logfile",
                 "-",
                 "--log-level",

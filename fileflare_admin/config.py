@@ -281,6 +281,12 @@ GROUPS: tuple[Group, ...] = (
                 "int",
             ),
             S("GUNICORN_LOG_LEVEL", "info", "gunicorn's own log level."),
+            S(
+                "REUSE_PORT",
+                "1",
+                "1: each gunicorn worker listens on its own socket and the kernel spreads connections "
+                "across them; 0: one shared socket.",
+            ),
             S("FORWARDED_ALLOW_IPS", "127.0.0.1", "Proxies gunicorn takes X-Forwarded-* headers from."),
         ),
     ),
