@@ -116,9 +116,9 @@ def _order_parts(request: StaffRequest, order: types.Order) -> str:
     return _order_alone().render(context)
 
 
-# The order page's table shows an order's first RECORDS_SHOWN download records and says so when it has
-# more, with the way to the records list (issue 28: a page's work grows with its data only up to its page
-# size; 100 editable rows were 200 KB a load).
+# The order page's table shows an order's newest RECORDS_SHOWN download records (oldest first among them: a
+# record just added is there) and says so when it has more, with the way to the records list (issue 28: a
+# page's work grows with its data only up to its page size; 100 editable rows were 200 KB a load).
 RECORDS_SHOWN = 50
 
 
@@ -155,7 +155,7 @@ def order_page_response(
     context = {
         "page": page,
         "order": page.order,
-        "records": (page.records.value or [])[:RECORDS_SHOWN],
+        "records": (page.records.value or [])[-RECORDS_SHOWN:],
         "records_read": len(page.records.value or []),
         "record_limits": page.record_limits,
         "show_order": False,

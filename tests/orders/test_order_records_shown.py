@@ -1,4 +1,4 @@
-"""The order page shows an order's first records (orders.pages.RECORDS_SHOWN) and says when it has more,
+"""The order page shows an order's newest records (orders.pages.RECORDS_SHOWN) and says when it has more,
 with the way to the records list; a read the downloads API cut short says so too (nothing lost silently).
 Against the in-process sandbox."""
 
@@ -34,7 +34,7 @@ def test_an_order_with_more_records_than_shown_says_how_many_and_leads_to_the_li
     _more_records(upstream, order, 2)
     records = section(support_client.get(f"/orders/{order.id}/").content.decode(), "order-records")
     assert _rows(records) == 2
-    assert "The first 2 of this order's 3 download records are shown here." in records
+    assert "The newest 2 of this order's 3 download records are shown here." in records
     assert f'href="/downloads/?q=order:{order.order_number}">Open them in the records list</a>' in records
     names = ("planner.pdf", "extra-0.pdf", "extra-1.pdf")
     assert sum(f'title="{name}"' in records for name in names) == 2  # two of the three
