@@ -2,10 +2,14 @@
 with the way to the records list; a read the downloads API cut short says so too (nothing lost silently).
 Against the in-process sandbox."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.test import Client
 
 from orders import pages
+from sandbox.models import DownloadRecord as SandboxRecord
+from tests.conftest import Sandbox
 from tests.orders.conftest import MadeOrder, SandboxHttp
 from tests.orders.test_order_hub import section
 
@@ -38,6 +42,28 @@ def test_an_order_with_more_records_than_shown_says_how_many_and_leads_to_the_li
     assert f'href="/downloads/?q=order:{order.order_number}">Open them in the records list</a>' in records
     names = ("planner.pdf", "extra-0.pdf", "extra-1.pdf")
     assert sum(f'title="{name}"' in records for name in names) == 2  # two of the three
+
+
+def test_the_records_shown_are_the_newest_so_one_just_added_is_there(
+    support_client: Client,
+    make_order: object,
+    upstream: SandboxHttp,
+    sandbox: Sandbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pages, "RECORDS_SHOWN", 2)
+    order: MadeOrder = make_order({"planner.pdf": (1, 10), "sheet.xlsx": (0, None)})  # type: ignore[operator]
+    old = datetime(2026, 1, 1, tzinfo=UTC)  # the order's first record, made long ago
+    pool = sandbox.pool  # type: ignore[attr-defined]  # the in-process sandbox's own thread writes its tables
+    first = SandboxRecord.objects.filter(pk=order.records["planner.pdf"])
+    pool.submit(lambda: first.update(date_created=old)).result()
+    upstream.create_record(
+        product_id=4242, order_id=order.order_number, download_count=0, download_file_name="added.pdf"
+    )
+    records = section(support_client.get(f"/orders/{order.id}/").content.decode(), "order-records")
+    assert 'title="added.pdf"' in records and 'title="sheet.xlsx"' in records
+    assert 'title="planner.pdf"' not in records
+    assert "The newest 2 of this order's 3 download records are shown here." in records
 
 
 def test_an_order_with_no_more_records_than_shown_says_nothing_of_it(
