@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from audit.registry import action_label, validate_action
+from fileflare_admin import kept
 
 APPEND_ONLY = "The audit trail is append-only: an entry is never changed or deleted."
 # What closing a pending entry may fill in: what was learned during the write, and how it ended.
@@ -43,7 +44,10 @@ class AppendOnlyQuerySet(models.QuerySet["AuditEntry"]):
         if refused:
             raise PermissionError(f"Closing an audit entry cannot change {', '.join(sorted(refused))}.")
         pending = models.QuerySet.filter(self, pk=pk, outcome=AuditEntry.Outcome.PENDING)
-        return models.QuerySet.update(pending, outcome=outcome, **fields) == 1
+        closed = models.QuerySet.update(pending, outcome=outcome, **fields) == 1
+        if closed:
+            kept.changed(kept.AUDIT)  # an update: no signal says it
+        return closed
 
 
 class AuditEntry(models.Model):

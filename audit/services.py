@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from audit.models import AuditEntry
+from fileflare_admin import kept
 from fileflare_admin.api.errors import OutcomeUnknown
 from fileflare_admin.sentences import UserFacingError
 from fileflare_admin.storable import storable
@@ -253,12 +254,17 @@ def audited_recover(*, entry_id: int, saved: bool, verified: str, error: str = "
 
 def audit_entries_for_order(*, order_number: int, limit: int = 50) -> list[AuditEntry]:
     """The order's timeline: every entry that names it, newest first, each with its undos (`undone_by`),
-    read by one more query only when there are entries. Written as SQL: the order page reads it on
-    every load, and compiling the ORM's query cost more than running it (issue 28)."""
-    entries = list(AuditEntry.objects.raw(_order_entries_sql(), [order_number, limit]))
-    if entries:
-        prefetch_related_objects(entries, "undone_by")
-    return entries
+    read by one more query only when there are entries; kept in the shared cache until the trail changes
+    (fileflare_admin.kept). Written as SQL: the order page reads it on every load, and compiling the
+    ORM's query cost more than running it (issue 28)."""
+
+    def query() -> list[AuditEntry]:
+        entries = list(AuditEntry.objects.raw(_order_entries_sql(), [order_number, limit]))
+        if entries:
+            prefetch_related_objects(entries, "undone_by")
+        return entries
+
+    return kept.read(kept.AUDIT, ("order entries", order_number, limit), query)
 
 
 @functools.cache

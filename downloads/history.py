@@ -29,7 +29,7 @@ from django.db.models import Q, QuerySet
 from downloads import derived
 from downloads.models import DOWNLOADED as DOWNLOADED  # the rule of a download, re-exported here
 from downloads.models import CountChange
-from fileflare_admin import readahead
+from fileflare_admin import kept, readahead
 from fileflare_admin.api import types
 from fileflare_admin.storable import storable
 
@@ -114,12 +114,14 @@ def note_counts(
         ]
         if unchanged:
             CountChange.objects.filter(download_id__in=unchanged, latest=True).update(confirmed_at=seen_at)
+            kept.changed(kept.COUNT_HISTORY)
     if rows:
         with transaction.atomic():
             changed = [row.download_id for row in rows if row.download_id in known]
             if changed:
                 CountChange.objects.filter(download_id__in=changed, latest=True).update(latest=False)
             CountChange.objects.bulk_create(rows)
+            kept.changed(kept.COUNT_HISTORY)
     return len(rows)
 
 
@@ -148,10 +150,10 @@ def note_seen(
     fails what the person is doing: a busy database loses the sighting, and the next snapshot sees the
     count again. `known`: as note_counts takes it."""
     listed = list(records)
-    kept = noted_key(listed, seen_at=seen_at, source=source, stale=stale)
-    if kept is None or seen_at is None:
+    noted = noted_key(listed, seen_at=seen_at, source=source, stale=stale)
+    if noted is None or seen_at is None:
         return 0
-    if readahead.get(kept):
+    if readahead.get(noted):
         return 0
     try:
         written = note_counts(listed, seen_at=seen_at, source=source, known=known)
@@ -160,7 +162,7 @@ def note_seen(
         return 0
     # Kept once committed (a rolled-back note is made again by the next page that reads it), with the page's
     # other writes once its response is sent (readahead.set_later: nobody waits for it).
-    note = {kept: True}
+    note = {noted: True}
     if written:
         transaction.on_commit(lambda: readahead.set_later(note, settings.UPSTREAM_STALE_TTL))
     else:
@@ -228,7 +230,9 @@ def forget_records(download_ids: Iterable[str]) -> int:
     fails the delete that was made: a busy database leaves it to the next full snapshot."""
     try:
         rows = CountChange.objects.filter(download_id__in=list(download_ids), latest=True)
-        return rows.update(latest=False)
+        forgotten = rows.update(latest=False)
+        kept.changed(kept.COUNT_HISTORY)
+        return forgotten
     except DatabaseError as error:
         logger.warning("count history: a deleted record was not forgotten (%s)", type(error).__name__)
         return 0
@@ -243,7 +247,9 @@ def forget_unseen(*, since: datetime) -> int:
     unseen = CountChange.objects.filter(latest=True, seen_at__lt=since).filter(
         Q(confirmed_at__isnull=True) | Q(confirmed_at__lt=since)
     )
-    return unseen.update(latest=False)
+    forgotten = unseen.update(latest=False)
+    kept.changed(kept.COUNT_HISTORY)
+    return forgotten
 
 
 def changes_of_order(order_number: int) -> list[CountChange]:
@@ -266,7 +272,8 @@ def suspect_changes_of_order(
     - the downloads seen within `window` after each of `emails` (the rule "after an e-mail");
     - every change of each record that had more than `per_hour` downloads in one clock hour, found in SQL
       (the rule "in one hour", and the sighting before the burst it starts from).
-    One query, written as SQL: built by the ORM it cost a page 1 ms of CPU, as SQL 0.1 ms."""
+    One query, written as SQL: built by the ORM it cost a page 1 ms of CPU, as SQL 0.1 ms; kept in the
+    shared cache until the count history changes (fileflare_admin.kept)."""
     table = CountChange._meta.db_table
     columns = ", ".join(str(field.column) for field in CountChange._meta.concrete_fields)
     adapt = connection.ops.adapt_datetimefield_value
@@ -287,4 +294,5 @@ def suspect_changes_of_order(
     )
     params = [*scope, *scope, per_hour]
     params += [adapt(moment) for sent in windows for moment in (sent, sent + window)]
-    return list(CountChange.objects.raw(sql, params))
+    named = ("suspect changes", order_number, download_id, per_hour, tuple(windows), window)
+    return kept.read(kept.COUNT_HISTORY, named, lambda: list(CountChange.objects.raw(sql, params)))

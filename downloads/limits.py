@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from downloads import derived
 from downloads.models import SeenLimit
+from fileflare_admin import kept
 from fileflare_admin.api import types
 from fileflare_admin.filenames import file_key
 from fileflare_admin.numbers import grouped
@@ -98,9 +99,12 @@ class KnownLimit:
 
 
 def limits_learn(*, view: types.CustomerView, seen_at: datetime) -> None:
-    """Keep each file's limit as this customer's page showed it (one row per order and asset)."""
+    """Keep each file's limit as this customer's page showed it (one row per order and asset). What is
+    kept already, as seen at this moment or later, is not written again: the same answer read again from
+    the read cache (a warm order page) writes nothing, and reads what is kept through `_seen`, itself
+    kept until a limit is learned (fileflare_admin.kept)."""
     rows = {
-        item.asset.id: SeenLimit(
+        item.asset.id[:64]: SeenLimit(
             order_number=view.order_number,
             asset_id=item.asset.id[:64],
             filename=item.asset.filename[:500],
@@ -110,13 +114,29 @@ def limits_learn(*, view: types.CustomerView, seen_at: datetime) -> None:
         )
         for item in view.all_assets
     }
-    if rows:
-        SeenLimit.objects.bulk_create(
-            list(rows.values()),
-            update_conflicts=True,
-            unique_fields=["order_number", "asset_id"],
-            update_fields=["filename", "file_key", "limit", "seen_at"],
-        )
+    if not rows:
+        return
+    stored = _seen({row.file_key for row in rows.values()}, {view.order_number})
+    number = view.order_number
+    own = {row.asset_id: row for held in stored.values() for row in held if row.order_number == number}
+    if all(_same_sighting(own.get(asset_id), row) for asset_id, row in rows.items()):
+        return
+    SeenLimit.objects.bulk_create(
+        list(rows.values()),
+        update_conflicts=True,
+        unique_fields=["order_number", "asset_id"],
+        update_fields=["filename", "file_key", "limit", "seen_at"],
+    )
+    kept.changed(kept.LIMITS)
+
+
+def _same_sighting(stored: SeenLimit | None, seen: SeenLimit) -> bool:
+    """The row kept already says what this sighting says, as of this moment or later."""
+    return (
+        stored is not None
+        and (stored.filename, stored.file_key, stored.limit) == (seen.filename, seen.file_key, seen.limit)
+        and stored.seen_at >= seen.seen_at
+    )
 
 
 def _choose(rows: list[SeenLimit], order_number: int | None) -> KnownLimit | None:
@@ -145,7 +165,8 @@ NEWEST_SIGHTINGS = 200
 
 def _seen(keys: Set[str], orders: Set[int]) -> dict[str, list[SeenLimit]]:
     """Each file key's sightings, newest first: its NEWEST_SIGHTINGS newest, and any of `orders` (the
-    orders whose own page counts first). One query, written as SQL (a window function per file)."""
+    orders whose own page counts first). One query, written as SQL (a window function per file); kept in
+    the shared cache until a limit is learned (fileflare_admin.kept)."""
     grouped: dict[str, list[SeenLimit]] = defaultdict(list)
     if not keys:
         return grouped
@@ -160,9 +181,13 @@ def _seen(keys: Set[str], orders: Set[int]) -> dict[str, list[SeenLimit]]:
         f"WHERE file_key IN ({', '.join(['%s'] * len(listed))})) seen "
         f"WHERE newest <= %s{own} ORDER BY seen_at DESC, id DESC"
     )
-    for row in SeenLimit.objects.raw(sql, [*listed, NEWEST_SIGHTINGS, *owned]):
-        grouped[row.file_key].append(row)
-    return grouped
+
+    def query() -> dict[str, list[SeenLimit]]:
+        for row in SeenLimit.objects.raw(sql, [*listed, NEWEST_SIGHTINGS, *owned]):
+            grouped[row.file_key].append(row)
+        return grouped
+
+    return kept.read(kept.LIMITS, ("sightings", tuple(listed), tuple(owned), NEWEST_SIGHTINGS), query)
 
 
 def limits_for_files(*, order_number: int, filenames: Iterable[str]) -> dict[str, KnownLimit]:

@@ -188,6 +188,15 @@ def get(key: str) -> Any:
     return get_many([key]).get(key)
 
 
+def forget(keys: Iterable[str]) -> None:
+    """What this page read ahead of `keys` is no longer what the cache holds (the page itself changed them
+    there): its later reads of them ask the cache."""
+    for known in (_ahead.get(), getattr(_page.get(), "known", None)):
+        if known is not None:
+            for key in keys:
+                known.pop(key, None)
+
+
 @contextmanager
 def gathering() -> Iterator[list[str]]:
     """Inside, `gather` notes the keys reads would ask for (the list yielded) and tells them to stop."""

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from audit.models import AuditEntry
 from audit.registry import declare_write
 from audit.services import audited
+from fileflare_admin import kept
 from fileflare_admin.numbers import grouped
 from fileflare_admin.sentences import UserFacingError
 from orders.models import ReplyTemplate
@@ -39,10 +40,15 @@ class ReplyTemplateText:
 
 def reply_template(situation: Situation, language: str) -> str:
     """The shop's wording of this reply in `language`, or the default wording in that language."""
-    with connection.cursor() as cursor:  # SQL: the order page reads it on every load (issue 28)
-        cursor.execute(_body_sql(), [situation, language])
-        row = cursor.fetchone()
-    return row[0] if row is not None else default_reply(situation, language)
+
+    def query() -> str | None:
+        with connection.cursor() as cursor:  # SQL: the order page reads it on every load (issue 28)
+            cursor.execute(_body_sql(), [situation, language])
+            row = cursor.fetchone()
+        return row[0] if row is not None else None
+
+    body = kept.read(kept.REPLIES, ("reply", situation, language), query)  # until a reply is saved
+    return body if body is not None else default_reply(situation, language)
 
 
 @functools.cache

@@ -106,6 +106,19 @@ def _generation_of(family: str, found: dict[str, Any]) -> Generation:
     return tuple(int(found.get(key) or 0) for key in _generation_keys(family))
 
 
+def generation_keys(family: str) -> list[str]:
+    """The shared-cache keys of the generations `family`'s reads depend on (read them with the reads, in
+    one round trip: generation_of), the family known from then on (a write made while the shared cache
+    was down bumps it on its return)."""
+    _families.update(_facts(family))
+    return _generation_keys(family)
+
+
+def generation_of(family: str, found: dict[str, Any]) -> Generation:
+    """`family`'s generation from what a read of its generation_keys found."""
+    return _generation_of(family, found)
+
+
 def generation(family: str) -> Generation:
     """Where the facts the reads of `family` show stand: a read saved at another generation is not fresh."""
     return _generation_of(family, cache.get_many(_generation_keys(family)))

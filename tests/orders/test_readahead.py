@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache, caches
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from audit.models import AuditEntry
 from fileflare_admin import readahead
-from orders.models import KnownCustomerToken
+from orders.models import KnownCustomerToken, ReplyTemplate
 from tests.orders.conftest import MadeOrder
 
 pytestmark = pytest.mark.django_db
@@ -232,3 +234,32 @@ def test_a_cold_pages_notes_are_written_after_its_response_with_its_fragments(
     # (The order index's note waits for its transaction's commit, which a test's own transaction holds.)
     notes = [key for key in later if key.startswith("ffa:counts-noted:")]
     assert len(notes) == 1 and backend.get(notes[0]) is True
+
+
+def test_the_warm_order_page_reads_history_limits_counts_and_reply_without_a_query(
+    support_client: Client,
+    make_order: Any,
+    support_user: Any,
+) -> None:
+    """It asks the database for the session with its person and the order's number with its customer's
+    link, not for its History, limits, count history or reply (fileflare_admin.kept; under a test's
+    transaction, which never commits, it also notes the order in the index again). A History entry and a
+    new wording of the reply each show on the next load."""
+    order: MadeOrder = make_order({"planner.pdf": (1, 5), "stickers.zip": (0, 5)})
+    KnownCustomerToken.remember(
+        order_number=order.order_number, token=order.token, status_url=order.status_url
+    )
+    url = f"/orders/{order.id}/"
+    for _ in range(3):
+        assert support_client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        support_client.get(url)
+    read = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "django_session" in read and "orders_knowncustomertoken" in read  # the two it makes
+    for table in ("audit_auditentry", "downloads_countchange", "downloads_seenlimit", "orders_replytemplate"):
+        assert table not in read
+    added = _count_fixed(support_user, order, "stickers.zip", 0, 4)
+    assert f'id="timeline-entry-{added.pk}"' in support_client.get(url).content.decode()
+    ReplyTemplate.objects.create(situation="ready", language="en", body="Kept or not, {order_number}.")
+    page = support_client.get(url).content.decode()
+    assert f"Kept or not, {order.order_number}." in page
