@@ -162,13 +162,14 @@ def set_many_then_delete(data: dict[str, Any], *, timeout: int, gone: list[str])
         target.delete_many(gone)
 
 
-def counted(store: BaseCache, key: str, delta: int, *, timeout: int) -> int:
-    """`key` raised by `delta` and its new value, made first (0, kept `timeout` seconds) when missing: in one
+def counted(store: BaseCache, key: str, delta: int, *, timeout: int | None) -> int:
+    """`key` raised by `delta` and its new value, made first (0, kept `timeout` seconds, None: for good) when
+    missing: in one
     round trip to Redis (one pipeline) when `store` is the shared cache. Django's own `incr` asks whether the
     key exists before it counts, and fails when it does not (issue 28: a budget's count cost two round trips
     before every upstream call, four for the first call of a bucket)."""
     # `store` may be django.core.cache.cache, a proxy of the default cache: asked for the method, it answers.
-    add_then_incr: Callable[[str, int, int], int] | None = getattr(store, "add_then_incr", None)
+    add_then_incr: Callable[[str, int, int | None], int] | None = getattr(store, "add_then_incr", None)
     if add_then_incr is not None:
         return add_then_incr(key, delta, timeout)
     try:
@@ -183,7 +184,7 @@ class _Memory(LocMemCache):
         self.set_many(data, timeout)
         self.delete_many(gone)
 
-    def add_then_incr(self, key: str, delta: int, timeout: int) -> int:
+    def add_then_incr(self, key: str, delta: int, timeout: int | None) -> int:
         self.add(key, 0, timeout=timeout)
         return self.incr(key, delta)
 
@@ -236,11 +237,12 @@ class _PipelinedRedisCache(RedisCache):
             pipeline.delete(*(self.make_and_validate_key(key) for key in gone))
         pipeline.execute()
 
-    def add_then_incr(self, key: str, delta: int, timeout: int) -> int:
+    def add_then_incr(self, key: str, delta: int, timeout: int | None) -> int:
         kept = cast(_KeptClient, self._cache)
         name = self.make_and_validate_key(key)
         pipeline = kept.get_client(None, write=True).pipeline()  # MULTI … EXEC: nothing comes between
-        pipeline.set(name, kept._serializer.dumps(0), ex=max(int(timeout), 1), nx=True)
+        expiry = max(int(timeout), 1) if timeout is not None else None
+        pipeline.set(name, kept._serializer.dumps(0), ex=expiry, nx=True)
         pipeline.incrby(name, delta)
         return int(pipeline.execute()[1])
 
@@ -301,7 +303,7 @@ class ResilientRedisCache(_PipelinedRedisCache):
     def set_many_then_delete(self, data: dict[str, Any], timeout: Any, gone: list[str]) -> None:
         self._run("set_many_then_delete", data, timeout, gone)
 
-    def add_then_incr(self, key: str, delta: int, timeout: int) -> int:
+    def add_then_incr(self, key: str, delta: int, timeout: int | None) -> int:
         return int(self._run("add_then_incr", key, delta, timeout))
 
 

@@ -20,6 +20,7 @@ from django.core.cache import cache
 
 from fileflare_admin import sharedcache
 from fileflare_admin.api import budget
+from fileflare_admin.api import cache as read_cache
 from fileflare_admin.api.cache import LockBusy, shared_lock
 from tests.faults.redis_server import RedisServer
 from tests.support.waiting import wait_until
@@ -224,8 +225,6 @@ def _python(
 def test_an_answer_is_kept_and_its_fetch_lock_released_in_one_round_trip_with_redis_or_without(
     redis_cache: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fileflare_admin.api import cache as read_cache
-
     sent: list[int] = []
     execute = redis.client.Pipeline.execute
 
@@ -275,3 +274,31 @@ def test_a_budget_counts_a_request_in_one_round_trip_its_first_bucket_too(
     assert budget.usage("one-trip-limited")[0] == 2
     redis_cache.stop()  # the worker's own memory counts the same way
     assert budget._count(cache, key) == 1 and budget._count(cache, key) == 2 and sharedcache.degraded()
+
+
+def test_a_write_moves_a_generation_on_in_one_round_trip_and_it_never_expires(
+    redis_cache: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every write bumps the generation of what it changed (the read cache's, fileflare_admin.kept's): one
+    pipeline, not an add and Django's incr (three round trips); the generation has no expiry."""
+    commands: list[str] = []
+    pipelined = redis.client.Pipeline.execute
+    execute = redis.Redis.execute_command
+
+    def counted(client: redis.Redis, *args: Any, **options: Any) -> Any:
+        commands.append(str(args[0]))
+        return execute(client, *args, **options)
+
+    def counted_pipeline(self: redis.client.Pipeline, raise_on_error: bool = True) -> Any:
+        commands.append("pipeline: " + " ".join(str(args[0]) for args, _ in self.command_stack))
+        return pipelined(self, raise_on_error)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counted)
+    monkeypatch.setattr(redis.client.Pipeline, "execute", counted_pipeline)
+    before = read_cache.generation("one-trip-family")
+    commands.clear()
+    read_cache.invalidate("one-trip-family")
+    assert commands == ["pipeline: SET INCRBY"]
+    assert read_cache.generation("one-trip-family") == (before[0] + 1,)
+    ttl = redis.Redis(port=redis_cache.port).ttl(cache.make_key("ffa:gen:one-trip-family"))
+    assert ttl == -1  # no expiry
