@@ -248,20 +248,7 @@ def test_a_budget_counts_a_request_in_one_round_trip_its_first_bucket_too(
 ) -> None:
     """Django's incr asks whether the key exists, then counts (a missing bucket: fails, is made, asked and
     counted again): two round trips before every upstream call, four for a bucket's first (issue 28)."""
-    commands: list[str] = []
-    execute = redis.Redis.execute_command
-    pipelined = redis.client.Pipeline.execute
-
-    def counted(client: redis.Redis, *args: Any, **options: Any) -> Any:
-        commands.append(str(args[0]))
-        return execute(client, *args, **options)
-
-    def counted_pipeline(self: redis.client.Pipeline, raise_on_error: bool = True) -> Any:
-        commands.append("pipeline: " + " ".join(str(args[0]) for args, _ in self.command_stack))
-        return pipelined(self, raise_on_error)
-
-    monkeypatch.setattr(redis.Redis, "execute_command", counted)
-    monkeypatch.setattr(redis.client.Pipeline, "execute", counted_pipeline)
+    commands = _redis_commands(monkeypatch)
     key = budget._key("one-trip", int(time.time() // budget.BUCKET_SECONDS))
     assert cache.get(key) is None
     commands.clear()
@@ -281,9 +268,21 @@ def test_a_write_moves_a_generation_on_in_one_round_trip_and_it_never_expires(
 ) -> None:
     """Every write bumps the generation of what it changed (the read cache's, fileflare_admin.kept's): one
     pipeline, not an add and Django's incr (three round trips); the generation has no expiry."""
+    commands = _redis_commands(monkeypatch)
+    before = read_cache.generation("one-trip-family")
+    commands.clear()
+    read_cache.invalidate("one-trip-family")
+    assert commands == ["pipeline: SET INCRBY"]
+    assert read_cache.generation("one-trip-family") == (before[0] + 1,)
+    ttl = redis.Redis(port=redis_cache.port).ttl(cache.make_key("ffa:gen:one-trip-family"))
+    assert ttl == -1  # no expiry
+
+
+def _redis_commands(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each command sent to Redis from now on, by name; a pipeline's as one entry, "pipeline: SET INCRBY"."""
     commands: list[str] = []
-    pipelined = redis.client.Pipeline.execute
     execute = redis.Redis.execute_command
+    pipelined = redis.client.Pipeline.execute
 
     def counted(client: redis.Redis, *args: Any, **options: Any) -> Any:
         commands.append(str(args[0]))
@@ -295,10 +294,4 @@ def test_a_write_moves_a_generation_on_in_one_round_trip_and_it_never_expires(
 
     monkeypatch.setattr(redis.Redis, "execute_command", counted)
     monkeypatch.setattr(redis.client.Pipeline, "execute", counted_pipeline)
-    before = read_cache.generation("one-trip-family")
-    commands.clear()
-    read_cache.invalidate("one-trip-family")
-    assert commands == ["pipeline: SET INCRBY"]
-    assert read_cache.generation("one-trip-family") == (before[0] + 1,)
-    ttl = redis.Redis(port=redis_cache.port).ttl(cache.make_key("ffa:gen:one-trip-family"))
-    assert ttl == -1  # no expiry
+    return commands
