@@ -99,10 +99,10 @@ class KnownLimit:
 
 
 def limits_learn(*, view: types.CustomerView, seen_at: datetime) -> None:
-    """Keep each file's limit as this customer's page showed it (one row per order and asset). What is
-    kept already, as seen at this moment or later, is not written again: the same answer read again from
-    the read cache (a warm order page) writes nothing, and reads what is kept through `_seen`, itself
-    kept until a limit is learned (fileflare_admin.kept)."""
+    """Keep each file's limit as this customer's page showed it (one row per order and asset). A sighting
+    known already (this very answer, read again from the read cache on a warm page) or older than the one
+    kept is not written: a saved copy shown "as of" never overwrites a newer sighting. What is kept is
+    read through `_seen`, itself kept until a limit is learned (fileflare_admin.kept)."""
     rows = {
         item.asset.id[:64]: SeenLimit(
             order_number=view.order_number,
@@ -119,10 +119,11 @@ def limits_learn(*, view: types.CustomerView, seen_at: datetime) -> None:
     stored = _seen({row.file_key for row in rows.values()}, {view.order_number})
     number = view.order_number
     own = {row.asset_id: row for held in stored.values() for row in held if row.order_number == number}
-    if all(_same_sighting(own.get(asset_id), row) for asset_id, row in rows.items()):
+    new = [row for asset_id, row in rows.items() if not _known_since(own.get(asset_id), row)]
+    if not new:
         return
     SeenLimit.objects.bulk_create(
-        list(rows.values()),
+        new,
         update_conflicts=True,
         unique_fields=["order_number", "asset_id"],
         update_fields=["filename", "file_key", "limit", "seen_at"],
@@ -130,13 +131,12 @@ def limits_learn(*, view: types.CustomerView, seen_at: datetime) -> None:
     kept.changed(kept.LIMITS)
 
 
-def _same_sighting(stored: SeenLimit | None, seen: SeenLimit) -> bool:
-    """The row kept already says what this sighting says, as of this moment or later."""
-    return (
-        stored is not None
-        and (stored.filename, stored.file_key, stored.limit) == (seen.filename, seen.file_key, seen.limit)
-        and stored.seen_at >= seen.seen_at
-    )
+def _known_since(stored: SeenLimit | None, seen: SeenLimit) -> bool:
+    """The row kept already is a later sighting, or says what this one says as of the same moment."""
+    if stored is None:
+        return False
+    same = (stored.filename, stored.file_key, stored.limit) == (seen.filename, seen.file_key, seen.limit)
+    return stored.seen_at > seen.seen_at or (same and stored.seen_at == seen.seen_at)
 
 
 def _choose(rows: list[SeenLimit], order_number: int | None) -> KnownLimit | None:

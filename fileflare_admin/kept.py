@@ -10,8 +10,8 @@ generations (fileflare_admin.api.cache), and a page reads the two with its other
 Every write to a family's tables calls `changed(family)`: the generation moves on at once and again when
 the write's transaction commits, so a read between the two that saw the old rows keeps them under a
 generation nobody reads again. A kept value is never shown after its family changed; nothing waits for a
-timeout to be right. The models' own saves and deletes call it by signal (kept_signals in each app's
-apps.py); a write that bypasses them (QuerySet.update, bulk_create) calls it beside the write.
+timeout to be right. The models' own saves and deletes call it by signal (`follow`, from each app's
+ready()); a write that bypasses them (QuerySet.update, bulk_create) calls it beside the write.
 
 While the shared cache is down every read asks the database: another process's write could not move
 this process's generation. Its writes meanwhile bump the generations when it comes back, as every

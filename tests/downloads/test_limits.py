@@ -92,3 +92,18 @@ def test_a_page_reads_only_a_files_newest_sightings_and_its_own_orders(
     assert known["r10299"] == KnownLimit(10, "this_order", 10_299, NOW - timedelta(days=30, seconds=299))
     [own] = limits_for_files(order_number=10_299, filenames=["Book.pdf"]).values()
     assert own.source == "this_order" and own.limit == 10
+
+
+def test_a_sighting_known_already_or_older_than_the_kept_one_is_not_written(
+    django_assert_num_queries: Any,
+) -> None:
+    """The same customer's page read again from the read cache (a warm order page) writes nothing, and a
+    saved copy shown "as of" never overwrites what a later read saw (fileflare_admin.kept keeps the rows)."""
+    limits_learn(view=_view(7, ("a1", "Book.pdf", 10)), seen_at=NOW)
+    limits_learn(view=_view(7, ("a1", "Book.pdf", 10)), seen_at=NOW)  # read it once: the rows kept since
+    with django_assert_num_queries(0):
+        limits_learn(view=_view(7, ("a1", "Book.pdf", 10)), seen_at=NOW)
+    limits_learn(view=_view(7, ("a1", "Book.pdf", 4)), seen_at=NOW - timedelta(hours=1))  # an older copy
+    assert limits_for_files(order_number=7, filenames=["Book.pdf"])["book.pdf"].limit == 10
+    limits_learn(view=_view(7, ("a1", "Book.pdf", 4)), seen_at=NOW + timedelta(minutes=1))  # a newer read
+    assert limits_for_files(order_number=7, filenames=["Book.pdf"])["book.pdf"].limit == 4
