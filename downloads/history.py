@@ -114,14 +114,12 @@ def note_counts(
         ]
         if unchanged:
             CountChange.objects.filter(download_id__in=unchanged, latest=True).update(confirmed_at=seen_at)
-            kept.changed(kept.COUNT_HISTORY)
     if rows:
         with transaction.atomic():
             changed = [row.download_id for row in rows if row.download_id in known]
             if changed:
                 CountChange.objects.filter(download_id__in=changed, latest=True).update(latest=False)
             CountChange.objects.bulk_create(rows)
-            kept.changed(kept.COUNT_HISTORY)
     return len(rows)
 
 
@@ -230,9 +228,7 @@ def forget_records(download_ids: Iterable[str]) -> int:
     fails the delete that was made: a busy database leaves it to the next full snapshot."""
     try:
         rows = CountChange.objects.filter(download_id__in=list(download_ids), latest=True)
-        forgotten = rows.update(latest=False)
-        kept.changed(kept.COUNT_HISTORY)
-        return forgotten
+        return rows.update(latest=False)
     except DatabaseError as error:
         logger.warning("count history: a deleted record was not forgotten (%s)", type(error).__name__)
         return 0
@@ -247,9 +243,7 @@ def forget_unseen(*, since: datetime) -> int:
     unseen = CountChange.objects.filter(latest=True, seen_at__lt=since).filter(
         Q(confirmed_at__isnull=True) | Q(confirmed_at__lt=since)
     )
-    forgotten = unseen.update(latest=False)
-    kept.changed(kept.COUNT_HISTORY)
-    return forgotten
+    return unseen.update(latest=False)
 
 
 def changes_of_order(order_number: int) -> list[CountChange]:

@@ -128,7 +128,6 @@ def limits_learn(*, view: types.CustomerView, seen_at: datetime) -> None:
         unique_fields=["order_number", "asset_id"],
         update_fields=["filename", "file_key", "limit", "seen_at"],
     )
-    kept.changed(kept.LIMITS)
 
 
 def _known_since(stored: SeenLimit | None, seen: SeenLimit) -> bool:

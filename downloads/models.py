@@ -1,5 +1,7 @@
 from django.db import models
 
+from fileflare_admin.kept import KeptQuerySet
+
 
 class SeenLimit(models.Model):
     """A file's download limit as one order's customer page showed it (Fileflare v2), kept so that other
@@ -15,6 +17,8 @@ class SeenLimit(models.Model):
     file_key = models.CharField(max_length=500, db_index=True)
     limit = models.PositiveIntegerField(null=True, blank=True)
     seen_at = models.DateTimeField()
+
+    objects = KeptQuerySet["SeenLimit"].as_manager()  # its bulk writes change its kept reads too
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["order_number", "asset_id"], name="seen_limit_once")]
@@ -58,6 +62,8 @@ class CountChange(models.Model):
     # On a record's latest row: the last time a snapshot found the count unchanged (the record still
     # exists). A full pass forgets the records that neither it nor the pass before found: they were deleted.
     confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = KeptQuerySet["CountChange"].as_manager()  # its bulk writes change its kept reads too
 
     class Meta:
         indexes = [

@@ -10,8 +10,8 @@ generations (fileflare_admin.api.cache), and a page reads the two with its other
 Every write to a family's tables calls `changed(family)`: the generation moves on at once and again when
 the write's transaction commits, so a read between the two that saw the old rows keeps them under a
 generation nobody reads again. A kept value is never shown after its family changed; nothing waits for a
-timeout to be right. The models' own saves and deletes call it by signal (`follow`, from each app's
-ready()); a write that bypasses them (QuerySet.update, bulk_create) calls it beside the write.
+timeout to be right. A followed model's saves and deletes call it by signal and its bulk writes through
+its manager (`follow`, from each app's ready(); `KeptQuerySet`): no write site has to remember it.
 
 While the shared cache is down every read asks the database: another process's write could not move
 this process's generation. Its writes meanwhile bump the generations when it comes back, as every
@@ -22,16 +22,17 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.db import connection, transaction
-from django.db.models import Model, signals
+from django.db.models import Model, QuerySet, signals
 
 from fileflare_admin import readahead, sharedcache
 from fileflare_admin.api import cache as read_cache
 
 T = TypeVar("T")
+_M = TypeVar("_M", bound=Model)
 
 # The families of tables whose reads are kept, each bumped by every write to its tables.
 AUDIT = "db-audit"  # audit.AuditEntry: an order's History
@@ -70,15 +71,47 @@ def changed(family: str) -> None:
         transaction.on_commit(functools.partial(_bump, family))
 
 
+_followed: dict[type[Model], str] = {}
+
+
 def follow(model: type[Model], family: str) -> None:
-    """Every save and delete of `model` (through the ORM: a test's rows, the admin) changes `family`.
-    Called from the model's app's ready()."""
+    """Every write to `model`'s table changes `family`: its saves and deletes by signal, its bulk writes
+    through KeptQuerySet (the model's manager). Called from the model's app's ready()."""
+    _followed[model] = family
 
     def on_write(sender: type[Model], **kwargs: Any) -> None:
         changed(family)
 
     signals.post_save.connect(on_write, sender=model, weak=False, dispatch_uid=f"kept:{family}:save")
     signals.post_delete.connect(on_write, sender=model, weak=False, dispatch_uid=f"kept:{family}:delete")
+
+
+class KeptQuerySet(QuerySet[_M]):
+    """The manager of a model whose reads are kept (`follow`): its bulk writes, which send no signal, change
+    the model's family too, wherever they are written."""
+
+    def _changed(self) -> None:
+        family = _followed.get(self.model)
+        if family is not None:
+            changed(family)
+
+    def update(self, **kwargs: Any) -> int:
+        count = super().update(**kwargs)
+        if count:
+            self._changed()
+        return count
+
+    def bulk_create(self, objs: Iterable[_M], *args: Any, **kwargs: Any) -> list[_M]:
+        made = super().bulk_create(objs, *args, **kwargs)
+        if made:
+            self._changed()
+        return made
+
+    def bulk_update(self, objs: Iterable[_M], *args: Any, **kwargs: Any) -> int:
+        count = super().bulk_update(objs, *args, **kwargs)
+        if count:
+            self._changed()
+        return count
 
 
 def _bump(family: str) -> None:

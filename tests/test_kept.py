@@ -108,3 +108,23 @@ def test_each_model_s_own_save_changes_its_family(support_user: Any) -> None:
         generation = read_cache.generation(family)
         make()
         assert read_cache.generation(family) > generation
+
+
+def test_a_followed_models_bulk_writes_change_its_family_wherever_they_are_written() -> None:
+    """QuerySet.update and bulk_create send no signal: the model's manager (kept.KeptQuerySet) says it."""
+    cache.clear()
+    now = timezone.now()
+    row = SeenLimit(
+        order_number=9002, asset_id="b1", filename="map.pdf", file_key="map.pdf", limit=3, seen_at=now
+    )
+    writes = (
+        lambda: SeenLimit.objects.bulk_create([row]),
+        lambda: SeenLimit.objects.filter(order_number=9002).update(limit=4),
+    )
+    for write in writes:
+        generation = read_cache.generation(kept.LIMITS)
+        write()
+        assert read_cache.generation(kept.LIMITS) > generation
+    generation = read_cache.generation(kept.LIMITS)
+    SeenLimit.objects.filter(order_number=-1).update(limit=5)  # nothing written: nothing changed
+    assert read_cache.generation(kept.LIMITS) == generation
