@@ -102,7 +102,8 @@ def _generation_keys(family: str) -> list[str]:
     return [_generation_key(fact) for fact in _facts(family)]
 
 
-def _generation_of(family: str, found: dict[str, Any]) -> Generation:
+def generation_of(family: str, found: dict[str, Any]) -> Generation:
+    """`family`'s generation from what a read of its generation keys found."""
     return tuple(int(found.get(key) or 0) for key in _generation_keys(family))
 
 
@@ -114,14 +115,9 @@ def generation_keys(family: str) -> list[str]:
     return _generation_keys(family)
 
 
-def generation_of(family: str, found: dict[str, Any]) -> Generation:
-    """`family`'s generation from what a read of its generation_keys found."""
-    return _generation_of(family, found)
-
-
 def generation(family: str) -> Generation:
     """Where the facts the reads of `family` show stand: a read saved at another generation is not fresh."""
-    return _generation_of(family, cache.get_many(_generation_keys(family)))
+    return generation_of(family, cache.get_many(_generation_keys(family)))
 
 
 def invalidate(family: str) -> None:
@@ -166,7 +162,7 @@ def cached(key: str, fetch: Callable[[], Any], *, on_event: Callable[[str], None
     if readahead.gather(keys):  # a page learning what it will read (deadline.PageCalls.submit_many)
         raise deadline.NotFresh(key)
     found = readahead.get_many(keys)
-    entry, current = found.get(key), _generation_of(family, found)
+    entry, current = found.get(key), generation_of(family, found)
     if entry is not None and _is_fresh(entry, current):
         on_event("hit")
         return _fetched(entry, stale=False)
