@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from downloads import derived
 from downloads.models import SeenLimit
-from fileflare_admin import kept
+from fileflare_admin import kept, kept_pages
 from fileflare_admin.api import types
 from fileflare_admin.filenames import file_key
 from fileflare_admin.numbers import grouped
@@ -34,7 +34,9 @@ SHOP_DEFAULT = gettext_lazy("the shop's default limit (SHOP_DOWNLOAD_LIMIT)")
 
 
 def ago(moment: datetime, now: datetime) -> str:
-    """ "3 days ago", "just now": how long ago a page was seen, in one unit."""
+    """ "3 days ago", "just now": how long ago a page was seen, in one unit (a kept page is made afresh
+    when it would read otherwise: fileflare_admin.kept_pages)."""
+    kept_pages.changes_at(kept_pages.next_minute(moment, now))
     if (now - moment).total_seconds() < 60:
         return _("just now")
     return (_("%(time)s ago") % {"time": timesince(moment, now, depth=1)}).replace("\xa0", " ")

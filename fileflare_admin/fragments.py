@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.db.models import Model
@@ -39,6 +39,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from fileflare_admin import readahead
+
+V = TypeVar("V")
 
 PREFIX = "fragment:"
 TIMEOUT = 3600  # only to let unused fragments go: a fragment is never wrong while it is kept
@@ -256,44 +258,53 @@ def _render_items(
     return "".join(rendered)
 
 
-class _Near:
-    """render_many's `whole` renderings also kept in this process's memory, keyed as in the shared cache
-    (so never wrong), up to `most` characters in all, the least recently used dropped first. Only a
-    rendering of at least `least` characters: a small table costs little through the shared cache, and a
-    page whose shared cache was emptied renders its small tables afresh, as every other part of it."""
+class Near(Generic[V]):
+    """Values kept in this process's memory by a key that names everything they were made from (so never
+    wrong), up to `most` in all by `weight` (characters, for rendered HTML), the least recently used
+    dropped first. Only a value weighing at least `least` and at most a quarter of `most`: render_many's
+    `whole` renderings (a small table costs little through the shared cache, and a page whose shared cache
+    was emptied renders its small tables afresh, as every other part of it) and whole pages
+    (fileflare_admin.kept_pages)."""
 
-    def __init__(self, most: int, least: int = 0) -> None:
+    def __init__(self, most: int, least: int = 0, weight: Callable[[Any], int] = len) -> None:
         self.most = most
         self.least = least
-        self.held: OrderedDict[str, str] = OrderedDict()
+        self.weight = weight
+        self.held: OrderedDict[str, V] = OrderedDict()
         self.size = 0
         self.lock = threading.Lock()
 
-    def get(self, key: str) -> str | None:
+    def get(self, key: str) -> V | None:
         with self.lock:
-            html = self.held.get(key)
-            if html is not None:
+            value = self.held.get(key)
+            if value is not None:
                 self.held.move_to_end(key)
-            return html
+            return value
 
-    def keep(self, key: str, html: str) -> None:
-        if not self.least <= len(html) <= self.most // 4:  # the shared cache's alone
+    def keep(self, key: str, value: V) -> None:
+        weight = self.weight(value)
+        if not self.least <= weight <= self.most // 4:  # the shared cache's alone
             return
         with self.lock:
-            if key in self.held:
-                self.held.move_to_end(key)
-                return
-            self.held[key] = html
-            self.size += len(html)
+            old = self.held.pop(key, None)
+            if old is not None:
+                self.size -= self.weight(old)
+            self.held[key] = value
+            self.size += weight
             while self.size > self.most:
-                self.size -= len(self.held.popitem(last=False)[1])
+                self.size -= self.weight(self.held.popitem(last=False)[1])
+
+    def clear(self) -> None:
+        with self.lock:
+            self.held.clear()
+            self.size = 0
 
 
 # About 12 tables of 100 rows (ASCII: a byte a character): under 4 MB a worker even at two bytes a character.
 NEAR_CHARS = 2_000_000
 # About 10 rows of the records table: below it, one read of the shared cache is cheap.
 NEAR_LEAST = 20_000
-_near = _Near(NEAR_CHARS, NEAR_LEAST)
+_near: Near[str] = Near(NEAR_CHARS, NEAR_LEAST)
 
 
 def _placeholder(name: str) -> str:

@@ -40,8 +40,10 @@ from django.core.cache import cache
 from django.utils import timezone, translation
 
 _MISSING = object()  # read ahead and not in the cache
+MISSING = _MISSING  # what `recording` notes for a key read and not found
 _ahead: ContextVar[dict[str, Any] | None] = ContextVar("cache_read_ahead", default=None)
 _gathered: ContextVar[list[str] | None] = ContextVar("cache_keys_gathered", default=None)
+_recorded: ContextVar[dict[str, Any] | None] = ContextVar("cache_reads_recorded", default=None)
 
 # The keys a page read after its first read ahead, by that first read's keys (and the language and time
 # zone the page is shown in, which its fragments' keys name): the newest pages' only, a bounded number each.
@@ -138,6 +140,15 @@ def read_ahead(keys: Iterable[str]) -> None:
         page.known.update({key: found.get(key, _MISSING) for key in guessed})
 
 
+def found(keys: Iterable[str], values: dict[str, Any]) -> None:
+    """`keys` were just read from the cache by this page (`values`: those found): until the scope ends its
+    reads of them are answered from that read, as if read ahead (a kept page that no longer fits hands
+    its page what it read: fileflare_admin.kept_pages). Outside a scope, nothing."""
+    known = _ahead.get()
+    if known is not None:
+        known.update({key: values.get(key, _MISSING) for key in keys})
+
+
 @contextmanager
 def ahead(keys: Iterable[str]) -> Iterator[None]:
     """`keys` read in one get_many now; inside, this module's reads of them are answered from it."""
@@ -149,6 +160,7 @@ def ahead(keys: Iterable[str]) -> Iterator[None]:
 def set_many(values: dict[str, Any], timeout: int) -> None:
     """As the cache's set_many; a later read of these keys in the scope sees the values written."""
     cache.set_many(values, timeout)
+    _record_writes(values)
     known = _ahead.get()
     if known is not None:
         known.update(values)
@@ -157,6 +169,7 @@ def set_many(values: dict[str, Any], timeout: int) -> None:
 def set_later(values: dict[str, Any], timeout: int) -> None:
     """As `set_many`, for values nobody else waits for (rendered fragments): inside a page's scope they are
     written when it ends, with the page's other such values, in one set_many (per timeout)."""
+    _record_writes(values)
     page = _page.get()
     if page is None:
         cache.set_many(values, timeout)
@@ -181,6 +194,10 @@ def get_many(keys: Iterable[str]) -> dict[str, Any]:
         value = known.get(key, _MISSING)
         if value is not _MISSING:
             found[key] = value
+    recorded = _recorded.get()
+    if recorded is not None:
+        for key in keys:
+            recorded.setdefault(key, found.get(key, _MISSING))
     return found
 
 
@@ -195,6 +212,25 @@ def forget(keys: Iterable[str]) -> None:
         if known is not None:
             for key in keys:
                 known.pop(key, None)
+
+
+@contextmanager
+def recording() -> Iterator[dict[str, Any]]:
+    """Inside, every key read or written through this module is noted in the dict yielded: the value it
+    held when first read (MISSING: not in the cache), or the value last written. What a page shows is made
+    from these, besides what its caller names (fileflare_admin.kept_pages)."""
+    values: dict[str, Any] = {}
+    token = _recorded.set(values)
+    try:
+        yield values
+    finally:
+        _recorded.reset(token)
+
+
+def _record_writes(values: dict[str, Any]) -> None:
+    recorded = _recorded.get()
+    if recorded is not None:
+        recorded.update(values)
 
 
 @contextmanager

@@ -21,16 +21,19 @@ from django.utils.translation import gettext_lazy
 from audit.models import AuditEntry
 from audit.services import Actor
 from audit.undo import undo_state
-from fileflare_admin import readahead
+from fileflare_admin import kept_pages, readahead
 from fileflare_admin.api import types
 from fileflare_admin.api.errors import ApiError, NotFound
 from fileflare_admin.htmx import StaffRequest, page_or_partial, wants_partial
+from fileflare_admin.submissions import new_submission_token
 from orders import services
 from orders.complaints import LABELS, Complaint
 from orders.forms import CustomerLinkForm, ResendForm
+from orders.identity import order_number_and_link
 from orders.models import ReplyTemplate
 from orders.reply_text import Situation, reply_languages
 from orders.search import Target
+from staff import roles
 
 NO_SUCH_ORDER = gettext_lazy("No order with that ID in this shop.")
 
@@ -134,41 +137,61 @@ def order_page_response(
     extra: Mapping[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """The order page (or `partial` of it for htmx), with what an action adds (its form, its error)."""
+    """The order page (or `partial` of it for htmx), with what an action adds (its form, its error). The
+    whole page is kept while it is what a render would make (fileflare_admin.kept_pages)."""
     # The whole page (not an htmx swap of one box), without what an action adds (its form, its error).
     whole = extra is None and request.method == "GET" and not wants_partial(request)
-    try:
-        page = services.order_page(
-            order_id=order_id,
-            user=request.user,
-            situation=situation,
-            complaint=complaint,
-            reply_language=reply_language_for(request, order_id, reply_language),
-            meanwhile=functools.partial(_order_parts, request) if whole else None,
+    language = reply_language_for(request, order_id, reply_language)
+    known = order_number_and_link(order_id)  # the page's one query of our own besides the session's
+
+    def render_page(own: Mapping[str, str]) -> HttpResponse:
+        try:
+            page = services.order_page(
+                order_id=order_id,
+                user=request.user,
+                situation=situation,
+                complaint=complaint,
+                reply_language=language,
+                known=known,
+                meanwhile=functools.partial(_order_parts, request) if whole else None,
+            )
+        except NotFound:
+            return not_found(request, NO_SUCH_ORDER)
+        except ApiError as error:
+            return render(
+                request, "orders/order_unavailable.html", {"error": error.user_message, "order_id": order_id}
+            )
+        context = {
+            "page": page,
+            "order": page.order,
+            "records": (page.records.value or [])[-RECORDS_SHOWN:],
+            "records_read": len(page.records.value or []),
+            "record_limits": page.record_limits,
+            "show_order": False,
+            "timeline_entries": page.timeline,
+            "row_next": order_url(order_id),
+            "reply_choices": ReplyTemplate.Situation.choices,
+            "reply_languages": settings.LANGUAGES,
+            # Each load's own one-time token (the same form sends once): kept pages put it in on the way out.
+            "resend_form": ResendForm(initial={"submission": own["submission"]} if own else None),
+            "complaint_label": LABELS[complaint] if complaint else "",  # the chip: "Ticket says: …"
+            "link_form": CustomerLinkForm(),
+            **(extra or {}),
+            **{name: own[name] for name in ("csrf_token", "csp_nonce") if name in own},
+        }
+        return page_or_partial(
+            request, page="orders/order_detail.html", partial=partial or "orders/order_detail.html",
+            context=context, status=status,
         )
-    except NotFound:
-        return not_found(request, NO_SUCH_ORDER)
-    except ApiError as error:
-        return render(
-            request, "orders/order_unavailable.html", {"error": error.user_message, "order_id": order_id}
-        )
-    context = {
-        "page": page,
-        "order": page.order,
-        "records": (page.records.value or [])[-RECORDS_SHOWN:],
-        "records_read": len(page.records.value or []),
-        "record_limits": page.record_limits,
-        "show_order": False,
-        "timeline_entries": page.timeline,
-        "row_next": order_url(order_id),
-        "reply_choices": ReplyTemplate.Situation.choices,
-        "reply_languages": settings.LANGUAGES,
-        "resend_form": ResendForm(),
-        "complaint_label": LABELS[complaint] if complaint else "",  # the chip: "Ticket says: …"
-        "link_form": CustomerLinkForm(),
-        **(extra or {}),
-    }
-    return page_or_partial(
-        request, page="orders/order_detail.html", partial=partial or "orders/order_detail.html",
-        context=context, status=status,
+
+    if not whole:
+        return render_page({})
+    # Everything the page is made from besides its shared-cache reads, the viewer and the code.
+    name = ("order page", order_id, known, situation, complaint, language)
+    return kept_pages.serve(
+        request,
+        name,
+        render_page,
+        may=roles.permissions_for(request.user),
+        own={"submission": new_submission_token},
     )

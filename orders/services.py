@@ -22,7 +22,7 @@ from downloads.products import (
     product_names_remember,
 )
 from downloads.reads import download_records_for_order
-from fileflare_admin import readahead
+from fileflare_admin import kept_pages, readahead
 from fileflare_admin.api import fileflare, types
 from fileflare_admin.api.deadline import PageCalls
 from fileflare_admin.api.errors import ApiError, NotFound
@@ -115,6 +115,7 @@ def recent_changes(entries: list[AuditEntry], *, now: datetime | None = None) ->
     for entry in sorted(entries, key=lambda entry: (entry.created_at, entry.pk)):
         if entry.created_at < since or entry.outcome != AuditEntry.Outcome.SUCCESS:
             continue
+        kept_pages.changes_at(entry.created_at + RECENT)  # the reply stops telling it then
         if any(later.outcome == AuditEntry.Outcome.SUCCESS for later in entry.undone_by.all()):
             continue
         change = records.count_change(entry.before, entry.after)
@@ -144,6 +145,7 @@ def order_page(
     situation: Situation | None = None,
     complaint: Complaint | None = None,
     reply_language: str | None = None,
+    known: tuple[int | None, tuple[str, str] | None] | None = None,
     meanwhile: Callable[[types.Order], object] | None = None,
 ) -> OrderPage:
     """The order, its download records, and (when its token is known) the customer's view: at most three
@@ -152,11 +154,12 @@ def order_page(
     cache is answered at once, with no thread (PageCalls). `situation`
     picks a reply other than the one that fits, `reply_language` the language it is written in (the
     customer's; default: the active one, the staff member's); `complaint` (what the ticket says) leads the
-    findings.
+    findings; `known`: the order's number and pasted link, when the caller read them already
+    (identity.order_number_and_link).
     The customer's view, when read, teaches each file's limit (downloads.limits). `meanwhile` is given the
     order while its records are still on their way (a cold page: the page's parts that show the order alone
     are rendered then, orders.pages)."""
-    number, known_link = order_number_and_link(order_id)  # known_link: (token, status URL)
+    number, known_link = known or order_number_and_link(order_id)  # known_link: (token, status URL)
     token = known_link[0] if known_link else None
     early_records: Future[Section[list[types.DownloadRecord]]] | None = None
     early_customer: Future[Section[types.CustomerView]] | None = None

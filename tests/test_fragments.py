@@ -171,13 +171,13 @@ OTHER = dataclasses.replace(
 def test_a_tables_rows_are_kept_together_and_change_the_moment_any_input_changes(
     render: Render, merchant_user: User, support_user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(fragments, "_near", fragments._Near(fragments.NEAR_CHARS))  # small tables kept too
+    monkeypatch.setattr(fragments, "_near", fragments.Near(fragments.NEAR_CHARS))  # small tables kept too
     first = render(merchant_user, [RECORD, OTHER])
     assert _fragments() == 3  # each row, and the two together
     reads: list[list[str]] = []
     get_many = cache.get_many
     monkeypatch.setattr(cache, "get_many", lambda keys: reads.append(list(keys)) or get_many(keys))
-    monkeypatch.setattr(fragments, "_near", fragments._Near(fragments.NEAR_CHARS))  # another process
+    monkeypatch.setattr(fragments, "_near", fragments.Near(fragments.NEAR_CHARS))  # another process
     again = render(merchant_user, [RECORD, OTHER])
     asked = [key for keys in reads for key in keys if key.startswith(fragments.PREFIX)]
     assert len(asked) == 1  # the whole table: no row's own key asked for
@@ -380,10 +380,10 @@ def test_a_version_names_every_field_of_nested_data_and_refuses_what_it_cannot_n
 
 
 def test_tables_kept_in_the_process_stay_within_their_characters() -> None:
-    """A table's rows kept whole are also kept in the process (fragments._Near), by the same key as in the
+    """A table's rows kept whole are also kept in the process (fragments.Near), by the same key as in the
     shared cache, up to a number of characters: the least recently read go first, and one rendering of more
     than a quarter of them, or of fewer than its least, is never kept."""
-    near = fragments._Near(100)
+    near = fragments.Near(100)
     near.keep("a", "x" * 20)
     near.keep("b", "y" * 20)
     assert near.get("a") == "x" * 20  # now the most recently read
@@ -392,7 +392,7 @@ def test_tables_kept_in_the_process_stay_within_their_characters() -> None:
     assert near.get("b") is None and near.get("a") == "x" * 20 and near.size <= 100
     near.keep("big", "w" * 26)
     assert near.get("big") is None
-    least = fragments._Near(100, least=10)  # a small one is left to the shared cache
+    least = fragments.Near(100, least=10)  # a small one is left to the shared cache
     least.keep("small", "s" * 9)
     least.keep("enough", "e" * 10)
     assert least.get("small") is None and least.get("enough") == "e" * 10

@@ -14,7 +14,7 @@ import pytest
 from django.core.cache import caches
 from django.test import Client
 
-from fileflare_admin import fragments
+from fileflare_admin import fragments, kept_pages
 from orders.models import KnownCustomerToken, ReplyTemplate
 from tests.orders.conftest import MadeOrder
 
@@ -27,6 +27,13 @@ PARTS = {  # each part's root, and where it ends
     "what the customer sees": ('id="customer-view"', "</section>"),
     "files": ('id="order-assets"', "</section>"),
 }
+
+
+@pytest.fixture(autouse=True)
+def _every_load_renders(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These are the parts' promises: each load renders its page (a whole page kept by what it is made
+    from is tests/test_kept_pages.py's)."""
+    monkeypatch.setattr(kept_pages, "_pages", fragments.Near(0))
 
 
 @pytest.fixture

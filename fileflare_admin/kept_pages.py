@@ -1,0 +1,261 @@
+"""Whole pages kept in this process by everything they were made from (issue 28).
+
+A warm order page changes only when something it shows changes: an upstream answer (the read cache's
+entry: when it was fetched, under which generation), a table of our own (its kept reads' generation:
+fileflare_admin.kept), what its caller names (the order's number and pasted link, the reply asked for),
+who looks and how, the code, or the clock. Rendering it again each load cost about two thirds of its
+time. `serve` keeps the rendered page with the shared-cache keys it read (fileflare_admin.readahead's
+`recording`: every read the page makes for its data goes through there) and what each held, and hands it
+out again while a single read of those keys finds every one as it was:
+
+- a write anywhere (this process or another) moves a generation on or replaces an answer: the next load
+  renders afresh, as the stale-after-write promise needs;
+- it is never handed out past the moment an answer it shows stops being fresh (the page would ask the
+  upstream then), nor past the first moment anything it says about time reads otherwise (`changes_at`:
+  "3 minutes ago", an entry leaving the reply's last two hours);
+- a page that showed a flash message, an upstream error or an answer not fresh, or was made while the
+  shared cache was down, is not kept; none is handed out while it is down (another process's write could
+  not reach this one);
+- the CSRF token and the CSP nonce, each response's own, are never kept: the page is rendered with
+  placeholders and each response's values go in on the way out (fragments' rule);
+- its key names the person (their name is in the header; their undo buttons are theirs), their
+  permissions, time zone and its abbreviation now, language, the URL prefix and the code as deployed.
+
+Kept per process, up to PAGES_CHARS characters: a worker's first load of a page renders it, as a page
+whose fragments are in the shared cache renders quickly. A page's shared-cache keys other than its
+fragments' and its kept reads' (named by their own versions) are compared by value: an answer by when it
+was fetched and its generation, a generation or a product name as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.contrib.messages.storage.session import SessionStorage
+from django.core.cache import cache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.urls import get_script_prefix
+from django.utils import timezone, translation
+from django.utils.functional import SimpleLazyObject, empty
+from django.utils.html import escape
+
+from fileflare_admin import fragments, readahead, sharedcache
+
+# Alphanumeric, so each survives escaping unchanged; neither is ever a real token or nonce.
+NONCE_PLACEHOLDER = "keptpagecspnonceplaceholder"
+# The page's own keys not compared: each names its own version (a fragment by what it shows, a kept read
+# by its family's generation, which the page read too).
+NAMED_BY_VERSION = (fragments.PREFIX, "ffa:kept:")
+ANSWERS = "ffa:read:"  # the read cache's answers (fileflare_admin.api.cache.read_key)
+PAGES_CHARS = 4_000_000  # about 40 order pages of 50 records (ASCII: a byte a character): ~4 MB a worker
+_MISSING_STAMP = ("missing",)
+
+_moments: ContextVar[list[datetime] | None] = ContextVar("kept_page_moments", default=None)
+
+
+@dataclass(frozen=True)
+class _Page:
+    content: str  # with the placeholders
+    headers: tuple[tuple[str, str], ...]
+    reads: tuple[tuple[str, Any], ...]  # each shared-cache key it read, with what it held (`_stamp`)
+    fresh_until: float  # time.time(): its first answer stops being fresh
+    says_until: datetime  # timezone.now(): the first moment something it says about time reads otherwise
+
+    def __len__(self) -> int:
+        return len(self.content)  # what it weighs among the pages kept (characters)
+
+
+_pages: fragments.Near[_Page] = fragments.Near(PAGES_CHARS)
+
+
+def changes_at(moment: datetime) -> None:
+    """What the page being made says reads otherwise from `moment` on (a time told relative to now):
+    a kept copy of it is not handed out from then on. Outside `serve`, nothing."""
+    moments = _moments.get()
+    if moments is not None:
+        moments.append(moment)
+
+
+def next_minute(since: datetime, now: datetime) -> datetime:
+    """The next moment a time told to the minute as "how long since `since`" reads otherwise."""
+    elapsed = max((now - since).total_seconds(), 0)
+    return since + timedelta(minutes=math.floor(elapsed / 60) + 1)
+
+
+def serve(
+    request: HttpRequest,
+    name: tuple[Any, ...],
+    render: Callable[[Mapping[str, str]], HttpResponse],
+    *,
+    may: object,
+    own: Mapping[str, Callable[[], str]] | None = None,
+) -> HttpResponse:
+    """The page `render` makes, kept under `name` (everything it is made from besides the viewer, the code
+    and its shared-cache reads: the caller names the whole of it) and handed out again while it is what
+    `render` would make. `may`: what the person may do (the templates' `may`, staff.roles.Permissions).
+    `own`: values each response has afresh besides the CSRF token and the CSP nonce (a form's one-time
+    token), each by its name and what makes one. `render` is given a placeholder for each of them, under
+    its name (with `csrf_token` and `csp_nonce`), to put in the page: each response's own value goes
+    there; given {}, it renders the page as it is."""
+    if not _may_hand_out(request):
+        return render({})
+    makers = dict(own or {})
+    key = _key(request, name, may)
+    kept = _pages.get(key)
+    if kept is not None and _unchanged(kept):
+        response = HttpResponse(_own_values(request, kept.content, makers))
+        for header, value in kept.headers:
+            response[header] = value
+        return response
+    moments: list[datetime] = []
+    token = _moments.set(moments)
+    try:
+        with readahead.recording() as reads:
+            response = render(_placeholders(request, makers))
+    finally:
+        _moments.reset(token)
+    content = response.content.decode(response.charset) if not response.streaming else ""
+    page = _keepable(request, response, content, reads, moments)
+    if page is not None:
+        _pages.keep(key, page)
+    if not response.streaming:
+        response.content = _own_values(request, content, makers)
+    return response
+
+
+def _may_hand_out(request: HttpRequest) -> bool:
+    """A page for everyone's own request, while the shared cache is up and no flash message waits."""
+    if settings.DEBUG or request.method != "GET" or sharedcache.degraded():
+        return False
+    if request.COOKIES.get(CookieStorage.cookie_name):  # a deleted one may still be sent empty
+        return False
+    session = getattr(request, "session", None)
+    return session is not None and SessionStorage.session_key not in session
+
+
+def _key(request: HttpRequest, name: tuple[Any, ...], may: object) -> str:
+    user = request.user
+    where = (
+        name,
+        request.get_full_path(),
+        user.pk,
+        user.get_username(),
+        repr(may),
+        timezone.get_current_timezone_name(),
+        timezone.localtime().tzname(),  # the header's zone: summer and winter time
+        translation.get_language(),
+        get_script_prefix(),
+        fragments.code_version(),
+        getattr(request, "csp_nonce", None) is not None,
+    )
+    return hashlib.sha256(repr(where).encode()).hexdigest()
+
+
+def _unchanged(kept: _Page) -> bool:
+    """Still what a render would make: nothing it says about time reads otherwise yet, its answers are
+    fresh, and one read of its keys finds each as it was. When not, the page made afresh is handed what
+    was read (no second round trip for the same keys)."""
+    if time.time() >= kept.fresh_until or timezone.now() >= kept.says_until:
+        return False
+    keys = [key for key, _ in kept.reads]
+    found = cache.get_many(keys)
+    readahead.found(keys, found)
+    if sharedcache.degraded():
+        return False
+    return all(_stamp(found.get(key, readahead.MISSING)) == held for key, held in kept.reads)
+
+
+def _placeholders(request: HttpRequest, makers: Mapping[str, Callable[[], str]]) -> dict[str, str]:
+    return {
+        "csrf_token": fragments.CSRF_PLACEHOLDER,
+        "csp_nonce": NONCE_PLACEHOLDER if getattr(request, "csp_nonce", None) is not None else "",
+        **{name: _placeholder(name) for name in makers},
+    }
+
+
+def _placeholder(name: str) -> str:
+    """Alphanumeric (it survives escaping unchanged), and never a real value."""
+    return "keptpageown" + hashlib.sha256(name.encode()).hexdigest()[:24]
+
+
+def _own_values(request: HttpRequest, content: str, makers: Mapping[str, Callable[[], str]]) -> str:
+    """The page with this response's CSRF token, CSP nonce and `own` values where the placeholders are."""
+    content = content.replace(fragments.CSRF_PLACEHOLDER, get_token(request))
+    nonce = getattr(request, "csp_nonce", None)
+    if nonce is not None:
+        content = content.replace(NONCE_PLACEHOLDER, str(nonce))
+    for name, make in makers.items():
+        content = content.replace(_placeholder(name), escape(make()))
+    return content
+
+
+def _keepable(
+    request: HttpRequest,
+    response: HttpResponse,
+    content: str,
+    reads: Mapping[str, Any],
+    moments: list[datetime],
+) -> _Page | None:
+    """The page as kept, or None when it may not be: not a plain page, a message shown, the shared cache
+    down, an answer missing or not fresh, or a read whose value cannot be compared."""
+    if response.status_code != 200 or response.streaming or response.cookies or sharedcache.degraded():
+        return None
+    if _messages_shown(request):
+        return None
+    compared: list[tuple[str, Any]] = []
+    fetched: list[float] = []
+    for key, value in reads.items():
+        if key.startswith(NAMED_BY_VERSION):
+            continue
+        if key.startswith(ANSWERS):
+            if not isinstance(value, dict) or "at" not in value:
+                return None  # an answer the page did not find: it asked the upstream, or showed its error
+            fetched.append(float(value["at"]))
+        try:
+            compared.append((key, _stamp(value)))
+        except fragments.Unversioned:
+            return None
+    fresh_until = min(fetched, default=math.inf) + settings.UPSTREAM_CACHE_TTL
+    if time.time() >= fresh_until:
+        return None
+    now = timezone.now()
+    says_until = min(moments, default=now + timedelta(days=1))
+    if says_until <= now:
+        return None
+    headers = tuple((header, value) for header, value in response.items())
+    return _Page(content, headers, tuple(compared), fresh_until, says_until)
+
+
+def _stamp(value: Any) -> Any:
+    """What a key held, to compare: an answer by when it was fetched and its generation (its payload is
+    the upstream's as fetched then), anything else as plain data (fragments.versioned)."""
+    if value is readahead.MISSING:
+        return _MISSING_STAMP
+    if isinstance(value, dict) and "at" in value and "gen" in value and "payload" in value:
+        return ("answer", value["at"], value["gen"])
+    return fragments.versioned(value)
+
+
+def _messages_shown(request: HttpRequest) -> bool:
+    storage = getattr(request, "_messages", None)
+    if storage is None or (isinstance(storage, SimpleLazyObject) and storage._wrapped is empty):
+        return False
+    return len(storage) > 0
+
+
+@receiver(setting_changed)
+def _forget_pages(**kwargs: Any) -> None:
+    """A test that changes a setting (a URL, the shop's zone) gets every page afresh."""
+    _pages.clear()
