@@ -65,13 +65,14 @@ _MISSING_STAMP = ("missing",)
 _moments: ContextVar[list[datetime] | None] = ContextVar("kept_page_moments", default=None)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Page:
     content: str  # with the placeholders
     headers: tuple[tuple[str, str], ...]
     reads: tuple[tuple[str, Any], ...]  # each shared-cache key it read, with what it held (`_stamp`)
     fresh_until: float  # time.time(): its first answer stops being fresh
     says_until: datetime  # timezone.now(): the first moment something it says about time reads otherwise
+    watched: int | None = None  # its keys found as they were, watched since (sharedcache.Watch's mark)
 
     def __len__(self) -> int:
         return len(self.content)  # what it weighs among the pages kept (characters)
@@ -165,16 +166,23 @@ def _key(request: HttpRequest, name: tuple[Any, ...], may: object) -> str:
 
 def _unchanged(kept: _Page) -> bool:
     """Still what a render would make: nothing it says about time reads otherwise yet, its answers are
-    fresh, and one read of its keys finds each as it was. When not, the page made afresh is handed what
-    was read (no second round trip for the same keys)."""
+    fresh, and its keys are as they were: watched by Redis since one read found them so (no round trip:
+    sharedcache.Watch), or found so by a read now. When not, the page made afresh is handed what was
+    read (no second round trip for the same keys)."""
     if time.time() >= kept.fresh_until or timezone.now() >= kept.says_until:
         return False
     keys = [key for key, _ in kept.reads]
-    found = cache.get_many(keys)
+    watch = sharedcache.watch()
+    if watch is not None and kept.watched is not None and watch.unchanged(keys, kept.watched):
+        return True
+    read = watch.read(keys) if watch is not None else None
+    found, mark = read if read is not None else (cache.get_many(keys), None)
     readahead.found(keys, found)
     if sharedcache.degraded():
         return False
-    return all(_stamp(found.get(key, readahead.MISSING)) == held for key, held in kept.reads)
+    unchanged = all(_stamp(found.get(key, readahead.MISSING)) == held for key, held in kept.reads)
+    kept.watched = mark if unchanged else None
+    return unchanged
 
 
 def _placeholders(request: HttpRequest, makers: Mapping[str, Callable[[], str]]) -> dict[str, str]:

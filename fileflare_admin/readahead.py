@@ -160,7 +160,7 @@ def ahead(keys: Iterable[str]) -> Iterator[None]:
 def set_many(values: dict[str, Any], timeout: int) -> None:
     """As the cache's set_many; a later read of these keys in the scope sees the values written."""
     cache.set_many(values, timeout)
-    _record_writes(values)
+    written(values)
     known = _ahead.get()
     if known is not None:
         known.update(values)
@@ -169,7 +169,7 @@ def set_many(values: dict[str, Any], timeout: int) -> None:
 def set_later(values: dict[str, Any], timeout: int) -> None:
     """As `set_many`, for values nobody else waits for (rendered fragments): inside a page's scope they are
     written when it ends, with the page's other such values, in one set_many (per timeout)."""
-    _record_writes(values)
+    written(values)
     page = _page.get()
     if page is None:
         cache.set_many(values, timeout)
@@ -227,7 +227,8 @@ def recording() -> Iterator[dict[str, Any]]:
         _recorded.reset(token)
 
 
-def _record_writes(values: dict[str, Any]) -> None:
+def written(values: dict[str, Any]) -> None:
+    """These values were just written to the cache by the page (its `recording` notes them so)."""
     recorded = _recorded.get()
     if recorded is not None:
         recorded.update(values)

@@ -15,10 +15,11 @@ and the response header (fileflare_admin.middleware) that the dashboard is runni
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from django.conf import settings
@@ -305,6 +306,142 @@ class ResilientRedisCache(_PipelinedRedisCache):
 
     def add_then_incr(self, key: str, delta: int, timeout: int | None) -> int:
         return int(self._run("add_then_incr", key, delta, timeout))
+
+
+class Watch:
+    """Keys this process is told of when they change, by Redis itself (its client-side caching: CLIENT
+    TRACKING on a connection of this process's own, in RESP3): `read` reads keys and has Redis note them,
+    `unchanged` says whether any was written, expired or evicted since, by any process, without a round
+    trip. Redis queues the notice as it carries out the write, before the writer hears back, and a notice
+    for a key read on this connection is never lost while the connection lives; whatever may have been
+    missed (a lost connection, a FLUSHALL, Redis's own tracking table full) counts as every key changed.
+
+    A Redis that stalls sends no notice, and a process whose write found it stalled keeps the write in
+    its own memory once its timeout (the cache's socket timeout) has passed: `unchanged` trusts the
+    notices only while Redis answered this connection within that timeout, and asks it (a PING) when
+    not. One that does not answer marks the shared cache down for this process (`degraded`).
+
+    Thread-safe; one per process (`watch()`). While the connection fails it is tried again at most every
+    CACHE_RETRY_SECONDS, and `read` answers None meanwhile."""
+
+    def __init__(self, cache: ResilientRedisCache) -> None:
+        self.cache = cache
+        self.lock = threading.Lock()
+        self.connection: Any = None
+        self.pid = 0
+        self.retry_at = 0.0
+        self.seq = 0  # moves on with every notice
+        self.reset_at = 0  # the seq since which nothing was missed
+        self.changed: dict[str, int] = {}  # key → the seq of its latest notice
+        self.changed_most = 100_000
+        self.heard_at = 0.0  # time.monotonic() when Redis last answered this connection
+        options = cast(Any, cache._cache)._pool_options
+        self.timeout = float(options.get("socket_timeout") or settings.CACHE_TIMEOUT)
+        self.connect_timeout = float(options.get("socket_connect_timeout") or settings.CACHE_CONNECT_TIMEOUT)
+
+    def read(self, keys: list[str]) -> tuple[dict[str, Any], int] | None:
+        """The keys' values (as the cache's get_many) and a mark to ask `unchanged` with; None when Redis
+        cannot be asked. From now on any change to them is noticed."""
+        names = [self.cache.make_and_validate_key(key) for key in keys]
+        loads = cast(_KeptClient, self.cache._cache)._serializer.loads  # type: ignore[attr-defined]
+        with self.lock:
+            if not self._connected():
+                return None
+            try:
+                self.connection.send_command("MGET", *names)
+                raw = self.connection.read_response()  # notices before it are handled first
+            except UNREACHABLE as error:
+                self._lost(error)
+                return None
+            self.heard_at = time.monotonic()
+            mark = self.seq
+        found = {key: loads(value) for key, value in zip(keys, raw, strict=True) if value is not None}
+        return found, mark
+
+    def unchanged(self, keys: list[str], mark: int) -> bool:
+        """No notice for any of `keys` since `read` gave `mark`, and none may have been missed."""
+        with self.lock:
+            if not self._connected():
+                return False
+            try:
+                while self.connection.can_read(timeout=0):
+                    self.connection.read_response(push_request=True)
+                if time.monotonic() - self.heard_at >= self.timeout:
+                    self.connection.send_command("PING")  # notices before its answer are handled first
+                    self.connection.read_response()
+                    self.heard_at = time.monotonic()
+            except UNREACHABLE as error:
+                self._lost(error)
+                return False
+            if mark < self.reset_at:
+                return False
+            changed = self.changed
+            return all(changed.get(self.cache.make_and_validate_key(key), -1) <= mark for key in keys)
+
+    def _noticed(self, push: list[Any]) -> None:
+        """A notice: ["invalidate", [key, …]], or ["invalidate", None] when everything went (FLUSHALL)."""
+        self.seq += 1
+        names = push[1] if len(push) > 1 else None
+        if names is None or len(self.changed) > self.changed_most:
+            self.changed.clear()
+            self.reset_at = self.seq
+            return
+        for name in names:
+            self.changed[name.decode() if isinstance(name, bytes) else str(name)] = self.seq
+
+    def _connected(self) -> bool:
+        if self.connection is not None and self.pid == os.getpid():
+            return True
+        if time.monotonic() < self.retry_at:
+            return False
+        self.connection = None  # a connection made before a fork is the parent's
+        try:
+            connection = ConnectionPool.from_url(
+                self.cache._servers[0],  # type: ignore[attr-defined]
+                protocol=3,
+                socket_connect_timeout=self.connect_timeout,
+                socket_timeout=self.timeout,
+            ).make_connection()
+            connection.connect()
+            cast(Any, connection)._parser.set_invalidation_push_handler(self._noticed)
+            connection.send_command("CLIENT", "TRACKING", "ON")
+            connection.read_response()
+        except UNREACHABLE as error:
+            self._lost(error)
+            return False
+        self.connection, self.pid = connection, os.getpid()
+        self.heard_at = time.monotonic()
+        self.seq += 1
+        self.reset_at = self.seq  # nothing read on another connection is watched on this one
+        self.changed.clear()
+        return True
+
+    def _lost(self, error: BaseException) -> None:
+        _health.failed(error)  # the rest of the page uses this worker's memory, without waiting again
+        if self.connection is not None:
+            with suppress(Exception):
+                self.connection.disconnect()
+        self.connection = None
+        self.seq += 1
+        self.reset_at = self.seq
+        self.changed.clear()
+        self.retry_at = time.monotonic() + float(settings.CACHE_RETRY_SECONDS)
+
+
+_watches: dict[int, Watch] = {}
+_watches_lock = threading.Lock()
+
+
+def watch() -> Watch | None:
+    """This process's Watch on the shared cache; None when the cache is not Redis or is down."""
+    shared = caches["default"]
+    if not isinstance(shared, ResilientRedisCache) or degraded():
+        return None
+    with _watches_lock:
+        found = _watches.get(id(shared))
+        if found is None or found.cache is not shared:
+            found = _watches[id(shared)] = Watch(shared)
+        return found
 
 
 def in_use() -> bool:

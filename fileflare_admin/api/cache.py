@@ -229,6 +229,7 @@ def store(
     kept = {key: entry} if settings.UPSTREAM_CACHE_TTL > 0 else {}
     if kept or release:
         sharedcache.set_many_then_delete(kept, timeout=_keep_seconds(), gone=[release] if release else [])
+        readahead.written(kept)  # what a page that fetched it shows (fileflare_admin.kept_pages)
     return _fetched(entry, stale=False)
 
 
@@ -246,6 +247,7 @@ def store_many(entries: dict[str, Any]) -> None:
             value = {"payload": value, "at": now, "gen": generations[family]}
         values[key] = value
     cache.set_many(values, timeout=_keep_seconds())
+    readahead.written(values)
 
 
 def mark_stale(key: str) -> None:

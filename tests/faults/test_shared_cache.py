@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,47 +21,10 @@ from fileflare_admin import sharedcache
 from fileflare_admin.api import budget
 from fileflare_admin.api import cache as read_cache
 from fileflare_admin.api.cache import LockBusy, shared_lock
+from tests.faults.conftest import RETRY, recovered
 from tests.faults.redis_server import RedisServer
-from tests.support.waiting import wait_until
 
 PROJECT = Path(__file__).resolve().parents[2]
-RETRY = 0.3
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def redis_cache(settings: LazySettings, redis_server: RedisServer) -> Iterator[RedisServer]:
-    """The dashboard's cache is that Redis, with short timeouts; it answers again when the test ends."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "fileflare_admin.sharedcache.ResilientRedisCache",
-            "LOCATION": redis_server.url,
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        }
-    }
-    settings.CACHE_RETRY_SECONDS = RETRY
-    cache.clear()
-    yield redis_server
-    if redis_server.process is None or redis_server.process.poll() is not None:
-        redis_server.start()
-    redis_server.resume()
-    recovered(redis_server)
-
-
-def recovered(server: RedisServer) -> None:
-    """Wait until this process uses Redis again (the next try after CACHE_RETRY_SECONDS)."""
-
-    def back_on_redis() -> bool:
-        cache.get("anything")  # an operation is what tries Redis again
-        return not sharedcache.degraded()
-
-    wait_until("the cache to go back to Redis", back_on_redis, every=RETRY / 3)
 
 
 def unavailable_lines(caplog: pytest.LogCaptureFixture) -> list[str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -22,28 +21,19 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from fileflare_admin import kept_pages, sharedcache
 from fileflare_admin.api import cache as read_cache
-from orders import services
 from orders.models import KnownCustomerToken
 from tests.conftest import TEST_PASSWORD
 from tests.orders.conftest import MadeOrder
-from tests.support.pages import without_own_values
+from tests.support.pages import order_renders, without_own_values
 
 pytestmark = pytest.mark.django_db
 NONCE = re.compile(r"'nonce-([^']+)'")
+__all__ = ["order_renders"]  # the fixture, shared with tests/faults/test_kept_pages_on_redis.py
 
 
 @pytest.fixture
-def renders(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Each time the order page was made (its service asked), by order ID."""
-    made: list[str] = []
-    original = services.order_page
-
-    def counted(**kwargs: Any) -> Any:
-        made.append(kwargs["order_id"])
-        return original(**kwargs)
-
-    monkeypatch.setattr(services, "order_page", counted)
-    yield made
+def renders(order_renders: list[str]) -> list[str]:
+    return order_renders
 
 
 @pytest.fixture
