@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 
+from audit.models import AuditEntry
 from tests.conftest import Sandbox
 from tests.support.faultproxy import FaultProxy
 
@@ -23,6 +24,21 @@ class MadeOrder:
     token: str
     status_url: str
     records: dict[str, str]  # file name → download ID of its record
+
+
+def count_fixed(user: Any, order: MadeOrder, file: str, before: int, after: int) -> AuditEntry:
+    """A successful count fix of the order's record of `file` in its History (an AuditEntry), as the
+    order page's fix writes it."""
+    return AuditEntry.objects.create(
+        actor=user,
+        actor_name=user.get_username(),
+        action="download_record_count",
+        order_number=order.order_number,
+        download_id=order.records[file],
+        before={"download_count": before},
+        after={"download_count": after, "download_file_name": file},
+        outcome="success",
+    )
 
 
 class SandboxHttp:

@@ -18,12 +18,11 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from audit.models import AuditEntry
 from fileflare_admin import kept_pages, sharedcache
 from fileflare_admin.api import cache as read_cache
 from orders.models import KnownCustomerToken
 from tests.conftest import TEST_PASSWORD
-from tests.orders.conftest import MadeOrder
+from tests.orders.conftest import MadeOrder, count_fixed
 from tests.support.pages import order_renders, without_own_values
 
 pytestmark = pytest.mark.django_db
@@ -58,19 +57,6 @@ def _kept(client: Client, order: MadeOrder, renders: list[str]) -> str:
     page = _load(client, order)
     assert renders == [], "the third load was made afresh"
     return page
-
-
-def _count_fixed(user: User, order: MadeOrder, file: str, before: int, after: int) -> AuditEntry:
-    return AuditEntry.objects.create(
-        actor=user,
-        actor_name=user.get_username(),
-        action="download_record_count",
-        order_number=order.order_number,
-        download_id=order.records[file],
-        before={"download_count": before},
-        after={"download_count": after, "download_file_name": file},
-        outcome="success",
-    )
 
 
 def test_a_warm_page_is_handed_out_as_it_was_rendered(
@@ -115,7 +101,7 @@ def test_a_write_here_shows_on_the_next_load(
     support_client: Client, support_user: User, order: MadeOrder, renders: list[str]
 ) -> None:
     _kept(support_client, order, renders)
-    added = _count_fixed(support_user, order, "stickers.zip", 0, 4)
+    added = count_fixed(support_user, order, "stickers.zip", 0, 4)
     page = _load(support_client, order)
     assert renders == [order.id]
     assert f'id="timeline-entry-{added.pk}"' in page
@@ -164,7 +150,7 @@ def test_a_time_the_page_tells_is_told_afresh(
     though nothing was written. (No customer's link is known: no limit's "seen 3 minutes ago" is shown,
     which would make the page afresh each minute anyway.)"""
     order: MadeOrder = make_order({"planner.pdf": (2, 5)})
-    _count_fixed(support_user, order, "planner.pdf", 3, 2)
+    count_fixed(support_user, order, "planner.pdf", 3, 2)
     page = _kept(support_client, order, renders)
     reply = page.split('id="support-reply"', 1)[1].split("</textarea>", 1)[0]
     assert "reset your downloads for" in reply

@@ -12,10 +12,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from audit.models import AuditEntry
 from fileflare_admin import readahead
 from orders.models import KnownCustomerToken, ReplyTemplate
-from tests.orders.conftest import MadeOrder
+from tests.orders.conftest import MadeOrder, count_fixed
 
 pytestmark = pytest.mark.django_db
 CALLS = ("get", "get_many", "set", "set_many", "add", "delete", "delete_many", "incr", "touch", "has_key")
@@ -58,22 +57,8 @@ def busy_order(make_order: Any, support_user: Any) -> MadeOrder:
     KnownCustomerToken.remember(
         order_number=order.order_number, token=order.token, status_url=order.status_url
     )
-    _count_fixed(support_user, order, "planner.pdf", 2, 1)
+    count_fixed(support_user, order, "planner.pdf", 2, 1)
     return order
-
-
-def _count_fixed(user: Any, order: MadeOrder, file: str, before: int, after: int) -> AuditEntry:
-    """A successful count fix of the order's record of `file` in its History."""
-    return AuditEntry.objects.create(
-        actor=user,
-        actor_name=user.get_username(),
-        action="download_record_count",
-        order_number=order.order_number,
-        download_id=order.records[file],
-        before={"download_count": before},
-        after={"download_count": after},
-        outcome="success",
-    )
 
 
 def test_the_warm_order_page_reads_the_shared_cache_in_one_round_trip(
@@ -102,7 +87,7 @@ def test_a_history_entry_added_since_costs_one_round_trip_and_shows(
     url = f"/orders/{busy_order.id}/"
     for _ in range(3):
         assert support_client.get(url).status_code == 200
-    added = _count_fixed(support_user, busy_order, "stickers.zip", 0, 4)
+    added = count_fixed(support_user, busy_order, "stickers.zip", 0, 4)
     cache_calls.clear()
     page = support_client.get(url).content.decode()
     assert f'id="timeline-entry-{added.pk}"' in page
@@ -259,7 +244,7 @@ def test_the_warm_order_page_reads_history_limits_counts_and_reply_without_a_que
     assert "django_session" in read and "orders_knowncustomertoken" in read  # the two it makes
     for table in ("audit_auditentry", "downloads_countchange", "downloads_seenlimit", "orders_replytemplate"):
         assert table not in read
-    added = _count_fixed(support_user, order, "stickers.zip", 0, 4)
+    added = count_fixed(support_user, order, "stickers.zip", 0, 4)
     assert f'id="timeline-entry-{added.pk}"' in support_client.get(url).content.decode()
     ReplyTemplate.objects.create(situation="ready", language="en", body="Kept or not, {order_number}.")
     page = support_client.get(url).content.decode()
