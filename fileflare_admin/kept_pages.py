@@ -4,9 +4,10 @@ A warm order page changes only when something it shows changes: an upstream answ
 entry: when it was fetched, under which generation), a table of our own (its kept reads' generation:
 fileflare_admin.kept), what its caller names (the order's number and pasted link, the reply asked for),
 who looks and how, the code, or the clock. Rendering it again each load cost about two thirds of its
-time, and held the order page's throughput at 0.2-0.28 of /healthz's. `serve` keeps the rendered page with the shared-cache keys it read (fileflare_admin.readahead's
-`recording`: every read the page makes for its data goes through there) and what each held, and hands it
-out again while those keys are as they were: found so by one read of them, and from then on watched by
+time, and held the order page's throughput at 0.2-0.28 of /healthz's. `serve` keeps the rendered page
+with the shared-cache keys it read (fileflare_admin.readahead's `recording`: every read the page makes
+for its data goes through there) and what each held, and hands it out again while those keys are as
+they were: found so by one read of them, and from then on watched by
 Redis for this process (sharedcache.Watch: no round trip at all until Redis says one changed; with no
 Redis, as in the inner ring's tests, each load reads them):
 

@@ -360,12 +360,15 @@ class Watch:
 
     def unchanged(self, keys: list[str], mark: int) -> bool:
         """No notice for any of `keys` since `read` gave `mark`, and none may have been missed."""
+        names = [self.cache.make_and_validate_key(key) for key in keys]
         with self.lock:
             if not self._connected():
                 return False
             try:
                 while self.connection.can_read(timeout=0):
                     self.connection.read_response(push_request=True)
+                if not self._silent(names, mark):
+                    return False  # a notice came: no need to ask whether Redis is there
                 if time.monotonic() - self.heard_at >= self.timeout:
                     self.connection.send_command("PING")  # notices before its answer are handled first
                     self.connection.read_response()
@@ -373,10 +376,12 @@ class Watch:
             except UNREACHABLE as error:
                 self._lost(error)
                 return False
-            if mark < self.reset_at:
-                return False
-            changed = self.changed
-            return all(changed.get(self.cache.make_and_validate_key(key), -1) <= mark for key in keys)
+            return self._silent(names, mark)
+
+    def _silent(self, names: list[str], mark: int) -> bool:
+        """No notice for these keys since `mark`, and none missed."""
+        changed = self.changed
+        return mark >= self.reset_at and all(changed.get(name, -1) <= mark for name in names)
 
     def _noticed(self, push: list[Any]) -> None:
         """A notice: ["invalidate", [key, …]], or ["invalidate", None] when everything went (FLUSHALL)."""

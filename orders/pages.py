@@ -184,7 +184,9 @@ def order_page_response(
             context=context, status=status,
         )
 
-    if not whole:
+    if not whole or known[0] is None:
+        # An order whose number the index and the cache do not know yet: its page reads the customer's
+        # link from the database after the order's answer, which no kept page could see change.
         return render_page({})
     # Everything the page is made from besides its shared-cache reads, the viewer and the code.
     name = ("order page", order_id, known, situation, complaint, language)
