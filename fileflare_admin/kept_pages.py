@@ -54,14 +54,14 @@ from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject, empty
 from django.utils.html import escape
 
-from fileflare_admin import fragments, readahead, sharedcache
+from fileflare_admin import fragments, kept, readahead, sharedcache
+from fileflare_admin.api import cache as read_cache
 
 # Alphanumeric, so each survives escaping unchanged; neither is ever a real token or nonce.
 NONCE_PLACEHOLDER = "keptpagecspnonceplaceholder"
 # The page's own keys not compared: each names its own version (a fragment by what it shows, a kept read
 # by its family's generation, which the page read too).
-NAMED_BY_VERSION = (fragments.PREFIX, "ffa:kept:")
-ANSWERS = "ffa:read:"  # the read cache's answers (fileflare_admin.api.cache.read_key)
+NAMED_BY_VERSION = (fragments.PREFIX, kept.PREFIX)
 PAGES_CHARS = 4_000_000  # about 40 order pages of 50 records (ASCII: a byte a character): ~4 MB a worker
 _MISSING_STAMP = ("missing",)
 
@@ -117,10 +117,10 @@ def serve(
         return render({})
     makers = dict(own or {})
     key = _key(request, name, may)
-    kept = _pages.get(key)
-    if kept is not None and _unchanged(kept):
-        response = HttpResponse(_own_values(request, kept.content, makers))
-        for header, value in kept.headers:
+    held = _pages.get(key)
+    if held is not None and _unchanged(held):
+        response = HttpResponse(_own_values(request, held.content, makers))
+        for header, value in held.headers:
             response[header] = value
         return response
     moments: list[datetime] = []
@@ -167,26 +167,26 @@ def _key(request: HttpRequest, name: tuple[Any, ...], may: object) -> str:
     return hashlib.sha256(repr(where).encode()).hexdigest()
 
 
-def _unchanged(kept: _Page) -> bool:
+def _unchanged(held: _Page) -> bool:
     """Still what a render would make: nothing it says about time reads otherwise yet, its answers are
     fresh, and its keys are as they were: watched by Redis since one read found them so (no round trip:
     sharedcache.Watch), or found so by a read now. When not, the page made afresh is handed what was
     read (no second round trip for the same keys)."""
-    if time.time() >= kept.fresh_until or timezone.now() >= kept.says_until:
+    if time.time() >= held.fresh_until or timezone.now() >= held.says_until:
         return False
-    keys = [key for key, _ in kept.reads]
+    keys = [key for key, _ in held.reads]
     watch = sharedcache.watch()
-    if watch is not None and kept.watched is not None:
+    if watch is not None and held.watched is not None:
         # Watched: Redis's silence says nothing changed, and its notice (or a lost watch) that something
         # may have: the page made afresh reads its keys itself, at no round trip more.
-        return watch.unchanged(keys, kept.watched)
+        return watch.unchanged(keys, held.watched)
     read = watch.read(keys) if watch is not None else None
     found, mark = read if read is not None else (cache.get_many(keys), None)
     readahead.found(keys, found)
     if sharedcache.degraded():
         return False
-    unchanged = all(_stamp(found.get(key, readahead.MISSING)) == held for key, held in kept.reads)
-    kept.watched = mark if unchanged else None
+    unchanged = all(_stamp(found.get(key, readahead.MISSING)) == stamp for key, stamp in held.reads)
+    held.watched = mark if unchanged else None
     return unchanged
 
 
@@ -232,10 +232,11 @@ def _keepable(
     for key, value in reads.items():
         if key.startswith(NAMED_BY_VERSION):
             continue
-        if key.startswith(ANSWERS):
-            if not isinstance(value, dict) or "at" not in value:
+        if key.startswith(read_cache.READ_PREFIX):
+            version = read_cache.answer_version(value)
+            if version is None:
                 return None  # an answer the page did not find: it asked the upstream, or showed its error
-            fetched.append(float(value["at"]))
+            fetched.append(version[0])
         try:
             compared.append((key, _stamp(value)))
         except fragments.Unversioned:
@@ -256,8 +257,9 @@ def _stamp(value: Any) -> Any:
     the upstream's as fetched then), anything else as plain data (fragments.versioned)."""
     if value is readahead.MISSING:
         return _MISSING_STAMP
-    if isinstance(value, dict) and "at" in value and "gen" in value and "payload" in value:
-        return ("answer", value["at"], value["gen"])
+    version = read_cache.answer_version(value)
+    if version is not None:
+        return ("answer", *version)
     return fragments.versioned(value)
 
 

@@ -82,6 +82,9 @@ def write_lock_seconds() -> float:
     return 3 * one_call + 5
 
 
+READ_PREFIX = "ffa:read:"  # every saved answer's key starts so (read_key)
+
+
 def _generation_key(family: str) -> str:
     return f"ffa:gen:{family}"
 
@@ -143,7 +146,7 @@ def read_key(family: str, identity: str, path: str, params: dict[str, Any] | Non
     values = params or {}
     query = "&".join(f"{name}={values[name]}" for name in sorted(values))
     digest = hashlib.sha256(f"{identity}|{path}|{query}".encode()).hexdigest()[:32]
-    return f"ffa:read:{family}:{digest}"
+    return f"{READ_PREFIX}{family}:{digest}"
 
 
 def _family(key: str) -> str:
@@ -208,6 +211,14 @@ def _wait_for_fetch(key: str, lock: str, current: Generation) -> dict[str, Any] 
     return None
 
 
+def answer_version(entry: object) -> tuple[float, Generation | None] | None:
+    """A saved answer's version (what `store` keeps: its payload is the upstream's as fetched then): when
+    it was fetched and under which generation. None for anything that is not a saved answer."""
+    if isinstance(entry, dict) and "payload" in entry and "at" in entry and "gen" in entry:
+        return float(entry["at"]), entry["gen"]
+    return None
+
+
 def _fetched(entry: dict[str, Any], *, stale: bool) -> Fetched[Any]:
     return Fetched(
         value=entry["payload"], fetched_at=datetime.fromtimestamp(entry["at"], tz=UTC), stale=stale
@@ -240,7 +251,7 @@ def store_many(entries: dict[str, Any]) -> None:
     generations: dict[str, Generation] = {}
     values: dict[str, Any] = {}
     for key, value in entries.items():
-        if key.startswith("ffa:read:"):
+        if key.startswith(READ_PREFIX):
             family = _family(key)
             if family not in generations:
                 generations[family] = generation(family)
