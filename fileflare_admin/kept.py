@@ -39,6 +39,7 @@ AUDIT = "db-audit"  # audit.AuditEntry: an order's History
 COUNT_HISTORY = "db-count-history"  # downloads.CountChange: the link-scanner line
 LIMITS = "db-limits"  # downloads.SeenLimit: a file's known limit
 REPLIES = "db-replies"  # orders.ReplyTemplate: the shop's wording of its replies
+IDENTITY = "db-identity"  # orders_index.IndexedOrder, orders.KnownCustomerToken: an order's number and link
 
 PREFIX = "ffa:kept:"
 TIMEOUT = 3600  # only to let unused reads go: a kept read is never shown past its family's change
@@ -52,6 +53,9 @@ def read(family: str, name: tuple[Any, ...], query: Callable[[], T]) -> T:
     if sharedcache.degraded():
         return query()
     key = PREFIX + family + ":" + hashlib.sha256(repr(name).encode()).hexdigest()[:32]
+    # Read ahead: a page whose first read this is (the order page's number and link) reads with it what
+    # it read after it last time, in the same round trip.
+    readahead.read_ahead([key, *keys])
     found = readahead.get_many([key, *keys])
     current = read_cache.generation_of(family, found)
     entry = found.get(key)

@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -66,6 +66,7 @@ PAGES_CHARS = 4_000_000  # about 40 order pages of 50 records (ASCII: a byte a c
 _MISSING_STAMP = ("missing",)
 
 _moments: ContextVar[list[datetime] | None] = ContextVar("kept_page_moments", default=None)
+_NEVER = datetime.min.replace(tzinfo=UTC)  # a moment already past: what `unkept` says of the page
 
 
 @dataclass
@@ -90,6 +91,14 @@ def changes_at(moment: datetime) -> None:
     moments = _moments.get()
     if moments is not None:
         moments.append(moment)
+
+
+def unkept() -> None:
+    """The page being made reads something its keys cannot name (a read of the database that is not
+    kept): it is not kept. Outside `serve`, nothing."""
+    moments = _moments.get()
+    if moments is not None:
+        moments.append(_NEVER)
 
 
 def next_minute(since: datetime, now: datetime) -> datetime:

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 
+from fileflare_admin import kept
 from fileflare_admin.api import fileflare, types
 from orders.models import KnownCustomerToken
 from orders_index.models import IndexedOrder
@@ -74,17 +76,36 @@ def order_number_for_id(order_id: str) -> int | None:
 
 def order_number_and_link(order_id: str) -> tuple[int | None, tuple[str, str] | None]:
     """order_number_for_id, and the customer's (token, status URL) pasted for that number
-    (KnownCustomerToken.link_for): the order page's first read, one query when the index holds the order.
-    Written as SQL: compiling the two ORM queries cost more than running them (issue 28)."""
-    shop = order_index_shop()
-    if shop:
-        with connection.cursor() as cursor:
-            cursor.execute(_number_and_link_sql(), [shop, str(order_id).lower()])
-            row = cursor.fetchone()
-        if row is not None and row[0]:
-            return int(row[0]), ((row[1], row[2] or "") if row[1] is not None else None)
+    (KnownCustomerToken.link_for): the order page's first read, no query when the index holds the order
+    and neither table was written since (`indexed_number_and_link`)."""
+    indexed = indexed_number_and_link(order_id)
+    if indexed is not None:
+        return indexed
     number = fileflare.order_number_for(order_id)
     return number, (KnownCustomerToken.link_for(number) if number is not None else None)
+
+
+def indexed_number_and_link(order_id: str) -> tuple[int, tuple[str, str] | None] | None:
+    """The order's number as the index holds it, and the customer's link pasted for it; None when the index
+    does not hold the order. One query, kept until either table is written (fileflare_admin.kept: an order
+    page kept whole sees either change). Written as SQL: compiling the two ORM queries cost more than
+    running them (issue 28)."""
+    shop = order_index_shop()
+    if not shop:
+        return None
+    order_id = str(order_id).lower()
+    named = ("number and link", shop, order_id)
+    row = kept.read(kept.IDENTITY, named, lambda: _number_and_link(shop, order_id))
+    if row is None or not row[0]:
+        return None
+    return int(row[0]), ((row[1], row[2] or "") if row[1] is not None else None)
+
+
+def _number_and_link(shop: str, order_id: str) -> tuple[Any, ...] | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_number_and_link_sql(), [shop, order_id])
+        row = cursor.fetchone()
+    return tuple(row) if row is not None else None
 
 
 @functools.cache

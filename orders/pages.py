@@ -29,7 +29,7 @@ from fileflare_admin.submissions import new_submission_token
 from orders import services
 from orders.complaints import LABELS, Complaint
 from orders.forms import CustomerLinkForm, ResendForm
-from orders.identity import order_number_and_link
+from orders.identity import indexed_number_and_link, order_number_and_link
 from orders.models import ReplyTemplate
 from orders.reply_text import Situation, reply_languages
 from orders.search import Target
@@ -142,9 +142,14 @@ def order_page_response(
     # The whole page (not an htmx swap of one box), without what an action adds (its form, its error).
     whole = extra is None and request.method == "GET" and not wants_partial(request)
     language = reply_language_for(request, order_id, reply_language)
-    known = order_number_and_link(order_id)  # the page's one query of our own besides the session's
 
     def render_page(own: Mapping[str, str]) -> HttpResponse:
+        indexed = indexed_number_and_link(order_id)  # kept (orders.identity): among the page's cache reads
+        if indexed is None:
+            # An order the index does not hold: its number and link come from the cache and the database
+            # in ways no kept page could see change.
+            kept_pages.unkept()
+        known = indexed if indexed is not None else order_number_and_link(order_id)
         try:
             page = services.order_page(
                 order_id=order_id,
@@ -184,12 +189,11 @@ def order_page_response(
             context=context, status=status,
         )
 
-    if not whole or known[0] is None:
-        # An order whose number the index and the cache do not know yet: its page reads the customer's
-        # link from the database after the order's answer, which no kept page could see change.
+    if not whole:
         return render_page({})
-    # Everything the page is made from besides its shared-cache reads, the viewer and the code.
-    name = ("order page", order_id, known, situation, complaint, language)
+    # Everything the page is made from besides its shared-cache reads (its order's number and link too:
+    # orders.identity keeps them), the viewer and the code.
+    name = ("order page", order_id, situation, complaint, language)
     return kept_pages.serve(
         request,
         name,

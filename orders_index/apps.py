@@ -8,8 +8,12 @@ class OrdersIndexConfig(AppConfig):
 
     def ready(self) -> None:
         from background.keepers import register_keeper
+        from fileflare_admin import kept
         from fileflare_admin.status import register_status_section
+        from orders_index.models import IndexedOrder
         from orders_index.services import order_sync_ensure, order_sync_progress
+
+        kept.follow(IndexedOrder, kept.IDENTITY)  # an order's number, read by every order page, is kept
 
         # The task worker starts the sync, and queues it again after a lost worker (never a page view).
         register_keeper("order sync", lambda: int(order_sync_ensure()))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import models
 
 from background.models import ChainRow
+from fileflare_admin.kept import KeptQuerySet
 
 
 class IndexedOrder(models.Model):
@@ -23,6 +24,8 @@ class IndexedOrder(models.Model):
     # lists them with `with_assets`: [{"id", "filename", "size", "is_file", "is_link", "url"}].
     assets = models.JSONField(default=list, blank=True)
     seen_at = models.DateTimeField()
+
+    objects = KeptQuerySet["IndexedOrder"].as_manager()  # its bulk writes change its kept reads too
 
     class Meta:
         constraints = [

@@ -20,7 +20,9 @@ from django.utils import timezone
 
 from fileflare_admin import kept_pages, sharedcache
 from fileflare_admin.api import cache as read_cache
+from orders import pages
 from orders.models import KnownCustomerToken
+from orders_index.models import IndexedOrder
 from tests.conftest import TEST_PASSWORD
 from tests.orders.conftest import MadeOrder, count_fixed
 from tests.support.pages import order_renders, without_own_values
@@ -114,6 +116,44 @@ def test_a_write_in_another_process_shows_on_the_next_load(
     _kept(support_client, order, renders)
     generation = read_cache.generation_keys("downloads")[0]
     cache.set(generation, int(cache.get(generation) or 0) + 1, timeout=None)
+    _load(support_client, order)
+    assert renders == [order.id]
+
+
+def test_a_link_pasted_for_the_order_by_anyone_shows_on_the_next_load(
+    support_client: Client, make_order: Any, renders: list[str]
+) -> None:
+    """The order's number and pasted link are not in the kept page's name but among its reads
+    (orders.identity keeps them): a link remembered for the order makes the page afresh, with the
+    customer's view."""
+    order: MadeOrder = make_order({"planner.pdf": (2, 5)})
+    before = _kept(support_client, order, renders)
+    assert 'id="customer-view"' not in before or "downloaded 2 of 5" not in before
+    KnownCustomerToken.remember(
+        order_number=order.order_number, token=order.token, status_url=order.status_url
+    )
+    page = _load(support_client, order)
+    assert renders == [order.id]
+    assert "downloaded 2 of 5" in page
+
+
+def test_an_order_the_index_does_not_hold_is_made_afresh_each_load(
+    support_client: Client, order: MadeOrder, renders: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its number and link then come from the cache and the database (orders.identity's other ways),
+    which no kept page could see change (kept_pages.unkept)."""
+    monkeypatch.setattr(pages, "indexed_number_and_link", lambda order_id: None)
+    for _ in range(3):
+        assert "planner.pdf" in _load(support_client, order)
+    assert renders == [order.id] * 3
+
+
+def test_the_order_index_rewritten_makes_the_page_afresh(
+    support_client: Client, order: MadeOrder, renders: list[str]
+) -> None:
+    """The sync's bulk update of the index (its manager's, no signal) moves the number's family on."""
+    _kept(support_client, order, renders)
+    assert IndexedOrder.objects.filter(order_id=order.id).update(email_sent_at=timezone.now()) == 1
     _load(support_client, order)
     assert renders == [order.id]
 

@@ -227,10 +227,9 @@ def test_the_warm_order_page_reads_history_limits_counts_and_reply_without_a_que
     make_order: Any,
     support_user: Any,
 ) -> None:
-    """It asks the database for the session with its person and the order's number with its customer's
-    link, not for its History, limits, count history or reply (fileflare_admin.kept; under a test's
-    transaction, which never commits, it also notes the order in the index again). A History entry and a
-    new wording of the reply each show on the next load."""
+    """It asks the database for the session with its person alone, not for the order's number with its
+    customer's link, its History, limits, count history or reply (fileflare_admin.kept). A History entry
+    and a new wording of the reply each show on the next load."""
     order: MadeOrder = make_order({"planner.pdf": (1, 5), "stickers.zip": (0, 5)})
     KnownCustomerToken.remember(
         order_number=order.order_number, token=order.token, status_url=order.status_url
@@ -241,8 +240,15 @@ def test_the_warm_order_page_reads_history_limits_counts_and_reply_without_a_que
     with CaptureQueriesContext(connection) as queries:
         support_client.get(url)
     read = " ".join(query["sql"] for query in queries.captured_queries)
-    assert "django_session" in read and "orders_knowncustomertoken" in read  # the two it makes
-    for table in ("audit_auditentry", "downloads_countchange", "downloads_seenlimit", "orders_replytemplate"):
+    assert "django_session" in read  # the one it makes
+    for table in (
+        "orders_knowncustomertoken",
+        "orders_index_indexedorder",
+        "audit_auditentry",
+        "downloads_countchange",
+        "downloads_seenlimit",
+        "orders_replytemplate",
+    ):
         assert table not in read
     added = count_fixed(support_user, order, "stickers.zip", 0, 4)
     assert f'id="timeline-entry-{added.pk}"' in support_client.get(url).content.decode()
