@@ -148,12 +148,16 @@ def test_an_order_the_index_does_not_hold_is_made_afresh_each_load(
     assert renders == [order.id] * 3
 
 
-def test_the_order_index_rewritten_makes_the_page_afresh(
+def test_the_order_gone_from_the_index_makes_the_page_afresh_and_a_sync_pass_does_not(
     support_client: Client, order: MadeOrder, renders: list[str]
 ) -> None:
-    """The sync's bulk update of the index (its manager's, no signal) moves the number's family on."""
+    """A sync pass updates every row it read (an order's number never changes: orders_index.models
+    .IndexQuerySet), which changes nothing the page shows; a row deleted (the order gone) does."""
     _kept(support_client, order, renders)
-    assert IndexedOrder.objects.filter(order_id=order.id).update(email_sent_at=timezone.now()) == 1
+    assert IndexedOrder.objects.filter(order_id=order.id).update(seen_at=timezone.now()) == 1
+    _load(support_client, order)
+    assert renders == []
+    IndexedOrder.objects.filter(order_id=order.id).delete()
     _load(support_client, order)
     assert renders == [order.id]
 
