@@ -343,7 +343,7 @@ class Watch:
         """The keys' values (as the cache's get_many) and a mark to ask `unchanged` with; None when Redis
         cannot be asked. From now on any change to them is noticed."""
         names = [self.cache.make_and_validate_key(key) for key in keys]
-        loads = cast(_KeptClient, self.cache._cache)._serializer.loads  # type: ignore[attr-defined]
+        loads = cast(Any, self.cache)._cache._serializer.loads  # Django's RedisSerializer (not in its stubs)
         with self.lock:
             if not self._connected():
                 return None
@@ -402,7 +402,7 @@ class Watch:
         self.connection = None  # a connection made before a fork is the parent's
         try:
             connection = ConnectionPool.from_url(
-                self.cache._servers[0],  # type: ignore[attr-defined]
+                cast(Any, self.cache)._servers[0],  # Django's RedisCache's, not in its stubs
                 protocol=3,
                 socket_connect_timeout=self.connect_timeout,
                 socket_timeout=self.timeout,
