@@ -75,16 +75,18 @@ def changed(family: str) -> None:
         transaction.on_commit(functools.partial(_bump, family))
 
 
-_followed: dict[type[Model], str] = {}
+_followed: dict[type[Model], tuple[str, bool]] = {}  # model → (family, whether its updates change it)
 
 
-def follow(model: type[Model], family: str) -> None:
+def follow(model: type[Model], family: str, *, updates: bool = True) -> None:
     """Every write to `model`'s table changes `family`: its saves and deletes by signal, its bulk writes
-    through KeptQuerySet (the model's manager). Called from the model's app's ready()."""
-    _followed[model] = family
+    through KeptQuerySet (the model's manager). Called from the model's app's ready(). `updates=False`:
+    updating a row changes nothing the family's kept reads return (only a row made or deleted does)."""
+    _followed[model] = (family, updates)
 
     def on_write(sender: type[Model], **kwargs: Any) -> None:
-        changed(family)
+        if updates or kwargs.get("created", True):  # post_delete has no `created`
+            changed(family)
 
     signals.post_save.connect(on_write, sender=model, weak=False, dispatch_uid=f"kept:{family}:save")
     signals.post_delete.connect(on_write, sender=model, weak=False, dispatch_uid=f"kept:{family}:delete")
@@ -94,15 +96,15 @@ class KeptQuerySet(QuerySet[_M]):
     """The manager of a model whose reads are kept (`follow`): its bulk writes, which send no signal, change
     the model's family too, wherever they are written."""
 
-    def _changed(self) -> None:
-        family = _followed.get(self.model)
-        if family is not None:
+    def _changed(self, *, update: bool = False) -> None:
+        family, updates = _followed.get(self.model, (None, True))
+        if family is not None and (updates or not update):
             changed(family)
 
     def update(self, **kwargs: Any) -> int:
         count = super().update(**kwargs)
         if count:
-            self._changed()
+            self._changed(update=True)
         return count
 
     def bulk_create(self, objs: Iterable[_M], *args: Any, **kwargs: Any) -> list[_M]:
@@ -114,7 +116,7 @@ class KeptQuerySet(QuerySet[_M]):
     def bulk_update(self, objs: Iterable[_M], *args: Any, **kwargs: Any) -> int:
         count = super().bulk_update(objs, *args, **kwargs)
         if count:
-            self._changed()
+            self._changed(update=True)
         return count
 
 

@@ -39,8 +39,7 @@ from typing import Any
 from django.core.cache import cache
 from django.utils import timezone, translation
 
-_MISSING = object()  # read ahead and not in the cache
-MISSING = _MISSING  # what `recording` notes for a key read and not found
+MISSING = object()  # read ahead and not in the cache; what `recording` notes for a key read and not found
 _ahead: ContextVar[dict[str, Any] | None] = ContextVar("cache_read_ahead", default=None)
 _gathered: ContextVar[list[str] | None] = ContextVar("cache_keys_gathered", default=None)
 _recorded: ContextVar[dict[str, Any] | None] = ContextVar("cache_reads_recorded", default=None)
@@ -135,9 +134,9 @@ def read_ahead(keys: Iterable[str]) -> None:
     guessed = _guessed(page, asked)
     wanted = [key for key in asked if key not in known]
     found = cache.get_many([*wanted, *guessed]) if wanted or guessed else {}
-    known.update({key: found.get(key, _MISSING) for key in wanted})
+    known.update({key: found.get(key, MISSING) for key in wanted})
     if page is not None:  # kept for the whole page, beyond an inner scope (PageCalls.submit_many's)
-        page.known.update({key: found.get(key, _MISSING) for key in guessed})
+        page.known.update({key: found.get(key, MISSING) for key in guessed})
 
 
 def found(keys: Iterable[str], values: dict[str, Any]) -> None:
@@ -146,7 +145,7 @@ def found(keys: Iterable[str], values: dict[str, Any]) -> None:
     its page what it read: fileflare_admin.kept_pages). Outside a scope, nothing."""
     known = _ahead.get()
     if known is not None:
-        known.update({key: values.get(key, _MISSING) for key in keys})
+        known.update({key: values.get(key, MISSING) for key in keys})
 
 
 @contextmanager
@@ -191,13 +190,13 @@ def get_many(keys: Iterable[str]) -> dict[str, Any]:
     rest = [key for key in keys if key not in known]
     found = cache.get_many(rest) if rest else {}
     for key in keys:
-        value = known.get(key, _MISSING)
-        if value is not _MISSING:
+        value = known.get(key, MISSING)
+        if value is not MISSING:
             found[key] = value
     recorded = _recorded.get()
     if recorded is not None:
         for key in keys:
-            recorded.setdefault(key, found.get(key, _MISSING))
+            recorded.setdefault(key, found.get(key, MISSING))
     return found
 
 

@@ -13,7 +13,11 @@ class OrdersIndexConfig(AppConfig):
         from orders_index.models import IndexedOrder
         from orders_index.services import order_sync_ensure, order_sync_progress
 
-        kept.follow(IndexedOrder, kept.IDENTITY)  # an order's number, read by every order page, is kept
+        # An order's number, read by every order page, is kept. Fileflare gives an order its number once,
+        # for good (sandbox/README.md), so the sync's updates (when it last saw an order, its dates, files
+        # and e-mail) change no kept read: only a row made or deleted does, and a sync pass does not make
+        # every kept order page afresh.
+        kept.follow(IndexedOrder, kept.IDENTITY, updates=False)
 
         # The task worker starts the sync, and queues it again after a lost worker (never a page view).
         register_keeper("order sync", lambda: int(order_sync_ensure()))

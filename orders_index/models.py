@@ -8,25 +8,10 @@ of Fileflare's address and key), so pointing the dashboard at another shop never
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 
 from background.models import ChainRow
 from fileflare_admin.kept import KeptQuerySet
-
-
-class IndexQuerySet(KeptQuerySet["IndexedOrder"]):
-    """The index's rows as a kept read sees them (orders.identity: an order's number): a row made or
-    deleted changes its family, an update does not. Fileflare gives an order its number once, for good,
-    so the sync's updates (when it last saw the order, its dates, its files, its e-mail) change no order's
-    number, and a page kept whole need not be made afresh on every sync pass."""
-
-    def update(self, **kwargs: Any) -> int:
-        return models.QuerySet.update(self, **kwargs)
-
-    def bulk_update(self, objs: Any, *args: Any, **kwargs: Any) -> int:
-        return models.QuerySet.bulk_update(self, objs, *args, **kwargs)
 
 
 class IndexedOrder(models.Model):
@@ -40,7 +25,7 @@ class IndexedOrder(models.Model):
     assets = models.JSONField(default=list, blank=True)
     seen_at = models.DateTimeField()
 
-    objects = IndexQuerySet.as_manager()  # its rows made or deleted in bulk change its kept reads too
+    objects = KeptQuerySet["IndexedOrder"].as_manager()  # its rows made in bulk change its kept reads too
 
     class Meta:
         constraints = [

@@ -155,8 +155,9 @@ def test_an_order_the_index_does_not_hold_is_made_afresh_each_load(
 def test_the_order_gone_from_the_index_makes_the_page_afresh_and_a_sync_pass_does_not(
     support_client: Client, order: MadeOrder, renders: list[str]
 ) -> None:
-    """A sync pass updates every row it read (an order's number never changes: orders_index.models
-    .IndexQuerySet), which changes nothing the page shows; a row deleted (the order gone) does."""
+    """A sync pass updates every row it read (an order's number never changes: the index is followed with
+    updates=False, orders_index/apps.py), which changes nothing the page shows; a row deleted (the order
+    gone) does."""
     _kept(support_client, order, renders)
     assert IndexedOrder.objects.filter(order_id=order.id).update(seen_at=timezone.now()) == 1
     _load(support_client, order)
