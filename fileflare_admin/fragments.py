@@ -322,26 +322,33 @@ _kept: OrderedDict[str, str] = OrderedDict()
 _kept_lock = threading.Lock()
 
 
-def render_kept(context: Context, template_name: str, version: tuple[Any, ...]) -> SafeString:
+def render_kept(
+    context: Context, template_name: str, version: tuple[Any, ...], *, own: Mapping[str, str] | None = None
+) -> SafeString:
     """`template_name` rendered with the page's context (as `{% include %}`), kept in this process under a
     key made from `version` (everything the template reads from the context that `viewer` does not
-    name: the caller names the whole of it), the viewer, the URL prefix and the code (render_many's rules)."""
+    name: the caller names the whole of it), the viewer, the URL prefix and the code (render_many's rules).
+    `own`: values each rendering has afresh, as render_many's (the CSRF token always is one)."""
     template = context.template.engine.get_template(template_name) if context.template else None
     if template is None:
         raise ValueError("render_kept needs a context being rendered by a template")
     token = context.get("csrf_token")
+    fresh = {"csrf_token": token, **(own or {})}
     if not token or str(token) == "NOTPROVIDED" or settings.DEBUG:
-        return mark_safe(template.render(context))  # noqa: S308  # the template's own autoescaped output
+        with context.push(**fresh):
+            return mark_safe(template.render(context))  # noqa: S308  # the template's own autoescaped output
     key = hashlib.sha256(repr((_rendered_for(template, context), version)).encode()).hexdigest()
     with _kept_lock:
         html = _kept.get(key)
         if html is not None:
             _kept.move_to_end(key)
     if html is None:
-        with context.push(csrf_token=CSRF_PLACEHOLDER):
+        with context.push(**{name: _placeholder(name) for name in fresh}):
             html = str(template.render(context))
         with _kept_lock:
             _kept[key] = html
             while len(_kept) > KEPT_MAX:
                 _kept.popitem(last=False)
-    return mark_safe(html.replace(CSRF_PLACEHOLDER, str(token)))  # noqa: S308  # as above
+    for name, value in fresh.items():
+        html = html.replace(_placeholder(name), escape(str(value)))
+    return mark_safe(html)  # noqa: S308  # as above

@@ -352,6 +352,23 @@ def test_the_kept_header_is_the_header_rendered_afresh_for_every_person_page_zon
     assert 'lang="fr"' in kept and "Asia/Tokyo" in _header(kept) and "mia-header-merchant" in _header(kept)
 
 
+def test_one_header_is_kept_for_every_order_page_each_coming_back_to_its_own(
+    client: Any, support_user: User
+) -> None:
+    """The page's path is the header's own value (its time zone and language links come back to it): an
+    order's page opened the first time finds the header kept by another's, with its own path in it."""
+    client.force_login(support_user)
+    first = "/orders/82664d96-6dfd-4343-aaaa-05c46f412a5b/"
+    second = "/orders/00000000-0000-4000-8000-000000000000/"
+    client.get(first)
+    held = dict(fragments._kept)
+    page = client.get(second).content.decode()
+    assert [key for key in fragments._kept if key not in held and "site-header" in fragments._kept[key]] == []
+    assert f"?next={second}" in _header(page) and first not in _header(page)
+    fragments._kept.clear()
+    assert _TOKEN.sub("", _header(client.get(second).content.decode())) == _TOKEN.sub("", _header(page))
+
+
 def test_the_header_is_kept_after_the_first_page(client: Any, support_user: User) -> None:
     client.force_login(support_user)
     fragments._kept.clear()

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.template import Context
+from django.template.defaultfilters import urlencode
 from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -22,20 +23,21 @@ HEADER = "_site_header.html"
 @register.simple_tag(takes_context=True)
 def site_header(context: Context) -> SafeString:
     """Everything the header reads, besides the viewer (permissions, zone, language), the code and the URL
-    prefix (fileflare_admin.fragments names those): the person's name, the page's path and view (the
-    current link, the search box's live search), the search query, the sandbox banner and the zone's
-    abbreviation now (summer and winter time)."""
+    prefix (fileflare_admin.fragments names those): the person's name, the page's view (the current link,
+    the search box's live search), the search query, the sandbox banner and the zone's abbreviation now
+    (summer and winter time). The page's path, which its time zone and language links come back to, goes
+    in on the way out (`here`): one header is kept for every order's page, not one per order (issue 28: a
+    page opened the first time rendered it afresh)."""
     request = context["request"]
     match = request.resolver_match
     version = (
         request.user.get_username(),
-        request.path,
         (match.app_name, match.url_name, match.view_name) if match else None,
         context.get("search_query"),
         context.get("demo_mode"),
         timezone.localtime().tzname(),
     )
-    return fragments.render_kept(context, HEADER, version)
+    return fragments.render_kept(context, HEADER, version, own={"here": urlencode(request.path)})
 
 
 @register.simple_tag
