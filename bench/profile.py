@@ -48,6 +48,11 @@ def main() -> None:
         "--cold", action="store_true", help="empty the cache before each load (the dashboard's own cold work)"
     )
     parser.add_argument(
+        "--first",
+        action="store_true",
+        help="with --cold: also forget what this process kept of the page (a page it serves the first time)",
+    )
+    parser.add_argument(
         "--tree", action="store_true", help="a pyinstrument call tree instead of cProfile's tables"
     )
     parser.add_argument(
@@ -172,6 +177,24 @@ def _cache_calls() -> Iterator[list[str]]:
             delattr(backend, name)
 
 
+def _forget_pages() -> None:
+    """What this process kept of the pages it served (kept pages, fragments, parsed answers, the keys a
+    page read last time): the next load is the page as bench's cold order page is, served the first time.
+    The page frame's header stays, as it does for a person who opened other pages before."""
+    from downloads import derived
+    from fileflare_admin import fragments, kept_pages, readahead
+    from fileflare_admin.api import _reads
+
+    kept_pages._pages.clear()
+    fragments._near.clear()
+    with readahead._later_lock:
+        readahead._later.clear()
+    with derived._lock:
+        derived._kept.clear()
+    with _reads._parsed.lock:
+        _reads._parsed.pages.clear()
+
+
 def _measure(client: Client, path: str, args: argparse.Namespace) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -182,6 +205,8 @@ def _measure(client: Client, path: str, args: argparse.Namespace) -> None:
 
         def get(path: str) -> Any:
             cache.clear()
+            if args.first:
+                _forget_pages()
             return client.get(path)
 
     get(path)  # cold: fills the read cache
