@@ -61,6 +61,11 @@ def page_or_partial(
 ) -> HttpResponse:
     """Render `page`, or `partial` for an htmx swap; both vary on HX-Request."""
     template = partial if wants_partial(request) else page
-    response = render(request, template, dict(context), status=status)
+    return varied(render(request, template, dict(context), status=status))
+
+
+def varied(response: HttpResponse) -> HttpResponse:
+    """A response whose content depends on whether htmx asked (a page or a part of it): it varies on
+    HX-Request, so no cache hands one for the other."""
     patch_vary_headers(response, ("HX-Request",))
     return response

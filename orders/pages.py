@@ -2,8 +2,8 @@
 action adds to it, and the links a flash message carries to the audit trail."""
 
 import functools
+import secrets
 from collections.abc import Mapping
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,6 +11,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template import RequestContext, Template
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.html import format_html
@@ -22,9 +23,8 @@ from audit.models import AuditEntry
 from audit.services import Actor
 from audit.undo import undo_state
 from fileflare_admin import kept_pages, readahead
-from fileflare_admin.api import types
 from fileflare_admin.api.errors import ApiError, NotFound
-from fileflare_admin.htmx import StaffRequest, page_or_partial, wants_partial
+from fileflare_admin.htmx import StaffRequest, page_or_partial, varied, wants_partial
 from fileflare_admin.submissions import new_submission_token
 from orders import services
 from orders.complaints import LABELS, Complaint
@@ -33,6 +33,7 @@ from orders.identity import indexed_number_and_link, order_number_and_link
 from orders.models import ReplyTemplate
 from orders.reply_text import Situation, reply_languages
 from orders.search import Target
+from orders.templatetags.order_page import LATER
 from staff import roles
 
 NO_SUCH_ORDER = gettext_lazy("No order with that ID in this shop.")
@@ -98,31 +99,42 @@ def reply_language_for(request: StaffRequest, order_id: str, picked: str | None)
     return picked
 
 
-# The order page's parts that show the order alone (its actions, facts and files: what each shows is named in
-# orders.templatetags.order_page), rendered while a cold page's records are still on their way
-# (services.order_page's `meanwhile`) rather than after them: kept with the page's fragments
-# (fileflare_admin.fragments), they are found there by the page's render, as on a warm load (issue 28).
-ORDER_ALONE = "{% load order_page %}" + "".join(
-    f'{{% order_part "{name}" %}}' for name in ("actions", "facts", "files")
-)
+# A cold page is rendered while its records are on their way (services.order_page's `meanwhile`): the
+# whole page but the parts that show them (LATER_PARTS, and what the customer sees while that call is out
+# too), each written as a marker (orders.templatetags.order_page.LATER). Once the records are in, those
+# parts alone are rendered, with the page's whole context, and put in place of their markers: the page is
+# what one render would have made, and only that much of it waits for the slower call (issue 28).
+LATER_PARTS = ("diagnosis", "support_reply", "records")
+_SEPARATOR = f"<!--later-part-{secrets.token_hex(16)}-->"  # never in a page: a random text of this process
 
 
 @functools.cache
-def _order_alone() -> Template:
-    return Template(ORDER_ALONE)  # the project's one template engine
+def _later_template(names: tuple[str, ...]) -> Template:
+    """The parts `names`, one after another between separators (the project's one template engine)."""
+    parts = _SEPARATOR.join(f'{{% order_part "{name}" %}}' for name in names)
+    return Template("{% load order_page %}" + parts)
 
 
-def _order_parts(request: StaffRequest, order: types.Order) -> str:
-    """The parts of ORDER_ALONE rendered with what their versions name, as the page renders them."""
-    shown = SimpleNamespace(fileflare_app_url=services.fileflare_app_order_url(order))
-    context = RequestContext(request, {"order": order, "page": shown, "resend_form": ResendForm()})
-    return _order_alone().render(context)
+def _later_parts(page: services.OrderPage) -> dict[str, str]:
+    """The parts a render while the records are on their way leaves for later, each with its marker."""
+    names = (*LATER_PARTS, "customer") if page.token else LATER_PARTS
+    return {name: f"<!--later-{name}-{secrets.token_hex(8)}-->" for name in names}
+
+
+def _filled(request: StaffRequest, frame: str, later: dict[str, str], context: dict[str, Any]) -> str:
+    """The page rendered meanwhile (`frame`) with its later parts rendered now, in place of their markers."""
+    names = tuple(later)
+    rendered = _later_template(names).render(RequestContext(request, context)).split(_SEPARATOR)
+    for name, html in zip(names, rendered, strict=True):
+        frame = frame.replace(later[name], html, 1)
+    return frame
 
 
 # The order page's table shows an order's newest RECORDS_SHOWN download records (oldest first among them: a
 # record just added is there) and says so when it has more, with the way to the records list (issue 28: a
 # page's work grows with its data only up to its page size; 100 editable rows were 200 KB a load).
 RECORDS_SHOWN = 50
+PAGE = "orders/order_detail.html"
 
 
 @readahead.scope()  # the cache reads the page's answers name, read ahead once (orders.services.order_page)
@@ -150,6 +162,36 @@ def order_page_response(
             # in ways no kept page could see change.
             kept_pages.unkept()
         known = indexed if indexed is not None else order_number_and_link(order_id)
+        # Each load's own one-time token (the same form sends once): kept pages put it in on the way out.
+        resend_form = ResendForm(initial={"submission": own["submission"]} if own else None)
+
+        def context_of(page: services.OrderPage) -> dict[str, Any]:
+            return {
+                "page": page,
+                "order": page.order,
+                "records": (page.records.value or [])[-RECORDS_SHOWN:],
+                "records_read": len(page.records.value or []),
+                "record_limits": page.record_limits,
+                "show_order": False,
+                "timeline_entries": page.timeline,
+                "row_next": order_url(order_id),
+                "reply_choices": ReplyTemplate.Situation.choices,
+                "reply_languages": settings.LANGUAGES,
+                "resend_form": resend_form,
+                "complaint_label": LABELS[complaint] if complaint else "",  # the chip: "Ticket says: …"
+                "link_form": CustomerLinkForm(),
+                **(extra or {}),
+                **{name: own[name] for name in ("csrf_token", "csp_nonce") if name in own},
+            }
+
+        frame: dict[str, Any] = {}
+
+        def meanwhile(ahead: services.OrderPage) -> None:
+            """The whole page but its later parts, rendered while the records are on their way."""
+            later = _later_parts(ahead)
+            context = {**context_of(ahead), LATER: later}
+            frame.update(later=later, html=render_to_string(PAGE, context, request))
+
         try:
             page = services.order_page(
                 order_id=order_id,
@@ -158,7 +200,7 @@ def order_page_response(
                 complaint=complaint,
                 reply_language=language,
                 known=known,
-                meanwhile=functools.partial(_order_parts, request) if whole else None,
+                meanwhile=meanwhile if whole else None,
             )
         except NotFound:
             return not_found(request, NO_SUCH_ORDER)
@@ -166,27 +208,12 @@ def order_page_response(
             return render(
                 request, "orders/order_unavailable.html", {"error": error.user_message, "order_id": order_id}
             )
-        context = {
-            "page": page,
-            "order": page.order,
-            "records": (page.records.value or [])[-RECORDS_SHOWN:],
-            "records_read": len(page.records.value or []),
-            "record_limits": page.record_limits,
-            "show_order": False,
-            "timeline_entries": page.timeline,
-            "row_next": order_url(order_id),
-            "reply_choices": ReplyTemplate.Situation.choices,
-            "reply_languages": settings.LANGUAGES,
-            # Each load's own one-time token (the same form sends once): kept pages put it in on the way out.
-            "resend_form": ResendForm(initial={"submission": own["submission"]} if own else None),
-            "complaint_label": LABELS[complaint] if complaint else "",  # the chip: "Ticket says: …"
-            "link_form": CustomerLinkForm(),
-            **(extra or {}),
-            **{name: own[name] for name in ("csrf_token", "csp_nonce") if name in own},
-        }
+        context = context_of(page)
+        if frame:
+            html = _filled(request, frame["html"], frame["later"], context)
+            return varied(HttpResponse(html, status=status))
         return page_or_partial(
-            request, page="orders/order_detail.html", partial=partial or "orders/order_detail.html",
-            context=context, status=status,
+            request, page=PAGE, partial=partial or PAGE, context=context, status=status
         )
 
     if not whole:

@@ -40,21 +40,27 @@ class ReplyTemplateText:
 
 def reply_template(situation: Situation, language: str) -> str:
     """The shop's wording of this reply in `language`, or the default wording in that language."""
-
-    def query() -> str | None:
-        with connection.cursor() as cursor:  # SQL: the order page reads it on every load (issue 28)
-            cursor.execute(_body_sql(), [situation, language])
-            row = cursor.fetchone()
-        return row[0] if row is not None else None
-
-    body = kept.read(kept.REPLIES, ("reply", situation, language), query)  # until a reply is saved
+    body = reply_bodies(language).get(situation)
     return body if body is not None else default_reply(situation, language)
 
 
+def reply_bodies(language: str) -> dict[str, str]:
+    """The shop's own wording of each reply it reworded in `language` (situation → body): one query, kept
+    until a reply is saved (fileflare_admin.kept). The order page reads it while its records are on their
+    way, before its diagnosis has picked the reply (issue 28)."""
+
+    def query() -> dict[str, str]:
+        with connection.cursor() as cursor:  # SQL: the order page reads it on every load (issue 28)
+            cursor.execute(_bodies_sql(), [language])
+            return dict(cursor.fetchall())
+
+    return kept.read(kept.REPLIES, ("replies", language), query)
+
+
 @functools.cache
-def _body_sql() -> str:
+def _bodies_sql() -> str:
     table = connection.ops.quote_name(ReplyTemplate._meta.db_table)
-    return f"SELECT body FROM {table} WHERE situation = %s AND language = %s"  # noqa: S608  # one row at most
+    return f"SELECT situation, body FROM {table} WHERE language = %s"  # noqa: S608  # a row a situation
 
 
 def reply_templates(language: str) -> list[ReplyTemplateText]:

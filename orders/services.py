@@ -35,7 +35,7 @@ from orders.links import status_link_of
 from orders.models import KnownCustomerToken
 from orders.reply_text import RecentChanges, Situation
 from orders.resend import EMAIL_RESEND
-from orders.suspects import SuspectLine, suspect_lines
+from orders.suspects import SuspectLine, order_suspects, suspect_lines
 from orders_index.services import order_index_forget, order_index_kept_key, order_index_saw
 from staff import roles
 
@@ -146,7 +146,7 @@ def order_page(
     complaint: Complaint | None = None,
     reply_language: str | None = None,
     known: tuple[int | None, tuple[str, str] | None] | None = None,
-    meanwhile: Callable[[types.Order], object] | None = None,
+    meanwhile: Callable[["OrderPage"], object] | None = None,
 ) -> OrderPage:
     """The order, its download records, and (when its token is known) the customer's view: at most three
     upstream calls, made at the same time when the order number is already known (from an answer the
@@ -157,8 +157,9 @@ def order_page(
     findings; `known`: the order's number and pasted link, when the caller read them already
     (identity.order_number_and_link).
     The customer's view, when read, teaches each file's limit (downloads.limits). `meanwhile` is given the
-    order while its records are still on their way (a cold page: the page's parts that show the order alone
-    are rendered then, orders.pages)."""
+    page as far as it is known while its records are still on their way (a cold page: the page is rendered
+    then but for the parts that show them, orders.pages): no records, findings or reply yet, and no
+    customer's view."""
     number, known_link = known or order_number_and_link(order_id)  # known_link: (token, status URL)
     token = known_link[0] if known_link else None
     early_records: Future[Section[list[types.DownloadRecord]]] | None = None
@@ -192,8 +193,27 @@ def order_page(
         # the answer's costs no query after it when nothing changed.
         waiting = early_records is not None and not early_records.done()
         counts_known = counts_of_order(number) if number is not None and waiting else None
-        if meanwhile is not None and early_records is not None and not early_records.done():
-            meanwhile(fetched.value)
+        if waiting and number == fetched.value.order_number:
+            # What the rest of the page reads and the records do not name, read now: the count history
+            # behind the link-scanner line and the reply wordings of the reply's language. Read again
+            # after the records, each is answered from this read unless noting them changed it (kept).
+            order_suspects(fetched.value, timeline or [])
+            replies.reply_bodies(_reply_language(reply_language))
+        if meanwhile is not None and waiting and number == fetched.value.order_number:
+            meanwhile(
+                OrderPage(
+                    order=fetched.value,
+                    fetched_at=fetched.fetched_at,
+                    stale=fetched.stale,
+                    records=Section(),  # on its way: shown by the parts the page leaves for later
+                    customer=Section(),  # likewise, when its token is known (else none is read)
+                    token=token,
+                    status_link=status_link_of(known_link),
+                    timeline=timeline or [],
+                    fileflare_app_url=fileflare_app_order_url(fetched.value),
+                    complaint=complaint,
+                )
+            )
     order = fetched.value
     if timeline is None or number != order.order_number:
         timeline = audit_entries_for_order(order_number=order.order_number)
@@ -300,7 +320,7 @@ def _diagnose(
     recent = recent_changes(page.timeline)
     page.fitting = reply_text.reply_situation(findings=page.findings, recent=recent)
     page.situation = situation or page.fitting
-    page.reply_language = reply_text.reply_language(reply_language, default=translation.get_language())
+    page.reply_language = _reply_language(reply_language)
     page.support_reply = reply_text.support_reply(
         order=page.order,
         customer=page.customer.value,
@@ -310,6 +330,11 @@ def _diagnose(
         situation=page.situation,
         language=page.reply_language,
     )
+
+
+def _reply_language(picked: str | None) -> str:
+    """The language the reply is written in: the one picked, else the staff member's."""
+    return reply_text.reply_language(picked, default=translation.get_language())
 
 
 @dataclass

@@ -5,7 +5,12 @@ files: each is a template of its own (templates/orders/_*.html), rendered as `{%
 kept in the shared cache under a key made from everything it reads from the page's context (below), the
 viewer (permissions, time zone, language) and the code. A part rendered with what an action adds (a form's
 errors, a failed fix's sentence) is never kept. The CSRF token and the resend form's one-time token are
-each rendering's own: a fragment keeps placeholders for them.
+each rendering's own: a fragment keeps placeholders for them. The download records' part is rendered
+afresh each time (its rows are kept one by one: downloads.templatetags.download_records).
+
+A rendering whose context names parts LATER (name → marker) writes each of those as its marker: a cold
+page is rendered while its records are on their way, and the parts that show them go in after
+(orders.pages).
 """
 
 from collections.abc import Callable
@@ -13,7 +18,7 @@ from typing import Any
 
 from django import template
 from django.template import Context
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from fileflare_admin import fragments
 
@@ -69,20 +74,30 @@ def _own_resend_submission(context: Context) -> dict[str, str]:
     return {"resend_submission": str(form["submission"].value() or "") if form is not None else ""}
 
 
-PARTS: dict[str, tuple[str, Callable[[Context], tuple[Any, ...] | None]]] = {
+PARTS: dict[str, tuple[str, Callable[[Context], tuple[Any, ...] | None] | None]] = {
     "support_reply": ("orders/_support_reply.html", _reply),
     "actions": ("orders/_order_actions.html", _actions),
     "facts": ("orders/_order_facts.html", _facts),
     "files": ("orders/_order_files.html", _files),
     "customer": ("orders/_customer_section.html", _customer),
     "diagnosis": ("orders/_diagnosis.html", _diagnosis),
+    "records": ("orders/_order_records.html", None),  # rendered afresh: its rows are kept one by one
 }
+LATER = "later_parts"  # the context's parts left for later: name → the marker written in their place
 
 
 @register.simple_tag(takes_context=True)
 def order_part(context: Context, name: str) -> SafeString:
-    """The part `name` of PARTS, cached by what it shows (None from its version: rendered afresh)."""
+    """The part `name` of PARTS, cached by what it shows (None from its version: rendered afresh); its
+    marker when the context leaves it for LATER."""
+    later = context.get(LATER)
+    if later and name in later:
+        return mark_safe(later[name])  # noqa: S308  # a comment the page writes itself (orders.pages)
     template_name, version_of = PARTS[name]
+    if version_of is None:
+        if context.template is None:
+            raise ValueError("order_part needs a context being rendered by a template")
+        return context.template.engine.get_template(template_name).render(context)  # as {% include %}
     try:
         version = version_of(context)
         named = fragments.versioned(version) if version is not None else None

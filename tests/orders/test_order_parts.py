@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from django.test import Client
 from fileflare_admin import fragments, kept_pages
 from orders.models import KnownCustomerToken, ReplyTemplate
 from tests.orders.conftest import MadeOrder
+from tests.support.pages import without_own_values
 
 pytestmark = pytest.mark.django_db
 PARTS = {  # each part's root, and where it ends
@@ -110,7 +111,7 @@ def test_each_load_has_its_own_csrf_and_one_time_resend_token(
     assert first[2][0] and "fragmentown" not in first[0] and fragments.CSRF_PLACEHOLDER not in first[0]
 
 
-@pytest.mark.engine  # the reply template is read by SQL of its own (orders.replies._body_sql)
+@pytest.mark.engine  # the reply template is read by SQL of its own (orders.replies._bodies_sql)
 def test_the_support_reply_changes_the_moment_its_template_or_the_choice_does(
     merchant_client: Client, used_up: MadeOrder
 ) -> None:
@@ -171,68 +172,87 @@ def test_a_pasted_links_error_is_shown_once_and_never_kept(
     assert 'aria-invalid="true"' not in again and "not a link at all" not in again
 
 
-def test_a_cold_page_renders_the_parts_of_the_order_alone_while_its_records_are_on_their_way(
-    merchant_client: Client, used_up: MadeOrder, monkeypatch: pytest.MonkeyPatch
+def _slow_records(
+    monkeypatch: pytest.MonkeyPatch, seconds: float, *, then: Callable[[], None] = lambda: None
 ) -> None:
-    """Its actions, facts and files show the order alone: rendered once, before the records come back
-    (orders.pages.ORDER_ALONE), exactly as the page's render would have made them (issue 28)."""
-    from django.core.cache import cache
-    from django.test.signals import template_rendered
-
+    """The records' call still on its way when the order's answer is in (a look in the read cache is
+    not); `then` is called as it comes back."""
     from fileflare_admin.api import deadline
     from orders import services
 
-    alone = ("orders/_order_actions.html", "orders/_order_facts.html", "orders/_order_files.html")
+    records = services._records
+
+    def slow(number: int) -> Any:
+        if not deadline.cache_only():
+            time.sleep(seconds)
+            then()
+        return records(number)
+
+    monkeypatch.setattr(services, "_records", slow)
+
+
+@pytest.mark.parametrize("link", ["known", "not known"])
+def test_a_cold_page_is_rendered_while_its_records_are_on_their_way_and_is_what_one_render_makes(
+    merchant_client: Client, make_order: Any, monkeypatch: pytest.MonkeyPatch, link: str
+) -> None:
+    """All but the parts that show the records (and the customer's view, while its call is out too) is
+    rendered before the records come back (orders.pages.LATER_PARTS); those parts alone are rendered
+    after them. The page is the one a warm load renders in one go (issue 28)."""
+    from django.core.cache import cache
+    from django.test.signals import template_rendered
+
+    order: MadeOrder = make_order({"planner.pdf": (5, 5), "stickers.zip": (0, 5)})
+    if link == "known":
+        KnownCustomerToken.remember(
+            order_number=order.order_number, token=order.token, status_url=order.status_url
+        )
+    later = {"orders/_diagnosis.html", "orders/_support_reply.html", "orders/_order_records.html"}
+    if link == "known":
+        later.add("orders/_customer_section.html")
+    before = {"orders/order_detail.html", "base.html", "orders/_order_actions.html"}
+    before |= {"orders/_order_facts.html", "orders/_order_files.html"}
     rendered: list[str] = []
     before_records: list[list[str]] = []
 
     def noted(sender: Any, template: Any, **kwargs: Any) -> None:
         rendered.append(str(template.name))
 
-    records = services._records
-
-    def slow(number: int) -> Any:
-        if not deadline.cache_only():  # sent (not a look in the read cache first)
-            time.sleep(0.3)  # still on its way when the order's answer is in
-            before_records.append(list(rendered))
-        return records(number)
-
-    afresh = _page(merchant_client, used_up)  # the order index learns its number: its calls go at once
+    _page(merchant_client, order)  # the order index learns its number: its calls go at once
     cache.clear()
-    monkeypatch.setattr(services, "_records", slow)
+    _slow_records(monkeypatch, 0.3, then=lambda: before_records.append(list(rendered)))
     template_rendered.connect(noted)
     try:
-        cold = _page(merchant_client, used_up)
+        cold = _page(merchant_client, order)
     finally:
         template_rendered.disconnect(noted)
-    assert before_records and all(name in before_records[0] for name in alone)
-    assert all(rendered.count(name) == 1 for name in alone)  # not again by the page's render
-    for name in ("actions", "facts", "files"):
-        assert _tokens(_part(cold, name))[0] == _tokens(_part(afresh, name))[0], name
-    assert len(_tokens(cold)[2]) == 1 and _tokens(cold)[2] != _tokens(afresh)[2]  # its own resend token
+    assert before_records and before <= set(before_records[0]) and not later & set(before_records[0])
+    assert all(rendered.count(name) == 1 for name in before | later)  # once each, nothing twice
+    assert "<!--later-" not in cold
+    warm = _page(merchant_client, order)  # its records in the read cache: one render
+    assert without_own_values(cold) == without_own_values(warm)
+    assert 'class="finding' in _part(cold, "diagnosis")
+    assert 'id="order-records"' in cold and "planner.pdf" in cold.split('id="order-records"', 1)[1]
 
 
-def test_only_the_whole_page_of_a_plain_get_renders_parts_ahead(
+def test_only_the_whole_page_of_a_plain_get_is_rendered_ahead(
     merchant_client: Client, used_up: MadeOrder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A page an action shows again (its form, its error) or an htmx swap of one box renders its parts as
-    it always did: with what the action adds, or not at all."""
+    """A page an action shows again (its form, its error) or an htmx swap of one box is rendered as it
+    always was: with what the action adds, in one go."""
     from django.core.cache import cache
 
-    from fileflare_admin.api import deadline
-    from orders import pages, services
+    from orders import pages
 
     made: list[str] = []
-    records = services._records
+    later_parts = pages._later_parts
 
-    def slow(number: int) -> Any:
-        if not deadline.cache_only():
-            time.sleep(0.2)  # still on its way when the order's answer is in
-        return records(number)
+    def counted(page: Any) -> dict[str, str]:
+        made.append(page.order.id)
+        return later_parts(page)
 
     _page(merchant_client, used_up)
-    monkeypatch.setattr(services, "_records", slow)
-    monkeypatch.setattr(pages, "_order_parts", lambda request, order: made.append(order.id))
+    _slow_records(monkeypatch, 0.2)
+    monkeypatch.setattr(pages, "_later_parts", counted)
     for load in ("a pasted link's error", "htmx", "plain"):
         cache.clear()
         if load == "htmx":
@@ -245,3 +265,37 @@ def test_only_the_whole_page_of_a_plain_get_renders_parts_ahead(
             response = merchant_client.post(f"/orders/{used_up.id}/customer-link/", {"link": "not a link"})
         assert response.status_code == 200, load
         assert made == ([used_up.id] if load == "plain" else []), load
+
+
+SUSPECT_SQL = "GROUP BY download_id, hour"  # downloads.history.suspect_changes_of_order's query
+REPLY_SQL = "SELECT situation, body FROM"  # orders.replies.reply_bodies's
+
+
+@pytest.mark.parametrize("counts", ["unchanged", "changed upstream"])
+def test_a_cold_page_reads_what_the_records_do_not_name_while_they_are_on_their_way(
+    merchant_client: Client, used_up: MadeOrder, upstream: Any, monkeypatch: pytest.MonkeyPatch, counts: str
+) -> None:
+    """The count history behind the link-scanner line and the reply wording are read before the records
+    come back (orders.services.order_page). After them neither is asked again, unless noting the records'
+    counts changed the count history: then the link-scanner line is read afresh (issue 28)."""
+    from django.core.cache import cache
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    _page(merchant_client, used_up)  # the order index learns its number; the counts are noted
+    main = connections["default"]  # this thread's: the page's queries (not the pool's threads')
+    if counts == "changed upstream":
+        upstream.set_count(used_up.records["planner.pdf"], 9)
+    cache.clear()
+    with CaptureQueriesContext(main) as captured:
+        back: list[int] = []
+        _slow_records(
+            monkeypatch, 0.3, then=lambda: back.append(len(main.queries_log) - captured.initial_queries)
+        )
+        page = _page(merchant_client, used_up)
+    before = [query["sql"] for query in captured.captured_queries[: back[0]]]
+    after = [query["sql"] for query in captured.captured_queries[back[0] :]]
+    assert sum(SUSPECT_SQL in sql for sql in before) == 1 and sum(REPLY_SQL in sql for sql in before) == 1
+    assert not any(REPLY_SQL in sql for sql in after)
+    assert sum(SUSPECT_SQL in sql for sql in after) == (1 if counts == "changed upstream" else 0)
+    assert ("9 of 5" in page or ">9<" in page or 'value="9"' in page) == (counts == "changed upstream")
