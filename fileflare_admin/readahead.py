@@ -204,6 +204,14 @@ def get(key: str) -> Any:
     return get_many([key]).get(key)
 
 
+def peek(key: str) -> Any:
+    """What the page read ahead of `key` (None: not read ahead, or not in the cache), with no round trip
+    and not noted among what the page is made from (`recording`): for bookkeeping the page shows nothing
+    of (orders_index.services.order_index_saw's note that an answer is in the index)."""
+    value = (_ahead.get() or {}).get(key, MISSING)
+    return None if value is MISSING else value
+
+
 def forget(keys: Iterable[str]) -> None:
     """What this page read ahead of `keys` is no longer what the cache holds (the page itself changed them
     there): its later reads of them ask the cache."""

@@ -186,9 +186,9 @@ def order_page(
             raise
         # The page's other cache reads that these answers name, in one more round trip (readahead).
         readahead.read_ahead(_read_next(fetched, early_records))
-        # What Fileflare just said goes into the index at once (the Orders page's filters read it),
-        # while the records may still be on their way.
-        order_index_saw([fetched.value], fetched_at=fetched.fetched_at, stale=fetched.stale)
+        # What Fileflare just said goes into the index (the Orders page's filters read it) once the page
+        # is sent: nothing on it is read from there but its number, which an order keeps for good.
+        order_index_saw([fetched.value], fetched_at=fetched.fetched_at, stale=fetched.stale, once_sent=True)
         # The records still on their way (a cold page): their counts as last noted, read now, so noting
         # the answer's costs no query after it when nothing changed.
         waiting = early_records is not None and not early_records.done()

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -31,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from fileflare_admin import readahead
-from fileflare_admin.api import fileflare, types
+from fileflare_admin.api import deadline, fileflare, types
 from fileflare_admin.api.errors import ApiError, NotConfigured, NotFound
 from fileflare_admin.api.http import FILEFLARE
 from fileflare_admin.filenames import same_file
@@ -205,14 +206,27 @@ def order_index_note(order: types.Order, *, seen_at: datetime | None = None) -> 
             store_orders(shop=shop, orders=[order], seen_at=seen_at or timezone.now())
 
 
-def order_index_saw(orders: Sequence[types.Order], *, fetched_at: datetime, stale: bool) -> None:
+def order_index_saw(
+    orders: Sequence[types.Order], *, fetched_at: datetime, stale: bool, once_sent: bool = False
+) -> None:
     """A page read these orders from Fileflare (the order page, a search, a list): the index keeps what
     it was told at once, so no filter answers from an older copy than a page has shown. A saved copy
-    ("as of", `stale`) tells nothing new. The index failing never breaks the page that read them."""
+    ("as of", `stale`) tells nothing new. The index failing never breaks the page that read them.
+    `once_sent`: the page shows nothing the index holds of these orders, so they are kept once its response
+    is sent (deadline.once_sent: the order page's cold load, issue 28), not while the person waits."""
     kept = order_index_kept_key(orders, fetched_at=fetched_at, stale=stale)
     shop = _shop()
-    if kept is None or shop is None or readahead.get(kept):  # a cached copy read again: stored already
+    if kept is None or shop is None:
         return
+    if once_sent:  # the page shows nothing of it: its note is peeked at, not among the page's reads
+        if not readahead.peek(kept):
+            deadline.once_sent(functools.partial(_store_seen, shop, orders, fetched_at=fetched_at, kept=kept))
+        return
+    if not readahead.get(kept):  # else a cached copy read again: stored already
+        _store_seen(shop, orders, fetched_at=fetched_at, kept=kept)
+
+
+def _store_seen(shop: str, orders: Sequence[types.Order], *, fetched_at: datetime, kept: str) -> None:
     try:
         with transaction.atomic():
             store_orders(shop=shop, orders=orders, seen_at=fetched_at)

@@ -68,6 +68,7 @@ class Page:
     calls_waiting: int = 0
     pooled: bool = False  # a call of it was made on the PagePool (a cold page; a warm one uses no thread)
     later: list[Future[object]] = field(default_factory=list)  # its bookkeeping on the pool (`later`)
+    once_sent: list[Callable[[], object]] = field(default_factory=list)  # its own thread's (`once_sent`)
 
 
 _page: contextvars.ContextVar[Page | None] = contextvars.ContextVar("upstream_page", default=None)
@@ -120,6 +121,18 @@ def later(work: Callable[[], object]) -> None:
         current.later.append(done)
 
 
+def once_sent(work: Callable[[], object]) -> None:
+    """`work` done in the request's own thread once its response is sent (with the request's other
+    bookkeeping: `page`), for a write nobody on the page waits for that would use the database (a pool
+    thread would open a connection of its own). Outside a request, now."""
+    current = _page.get()
+    if current is None:
+        work()
+        return
+    with current.lock:
+        current.once_sent.append(work)
+
+
 def settle() -> None:
     """The request's `later` work done (waited for), for a page that reads what it writes."""
     current = _page.get()
@@ -130,10 +143,16 @@ def settle() -> None:
 def _settle(current: Page) -> None:
     with current.lock:
         pending, current.later = current.later, []
+        works, current.once_sent = current.once_sent, []
     for done in pending:
         try:
             done.result()
         except Exception:  # bookkeeping never fails the page it was done for
+            logger.exception("Bookkeeping left for after the page failed")
+    for work in works:
+        try:
+            work()
+        except Exception:  # as above
             logger.exception("Bookkeeping left for after the page failed")
 
 

@@ -151,6 +151,31 @@ def test_a_requests_later_work_is_settled_once_its_response_is_sent_not_before()
     assert done.is_set()
 
 
+def test_once_sent_work_runs_in_the_requests_thread_after_its_response_and_never_fails_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """deadline.once_sent's work (the order page's note in the order index) runs in the request's own
+    thread once its response is sent, after the pool's; one that fails is logged, and the rest still run.
+    Outside a request it runs at once."""
+    from django.core.signals import request_finished
+
+    ran: list[str] = []
+
+    def failing() -> None:
+        ran.append("failing")
+        raise RuntimeError("the index's database went away")
+
+    with deadline.page(settled_when_sent=True):
+        deadline.once_sent(failing)
+        deadline.once_sent(lambda: ran.append(threading.current_thread().name))
+    assert ran == []  # the page is over; its response not sent yet
+    request_finished.send(sender=None)
+    assert ran == ["failing", threading.current_thread().name]
+    assert "Bookkeeping left for after the page failed" in caplog.text
+    deadline.once_sent(lambda: ran.append("outside"))
+    assert ran[-1] == "outside"
+
+
 def test_a_cold_pages_rendered_parts_are_written_after_its_response_and_read_by_the_next(
     support_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
