@@ -56,6 +56,9 @@ SLOT_PATIENCE = 0.25  # seconds a request waits for a free slot before it is tol
 # the calls ever out at once (a page makes 3 at most); far more than a worker's pages may wait at once
 # (UPSTREAM_WAITING_PAGES), so a call never queues behind others before it asks for its waiting slot.
 POOL_THREADS = 64
+# How long a page waits for its calls to go out before its own work (PageCalls.wait_sent): a call is sent
+# within ~2 ms of its start, with its shared-cache reads; a stalled shared cache holds the page no longer.
+SENDING_PATIENCE = 0.01
 
 
 @dataclass
@@ -248,18 +251,41 @@ class PagePool(ThreadPoolExecutor):
     would open a new connection to Redis and greet it before its first read, issue 28)."""
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        return self.submit_call(functools.partial(fn, *args, **kwargs))
+
+    def submit_call(self, call: Callable[[], T], *, sending: threading.Event | None = None) -> Future[T]:
+        """`call` run as `submit` runs it; `sending` is set once its request is about to go out (`on_wire`)
+        or it is over."""
         context = contextvars.copy_context()
-        call = functools.partial(fn, *args, **kwargs)
         shared = caches[DEFAULT_CACHE_ALIAS]
-        return super().submit(context.run, _as_submitted, translation.get_language(), shared, call)
+        language = translation.get_language()
+        return super().submit(context.run, _as_submitted, language, shared, call, sending)
 
 
-def _as_submitted(language: str | None, shared: BaseCache, call: Callable[[], T]) -> T:
+_sending: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
+    "upstream_sending", default=None
+)
+
+
+def on_wire() -> None:
+    """The call this thread makes is about to be sent (fileflare_admin.api.http): the page that waits for
+    its calls to be on their way (PageCalls.wait_sent) goes on."""
+    sending = _sending.get()
+    if sending is not None:
+        sending.set()
+
+
+def _as_submitted(
+    language: str | None, shared: BaseCache, call: Callable[[], T], sending: threading.Event | None = None
+) -> T:
     caches[DEFAULT_CACHE_ALIAS] = shared  # this task's only (it runs in its own copy of the context)
+    _sending.set(sending)
     try:
         with translation.override(language):
             return call()
     finally:
+        if sending is not None:
+            sending.set()
         # A database connection this task opened is closed with it, as when each page's threads ended
         # with the page: a kept idle thread holds none (CONN_MAX_AGE keeps a request thread's only).
         for connection in connections.all(initialized_only=True):
@@ -315,6 +341,7 @@ class PageCalls:
     def __init__(self, max_workers: int) -> None:
         self.max_workers = max_workers
         self.started: list[Future[Any]] = []
+        self.sending: list[threading.Event] = []
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         done = from_cache_only(fn, *args, **kwargs)
@@ -343,9 +370,20 @@ class PageCalls:
         current = _page.get()
         if current is not None:
             current.pooled = True
-        future = page_pool().submit(fn, *args, **kwargs)
+        sending = threading.Event()
+        future = page_pool().submit_call(functools.partial(fn, *args, **kwargs), sending=sending)
         self.started.append(future)
+        self.sending.append(sending)
         return future
+
+    def wait_sent(self, within: float = SENDING_PATIENCE) -> None:
+        """Wait (at most `within` seconds in all) until each call started is on its way: the page's own
+        work meanwhile (its database, the shared cache) would take turns with the calls' threads before
+        their requests go out (Python runs one thread at a time; issue 28)."""
+        ends = time.monotonic() + within
+        for sending in self.sending:
+            if not sending.wait(max(ends - time.monotonic(), 0)):
+                return
 
     def __enter__(self) -> PageCalls:
         return self

@@ -351,6 +351,7 @@ def _attempt(call: _Call, attempt: int) -> Answer | ApiError:
         raise _timed_out(api, call.started)
     known, call.known = call.known, None  # read for the first attempt: a retry reads afresh
     _take_budget(call, known)
+    deadline.on_wire()
     sent = time.monotonic()
     answered: requests.Response | None = None  # the upstream's answer, when the failure is one
     try:

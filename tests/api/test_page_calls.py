@@ -20,13 +20,16 @@ EXAMPLE_ID = "82664d96-6dfd-4343-aaaa-05c46f412a5b"
 def pool_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the functions handed to a PagePool thread."""
     made: list[str] = []
-    submit = deadline.PagePool.submit
+    submit_call = deadline.PagePool.submit_call
 
-    def counted(self: deadline.PagePool, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-        made.append(getattr(fn, "func", fn).__name__)  # a partial (PageCalls.submit_many): its function
-        return submit(self, fn, *args, **kwargs)
+    def counted(self: deadline.PagePool, call: Any, **kwargs: Any) -> Any:
+        fn = call
+        while hasattr(fn, "func"):  # partials (PageCalls.submit_many's, PagePool.submit's): the function
+            fn = fn.func
+        made.append(fn.__name__)
+        return submit_call(self, call, **kwargs)
 
-    monkeypatch.setattr(deadline.PagePool, "submit", counted)
+    monkeypatch.setattr(deadline.PagePool, "submit_call", counted)
     return made
 
 
@@ -210,3 +213,36 @@ def test_a_cold_pages_rendered_parts_are_written_after_its_response_and_read_by_
     written.clear()
     assert support_client.get(url).content.decode().count("#1050") == cold.content.decode().count("#1050")
     assert written == []  # the next load found them all
+
+
+def test_a_page_goes_on_once_its_calls_are_on_their_way_and_waits_no_longer_than_its_patience() -> None:
+    """PageCalls.wait_sent: the page's own work starts once each call it handed to the pool is about to
+    go out (http's deadline.on_wire) or is over, so it does not take turns with their threads before then
+    (issue 28); a call slow to go out holds it `within` seconds at most."""
+    sent = threading.Event()
+
+    def call(before: float) -> str:
+        if deadline.cache_only():
+            raise deadline.NotFresh("not saved")  # not in the read cache: handed to the pool
+        time.sleep(before)
+        deadline.on_wire()
+        sent.set()
+        time.sleep(0.3)  # the upstream's answer on its way
+        return "answer"
+
+    def failing() -> str:
+        if deadline.cache_only():
+            raise deadline.NotFresh("not saved")
+        raise RuntimeError("never sent")
+
+    with deadline.PageCalls(max_workers=3) as calls:
+        answered = calls.submit(call, 0.05)
+        broken = calls.submit(failing)
+        calls.wait_sent(within=5)
+        assert sent.is_set() and not answered.done() and broken.done()
+    sent.clear()
+    with deadline.PageCalls(max_workers=3) as calls:
+        late = calls.submit(call, 1.0)
+        started = time.monotonic()
+        calls.wait_sent(within=0.1)
+        assert time.monotonic() - started < 0.5 and not sent.is_set() and not late.done()
