@@ -204,12 +204,15 @@ def get(key: str) -> Any:
     return get_many([key]).get(key)
 
 
-def peek(key: str) -> Any:
-    """What the page read ahead of `key` (None: not read ahead, or not in the cache), with no round trip
-    and not noted among what the page is made from (`recording`): for bookkeeping the page shows nothing
-    of (orders_index.services.order_index_saw's note that an answer is in the index)."""
-    value = (_ahead.get() or {}).get(key, MISSING)
-    return None if value is MISSING else value
+def peek(key: str) -> tuple[bool, Any]:
+    """Whether the page read `key` ahead, and what it found (MISSING: not in the cache), with no round trip
+    and not among what the page is made from (`recording`): for bookkeeping the page shows nothing of
+    (orders_index.services.order_index_saw). Noted among the page's later reads: read ahead next time."""
+    page = _page.get()
+    if page is not None:
+        page.read.append(key)
+    known = _ahead.get() or {}
+    return (True, known[key]) if key in known else (False, MISSING)
 
 
 def forget(keys: Iterable[str]) -> None:

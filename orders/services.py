@@ -36,7 +36,7 @@ from orders.models import KnownCustomerToken
 from orders.reply_text import RecentChanges, Situation
 from orders.resend import EMAIL_RESEND
 from orders.suspects import SuspectLine, order_suspects, suspect_lines
-from orders_index.services import order_index_forget, order_index_kept_key, order_index_saw
+from orders_index.services import order_index_forget, order_index_saw
 from staff import roles
 
 T = TypeVar("T")
@@ -185,8 +185,9 @@ def order_page(
         except NotFound:
             order_index_forget(order_id)  # Fileflare says it is gone: the index must not send anyone here
             raise
-        # The page's other cache reads that these answers name, in one more round trip (readahead).
-        readahead.read_ahead(_read_next(fetched, early_records))
+        # The page's other cache reads that the records name, when they are in already (readahead).
+        if early_records is not None and early_records.done() and early_records.exception() is None:
+            readahead.read_ahead(_records_next(early_records.result()))
         # What Fileflare just said goes into the index (the Orders page's filters read it) once the page
         # is sent: nothing on it is read from there but its number, which an order keeps for good.
         order_index_saw([fetched.value], fetched_at=fetched.fetched_at, stale=fetched.stale, once_sent=True)
@@ -264,17 +265,6 @@ def order_page(
     _diagnose(page, user=user, situation=situation, reply_language=reply_language)
     _remember_product_names(page)
     return page
-
-
-def _read_next(
-    fetched: types.Fetched[types.Order], early_records: Future[Section[list[types.DownloadRecord]]] | None
-) -> list[str]:
-    """The cache keys the rest of the page reads, named by the answers in hand: whether the order index
-    has this answer already, whether the records' counts are noted already, the records' product names."""
-    keys = [order_index_kept_key([fetched.value], fetched_at=fetched.fetched_at, stale=fetched.stale)]
-    if early_records is not None and early_records.done() and early_records.exception() is None:
-        keys += _records_next(early_records.result())
-    return [key for key in keys if key]
 
 
 def _records_next(records: Section[list[types.DownloadRecord]]) -> list[str]:

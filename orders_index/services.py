@@ -214,19 +214,27 @@ def order_index_saw(
     ("as of", `stale`) tells nothing new. The index failing never breaks the page that read them.
     `once_sent`: the page shows nothing the index holds of these orders, so they are kept once its response
     is sent (deadline.once_sent: the order page's cold load, issue 28), not while the person waits."""
-    kept = order_index_kept_key(orders, fetched_at=fetched_at, stale=stale)
+    kept = _stored_key(orders, fetched_at=fetched_at, stale=stale)
     shop = _shop()
     if kept is None or shop is None:
         return
-    if once_sent:  # the page shows nothing of it: its note is peeked at, not among the page's reads
-        if not readahead.peek(kept):
-            deadline.once_sent(functools.partial(_store_seen, shop, orders, fetched_at=fetched_at, kept=kept))
+    if not once_sent:
+        if not readahead.get(kept):  # else a cached copy read again: stored already
+            _store_seen(shop, orders, fetched_at=fetched_at, kept=kept)
         return
-    if not readahead.get(kept):  # else a cached copy read again: stored already
-        _store_seen(shop, orders, fetched_at=fetched_at, kept=kept)
+    # The page shows nothing of it: whether it was stored already is what the page read ahead (a warm
+    # load), else asked after the response.
+    read, stored = readahead.peek(kept)
+    if not read or stored is readahead.MISSING or not stored:
+        store = functools.partial(_store_seen, shop, orders, fetched_at=fetched_at, kept=kept, ask=not read)
+        deadline.once_sent(store)
 
 
-def _store_seen(shop: str, orders: Sequence[types.Order], *, fetched_at: datetime, kept: str) -> None:
+def _store_seen(
+    shop: str, orders: Sequence[types.Order], *, fetched_at: datetime, kept: str, ask: bool = False
+) -> None:
+    if ask and readahead.get(kept):  # stored already
+        return
     try:
         with transaction.atomic():
             store_orders(shop=shop, orders=orders, seen_at=fetched_at)
@@ -238,9 +246,8 @@ def _store_seen(shop: str, orders: Sequence[types.Order], *, fetched_at: datetim
     transaction.on_commit(lambda: readahead.set_later({kept: True}, settings.UPSTREAM_STALE_TTL))
 
 
-def order_index_kept_key(orders: Sequence[types.Order], *, fetched_at: datetime, stale: bool) -> str | None:
-    """The cache key that says order_index_saw stored this answer already (None: it stores nothing), for a
-    page that reads it ahead with its other keys (fileflare_admin.readahead)."""
+def _stored_key(orders: Sequence[types.Order], *, fetched_at: datetime, stale: bool) -> str | None:
+    """The cache key that says order_index_saw stored this answer already (None: it stores nothing)."""
     shop = _shop()
     if not shop or stale or not orders:
         return None

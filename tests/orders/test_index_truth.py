@@ -84,6 +84,41 @@ def test_what_the_order_page_reads_goes_into_the_index_at_once(
     assert f">#{made['order_number']}</a>" not in _never_sent_page(support_client)
 
 
+@pytest.mark.parametrize("committed", [True, False])
+def test_the_order_pages_answer_goes_into_the_index_once_after_its_response(
+    support_client: Client,
+    sandbox: Sandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+    committed: bool,
+) -> None:
+    """Stored once its response is sent (deadline.once_sent); the same answer read again by the next
+    load is known stored from what that load read ahead, and is not stored again. A store whose note
+    never came (its transaction not committed) is made again by the next load (issue 28)."""
+    from fileflare_admin.api import deadline
+    from orders_index import services
+
+    made = sandbox.create_order({"lines": [], "email_sent": False})
+    stored: list[tuple[str, bool]] = []  # (order ID, while its page was still being made)
+    store_orders, once_sent = services.store_orders, deadline.once_sent
+    sending: list[bool] = []
+
+    def noted(**kwargs: Any) -> int:
+        stored.append((kwargs["orders"][0].id, not sending))
+        return store_orders(**kwargs)
+
+    def after(work: Any) -> None:
+        once_sent(lambda: (sending.append(True), work()))
+
+    monkeypatch.setattr(services, "store_orders", noted)
+    monkeypatch.setattr(deadline, "once_sent", after)
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=committed):  # True: as outside a test's transaction
+            assert support_client.get(f"/orders/{made['id']}/").status_code == 200
+    assert stored == [(made["id"], False)] * (1 if committed else 2)
+    assert order_index_get(made["id"]) is not None
+
+
 def test_an_order_deleted_at_fileflare_leaves_the_index(support_client: Client, sandbox: Sandbox) -> None:
     older, deleted, newer = (sandbox.create_order({"lines": [], "email_sent": False}) for _ in range(3))
     _index_newest()
