@@ -203,8 +203,7 @@ def render_many(
     if template is None:
         raise ValueError("render_many needs a context being rendered by a template")
     token = context.get("csrf_token")
-    # With DEBUG a template edited while the server runs is reloaded without a restart: nothing is kept.
-    cacheable = bool(token) and str(token) != "NOTPROVIDED" and not settings.DEBUG
+    cacheable = _cacheable(context)
     prefix = _rendered_for(template, context) if cacheable else None
     whole_key = None
     if prefix is not None and whole is not None:
@@ -229,6 +228,28 @@ def render_many(
     return mark_safe(page)  # noqa: S308  # each piece is a template's own autoescaped output
 
 
+def _cacheable(context: Context) -> bool:
+    """Whether what this context renders is kept: with a CSRF token to put in on the way out, and not with
+    DEBUG (a template edited while the server runs is reloaded without a restart: nothing is kept)."""
+    token = context.get("csrf_token")
+    return bool(token) and str(token) != "NOTPROVIDED" and not settings.DEBUG
+
+
+def _key(prefix: tuple[Any, ...], version: Any) -> str:
+    return PREFIX + hashlib.sha256(repr((prefix, version)).encode()).hexdigest()
+
+
+def read_ahead(context: Context, renderings: Iterable[tuple[str, Any]]) -> None:
+    """The fragments render_many will look for, one for each (template name, version), read in one round
+    trip now (fileflare_admin.readahead) rather than one each as they are rendered: a page's parts."""
+    if context.template is None or not _cacheable(context):
+        return
+    engine = context.template.engine
+    readahead.read_ahead(
+        [_key(_rendered_for(engine.get_template(name), context), version) for name, version in renderings]
+    )
+
+
 def _render_items(
     context: Context,
     template: Template,
@@ -239,9 +260,7 @@ def _render_items(
     """render_many's renderings, each read from the cache or rendered and kept (`prefix` None: none kept)."""
     entries = []
     for version, values in items:
-        key = None
-        if prefix is not None and version is not None:
-            key = PREFIX + hashlib.sha256(repr((prefix, version)).encode()).hexdigest()
+        key = _key(prefix, version) if prefix is not None and version is not None else None
         entries.append((key, values))
     found = readahead.get_many([key for key, _ in entries if key]) if prefix is not None else {}
     rendered, missing = [], {}

@@ -111,8 +111,9 @@ _SEPARATOR = f"<!--later-part-{secrets.token_hex(16)}-->"  # never in a page: a 
 @functools.cache
 def _later_template(names: tuple[str, ...]) -> Template:
     """The parts `names`, one after another between separators (the project's one template engine)."""
+    listed = " ".join(f'"{name}"' for name in names)
     parts = _SEPARATOR.join(f'{{% order_part "{name}" %}}' for name in names)
-    return Template("{% load order_page %}" + parts)
+    return Template(f"{{% load order_page %}}{{% read_ahead_parts {listed} %}}{parts}")
 
 
 def _later_parts(page: services.OrderPage) -> dict[str, str]:

@@ -98,10 +98,26 @@ def order_part(context: Context, name: str) -> SafeString:
         if context.template is None:
             raise ValueError("order_part needs a context being rendered by a template")
         return context.template.engine.get_template(template_name).render(context)  # as {% include %}
-    try:
-        version = version_of(context)
-        named = fragments.versioned(version) if version is not None else None
-    except fragments.Unversioned:
-        named = None
     own = _own_resend_submission(context) if name == "actions" else None
-    return fragments.render_many(context, template_name, [(named, {})], own=own)
+    return fragments.render_many(context, template_name, [(_named(context, name), {})], own=own)
+
+
+def _named(context: Context, name: str) -> Any:
+    """The part's version as fragments name it (None: rendered afresh)."""
+    version_of = PARTS[name][1]
+    try:
+        version = version_of(context) if version_of is not None else None
+        return fragments.versioned(version) if version is not None else None
+    except fragments.Unversioned:
+        return None
+
+
+@register.simple_tag(takes_context=True)
+def read_ahead_parts(context: Context, *names: str) -> str:
+    """The kept renderings of these parts read in one round trip, before any is rendered (each alone asks
+    for its own: a cold page asked five times, one after the other; issue 28). Those the context leaves
+    for LATER and those rendered afresh are not read."""
+    later = context.get(LATER) or {}
+    wanted = [(name, _named(context, name)) for name in names if name not in later]
+    fragments.read_ahead(context, [(PARTS[name][0], named) for name, named in wanted if named is not None])
+    return ""

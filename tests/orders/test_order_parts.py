@@ -299,3 +299,55 @@ def test_a_cold_page_reads_what_the_records_do_not_name_while_they_are_on_their_
     assert not any(REPLY_SQL in sql for sql in after)
     assert sum(SUSPECT_SQL in sql for sql in after) == (1 if counts == "changed upstream" else 0)
     assert ("9 of 5" in page or ">9<" in page or 'value="9"' in page) == (counts == "changed upstream")
+
+
+def test_a_cold_page_reads_its_parts_in_one_round_trip(
+    merchant_client: Client, used_up: MadeOrder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parts' kept renderings are read together before any is rendered (read_ahead_parts), not one
+    round trip each; a cold page rendered while its records are on their way reads those it renders then
+    in one, and the later ones in one more (issue 28)."""
+    from django.core.cache import cache
+
+    backend = caches["default"]
+    read: list[int] = []  # for each read of the shared cache that looked for fragments: how many
+    get_many = backend.get_many
+
+    def noted(keys: Any, *args: Any, **kwargs: Any) -> Any:
+        keys = list(keys)
+        if any(key.startswith(fragments.PREFIX) for key in keys):
+            read.append(sum(key.startswith(fragments.PREFIX) for key in keys))
+        return get_many(keys, *args, **kwargs)
+
+    from fileflare_admin import readahead
+
+    def first_time() -> None:
+        """As a process that never served the page: nothing kept, no keys learned from last time."""
+        cache.clear()
+        with readahead._later_lock:
+            readahead._later.clear()
+
+    from fileflare_admin.api import deadline, fileflare
+
+    order_get = fileflare.order_get
+
+    def slow_order(**kwargs: Any) -> Any:
+        if not deadline.cache_only():
+            time.sleep(0.2)  # the records are in first: the page is rendered in one go
+        return order_get(**kwargs)
+
+    _page(merchant_client, used_up)  # the order index learns its number: its calls go at once
+    monkeypatch.setattr(backend, "get_many", noted)
+    first_time()
+    with monkeypatch.context() as patched:
+        patched.setattr(fileflare, "order_get", slow_order)
+        _page(merchant_client, used_up)
+    # The six parts at once; then the records table's (all its rows at once, then each row's).
+    assert read[0] == len(PARTS) and len(read) == 3
+    read.clear()
+    first_time()
+    _slow_records(monkeypatch, 0.2)
+    _page(merchant_client, used_up)
+    # Before the records: actions, facts, files; after them: the diagnosis, the reply and the customer's
+    # view (its call was out too); then the records table's.
+    assert read[:2] == [3, 3] and len(read) == 4
