@@ -12,6 +12,7 @@ With a saved copy to show, a page waits at most UPSTREAM_STALE_WAIT for a fresh 
 Also here: `shared_lock(name, timeout, wait=)`, a lock that holds across every worker, and
 `write_lock_seconds()`, how long a lock around one read-check-write of an upstream may be held."""
 
+import functools
 import hashlib
 import math
 import time
@@ -193,8 +194,9 @@ def cached(key: str, fetch: Callable[[], Any], *, on_event: Callable[[str], None
                 on_event("stale")
                 return _fetched(entry, stale=True)
             raise
-    # The answer kept and our lock released in one round trip (those waiting see the answer first).
-    return store(key, payload, at_generation=current, release=lock if mine else None)
+    # The answer kept and our lock released in one round trip (those waiting see the answer first), off
+    # the page's way: the page has its answer now.
+    return store(key, payload, at_generation=current, release=lock if mine else None, later=True)
 
 
 def _wait_for_fetch(key: str, lock: str, current: Generation) -> dict[str, Any] | None:
@@ -230,16 +232,29 @@ def _keep_seconds() -> int:
 
 
 def store(
-    key: str, payload: Any, *, at_generation: Generation | None = None, release: str | None = None
+    key: str,
+    payload: Any,
+    *,
+    at_generation: Generation | None = None,
+    release: str | None = None,
+    later: bool = False,
 ) -> Fetched[Any]:
     """Keep an answer (fetched past the cache, or from a write's reply), so the next reads see it too.
     `at_generation`: its family's generation when the fetch began (a write since then makes it not fresh);
-    `release`: the lock of the fetch, deleted in the same round trip."""
+    `release`: the lock of the fetch, deleted in the same round trip; `later`: written as the request's
+    bookkeeping (deadline.later), not before the caller has the answer (issue 28: a cold page waited for
+    the round trip between its records' answer and its render)."""
     current = at_generation if at_generation is not None else generation(_family(key))
     entry = {"payload": payload, "at": time.time(), "gen": current}
     kept = {key: entry} if settings.UPSTREAM_CACHE_TTL > 0 else {}
     if kept or release:
-        sharedcache.set_many_then_delete(kept, timeout=_keep_seconds(), gone=[release] if release else [])
+        write = functools.partial(
+            sharedcache.set_many_then_delete, kept, timeout=_keep_seconds(), gone=[release] if release else []
+        )
+        if later:
+            deadline.later(write)
+        else:
+            write()
         readahead.written(kept)  # what a page that fetched it shows (fileflare_admin.kept_pages)
     return _fetched(entry, stale=False)
 

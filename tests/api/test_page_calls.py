@@ -246,3 +246,35 @@ def test_a_page_goes_on_once_its_calls_are_on_their_way_and_waits_no_longer_than
         started = time.monotonic()
         calls.wait_sent(within=0.1)
         assert time.monotonic() - started < 0.5 and not sent.is_set() and not late.done()
+
+
+def test_an_answer_fetched_for_a_cold_page_is_kept_off_its_way_and_before_its_request_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The read cache keeps an answer it fetched as the request's bookkeeping (deadline.later, on the page
+    pool): the page has it without waiting for the write's round trip, and the connection's next request
+    finds it kept. Outside a request it is kept at once, by the caller."""
+    from django.core.cache import cache as shared
+    from django.core.signals import request_finished
+
+    from fileflare_admin import sharedcache
+
+    writers: list[str] = []
+    write = sharedcache.set_many_then_delete
+
+    def noted(*args: Any, **kwargs: Any) -> None:
+        writers.append(threading.current_thread().name)
+        write(*args, **kwargs)
+
+    monkeypatch.setattr(sharedcache, "set_many_then_delete", noted)
+    key = cache.read_key("fileflare", "test", "/orders/1", None)
+    with deadline.page(settled_when_sent=True) as page:
+        page.pooled = True  # its calls went out on the page pool (a cold page)
+        fetched = cache.cached(key, lambda: {"id": 1}, on_event=lambda event: None)
+        assert fetched.value == {"id": 1}
+    request_finished.send(sender=None)
+    assert shared.get(key)["payload"] == {"id": 1} and shared.get(f"{key}:lock") is None
+    assert writers[0].startswith("page-calls")
+    other = cache.read_key("fileflare", "test", "/orders/2", None)
+    cache.cached(other, lambda: {"id": 2}, on_event=lambda event: None)
+    assert shared.get(other)["payload"] == {"id": 2} and writers[1] == threading.current_thread().name
