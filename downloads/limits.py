@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from django.conf import settings
 from django.utils.timesince import timesince
@@ -188,7 +188,21 @@ def _seen(keys: Set[str], orders: Set[int]) -> dict[str, list[SeenLimit]]:
             grouped[row.file_key].append(row)
         return grouped
 
-    return kept.read(kept.LIMITS, ("sightings", tuple(listed), tuple(owned), NEWEST_SIGHTINGS), query)
+    return kept.read(kept.LIMITS, _sightings(listed, owned), query)
+
+
+def _sightings(listed: list[str], owned: list[int]) -> tuple[Any, ...]:
+    """What a read of sightings is kept under (kept.read's name): the file keys and orders, sorted."""
+    return ("sightings", tuple(listed), tuple(owned), NEWEST_SIGHTINGS)
+
+
+def order_limits_keys(*, order_number: int, records: Iterable[types.DownloadRecord]) -> list[str]:
+    """The shared-cache keys limits_for_order reads for these records: a page reads them ahead with its
+    other reads of what the records name (orders.services, issue 28)."""
+    files = _record_files(records)
+    if not files.keys:
+        return []
+    return kept.read_keys(kept.LIMITS, _sightings(sorted(files.keys), [order_number]))
 
 
 def limits_for_files(*, order_number: int, filenames: Iterable[str]) -> dict[str, KnownLimit]:

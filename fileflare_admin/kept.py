@@ -49,10 +49,9 @@ def read(family: str, name: tuple[Any, ...], query: Callable[[], T]) -> T:
     """`query()`, or what it returned last time for this `name` (everything the query reads besides the
     family's tables) if no write to `family`'s tables came since. A value that outlives the page it was
     read on: plain data or model instances, never a lazy queryset."""
-    keys = read_cache.generation_keys(family)
     if sharedcache.degraded():
         return query()
-    key = PREFIX + family + ":" + hashlib.sha256(repr(name).encode()).hexdigest()[:32]
+    key, *keys = read_keys(family, name)
     # Read ahead: a page whose first read this is (the order page's number and link) reads with it what
     # it read after it last time, in the same round trip.
     readahead.read_ahead([key, *keys])
@@ -64,6 +63,13 @@ def read(family: str, name: tuple[Any, ...], query: Callable[[], T]) -> T:
     value = query()
     readahead.set_later({key: {"gen": current, "value": value}}, TIMEOUT)
     return value
+
+
+def read_keys(family: str, name: tuple[Any, ...]) -> list[str]:
+    """The shared-cache keys `read(family, name, …)` reads (its value's, then its family's generations),
+    for a page that reads them ahead with others in one round trip (fileflare_admin.readahead)."""
+    keys = read_cache.generation_keys(family)
+    return [PREFIX + family + ":" + hashlib.sha256(repr(name).encode()).hexdigest()[:32], *keys]
 
 
 def changed(family: str) -> None:

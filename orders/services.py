@@ -14,7 +14,7 @@ from audit.models import AuditEntry
 from audit.services import audit_entries_for_order
 from downloads import records
 from downloads.history import counts_of_order, note_seen, noted_key
-from downloads.limits import KnownLimit, limits_for_order, limits_learn
+from downloads.limits import KnownLimit, limits_for_order, limits_learn, order_limits_keys
 from downloads.products import (
     product_name_keys,
     product_names_from_files,
@@ -187,7 +187,7 @@ def order_page(
             raise
         # The page's other cache reads that the records name, when they are in already (readahead).
         if early_records is not None and early_records.done() and early_records.exception() is None:
-            readahead.read_ahead(_records_next(early_records.result()))
+            readahead.read_ahead(_records_next(early_records.result(), order_number=number))
         # What Fileflare just said goes into the index (the Orders page's filters read it) once the page
         # is sent: nothing on it is read from there but its number, which an order keeps for good.
         order_index_saw([fetched.value], fetched_at=fetched.fetched_at, stale=fetched.stale, once_sent=True)
@@ -232,7 +232,7 @@ def order_page(
             customer = customer_future.result() if customer_future else Section[types.CustomerView]()
     if customer.value is not None and customer.fetched_at is not None:
         limits_learn(view=customer.value, seen_at=customer.fetched_at)  # here, not in the pool's threads
-    readahead.read_ahead(_records_next(records))  # what the records name, in one round trip
+    readahead.read_ahead(_records_next(records, order_number=order.order_number))  # in one round trip
     note_seen(
         records.value or [],
         seen_at=records.fetched_at,
@@ -267,11 +267,14 @@ def order_page(
     return page
 
 
-def _records_next(records: Section[list[types.DownloadRecord]]) -> list[str]:
-    """The cache keys the records name: whether their counts are noted already, their product names."""
+def _records_next(records: Section[list[types.DownloadRecord]], *, order_number: int | None) -> list[str]:
+    """The cache keys the records name: whether their counts are noted already, their product names, and
+    their files' known limits on the order."""
     listed = records.value or []
     noted = noted_key(listed, seen_at=records.fetched_at, source="read", stale=records.stale)
-    return [*([noted] if noted else []), *product_name_keys({record.product_id for record in listed})]
+    limits = order_limits_keys(order_number=order_number, records=listed) if order_number is not None else []
+    names = product_name_keys({record.product_id for record in listed})
+    return [*([noted] if noted else []), *names, *limits]
 
 
 def _remember_product_names(page: OrderPage) -> None:

@@ -301,13 +301,23 @@ def test_a_cold_page_reads_what_the_records_do_not_name_while_they_are_on_their_
     assert ("9 of 5" in page or ">9<" in page or 'value="9"' in page) == (counts == "changed upstream")
 
 
+def _first_time() -> None:
+    """As a process that never served the page: nothing in the shared cache, no keys learned last time."""
+    from django.core.cache import cache
+
+    from fileflare_admin import readahead
+
+    cache.clear()
+    with readahead._later_lock:
+        readahead._later.clear()
+
+
 def test_a_cold_page_reads_its_parts_in_one_round_trip(
     merchant_client: Client, used_up: MadeOrder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The parts' kept renderings are read together before any is rendered (read_ahead_parts), not one
     round trip each; a cold page rendered while its records are on their way reads those it renders then
     in one, and the later ones in one more (issue 28)."""
-    from django.core.cache import cache
 
     backend = caches["default"]
     read: list[int] = []  # for each read of the shared cache that looked for fragments: how many
@@ -318,14 +328,6 @@ def test_a_cold_page_reads_its_parts_in_one_round_trip(
         if any(key.startswith(fragments.PREFIX) for key in keys):
             read.append(sum(key.startswith(fragments.PREFIX) for key in keys))
         return get_many(keys, *args, **kwargs)
-
-    from fileflare_admin import readahead
-
-    def first_time() -> None:
-        """As a process that never served the page: nothing kept, no keys learned from last time."""
-        cache.clear()
-        with readahead._later_lock:
-            readahead._later.clear()
 
     from fileflare_admin.api import deadline, fileflare
 
@@ -338,16 +340,43 @@ def test_a_cold_page_reads_its_parts_in_one_round_trip(
 
     _page(merchant_client, used_up)  # the order index learns its number: its calls go at once
     monkeypatch.setattr(backend, "get_many", noted)
-    first_time()
+    _first_time()
     with monkeypatch.context() as patched:
         patched.setattr(fileflare, "order_get", slow_order)
         _page(merchant_client, used_up)
     # The six parts at once; then the records table's (all its rows at once, then each row's).
     assert read[0] == len(PARTS) and len(read) == 3
     read.clear()
-    first_time()
+    _first_time()
     _slow_records(monkeypatch, 0.2)
     _page(merchant_client, used_up)
     # Before the records: actions, facts, files; after them: the diagnosis, the reply and the customer's
     # view (its call was out too); then the records table's.
     assert read[:2] == [3, 3] and len(read) == 4
+
+
+def test_the_records_known_limits_are_read_with_what_else_the_records_name(
+    merchant_client: Client, make_order: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the records are in, their files' known limits on the order (a kept read of the database) are
+    read in the same round trip as their product names and noted counts, not in one of their own (the
+    customer's link not known: no view of theirs teaches limits first)."""
+
+    from fileflare_admin import kept
+
+    backend = caches["default"]
+    reads: list[list[str]] = []
+    get_many = backend.get_many
+
+    def noted(keys: Any, *args: Any, **kwargs: Any) -> Any:
+        reads.append(list(keys))
+        return get_many(reads[-1], *args, **kwargs)
+
+    order: MadeOrder = make_order({"planner.pdf": (5, 5), "stickers.zip": (0, 5)})
+    _page(merchant_client, order)
+    monkeypatch.setattr(backend, "get_many", noted)
+    _first_time()
+    _slow_records(monkeypatch, 0.2)
+    _page(merchant_client, order)
+    limits = [keys for keys in reads if any(key.startswith(kept.PREFIX + kept.LIMITS) for key in keys)]
+    assert len(limits) == 1 and any(key.startswith("product-name:") for key in limits[0]), limits
