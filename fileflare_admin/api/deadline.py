@@ -70,7 +70,7 @@ class Page:
     lock: threading.Lock = field(default_factory=threading.Lock)
     calls_waiting: int = 0
     pooled: bool = False  # a call of it was made on the PagePool (a cold page; a warm one uses no thread)
-    later: list[Future[object]] = field(default_factory=list)  # its bookkeeping on the pool (`later`)
+    later: list[Callable[[], object]] = field(default_factory=list)  # for the pool once sent (`later`)
     once_sent: list[Callable[[], object]] = field(default_factory=list)  # its own thread's (`once_sent`)
 
 
@@ -110,18 +110,18 @@ request_finished.connect(_settle_sent, dispatch_uid="fileflare_admin.api.deadlin
 
 
 def later(work: Callable[[], object]) -> None:
-    """`work` done on the process's PagePool, off the request's way, and over before the request ends (see
-    `page`): bookkeeping nobody on the page waits for, such as the Status page's figures after an upstream
-    answer (issue 28: their read and write were two round trips between the answer and the page that
-    waited for it) or the fragments a page rendered (fileflare_admin.readahead). Outside a request, and in a
-    request whose calls used no thread (a warm page starts none), now."""
+    """`work` done on the process's PagePool once the request's response is sent, and over before the
+    request ends (see `page`): bookkeeping nobody on the page waits for, such as the Status page's figures
+    after an upstream answer, an answer kept in the read cache or the fragments a page rendered
+    (fileflare_admin.readahead). Not while the page is made: Python runs one thread at a time, and a pool
+    thread writing meanwhile took turns with the page (issue 28). Outside a request, and in a request
+    whose calls used no thread (a warm page starts none), now."""
     current = _page.get()
     if current is None or not current.pooled:
         work()
         return
-    done = page_pool().submit(work)
     with current.lock:
-        current.later.append(done)
+        current.later.append(work)
 
 
 def once_sent(work: Callable[[], object]) -> None:
@@ -147,7 +147,8 @@ def _settle(current: Page) -> None:
     with current.lock:
         pending, current.later = current.later, []
         works, current.once_sent = current.once_sent, []
-    for done in pending:
+    futures = [page_pool().submit(work) for work in pending]
+    for done in futures:
         try:
             done.result()
         except Exception:  # bookkeeping never fails the page it was done for

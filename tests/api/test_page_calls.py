@@ -133,25 +133,30 @@ def test_a_page_makes_no_more_calls_at_once_than_its_max_workers() -> None:
     assert most[0] == 2
 
 
-def test_a_requests_later_work_is_settled_once_its_response_is_sent_not_before() -> None:
-    """deadline.later's work (the Status figures, the fragments a page rendered) runs on the page pool; a
-    request served by Django waits for it once its response is sent (request_finished), so neither the
-    page nor its response waits for it, and the connection's next request finds it done."""
+def test_a_requests_later_work_runs_on_the_pool_once_its_response_is_sent_not_before() -> None:
+    """deadline.later's work (the Status figures, an answer kept, the fragments a page rendered) runs on the
+    page pool once the response of a request served by Django is sent (request_finished), and is over
+    before the request ends: it never takes turns with the page being made, the response never waits for
+    it, and the connection's next request finds it done."""
     from django.core.signals import request_finished
 
-    release, done = threading.Event(), threading.Event()
+    started, done = threading.Event(), threading.Event()
+    threads: list[str] = []
 
     def work() -> None:
-        assert release.wait(5)
+        started.set()
+        threads.append(threading.current_thread().name)
+        time.sleep(0.05)
         done.set()
 
     with deadline.page(settled_when_sent=True) as page:
         page.pooled = True  # its calls went out on the page pool (a cold page)
         deadline.later(work)
-    assert not done.is_set()  # the page is over; its response not sent yet
-    release.set()
+        time.sleep(0.05)
+        assert not started.is_set()  # not while the page is made
+    assert not started.is_set()  # the page is over; its response not sent yet
     request_finished.send(sender=None)
-    assert done.is_set()
+    assert done.is_set() and threads[0].startswith("page-calls")
 
 
 def test_once_sent_work_runs_in_the_requests_thread_after_its_response_and_never_fails_it(
