@@ -62,7 +62,7 @@ NONCE_PLACEHOLDER = "keptpagecspnonceplaceholder"
 # The page's own keys not compared: each names its own version (a fragment by what it shows, a kept read
 # by its family's generation, which the page read too).
 NAMED_BY_VERSION = (fragments.PREFIX, kept.PREFIX)
-PAGES_CHARS = 4_000_000  # about 40 order pages of 50 records (ASCII: a byte a character): ~4 MB a worker
+PAGES_CHARS = 4_000_000  # bytes: about 40 order pages of 50 records, ~4 MB a worker
 _MISSING_STAMP = ("missing",)
 
 _moments: ContextVar[list[datetime] | None] = ContextVar("kept_page_moments", default=None)
@@ -71,7 +71,7 @@ _NEVER = datetime.min.replace(tzinfo=UTC)  # a moment already past: what `unkept
 
 @dataclass
 class _Page:
-    content: str  # with the placeholders
+    content: bytes  # as sent, with the placeholders (encoded once, not on every load)
     headers: tuple[tuple[str, str], ...]
     reads: tuple[tuple[str, Any], ...]  # each shared-cache key it read, with what it held (`_stamp`)
     fresh_until: float  # time.time(): its first answer stops being fresh
@@ -79,7 +79,7 @@ class _Page:
     watched: int | None = None  # its keys found as they were, watched since (sharedcache.Watch's mark)
 
     def __len__(self) -> int:
-        return len(self.content)  # what it weighs among the pages kept (characters)
+        return len(self.content)  # what it weighs among the pages kept (bytes)
 
 
 _pages: fragments.Near[_Page] = fragments.Near(PAGES_CHARS)
@@ -139,7 +139,7 @@ def serve(
             response = render(_placeholders(request, makers))
     finally:
         _moments.reset(token)
-    content = response.content.decode(response.charset) if not response.streaming else ""
+    content = response.content if not response.streaming else b""
     page = _keepable(request, response, content, reads, moments)
     if page is not None:
         _pages.keep(key, page)
@@ -212,21 +212,22 @@ def _placeholder(name: str) -> str:
     return "keptpageown" + hashlib.sha256(name.encode()).hexdigest()[:24]
 
 
-def _own_values(request: HttpRequest, content: str, makers: Mapping[str, Callable[[], str]]) -> str:
-    """The page with this response's CSRF token, CSP nonce and `own` values where the placeholders are."""
-    content = content.replace(fragments.CSRF_PLACEHOLDER, get_token(request))
+def _own_values(request: HttpRequest, content: bytes, makers: Mapping[str, Callable[[], str]]) -> bytes:
+    """The page with this response's CSRF token, CSP nonce and `own` values where the placeholders are
+    (each an ASCII text in the page as sent: replaced in its bytes)."""
+    content = content.replace(fragments.CSRF_PLACEHOLDER.encode(), get_token(request).encode())
     nonce = getattr(request, "csp_nonce", None)
     if nonce is not None:
-        content = content.replace(NONCE_PLACEHOLDER, str(nonce))
+        content = content.replace(NONCE_PLACEHOLDER.encode(), str(nonce).encode())
     for name, make in makers.items():
-        content = content.replace(_placeholder(name), escape(make()))
+        content = content.replace(_placeholder(name).encode(), escape(make()).encode())
     return content
 
 
 def _keepable(
     request: HttpRequest,
     response: HttpResponse,
-    content: str,
+    content: bytes,
     reads: Mapping[str, Any],
     moments: list[datetime],
 ) -> _Page | None:
