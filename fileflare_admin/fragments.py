@@ -209,16 +209,23 @@ def render_many(
     if prefix is not None and whole is not None:
         whole_key = PREFIX + hashlib.sha256(repr((prefix, "whole", whole)).encode()).hexdigest()
     # Kept in this process (a warm page of 100 rows: no 200 KB through the shared cache); else, inside a
-    # page's readahead scope, the keys it had last time were read with its first read.
+    # page's readahead scope, the keys it had last time were read with its first read; else the whole and
+    # each item's rendering are read in one round trip (the items named now: they are rendered if the
+    # whole is not found).
     page = _near.get(whole_key) if whole_key else None
-    if page is None and whole_key:
+    listed = None
+    if page is None and whole_key and prefix is not None:
+        if not readahead.peek(whole_key)[0]:
+            listed = list(items() if callable(items) else items)
+            named = [_key(prefix, version) for version, _ in listed if version is not None]
+            readahead.read_ahead([whole_key, *named])
         page = readahead.get_many([whole_key]).get(whole_key)
     fresh = {"csrf_token": token, **(own or {})}
     placeholders = {name: _placeholder(name) for name in fresh} if cacheable else {}
     if page is None:
-        page = _render_items(
-            context, template, prefix, items() if callable(items) else items, placeholders or fresh
-        )
+        if listed is None:
+            listed = list(items() if callable(items) else items)
+        page = _render_items(context, template, prefix, listed, placeholders or fresh)
         if whole_key:
             readahead.set_later({whole_key: page}, TIMEOUT)
     if whole_key:
