@@ -163,6 +163,21 @@ def set_many_then_delete(data: dict[str, Any], *, timeout: int, gone: list[str])
         target.delete_many(gone)
 
 
+def add_then_get_many(
+    key: str, value: Any, *, timeout: int, keys: list[str]
+) -> tuple[bool, dict[str, Any] | None]:
+    """`key` added (as the cache's `add`) and `keys` read, in one round trip to Redis (one pipeline) when
+    the default cache is the shared one: a fetch's lock taken with the breaker's and budgets' reads of its
+    call (issue 28: two round trips before the call went out). The values are None while the shared cache
+    does not answer (what was found is then this worker's own memory, which each reader reads itself)."""
+    target: BaseCache = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(target, ResilientRedisCache | _Memory):
+        added, found = target.add_then_get_many(key, value, timeout, keys)
+    else:
+        added, found = target.add(key, value, timeout=timeout), target.get_many(keys)
+    return added, None if degraded() else found
+
+
 def counted(store: BaseCache, key: str, delta: int, *, timeout: int | None) -> int:
     """`key` raised by `delta` and its new value, made first (0, kept `timeout` seconds, None: for good) when
     missing: in one
@@ -185,6 +200,11 @@ class _Memory(LocMemCache):
         self.set_many(data, timeout)
         self.delete_many(gone)
 
+    def add_then_get_many(
+        self, key: str, value: Any, timeout: int, keys: list[str]
+    ) -> tuple[bool, dict[str, Any]]:
+        return self.add(key, value, timeout=timeout), self.get_many(keys)
+
     def add_then_incr(self, key: str, delta: int, timeout: int | None) -> int:
         self.add(key, 0, timeout=timeout)
         return self.incr(key, delta)
@@ -192,6 +212,8 @@ class _Memory(LocMemCache):
 
 class _Serializer(Protocol):
     def dumps(self, obj: Any) -> bytes: ...
+
+    def loads(self, data: bytes) -> Any: ...
 
 
 class _KeptClient(RedisCacheClient):
@@ -237,6 +259,22 @@ class _PipelinedRedisCache(RedisCache):
         if gone:
             pipeline.delete(*(self.make_and_validate_key(key) for key in gone))
         pipeline.execute()
+
+    def add_then_get_many(
+        self, key: str, value: Any, timeout: int, keys: list[str]
+    ) -> tuple[bool, dict[str, Any]]:
+        kept = cast(_KeptClient, self._cache)
+        pipeline = kept.get_client(None, write=True).pipeline(transaction=False)
+        name = self.make_and_validate_key(key)
+        pipeline.set(name, kept._serializer.dumps(value), ex=max(int(timeout), 1), nx=True)
+        names = {self.make_and_validate_key(each): each for each in keys}
+        if names:
+            pipeline.mget(list(names))
+        answers = pipeline.execute()
+        values = answers[1] if names else []
+        loads = kept._serializer.loads
+        found = {names[name]: loads(raw) for name, raw in zip(names, values, strict=True) if raw is not None}
+        return bool(answers[0]), found
 
     def add_then_incr(self, key: str, delta: int, timeout: int | None) -> int:
         kept = cast(_KeptClient, self._cache)
@@ -306,6 +344,12 @@ class ResilientRedisCache(_PipelinedRedisCache):
 
     def add_then_incr(self, key: str, delta: int, timeout: int | None) -> int:
         return int(self._run("add_then_incr", key, delta, timeout))
+
+    def add_then_get_many(
+        self, key: str, value: Any, timeout: int, keys: list[str]
+    ) -> tuple[bool, dict[str, Any]]:
+        added, found = self._run("add_then_get_many", key, value, timeout, keys)
+        return bool(added), found
 
 
 class Watch:

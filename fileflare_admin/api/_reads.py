@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fileflare_admin.api import cache, deadline
-from fileflare_admin.api.http import Api, send
+from fileflare_admin.api.http import Api, first_read_keys, send
 from fileflare_admin.api.types import Fetched, Page
 
 T = TypeVar("T")
@@ -31,8 +31,9 @@ def get(
     `family` names the group of cached reads a write invalidates together (default: the API's name).
     """
 
-    def fetch() -> Any:
-        answer = send(api, "GET", path, params=params, cache_event=lambda: "refresh" if fresh else "miss")
+    def fetch(known: dict[str, Any] | None) -> Any:
+        event = "refresh" if fresh else "miss"
+        answer = send(api, "GET", path, params=params, cache_event=lambda: event, known=known)
         if on_fetch is not None:
             on_fetch(answer.payload)
         return {"json": answer.payload, "headers": answer.headers} if with_headers else answer.payload
@@ -43,12 +44,12 @@ def get(
         if deadline.cache_only():
             raise deadline.NotFresh(key)
         before = cache.generation(family)
-        return cache.store(key, fetch(), at_generation=before)
+        return cache.store(key, fetch(None), at_generation=before)
 
     def note(event: str) -> None:
         logger.info("%s GET %s %s", api.name, path, event)
 
-    return cache.cached(key, fetch, on_event=note)
+    return cache.cached(key, fetch, on_event=note, read_with_lock=first_read_keys(api, "GET"))
 
 
 class _ParsedPages:

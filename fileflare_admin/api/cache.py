@@ -159,8 +159,16 @@ def _is_fresh(entry: dict[str, Any], current: Generation) -> bool:
     return entry.get("gen") == current and time.time() - entry["at"] < settings.UPSTREAM_CACHE_TTL
 
 
-def cached(key: str, fetch: Callable[[], Any], *, on_event: Callable[[str], None]) -> Fetched[Any]:
-    """The fresh cached answer, or one fetch shared by everyone asking at once, or the saved copy."""
+def cached(
+    key: str,
+    fetch: Callable[[dict[str, Any] | None], Any],
+    *,
+    on_event: Callable[[str], None],
+    read_with_lock: list[str] | None = None,
+) -> Fetched[Any]:
+    """The fresh cached answer, or one fetch shared by everyone asking at once, or the saved copy.
+    `read_with_lock`: keys read in the same round trip as the fetch's lock is taken, handed to `fetch`
+    (what its call reads before it goes out: fileflare_admin.api.http.first_read_keys); else it gets None."""
     family = _family(key)
     keys = [key, *_generation_keys(family)]
     if readahead.gather(keys):  # a page learning what it will read (deadline.PageCalls.submit_many)
@@ -176,7 +184,8 @@ def cached(key: str, fetch: Callable[[], Any], *, on_event: Callable[[str], None
     patience = deadline.within(settings.UPSTREAM_STALE_WAIT) if entry else nullcontext()
     with patience:
         lock = f"{key}:lock"
-        mine = cache.add(lock, 1, timeout=math.ceil(settings.UPSTREAM_PAGE_DEADLINE) + 1)
+        timeout = math.ceil(settings.UPSTREAM_PAGE_DEADLINE) + 1
+        mine, first = sharedcache.add_then_get_many(lock, 1, timeout=timeout, keys=read_with_lock or [])
         if not mine:
             fresh = _wait_for_fetch(key, lock, current)
             if fresh is not None:
@@ -186,7 +195,7 @@ def cached(key: str, fetch: Callable[[], Any], *, on_event: Callable[[str], None
                 on_event("stale")
                 return _fetched(entry, stale=True)
         try:
-            payload = fetch()
+            payload = fetch(first if read_with_lock and mine else None)
         except BaseException as error:
             if mine:
                 cache.delete(lock)

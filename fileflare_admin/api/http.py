@@ -262,18 +262,20 @@ def send(
     extra_budgets: tuple[tuple[str, int], ...] = (),
     cache_event: Callable[[], str] = lambda: "miss",
     repeatable: bool | None = None,
+    known: dict[str, Any] | None = None,
 ) -> Answer:
     """One logical call, with retries where repeating is safe, all within the page's deadline (see
     deadline.py) and past the upstream's circuit breaker (see breaker.py). Raises an ApiError subclass.
 
     `repeatable=False` sends a call once whatever its method (a PUT that sends an e-mail): a read timeout
-    then raises OutcomeUnknown, like a POST's, for the caller to find out what happened."""
+    then raises OutcomeUnknown, like a POST's, for the caller to find out what happened. `known`: what
+    the caller found of `first_read_keys` just now (None: they are read here)."""
     base = api.base_url()
     headers = {"Authorization": f"Bearer {api.key()}", "Accept": "application/json"}
     if body is not None:
         headers["Content-Type"] = "application/json"
     started = time.monotonic()
-    known = _first_reads(api, method, extra_budgets)
+    known = _first_reads(api, method, extra_budgets, known)
     call = _Call(
         api=api,
         method=method,
@@ -318,18 +320,29 @@ def _budgets(api: Api, method: str, extra_budgets: tuple[tuple[str, int], ...]) 
     return [(api.budget_name(), shared), *extra_budgets]
 
 
-def _first_reads(api: Api, method: str, extra_budgets: tuple[tuple[str, int], ...]) -> dict[str, Any] | None:
-    """What a call reads before it is sent (its breaker, its budgets), in one round trip to the shared
-    cache rather than one each (issue 28: they came one after the other before every upstream call).
-    None while the shared cache is not answering: each reads this worker's own memory then."""
+def first_read_keys(api: Api, method: str, extra_budgets: tuple[tuple[str, int], ...] = ()) -> list[str]:
+    """The shared-cache keys a call reads before it is sent (its breaker, its budgets), for a caller that
+    reads them with its own in one round trip and passes what it found to `send` (`known`)."""
     keys = breaker.first_reads(api.budget_name())
     for name, limit in _budgets(api, method, extra_budgets):
         keys += budget.first_reads(name, limit)
-    if sharedcache.degraded():
-        return None
-    found = cache.get_many(keys)
-    if sharedcache.degraded():  # it stopped answering meanwhile: what was found is this worker's own
-        return None
+    return keys
+
+
+def _first_reads(
+    api: Api, method: str, extra_budgets: tuple[tuple[str, int], ...], found: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """What a call reads before it is sent (its breaker, its budgets), in one round trip to the shared
+    cache rather than one each (issue 28: they came one after the other before every upstream call), or
+    none when the caller read them (`found`). None while the shared cache is not answering: each reads
+    this worker's own memory then."""
+    keys = first_read_keys(api, method, extra_budgets)
+    if found is None:
+        if sharedcache.degraded():
+            return None
+        found = cache.get_many(keys)
+        if sharedcache.degraded():  # it stopped answering meanwhile: what was found is this worker's own
+            return None
     return {key: found.get(key) for key in keys}
 
 

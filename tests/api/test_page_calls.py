@@ -275,11 +275,11 @@ def test_an_answer_fetched_for_a_cold_page_is_kept_off_its_way_and_before_its_re
     key = cache.read_key("fileflare", "test", "/orders/1", None)
     with deadline.page(settled_when_sent=True) as page:
         page.pooled = True  # its calls went out on the page pool (a cold page)
-        fetched = cache.cached(key, lambda: {"id": 1}, on_event=lambda event: None)
+        fetched = cache.cached(key, lambda known: {"id": 1}, on_event=lambda event: None)
         assert fetched.value == {"id": 1}
     request_finished.send(sender=None)
     assert shared.get(key)["payload"] == {"id": 1} and shared.get(f"{key}:lock") is None
     assert writers[0].startswith("page-calls")
     other = cache.read_key("fileflare", "test", "/orders/2", None)
-    cache.cached(other, lambda: {"id": 2}, on_event=lambda event: None)
+    cache.cached(other, lambda known: {"id": 2}, on_event=lambda event: None)
     assert shared.get(other)["payload"] == {"id": 2} and writers[1] == threading.current_thread().name

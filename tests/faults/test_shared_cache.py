@@ -184,7 +184,7 @@ def _python(
     return subprocess.Popen([sys.executable, "-c", code], cwd=PROJECT, env=env, stdout=stdout, stdin=stdin)
 
 
-def test_an_answer_is_kept_and_its_fetch_lock_released_in_one_round_trip_with_redis_or_without(
+def test_a_fetch_takes_its_lock_with_its_calls_reads_and_keeps_its_answer_in_one_round_trip_each(
     redis_cache: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sent: list[int] = []
@@ -195,14 +195,25 @@ def test_an_answer_is_kept_and_its_fetch_lock_released_in_one_round_trip_with_re
         return execute(self, raise_on_error)
 
     monkeypatch.setattr(redis.client.Pipeline, "execute", counted)
+    cache.set("ffa:breaker:test", 3)
+    handed: list[Any] = []
+
+    def fetch(known: Any) -> dict[str, int]:
+        handed.append(known)
+        return {"id": len(handed)}
+
     key = read_cache.read_key("fileflare", "shop", "/orders/1", None)
-    fetched = read_cache.cached(key, lambda: {"id": 1}, on_event=lambda event: None)
-    assert fetched.value == {"id": 1} and sent == [2]  # the answer's SET and the lock's DEL, one pipeline
+    reads = ["ffa:breaker:test", "ffa:budget:test"]  # what the call reads before it goes out
+    fetched = read_cache.cached(key, fetch, on_event=lambda event: None, read_with_lock=reads)
+    # The lock taken with the call's reads, one pipeline; the answer's SET and the lock's DEL, one more.
+    assert fetched.value == {"id": 1} and sent == [2, 2] and handed == [{"ffa:breaker:test": 3}]
     assert cache.get(key)["payload"] == {"id": 1} and cache.get(f"{key}:lock") is None
-    redis_cache.stop()  # the worker's own memory: the same promise
+    redis_cache.stop()  # the worker's own memory: the same promise; the call reads its own then
     other = read_cache.read_key("fileflare", "shop", "/orders/2", None)
-    assert read_cache.cached(other, lambda: {"id": 2}, on_event=lambda event: None).value == {"id": 2}
+    fetched = read_cache.cached(other, fetch, on_event=lambda event: None, read_with_lock=reads)
+    assert fetched.value == {"id": 2}
     assert cache.get(other)["payload"] == {"id": 2} and cache.get(f"{other}:lock") is None
+    assert handed[1] is None
 
 
 def test_a_budget_counts_a_request_in_one_round_trip_its_first_bucket_too(
