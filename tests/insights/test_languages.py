@@ -197,8 +197,10 @@ def test_figures_and_the_at_limit_button_take_their_plural_with_1_and_2(
 ) -> None:
     settings.SHOP_DOWNLOAD_LIMIT = 3
     now = timezone.now()
-    note_counts([_record("a", 0, 9001)], seen_at=now - timedelta(hours=1), source="snapshot")
-    note_counts([_record("a", 1, 9001)], seen_at=now - timedelta(minutes=30), source="snapshot")
+    # Both sightings today, however soon after midnight the test runs (the figure is today's).
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    note_counts([_record("a", 0, 9001)], seen_at=midnight + (now - midnight) / 3, source="snapshot")
+    note_counts([_record("a", 1, 9001)], seen_at=midnight + (now - midnight) * 2 / 3, source="snapshot")
     today = Span(timezone.localdate(), timezone.localdate(), timezone.get_current_timezone())
     said = {}
     for language in LANGUAGES:
