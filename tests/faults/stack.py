@@ -146,6 +146,10 @@ class FaultStack(Stack):
         try:
             yield
         finally:
+            # A worker's bookkeeping after its response (deadline.once_sent, deadline.later) may still be
+            # writing the stand-in file: swapping the files under it left a WAL that no longer matched its
+            # database ("disk I/O error" for every later connection, seen twice on clean clones).
+            time.sleep(0.5)
             for name in names:
                 if os.path.exists(name):
                     os.remove(name)
