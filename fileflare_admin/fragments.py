@@ -360,7 +360,7 @@ def render_kept(
         raise ValueError("render_kept needs a context being rendered by a template")
     token = context.get("csrf_token")
     fresh = {"csrf_token": token, **(own or {})}
-    if not token or str(token) == "NOTPROVIDED" or settings.DEBUG:
+    if not _cacheable(context):
         with context.push(**fresh):
             return mark_safe(template.render(context))  # noqa: S308  # the template's own autoescaped output
     key = hashlib.sha256(repr((_rendered_for(template, context), version)).encode()).hexdigest()
