@@ -376,7 +376,9 @@ def worker_memory(stack: Stack) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--latency-ms", type=int, default=50, help="upstream latency the sandbox adds")
-    parser.add_argument("--samples", type=int, default=15, help="orders sampled for the overhead figures")
+    parser.add_argument(
+        "--samples", type=int, default=40, help="orders sampled for the overhead figures (15 swung ±0.05)"
+    )
     parser.add_argument("--replay-seconds", type=int, default=60)
     parser.add_argument("--per-minute", type=int, default=300, help="page views a minute in the replay")
     parser.add_argument("--throughput-seconds", type=int, default=10)
