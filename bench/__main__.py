@@ -89,9 +89,6 @@ class Upstream:
         stats = requests.get(f"{self.stack.sandbox_url}/_sandbox/stats", timeout=10).json()
         return sum(int(stats[api]) for api in apis)
 
-    def fileflare_calls(self) -> int:
-        return int(requests.get(f"{self.stack.sandbox_url}/_sandbox/stats", timeout=10).json()["fileflare"])
-
 
 # --- measurements ----------------------------------------------------------------------------------
 def page_targets(upstream: Upstream, order_numbers: list[int]) -> list[dict[str, Any]]:
@@ -202,7 +199,7 @@ def morning_replay(
     waited = wait_for_fresh_pages(stack, after=flushed)
     stack.sandbox_config(rate_limit=60, email_rate_limit=30)
     stack.reset_sandbox_limits()
-    before = upstream.fileflare_calls()
+    before = upstream.calls(("fileflare",))
     before_all = upstream.calls()
     # Each of the eight staff lands on the orders page after signing in (counted in the minute's calls,
     # not as replayed page views).
@@ -275,7 +272,7 @@ def morning_replay(
         "sync_refresh_wait_seconds": waited,
         "wall_seconds": wall,
         "mix": {kind: len(values) for kind, values in times.items()},
-        "fileflare_calls": upstream.fileflare_calls() - before,
+        "fileflare_calls": upstream.calls(("fileflare",)) - before,
         "upstream_calls_all": upstream.calls() - before_all,
         "rate_limit_errors_shown": len(shown_errors),
         "error_samples": shown_errors[:5],
